@@ -1,0 +1,92 @@
+# Tinyx. `make` builds the tool; `make check` installs what the tests need and
+# runs every test; `make fuzz` runs the fuzz targets longer; `make bench`.
+CC      ?= cc
+CLANG   ?= clang
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
+LDLIBS  := -lelf
+B       := build
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:src/%.c=$(B)/asan/%.o)
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_ASAN:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests-asan/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+GUEST_SRC:= $(wildcard src/guest/*.c)
+
+.PHONY: all check unit unit-asan fuzz fuzz-check bench clean deps-test format
+all: $(B)/tinyx $(B)/tinyx-init
+
+$(B)/obj/%.o: src/%.c src/*.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(B)/asan/%.o: src/%.c src/*.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -c -o $@ $<
+
+$(B)/libtinyx.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libtinyx-asan.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/tinyx: $(B)/obj/main.o $(B)/libtinyx.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The guest init: static, small. musl when available, else glibc static.
+MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
+GUEST_CC := $(if $(MUSL_GCC),musl-gcc,$(CC))
+$(B)/tinyx-init: $(GUEST_SRC) $(wildcard src/guest/*.h)
+	@mkdir -p $(@D)
+	$(GUEST_CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Os -static -s -o $@ $(GUEST_SRC)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libtinyx.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -Isrc -o $@ $< $(B)/libtinyx.a $(LDLIBS)
+
+$(B)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(B)/libtinyx-asan.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ $< $(B)/libtinyx-asan.a $(LDLIBS)
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) src/*.h
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+unit: $(UNIT_BIN) $(B)/tinyx
+	tests/run-unit.sh $(B)/tests
+
+unit-asan: $(UNIT_ASAN) $(B)/tinyx
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-unit.sh $(B)/tests-asan
+
+FUZZ_SECONDS ?= 30
+fuzz-check: $(FUZZ_BIN)
+	tests/run-fuzz.sh $(B)/fuzz $(FUZZ_SECONDS)
+
+fuzz: FUZZ_SECONDS = 600
+fuzz: fuzz-check
+
+deps-test:
+	tests/install-deps.sh
+
+check: deps-test
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) fuzz-check
+	tests/run-shell.sh
+
+bench: all
+	bench/run.sh
+
+format:
+	clang-format -i src/*.c src/*.h src/guest/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Install the Debian packages Tinyx needs that this host lacks, saying which
+# and why. Usage: host-deps.sh tool|test
+set -eu
+set -- "${1:-tool}"
+# package:why
+tool="gcc:compile tinyx
+make:build tinyx and the kernel
+libc6-dev:compile tinyx
+libelf-dev:read ELF files (libelf from elfutils)
+musl-tools:a small static guest init
+debootstrap:stage Debian roots for apps
+linux-source-6.1:the kernel source
+flex:kernel build (kconfig)
+bison:kernel build (kconfig)
+bc:kernel build
+libssl-dev:kernel build (sign-file, certs)
+ccache:cheap kernel rebuilds
+xz-utils:unpack the kernel source
+zstd:compress kernel and initramfs
+lz4:compress kernel and initramfs
+cpio:kernel build (initramfs tools)
+busybox-static:the tools inside images
+e2fsprogs:ext4 images without root (mke2fs -d, debugfs)
+qemu-system-x86:boot and verify images
+iproute2:private network namespaces for the probe
+apt-utils:package index queries"
+test="clang:fuzz targets (libFuzzer)
+libclang-rt-14-dev:fuzzer and sanitizer runtimes
+jq:check JSON output in tests
+procps:check for leftover processes in tests
+file:check image contents in tests"
+list=$tool
+[ "$1" = test ] && list="$tool
+$test"
+missing=""
+reasons=""
+IFS='
+'
+for line in $list; do
+	pkg=${line%%:*}
+	why=${line#*:}
+	st=$(dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null || true)
+	case "$st" in
+	*" installed") ;;
+	*) missing="$missing $pkg"; reasons="$reasons
+  $pkg: $why" ;;
+	esac
+done
+unset IFS
+[ -z "$missing" ] && exit 0
+echo "tinyx: installing missing host packages:$reasons" >&2
+if [ "$(id -u)" != 0 ]; then
+	echo "tinyx: deps: need root to install:$missing (run as root or install them)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2 || { echo "tinyx: deps: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >&2 ||
+	{ echo "tinyx: deps: cannot install:$missing" >&2; exit 1; }

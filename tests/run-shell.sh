@@ -1,0 +1,25 @@
+#!/bin/sh
+# Run the shell tests (tests/tNNN-*.sh) in order from the project dir, each
+# with TINYX (the CLI) and TINYX_CACHE set; print one line a test and the
+# plain closing count. TESTS="t1*" limits the set.
+cd "$(dirname "$0")/.." || exit 1
+export TINYX="${TINYX:-$PWD/build/tinyx}"
+export TINYX_HOME="$PWD"
+export TINYX_CACHE="${TINYX_CACHE:-$PWD/.cache/tinyx}"
+mkdir -p "$TINYX_CACHE" build/test-logs
+pass=0 fail=0 failed=""
+for t in tests/${TESTS:-t}[0-9][0-9][0-9]-*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	start=$(date +%s)
+	if sh "$t" >"build/test-logs/$name.log" 2>&1; then
+		pass=$((pass + 1)); res=ok
+	else
+		fail=$((fail + 1)); res=FAIL; failed="$failed $name"
+	fi
+	echo "$res $name ($(( $(date +%s) - start )) s)"
+	[ $res = FAIL ] && sed 's/^/    /' "build/test-logs/$name.log" | tail -n 40
+done
+[ -n "$failed" ] && echo "failed:$failed"
+echo "shell tests: $pass passed, $fail failed"
+[ $fail -eq 0 ]

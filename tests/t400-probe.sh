@@ -1,0 +1,225 @@
+#!/bin/sh
+# The boot probe on a hand-made image: a kernel from the cache plus a tiny
+# initrd (the guest init, busybox-static, an app.conf running busybox httpd).
+# Checks: it serves (ok=true and the JSON keys), QEMU and the probe's sockets
+# are in a private network namespace while it runs, nothing is left behind
+# (namespace, tap, QEMU) after success, after a service that never comes up
+# (exit 3 within the timeout, the console tail in the message), and after
+# SIGINT mid-boot. Needs root (network namespaces, tap) and a kernel under
+# ${TINYX_CACHE:-.cache}/kernels/*/ or .cache/kernels/*/.
+. tests/lib.sh
+
+T=${TINYX_PROBE_TIMEOUT:-60}
+INIT=${TINYX_INIT:-build/tinyx-init}
+tmp=$(mktemp -d /tmp/tinyx-t400.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+kernel=
+for k in ${TINYX_CACHE:-.cache}/kernels/*/bzImage .cache/kernels/*/bzImage; do
+	[ -f "$k" ] && { kernel=$k; break; }
+done
+if [ -z "$kernel" ]; then
+	nok "no kernel under ${TINYX_CACHE:-.cache}/kernels/*/bzImage (build one first)"
+	done_tests; exit 1
+fi
+[ "$(id -u)" = 0 ] || { nok "needs root (network namespaces, tap)"; done_tests; exit 1; }
+echo "kernel: $kernel"
+
+# --- a tiny initrd ------------------------------------------------------------
+root=$tmp/root
+mkdir -p "$root/bin" "$root/etc/tinyx" "$root/www" "$root/dev" "$root/proc" "$root/sys" \
+	"$root/run" "$root/tmp"
+cp /bin/busybox "$root/bin/busybox"
+mknod -m 600 "$root/dev/console" c 5 1
+mknod -m 666 "$root/dev/null" c 1 3
+echo '<h1>tinyx probe test</h1>' > "$root/www/index.html"
+if [ -x "$INIT" ]; then
+	cp "$INIT" "$root/init"
+	printf 'arg /bin/busybox\narg httpd\narg -f\narg -p\narg 80\narg -h\narg /www\n' \
+		> "$root/etc/tinyx/app.conf"
+else
+	# no guest init built: a shell init printing the same markers
+	cat > "$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+echo "tinyx: init"
+ip=$(/bin/busybox sed -n 's/.*tinyx.ip=\([^ ]*\).*/\1/p' /proc/cmdline)
+/bin/busybox ip link set lo up
+/bin/busybox ip link set eth0 up
+/bin/busybox ip addr add "$ip" dev eth0
+/bin/busybox httpd -p 80 -h /www
+echo "tinyx: ready tcp/80"
+while :; do /bin/busybox sleep 1000; done
+EOF
+	chmod 755 "$root/init"
+fi
+img=$tmp/img
+mkdir -p "$img"
+cp "$kernel" "$img/kernel"
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$img/initrd" || { nok "cpio"; exit 1; }
+cat > "$img/image.conf" <<EOF
+# hand-made by t400-probe.sh
+machine=microvm
+kernel=kernel
+initrd=initrd
+append=console=ttyS0 panic=-1 tinyx.off=reboot
+memory_mb=64
+vcpus=1
+port=80
+service=http
+target=kvm
+EOF
+bad=$tmp/bad
+mkdir -p "$bad"
+ln "$img/kernel" "$bad/kernel" 2>/dev/null || cp "$img/kernel" "$bad/kernel"
+ln "$img/initrd" "$bad/initrd" 2>/dev/null || cp "$img/initrd" "$bad/initrd"
+sed 's/^port=80/port=81/' "$img/image.conf" > "$bad/image.conf" # nobody listens on 81
+
+hostns=$(readlink /proc/$$/ns/net)
+netns_before=$(ip netns list 2>/dev/null | sort | tr '\n' ' ')
+links_before=$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')
+
+# qemu_of DIR: pid of a QEMU whose command line names DIR
+qemu_of() { pgrep -f "qemu-system.*$1/kernel" | head -n 1; }
+
+# nothing_left LABEL DIR NSINODE: no QEMU, no process in that namespace,
+# no new named netns, no new host link
+nothing_left() {
+	check "$1: no QEMU left" [ -z "$(qemu_of "$2")" ]
+	left=
+	if [ -n "$3" ]; then
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/ns/net" 2>/dev/null)" = "$3" ] && left="$left ${p#/proc/}"
+		done
+	fi
+	check "$1: no process left in the probe's namespace $3${left:+ (pids$left)}" [ -z "$left" ]
+	check "$1: ip netns list unchanged" \
+		[ "$(ip netns list 2>/dev/null | sort | tr '\n' ' ')" = "$netns_before" ]
+	check "$1: host links unchanged" \
+		[ "$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')" = "$links_before" ]
+}
+
+# watch DIR PROBEPID: wait for QEMU, then record its namespace and compare
+watch_ns() {
+	i=0 q=
+	while [ $i -lt 600 ] && [ -z "$q" ]; do
+		q=$(qemu_of "$1"); [ -n "$q" ] || { sleep 0.05; i=$((i + 1)); }
+	done
+	[ -n "$q" ] || { echo "none"; return; }
+	qns=$(readlink "/proc/$q/ns/net")
+	# the probe is QEMU's parent; its (single) thread holds the measuring sockets
+	pp2=$(ps -o ppid= -p "$q" | tr -d ' ')
+	pns=$(readlink "/proc/$pp2/ns/net")
+	# the host must not see the probe's tap or route
+	hostview=$(ip -o addr show | grep -c '10\.201\.0\.' ; true)
+	echo "$qns $pns $hostview"
+}
+
+jget() { jq -r "$1" "$2" 2>/dev/null; }
+
+# --- 1. it serves --------------------------------------------------------------
+start=$(date +%s)
+timeout $((T * 3)) "$TINYX" probe "$img" --runs 2 --json --timeout "$T" \
+	> "$tmp/ok.json" 2> "$tmp/ok.err" &
+pp=$!
+set -- $(watch_ns "$img" "$pp")
+wait $pp; rc=$?
+echo "probe: exit $rc in $(( $(date +%s) - start )) s"; cat "$tmp/ok.json"; cat "$tmp/ok.err"
+check "probe serves: exit 0" [ $rc = 0 ]
+check "QEMU seen while probing" [ "$1" != none ]
+check "QEMU in a private network namespace ($1 vs host $hostns)" [ -n "$1" ] && [ "$1" != "$hostns" ]
+check "the probe itself is in that namespace while it measures ($2)" [ "$2" = "$1" ]
+check "host namespace has no 10.201.0.x address while probing" [ "${3:-x}" = 0 ]
+if command -v jq >/dev/null; then
+	f=$tmp/ok.json
+	check "ok is true" [ "$(jget .ok "$f")" = true ]
+	check "runs is 2" [ "$(jget .runs "$f")" = 2 ]
+	check "netns_isolated is true" [ "$(jget .netns_isolated "$f")" = true ]
+	for ph in console init network service; do
+		for s in median min max; do
+			v=$(jget ".boot_ms.$ph.$s" "$f")
+			check "boot_ms.$ph.$s is a number ($v)" [ "$(jget ".boot_ms.$ph.$s | type" "$f")" = number ]
+		done
+	done
+	for s in kernel rootfs total; do
+		check "size_bytes.$s > 0" [ "$(jget ".size_bytes.$s > 0" "$f")" = true ]
+	done
+	check "size total = kernel + rootfs" \
+		[ "$(jget '.size_bytes.total == .size_bytes.kernel + .size_bytes.rootfs' "$f")" = true ]
+	check "phases in order" [ "$(jget '.boot_ms | .console.min <= .init.min and .init.min <= .service.min and .network.min <= .service.min' "$f")" = true ]
+	check "per_run has 2 entries" [ "$(jget '.per_run | length' "$f")" = 2 ]
+else
+	check "ok is true" grep -q '"ok": true' "$tmp/ok.json"
+	check "netns_isolated is true" grep -q '"netns_isolated": true' "$tmp/ok.json"
+	for k in console init network service; do
+		check "boot_ms.$k" grep -Eq "\"$k\": \\{\"median\": [0-9]" "$tmp/ok.json"
+	done
+fi
+nothing_left "after success" "$img" "$1"
+
+# the text report
+timeout $((T * 2)) "$TINYX" probe "$img" --timeout "$T" > "$tmp/ok.txt" 2>&1
+rc=$?
+cat "$tmp/ok.txt"
+check "text report: exit 0" [ $rc = 0 ]
+check "text report has the service line" grep -Eq '^  service +[0-9]' "$tmp/ok.txt"
+
+# --- 2. a service that never comes up -------------------------------------------
+FT=8
+start=$(date +%s)
+timeout $((FT + 30)) "$TINYX" probe "$bad" --timeout $FT > "$tmp/bad.out" 2> "$tmp/bad.err" &
+pp=$!
+set -- $(watch_ns "$bad" "$pp")
+wait $pp; rc=$?
+el=$(( $(date +%s) - start ))
+cat "$tmp/bad.err"
+check "no service: exit 3 (got $rc)" [ $rc = 3 ]
+check "no service: ends within the timeout + 10 s ($el s)" [ $el -le $((FT + 10)) ]
+check "no service: message says it did not serve" \
+	grep -q "^tinyx: probe: image did not serve within $FT s" "$tmp/bad.err"
+check "no service: the console tail is in the message" \
+	grep -q "^tinyx: probe: image did not serve.*console: .*tinyx: init" "$tmp/bad.err"
+nothing_left "after failure" "$bad" "$1"
+
+# --- 3. SIGINT mid-boot ----------------------------------------------------------
+start=$(date +%s)
+"$TINYX" probe "$bad" --timeout 60 > "$tmp/int.out" 2> "$tmp/int.err" &
+pp=$!
+set -- $(watch_ns "$bad" "$pp")
+sleep 0.3
+kill -INT $pp
+( sleep 20; kill -KILL $pp 2>/dev/null ) & wd=$!
+wait $pp; rc=$?
+kill $wd 2>/dev/null
+el=$(( $(date +%s) - start ))
+echo "after SIGINT: exit $rc in $el s"; cat "$tmp/int.err"
+check "SIGINT: probe stops within 10 s ($el s)" [ $el -le 10 ]
+check "SIGINT: non-zero exit ($rc)" [ $rc != 0 ]
+nothing_left "after SIGINT" "$bad" "$1"
+
+# --- 4. SIGTERM to the probe ------------------------------------------------------
+"$TINYX" probe "$bad" --timeout 60 > /dev/null 2>&1 &
+pp=$!
+set -- $(watch_ns "$bad" "$pp")
+kill -TERM $pp
+wait $pp; rc=$?
+check "SIGTERM: non-zero exit ($rc)" [ $rc != 0 ]
+nothing_left "after SIGTERM" "$bad" "$1"
+
+# --- 5. SIGKILL to the probe: QEMU goes too (parent-death signal) -----------------
+"$TINYX" probe "$bad" --timeout 60 > /dev/null 2>&1 &
+pp=$!
+set -- $(watch_ns "$bad" "$pp")
+kill -KILL $pp
+wait $pp 2>/dev/null
+sleep 1
+nothing_left "after SIGKILL" "$bad" "$1"
+
+# --- 6. bad image dirs: exit 1, nothing started -----------------------------------
+mkdir -p "$tmp/evil"
+printf 'kernel=../img/kernel\n' > "$tmp/evil/image.conf"
+expect_fail 1 "plain file name" -- "$TINYX" probe "$tmp/evil"
+expect_fail 1 "image.conf" -- "$TINYX" probe "$tmp/root"
+
+done_tests

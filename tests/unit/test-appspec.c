@@ -1,0 +1,172 @@
+/* The app spec: parse, print, round trip, rejections, and agreement with the
+ * guest init's own parser (build/tinyx-init --print-conf). */
+#include "appspec.h"
+#include "t.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char sample[] = "# nginx\n"
+			     "arg /usr/sbin/nginx\n"
+			     "arg -g\n"
+			     "arg daemon off; master_process on;\n"
+			     "arg \n"
+			     "   # indented comment\n"
+			     "\n"
+			     "env LANG=C.UTF-8\n"
+			     "env X=a=b c\n"
+			     "user 33\n"
+			     "group 34\n"
+			     "groups 33 4\n"
+			     "dir /run/nginx 755 33 33\n"
+			     "dir /var/lib/nginx 0700 33 0\n"
+			     "pidfile /run/nginx.pid\n"
+			     "forking 1\n"
+			     "workdir /var/www\n"
+			     "restart on-failure";
+
+static int parse(const char *s, struct app_spec *sp, struct tx_ctx *ctx)
+{
+	return appspec_parse(ctx, s, strlen(s), sp);
+}
+
+static void test_sample(void)
+{
+	struct tx_ctx ctx = {0};
+	struct app_spec s, s2;
+	struct sbuf t1 = {0}, t2 = {0};
+
+	CHECK(parse(sample, &s, &ctx) == 0);
+	CHECK(s.argv.n == 4);
+	CHECK_STR(s.argv.v[2], "daemon off; master_process on;");
+	CHECK_STR(s.argv.v[3], "");
+	CHECK(s.env.n == 2);
+	CHECK_STR(s.env.v[1], "X=a=b c");
+	CHECK(s.has_user && s.uid == 33 && s.gid == 34);
+	CHECK(s.ngroups == 2 && s.groups[0] == 33 && s.groups[1] == 4);
+	CHECK(s.dirs.n == 2);
+	CHECK_STR(s.dirs.v[0], "/run/nginx 0755 33 33");
+	CHECK_STR(s.dirs.v[1], "/var/lib/nginx 0700 33 0");
+	CHECK_STR(s.pidfile, "/run/nginx.pid");
+	CHECK_STR(s.workdir, "/var/www");
+	CHECK(s.forking == 1 && s.restart == 1);
+	appspec_text(&s, &t1);
+	CHECK(parse(t1.s, &s2, &ctx) == 0);
+	appspec_text(&s2, &t2);
+	CHECK_STR(t1.s, t2.s);
+	appspec_free(&s);
+	appspec_free(&s2);
+	sbuf_free(&t1);
+	sbuf_free(&t2);
+}
+
+static void test_bad(void)
+{
+	static const char *bad[] = {
+		"",					     /* no command */
+		"arg usr/sbin/nginx\n",			     /* relative */
+		"arg /x\nuser -1\n",			     /* negative */
+		"arg /x\nuser 4294967295\n",		     /* (uid_t)-1 */
+		"arg /x\nuser 33x\n",			     /* junk */
+		"arg /x\nfrobnicate 1\n",		     /* unknown */
+		"arg /x\nforking 1\n",			     /* no pid file */
+		"arg /x\nforking 2\npidfile /p\n",	     /* not 0/1 */
+		"arg /x\nrestart always\n",		     /* not supported */
+		"arg /x\ndir run 0755 0 0\n",		     /* relative dir */
+		"arg /x\ndir /run 0855 0 0\n",		     /* not octal */
+		"arg /x\ndir /run 0755 0\n",		     /* missing gid */
+		"arg /x\ndir /run 0755 0 0 9\n",	     /* extra */
+		"arg /x\ndir /run  0755 0 0\n",		     /* double blank */
+		"arg /x\nenv =x\n",			     /* empty key */
+		"arg /x\nenv novalue\n",		     /* no '=' */
+		"arg /x\npidfile run/x.pid\n",		     /* relative */
+		"arg /x\ngroups 1  2\n",		     /* double blank */
+		"arg\n",				     /* no value */
+		" arg /x\n",				     /* leading blank */
+		"arg /x\nuser \n",			     /* empty */
+	};
+	struct tx_ctx ctx = {0};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct app_spec s;
+		int r = parse(bad[i], &s, &ctx);
+
+		CHECK(r == -EINVAL);
+		if (r != -EINVAL)
+			fprintf(stderr, "accepted: '%s'\n", bad[i]);
+		CHECK(!strchr(ctx.err, '\n') && !strncmp(ctx.err, "appspec: ", 9));
+	}
+	{
+		struct app_spec s;
+		char nul[] = "arg /x\0y\n";
+
+		CHECK(appspec_parse(&ctx, nul, sizeof(nul) - 1, &s) == -EINVAL);
+	}
+}
+
+static void test_built(void)
+{
+	struct tx_ctx ctx = {0};
+	struct app_spec s = {0}, s2;
+	struct sbuf t = {0};
+
+	strv_push(&s.argv, "/bin/app");
+	CHECK(appspec_check(&ctx, &s) == 0);
+	appspec_add_dir(&s, "/run/app", 02755, 5, 6);
+	CHECK_STR(s.dirs.v[0], "/run/app 2755 5 6");
+	strv_push(&s.argv, "two\nlines");
+	CHECK(appspec_check(&ctx, &s) == -EINVAL);
+	free(s.argv.v[1]);
+	s.argv.v[1] = xstrdup("ok");
+	s.has_user = 1;
+	s.gid = 7;
+	appspec_text(&s, &t);
+	CHECK(strstr(t.s, "user 0\ngroup 7\n") != NULL);
+	CHECK(parse(t.s, &s2, &ctx) == 0);
+	CHECK(s2.gid == 7 && s2.uid == 0 && s2.has_user);
+	appspec_free(&s2);
+	appspec_free(&s);
+	sbuf_free(&t);
+}
+
+/* The guest init parses the same file: both must read it alike. */
+static void test_init_agrees(void)
+{
+	static const char *texts[] = {sample, "arg /bin/busybox\narg httpd\narg -f\n",
+				      "arg /a b\nenv A=\nrestart no\nforking 0\n"};
+	const char *init = "build/tinyx-init";
+	struct tx_ctx ctx = {0};
+
+	if (access(init, X_OK) != 0) {
+		fprintf(stderr, "test-appspec: no %s, skipping the init parser check\n", init);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		char path[] = "/tmp/tinyx-appspec-XXXXXX", *out = NULL;
+		int fd = mkstemp(path);
+		struct app_spec s;
+		struct sbuf t = {0};
+		char *argv[] = {(char *)init, "--print-conf", path, NULL};
+
+		CHECK(fd >= 0 && write(fd, texts[i], strlen(texts[i])) == (ssize_t)strlen(texts[i]));
+		close(fd);
+		CHECK(parse(texts[i], &s, &ctx) == 0);
+		appspec_text(&s, &t);
+		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
+		CHECK_STR(out, t.s);
+		free(out);
+		sbuf_free(&t);
+		appspec_free(&s);
+		unlink(path);
+	}
+}
+
+int main(void)
+{
+	test_sample();
+	test_bad();
+	test_built();
+	test_init_agrees();
+	return t_done("test-appspec");
+}
