@@ -82,7 +82,7 @@ check: deps-test
 	$(MAKE) fuzz-check
 	tests/run-shell.sh
 
-bench: all
+bench: all $(B)/bench-elfscan
 	bench/run.sh
 
 format:
@@ -90,3 +90,6 @@ format:
 
 clean:
 	rm -rf $(B)
+
+$(B)/bench-elfscan: bench/elfscan.c $(B)/libtinyx.a
+	$(CC) $(WARN) $(CFLAGS) -Isrc -o $@ $< $(B)/libtinyx.a $(LDLIBS)

@@ -190,8 +190,12 @@ static int add_path(struct cl *c, const char *path, const char *reason)
 	if (root_stat(c, path, &st) == 0 && S_ISREG(st.st_mode)) {
 		if (is_elf_file(c, path))
 			note_elf(c, path);
-		else if ((st.st_mode & 0111) && r == 1)
-			add_interpreter(c, path, 0); /* once: no loop */
+		else if ((st.st_mode & 0111) && r == 1 && strncmp(reason, "pkg=", 4) &&
+			 strncmp(reason, "conffile=", 9))
+			/* a script the app runs (its unit's command, one its config
+			 * names): its interpreter too. The package's other scripts
+			 * are admin tools, not run by the app. Once: no loop. */
+			add_interpreter(c, path, 0);
 	}
 	return r;
 }
@@ -296,8 +300,12 @@ static void take_named(struct cl *c, const char *raw, const char *cfg, int depth
 		add_tree(c, p, reason);
 	} else if (S_ISREG(st.st_mode)) {
 		add_path(c, p, reason);
-		if (!is_elf_file(c, p))
+		if (!is_elf_file(c, p)) {
+			/* a script the config runs (lighttpd's include_shell) */
+			if (st.st_mode & 0111)
+				add_interpreter(c, p, 0);
 			scan_config(c, p, depth + 1);
+		}
 	}
 out:
 	free(reason);

@@ -854,7 +854,7 @@ static int one_run(struct run *R, char *const argv[])
 	} else {
 		char tail[600];
 		const char *what;
-		char why[160];
+		char why[160], detail[160] = "";
 
 		tail_text(R, tail, sizeof(tail));
 		for (char *p = tail; *p; p++)
@@ -863,9 +863,10 @@ static int one_run(struct run *R, char *const argv[])
 		if (rc == -ETIMEDOUT) {
 			what = R->rec.network < 0 ? "the guest network did not come up"
 				: "the service did not answer";
-			snprintf(why, sizeof(why), "image did not serve within %d s (%s%s%s%s)",
-				 timeout_s, what, R->last_status[0] ? "; last answer '" : "",
-				 R->last_status, R->last_status[0] ? "'" : "");
+			snprintf(detail, sizeof(detail), " (%s%s%s%s)", what,
+				 R->last_status[0] ? "; last answer '" : "", R->last_status,
+				 R->last_status[0] ? "'" : "");
+			snprintf(why, sizeof(why), "image did not serve within %d s", timeout_s);
 		} else if (rc == -EIO) {
 			snprintf(why, sizeof(why), "the guest kernel panicked");
 		} else {
@@ -881,7 +882,7 @@ static int one_run(struct run *R, char *const argv[])
 				snprintf(why, sizeof(why), "QEMU stopped before the image served");
 			rc = -EIO;
 		}
-		rc = tx_fail(ctx, rc, STAGE, "%s '%s'; console: %s", why, o->dir,
+		rc = tx_fail(ctx, rc, STAGE, "%s '%s'%s; console: %s", why, o->dir, detail,
 			     tail[0] ? tail : "(nothing)");
 	}
 out:

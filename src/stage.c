@@ -147,8 +147,15 @@ static int is_perpkg(const char *l)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++) {
 		size_t n = strlen(verbs[i]);
 
-		if (!strncmp(l, verbs[i], n) && !strstr(l + n, "..."))
-			return 1;
+		int spaces = 0;
+
+		if (strncmp(l, verbs[i], n))
+			continue;
+		/* "Extracting dpkg...", "Retrieving adduser 3.134": a package;
+		 * "Unpacking the base system...": a phase */
+		for (const char *p = l + n; *p; p++)
+			spaces += *p == ' ';
+		return spaces <= 1;
 	}
 	return 0;
 }

@@ -30,7 +30,14 @@ if "$TINYX" closure lighttpd --json >"$tmp/l.json"; then
 	check "lighttpd: a dlopen'd module" has "$tmp/l.json" '^/usr/lib/lighttpd/mod_.*\.so$'
 	check "lighttpd: config" has "$tmp/l.json" '^/etc/lighttpd/lighttpd.conf$'
 	check "lighttpd: user www-data (named in its config)" user "$tmp/l.json" www-data
-	clean "$tmp/l.json" lighttpd
+	# its default config runs perl scripts (include_shell): perl is there
+	# for them and for nothing else
+	check "lighttpd: perl only as the interpreter of a script its config names" jq -e \
+		'[.entries[] | select(.path == "/usr/bin/perl") | .reason | test("^interpreter-of=")] | all' "$tmp/l.json"
+	check "lighttpd: perl is there for them" has "$tmp/l.json" '^/usr/bin/perl$'
+	for bad in '^/usr/share/doc' 'dpkg' '/apt' '/bash$' '^/usr/share/man'; do
+		check "lighttpd: nothing matching $bad" hasnot "$tmp/l.json" "$bad"
+	done
 else
 	nok "closure lighttpd"
 fi

@@ -76,9 +76,9 @@ for m in noserve exit panic; do
 	check "$m: exit 3 (got $rc)" [ $rc = 3 ]
 	check "$m: within the timeout ($el s)" [ $el -le 6 ]
 	case $m in
-	noserve) pat="image did not serve within 4 s .*'$tmp/img'; console: .*tinyx: ready tcp/80" ;;
+	noserve) pat="image did not serve within 4 s '$tmp/img' (the service did not answer); console: .*tinyx: ready tcp/80" ;;
 	exit) pat="QEMU exited with status 1 .*console: .*could not load kernel" ;;
-	panic) pat="kernel panicked .*console: .*Kernel panic - not syncing" ;;
+	panic) pat="the guest kernel panicked .*console: .*Kernel panic - not syncing" ;;
 	esac
 	check "$m: message" grep -q "^tinyx: probe: $pat" "$tmp/$m.err"
 	check "$m: report shows the console" grep -q "console (last lines)" "$tmp/$m.out"

@@ -1,0 +1,315 @@
+/* Rootfs assembly: what it adds, the overlay rejections, the content rules,
+ * and the ext4 image (fsck-clean, owners set, same bytes twice). */
+#include "cpio.h"
+#include "ext4.h"
+#include "rootfs.h"
+#include "t.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/tinyx-rootfs-XXXXXX";
+
+static char *at(const char *rel)
+{
+	return xasprintf("%s/%s", dir, rel);
+}
+
+static void put_file(const char *rel, const char *text, mode_t mode)
+{
+	char *p = at(rel), *d = path_dirname(p);
+
+	mkdir_p(d, 0755);
+	write_file_atomic(p, text, strlen(text), mode);
+	free(p);
+	free(d);
+}
+
+static void put_link(const char *rel, const char *target)
+{
+	char *p = at(rel), *d = path_dirname(p);
+
+	mkdir_p(d, 0755);
+	unlink(p);
+	CHECK(symlink(target, p) == 0);
+	free(p);
+	free(d);
+}
+
+static void spec_init(struct app_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	strv_push(&s->argv, "/usr/sbin/testd");
+	strv_push(&s->argv, "-f");
+	s->has_user = 1;
+	s->uid = s->gid = 33;
+	appspec_add_dir(s, "/run/testd", 0755, 33, 33);
+}
+
+static void opts_init(struct rootfs_opts *o, const struct app_spec *s, const char *proj)
+{
+	memset(o, 0, sizeof(*o));
+	o->init = "/bin/true"; /* any readable file stands for the init here */
+	o->busybox = "/bin/busybox";
+	o->projdir = proj;
+	o->spec = s;
+	o->with_busybox = 1;
+	o->workdir = dir; /* generated files in DIR/rootfs-gen/ */
+}
+
+static void base_manifest(struct manifest *m)
+{
+	struct ment u = {.type = ME_USER, .path = "www-data", .uid = 33, .gid = 33,
+			 .target = "/var/www", .shell = "/usr/sbin/nologin"};
+	struct ment g = {.type = ME_GROUP, .path = "www-data", .gid = 33};
+	struct ment usr = {.type = ME_DIR, .path = "/usr", .mode = 0755};
+	struct ment ub = {.type = ME_DIR, .path = "/usr/bin", .mode = 0755};
+	struct ment bin = {.type = ME_SLINK, .path = "/bin", .target = "usr/bin", .mode = 0777};
+	struct ment hn = {.type = ME_FILE, .path = "/etc/hostname", .mode = 0600};
+
+	manifest_init(m, "testapp", dir);
+	manifest_add(m, &u);
+	manifest_add(m, &g);
+	manifest_add(m, &usr);
+	manifest_add(m, &ub);
+	manifest_add(m, &bin); /* merged /usr: /bin/busybox must land in /usr/bin */
+	manifest_add(m, &hn);  /* a closure's copy is replaced by the generated one */
+}
+
+static char *content(const struct manifest *m, const char *path)
+{
+	struct ment *e = manifest_find((struct manifest *)m, ME_FILE, path);
+	char *text = NULL;
+
+	if (e && e->src)
+		read_file(e->src, &text, NULL, 1 << 20);
+	return text;
+}
+
+static void test_assemble(void)
+{
+	struct tx_ctx ctx = {0};
+	struct manifest m;
+	struct app_spec s;
+	struct rootfs_opts o;
+	char *proj = at("proj"), *work = at("work"), *t;
+	struct ment *e;
+
+	put_file("proj/rootfs-overlays/common/etc/motd", "hi\n", 0644);
+	put_file("proj/rootfs-overlays/testapp/hints", "# not in the image\n", 0644);
+	put_file("proj/rootfs-overlays/testapp/usr/sbin/testd", "#!/bin/sh\n", 0755);
+	put_file("proj/rootfs-overlays/testapp/etc/testd/sub/hints", "kept: not top level\n", 0644);
+	put_link("proj/rootfs-overlays/testapp/etc/testd/cur", "../motd");
+	base_manifest(&m);
+	spec_init(&s);
+	opts_init(&o, &s, proj);
+	o.workdir = work;
+	CHECK(rootfs_assemble(&ctx, &m, &o) == 0);
+	if (ctx.err[0])
+		fprintf(stderr, "%s\n", ctx.err);
+	manifest_sort(&m);
+	e = manifest_find(&m, ME_FILE, "/init");
+	CHECK(e && e->mode == 0755 && !strcmp(e->src, "/bin/true"));
+	CHECK(manifest_find(&m, ME_FILE, "/usr/bin/busybox") != NULL);
+	CHECK(manifest_find(&m, ME_FILE, "/bin/busybox") == NULL);
+	e = manifest_find(&m, ME_SLINK, "/usr/bin/sh");
+	CHECK(e && !strcmp(e->target, "/bin/busybox"));
+	CHECK(manifest_find(&m, ME_SLINK, "/usr/bin/mkfs.ext2") == NULL); /* not in the set */
+	e = manifest_find(&m, ME_NOD, "/dev/console");
+	CHECK(e && e->devtype == 'c' && e->major == 5 && e->minor == 1 && e->mode == 0600);
+	e = manifest_find(&m, ME_DIR, "/tmp");
+	CHECK(e && e->mode == 01777);
+	e = manifest_find(&m, ME_FILE, "/etc/shadow");
+	CHECK(e && e->mode == 0600);
+	t = content(&m, "/etc/passwd");
+	CHECK_STR(t, "root:x:0:0:root:/root:/bin/sh\n"
+		     "www-data:x:33:33::/var/www:/usr/sbin/nologin\n");
+	free(t);
+	t = content(&m, "/etc/group");
+	CHECK_STR(t, "root:x:0:\nwww-data:x:33:\n");
+	free(t);
+	t = content(&m, "/etc/shadow");
+	CHECK_STR(t, "root:*::0:99999:7:::\nwww-data:*::0:99999:7:::\n");
+	free(t);
+	t = content(&m, "/etc/hostname");
+	CHECK_STR(t, "tinyx\n");
+	free(t);
+	e = manifest_find(&m, ME_FILE, "/etc/hostname");
+	CHECK(e && e->mode == 0644);
+	t = content(&m, "/etc/tinyx/app.conf");
+	CHECK(t && strstr(t, "arg /usr/sbin/testd\narg -f\nuser 33\ngroup 33\n"
+			     "dir /run/testd 0755 33 33\n"));
+	free(t);
+	CHECK(manifest_find(&m, ME_FILE, "/etc/tinyx/debug-shell") == NULL);
+	CHECK(manifest_find(&m, ME_FILE, "/etc/nsswitch.conf") == NULL); /* proj has none */
+	CHECK(manifest_find(&m, ME_FILE, "/etc/motd") != NULL);
+	CHECK(manifest_find(&m, ME_FILE, "/hints") == NULL);
+	CHECK(manifest_find(&m, ME_FILE, "/etc/testd/sub/hints") != NULL);
+	e = manifest_find(&m, ME_FILE, "/usr/sbin/testd");
+	CHECK(e && e->mode == 0755 && e->uid == 0 && strstr(e->reason, "overlay=testapp"));
+	e = manifest_find(&m, ME_SLINK, "/etc/testd/cur");
+	CHECK(e && !strcmp(e->target, "../motd"));
+	CHECK(manifest_find(&m, ME_DIR, "/usr/sbin") != NULL);
+	CHECK(rootfs_check(&ctx, &m) == 0);
+	/* both writers take the result */
+	{
+		char *img = at("a.img"), *img2 = at("b.img"), *stg = at("stg"), *cp = at("a.cpio");
+		char h1[65], h2[65];
+		char *argv[] = {"debugfs", "-R", "stat /run/../etc/shadow", img, NULL}, *out = NULL;
+
+		CHECK(cpio_write(&ctx, &m, cp, "none", 1700000000) == 0);
+		CHECK(ext4_write(&ctx, &m, stg, img, 1700000000) == 0);
+		if (ctx.err[0])
+			fprintf(stderr, "%s\n", ctx.err);
+		CHECK(!path_exists(stg));
+		CHECK(ext4_write(&ctx, &m, stg, img2, 1700000000) == 0);
+		CHECK(sha256_file(img, h1) == 0 && sha256_file(img2, h2) == 0);
+		CHECK_STR(h1, h2);
+		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
+		CHECK(out && strstr(out, "Mode:  0600") && strstr(out, "User:     0"));
+		free(out);
+		argv[2] = "stat /dev/console";
+		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
+		CHECK(out && strstr(out, "Type: character special") &&
+		      strstr(out, "Device major/minor number: 05:01"));
+		free(out);
+		argv[2] = "stat /usr/bin/busybox";
+		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
+		CHECK(out && strstr(out, "mtime: 0x6553f100:00000000"));
+		free(out);
+		{
+			char *fsck[] = {"e2fsck", "-fn", img, NULL};
+
+			CHECK(run_cmd(&ctx, fsck, NULL, 1) == 0);
+		}
+		free(img);
+		free(img2);
+		free(stg);
+		free(cp);
+	}
+	appspec_free(&s);
+	manifest_free(&m);
+	free(proj);
+	free(work);
+}
+
+/* Each bad overlay alone: the error names it, nothing is half-added. */
+static void expect_reject(const char *what, const char *msg)
+{
+	struct tx_ctx ctx = {0};
+	struct manifest m;
+	struct app_spec s;
+	struct rootfs_opts o;
+	char *proj = at("bad");
+
+	base_manifest(&m);
+	spec_init(&s);
+	opts_init(&o, &s, proj);
+	CHECK(rootfs_assemble(&ctx, &m, &o) < 0);
+	if (!strstr(ctx.err, msg))
+		fprintf(stderr, "%s: got '%s', want '%s'\n", what, ctx.err, msg);
+	CHECK(strstr(ctx.err, msg) != NULL);
+	CHECK(!strchr(ctx.err, '\n'));
+	appspec_free(&s);
+	manifest_free(&m);
+	free(proj);
+	rm_rf(at("bad"));
+}
+
+static void test_overlay_rejects(void)
+{
+	put_link("bad/rootfs-overlays/common/etc/evil", "../../etc/shadow");
+	expect_reject("escaping link", "points outside the root");
+	put_link("bad/rootfs-overlays/testapp/etc/evil", "/etc/shadow");
+	expect_reject("absolute link", "is absolute");
+	put_link("bad/rootfs-overlays/testapp/a/b/c/ok", "../../../x/../../y");
+	expect_reject("deep escaping link", "points outside the root");
+	{
+		char *p = at("bad/rootfs-overlays/testapp/fifo");
+
+		mkdir_p(at("bad/rootfs-overlays/testapp"), 0755);
+		CHECK(mkfifo(p, 0644) == 0);
+		expect_reject("fifo", "is a device, fifo or socket");
+		free(p);
+	}
+	if (geteuid() != 0) {
+		put_file("bad/rootfs-overlays/common/secret", "x", 0000);
+		expect_reject("unreadable", "cannot read overlay file");
+	}
+	put_file("bad/rootfs-overlays/common/etc/shadow", "root:$6$abc$def:19000:0:99999:7:::\n",
+		 0600);
+	expect_reject("password", "sets a password");
+	put_file("bad/rootfs-overlays/common/etc/passwd", "root::0:0:root:/root:/bin/sh\n", 0644);
+	expect_reject("empty password", "sets a password");
+	put_file("bad/rootfs-overlays/common/usr/share/doc/x/README", "doc\n", 0644);
+	expect_reject("docs", "must not be in an image");
+	put_file("bad/rootfs-overlays/common/var/lib/dpkg/status", "\n", 0644);
+	expect_reject("dpkg", "'/var/lib/dpkg' must not be in an image");
+	put_file("bad/rootfs-overlays/common/bin", "not a dir\n", 0644);
+	expect_reject("file over a symlink", "cannot replace '/bin'");
+	put_file("bad/rootfs-overlays/common/etc/hostname/x", "\n", 0644);
+	expect_reject("dir over a file", "'/etc/hostname' is not a dir");
+}
+
+static void test_options(void)
+{
+	struct tx_ctx ctx = {0};
+	struct manifest m;
+	struct app_spec s;
+	struct rootfs_opts o;
+	char *proj = at("none");
+
+	/* no BusyBox: no /bin/busybox, no shell for root */
+	base_manifest(&m);
+	spec_init(&s);
+	opts_init(&o, &s, proj);
+	o.with_busybox = 0;
+	CHECK(rootfs_assemble(&ctx, &m, &o) == 0);
+	CHECK(manifest_find(&m, ME_FILE, "/usr/bin/busybox") == NULL);
+	CHECK(manifest_find(&m, ME_SLINK, "/usr/bin/sh") == NULL);
+	{
+		char *t = content(&m, "/etc/passwd");
+
+		CHECK(t && !strncmp(t, "root:x:0:0:root:/root:/sbin/nologin\n", 36));
+		free(t);
+	}
+	manifest_free(&m);
+	/* a debug shell needs BusyBox */
+	base_manifest(&m);
+	o.debug_shell = 1;
+	CHECK(rootfs_assemble(&ctx, &m, &o) == -EINVAL);
+	manifest_free(&m);
+	/* with it, the marker file is there */
+	base_manifest(&m);
+	o.with_busybox = 1;
+	CHECK(rootfs_assemble(&ctx, &m, &o) == 0);
+	CHECK(manifest_find(&m, ME_FILE, "/etc/tinyx/debug-shell") != NULL);
+	manifest_free(&m);
+	/* a dynamic BusyBox would not run in the image */
+	base_manifest(&m);
+	o.busybox = "/bin/ls";
+	CHECK(rootfs_assemble(&ctx, &m, &o) == -EINVAL);
+	CHECK(strstr(ctx.err, "not a static executable") != NULL);
+	manifest_free(&m);
+	/* a spec without a command */
+	base_manifest(&m);
+	o.busybox = NULL;
+	strv_free(&s.argv);
+	CHECK(rootfs_assemble(&ctx, &m, &o) == -EINVAL);
+	manifest_free(&m);
+	appspec_free(&s);
+	free(proj);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	test_assemble();
+	test_overlay_rejects();
+	test_options();
+	rm_rf(dir);
+	return t_done("test-rootfs");
+}
