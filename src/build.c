@@ -287,6 +287,8 @@ static int make_rootfs(struct bctx *b)
 	ro.spec = &b->spec;
 	ro.debug_shell = b->o->debug_shell;
 	ro.with_busybox = 1;
+	ro.workdir = b->work;
+	ro.hostname = b->o->app;
 	if (!path_exists(init)) {
 		r = tx_fail(ctx, -ENOENT, "rootfs", "no guest init '%s' (maybe run make)", init);
 		goto out;

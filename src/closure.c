@@ -205,16 +205,16 @@ static int scan_config(struct cl *c, const char *path, int depth);
 /* Take a whole dir the config named (a web root, a data dir), bounded. */
 static int add_tree(struct cl *c, const char *dir, const char *reason)
 {
-	char *host = root_join(c->root, dir);
+	struct strv todo = {0};
 	glob_t g;
 	int r = 0;
 
-	(void)host;
-	struct strv todo = {0};
 	strv_push(&todo, dir);
 	for (size_t i = 0; i < todo.n && i < 4096; i++) {
 		char *hd = root_join(c->root, todo.v[i]);
 		char *pat = xasprintf("%s/*", hd);
+
+		manifest_add_path(c->m, todo.v[i], reason);
 
 		if (!glob(pat, GLOB_NOSORT | GLOB_PERIOD, NULL, &g)) {
 			for (size_t k = 0; k < g.gl_pathc; k++) {
@@ -245,12 +245,10 @@ static int add_tree(struct cl *c, const char *dir, const char *reason)
 			}
 		}
 		globfree(&g);
-		manifest_add_path(c->m, todo.v[i], reason);
 		free(pat);
 		free(hd);
 	}
 	strv_free(&todo);
-	free(host);
 	return r;
 }
 

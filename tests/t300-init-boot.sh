@@ -1,0 +1,133 @@
+#!/bin/sh
+# The guest init booted for real: a tiny rootfs (tinyx-init + busybox-static +
+# an app.conf running `busybox httpd -f -p 8080`) made by the rootfs stage
+# through tests/fixtures/rootfs-driver.c, booted under QEMU (TCG unless
+# /dev/kvm works) on -M microvm with the PVH vmlinux and on -M pc with the
+# bzImage, then as an ext4 disk root. Checks the console markers `tinyx: init`
+# and `tinyx: ready tcp/8080`, the crash report and power off of an app that
+# exits, and restart on-failure with its cap.
+# Needs a kernel under ${TINYX_CACHE:-.cache}/kernels/*/ or .cache/kernels/*/
+# (skipped without one unless TINYX_NEED_KERNEL=1). POSIX sh; every QEMU runs
+# under a hard `timeout` and is killed on failure.
+. tests/lib.sh
+
+T=${TINYX_BOOT_TIMEOUT:-60}
+tmp=$(mktemp -d /tmp/tinyx-t300.XXXXXX) || exit 1
+qpid=
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+find_kernel() { # FILE: the newest kernel dir holding it
+	for d in $(ls -td "${TINYX_CACHE:-.cache}"/kernels/*/ .cache/kernels/*/ 2>/dev/null); do
+		[ -f "$d/$1" ] && { echo "$d$1"; return 0; }
+	done
+	return 1
+}
+bz=$(find_kernel bzImage)
+vm=$(find_kernel vmlinux)
+if [ -z "$bz$vm" ]; then
+	if [ "${TINYX_NEED_KERNEL:-0}" = 1 ]; then
+		nok "no kernel under ${TINYX_CACHE:-.cache}/kernels/*/"
+		done_tests; exit 1
+	fi
+	echo "skip: no kernel under ${TINYX_CACHE:-.cache}/kernels/*/ yet"
+	exit 0
+fi
+echo "kernels: ${vm:-none} ${bz:-none}"
+accel=${TINYX_ACCEL:-tcg} # TINYX_ACCEL=kvm where /dev/kvm really works
+
+make -s build/libtinyx.a build/tinyx-init >/dev/null || { nok "make"; done_tests; exit 1; }
+cc -std=c11 -D_GNU_SOURCE -O2 -Isrc -o "$tmp/driver" tests/fixtures/rootfs-driver.c \
+	build/libtinyx.a -lelf || { nok "build the rootfs driver"; done_tests; exit 1; }
+
+mk() { # NAME DRIVER-ARGS... -- APP...
+	name=$1; shift
+	"$tmp/driver" "$@" >"$tmp/$name.manifest" 2>"$tmp/$name.err"
+}
+check "rootfs with httpd" mk httpd -e "$tmp/httpd.ext4" "$tmp/httpd.initrd" . build/tinyx-init \
+	-- /bin/busybox httpd -f -p 8080 -h /
+check "rootfs with an app that fails" mk fail "$tmp/fail.initrd" . build/tinyx-init \
+	-- /bin/busybox sh -c "echo failing; exit 3"
+check "rootfs with restart on-failure" mk restart -r "$tmp/restart.initrd" . build/tinyx-init \
+	-- /bin/busybox false
+for n in httpd fail restart; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
+
+# boot NAME WANT-EXIT(0: kill it once the markers are seen; 1: it must power
+# off by itself) MARKER... -- QEMU-ARGS...
+boot() {
+	name=$1 selfexit=$2; shift 2
+	markers=
+	while [ "$1" != -- ]; do markers="$markers
+$1"; shift; done
+	shift
+	log=$tmp/$name.log
+	: >"$log"
+	timeout -s KILL "$((T + 5))" qemu-system-x86_64 -accel $accel -m 128 -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$log" "$@" </dev/null >"$tmp/$name.qemu" 2>&1 &
+	qpid=$!
+	start=$(date +%s)
+	ok_all=0
+	while :; do
+		ok_all=1
+		missing=$(printf '%s\n' "$markers" | while IFS= read -r m; do
+			[ -z "$m" ] && continue
+			grep -qF -- "$m" "$log" || echo "$m"
+		done)
+		[ -z "$missing" ] && break
+		ok_all=0
+		kill -0 "$qpid" 2>/dev/null || break
+		[ $(( $(date +%s) - start )) -ge "$T" ] && break
+		sleep 0.2
+	done
+	if [ "$selfexit" = 1 ] && [ $ok_all = 1 ]; then
+		# it must power off by itself, soon
+		i=0
+		while kill -0 "$qpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+		kill -0 "$qpid" 2>/dev/null && { ok_all=0; missing="power off"; }
+	fi
+	kill "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	qpid=
+	if [ $ok_all = 1 ]; then
+		ok "$name: $(printf '%s' "$markers" | tr '\n' ' ') after $(( $(date +%s) - start )) s"
+	else
+		nok "$name: missing '$(printf '%s' "$missing" | tr '\n' ' ')'; console tail:"
+		tail -n 25 "$log" | sed 's/^/    /'
+		sed 's/^/    qemu: /' "$tmp/$name.qemu"
+	fi
+}
+
+APPEND="console=ttyS0 panic=-1 tinyx.ip=10.0.2.15/24 tinyx.gw=10.0.2.2 tinyx.hostname=t300"
+NET="-netdev user,id=n0,restrict=on"
+if [ -n "$vm" ]; then
+	boot microvm 0 "tinyx: init" "tinyx: ready tcp/8080" "tinyx: mem used" -- \
+		-M microvm -kernel "$vm" -initrd "$tmp/httpd.initrd" -append "$APPEND" \
+		$NET -device virtio-net-device,netdev=n0
+	boot microvm-fail 1 "tinyx: init" "failing" "tinyx: app exited status 3" \
+		"tinyx: poweroff" -- \
+		-M microvm -kernel "$vm" -initrd "$tmp/fail.initrd" -append "$APPEND"
+	boot microvm-restart 1 "tinyx: restarting app (5/5)" "tinyx: poweroff" -- \
+		-M microvm -kernel "$vm" -initrd "$tmp/restart.initrd" -append "$APPEND"
+fi
+if [ -n "$bz" ]; then
+	boot pc 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
+		-M pc -kernel "$bz" -initrd "$tmp/httpd.initrd" -append "$APPEND" \
+		$NET -device virtio-net-pci,netdev=n0
+	# the ext4 image as the root disk (needs virtio-blk and ext4 in the kernel)
+	cfg=$(dirname "$bz")/.config
+	if [ ! -f "$cfg" ] || { grep -q '^CONFIG_EXT4_FS=y' "$cfg" &&
+		grep -q '^CONFIG_VIRTIO_BLK=y' "$cfg"; }; then
+		boot pc-disk 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
+			-M pc -kernel "$bz" -append "$APPEND root=/dev/vda rw rootfstype=ext4 init=/init" \
+			-drive "file=$tmp/httpd.ext4,format=raw,if=virtio" \
+			$NET -device virtio-net-pci,netdev=n0
+	else
+		echo "skip: disk boot (the kernel has no built-in ext4 or virtio-blk)"
+	fi
+fi
+done_tests

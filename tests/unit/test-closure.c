@@ -1,0 +1,129 @@
+/* The closure on a fixture root (tests/fixtures/closure/root, completed at
+ * test time with host binaries): the manifest must equal the golden file
+ * tests/fixtures/closure/demo.manifest; bad roots give clear errors. */
+#include "closure.h"
+#include "t.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmp[] = "/tmp/tinyx-closure-XXXXXX";
+
+static int sh(const char *cmd)
+{
+	return system(cmd);
+}
+
+static void make_root(void)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cp -a tests/fixtures/closure/root/. %s/ && cd %s && "
+		 "mkdir -p usr/sbin usr/lib/x86_64-linux-gnu lib64 var/log/demo var/lib/demo && "
+		 "cp /usr/lib/x86_64-linux-gnu/libc.so.6 usr/lib/x86_64-linux-gnu/ && "
+		 "cp /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 usr/lib/x86_64-linux-gnu/ && "
+		 "ln -s /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 lib64/ && "
+		 "cp /bin/true usr/sbin/demod && chmod 755 usr/sbin/demod",
+		 tmp, tmp);
+	CHECK(sh(cmd) == 0);
+}
+
+static char *run(const char *app, int *rc, struct tx_ctx *ctx, struct app_spec *spec)
+{
+	struct manifest m;
+	struct sbuf b = {0};
+
+	manifest_init(&m, app, tmp);
+	*rc = closure_build(ctx, app, tmp, ".", &m, spec);
+	if (*rc == 0)
+		manifest_text(&m, &b);
+	manifest_free(&m);
+	return b.s;
+}
+
+int main(void)
+{
+	struct tx_ctx ctx = {0};
+	struct app_spec spec = {0};
+	char *golden = NULL, *out;
+	int rc;
+
+	if (!mkdtemp(tmp))
+		return 1;
+	make_root();
+	out = run("demo", &rc, &ctx, &spec);
+	if (rc)
+		fprintf(stderr, "closure: %s\n", ctx.err);
+	CHECK(rc == 0);
+	CHECK(read_file("tests/fixtures/closure/demo.manifest", &golden, NULL, 1 << 20) == 0);
+	if (out && getenv("TINYX_UPDATE_GOLDEN"))
+		write_file_atomic("tests/fixtures/closure/demo.manifest", out, strlen(out), 0644);
+	CHECK(out && golden && !strcmp(out, golden));
+	if (out && golden && strcmp(out, golden))
+		fprintf(stderr, "--- got:\n%s--- want:\n%s", out, golden);
+	/* what must not be there */
+	CHECK(out && !strstr(out, "/usr/share/doc"));
+	CHECK(out && !strstr(out, "/usr/share/man"));
+	CHECK(out && !strstr(out, "/etc/init.d"));
+	CHECK(out && !strstr(out, "/etc/secret.conf")); /* only named in a comment */
+	CHECK(out && !strstr(out, "nobody"));
+	/* what the unit says */
+	CHECK(spec.argv.n == 3);
+	CHECK_STR(spec.argv.n == 3 ? spec.argv.v[2] : NULL, "/etc/demo/demo.conf");
+	CHECK(spec.has_user && spec.uid == 100 && spec.gid == 101);
+	CHECK(spec.forking == 1);
+	CHECK_STR(spec.pidfile, "/run/demo.pid");
+	CHECK(spec.dirs.n == 2);
+	CHECK(spec.dirs.n >= 1 && !strcmp(spec.dirs.v[0], "/run/demo 0755 100 101"));
+	free(out);
+	free(golden);
+	appspec_free(&spec);
+
+	/* a virtual name resolves to its provider */
+	memset(&spec, 0, sizeof(spec));
+	out = run("demo-httpd", &rc, &ctx, NULL);
+	CHECK(rc == 0 && out && strstr(out, "/usr/sbin/demod"));
+	free(out);
+
+	/* not installed (config-files only) */
+	out = run("demo-doc", &rc, &ctx, NULL);
+	CHECK(rc < 0 && strstr(ctx.err, "closure: package 'demo-doc' is not installed"));
+	free(out);
+
+	/* a unit without ExecStart */
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "sed -i '/^ExecStart/d' %s/lib/systemd/system/demo.service",
+		 tmp);
+	CHECK(sh(cmd) == 0);
+	out = run("demo", &rc, &ctx, NULL);
+	CHECK(rc < 0 && strstr(ctx.err, "unit has no ExecStart"));
+	free(out);
+
+	/* a missing library */
+	snprintf(cmd, sizeof(cmd),
+		 "cp tests/fixtures/closure/root/lib/systemd/system/demo.service "
+		 "%s/lib/systemd/system/ && rm %s/usr/lib/x86_64-linux-gnu/libc.so.6",
+		 tmp, tmp);
+	CHECK(sh(cmd) == 0);
+	out = run("demo", &rc, &ctx, NULL);
+	CHECK(rc < 0 && strstr(ctx.err, "cannot find 'libc.so.6' needed by '/usr/sbin/demod'"));
+	free(out);
+
+	/* a corrupt status file */
+	snprintf(cmd, sizeof(cmd), "printf 'Package demo\\n' > %s/var/lib/dpkg/status", tmp);
+	CHECK(sh(cmd) == 0);
+	out = run("demo", &rc, &ctx, NULL);
+	CHECK(rc < 0 && strstr(ctx.err, "status"));
+	free(out);
+
+	/* a bad name never reaches the file system */
+	out = run("../etc", &rc, &ctx, NULL);
+	CHECK(rc < 0 && strstr(ctx.err, "invalid package name '../etc'"));
+	free(out);
+
+	rm_rf(tmp);
+	return t_done("test-closure");
+}
