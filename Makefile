@@ -73,7 +73,7 @@ fuzz: FUZZ_SECONDS = 600
 fuzz: fuzz-check
 
 deps-test:
-	tests/install-deps.sh
+	src/host-deps.sh test
 
 check: deps-test
 	$(MAKE) all

@@ -10,7 +10,7 @@ TINYX=${TINYX:-$PWD/build/tinyx}
 dir=${1:-out/nginx/kvm}
 n=${2:-10}
 [ $# -ge 2 ] && shift 2 || shift $#
-name=$(printf '%s' "$dir" | sed 's#^out/##; s#[/ ]#-#g; s#-*$##')
+name=$(printf '%s' "$dir" | sed 's#^/##; s#^out/##; s#[/ ]#-#g; s#-*$##')
 mkdir -p build/bench
 json=build/bench/probe-$name.json
 echo "probe: $dir, $n runs ($*)"

@@ -154,12 +154,12 @@ static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
 		    "else net=\"user,id=n0\"; fi\n"
 		    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n"
 		    "if [ \"${DISK:-0}\" = 1 ]; then\n"
-		    "  exec qemu-system-x86_64 -M microvm -accel $accel -m %d -nodefaults -no-user-config \\\n"
-		    "    -nographic -no-reboot -kernel kernel -append \"%s root=/dev/vda rw $ip\" \\\n"
+		    "  exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults -no-user-config \\\n"
+		    "    -nographic -no-reboot -kernel kernel -append \"%s root=/dev/vda rw rootfstype=ext4 init=/init $ip\" \\\n"
 		    "    -drive id=d0,file=rootfs.ext4,format=raw,if=none -device virtio-blk-device,drive=d0 \\\n"
 		    "    -netdev \"$net\" -device virtio-net-device,netdev=n0 -serial stdio\n"
 		    "fi\n"
-		    "exec qemu-system-x86_64 -M microvm -accel $accel -m %d -nodefaults -no-user-config \\\n"
+		    "exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults -no-user-config \\\n"
 		    "  -nographic -no-reboot -kernel kernel -initrd initrd -append \"%s $ip\" \\\n"
 		    "  -netdev \"$net\" -device virtio-net-device,netdev=n0 -serial stdio\n",
 		    b->o->app, GUEST_MB, append, GUEST_MB, append);
@@ -368,16 +368,17 @@ static int verify_target(struct bctx *b, struct target_res *t)
 	po.dir = dir;
 	po.runs = 1;
 	po.timeout_s = 60;
-	tx_info(ctx, "verify: booting the %s image under QEMU (%s)", t->name,
-		probe_kvm_works() ? "KVM" : "TCG");
+	po.accel = "auto"; /* KVM only where it really runs guests */
+	tx_info(ctx, "verify: booting the %s image under QEMU and waiting for %s", t->name,
+		b->port ? "its service" : "its init");
 	r = probe_run(ctx, &po, &t->pr);
 	timed(b, !strcmp(t->name, "kvm") ? "verify-kvm" : "verify-xen", t0);
 	if (r < 0) {
-		char msg[1024];
+		char msg[sizeof(ctx->err)];
 
+		/* the probe's message already ends with the console tail */
 		snprintf(msg, sizeof(msg), "%s", ctx->err);
-		tx_fail(ctx, -ETIMEDOUT, "build", "the %s image did not serve (%s); console: %s",
-			t->name, msg, t->pr.console_tail);
+		tx_fail(ctx, -ETIMEDOUT, "build", "the %s image did not serve: %s", t->name, msg);
 		free(dir);
 		return -ETIMEDOUT;
 	}

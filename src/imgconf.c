@@ -8,10 +8,10 @@
 
 #define STAGE "imgconf"
 
-static const char *const machine_names[] = { "microvm", "pc" };
-static const char *const net_names[] = { "virtio-mmio", "virtio-pci" };
-static const char *const service_names[] = { "none", "http", "tcp" };
-static const char *const target_names[] = { "kvm", "xen" };
+static const char *const machine_names[] = {"microvm", "pc"};
+static const char *const net_names[] = {"virtio-mmio", "virtio-pci"};
+static const char *const service_names[] = {"none", "http", "tcp"};
+static const char *const target_names[] = {"kvm", "xen"};
 
 const char *img_machine_name(enum img_machine m)
 {
@@ -99,16 +99,26 @@ static int parse_int(const char *v, long lo, long hi, int *out)
 }
 
 enum key_id {
-	K_MACHINE, K_KERNEL, K_INITRD, K_DISK, K_APPEND, K_MEMORY, K_VCPUS,
-	K_NET, K_PORT, K_SERVICE, K_TARGET, K_NOTE, K_COUNT
+	K_MACHINE,
+	K_KERNEL,
+	K_INITRD,
+	K_DISK,
+	K_APPEND,
+	K_MEMORY,
+	K_VCPUS,
+	K_NET,
+	K_PORT,
+	K_SERVICE,
+	K_TARGET,
+	K_NOTE,
+	K_COUNT
 };
-static const char *const key_names[K_COUNT] = {
-	"machine", "kernel", "initrd", "disk", "append", "memory_mb", "vcpus",
-	"net", "port", "service", "target", "note"
-};
+static const char *const key_names[K_COUNT] = {"machine", "kernel",    "initrd", "disk",
+					       "append",  "memory_mb", "vcpus",	 "net",
+					       "port",	  "service",   "target", "note"};
 
-static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct imgconf *c,
-		   int k, const char *v)
+static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct imgconf *c, int k,
+		   const char *v)
 {
 	int i;
 
@@ -180,8 +190,7 @@ static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct i
 	}
 	return -EINVAL;
 bad_enum:
-	return tx_fail(ctx, -EINVAL, STAGE, "unknown %s value at %s:%u", key_names[k], name,
-		       line);
+	return tx_fail(ctx, -EINVAL, STAGE, "unknown %s value at %s:%u", key_names[k], name, line);
 }
 
 static int is_space(char ch)
@@ -192,7 +201,7 @@ static int is_space(char ch)
 int imgconf_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		  struct imgconf *c)
 {
-	int seen[K_COUNT] = { 0 };
+	int seen[K_COUNT] = {0};
 	unsigned line = 0;
 	size_t pos = 0;
 	int rc = 0;
@@ -243,8 +252,8 @@ int imgconf_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 			}
 		eq = strchr(s, '=');
 		if (!eq) {
-			rc = tx_fail(ctx, -EINVAL, STAGE, "expected key=value at %s:%u", name,
-				     line);
+			rc =
+			    tx_fail(ctx, -EINVAL, STAGE, "expected key=value at %s:%u", name, line);
 			goto out;
 		}
 		k = s;
@@ -282,8 +291,7 @@ int imgconf_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 		c->net = c->machine == IMG_PC ? IMG_NET_PCI : IMG_NET_MMIO;
 	if (c->machine == IMG_MICROVM && c->net == IMG_NET_PCI) {
 		/* microvm has no PCI bus unless asked for; keep it simple */
-		rc = tx_fail(ctx, -EINVAL, STAGE, "net=virtio-pci needs machine=pc in '%s'",
-			     name);
+		rc = tx_fail(ctx, -EINVAL, STAGE, "net=virtio-pci needs machine=pc in '%s'", name);
 		goto out;
 	}
 	if (c->service != IMG_SVC_NONE && c->port == 0) {

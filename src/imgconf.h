@@ -37,17 +37,17 @@ enum img_target { IMG_KVM, IMG_XEN };
 
 struct imgconf {
 	enum img_machine machine; /* default microvm */
-	char *kernel;             /* default "kernel" */
-	char *initrd;             /* default "initrd" */
-	char *disk;               /* NULL when none */
-	char *append;             /* default "console=ttyS0" */
-	int memory_mb;            /* default 64 */
-	int vcpus;                /* default 1 */
-	enum img_net net;         /* default: mmio on microvm, pci on pc */
-	int port;                 /* default 0 */
+	char *kernel;		  /* default "kernel" */
+	char *initrd;		  /* default "initrd" */
+	char *disk;		  /* NULL when none */
+	char *append;		  /* default "console=ttyS0" */
+	int memory_mb;		  /* default 64 */
+	int vcpus;		  /* default 1 */
+	enum img_net net;	  /* default: mmio on microvm, pci on pc */
+	int port;		  /* default 0 */
 	enum img_service service; /* default none */
-	enum img_target target;   /* default kvm */
-	char *note;               /* NULL when none */
+	enum img_target target;	  /* default kvm */
+	char *note;		  /* NULL when none */
 };
 
 /* Set the defaults (owned strings); imgconf_free() releases them. */

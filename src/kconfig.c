@@ -92,8 +92,7 @@ const struct kconfig_req *kconfig_set_find(const struct kconfig_set *set, const 
 	return NULL;
 }
 
-int kconfig_set_add(struct kconfig_set *set, const char *option, const char *value,
-		    const char *why)
+int kconfig_set_add(struct kconfig_set *set, const char *option, const char *value, const char *why)
 {
 	struct kconfig_req *r = (struct kconfig_req *)kconfig_set_find(set, option);
 
@@ -101,8 +100,8 @@ int kconfig_set_add(struct kconfig_set *set, const char *option, const char *val
 		/* same value: keep the first reason, it is the one that decided */
 		if (!strcmp(r->value, value))
 			return 0;
-		strv_push_own(&set->notes, xasprintf("%s: %s overrides %s (%s -> %s)", option,
-						     why, r->why, r->value, value));
+		strv_push_own(&set->notes, xasprintf("%s: %s overrides %s (%s -> %s)", option, why,
+						     r->why, r->value, value));
 		free(r->value);
 		free(r->why);
 		r->value = xstrdup(value);
@@ -164,10 +163,12 @@ static int parse_line(struct tx_ctx *ctx, const char *name, int lineno, const ch
 			return tx_fail(ctx, -EINVAL, "kconfig", "cannot parse '%.*s' at %s:%d",
 				       (int)(n > 80 ? 80 : n), l, name, lineno);
 		if (!valid_sym(l + 7, (size_t)(eq - l - 7)))
-			return tx_fail(ctx, -EINVAL, "kconfig", "invalid option name '%.*s' at %s:%d",
+			return tx_fail(ctx, -EINVAL, "kconfig",
+				       "invalid option name '%.*s' at %s:%d",
 				       (int)(eq - l > 80 ? 80 : eq - l), l, name, lineno);
 		if (!valid_value(eq + 1, (size_t)(l + n - eq - 1)))
-			return tx_fail(ctx, -EINVAL, "kconfig", "invalid value '%.*s' for '%.*s' at %s:%d",
+			return tx_fail(ctx, -EINVAL, "kconfig",
+				       "invalid value '%.*s' for '%.*s' at %s:%d",
 				       (int)(l + n - eq - 1 > 80 ? 80 : l + n - eq - 1), eq + 1,
 				       (int)(eq - l - 7), l + 7, name, lineno);
 		opt = xstrndup(l + 7, (size_t)(eq - l - 7));
@@ -250,8 +251,9 @@ int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, co
 		char *why, *lower;
 
 		if (!valid_sym(opt, strlen(opt)))
-			return tx_fail(ctx, -EINVAL, "kconfig", "invalid feature option '%s' from '%s'",
-				       opt, f[i].binary ? f[i].binary : "?");
+			return tx_fail(ctx, -EINVAL, "kconfig",
+				       "invalid feature option '%s' from '%s'", opt,
+				       f[i].binary ? f[i].binary : "?");
 		why = xasprintf("%s: %s (%s)", app ? app : "app", f[i].symbol ? f[i].symbol : "?",
 				f[i].binary ? f[i].binary : "?");
 		kconfig_set_add(set, opt, "y", why);
@@ -373,8 +375,14 @@ static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *bui
 	char *a = allconfig ? xasprintf("KCONFIG_ALLCONFIG=%s", allconfig) : NULL;
 	char *log = xasprintf("%s/kconfig.log", builddir);
 	/* make -s -C SRC O=BUILD [KCONFIG_ALLCONFIG=FILE] TARGET */
-	char *argv[] = {"make", "-s", "-C", (char *)srcdir, o, a ? a : (char *)target,
-			a ? (char *)target : NULL, NULL};
+	char *argv[] = {"make",
+			"-s",
+			"-C",
+			(char *)srcdir,
+			o,
+			a ? a : (char *)target,
+			a ? (char *)target : NULL,
+			NULL};
 	int st;
 
 	st = run_logged(argv, log);
@@ -396,8 +404,8 @@ static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *bui
 	return st;
 }
 
-int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
-		 const struct kconfig_set *set)
+int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
+			const struct kconfig_set *set)
 {
 	struct sbuf all = {0};
 	char *allpath = NULL, *cfgpath = NULL, *log = NULL, *text = NULL;
@@ -416,8 +424,8 @@ int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *buil
 	unlink(log);
 	err = write_file_atomic(allpath, all.s, all.len, 0644);
 	if (err) {
-		err = tx_fail(ctx, err, "kconfig", "cannot write '%s': %s", allpath,
-			      strerror(-err));
+		err =
+		    tx_fail(ctx, err, "kconfig", "cannot write '%s': %s", allpath, strerror(-err));
 		goto out;
 	}
 	tx_info(ctx, "kconfig: allnoconfig + %zu requests, olddefconfig", set->n);
@@ -428,8 +436,7 @@ int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *buil
 		goto out;
 	err = read_file(cfgpath, &text, &len, CONFIG_MAX);
 	if (err) {
-		err = tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", cfgpath,
-			      strerror(-err));
+		err = tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", cfgpath, strerror(-err));
 		goto out;
 	}
 	err = kconfig_check(ctx, text, len, set, srcdir_kernel);
@@ -621,7 +628,7 @@ static void kinfo_line(struct kinfo *k, char *l)
 			char *f = k->frame[k->depth - 1];
 
 			k->frame[k->depth - 1] =
-				f[0] ? xasprintf("%s && %s", f, expr) : xstrdup(expr);
+			    f[0] ? xasprintf("%s && %s", f, expr) : xstrdup(expr);
 			free(f);
 		}
 	} else if (k->cur == 1) {
@@ -767,8 +774,8 @@ static void unmet_deps(const struct strv *deps, const struct cmap *m, struct sbu
 }
 
 /* The explanation after "(requested at WHY". */
-static void explain(const char *srcdir, const char *option, const struct cmap *m,
-		    struct sbuf *out, int *exists)
+static void explain(const char *srcdir, const char *option, const struct cmap *m, struct sbuf *out,
+		    int *exists)
 {
 	struct kinfo k = {.option = option};
 	const char *best = NULL;
@@ -841,22 +848,25 @@ int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
 		if (value_ok(r->value, got))
 			continue;
 		if (bad++) {
-			tx_info(ctx, "kconfig: also failed: '%s' (requested at %s)", r->option, r->why);
+			tx_info(ctx, "kconfig: also failed: '%s' (requested at %s)", r->option,
+				r->why);
 			continue;
 		}
 		explain(srcdir_kernel, r->option, &m, &why, &exists);
-		if (!exists)
-			err = tx_fail(ctx, -EINVAL, "kconfig",
-				      "option '%s' does not exist in this kernel (requested at %s%s)",
-				      r->option, r->why, why.s ? why.s : "");
+		if (!exists && !got)
+			err =
+			    tx_fail(ctx, -EINVAL, "kconfig",
+				    "option '%s' does not exist in this kernel (requested at %s%s)",
+				    r->option, r->why, why.s ? why.s : "");
 		else if (!got || (got->vlen == 1 && got->val[0] == 'n'))
 			err = tx_fail(ctx, -EINVAL, "kconfig",
 				      "option '%s' dropped by olddefconfig (requested at %s%s)",
 				      r->option, r->why, why.s ? why.s : "");
 		else
 			err = tx_fail(ctx, -EINVAL, "kconfig",
-				      "option '%s' is '%.*s', not '%s' (requested at %s%s)", r->option,
-				      (int)(got->vlen > 80 ? 80 : got->vlen), got->val, r->value, r->why,
+				      "option '%s' is '%.*s', not '%s' (requested at %s%s)",
+				      r->option, (int)(got->vlen > 80 ? 80 : got->vlen), got->val,
+				      r->value, r->why,
 				      strcmp(r->value, "n") ? (why.s ? why.s : "")
 							    : "; something selects it");
 		sbuf_free(&why);
@@ -908,8 +918,7 @@ static void json_value(struct sbuf *out, const char *v, size_t n)
 	free(s);
 }
 
-void kconfig_report_json(const struct kconfig_set *set, const char *config_text,
-			 struct sbuf *out)
+void kconfig_report_json(const struct kconfig_set *set, const char *config_text, struct sbuf *out)
 {
 	int first = 1;
 
@@ -955,4 +964,25 @@ void kconfig_report_json(const struct kconfig_set *set, const char *config_text,
 		sbuf_json_str(out, set->notes.v[i]);
 	}
 	sbuf_puts(out, "]}\n");
+}
+
+int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
+		 const struct kconfig_set *set)
+{
+	/* the same lock kernel_build holds: never rewrite .config under a build */
+	char *lock = xasprintf("%s.lock", builddir);
+	char *parent = path_dirname(builddir);
+	int fd, err = mkdir_p(parent, 0755);
+
+	free(parent);
+	fd = err ? err : lock_path(lock);
+	if (fd < 0) {
+		err = tx_fail(ctx, fd, "kconfig", "cannot lock '%s': %s", lock, strerror(-fd));
+		free(lock);
+		return err;
+	}
+	free(lock);
+	err = kconfig_make_locked(ctx, srcdir_kernel, builddir, set);
+	close(fd);
+	return err;
 }

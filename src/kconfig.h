@@ -21,7 +21,8 @@
 struct kconfig_req {
 	char *option; /* without CONFIG_ */
 	char *value;  /* "y", "m", "n" (for '# CONFIG_X is not set'), "\"str\"", "123", "0x1f" */
-	char *why;    /* "kconfig-fragments/base.config:12" or "nginx: epoll_create1 (/usr/sbin/nginx)" */
+	char *why; /* "kconfig-fragments/base.config:12" or "nginx: epoll_create1 (/usr/sbin/nginx)"
+		    */
 };
 
 struct kconfig_set {
@@ -51,7 +52,11 @@ int kconfig_allconfig_text(struct tx_ctx *ctx, const char *srcdir_kernel,
 			   const struct kconfig_set *set, struct sbuf *out);
 
 /* Make the final builddir/.config (allnoconfig + KCONFIG_ALLCONFIG, olddefconfig)
- * and check it. kbuild's output goes to builddir/kconfig.log. */
+ * and check it. kbuild's output goes to builddir/kconfig.log. Holds the lock
+ * file BUILDDIR.lock (the one kernel_build holds while it builds there);
+ * kconfig_make_locked is the same for a caller that holds it already. */
+int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
+			const struct kconfig_set *set);
 int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 		 const struct kconfig_set *set);
 
@@ -67,7 +72,6 @@ void kconfig_report_text(const struct kconfig_set *set, struct sbuf *out);
 /* {"options":{name:value...},"reasons":{name:why...},"notes":[...]}; options are
  * every option set in config_text (names without CONFIG_, strings unquoted), or
  * the requests when config_text is NULL. */
-void kconfig_report_json(const struct kconfig_set *set, const char *config_text,
-			 struct sbuf *out);
+void kconfig_report_json(const struct kconfig_set *set, const char *config_text, struct sbuf *out);
 
 #endif

@@ -22,10 +22,10 @@ extern char **environ;
 
 /* Fixed so that the same .config gives the same bytes (uname -v, /proc/version). */
 static const char *const kbuild_env[] = {
-	"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
-	"KBUILD_BUILD_USER=tinyx",
-	"KBUILD_BUILD_HOST=tinyx",
-	"KBUILD_BUILD_VERSION=1",
+    "KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
+    "KBUILD_BUILD_USER=tinyx",
+    "KBUILD_BUILD_HOST=tinyx",
+    "KBUILD_BUILD_VERSION=1",
 };
 
 struct tool {
@@ -68,7 +68,8 @@ static int valid_version(const char *v)
 	if (!*v || *v == '.' || strlen(v) > 64)
 		return 0;
 	for (; *v; v++)
-		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-", *v))
+		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-",
+			    *v))
 			return 0;
 	return 1;
 }
@@ -90,7 +91,8 @@ static char *source_version(struct tx_ctx *ctx)
 
 static int unpack(struct tx_ctx *ctx, const char *dir, const char *tmp)
 {
-	char *argv[] = {"tar", "-xf", KERNEL_TARBALL, "-C", (char *)tmp, "--strip-components=1", NULL};
+	char *argv[] = {"tar", "-xf", KERNEL_TARBALL, "-C", (char *)tmp, "--strip-components=1",
+			NULL};
 	char *mk = xasprintf("%s/Makefile", tmp);
 	int err;
 
@@ -108,9 +110,9 @@ static int unpack(struct tx_ctx *ctx, const char *dir, const char *tmp)
 		err = -errno;
 	if (err) {
 		rm_rf(tmp);
-		err = tx_fail(ctx, err < 0 ? err : -EIO, "kernel", "cannot unpack '%s' into '%s'%s%s",
-			      KERNEL_TARBALL, dir, err < 0 ? ": " : "",
-			      err < 0 ? strerror(-err) : "");
+		err = tx_fail(ctx, err < 0 ? err : -EIO, "kernel",
+			      "cannot unpack '%s' into '%s'%s%s", KERNEL_TARBALL, dir,
+			      err < 0 ? ": " : "", err < 0 ? strerror(-err) : "");
 	}
 	free(mk);
 	return err;
@@ -123,9 +125,10 @@ int kernel_source(struct tx_ctx *ctx, char **srcdir_out, char **version_out)
 	int err = 0, fd;
 
 	if (!path_exists(KERNEL_TARBALL))
-		return tx_fail(ctx, -ENOENT, "kernel",
-			       "kernel source '%s' not found (maybe you need to: apt-get install %s)",
-			       KERNEL_TARBALL, KERNEL_SOURCE_PKG);
+		return tx_fail(
+		    ctx, -ENOENT, "kernel",
+		    "kernel source '%s' not found (maybe you need to: apt-get install %s)",
+		    KERNEL_TARBALL, KERNEL_SOURCE_PKG);
 	version = source_version(ctx);
 	base = xasprintf("%s/linux", ctx->cache);
 	dir = xasprintf("%s/%s", base, version);
@@ -192,7 +195,8 @@ static int find_pvh(Elf *e, uint64_t *entry)
 					break;
 				/* XEN_ELFNOTE_PHYS32_ENTRY: the 32-bit PVH entry point */
 				if (nh.n_type == 18 && nh.n_namesz == 4 &&
-				    !memcmp((char *)d->d_buf + name, "Xen", 4) && nh.n_descsz >= 4) {
+				    !memcmp((char *)d->d_buf + name, "Xen", 4) &&
+				    nh.n_descsz >= 4) {
 					uint32_t v;
 
 					memcpy(&v, (char *)d->d_buf + desc, 4);
@@ -241,7 +245,8 @@ int kernel_check_pvh(struct tx_ctx *ctx, const char *path, uint64_t *entry)
 		return tx_fail(ctx, -EIO, "kernel", "libelf is out of date");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return tx_fail(ctx, -errno, "kernel", "cannot open '%s': %s", path, strerror(errno));
+		return tx_fail(ctx, -errno, "kernel", "cannot open '%s': %s", path,
+			       strerror(errno));
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF) {
 		err = tx_fail(ctx, -ENOEXEC, "kernel", "'%s' is not an ELF file", path);
@@ -323,7 +328,8 @@ static char **build_env(const char *ccache_dir)
 		n++;
 	env = xcalloc(n + 8, sizeof(*env));
 	for (size_t i = 0; i < n; i++) {
-		if (!strncmp(environ[i], "KBUILD_BUILD_", 13) || !strncmp(environ[i], "CCACHE_DIR=", 11) ||
+		if (!strncmp(environ[i], "KBUILD_BUILD_", 13) ||
+		    !strncmp(environ[i], "CCACHE_DIR=", 11) ||
 		    !strncmp(environ[i], "MAKEFLAGS=", 10) || !strncmp(environ[i], "ARCH=", 5))
 			continue;
 		env[o++] = xstrdup(environ[i]);
@@ -422,10 +428,11 @@ static const char *compressor_tool(const char *config, const char **pkg)
 {
 	static const struct {
 		const char *opt, *tool, *pkg;
-	} c[] = {{"CONFIG_KERNEL_ZSTD=y", "zstd", "zstd"}, {"CONFIG_KERNEL_LZ4=y", "lz4", "lz4"},
-		 {"CONFIG_KERNEL_XZ=y", "xz", "xz-utils"},  {"CONFIG_KERNEL_LZMA=y", "lzma", "xz-utils"},
-		 {"CONFIG_KERNEL_LZO=y", "lzop", "lzop"},   {"CONFIG_KERNEL_BZIP2=y", "bzip2", "bzip2"},
-		 {"CONFIG_KERNEL_GZIP=y", "gzip", "gzip"}};
+	} c[] = {
+	    {"CONFIG_KERNEL_ZSTD=y", "zstd", "zstd"}, {"CONFIG_KERNEL_LZ4=y", "lz4", "lz4"},
+	    {"CONFIG_KERNEL_XZ=y", "xz", "xz-utils"}, {"CONFIG_KERNEL_LZMA=y", "lzma", "xz-utils"},
+	    {"CONFIG_KERNEL_LZO=y", "lzop", "lzop"},  {"CONFIG_KERNEL_BZIP2=y", "bzip2", "bzip2"},
+	    {"CONFIG_KERNEL_GZIP=y", "gzip", "gzip"}};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		if (strstr(config, c[i].opt)) {
@@ -489,20 +496,19 @@ static int store_kernel(struct tx_ctx *ctx, const char *builddir, const char *ha
 	return err;
 }
 
-static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir,
-		  const char *target, const char *config)
+static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, const char *target,
+		  const char *config)
 {
-	static const struct tool tools[] = {{"make", "make"}, {"gcc", "gcc"}, {"flex", "flex"},
-					    {"bison", "bison"}, {"bc", "bc"}, {"perl", "perl"}};
+	static const struct tool tools[] = {{"make", "make"},	{"gcc", "gcc"}, {"flex", "flex"},
+					    {"bison", "bison"}, {"bc", "bc"},	{"perl", "perl"}};
 	const char *pkg = NULL, *comp = compressor_tool(config, &pkg);
 	char *ccache_dir = xasprintf("%s/ccache", ctx->cache);
 	char *o = xasprintf("O=%s", builddir), *src = xstrdup(srcdir);
-	char *jobs = xasprintf("-j%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0
-						? sysconf(_SC_NPROCESSORS_ONLN)
-						: 1L);
+	char *jobs = xasprintf(
+	    "-j%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1L);
 	char *log = xasprintf("%s/build.log", builddir);
 	int have_ccache = in_path("ccache");
-	char *argv[] = {"make", "-C", src, o, jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
+	char *argv[] = {"make",	   "-C", src, o, jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
 			"bzImage", NULL};
 	char **envp = NULL;
 	unsigned count = 0;
@@ -514,15 +520,17 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir,
 		st = need_tools(ctx, &t, 1);
 	}
 	if (!st && !path_exists("/usr/include/gelf.h"))
-		st = tx_fail(ctx, -ENOENT, "kernel",
-			     "cannot find 'gelf.h' (maybe you need to: apt-get install libelf-dev)");
+		st =
+		    tx_fail(ctx, -ENOENT, "kernel",
+			    "cannot find 'gelf.h' (maybe you need to: apt-get install libelf-dev)");
 	if (st)
 		goto out;
 	if (!have_ccache)
 		tx_info(ctx, "kernel: no ccache: every build compiles from scratch "
 			     "(maybe you want: apt-get install ccache)");
 	envp = build_env(ccache_dir);
-	tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, log in %s)", target, jobs, log);
+	tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, log in %s)", target, jobs,
+		log);
 	st = run_kbuild(ctx, argv, envp, log, target, &count);
 	if (st < 0) {
 		st = tx_fail(ctx, st, "kernel", "cannot run 'make': %s", strerror(-st));
@@ -548,8 +556,9 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir,
 				last = b;
 			}
 		}
-		st = tx_fail(ctx, -EIO, "kernel", "kbuild failed for '%s' (exit %d): %.300s (see '%s')",
-			     target, st, last, log);
+		st = tx_fail(ctx, -EIO, "kernel",
+			     "kbuild failed for '%s' (exit %d): %.300s (see '%s')", target, st,
+			     last, log);
 		free(t);
 	}
 out:
@@ -605,7 +614,8 @@ int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const 
 	lock = xasprintf("%s/kbuild/%s.lock", ctx->cache, target);
 	err = mkdir_p(builddir, 0755);
 	if (err) {
-		err = tx_fail(ctx, err, "kernel", "cannot create '%s': %s", builddir, strerror(-err));
+		err =
+		    tx_fail(ctx, err, "kernel", "cannot create '%s': %s", builddir, strerror(-err));
 		goto out;
 	}
 	fd = lock_path(lock);
@@ -613,7 +623,7 @@ int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const 
 		err = tx_fail(ctx, fd, "kernel", "cannot lock '%s': %s", lock, strerror(-fd));
 		goto out;
 	}
-	err = kconfig_make(ctx, srcdir, builddir, &set);
+	err = kconfig_make_locked(ctx, srcdir, builddir, &set);
 	if (err)
 		goto out;
 	cfgpath = xasprintf("%s/.config", builddir);

@@ -25,7 +25,7 @@ int kernel_source(struct tx_ctx *ctx, char **srcdir_out, char **version_out);
 struct kernel_out {
 	char *bzimage, *vmlinux, *config; /* paths in CACHE/kernels/HASH */
 	char hash[65];
-	int cached;     /* 1: no kbuild run (cache hit) */
+	int cached;	/* 1: no kbuild run (cache hit) */
 	double seconds; /* wall time of kernel_build */
 };
 

@@ -335,11 +335,10 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	if (out.s)
 		fwrite(out.s, 1, out.len, stdout);
 	sbuf_free(&out);
+	probe_result_free(&res);
 	if (r < 0) {
 		fprintf(stderr, "tinyx: %s\n", ctx->err);
-		if (res.console_tail[0])
-			fprintf(stderr, "tinyx: probe: console tail:\n%s\n", res.console_tail);
-		return r == -EINVAL || r == -ENOENT ? EX_FAIL : EX_BOOT;
+		return r == -EINVAL || r == -ENOENT || r == -ERANGE ? EX_FAIL : EX_BOOT;
 	}
 	return 0;
 }

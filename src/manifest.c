@@ -395,7 +395,7 @@ static int parse_line(const char *s, const char *end, struct ment *e, char **fie
 	/* the rest (after two spaces) is the reason, optionally after src= */
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
-	if (s < end && !strncmp(s, "src=", 4)) {
+	if (end - s >= 4 && !memcmp(s, "src=", 4)) {
 		const char *t = s + 4;
 
 		while (s < end && *s != ' ' && *s != '\t')
@@ -425,6 +425,10 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 
 		lineno++;
 		p = nl ? nl + 1 : end;
+		for (const char *q = s; q < le; q++)
+			if ((unsigned char)*q < 0x20 && *q != '\t')
+				return tx_fail(ctx, -EINVAL, "manifest",
+					       "control character in entry at line %d", lineno);
 		if (!next_tok(&s, le, &tok, &tl) || *tok == '#')
 			continue;
 		for (t = 0; t < 6; t++)

@@ -86,12 +86,14 @@ static int setup_tap(struct tx_ctx *ctx, struct netns *n)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", NETNS_TAP);
 	set_sin(&ifr.ifr_addr, NETNS_HOST_ADDR);
 	if (ioctl(s, SIOCSIFADDR, &ifr) < 0) {
-		rc = tx_fail(ctx, -errno, STAGE, "cannot set the tap address (%s)", strerror(errno));
+		rc =
+		    tx_fail(ctx, -errno, STAGE, "cannot set the tap address (%s)", strerror(errno));
 		goto out;
 	}
 	set_sin(&ifr.ifr_netmask, "255.255.255.252");
 	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) {
-		rc = tx_fail(ctx, -errno, STAGE, "cannot set the tap netmask (%s)", strerror(errno));
+		rc =
+		    tx_fail(ctx, -errno, STAGE, "cannot set the tap netmask (%s)", strerror(errno));
 		goto out;
 	}
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
@@ -137,8 +139,8 @@ int netns_open(struct tx_ctx *ctx, struct netns *n)
 	n->host_fd = n->ns_fd = n->tap_fd = -1;
 	n->host_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (n->host_fd < 0)
-		return tx_fail(ctx, -errno, STAGE, "cannot open this thread's network namespace (%s)",
-			       strerror(errno));
+		return tx_fail(ctx, -errno, STAGE,
+			       "cannot open this thread's network namespace (%s)", strerror(errno));
 	rc = ns_id(n->host_fd, &n->host_dev, &n->host_ino);
 	if (rc < 0)
 		goto fail;
@@ -159,20 +161,20 @@ int netns_open(struct tx_ctx *ctx, struct netns *n)
 	if (rc < 0)
 		goto fail;
 	if (n->ns_dev == n->host_dev && n->ns_ino == n->host_ino) {
-		rc = tx_fail(ctx, -EPERM, STAGE, "unshare(CLONE_NEWNET) did not give a new namespace");
+		rc = tx_fail(ctx, -EPERM, STAGE,
+			     "unshare(CLONE_NEWNET) did not give a new namespace");
 		goto fail;
 	}
 	rc = setup_tap(ctx, n);
 	if (rc < 0)
 		goto fail;
 	return 0;
-fail:
-	{
-		char keep[sizeof(ctx->err)];
-		memcpy(keep, ctx->err, sizeof(keep));
-		netns_close(ctx, n);
-		memcpy(ctx->err, keep, sizeof(keep));
-	}
+fail : {
+	char keep[sizeof(ctx->err)];
+	memcpy(keep, ctx->err, sizeof(keep));
+	netns_close(ctx, n);
+	memcpy(ctx->err, keep, sizeof(keep));
+}
 	return rc < 0 ? rc : -EIO;
 }
 

@@ -30,7 +30,7 @@ struct netns {
 	int tap_fd;  /* the tap device (not close-on-exec only in the QEMU child) */
 	dev_t ns_dev, host_dev;
 	ino_t ns_ino, host_ino;
-	int inside;  /* the calling thread is in ns_fd */
+	int inside; /* the calling thread is in ns_fd */
 };
 
 /* Create the namespace and tap, and enter it. On error nothing is left and

@@ -26,8 +26,8 @@
 #include "netns.h"
 
 #define STAGE "probe"
-#define SYN_PORT 1          /* a closed port of the guest */
-#define SYN_KEEP_MS 200.0   /* close SYN sockets older than this */
+#define SYN_PORT 1	  /* a closed port of the guest */
+#define SYN_KEEP_MS 200.0 /* close SYN sockets older than this */
 #define SYN_MAX 256
 #define SVC_MAX 8
 #define TAIL_MAX 8192
@@ -47,7 +47,7 @@ static void on_signal(int sig)
 		kill(-p, SIGKILL);
 }
 
-static const int handled_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+static const int handled_sigs[] = {SIGINT, SIGTERM, SIGHUP};
 #define NSIGS (int)(sizeof(handled_sigs) / sizeof(handled_sigs[0]))
 
 /* ---- KVM check ---------------------------------------------------------- */
@@ -61,6 +61,18 @@ int probe_kvm_works(void)
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
+	/* a /dev/kvm that runs a hlt guest may still fail real guests (seen:
+	 * "KVM internal error" without vmx/svm): require the CPU flags too */
+	{
+		char *ci = NULL;
+		size_t len;
+		int hw = 0;
+		if (read_file("/proc/cpuinfo", &ci, &len, 1 << 22) == 0)
+			hw = strstr(ci, " vmx") || strstr(ci, " svm");
+		free(ci);
+		if (!hw)
+			return 0;
+	}
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0 || ioctl(kvm, KVM_GET_API_VERSION, 0) != 12)
 		goto out;
@@ -369,7 +381,8 @@ static int svc_event(struct run *R, int i, short rev, double now)
 						  "\r\nUser-Agent: tinyx-probe\r\n\r\n";
 			if (R->c->service == IMG_SVC_TCP)
 				return 1;
-			if (send(t->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1) {
+			if (send(t->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) !=
+			    (ssize_t)sizeof(req) - 1) {
 				svc_drop(R, i);
 				R->next_svc = now + 1;
 				return 0;
@@ -397,8 +410,8 @@ static int svc_event(struct run *R, int i, short rev, double now)
 		if (nl || n <= 0 || t->len >= sizeof(t->buf) - 1) {
 			if (nl)
 				*nl = '\0';
-			if (!strncmp(t->buf, "HTTP/1.", 7) && t->buf[7] >= '0' && t->buf[7] <= '9' &&
-			    !strncmp(t->buf + 8, " 200", 4) &&
+			if (!strncmp(t->buf, "HTTP/1.", 7) && t->buf[7] >= '0' &&
+			    t->buf[7] <= '9' && !strncmp(t->buf + 8, " 200", 4) &&
 			    (t->buf[12] == '\0' || t->buf[12] == ' '))
 				return 1;
 			if (t->len)
@@ -551,7 +564,7 @@ static void stop_qemu(struct run *R)
 	for (int i = 0; i < 100; i++) {
 		if (child_exited(R, &status))
 			break;
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		struct timespec ts = {0, 5 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	if (R->pid > 0) {
@@ -618,7 +631,10 @@ static void build_argv(struct strv *a, const struct probe_opts *o, const struct 
 
 	strv_push(a, o->qemu && *o->qemu ? o->qemu : "qemu-system-x86_64");
 	strv_push(a, "-M");
-	strv_push(a, pc ? "pc" : "microvm");
+	/* microvm: acpi=off makes QEMU describe the virtio-mmio devices on the
+	 * kernel command line (virtio_mmio.device=...) and in MP tables, which
+	 * a kernel without ACPI needs and one with ACPI accepts too */
+	strv_push(a, pc ? "pc" : "microvm,acpi=off");
 	strv_push(a, "-accel");
 	strv_push(a, accel);
 	if (!strcmp(accel, "kvm")) {
@@ -640,10 +656,10 @@ static void build_argv(struct strv *a, const struct probe_opts *o, const struct 
 		strv_push(a, "-initrd");
 		strv_push_own(a, xasprintf("%s/%s", dir, c->initrd));
 	}
-	append = xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s", c->append,
-			   *c->append ? " " : "",
-			   o->use_disk ? (strstr(c->append, "init=") ? "root=/dev/vda rw rootfstype=ext4"
-								    : "root=/dev/vda rw rootfstype=ext4 init=/init")
+	append = xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s", c->append, *c->append ? " " : "",
+			   o->use_disk ? (strstr(c->append, "init=")
+					      ? "root=/dev/vda rw rootfstype=ext4"
+					      : "root=/dev/vda rw rootfstype=ext4 init=/init")
 				       : "",
 			   NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR);
 	/* squeeze the double space when there is no disk part */
@@ -661,13 +677,14 @@ static void build_argv(struct strv *a, const struct probe_opts *o, const struct 
 	strv_push(a, "-netdev");
 	strv_push(a, "tap,id=n0,fd=3");
 	strv_push(a, "-device");
-	strv_push(a, pc || c->net == IMG_NET_PCI ? "virtio-net-pci,netdev=n0,mac=" NETNS_GUEST_MAC
-						 : "virtio-net-device,netdev=n0,mac=" NETNS_GUEST_MAC);
+	strv_push(a, pc || c->net == IMG_NET_PCI
+			 ? "virtio-net-pci,netdev=n0,mac=" NETNS_GUEST_MAC
+			 : "virtio-net-device,netdev=n0,mac=" NETNS_GUEST_MAC);
 	if (o->use_disk) {
 		strv_push(a, "-drive");
 		/* snapshot=on: the image in the dir is never written */
-		strv_push_own(a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=on", dir,
-					   c->disk));
+		strv_push_own(
+		    a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=on", dir, c->disk));
 		strv_push(a, "-device");
 		strv_push(a, pc ? "virtio-blk-pci,drive=d0" : "virtio-blk-device,drive=d0");
 	}
@@ -718,8 +735,8 @@ static int one_run(struct run *R, char *const argv[])
 		struct timespec ts;
 
 		if (g_sig) {
-			rc = tx_fail(ctx, -EINTR, STAGE, "interrupted by signal %d '%s'", (int)g_sig,
-				     o->dir);
+			rc = tx_fail(ctx, -EINTR, STAGE, "interrupted by signal %d '%s'",
+				     (int)g_sig, o->dir);
 			goto out;
 		}
 		if (served_at >= 0) {
@@ -739,7 +756,7 @@ static int one_run(struct run *R, char *const argv[])
 				break;
 			/* pipes closed: QEMU is on its way out; get its status */
 			for (int k = 0; k < 100 && R->pid > 0 && !child_exited(R, &status); k++) {
-				struct timespec ts5 = { 0, 5 * 1000 * 1000 };
+				struct timespec ts5 = {0, 5 * 1000 * 1000};
 				nanosleep(&ts5, NULL);
 			}
 			/* drain what is left */
@@ -760,20 +777,20 @@ static int one_run(struct run *R, char *const argv[])
 			svc_tick(R, now);
 
 		if (R->out_fd >= 0)
-			pf[np++] = (struct pollfd){ R->out_fd, POLLIN, 0 };
+			pf[np++] = (struct pollfd){R->out_fd, POLLIN, 0};
 		else
-			pf[np++] = (struct pollfd){ -1, 0, 0 };
+			pf[np++] = (struct pollfd){-1, 0, 0};
 		if (R->err_fd >= 0)
-			pf[np++] = (struct pollfd){ R->err_fd, POLLIN, 0 };
+			pf[np++] = (struct pollfd){R->err_fd, POLLIN, 0};
 		else
-			pf[np++] = (struct pollfd){ -1, 0, 0 };
+			pf[np++] = (struct pollfd){-1, 0, 0};
 		syn_base = np;
 		for (int i = 0; i < R->nsyn; i++)
-			pf[np++] = (struct pollfd){ R->syn[i].fd, POLLOUT, 0 };
+			pf[np++] = (struct pollfd){R->syn[i].fd, POLLOUT, 0};
 		svc_base = np;
 		for (int i = 0; i < R->nsvc; i++)
-			pf[np++] = (struct pollfd){ R->svc[i].fd,
-						    R->svc[i].st == SVC_CONNECTING ? POLLOUT : POLLIN, 0 };
+			pf[np++] = (struct pollfd){
+			    R->svc[i].fd, R->svc[i].st == SVC_CONNECTING ? POLLOUT : POLLIN, 0};
 
 		wait_ms = served_at >= 0 ? 10 : deadline - now;
 		if (R->rec.network < 0 && R->next_syn - now < wait_ms)
@@ -862,7 +879,7 @@ static int one_run(struct run *R, char *const argv[])
 				*p = '|';
 		if (rc == -ETIMEDOUT) {
 			what = R->rec.network < 0 ? "the guest network did not come up"
-				: "the service did not answer";
+						  : "the service did not answer";
 			snprintf(detail, sizeof(detail), " (%s%s%s%s)", what,
 				 R->last_status[0] ? "; last answer '" : "", R->last_status,
 				 R->last_status[0] ? "'" : "");
@@ -980,7 +997,7 @@ void probe_result_free(struct probe_result *r)
 int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_result *r)
 {
 	struct imgconf c;
-	struct strv argv = { 0 };
+	struct strv argv = {0};
 	struct sigaction sa, old[NSIGS];
 	struct run *R = NULL;
 	const char *accel = "tcg";
@@ -1075,8 +1092,8 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 		else
 			tail_text(R, r->console_tail, sizeof(r->console_tail));
 		if (g_sig && rc == 0)
-			rc = tx_fail(ctx, -EINTR, STAGE, "interrupted by signal %d '%s'", (int)g_sig,
-				     o->dir);
+			rc = tx_fail(ctx, -EINTR, STAGE, "interrupted by signal %d '%s'",
+				     (int)g_sig, o->dir);
 	}
 	r->ok = rc == 0 && r->runs_ok == runs;
 	stat_of(&r->console, r->per_run, r->runs, offsetof(struct probe_run_rec, console));
@@ -1133,8 +1150,8 @@ static void json_ll(struct sbuf *out, long long v)
 
 void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out)
 {
-	long long total = r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs
-								     : -1;
+	long long total =
+	    r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs : -1;
 
 	sbuf_puts(out, "{\n  \"dir\": ");
 	sbuf_json_str(out, o->dir ? o->dir : "");
@@ -1149,8 +1166,8 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	sbuf_json_str(out, r->target);
 	sbuf_puts(out, ", \"service\": ");
 	sbuf_json_str(out, r->service_name);
-	sbuf_printf(out, ", \"port\": %d, \"memory_mb\": %d, \"vcpus\": %d, \"disk\": %s,\n", r->port,
-		    r->memory_mb, r->vcpus, o->use_disk ? "true" : "false");
+	sbuf_printf(out, ", \"port\": %d, \"memory_mb\": %d, \"vcpus\": %d, \"disk\": %s,\n",
+		    r->port, r->memory_mb, r->vcpus, o->use_disk ? "true" : "false");
 	sbuf_puts(out, "  \"boot_ms\": {\n    ");
 	json_stat(out, "console", &r->console);
 	sbuf_puts(out, ",\n    ");
@@ -1237,7 +1254,8 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 	text_size(out, "rootfs", r->size_rootfs);
 	sbuf_puts(out, ", ");
 	text_size(out, "total",
-		  r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs : -1);
+		  r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs
+							     : -1);
 	sbuf_puts(out, "\n");
 	if (r->guest_used_kb >= 0 || r->qemu_rss_kb >= 0) {
 		sbuf_puts(out, "  memory:");

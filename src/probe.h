@@ -20,20 +20,20 @@
 #define PROBE_MAX_RUNS 1000
 
 struct probe_opts {
-	const char *dir;  /* the image dir (holds image.conf) */
-	int runs;         /* default 1 */
-	int json;         /* the caller prints probe_report_json() instead of text */
-	int timeout_s;    /* per boot, default 30 */
-	int use_disk;     /* boot the image's disk (rootfs.ext4) as root, no initrd */
-	int memory_mb;    /* override image.conf's memory_mb when > 0 */
-	const char *qemu; /* default qemu-system-x86_64 */
-	int keep_console; /* copy the guest console to stderr as it comes */
+	const char *dir;   /* the image dir (holds image.conf) */
+	int runs;	   /* default 1 */
+	int json;	   /* the caller prints probe_report_json() instead of text */
+	int timeout_s;	   /* per boot, default 30 */
+	int use_disk;	   /* boot the image's disk (rootfs.ext4) as root, no initrd */
+	int memory_mb;	   /* override image.conf's memory_mb when > 0 */
+	const char *qemu;  /* default qemu-system-x86_64 */
+	int keep_console;  /* copy the guest console to stderr as it comes */
 	const char *accel; /* NULL or "tcg" (default), "kvm", or "auto" (kvm when it works) */
 };
 
 struct probe_stat {
 	double median, min, max; /* milliseconds */
-	int n;                   /* runs that reached the phase */
+	int n;			 /* runs that reached the phase */
 };
 
 /* One run; -1 for a phase not reached. */
@@ -41,23 +41,23 @@ struct probe_run_rec {
 	int ok;
 	double console, init, network, service, ready; /* ready: "tinyx: ready" line */
 	long long guest_used_kb; /* "tinyx: mem used N KB" when printed, else -1 */
-	long long qemu_rss_kb;   /* QEMU's VmRSS once served, else -1 */
+	long long qemu_rss_kb;	 /* QEMU's VmRSS once served, else -1 */
 };
 
 struct probe_result {
-	int ok;      /* every run served */
+	int ok;	     /* every run served */
 	int runs_ok; /* runs that served */
 	struct probe_stat console, init, network, service;
 	long long size_kernel, size_rootfs;
 	char console_tail[4096]; /* the last console lines of a failed run */
-	int netns_isolated;      /* every probe socket and QEMU were in the private
+	int netns_isolated;	 /* every probe socket and QEMU were in the private
 				  * namespace, and it was not the host's (inode checks) */
 	/* extras */
-	int runs;                    /* runs attempted */
+	int runs;		       /* runs attempted */
 	struct probe_run_rec *per_run; /* runs entries; probe_result_free() */
-	long long guest_used_kb;     /* median over runs that printed it, else -1 */
-	long long qemu_rss_kb;       /* median, else -1 */
-	char accel[8];               /* "tcg" or "kvm" */
+	long long guest_used_kb;       /* median over runs that printed it, else -1 */
+	long long qemu_rss_kb;	       /* median, else -1 */
+	char accel[8];		       /* "tcg" or "kvm" */
 	char machine[16], service_name[8], target[8];
 	int port, memory_mb, vcpus;
 	char note[256];
@@ -78,7 +78,7 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
  * unknown), per_run[], console_tail (failures only), note. */
 void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
 
-/* 1 when /dev/kvm can really run a guest (a tiny hlt guest), else 0. */
+/* 1 when the CPU has vmx/svm and /dev/kvm runs a tiny hlt guest, else 0. */
 int probe_kvm_works(void);
 
 #endif

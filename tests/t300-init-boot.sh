@@ -5,7 +5,8 @@
 # /dev/kvm works) on -M microvm with the PVH vmlinux and on -M pc with the
 # bzImage, then as an ext4 disk root. Checks the console markers `tinyx: init`
 # and `tinyx: ready tcp/8080`, the crash report and power off of an app that
-# exits, and restart on-failure with its cap.
+# exits, and restart on-failure with its cap. (microvm runs with acpi=off:
+# QEMU then names its virtio-mmio devices on the kernel command line.)
 # Needs a kernel under ${TINYX_CACHE:-.cache}/kernels/*/ or .cache/kernels/*/
 # (skipped without one unless TINYX_NEED_KERNEL=1). POSIX sh; every QEMU runs
 # under a hard `timeout` and is killed on failure.
@@ -105,17 +106,17 @@ $1"; shift; done
 APPEND="console=ttyS0 panic=-1 tinyx.ip=10.0.2.15/24 tinyx.gw=10.0.2.2 tinyx.hostname=t300"
 NET="-netdev user,id=n0,restrict=on"
 if [ -n "$vm" ]; then
-	boot microvm 0 "tinyx: init" "tinyx: ready tcp/8080" "tinyx: mem used" -- \
-		-M microvm -kernel "$vm" -initrd "$tmp/httpd.initrd" -append "$APPEND" \
+	boot microvm 0 "tinyx: init" "tinyx: net eth0 10.0.2.15/24" "tinyx: ready tcp/8080" \
+		"tinyx: mem used" -- -M microvm,acpi=off -kernel "$vm" -initrd "$tmp/httpd.initrd" -append "$APPEND" \
 		$NET -device virtio-net-device,netdev=n0
 	boot microvm-fail 1 "tinyx: init" "failing" "tinyx: app exited status 3" \
 		"tinyx: poweroff" -- \
-		-M microvm -kernel "$vm" -initrd "$tmp/fail.initrd" -append "$APPEND"
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/fail.initrd" -append "$APPEND"
 	boot microvm-restart 1 "tinyx: restarting app (5/5)" "tinyx: poweroff" -- \
-		-M microvm -kernel "$vm" -initrd "$tmp/restart.initrd" -append "$APPEND"
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/restart.initrd" -append "$APPEND"
 fi
 if [ -n "$bz" ]; then
-	boot pc 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
+	boot pc 0 "tinyx: init" "tinyx: net eth0 10.0.2.15/24" "tinyx: ready tcp/8080" -- \
 		-M pc -kernel "$bz" -initrd "$tmp/httpd.initrd" -append "$APPEND" \
 		$NET -device virtio-net-pci,netdev=n0
 	# the ext4 image as the root disk (needs virtio-blk and ext4 in the kernel)

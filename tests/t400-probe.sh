@@ -165,6 +165,21 @@ cat "$tmp/ok.txt"
 check "text report: exit 0" [ $rc = 0 ]
 check "text report has the service line" grep -Eq '^  service +[0-9]' "$tmp/ok.txt"
 
+# --- 1b. the same rootfs as an ext4 disk root (--disk); the file is never written
+if command -v mke2fs >/dev/null; then
+	mke2fs -q -t ext4 -O ^has_journal -d "$root" "$img/rootfs.ext4" 16M
+	echo "disk=rootfs.ext4" >> "$img/image.conf"
+	h1=$(sha256sum < "$img/rootfs.ext4")
+	timeout $((T * 2)) "$TINYX" probe "$img" --disk --json --timeout "$T" > "$tmp/disk.json" 2> "$tmp/disk.err"
+	rc=$?
+	cat "$tmp/disk.err"
+	check "disk root: exit 0" [ $rc = 0 ]
+	check "disk root: ok" grep -q '"ok": true' "$tmp/disk.json"
+	check "disk root: the image file is unchanged (snapshot=on)" [ "$(sha256sum < "$img/rootfs.ext4")" = "$h1" ]
+	check "disk root: size_bytes.rootfs is the disk" grep -q '"rootfs": 16777216' "$tmp/disk.json"
+	nothing_left "after disk boot" "$img" ""
+fi
+
 # --- 2. a service that never comes up -------------------------------------------
 FT=8
 start=$(date +%s)

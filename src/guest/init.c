@@ -9,6 +9,7 @@
  *   tinyx: ready tcp/PORT          the first time any TCP socket listens, one
  *                                  line per port listening at that moment,
  *                                  lowest first (again after a restart)
+ *   tinyx: net IFACE ADDR/PREFIX   the address is set and the link up
  *   tinyx: mem used KB             right after the ready lines
  *   tinyx: app exited status N     or "app killed by signal N"
  *   tinyx: poweroff
@@ -17,8 +18,10 @@
  *   tinyx.hostname=NAME  default /etc/hostname, else "tinyx"
  *   tinyx.ip=ADDR/PREFIX tinyx.gw=ADDR tinyx.if=IFACE (default eth0)
  *   tinyx.debug_shell=1  honoured only when /etc/tinyx/debug-shell exists
- *   tinyx.off=reboot     end with reboot() instead of power off (for VMMs
- *                        without a power-off device: run QEMU with -no-reboot)
+ *   tinyx.off=poweroff|reboot  how to end; default: power off when the kernel
+ *                        can (ACPI, or Xen), else reboot, which QEMU run with
+ *                        -no-reboot turns into an exit (a kernel without a
+ *                        power-off method would only halt)
  * Signals: SIGTERM, SIGINT (ctrl-alt-del), SIGPWR, SIGUSR1/SIGUSR2 (BusyBox
  * halt/poweroff) stop the app (SIGTERM, SIGKILL after 2 s) and power off.
  * The kernel's orderly_poweroff() (Xen "xl shutdown") runs poweroff_cmd, which
@@ -66,7 +69,7 @@ static struct spec {
 
 static struct cmdline {
 	char hostname[65], ip[64], gw[64], ifname[IFNAMSIZ];
-	int debug_shell, off_reboot;
+	int debug_shell, off; /* off: 0 auto, 1 power off, 2 reboot */
 } cmd;
 
 enum app_state { APP_NONE, APP_RUNNING, APP_STARTING, APP_WAIT_PIDFILE };
@@ -425,7 +428,9 @@ static void read_cmdline(void)
 		else if (!strncmp(p, "tinyx.debug_shell=1", 19))
 			cmd.debug_shell = 1;
 		else if (!strncmp(p, "tinyx.off=reboot", 16))
-			cmd.off_reboot = 1;
+			cmd.off = 2;
+		else if (!strncmp(p, "tinyx.off=poweroff", 18))
+			cmd.off = 1;
 	}
 	free(c);
 }
@@ -540,6 +545,7 @@ static void net_up(void)
 		if (ioctl(s, SIOCADDRT, &rt) < 0)
 			say("cannot add default route via %s: %s", cmd.gw, strerror(errno));
 	}
+	say("net %s %s", cmd.ifname, cmd.ip);
 out:
 	close(s);
 }
@@ -758,10 +764,25 @@ static void power_off(void)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	sync();
-	say("poweroff");
-	if (!cmd.off_reboot)
-		reboot(RB_POWER_OFF);
-	reboot(RB_AUTOBOOT);
+	if (!cmd.off)
+		cmd.off = access("/sys/firmware/acpi", F_OK) == 0 ||
+				  access("/sys/hypervisor/type", F_OK) == 0
+			  ? 1
+			  : 2;
+	say(cmd.off == 1 ? "poweroff" : "poweroff (by reboot)");
+	if (cmd.off == 2) {
+		/* without ACPI the kernel would first poke a keyboard controller
+		 * that microvm does not have, for seconds under TCG */
+		int fd = open("/sys/kernel/reboot/type", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (write(fd, "triple", 6) < 0) {
+				/* keep the kernel's default */
+			}
+			close(fd);
+		}
+	}
+	reboot(cmd.off == 1 ? RB_POWER_OFF : RB_AUTOBOOT);
 	for (;;)
 		pause();
 }

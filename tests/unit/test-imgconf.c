@@ -15,7 +15,7 @@ static int parse(struct tx_ctx *ctx, const char *text, struct imgconf *c)
 /* Expect rejection, with a message naming the problem. */
 static void reject(const char *text, const char *msg_part)
 {
-	struct tx_ctx ctx = { 0 };
+	struct tx_ctx ctx = {0};
 	struct imgconf c;
 	int rc = parse(&ctx, text, &c);
 
@@ -29,7 +29,7 @@ static void reject(const char *text, const char *msg_part)
 
 static void test_full(void)
 {
-	struct tx_ctx ctx = { 0 };
+	struct tx_ctx ctx = {0};
 	struct imgconf c;
 	const char *text = "# nginx, kvm\n"
 			   "machine=microvm\n"
@@ -64,7 +64,7 @@ static void test_full(void)
 
 static void test_defaults(void)
 {
-	struct tx_ctx ctx = { 0 };
+	struct tx_ctx ctx = {0};
 	struct imgconf c;
 
 	CHECK(parse(&ctx, "", &c) == 0);
@@ -123,7 +123,7 @@ static void test_reject(void)
 	reject("append=caf\xc3\xa9\n", "non-ASCII");
 	{
 		static const char nul[] = "kernel=k\0initrd=i\n";
-		struct tx_ctx ctx = { 0 };
+		struct tx_ctx ctx = {0};
 		struct imgconf c;
 		CHECK(imgconf_parse(&ctx, "n", nul, sizeof(nul) - 1, &c) < 0);
 		CHECK(strstr(ctx.err, "NUL") != NULL);
@@ -132,7 +132,7 @@ static void test_reject(void)
 		/* too long values and files */
 		size_t n = IMGCONF_MAX_VALUE + 16;
 		char *big = malloc(n + 16);
-		struct tx_ctx ctx = { 0 };
+		struct tx_ctx ctx = {0};
 		struct imgconf c;
 		memcpy(big, "note=", 5);
 		memset(big + 5, 'x', n);
@@ -143,7 +143,7 @@ static void test_reject(void)
 	}
 	/* messages say where */
 	{
-		struct tx_ctx ctx = { 0 };
+		struct tx_ctx ctx = {0};
 		struct imgconf c;
 		CHECK(parse(&ctx, "# c\nmachine=pc\nvcpus=999\n", &c) < 0);
 		CHECK(strstr(ctx.err, "test.conf:3") != NULL);
@@ -164,9 +164,9 @@ static void test_valid_name(void)
 
 static void test_roundtrip(void)
 {
-	struct tx_ctx ctx = { 0 };
+	struct tx_ctx ctx = {0};
 	struct imgconf a, b;
-	struct sbuf t1 = { 0 }, t2 = { 0 };
+	struct sbuf t1 = {0}, t2 = {0};
 
 	CHECK(parse(&ctx,
 		    "machine=pc\ndisk=r.ext4\nappend= console=ttyS0  \nport=8080\nservice=tcp\n"
@@ -189,7 +189,7 @@ static void test_roundtrip(void)
 
 static void test_load(void)
 {
-	struct tx_ctx ctx = { 0 };
+	struct tx_ctx ctx = {0};
 	struct imgconf c;
 	char dir[] = "/tmp/tinyx-imgconf-XXXXXX";
 	char *path;

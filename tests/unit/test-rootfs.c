@@ -214,8 +214,8 @@ static void expect_reject(const char *what, const char *msg)
 	CHECK(!strchr(ctx.err, '\n'));
 	appspec_free(&s);
 	manifest_free(&m);
+	rm_rf(proj);
 	free(proj);
-	rm_rf(at("bad"));
 }
 
 static void test_overlay_rejects(void)
@@ -227,9 +227,10 @@ static void test_overlay_rejects(void)
 	put_link("bad/rootfs-overlays/testapp/a/b/c/ok", "../../../x/../../y");
 	expect_reject("deep escaping link", "points outside the root");
 	{
-		char *p = at("bad/rootfs-overlays/testapp/fifo");
+		char *p = at("bad/rootfs-overlays/testapp/fifo"), *d = path_dirname(p);
 
-		mkdir_p(at("bad/rootfs-overlays/testapp"), 0755);
+		mkdir_p(d, 0755);
+		free(d);
 		CHECK(mkfifo(p, 0644) == 0);
 		expect_reject("fifo", "is a device, fifo or socket");
 		free(p);

@@ -1,0 +1,63 @@
+#!/bin/sh
+# t200: 'tinyx kconfig APP --target kvm|xen [--json]': the merged, verified
+# kernel config, with a reason for every requested option.
+# Env: TINYX (the CLI, default build/tinyx), TINYX_CACHE. Run from the project dir.
+set -u
+TINYX=${TINYX:-build/tinyx}
+app=${TINYX_TEST_APP:-nginx}
+fail=0 n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+bad() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
+has() { printf '%s' "$2" | grep -q -- "$1"; }
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+if "$TINYX" kconfig "$app" --target kvm --json > "$tmp/kvm.json" 2> "$tmp/kvm.err"; then
+	ok "kconfig $app --target kvm --json"
+else
+	bad "kconfig $app --target kvm --json: $(tail -n 1 "$tmp/kvm.err")"
+fi
+kvm=$(cat "$tmp/kvm.json")
+# options (name -> value) and reasons (name -> fragment:line or the app's symbol)
+for o in 64BIT PRINTK SERIAL_8250_CONSOLE BLK_DEV_INITRD DEVTMPFS BINFMT_ELF UNIX INET \
+	VIRTIO_NET VIRTIO_BLK VIRTIO_MMIO VIRTIO_PCI PVH MULTIUSER EPOLL EVENTFD; do
+	if has "\"$o\":\"y\"" "$kvm"; then ok "kvm: $o=y"; else bad "kvm: $o=y missing"; fi
+done
+for o in UNIX INET VIRTIO_NET; do
+	if has "\"$o\":\"kconfig-fragments/[a-z]*.config:[0-9]*\"" "$kvm"; then
+		ok "kvm: reason for $o names a fragment line"
+	else bad "kvm: reason for $o"; fi
+done
+for o in MULTIUSER EPOLL EVENTFD; do
+	if has "\"$o\":\"$app: [a-z_0-9]* (/" "$kvm"; then
+		ok "kvm: reason for $o names $app's symbol"
+	else bad "kvm: reason for $o should name $app's symbol"; fi
+done
+# trimmed by measurement: no keyboard controller, no VT, no ACPI on kvm
+for o in SERIO_I8042 VT INPUT ACPI IPV6 MODULES; do
+	if has "\"$o\":\"y\"" "$kvm"; then bad "kvm: $o should be off"; else ok "kvm: $o off"; fi
+done
+# the text form: one line per request with its reason
+if "$TINYX" kconfig "$app" --target kvm > "$tmp/kvm.txt" 2>&1 &&
+	grep -q '^CONFIG_64BIT=y .*# kconfig-fragments/base.config:[0-9]' "$tmp/kvm.txt"; then
+	ok "kconfig text report"
+else bad "kconfig text report: $(tail -n 1 "$tmp/kvm.txt")"; fi
+
+if "$TINYX" kconfig "$app" --target xen --json > "$tmp/xen.json" 2> "$tmp/xen.err"; then
+	ok "kconfig $app --target xen --json"
+else
+	bad "kconfig $app --target xen --json: $(tail -n 1 "$tmp/xen.err")"
+fi
+xen=$(cat "$tmp/xen.json")
+for o in XEN XEN_PVH PVH XEN_NETDEV_FRONTEND XEN_BLKDEV_FRONTEND HVC_XEN VIRTIO_MMIO EPOLL; do
+	if has "\"$o\":\"y\"" "$xen"; then ok "xen: $o=y"; else bad "xen: $o=y missing"; fi
+done
+
+if "$TINYX" kconfig "$app" --target hvm > "$tmp/hvm.out" 2>&1; then
+	bad "an unknown target should fail"
+elif grep -q "unknown target 'hvm'" "$tmp/hvm.out"; then
+	ok "unknown target fails with a message"
+else bad "unknown target message: $(tail -n 1 "$tmp/hvm.out")"; fi
+
+echo "t200-kconfig: $n checks, $([ $fail = 0 ] && echo all passed || echo FAILED)"
+exit $fail

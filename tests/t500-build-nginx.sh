@@ -1,0 +1,85 @@
+#!/bin/sh
+# tinyx build nginx, for real: both images, verified by booting; the image
+# content rules; reproducible initrd; a fsck-clean ext4 that boots as a disk
+# root; a failing service makes build exit 3 with the console in the message.
+. tests/lib.sh
+tmp=$(mktemp -d)
+cleanup() { rm -rf "$tmp"; }
+trap cleanup EXIT
+out=$tmp/out
+if ! timeout 1500 "$TINYX" build nginx --out "$out" >"$tmp/build1.log" 2>&1; then
+	cat "$tmp/build1.log"
+	nok "tinyx build nginx"
+	done_tests
+	exit 1
+fi
+ok "tinyx build nginx"
+cat "$tmp/build1.log" | tail -n 8
+d=$out/nginx
+for f in manifest.txt build.json kvm/kernel kvm/initrd kvm/rootfs.ext4 kvm/run-qemu.sh \
+	kvm/nginx.xml kvm/image.conf xen/kernel xen/initrd xen/nginx.cfg xen/image.conf; do
+	check "has $f" test -s "$d/$f"
+done
+check "no temp dir left in the out dir" test -z "$(ls -A "$out" | grep -v '^nginx$')"
+check "kvm verified" jq -e '.targets.kvm.verified == true' "$d/build.json"
+check "xen verified" jq -e '.targets.xen.verified == true' "$d/build.json"
+check "summary printed" grep -q '^kvm ' "$tmp/build1.log"
+check "xen config is PVH" grep -q '^type = "pvh"' "$d/xen/nginx.cfg"
+check "xen kernel is an ELF vmlinux" sh -c "head -c 4 '$d/xen/kernel' | grep -q ELF"
+check "kvm kernel is a bzImage" sh -c "file '$d/kvm/kernel' | grep -q 'Linux kernel x86 boot'"
+# content rules, from the initrd itself
+zstd -dc "$d/kvm/initrd" >"$tmp/initrd.cpio"
+(mkdir "$tmp/x" && cd "$tmp/x" && cpio -id --quiet <"$tmp/initrd.cpio" 2>/dev/null)
+cpio -itv --quiet <"$tmp/initrd.cpio" >"$tmp/list" 2>/dev/null
+for bad in 'var/lib/dpkg' 'usr/bin/apt' 'usr/share/doc' 'usr/share/man' 'bin/bash$' 'bin/perl'; do
+	check "initrd has no $bad" sh -c "! grep -Eq ' $bad' '$tmp/list'"
+done
+check "initrd has /init" test -x "$tmp/x/init"
+check "initrd has nginx" test -x "$tmp/x/usr/sbin/nginx"
+check "no password in /etc/shadow" sh -c "! awk -F: '\$2 != \"*\" && \$2 != \"!\" && \$2 != \"!*\" {exit 1}' '$tmp/x/etc/shadow' || exit 1"
+check "passwd has no hash" sh -c "awk -F: '\$2 != \"x\" {exit 1}' '$tmp/x/etc/passwd'"
+check "files owned by root but for the app's" sh -c "awk '\$3 != \"root\" && \$3 != \"0\" {print}' '$tmp/list' | grep -v 'var/log/nginx' | grep -q . && exit 1 || exit 0"
+check "no debug shell unless asked" test ! -e "$tmp/x/etc/tinyx/debug-shell"
+check "the init runs nginx in the foreground" grep -q '^arg daemon off; master_process on;' "$tmp/x/etc/tinyx/app.conf"
+check "ext4 is fsck-clean" e2fsck -fn "$d/kvm/rootfs.ext4"
+# a second build: seconds, reused, same bytes
+sha1=$(sha256sum "$d/kvm/initrd" | cut -d' ' -f1)
+ext1=$(sha256sum "$d/kvm/rootfs.ext4" | cut -d' ' -f1)
+t0=$(date +%s)
+timeout 600 "$TINYX" build nginx --out "$out" >"$tmp/build2.log" 2>&1 || { cat "$tmp/build2.log"; nok "second build"; }
+t1=$(date +%s)
+check "second build reuses the root and kernels" sh -c "grep -q 'reusing' '$tmp/build2.log' && grep -q 'reused from the cache' '$tmp/build2.log'"
+echo "second build: $((t1 - t0)) s"
+check "same initrd bytes" test "$sha1" = "$(sha256sum "$d/kvm/initrd" | cut -d' ' -f1)"
+check "same ext4 bytes" test "$ext1" = "$(sha256sum "$d/kvm/rootfs.ext4" | cut -d' ' -f1)"
+# the probe, several runs, JSON keys
+if timeout 300 "$TINYX" probe "$d/kvm" --runs 2 --json >"$tmp/p.json" 2>"$tmp/p.err"; then
+	ok "probe kvm --runs 2"
+else
+	cat "$tmp/p.err"; nok "probe kvm --runs 2"
+fi
+for k in console init network service; do
+	check "probe key boot_ms.$k" jq -e ".boot_ms.$k.median > 0 and .boot_ms.$k.min > 0 and .boot_ms.$k.max > 0" "$tmp/p.json"
+done
+check "probe sizes" jq -e '.size_bytes.kernel > 0 and .size_bytes.rootfs > 0 and .size_bytes.total == .size_bytes.kernel + .size_bytes.rootfs' "$tmp/p.json"
+check "probe ok" jq -e '.ok == true' "$tmp/p.json"
+check "probe sockets lived in its own namespace" jq -e '.netns_isolated == true' "$tmp/p.json"
+# the ext4 image boots as a disk root
+if timeout 200 "$TINYX" probe "$d/kvm" --disk --json >"$tmp/disk.json" 2>"$tmp/disk.err"; then
+	ok "boots and serves from rootfs.ext4"
+else
+	cat "$tmp/disk.err"; nok "boots and serves from rootfs.ext4"
+fi
+# a failing service: nginx with a broken config -> exit 3, console in the message
+root=$("$TINYX" stage nginx 2>/dev/null)
+cp -a "$root" "$tmp/broken"
+echo 'this is not nginx syntax' >>"$tmp/broken/etc/nginx/nginx.conf"
+timeout 600 "$TINYX" build nginx --root "$tmp/broken" --target kvm --out "$tmp/out2" >"$tmp/b3.log" 2>&1
+rc=$?
+check "failing service: build exits 3 (got $rc)" test $rc = 3
+check "failing service: the console is in the message" grep -q 'nginx' "$tmp/b3.log"
+check "failing service: no output dir" test ! -e "$tmp/out2/nginx"
+tail -n 5 "$tmp/b3.log"
+check "no QEMU left" sh -c "! pgrep -f 'qemu-system-x86_64.*tinyx' >/dev/null"
+check "no namespace left" sh -c "! ip netns list | grep -q tinyx"
+done_tests

@@ -1,0 +1,339 @@
+/* kconfig: fragment parsing, merge order, the survival check and reports.
+ * Fixtures: tests/fixtures/kconfig/ (proj/ is a project dir with fragments,
+ * ksrc/ a tiny kernel tree whose Kconfig files explain a dropped option). */
+#include "kconfig.h"
+#include "t.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define FIX "tests/fixtures/kconfig"
+
+static int parse_str(struct tx_ctx *ctx, const char *name, const char *text,
+		     struct kconfig_set *set)
+{
+	return kconfig_parse_fragment(ctx, name, text, strlen(text), set);
+}
+
+static const char *val(const struct kconfig_set *set, const char *opt)
+{
+	const struct kconfig_req *r = kconfig_set_find(set, opt);
+
+	return r ? r->value : NULL;
+}
+
+static const char *why(const struct kconfig_set *set, const char *opt)
+{
+	const struct kconfig_req *r = kconfig_set_find(set, opt);
+
+	return r ? r->why : NULL;
+}
+
+static int load(const char *path, char **text, size_t *len)
+{
+	return read_file(path, text, len, 1 << 20);
+}
+
+static void test_parse(void)
+{
+	struct tx_ctx ctx = {0};
+	struct kconfig_set set = {0};
+	const char *frag = "# a comment\n"
+			   "\n"
+			   "CONFIG_A=y\n"
+			   "CONFIG_B=m\r\n"
+			   "# CONFIG_C is not set\n"
+			   "CONFIG_D=\"hello \\\"world\\\"\"\n"
+			   "CONFIG_E=-12\n"
+			   "CONFIG_F=0x1f\n"
+			   "#CONFIG_G is not set is just a comment\n"
+			   "   CONFIG_H=y   \n"
+			   "CONFIG_I=n";
+
+	CHECK(parse_str(&ctx, "frag", frag, &set) == 0);
+	CHECK(set.n == 8);
+	CHECK_STR(val(&set, "A"), "y");
+	CHECK_STR(val(&set, "B"), "m");
+	CHECK_STR(val(&set, "C"), "n");
+	CHECK_STR(val(&set, "D"), "\"hello \\\"world\\\"\"");
+	CHECK_STR(val(&set, "E"), "-12");
+	CHECK_STR(val(&set, "F"), "0x1f");
+	CHECK(val(&set, "G") == NULL);
+	CHECK_STR(val(&set, "H"), "y");
+	CHECK_STR(val(&set, "I"), "n");
+	CHECK_STR(why(&set, "A"), "frag:3");
+	CHECK_STR(why(&set, "C"), "frag:5");
+	CHECK(set.notes.n == 0);
+	kconfig_set_free(&set);
+}
+
+static void test_parse_errors(void)
+{
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+	    {"CONFIG_A=y\nNET=y\n", "kconfig: cannot parse 'NET=y' at f:2"},
+	    {"CONFIG_A=yes\n", "kconfig: invalid value 'yes' for 'A' at f:1"},
+	    {"CONFIG_A=\n", "kconfig: invalid value '' for 'A' at f:1"},
+	    {"CONFIG_A=\"open\n", "kconfig: invalid value '\"open' for 'A' at f:1"},
+	    {"CONFIG_A=\"x\\\"\n", "kconfig: invalid value '\"x\\\"' for 'A' at f:1"},
+	    {"CONFIG_A-B=y\n", "kconfig: invalid option name 'CONFIG_A-B' at f:1"},
+	    {"CONFIG_=y\n", "kconfig: invalid option name 'CONFIG_' at f:1"},
+	    {"CONFIG_A=0xg\n", "kconfig: invalid value '0xg' for 'A' at f:1"},
+	    {"CONFIG_A=y # trailing\n", "kconfig: invalid value 'y # trailing' for 'A' at f:1"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tx_ctx ctx = {0};
+		struct kconfig_set set = {0};
+
+		CHECK(parse_str(&ctx, "f", bad[i].text, &set) == -EINVAL);
+		CHECK_STR(ctx.err, bad[i].err);
+		kconfig_set_free(&set);
+	}
+	/* a NUL byte inside the text */
+	{
+		struct tx_ctx ctx = {0};
+		struct kconfig_set set = {0};
+
+		CHECK(kconfig_parse_fragment(&ctx, "f", "CONFIG_A=y\0\n", 12, &set) == -EINVAL);
+		CHECK_STR(ctx.err, "kconfig: NUL byte at f:1");
+		kconfig_set_free(&set);
+	}
+	/* the fixture file with a stray line names file:line */
+	{
+		struct tx_ctx ctx = {0};
+		struct kconfig_set set = {0};
+		char *text = NULL;
+		size_t len = 0;
+
+		CHECK(load(FIX "/bad-line.config", &text, &len) == 0);
+		CHECK(kconfig_parse_fragment(&ctx, "bad-line.config", text, len, &set) == -EINVAL);
+		CHECK_STR(ctx.err, "kconfig: cannot parse 'NET=y' at bad-line.config:2");
+		free(text);
+		kconfig_set_free(&set);
+	}
+}
+
+static void test_merge_order(void)
+{
+	struct tx_ctx ctx = {0};
+	struct kconfig_set set = {0};
+
+	CHECK(parse_str(&ctx, "base.config", "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\n",
+			&set) == 0);
+	CHECK(parse_str(&ctx, "kvm.config", "CONFIG_B=y\nCONFIG_C=y\n\nCONFIG_A=n\n", &set) == 0);
+	/* the later wins */
+	CHECK_STR(val(&set, "A"), "n");
+	CHECK_STR(val(&set, "B"), "y");
+	CHECK_STR(why(&set, "A"), "kvm.config:4");
+	CHECK_STR(why(&set, "B"), "kvm.config:1");
+	/* the same value again keeps the first reason and makes no note */
+	CHECK_STR(why(&set, "C"), "base.config:3");
+	/* and the notes say so, in order */
+	CHECK(set.notes.n == 2);
+	CHECK_STR(set.notes.v[0], "B: kvm.config:1 overrides base.config:2 (n -> y)");
+	CHECK_STR(set.notes.v[1], "A: kvm.config:4 overrides base.config:1 (y -> n)");
+	/* the order of first appearance is kept */
+	CHECK(set.n == 3);
+	CHECK_STR(set.r[0].option, "A");
+	CHECK_STR(set.r[2].option, "C");
+	kconfig_set_free(&set);
+}
+
+static void test_collect(void)
+{
+	struct tx_ctx ctx = {0};
+	struct kconfig_set set = {0};
+	struct feature f[] = {
+	    {"EPOLL", "epoll_create1", "/usr/sbin/demo"},
+	    {"EPOLL", "epoll_wait", "/usr/sbin/demo"},
+	    {"MULTIUSER", "setgid", "/usr/sbin/demo"},
+	};
+
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 3, &set) == 0);
+	/* base then kvm: kvm wins on SWAP */
+	CHECK_STR(val(&set, "SWAP"), "y");
+	CHECK_STR(why(&set, "SWAP"), "kconfig-fragments/kvm.config:2");
+	CHECK_STR(why(&set, "LOG_BUF_SHIFT"), "kconfig-fragments/base.config:4");
+	/* features name the symbol and binary that implied them */
+	CHECK_STR(why(&set, "MULTIUSER"), "demo: setgid (/usr/sbin/demo)");
+	/* the feature fragment follows its feature */
+	CHECK_STR(val(&set, "EVENTFD"), "y");
+	CHECK_STR(why(&set, "EVENTFD"), "kconfig-fragments/features/epoll.config:2");
+	/* the app fragment comes last and can switch a feature off */
+	CHECK_STR(val(&set, "IPV6"), "y");
+	CHECK_STR(why(&set, "IPV6"), "kconfig-fragments/apps/demo.config:2");
+	CHECK_STR(val(&set, "EPOLL"), "n");
+	CHECK(set.notes.n == 2);
+	CHECK_STR(set.notes.v[0], "SWAP: kconfig-fragments/kvm.config:2 overrides "
+				  "kconfig-fragments/base.config:5 (n -> y)");
+	CHECK_STR(set.notes.v[1], "EPOLL: kconfig-fragments/apps/demo.config:4 overrides demo: "
+				  "epoll_create1 (/usr/sbin/demo) (y -> n)");
+	kconfig_set_free(&set);
+
+	/* no app fragment: fine; xen target */
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "other", "xen", NULL, 0, &set) == 0);
+	CHECK_STR(val(&set, "XEN"), "y");
+	CHECK(val(&set, "IPV6") == NULL);
+	kconfig_set_free(&set);
+
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "hvm", NULL, 0, &set) == -EINVAL);
+	CHECK_STR(ctx.err, "kconfig: unknown target 'hvm' (expected kvm or xen)");
+	kconfig_set_free(&set);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "../demo", "kvm", NULL, 0, &set) == -EINVAL);
+	kconfig_set_free(&set);
+	CHECK(kconfig_collect(&ctx, FIX "/nonexistent", "demo", "kvm", NULL, 0, &set) == -ENOENT);
+	CHECK(strstr(ctx.err, "cannot read '" FIX "/nonexistent/kconfig-fragments/base.config'"));
+	kconfig_set_free(&set);
+	{
+		struct feature bad = {"EPOLL; rm", "x", "/bin/x"};
+
+		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", &bad, 1, &set) == -EINVAL);
+		CHECK_STR(ctx.err, "kconfig: invalid feature option 'EPOLL; rm' from '/bin/x'");
+		kconfig_set_free(&set);
+	}
+}
+
+/* Check one fragment text against the final.config fixture. */
+static int check_frag(struct tx_ctx *ctx, const char *frag, const char *srcdir)
+{
+	struct kconfig_set set = {0};
+	char *cfg = NULL;
+	size_t len = 0;
+	int err;
+
+	if (load(FIX "/final.config", &cfg, &len))
+		return -999;
+	err = parse_str(ctx, "f.config", frag, &set);
+	if (!err)
+		err = kconfig_check(ctx, cfg, len, &set, srcdir);
+	kconfig_set_free(&set);
+	free(cfg);
+	return err;
+}
+
+static void test_check(void)
+{
+	struct tx_ctx ctx = {0};
+	const char *src = FIX "/ksrc";
+
+	/* everything survived: y, n (absent and 'is not set'), numbers, hex, strings */
+	CHECK(check_frag(&ctx,
+			 "CONFIG_64BIT=y\nCONFIG_LOG_BUF_SHIFT=14\n# CONFIG_NET_CORE is not set\n"
+			 "# CONFIG_SWAP is not set\nCONFIG_PHYS_START=0x1000000\n"
+			 "CONFIG_CMDLINE=\"console=ttyS0 \\\"q\\\"\"\n",
+			 src) == 0);
+	CHECK(check_frag(&ctx, "CONFIG_PHYS_START=16777216\n", src) == 0);
+	/* m asked, y given (no modules): fine */
+	CHECK(check_frag(&ctx, "CONFIG_VIRTIO_BLK=m\n", src) == 0);
+
+	/* a typo: the option does not exist; the closest name is suggested (never
+	 * one from another architecture) */
+	{
+		struct kconfig_set set = {0};
+		char *text = NULL, *cfg = NULL;
+		size_t len = 0, clen = 0;
+
+		CHECK(load(FIX "/typo.config", &text, &len) == 0);
+		CHECK(load(FIX "/final.config", &cfg, &clen) == 0);
+		CHECK(kconfig_parse_fragment(&ctx, "kconfig-fragments/apps/typo.config", text, len,
+					     &set) == 0);
+		CHECK(kconfig_check(&ctx, cfg, clen, &set, src) == -EINVAL);
+		CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NETT' does not exist in this kernel "
+				   "(requested at kconfig-fragments/apps/typo.config:3; "
+				   "maybe you meant 'VIRTIO_NET')");
+		/* without the source tree the message still names file:line */
+		CHECK(kconfig_check(&ctx, cfg, clen, &set, NULL) == -EINVAL);
+		CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NETT' dropped by olddefconfig "
+				   "(requested at kconfig-fragments/apps/typo.config:3)");
+		kconfig_set_free(&set);
+		free(text);
+		free(cfg);
+	}
+	/* dropped: a dependency that is off, through an 'if' block */
+	CHECK(check_frag(&ctx, "CONFIG_NET=y\nCONFIG_VIRTIO_NET=y\n", src) == -EINVAL);
+	CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NET' dropped by olddefconfig (requested at "
+			   "f.config:2; depends on NET_CORE && (VIRTIO || COMPILE_TEST); not set: "
+			   "NET_CORE, VIRTIO, COMPILE_TEST)");
+	/* a menu's dependency; negations are not reported as unmet */
+	CHECK(check_frag(&ctx, "CONFIG_XEN_NETDEV_FRONTEND=y\n", src) == -EINVAL);
+	CHECK_STR(ctx.err, "kconfig: option 'XEN_NETDEV_FRONTEND' dropped by olddefconfig "
+			   "(requested at f.config:1; depends on !UML && XEN; not set: XEN)");
+	/* an option with no dependency line of its own and no prompt */
+	CHECK(check_frag(&ctx, "CONFIG_SWAP=y\n", src) == -EINVAL);
+	CHECK_STR(ctx.err, "kconfig: option 'SWAP' dropped by olddefconfig (requested at "
+			   "f.config:1; depends on MMU; not set: MMU)");
+	/* help text is not parsed as Kconfig */
+	CHECK(check_frag(&ctx, "CONFIG_NOT_A_SYMBOL=y\n", src) == -EINVAL);
+	CHECK(strstr(ctx.err, "does not exist in this kernel") != NULL);
+	/* asked off, but on (selected) */
+	CHECK(check_frag(&ctx, "# CONFIG_SELECTED is not set\n", src) == -EINVAL);
+	CHECK_STR(ctx.err, "kconfig: option 'SELECTED' is 'y', not 'n' (requested at f.config:1; "
+			   "something selects it)");
+	/* a different value */
+	CHECK(check_frag(&ctx, "CONFIG_LOG_BUF_SHIFT=17\n", src) == -EINVAL);
+	CHECK_STR(ctx.err, "kconfig: option 'LOG_BUF_SHIFT' is '14', not '17' (requested at "
+			   "f.config:1)");
+	/* several failures: the first is the message, the count follows */
+	CHECK(check_frag(&ctx, "CONFIG_SWAP=y\nCONFIG_XEN=y\nCONFIG_NET=y\nCONFIG_FOO=y\n", src) ==
+	      -EINVAL);
+	CHECK(strstr(ctx.err, "option 'SWAP' dropped") != NULL);
+	CHECK(strstr(ctx.err, "(and 2 more)") != NULL);
+}
+
+static void test_reports(void)
+{
+	struct tx_ctx ctx = {0};
+	struct kconfig_set set = {0};
+	struct sbuf out = {0};
+	char *cfg = NULL;
+	size_t len = 0;
+
+	CHECK(parse_str(&ctx, "base.config", "CONFIG_NET=y\n# CONFIG_SWAP is not set\n", &set) ==
+	      0);
+	CHECK(parse_str(&ctx, "kvm.config", "CONFIG_NET=n\n", &set) == 0);
+	kconfig_report_text(&set, &out);
+	CHECK(strstr(out.s, "# CONFIG_NET is not set") != NULL);
+	CHECK(strstr(out.s, "# kvm.config:1\n") != NULL);
+	CHECK(strstr(out.s, "note: NET: kvm.config:1 overrides base.config:1 (y -> n)\n") != NULL);
+	sbuf_free(&out);
+
+	kconfig_report_json(&set, NULL, &out);
+	CHECK_STR(out.s, "{\"options\":{\"NET\":\"n\",\"SWAP\":\"n\"},"
+			 "\"reasons\":{\"NET\":\"kvm.config:1\",\"SWAP\":\"base.config:2\"},"
+			 "\"notes\":[\"NET: kvm.config:1 overrides base.config:1 (y -> n)\"]}\n");
+	sbuf_free(&out);
+
+	CHECK(load(FIX "/final.config", &cfg, &len) == 0);
+	kconfig_report_json(&set, cfg, &out);
+	CHECK_STR(out.s, "{\"options\":{\"64BIT\":\"y\",\"NET\":\"y\",\"LOG_BUF_SHIFT\":\"14\","
+			 "\"PHYS_START\":\"0x1000000\",\"CMDLINE\":\"console=ttyS0 \\\"q\\\"\","
+			 "\"VIRTIO_BLK\":\"y\",\"SELECTED\":\"y\"},"
+			 "\"reasons\":{\"NET\":\"kvm.config:1\",\"SWAP\":\"base.config:2\"},"
+			 "\"notes\":[\"NET: kvm.config:1 overrides base.config:1 (y -> n)\"]}\n");
+	CHECK(strstr(out.s, "\"NET_CORE\"") == NULL); /* 'is not set' is not an option */
+	sbuf_free(&out);
+	free(cfg);
+
+	/* the KCONFIG_ALLCONFIG text without a kernel tree: the requests only */
+	CHECK(kconfig_allconfig_text(&ctx, NULL, &set, &out) == 0);
+	CHECK_STR(out.s, "# tinyx requests\n# CONFIG_NET is not set\n# CONFIG_SWAP is not set\n");
+	sbuf_free(&out);
+	/* with a tree that lacks tinyconfig's fragments: an error naming the file */
+	CHECK(kconfig_allconfig_text(&ctx, FIX "/ksrc", &set, &out) == -ENOENT);
+	CHECK(strstr(ctx.err, "kernel/configs/tiny-base.config") != NULL);
+	sbuf_free(&out);
+	kconfig_set_free(&set);
+}
+
+int main(void)
+{
+	test_parse();
+	test_parse_errors();
+	test_merge_order();
+	test_collect();
+	test_check();
+	test_reports();
+	return t_done("test-kconfig");
+}
