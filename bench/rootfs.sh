@@ -1,7 +1,8 @@
 #!/bin/sh
 # Rootfs figures: the guest init's size, the initrd size and write time per
 # compressor, and the boot time to `tinyx: init` (and to `tinyx: ready`) per
-# compressor under QEMU TCG -M microvm, for two images:
+# compressor under QEMU TCG -M microvm (and for the ext4 image as a read-only
+# virtio disk root: its size is apparent(allocated)), for two images:
 #   httpd  tinyx-init + busybox-static running `busybox httpd` (the smallest)
 #   nginx  the nginx closure of a staged root (tinyx closure nginx --root R)
 #          + tinyx-init + BusyBox, running nginx in the foreground
@@ -28,14 +29,19 @@ echo "guest init: $(wc -c < build/tinyx-init) bytes (build/tinyx-init, static, s
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# boot INITRD: prints "INIT_MS READY_MS" (- when not seen) for one boot
+# boot INITRD|DISK.ext4: prints "INIT_MS READY_MS" (- when not seen) for one boot
 boot() {
 	rm -f "$tmp/fifo"; mkfifo "$tmp/fifo"
+	case $1 in
+	*.ext4) set -- -drive "file=$1,format=raw,if=none,id=d0,readonly=on" \
+		-device virtio-blk-device,drive=d0 \
+		-append "console=ttyS0 panic=-1 quiet root=/dev/vda ro rootfstype=ext4 init=/init" ;;
+	*) set -- -initrd "$1" -append "console=ttyS0 panic=-1 quiet" ;;
+	esac
 	t0=$(ms)
 	timeout -s KILL 60 qemu-system-x86_64 -M microvm,acpi=off -accel tcg -m 256 -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot -serial stdio \
-		-kernel "$kdir/vmlinux" -initrd "$1" \
-		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$tmp/fifo" 2>/dev/null &
+		-kernel "$kdir/vmlinux" "$@" </dev/null >"$tmp/fifo" 2>/dev/null &
 	qpid=$!
 	init=- ready=-
 	while IFS= read -r line; do
@@ -55,21 +61,25 @@ bench_image() { # NAME "DRIVER-OPTIONS" -- APP...
 	name=$1 opts=$2; shift 3
 	echo
 	echo "== $name =="
-	printf '%-6s %10s %9s %12s %12s\n' comp bytes write_ms 'init_ms(med)' 'ready_ms(med)'
-	for c in none zstd xz lz4 gzip; do
+	printf '%-6s %16s %9s %12s %12s\n' comp bytes write_ms 'init_ms(med)' 'ready_ms(med)'
+	for c in none zstd xz lz4 gzip ext4; do
 		t0=$(ms)
 		# shellcheck disable=SC2086 # the options are words
-		if ! "$tmp/driver" -c "$c" $opts "$tmp/$name.$c" . build/tinyx-init -- "$@" \
-			>/dev/null 2>"$tmp/err"; then
-			echo "$c: $(cat "$tmp/err")"; continue
-		fi
+		if [ $c = ext4 ]; then
+			"$tmp/driver" -c none -e "$tmp/$name.$c" $opts "$tmp/$name.x" . build/tinyx-init \
+				-- "$@" >/dev/null 2>"$tmp/err"
+		else
+			"$tmp/driver" -c "$c" $opts "$tmp/$name.$c" . build/tinyx-init -- "$@" \
+				>/dev/null 2>"$tmp/err"
+		fi || { echo "$c: $(cat "$tmp/err")"; continue; }
 		wt=$(( $(ms) - t0 ))
 		size=$(wc -c < "$tmp/$name.$c")
+		[ $c = ext4 ] && size="$size($(du -k "$tmp/$name.$c" | cut -f1)K)"
 		up=$(echo "$c" | tr a-z A-Z)
 		inits=- readys=-
 		if [ -z "$kdir" ]; then
 			:
-		elif [ "$c" != none ] && ! grep -q "^CONFIG_RD_$up=y" "$kdir/config" "$kdir/.config" 2>/dev/null; then
+		elif [ "$c" != none ] && [ "$c" != ext4 ] && ! grep -q "^CONFIG_RD_$up=y" "$kdir/config" "$kdir/.config" 2>/dev/null; then
 			inits="(no RD_$up)"
 		else
 			: >"$tmp/times"
@@ -78,8 +88,8 @@ bench_image() { # NAME "DRIVER-OPTIONS" -- APP...
 			inits=$(awk '$1 != "-" {print $1}' "$tmp/times" | median)
 			readys=$(awk '$2 != "-" {print $2}' "$tmp/times" | median)
 		fi
-		printf '%-6s %10s %9s %12s %12s\n' "$c" "$size" "$wt" "$inits" "$readys"
-		rm -f "$tmp/$name.$c"
+		printf '%-6s %16s %9s %12s %12s\n' "$c" "$size" "$wt" "$inits" "$readys"
+		rm -f "$tmp/$name.$c" "$tmp/$name.x"
 	done
 }
 

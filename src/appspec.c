@@ -57,7 +57,8 @@ static int parse_dir(const char *v, size_t n, char **canon)
 	for (size_t j = 0; j < fl[0]; j++)
 		if (f[0][j] == '\t' || f[0][j] == '\r' || f[0][j] == '\n')
 			return -1;
-	if (parse_uint(f[1], fl[1], 8, 07777, &mode) || parse_uint(f[2], fl[2], 10, UID_MAX_OK, &uid) ||
+	if (parse_uint(f[1], fl[1], 8, 07777, &mode) ||
+	    parse_uint(f[2], fl[2], 10, UID_MAX_OK, &uid) ||
 	    parse_uint(f[3], fl[3], 10, UID_MAX_OK, &gid))
 		return -1;
 	*canon = xasprintf("%.*s %04lo %lu %lu", (int)fl[0], f[0], mode, uid, gid);
@@ -82,7 +83,8 @@ static int parse_groups(struct app_spec *s, const char *v, size_t n)
 
 		while (i < n && v[i] != ' ')
 			i++;
-		if (s->ngroups == APPSPEC_MAX_GROUPS || parse_uint(v + st, i - st, 10, UID_MAX_OK, &g))
+		if (s->ngroups == APPSPEC_MAX_GROUPS ||
+		    parse_uint(v + st, i - st, 10, UID_MAX_OK, &g))
 			return -1;
 		s->groups[s->ngroups++] = (unsigned)g;
 		if (i < n && ++i == n)
@@ -174,8 +176,9 @@ int appspec_parse(struct tx_ctx *ctx, const char *text, size_t len, struct app_s
 			kl++;
 		if (kl == n) {
 			appspec_free(s);
-			return tx_fail(ctx, -EINVAL, "appspec", "line %d: missing value after '%.*s'",
-				       lineno, (int)(kl > 32 ? 32 : kl), line);
+			return tx_fail(ctx, -EINVAL, "appspec",
+				       "line %d: missing value after '%.*s'", lineno,
+				       (int)(kl > 32 ? 32 : kl), line);
 		}
 		r = directive(s, line, kl, line + kl + 1, n - kl - 1);
 		if (r) {

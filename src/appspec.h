@@ -27,16 +27,16 @@
 
 struct app_spec {
 	struct strv argv;
-	struct strv env;     /* "KEY=VALUE" */
-	unsigned uid, gid;   /* valid when has_user */
+	struct strv env;   /* "KEY=VALUE" */
+	unsigned uid, gid; /* valid when has_user */
 	int has_user;
 	unsigned groups[APPSPEC_MAX_GROUPS]; /* supplementary */
 	size_t ngroups;
-	struct strv dirs;    /* "PATH MODE UID GID", MODE octal (e.g. "/run/nginx 0755 33 33") */
-	char *pidfile;       /* NULL: none */
+	struct strv dirs; /* "PATH MODE UID GID", MODE octal (e.g. "/run/nginx 0755 33 33") */
+	char *pidfile;	  /* NULL: none */
 	int forking;
-	char *workdir;       /* NULL: "/" */
-	int restart;         /* 0 no, 1 on-failure */
+	char *workdir; /* NULL: "/" */
+	int restart;   /* 0 no, 1 on-failure */
 };
 
 /* Parse untrusted text into s (zeroed by the caller or fresh). On error s is

@@ -203,10 +203,21 @@ static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 	struct tx_ctx *ctx = b->ctx;
 	char *p, *append = cmdline(b, "kvm");
 	struct sbuf s = {0};
-	int r;
+	int r = 0;
 
+	/* Symbols are of no use to Xen's loader: strip them (the PVH note
+	 * stays, and is checked again). */
 	p = xasprintf("%s/kernel", dir);
-	r = copy_file(ctx, t->k.vmlinux, p, 0644);
+	{
+		char *argv[] = {"strip", "--strip-all", "-o", p, t->k.vmlinux, NULL};
+		int st = run_cmd(ctx, argv, NULL, 1);
+
+		if (st != 0)
+			r = copy_file(ctx, t->k.vmlinux, p, 0644);
+		if (r == 0)
+			r = kernel_check_pvh(ctx, p, NULL);
+		chmod(p, 0644);
+	}
 	free(p);
 	if (r < 0)
 		goto out;
@@ -481,9 +492,11 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 	if (stat(o->out, &st) == 0 && !S_ISDIR(st.st_mode))
 		return tx_fail(ctx, -ENOTDIR, "build", "output path is not a directory '%s'",
 			       o->out);
-	b.epoch = env && *env ? strtoll(env, NULL, 10) : 0;
-	if (b.epoch < 0)
-		b.epoch = 0;
+	/* every timestamp in the images: SOURCE_DATE_EPOCH, else a fixed one
+	 * (not 0: e2fsprogs reads a fake time of 0 as "use the clock") */
+	b.epoch = env && *env ? strtoll(env, NULL, 10) : 1;
+	if (b.epoch <= 0)
+		b.epoch = 1;
 	if (o->root) {
 		if (!is_dir(o->root))
 			return tx_fail(ctx, -ENOENT, "build", "no root tree at '%s'", o->root);

@@ -16,8 +16,8 @@
  * kernel's own usr/Makefile uses and bounds the guest's decoder memory. */
 static const char *const zstd_argv[] = {"zstd", "-q", "-19", "--single-thread", "-c", NULL};
 static const char *const lz4_argv[] = {"lz4", "-q", "-l", "-9", "-c", NULL};
-static const char *const xz_argv[] = {"xz",	     "-q", "--check=crc32", "--lzma2=dict=1MiB",
-				      "--threads=1", "-c", NULL};
+static const char *const xz_argv[] = {
+    "xz", "-q", "--check=crc32", "--lzma2=dict=1MiB", "--threads=1", "-c", NULL};
 static const char *const gzip_argv[] = {"gzip", "-n", "-9", "-c", NULL};
 
 const char *const *cpio_compressor_argv(const char *c)
@@ -58,7 +58,8 @@ int cpio_check_path(const char *path)
 
 static int cmp_ment(const void *a, const void *b)
 {
-	return strcmp((*(const struct ment *const *)a)->path, (*(const struct ment *const *)b)->path);
+	return strcmp((*(const struct ment *const *)a)->path,
+		      (*(const struct ment *const *)b)->path);
 }
 
 int cpio_sorted_entries(struct tx_ctx *ctx, const struct manifest *m, const struct ment ***out,
@@ -151,8 +152,8 @@ static int copy_file(struct tx_ctx *ctx, struct writer *w, const struct manifest
 		err = fd < 0 ? -errno : -EINVAL;
 		if (fd >= 0)
 			close(fd);
-		err = tx_fail(ctx, err, "rootfs", "cannot read file '%s' for '%s'%s", host,
-			      e->path, err == -EINVAL || err == -ELOOP ? ": not a regular file" : "");
+		err = tx_fail(ctx, err, "rootfs", "cannot read file '%s' for '%s'%s", host, e->path,
+			      err == -EINVAL || err == -ELOOP ? ": not a regular file" : "");
 		free(host);
 		return err;
 	}
@@ -228,7 +229,8 @@ static int write_archive(struct tx_ctx *ctx, const struct manifest *m, const cha
 	w.mtime = epoch < 0 ? 0 : epoch > 0xffffffffll ? 0xffffffffu : (unsigned)epoch;
 	w.f = fopen(path, "wbe");
 	if (!w.f) {
-		err = tx_fail(ctx, -errno, "rootfs", "cannot write '%s': %s", path, strerror(errno));
+		err =
+		    tx_fail(ctx, -errno, "rootfs", "cannot write '%s': %s", path, strerror(errno));
 		free(v);
 		return err;
 	}
@@ -271,9 +273,10 @@ int cpio_write(struct tx_ctx *ctx, const struct manifest *m, const char *out_pat
 	argv[k] = NULL;
 	err = run_cmd(ctx, argv, tmp, 1);
 	if (err) {
-		err = tx_fail(ctx, err < 0 ? err : -EIO, "rootfs",
-			      "cannot compress the initramfs with '%s' (status %d); maybe install %s",
-			      compressor, err, compressor);
+		err =
+		    tx_fail(ctx, err < 0 ? err : -EIO, "rootfs",
+			    "cannot compress the initramfs with '%s' (status %d); maybe install %s",
+			    compressor, err, compressor);
 		unlink(tmp);
 		goto out;
 	}

@@ -128,7 +128,8 @@ static int stage_tree(struct tx_ctx *ctx, const struct manifest *m, const char *
 
 		if (!quotable(e->path)) {
 			free(host);
-			return tx_fail(ctx, -EINVAL, "rootfs", "path '%s' cannot go in ext4", e->path);
+			return tx_fail(ctx, -EINVAL, "rootfs", "path '%s' cannot go in ext4",
+				       e->path);
 		}
 		switch (e->type) {
 		case ME_DIR:
@@ -140,7 +141,8 @@ static int stage_tree(struct tx_ctx *ctx, const struct manifest *m, const char *
 			break;
 		case ME_FILE:
 			type = S_IFREG;
-			src = e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
+			src =
+			    e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
 			err = copy_into(ctx, src, host, &size);
 			free(src);
 			/* data plus extent blocks for big files */
@@ -192,8 +194,9 @@ static int check_parents(struct tx_ctx *ctx, const struct ment **v, size_t n)
 			}
 		}
 		if (ok != 1) {
-			int e = tx_fail(ctx, -EINVAL, "rootfs", "the parent of '%s' is %s", v[i]->path,
-					ok ? "not a dir in the manifest" : "not in the manifest");
+			int e =
+			    tx_fail(ctx, -EINVAL, "rootfs", "the parent of '%s' is %s", v[i]->path,
+				    ok ? "not a dir in the manifest" : "not in the manifest");
 			free(dir);
 			return e;
 		}
@@ -219,17 +222,18 @@ static void content_uuid(const struct ment **v, size_t n, long long epoch, char 
 	sha256_update(&s, &epoch, sizeof(epoch));
 	sha256_hex(&s, hex);
 	/* a version 4 / variant 1 shaped UUID */
-	snprintf(out, 37, "%.8s-%.4s-4%.3s-8%.3s-%.12s", hex, hex + 8, hex + 13, hex + 17, hex + 20);
+	snprintf(out, 37, "%.8s-%.4s-4%.3s-8%.3s-%.12s", hex, hex + 8, hex + 13, hex + 17,
+		 hex + 20);
 }
 
 static int mkfs(struct tx_ctx *ctx, const char *stg, const char *img, long long blocks,
 		size_t inodes, const char *uuid, long long epoch)
 {
 	char fake[64], nino[32], ext[128], *log = xasprintf("%s.log", img);
-	char *argv[] = {"env",	fake, "mke2fs", "-q",	"-F",	     "-t", "ext4", "-b",
-			"4096", "-I", "256",	"-N",	nino,	     "-m", "0",	   "-O",
-			"^has_journal", "-U", (char *)uuid, "-E", ext, "-d", (char *)stg,
-			(char *)img,	NULL};
+	char *argv[] = {"env", fake,	    "mke2fs",	    "-q",  "-F",	 "-t", "ext4",
+			"-b",  "4096",	    "-I",	    "256", "-N",	 nino, "-m",
+			"0",   "-O",	    "^has_journal", "-U",  (char *)uuid, "-E", ext,
+			"-d",  (char *)stg, (char *)img,    NULL};
 	int fd, r;
 
 	snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", epoch);
@@ -266,8 +270,8 @@ static int run_tool(struct tx_ctx *ctx, char **argv, const char *img, const char
 
 	if (r != 0) {
 		read_file(log, &text, NULL, 4096);
-		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "%s failed on '%s' (status %d): %s", what,
-			    img, r, text ? text : "");
+		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "%s failed on '%s' (status %d): %s",
+			    what, img, r, text ? text : "");
 		free(text);
 	}
 	unlink(log);
@@ -307,8 +311,8 @@ static int debugfs_run(struct tx_ctx *ctx, const char *cmdfile, const char *img,
 	return r;
 }
 
-int ext4_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg,
-	       const char *out_path, long long epoch)
+int ext4_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg, const char *out_path,
+	       long long epoch)
 {
 	const struct ment **v = NULL;
 	struct sbuf cmd = {0};
@@ -323,7 +327,8 @@ int ext4_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg,
 		r = check_parents(ctx, v, n);
 	if (r)
 		goto out;
-	if (mkdir(stg, 0755) < 0 && errno != EEXIST) {
+	rm_rf(stg); /* ours: a stale one from an interrupted run goes */
+	if (mkdir(stg, 0755) < 0) {
 		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", stg, strerror(errno));
 		goto out;
 	}

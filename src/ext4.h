@@ -5,8 +5,8 @@
 
 #include "manifest.h"
 
-/* Materialise the manifest's paths into staging_dir_tmp (created; it must not
- * exist or be empty; removed at the end), run `mke2fs -t ext4 -d` on it (no
+/* Materialise the manifest's paths into staging_dir_tmp (a path this function
+ * owns: removed first and at the end), run `mke2fs -t ext4 -d` on it (no
  * journal, fixed UUID and directory hash seed derived from the content,
  * E2FSPROGS_FAKE_TIME=epoch), then set every owner, mode and time and make the
  * device nodes with `debugfs -w -f`, and check the result with `e2fsck -fn`.

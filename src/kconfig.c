@@ -344,22 +344,46 @@ static char *log_tail(const char *path)
 	return s;
 }
 
+int kbuild_env_ignored(const char *e)
+{
+	/* what would send kbuild elsewhere: another .config, arch, output dir,
+	 * compiler, or the jobserver of a make that runs tinyx */
+	static const char *const drop[] = {
+	    "KBUILD_",	      "KCONFIG_",	"ARCH=",      "SRCARCH=",   "O=",
+	    "CROSS_COMPILE=", "LLVM=",		"CC=",	      "MAKEFLAGS=", "MFLAGS=",
+	    "MAKELEVEL=",     "MAKEOVERRIDES=", "CCACHE_DIR="};
+
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		if (!strncmp(e, drop[i], strlen(drop[i])))
+			return 1;
+	return 0;
+}
+
 /* Run argv with stdout and stderr into log (appended). Returns exit status or -errno. */
 static int run_logged(char *const argv[], const char *log)
 {
 	posix_spawn_file_actions_t fa;
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), err, st;
+	size_t n = 0, o = 0;
+	char **env;
 	pid_t pid;
 
 	if (fd < 0)
 		return -errno;
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 1, sizeof(*env));
+	for (size_t i = 0; i < n; i++)
+		if (!kbuild_env_ignored(environ[i]))
+			env[o++] = environ[i];
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fd, 1);
 	posix_spawn_file_actions_adddup2(&fa, fd, 2);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fd);
+	free(env);
 	if (err)
 		return -err;
 	while (waitpid(pid, &st, 0) < 0)

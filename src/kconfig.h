@@ -67,6 +67,10 @@ int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *buil
 int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
 		  const struct kconfig_set *set, const char *srcdir_kernel);
 
+/* 1 for an environment entry that must not reach kbuild (KBUILD_*, KCONFIG_*,
+ * ARCH, O, CC, MAKEFLAGS, ...): tinyx sets what it needs on the command line. */
+int kbuild_env_ignored(const char *env_entry);
+
 /* "CONFIG_X=y  # why" per request, then "note: ..." lines. */
 void kconfig_report_text(const struct kconfig_set *set, struct sbuf *out);
 /* {"options":{name:value...},"reasons":{name:why...},"notes":[...]}; options are

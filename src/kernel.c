@@ -328,9 +328,7 @@ static char **build_env(const char *ccache_dir)
 		n++;
 	env = xcalloc(n + 8, sizeof(*env));
 	for (size_t i = 0; i < n; i++) {
-		if (!strncmp(environ[i], "KBUILD_BUILD_", 13) ||
-		    !strncmp(environ[i], "CCACHE_DIR=", 11) ||
-		    !strncmp(environ[i], "MAKEFLAGS=", 10) || !strncmp(environ[i], "ARCH=", 5))
+		if (kbuild_env_ignored(environ[i]))
 			continue;
 		env[o++] = xstrdup(environ[i]);
 	}

@@ -31,14 +31,14 @@ static const char usage[] =
 	"                         the merged, verified kernel config and why each option is set\n"
 	"  kernel APP --target kvm|xen\n"
 	"                         build (or reuse) the kernel for APP\n"
-	"  probe DIR [--runs N] [--json] [--disk] [--timeout S]\n"
+	"  probe DIR [--runs N] [--json] [--disk] [--timeout S] [--memory MB]\n"
 	"                         boot an image dir under QEMU and measure it\n"
 	"\n"
 	"environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n";
 
 struct cli {
 	const char *app, *root, *mirror, *target, *out, *dir;
-	int json, no_verify, debug_shell, runs, disk, timeout;
+	int json, no_verify, debug_shell, runs, disk, timeout, memory;
 	int quiet;
 };
 
@@ -82,7 +82,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->quiet = 1;
 		} else if (!strcmp(a, "--root") || !strcmp(a, "--mirror") ||
 			   !strcmp(a, "--target") || !strcmp(a, "--out") || !strcmp(a, "--runs") ||
-			   !strcmp(a, "--timeout")) {
+			   !strcmp(a, "--timeout") || !strcmp(a, "--memory")) {
 			if (!v)
 				return usage_error("option '%s' needs a value", a);
 			i++;
@@ -98,6 +98,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				return usage_error("bad number of runs '%s'", v);
 			else if (!strcmp(a, "--timeout") && parse_int(v, 1, 3600, &c->timeout) < 0)
 				return usage_error("bad timeout '%s'", v);
+			else if (!strcmp(a, "--memory") && parse_int(v, 16, 65536, &c->memory) < 0)
+				return usage_error("bad guest memory (MB) '%s'", v);
 		} else if (a[0] == '-' && a[1]) {
 			return usage_error("unknown option '%s'", a);
 		} else if (!c->app) {
@@ -327,6 +329,8 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	o.json = c->json;
 	o.timeout_s = c->timeout ? c->timeout : 30;
 	o.use_disk = c->disk;
+	o.memory_mb = c->memory;
+	o.accel = "auto";
 	r = probe_run(ctx, &o, &res);
 	if (c->json)
 		probe_report_json(&res, &o, &out);

@@ -16,14 +16,13 @@
  * applets cost nothing but links, yet every link is a tool in an attacker's
  * hands and noise in the manifest. */
 static const char *const applets[] = {
-	"[",	   "awk",     "cat",	  "chmod",  "chown",  "cp",	"cut",	    "date",
-	"df",	   "dmesg",   "du",	  "echo",   "env",    "false",	"find",	    "free",
-	"grep",	   "halt",    "head",	  "hostname", "id",   "ifconfig", "ip",	    "kill",
-	"less",	   "ln",      "ls",	  "mkdir",  "more",   "mount",	"mv",	    "nc",
-	"netstat", "nslookup", "ping",	  "poweroff", "printf", "ps",	"reboot",   "rm",
-	"sed",	   "sh",      "sleep",	  "sort",   "sync",   "tail",	"test",	    "top",
-	"touch",   "tr",      "true",	  "umount", "uname",  "uniq",	"vi",	    "wc",
-	"wget",	   "which",   "xargs",	  NULL};
+    "[",      "awk",	  "cat",    "chmod",	"chown", "cp",	    "cut",	"date",	 "df",
+    "dmesg",  "du",	  "echo",   "env",	"false", "find",    "free",	"grep",	 "halt",
+    "head",   "hostname", "id",	    "ifconfig", "ip",	 "kill",    "less",	"ln",	 "ls",
+    "mkdir",  "more",	  "mount",  "mv",	"nc",	 "netstat", "nslookup", "ping",	 "poweroff",
+    "printf", "ps",	  "reboot", "rm",	"sed",	 "sh",	    "sleep",	"sort",	 "sync",
+    "tail",   "test",	  "top",    "touch",	"tr",	 "true",    "umount",	"uname", "uniq",
+    "vi",     "wc",	  "wget",   "which",	"xargs", NULL};
 
 const char *const *rootfs_applets(void)
 {
@@ -46,8 +45,8 @@ static int resolve_parents(struct rctx *r, const char *path, char **out)
 		char *slash = cur + 1, *next = NULL;
 
 		if (hops > 40) {
-			int e = tx_fail(r->ctx, -ELOOP, "rootfs", "too many symlinks resolving '%s'",
-					path);
+			int e = tx_fail(r->ctx, -ELOOP, "rootfs",
+					"too many symlinks resolving '%s'", path);
 			free(cur);
 			return e;
 		}
@@ -58,8 +57,9 @@ static int resolve_parents(struct rctx *r, const char *path, char **out)
 			if (e && e->type == ME_SLINK) {
 				char *dir = path_dirname(prefix), *j;
 
-				j = e->target[0] == '/' ? xasprintf("%s%s", e->target, slash)
-							: xasprintf("%s/%s%s", dir, e->target, slash);
+				j = e->target[0] == '/'
+					? xasprintf("%s%s", e->target, slash)
+					: xasprintf("%s/%s%s", dir, e->target, slash);
 				next = path_normalize(j);
 				free(j);
 				free(dir);
@@ -67,8 +67,9 @@ static int resolve_parents(struct rctx *r, const char *path, char **out)
 				break;
 			}
 			if (e && e->type != ME_DIR) {
-				int err = tx_fail(r->ctx, -ENOTDIR, "rootfs",
-						  "cannot add '%s': '%s' is not a dir", path, prefix);
+				int err =
+				    tx_fail(r->ctx, -ENOTDIR, "rootfs",
+					    "cannot add '%s': '%s' is not a dir", path, prefix);
 				free(prefix);
 				free(cur);
 				return err;
@@ -149,7 +150,8 @@ out:
 
 static int put_dir(struct rctx *r, const char *path, unsigned mode)
 {
-	struct ment e = {.type = ME_DIR, .path = (char *)path, .mode = mode, .reason = "rootfs=base"};
+	struct ment e = {
+	    .type = ME_DIR, .path = (char *)path, .mode = mode, .reason = "rootfs=base"};
 
 	return put(r, &e, 0);
 }
@@ -157,7 +159,10 @@ static int put_dir(struct rctx *r, const char *path, unsigned mode)
 static int put_host_file(struct rctx *r, const char *path, const char *host, unsigned mode,
 			 const char *reason, int replace)
 {
-	struct ment e = {.type = ME_FILE, .path = (char *)path, .mode = mode, .src = (char *)host,
+	struct ment e = {.type = ME_FILE,
+			 .path = (char *)path,
+			 .mode = mode,
+			 .src = (char *)host,
 			 .reason = (char *)reason};
 	struct stat st;
 
@@ -186,7 +191,8 @@ static int put_generated(struct rctx *r, const char *path, const char *name, con
 static int cmp_account(const void *a, const void *b)
 {
 	const struct ment *x = *(const struct ment *const *)a, *y = *(const struct ment *const *)b;
-	unsigned ix = x->type == ME_USER ? x->uid : x->gid, iy = y->type == ME_USER ? y->uid : y->gid;
+	unsigned ix = x->type == ME_USER ? x->uid : x->gid,
+		 iy = y->type == ME_USER ? y->uid : y->gid;
 
 	return ix != iy ? (ix < iy ? -1 : 1) : strcmp(x->path, y->path);
 }
@@ -215,7 +221,8 @@ static int gen_accounts(struct rctx *r, int with_sh)
 	for (size_t i = 0; i < k && !err; i++) {
 		const struct ment *e = v[i];
 
-		if (bad_field(e->path) || (e->type == ME_USER && e->target && bad_field(e->target)) ||
+		if (bad_field(e->path) ||
+		    (e->type == ME_USER && e->target && bad_field(e->target)) ||
 		    (e->type == ME_USER && e->shell && bad_field(e->shell))) {
 			err = tx_fail(r->ctx, -EINVAL, "rootfs", "bad account '%s' in the manifest",
 				      e->path);
@@ -275,7 +282,8 @@ static int add_busybox(struct rctx *r, const char *bb)
 
 	if (!is_static_elf(bb))
 		return tx_fail(r->ctx, -EINVAL, "rootfs",
-			       "'%s' is not a static executable (maybe install busybox-static)", bb);
+			       "'%s' is not a static executable (maybe install busybox-static)",
+			       bb);
 	err = put_host_file(r, "/bin/busybox", bb, 0755, "rootfs=busybox", 1);
 	if (err)
 		return err;
@@ -287,7 +295,9 @@ static int add_busybox(struct rctx *r, const char *bb)
 	}
 	for (char *l = list, *nl; l && *l; l = nl) {
 		const char *name;
-		struct ment e = {.type = ME_SLINK, .mode = 0777, .target = "/bin/busybox",
+		struct ment e = {.type = ME_SLINK,
+				 .mode = 0777,
+				 .target = "/bin/busybox",
 				 .reason = "rootfs=busybox-applet"};
 
 		nl = strchr(l, '\n');
@@ -364,7 +374,9 @@ static int overlay_dir(struct rctx *r, const char *host, const char *path, const
 		} else if (lstat(h, &st) < 0) {
 			err = tx_fail(r->ctx, -errno, "rootfs", "cannot read overlay file '%s'", h);
 		} else if (S_ISDIR(st.st_mode)) {
-			struct ment e = {.type = ME_DIR, .path = p, .mode = st.st_mode & 07777,
+			struct ment e = {.type = ME_DIR,
+					 .path = p,
+					 .mode = st.st_mode & 07777,
 					 .reason = (char *)reason};
 
 			err = put(r, &e, 0);
@@ -385,14 +397,17 @@ static int overlay_dir(struct rctx *r, const char *host, const char *path, const
 			if (ln >= 0)
 				lnk[ln] = 0;
 			if (ln < 0 || !link_inside(p, lnk)) {
-				err = tx_fail(r->ctx, -EPERM, "rootfs",
-					      "overlay symlink '%s' -> '%s' %s", h, ln < 0 ? "" : lnk,
-					      ln >= 0 && lnk[0] == '/'
-						      ? "is absolute (use a relative target)"
-						      : "points outside the root");
+				err = tx_fail(
+				    r->ctx, -EPERM, "rootfs", "overlay symlink '%s' -> '%s' %s", h,
+				    ln < 0 ? "" : lnk,
+				    ln >= 0 && lnk[0] == '/' ? "is absolute (use a relative target)"
+							     : "points outside the root");
 			} else {
-				struct ment e = {.type = ME_SLINK, .path = p, .target = lnk,
-						 .mode = 0777, .reason = (char *)reason};
+				struct ment e = {.type = ME_SLINK,
+						 .path = p,
+						 .target = lnk,
+						 .mode = 0777,
+						 .reason = (char *)reason};
 
 				err = put(r, &e, 1);
 			}
@@ -425,16 +440,26 @@ static int add_overlay(struct rctx *r, const char *projdir, const char *name)
 static const struct {
 	const char *path;
 	unsigned mode;
-} base_dirs[] = {{"/dev", 0755},     {"/etc", 0755},	  {"/etc/tinyx", 0755}, {"/proc", 0555},
-		 {"/root", 0700},    {"/run", 0755},	  {"/sys", 0555},	{"/tmp", 01777},
-		 {"/var", 0755},     {"/var/log", 0755}, {"/var/tmp", 01777}};
+} base_dirs[] = {{"/dev", 0755},  {"/etc", 0755},     {"/etc/tinyx", 0755}, {"/proc", 0555},
+		 {"/root", 0700}, {"/run", 0755},     {"/sys", 0555},	    {"/tmp", 01777},
+		 {"/var", 0755},  {"/var/log", 0755}, {"/var/tmp", 01777}};
 
 static int add_base(struct rctx *r)
 {
-	struct ment con = {.type = ME_NOD, .path = "/dev/console", .mode = 0600, .devtype = 'c',
-			   .major = 5, .minor = 1, .reason = "rootfs=base"};
-	struct ment null = {.type = ME_NOD, .path = "/dev/null", .mode = 0666, .devtype = 'c',
-			    .major = 1, .minor = 3, .reason = "rootfs=base"};
+	struct ment con = {.type = ME_NOD,
+			   .path = "/dev/console",
+			   .mode = 0600,
+			   .devtype = 'c',
+			   .major = 5,
+			   .minor = 1,
+			   .reason = "rootfs=base"};
+	struct ment null = {.type = ME_NOD,
+			    .path = "/dev/null",
+			    .mode = 0666,
+			    .devtype = 'c',
+			    .major = 1,
+			    .minor = 3,
+			    .reason = "rootfs=base"};
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(base_dirs) / sizeof(base_dirs[0]) && !err; i++)
@@ -459,7 +484,8 @@ static int make_gendir(struct rctx *r, const struct rootfs_opts *o)
 
 	r->gendir = xasprintf("%s/tinyx-rootfs-XXXXXX", t && *t ? t : "/tmp");
 	if (!mkdtemp(r->gendir))
-		return tx_fail(r->ctx, -errno, "rootfs", "cannot create a temp dir '%s'", r->gendir);
+		return tx_fail(r->ctx, -errno, "rootfs", "cannot create a temp dir '%s'",
+			       r->gendir);
 	return 0;
 }
 
@@ -523,10 +549,19 @@ int rootfs_assemble(struct tx_ctx *ctx, struct manifest *m, const struct rootfs_
 }
 
 /* Paths that must never be in an image, with everything under them. */
-static const char *const banned[] = {
-	"/var/lib/dpkg", "/var/lib/apt", "/var/cache/apt", "/var/cache/debconf", "/etc/apt",
-	"/usr/lib/apt",	 "/usr/bin/apt", "/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/share/doc",
-	"/usr/share/man", "/usr/share/info", NULL};
+static const char *const banned[] = {"/var/lib/dpkg",
+				     "/var/lib/apt",
+				     "/var/cache/apt",
+				     "/var/cache/debconf",
+				     "/etc/apt",
+				     "/usr/lib/apt",
+				     "/usr/bin/apt",
+				     "/usr/bin/apt-get",
+				     "/usr/bin/dpkg",
+				     "/usr/share/doc",
+				     "/usr/share/man",
+				     "/usr/share/info",
+				     NULL};
 
 static int under(const char *path, const char *dir)
 {
@@ -562,8 +597,8 @@ static int check_pw_file(struct tx_ctx *ctx, const struct manifest *m, const str
 			continue;
 		*end = 0;
 		f++;
-		if (shadow ? !(f[0] == '*' || f[0] == '!') : strcmp(f, "x") && strcmp(f, "*") &&
-								 strcmp(f, "!"))
+		if (shadow ? !(f[0] == '*' || f[0] == '!')
+			   : strcmp(f, "x") && strcmp(f, "*") && strcmp(f, "!"))
 			err = tx_fail(ctx, -EINVAL, "rootfs",
 				      "'%s' line %d sets a password (want '%s')", e->path, lineno,
 				      shadow ? "*" : "x");

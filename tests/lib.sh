@@ -5,18 +5,18 @@ T_FAIL=0
 ok() { T_PASS=$((T_PASS + 1)); echo "ok: $*"; }
 nok() { T_FAIL=$((T_FAIL + 1)); echo "FAIL: $*"; }
 check() { # check "description" command...
-	d=$1; shift
-	if "$@"; then ok "$d"; else nok "$d"; fi
+	_t_d=$1; shift
+	if "$@"; then ok "$_t_d"; else nok "$_t_d"; fi
 }
 # expect_fail CODE PATTERN -- command...: exit code and one-line stderr matching PATTERN
 expect_fail() {
-	code=$1 pat=$2; shift 3
-	err=$("$@" 2>&1 >/dev/null); rc=$?
-	lines=$(printf '%s\n' "$err" | grep -c .)
-	if [ "$rc" = "$code" ] && printf '%s' "$err" | grep -Eq -- "$pat" && [ "$lines" -le 1 ]; then
-		ok "exit $code: $err"
+	_t_code=$1 _t_pat=$2; shift 3
+	_t_err=$("$@" 2>&1 >/dev/null); _t_rc=$?
+	_t_lines=$(printf '%s\n' "$_t_err" | grep -c .)
+	if [ "$_t_rc" = "$_t_code" ] && printf '%s' "$_t_err" | grep -Eq -- "$_t_pat" && [ "$_t_lines" -le 1 ]; then
+		ok "exit $_t_code: $_t_err"
 	else
-		nok "expected exit $code matching '$pat', got exit $rc: $err"
+		nok "expected exit $_t_code matching '$_t_pat', got exit $_t_rc: $_t_err"
 	fi
 }
 done_tests() {

@@ -34,9 +34,15 @@ for o in MULTIUSER EPOLL EVENTFD; do
 	else bad "kvm: reason for $o should name $app's symbol"; fi
 done
 # trimmed by measurement: no keyboard controller, no VT, no ACPI on kvm
-for o in SERIO_I8042 VT INPUT ACPI IPV6 MODULES; do
+for o in SERIO_I8042 VT INPUT ACPI MODULES; do
 	if has "\"$o\":\"y\"" "$kvm"; then bad "kvm: $o should be off"; else ok "kvm: $o off"; fi
 done
+# the app fragment: what analysis cannot see, e.g. nginx's default site listens on [::]:80
+if [ -f "kconfig-fragments/apps/$app.config" ]; then
+	if has '"reasons":{.*"[A-Z0-9_]*":"kconfig-fragments/apps/'"$app"'.config:[0-9]*"' "$kvm"; then
+		ok "kvm: the app fragment's options name it"
+	else bad "kvm: no option from kconfig-fragments/apps/$app.config"; fi
+fi
 # the text form: one line per request with its reason
 if "$TINYX" kconfig "$app" --target kvm > "$tmp/kvm.txt" 2>&1 &&
 	grep -q '^CONFIG_64BIT=y .*# kconfig-fragments/base.config:[0-9]' "$tmp/kvm.txt"; then

@@ -5,7 +5,8 @@
 # /dev/kvm works) on -M microvm with the PVH vmlinux and on -M pc with the
 # bzImage, then as an ext4 disk root. Checks the console markers `tinyx: init`
 # and `tinyx: ready tcp/8080`, the crash report and power off of an app that
-# exits, and restart on-failure with its cap. (microvm runs with acpi=off:
+# exits, restart on-failure with its cap, a user and a dir made for it, and
+# a forking daemon followed through its pid file. (microvm runs with acpi=off:
 # QEMU then names its virtio-mmio devices on the kernel command line.)
 # Needs a kernel under ${TINYX_CACHE:-.cache}/kernels/*/ or .cache/kernels/*/
 # (skipped without one unless TINYX_NEED_KERNEL=1). POSIX sh; every QEMU runs
@@ -55,7 +56,12 @@ check "rootfs with an app that fails" mk fail "$tmp/fail.initrd" . build/tinyx-i
 	-- /bin/busybox sh -c "echo failing; exit 3"
 check "rootfs with restart on-failure" mk restart -r "$tmp/restart.initrd" . build/tinyx-init \
 	-- /bin/busybox false
-for n in httpd fail restart; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
+check "rootfs with a user and a dir" mk user -u 33:34 -k "/run/x/y 0750 33 34" "$tmp/user.initrd" \
+	. build/tinyx-init -- /bin/busybox sh -c 'id; stat -c "dir %a %u %g" /run/x/y'
+# a daemon that forks, writes its pid file, and is killed 3 s later
+check "rootfs with a forking daemon" mk fork -F /run/h.pid "$tmp/fork.initrd" . build/tinyx-init \
+	-- /bin/busybox sh -c 'httpd -p 8080 -h /; pidof httpd >/run/h.pid; (sleep 3; killall httpd) &'
+for n in httpd fail restart user fork; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
 
 # boot NAME WANT-EXIT(0: kill it once the markers are seen; 1: it must power
 # off by itself) MARKER... -- QEMU-ARGS...
@@ -112,23 +118,50 @@ if [ -n "$vm" ]; then
 	boot microvm-fail 1 "tinyx: init" "failing" "tinyx: app exited status 3" \
 		"tinyx: poweroff" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/fail.initrd" -append "$APPEND"
+	# no shell unless the image was built with one, whatever the command line says
+	boot microvm-noshell 1 "tinyx: app exited status 3" "tinyx: poweroff" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/fail.initrd" \
+		-append "$APPEND tinyx.debug_shell=1"
+	check "tinyx.debug_shell=1 ignored without /etc/tinyx/debug-shell" \
+		sh -c '! grep -q "debug shell" "$1"' - "$tmp/microvm-noshell.log"
+	boot microvm-user 1 "uid=33 gid=34" "dir 750 33 34" "tinyx: app exited status 0" \
+		"tinyx: poweroff" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/user.initrd" -append "$APPEND"
+	boot microvm-forking 1 "tinyx: ready tcp/8080" "tinyx: app killed by signal 15" \
+		"tinyx: poweroff" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/fork.initrd" -append "$APPEND"
 	boot microvm-restart 1 "tinyx: restarting app (5/5)" "tinyx: poweroff" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/restart.initrd" -append "$APPEND"
 fi
-if [ -n "$bz" ]; then
+# kconfig OPTION...: all set (=y) in the config beside the kernel (true when
+# there is no config to read)
+kconfig() {
+	cfg=$(dirname "${vm:-$bz}")/config
+	[ -f "$cfg" ] || cfg=$(dirname "${vm:-$bz}")/.config
+	[ -f "$cfg" ] || return 0
+	for o; do grep -q "^CONFIG_$o=y" "$cfg" || return 1; done
+}
+DISK_APPEND="$APPEND root=/dev/vda rw rootfstype=ext4 init=/init"
+if [ -n "$vm" ] && kconfig EXT4_FS VIRTIO_BLK VIRTIO_MMIO; then
+	# the ext4 image as the root disk
+	boot microvm-disk 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
+		-M microvm,acpi=off -kernel "$vm" -append "$DISK_APPEND" \
+		-drive "file=$tmp/httpd.ext4,format=raw,if=none,id=d0" \
+		-device virtio-blk-device,drive=d0
+fi
+if [ -n "$bz" ] && kconfig PCI VIRTIO_PCI; then
 	boot pc 0 "tinyx: init" "tinyx: net eth0 10.0.2.15/24" "tinyx: ready tcp/8080" -- \
 		-M pc -kernel "$bz" -initrd "$tmp/httpd.initrd" -append "$APPEND" \
 		$NET -device virtio-net-pci,netdev=n0
-	# the ext4 image as the root disk (needs virtio-blk and ext4 in the kernel)
-	cfg=$(dirname "$bz")/.config
-	if [ ! -f "$cfg" ] || { grep -q '^CONFIG_EXT4_FS=y' "$cfg" &&
-		grep -q '^CONFIG_VIRTIO_BLK=y' "$cfg"; }; then
+	if kconfig EXT4_FS VIRTIO_BLK; then
 		boot pc-disk 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
-			-M pc -kernel "$bz" -append "$APPEND root=/dev/vda rw rootfstype=ext4 init=/init" \
+			-M pc -kernel "$bz" -append "$DISK_APPEND" \
 			-drive "file=$tmp/httpd.ext4,format=raw,if=virtio" \
 			$NET -device virtio-net-pci,netdev=n0
-	else
-		echo "skip: disk boot (the kernel has no built-in ext4 or virtio-blk)"
 	fi
+elif [ -n "$bz" ]; then
+	echo "note: the kernel has no PCI: -M pc boots without a NIC or a disk"
+	boot pc 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
+		-M pc -kernel "$bz" -initrd "$tmp/httpd.initrd" -append "$APPEND"
 fi
 done_tests

@@ -76,10 +76,10 @@ enum app_state { APP_NONE, APP_RUNNING, APP_STARTING, APP_WAIT_PIDFILE };
 
 static struct state {
 	enum app_state app;
-	pid_t pid;       /* the app (or the forking starter while APP_STARTING) */
-	pid_t shell;     /* debug shell */
+	pid_t pid;   /* the app (or the forking starter while APP_STARTING) */
+	pid_t shell; /* debug shell */
 	int restarts, ready;
-	double since;    /* ms: start of the current phase (ready poll, pid file wait) */
+	double since; /* ms: start of the current phase (ready poll, pid file wait) */
 } st;
 
 /* A small formatter (%s %.*s %d %u %ld %lu %lo %x, '0' flag, width): musl's
@@ -152,7 +152,14 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	buf[n++] = '\n';
 	if (write(1, buf, n) < 0) {
-		/* nothing else to tell it to */
+		/* no console tty (yet): the kernel log reaches the console too */
+		int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0 && write(fd, buf, n) < 0) {
+			/* nothing else to tell it to */
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 }
 
@@ -171,15 +178,17 @@ static void out(const char *fmt, ...)
 	}
 }
 
-static void va_fmt(char *buf, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void va_fmt(char *buf, size_t cap, const char *fmt, ...)
+static size_t va_fmt(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static size_t va_fmt(char *buf, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
+	size_t n;
 
 	va_start(ap, fmt);
-	vfmt(buf, cap, fmt, ap);
+	n = vfmt(buf, cap, fmt, ap);
 	va_end(ap);
+	return n;
 }
 
 static void out_line(const char *kw, const char *val)
@@ -450,7 +459,8 @@ static void mount_all(void)
 	do_mount("proc", "/proc", "proc", nse, NULL, 0);
 	do_mount("sysfs", "/sys", "sysfs", nse, NULL, 0);
 	do_mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", 0);
-	do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666", 1);
+	do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666",
+		 1);
 	do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 1);
 	do_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0);
 	do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 0);
@@ -645,7 +655,7 @@ static void start_shell(void)
 		char *last = strrchr(act, ' ');
 
 		va_fmt(tty, sizeof(tty), "/dev/%.*s", (int)strcspn(last ? last + 1 : act, "\n"),
-			 last ? last + 1 : act);
+		       last ? last + 1 : act);
 	}
 	free(act);
 	pid = fork();
@@ -767,8 +777,8 @@ static void power_off(void)
 	if (!cmd.off)
 		cmd.off = access("/sys/firmware/acpi", F_OK) == 0 ||
 				  access("/sys/hypervisor/type", F_OK) == 0
-			  ? 1
-			  : 2;
+			      ? 1
+			      : 2;
 	say(cmd.off == 1 ? "poweroff" : "poweroff (by reboot)");
 	if (cmd.off == 2) {
 		/* without ACPI the kernel would first poke a keyboard controller
@@ -884,7 +894,8 @@ static void loop(const sigset_t *set)
 		}
 		if (st.app == APP_WAIT_PIDFILE)
 			read_pidfile();
-		if (st.app == APP_RUNNING && spec.forking && kill(st.pid, 0) < 0 && errno == ESRCH) {
+		if (st.app == APP_RUNNING && spec.forking && kill(st.pid, 0) < 0 &&
+		    errno == ESRCH) {
 			reap(); /* a reparented daemon is our child: prefer its status */
 			if (st.app == APP_RUNNING && kill(st.pid, 0) < 0)
 				app_gone(0, 0);
@@ -919,6 +930,8 @@ int main(int argc, char **argv)
 
 	if (getpid() != 1)
 		return not_pid1(argc, argv);
+	int early = fcntl(1, F_GETFD) >= 0; /* the kernel gave us the console */
+
 	say("init");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -932,9 +945,15 @@ int main(int argc, char **argv)
 	reboot(RB_DISABLE_CAD); /* ctrl-alt-del becomes SIGINT */
 	mount_all();
 	console_fds();
+	if (!early)
+		say("init"); /* no /dev/console in the image: late, but said */
 	fd = open("/proc/sys/kernel/poweroff_cmd", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (write(fd, "/init --poweroff", 16) < 0)
+		char pc[256];
+		size_t n =
+		    va_fmt(pc, sizeof(pc), "%s --poweroff", argv[0][0] == '/' ? argv[0] : "/init");
+
+		if (write(fd, pc, n) < 0)
 			say("cannot set poweroff_cmd: %s", strerror(errno));
 		close(fd);
 	}

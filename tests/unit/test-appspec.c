@@ -64,27 +64,27 @@ static void test_sample(void)
 static void test_bad(void)
 {
 	static const char *bad[] = {
-		"",					     /* no command */
-		"arg usr/sbin/nginx\n",			     /* relative */
-		"arg /x\nuser -1\n",			     /* negative */
-		"arg /x\nuser 4294967295\n",		     /* (uid_t)-1 */
-		"arg /x\nuser 33x\n",			     /* junk */
-		"arg /x\nfrobnicate 1\n",		     /* unknown */
-		"arg /x\nforking 1\n",			     /* no pid file */
-		"arg /x\nforking 2\npidfile /p\n",	     /* not 0/1 */
-		"arg /x\nrestart always\n",		     /* not supported */
-		"arg /x\ndir run 0755 0 0\n",		     /* relative dir */
-		"arg /x\ndir /run 0855 0 0\n",		     /* not octal */
-		"arg /x\ndir /run 0755 0\n",		     /* missing gid */
-		"arg /x\ndir /run 0755 0 0 9\n",	     /* extra */
-		"arg /x\ndir /run  0755 0 0\n",		     /* double blank */
-		"arg /x\nenv =x\n",			     /* empty key */
-		"arg /x\nenv novalue\n",		     /* no '=' */
-		"arg /x\npidfile run/x.pid\n",		     /* relative */
-		"arg /x\ngroups 1  2\n",		     /* double blank */
-		"arg\n",				     /* no value */
-		" arg /x\n",				     /* leading blank */
-		"arg /x\nuser \n",			     /* empty */
+	    "",				       /* no command */
+	    "arg usr/sbin/nginx\n",	       /* relative */
+	    "arg /x\nuser -1\n",	       /* negative */
+	    "arg /x\nuser 4294967295\n",       /* (uid_t)-1 */
+	    "arg /x\nuser 33x\n",	       /* junk */
+	    "arg /x\nfrobnicate 1\n",	       /* unknown */
+	    "arg /x\nforking 1\n",	       /* no pid file */
+	    "arg /x\nforking 2\npidfile /p\n", /* not 0/1 */
+	    "arg /x\nrestart always\n",	       /* not supported */
+	    "arg /x\ndir run 0755 0 0\n",      /* relative dir */
+	    "arg /x\ndir /run 0855 0 0\n",     /* not octal */
+	    "arg /x\ndir /run 0755 0\n",       /* missing gid */
+	    "arg /x\ndir /run 0755 0 0 9\n",   /* extra */
+	    "arg /x\ndir /run  0755 0 0\n",    /* double blank */
+	    "arg /x\nenv =x\n",		       /* empty key */
+	    "arg /x\nenv novalue\n",	       /* no '=' */
+	    "arg /x\npidfile run/x.pid\n",     /* relative */
+	    "arg /x\ngroups 1  2\n",	       /* double blank */
+	    "arg\n",			       /* no value */
+	    " arg /x\n",		       /* leading blank */
+	    "arg /x\nuser \n",		       /* empty */
 	};
 	struct tx_ctx ctx = {0};
 
@@ -149,7 +149,8 @@ static void test_init_agrees(void)
 		struct sbuf t = {0};
 		char *argv[] = {(char *)init, "--print-conf", path, NULL};
 
-		CHECK(fd >= 0 && write(fd, texts[i], strlen(texts[i])) == (ssize_t)strlen(texts[i]));
+		CHECK(fd >= 0 &&
+		      write(fd, texts[i], strlen(texts[i])) == (ssize_t)strlen(texts[i]));
 		close(fd);
 		CHECK(parse(texts[i], &s, &ctx) == 0);
 		appspec_text(&s, &t);

@@ -10,8 +10,8 @@
 
 static char dir[] = "/tmp/tinyx-cpio-XXXXXX";
 
-static void add(struct manifest *m, enum ment_type t, const char *path, unsigned mode,
-		unsigned uid, unsigned gid, const char *target_or_src)
+static void add(struct manifest *m, enum ment_type t, const char *path, unsigned mode, unsigned uid,
+		unsigned gid, const char *target_or_src)
 {
 	struct ment e = {.type = t, .path = (char *)path, .mode = mode, .uid = uid, .gid = gid};
 
@@ -25,8 +25,12 @@ static void add(struct manifest *m, enum ment_type t, const char *path, unsigned
 static void make_manifest(struct manifest *m)
 {
 	char *f1 = xasprintf("%s/hello", dir), *f2 = xasprintf("%s/odd", dir);
-	struct ment nod = {.type = ME_NOD, .path = "/dev/console", .mode = 0600, .devtype = 'c',
-			   .major = 5, .minor = 1};
+	struct ment nod = {.type = ME_NOD,
+			   .path = "/dev/console",
+			   .mode = 0600,
+			   .devtype = 'c',
+			   .major = 5,
+			   .minor = 1};
 	struct ment user = {.type = ME_USER, .path = "www-data", .uid = 33, .gid = 33};
 
 	write_file_atomic(f1, "hello\n", 6, 0644);
@@ -64,12 +68,17 @@ static void check_raw(const char *path)
 		const char *name;
 		unsigned mode, uid, size, rmaj, rmin;
 	} want[] = {
-		{"bin", 0120777, 0, 7, 0, 0},	       {"dev", 040755, 0, 0, 0, 0},
-		{"dev/console", 020600, 0, 0, 5, 1}, {"odd", 0100644, 0, 5, 0, 0},
-		{"usr", 040755, 0, 0, 0, 0},	       {"usr/bin", 040755, 0, 0, 0, 0},
-		{"usr/bin/hello", 0104755, 0, 6, 0, 0}, {"var", 040755, 0, 0, 0, 0},
-		{"var/www", 042750, 33, 0, 0, 0},      {"var/www/odd", 0100640, 33, 5, 0, 0},
-		{"TRAILER!!!", 0, 0, 0, 0, 0},
+	    {"bin", 0120777, 0, 7, 0, 0},
+	    {"dev", 040755, 0, 0, 0, 0},
+	    {"dev/console", 020600, 0, 0, 5, 1},
+	    {"odd", 0100644, 0, 5, 0, 0},
+	    {"usr", 040755, 0, 0, 0, 0},
+	    {"usr/bin", 040755, 0, 0, 0, 0},
+	    {"usr/bin/hello", 0104755, 0, 6, 0, 0},
+	    {"var", 040755, 0, 0, 0, 0},
+	    {"var/www", 042750, 33, 0, 0, 0},
+	    {"var/www/odd", 0100640, 33, 5, 0, 0},
+	    {"TRAILER!!!", 0, 0, 0, 0, 0},
 	};
 	char *buf = NULL;
 	size_t len = 0, off = 0;
@@ -90,8 +99,9 @@ static void check_raw(const char *path)
 		CHECK(hex8(h + 22) == want[i].uid);
 		CHECK(fs == want[i].size);
 		CHECK(hex8(h + 78) == want[i].rmaj && hex8(h + 86) == want[i].rmin);
-		CHECK(hex8(h + 6) == (i + 1 < sizeof(want) / sizeof(want[0]) ? i + 1 : 0)); /* ino */
-		CHECK(hex8(h + 46) == (want[i].mode ? 1700000000u : 0)); /* mtime */
+		CHECK(hex8(h + 6) ==
+		      (i + 1 < sizeof(want) / sizeof(want[0]) ? i + 1 : 0)); /* ino */
+		CHECK(hex8(h + 46) == (want[i].mode ? 1700000000u : 0));     /* mtime */
 		off += (110 + ns + 3) & ~3u;
 		if (i == 0)
 			CHECK(!memcmp(buf + off, "usr/bin", 7));
@@ -144,7 +154,7 @@ static void test_write(void)
 	}
 	/* each compressor gives back the same archive */
 	static const char *const comps[][2] = {
-		{"gzip", "gzip"}, {"zstd", "zstd"}, {"xz", "xz"}, {"lz4", "lz4"}};
+	    {"gzip", "gzip"}, {"zstd", "zstd"}, {"xz", "xz"}, {"lz4", "lz4"}};
 	for (size_t i = 0; i < 4; i++) {
 		char *z = xasprintf("%s/a.%s", dir, comps[i][0]), *z2 = xasprintf("%s.2", z);
 		char *d = xasprintf("%s.out", z), *a = NULL, *b = NULL;

@@ -327,6 +327,18 @@ static void test_reports(void)
 	kconfig_set_free(&set);
 }
 
+static void test_env(void)
+{
+	CHECK(kbuild_env_ignored("KCONFIG_CONFIG=/tmp/other"));
+	CHECK(kbuild_env_ignored("KBUILD_OUTPUT=/tmp/o"));
+	CHECK(kbuild_env_ignored("MAKEFLAGS= -j8 --jobserver-auth=3,4"));
+	CHECK(kbuild_env_ignored("ARCH=arm64"));
+	CHECK(kbuild_env_ignored("O=/x"));
+	CHECK(!kbuild_env_ignored("PATH=/usr/bin"));
+	CHECK(!kbuild_env_ignored("OLDPWD=/"));
+	CHECK(!kbuild_env_ignored("HOME=/root"));
+}
+
 int main(void)
 {
 	test_parse();
@@ -335,5 +347,6 @@ int main(void)
 	test_collect();
 	test_check();
 	test_reports();
+	test_env();
 	return t_done("test-kconfig");
 }

@@ -61,8 +61,12 @@ static void opts_init(struct rootfs_opts *o, const struct app_spec *s, const cha
 
 static void base_manifest(struct manifest *m)
 {
-	struct ment u = {.type = ME_USER, .path = "www-data", .uid = 33, .gid = 33,
-			 .target = "/var/www", .shell = "/usr/sbin/nologin"};
+	struct ment u = {.type = ME_USER,
+			 .path = "www-data",
+			 .uid = 33,
+			 .gid = 33,
+			 .target = "/var/www",
+			 .shell = "/usr/sbin/nologin"};
 	struct ment g = {.type = ME_GROUP, .path = "www-data", .gid = 33};
 	struct ment usr = {.type = ME_DIR, .path = "/usr", .mode = 0755};
 	struct ment ub = {.type = ME_DIR, .path = "/usr/bin", .mode = 0755};
