@@ -55,9 +55,15 @@ $(B)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(B)/libtinyx-asan.a
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -o $@ $< $(B)/libtinyx-asan.a $(LDLIBS)
 
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) src/*.h
+# the library is compiled once for all fuzz targets
+FUZZ_OBJ := $(LIB_SRC:src/%.c=$(B)/fuzzobj/%.o)
+$(B)/fuzzobj/%.o: src/%.c src/*.h
 	@mkdir -p $(@D)
-	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 unit: $(UNIT_BIN) $(B)/tinyx
 	tests/run-unit.sh $(B)/tests
@@ -65,7 +71,7 @@ unit: $(UNIT_BIN) $(B)/tinyx
 unit-asan: $(UNIT_ASAN) $(B)/tinyx
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-unit.sh $(B)/tests-asan
 
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 fuzz-check: $(FUZZ_BIN)
 	tests/run-fuzz.sh $(B)/fuzz $(FUZZ_SECONDS)
 
@@ -75,8 +81,9 @@ fuzz: fuzz-check
 deps-test:
 	src/host-deps.sh test
 
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 check: deps-test
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all $(UNIT_BIN) $(UNIT_ASAN) $(FUZZ_BIN)
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) fuzz-check
