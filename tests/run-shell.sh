@@ -5,7 +5,11 @@
 cd "$(dirname "$0")/.." || exit 1
 export TINYX="${TINYX:-$PWD/build/tinyx}"
 export TINYX_HOME="$PWD"
-export TINYX_CACHE="${TINYX_CACHE:-$PWD/.cache/tinyx}"
+# the boot tests must find the kernels t210 built, never skip
+export TINYX_NEED_KERNEL=1
+# the tool's own default, so that `make check` after `./tinyx build nginx` reuses
+# its staged roots and kernels (CI points it at an empty dir instead)
+export TINYX_CACHE="${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}"
 mkdir -p "$TINYX_CACHE" build/test-logs
 pass=0 fail=0 failed=""
 for t in tests/${TESTS:-t}[0-9][0-9][0-9]-*.sh; do
