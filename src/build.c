@@ -145,6 +145,7 @@ static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
 		    "# Boot %s as built: QEMU microvm, serial console on stdio.\n"
 		    "# TAP=tap0 ./run-qemu.sh     to use a tap device instead of user-mode net\n"
 		    "# DISK=1 ./run-qemu.sh       to boot rootfs.ext4 as root instead of the initrd\n"
+		    "#                            (writes go to a snapshot; KEEP=1 to keep them)\n"
 		    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw 10.0.2.2)\n"
 		    "set -eu\n"
 		    "cd \"$(dirname \"$0\")\"\n"
@@ -152,11 +153,12 @@ static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
 		    "[ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && accel=kvm tcg=\n"
 		    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
 		    "else net=\"user,id=n0\"; fi\n"
+		    "snap=on; [ \"${KEEP:-0}\" = 1 ] && snap=off\n"
 		    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2} $tcg\"\n"
 		    "if [ \"${DISK:-0}\" = 1 ]; then\n"
 		    "  exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults -no-user-config \\\n"
 		    "    -nographic -no-reboot -kernel kernel -append \"%s root=/dev/vda rw rootfstype=ext4 init=/init $ip\" \\\n"
-		    "    -drive id=d0,file=rootfs.ext4,format=raw,if=none -device virtio-blk-device,drive=d0 \\\n"
+		    "    -drive id=d0,file=rootfs.ext4,format=raw,if=none,snapshot=$snap -device virtio-blk-device,drive=d0 \\\n"
 		    "    -netdev \"$net\" -device virtio-net-device,netdev=n0 -serial stdio\n"
 		    "fi\n"
 		    "exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults -no-user-config \\\n"
@@ -169,8 +171,12 @@ static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
 	if (r < 0)
 		goto out;
 	s.len = 0;
+	/* libvirt wants absolute paths: where the image will be once published */
+	char *absout = realpath(b->o->out, NULL);
+	char *imgdir = xasprintf("%s/%s/kvm", absout ? absout : b->o->out, b->o->app);
+	free(absout);
 	sbuf_printf(&s,
-		    "<!-- tinyx image %s: a libvirt domain (virsh define %s.xml; fix the paths) -->\n"
+		    "<!-- tinyx image %s: a libvirt domain (virsh define %s.xml) -->\n"
 		    "<domain type='kvm'>\n"
 		    "  <name>tinyx-%s</name>\n"
 		    "  <memory unit='MiB'>%d</memory>\n"
@@ -188,7 +194,8 @@ static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
 		    "    <console type='pty'><target type='serial' port='0'/></console>\n"
 		    "  </devices>\n"
 		    "</domain>\n",
-		    b->o->app, b->o->app, b->o->app, GUEST_MB, "IMAGE_DIR", "IMAGE_DIR", append);
+		    b->o->app, b->o->app, b->o->app, GUEST_MB, imgdir, imgdir, append);
+	free(imgdir);
 	p = xasprintf("%s/%s.xml", dir, b->o->app);
 	r = put_text(ctx, p, s.s, 0644);
 	free(p);
@@ -237,7 +244,8 @@ static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 		goto out;
 	s.len = 0;
 	sbuf_printf(&s,
-		    "# tinyx image %s: an xl domain config (xl create %s.cfg)\n"
+		    "# tinyx image %s: an xl domain config (xl create %s.cfg, from this dir)\n"
+		    "# a static address: add tinyx.ip=ADDR/PREFIX tinyx.gw=GW to cmdline\n"
 		    "name = \"tinyx-%s\"\n"
 		    "type = \"pvh\"\n"
 		    "kernel = \"kernel\"\n"
