@@ -93,7 +93,7 @@ bench: all $(B)/bench-elfscan
 	bench/run.sh
 
 format:
-	clang-format -i src/*.c src/*.h src/guest/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+	clang-format -i src/*.c src/*.h src/guest/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf $(B)

@@ -110,9 +110,33 @@ static int put_text(struct tx_ctx *ctx, const char *path, const char *text, mode
 /* The kernel command line of a target (the probe adds the network part). */
 static char *cmdline(const struct bctx *b, const char *target)
 {
-	const char *con = !strcmp(target, "kvm") ? "ttyS0" : "ttyS0";
+	/* both boot on QEMU's 8250 here; Xen's own config (APP.cfg) says hvc0 */
+	(void)target;
+	return xasprintf("console=ttyS0 quiet panic=-1 tinyx.hostname=%s", b->o->app);
+}
 
-	return xasprintf("console=%s quiet panic=-1 tinyx.hostname=%s", con, b->o->app);
+/* image.conf: how the probe boots the image dir (src/imgconf.h). */
+static int write_imageconf(struct bctx *b, const char *dir, const char *target, const char *what,
+			   const char *note)
+{
+	char *append = cmdline(b, target), *p = xasprintf("%s/image.conf", dir);
+	struct sbuf s = {0};
+	int r;
+
+	sbuf_printf(&s,
+		    "# tinyx image: %s for %s (%s)\n"
+		    "target=%s\nmachine=microvm\nkernel=kernel\ninitrd=initrd\n%s"
+		    "append=%s\nmemory_mb=%d\nvcpus=1\nnet=virtio-mmio\nport=%d\nservice=%s\n",
+		    b->o->app, !strcmp(target, "kvm") ? "KVM" : "Xen", what, target,
+		    !strcmp(target, "kvm") ? "disk=rootfs.ext4\n" : "", append, GUEST_MB, b->port,
+		    b->service);
+	if (note)
+		sbuf_printf(&s, "note=%s\n", note);
+	r = put_text(b->ctx, p, s.s, 0644);
+	sbuf_free(&s);
+	free(append);
+	free(p);
+	return r;
 }
 
 static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
@@ -127,44 +151,42 @@ static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
 	free(p);
 	if (r < 0)
 		goto out;
-	sbuf_printf(&s,
-		    "# tinyx image: %s for KVM (bzImage; boots on -M microvm or pc)\n"
-		    "target=kvm\nmachine=microvm\nkernel=kernel\ninitrd=initrd\ndisk=rootfs.ext4\n"
-		    "append=%s\nmemory_mb=%d\nvcpus=1\nnet=virtio-mmio\nport=%d\nservice=%s\n",
-		    b->o->app, append, GUEST_MB, b->port, b->service);
-	p = xasprintf("%s/image.conf", dir);
-	r = put_text(ctx, p, s.s, 0644);
-	free(p);
+	r = write_imageconf(b, dir, "kvm", "bzImage; boots on -M microvm or pc", NULL);
 	if (r < 0)
 		goto out;
-	s.len = 0;
 	/* run-qemu.sh boots the image as built; networking is the user's
 	 * choice: a tap (TAP=name) or QEMU's user-mode net (the default). */
-	sbuf_printf(&s,
-		    "#!/bin/sh\n"
-		    "# Boot %s as built: QEMU microvm, serial console on stdio.\n"
-		    "# TAP=tap0 ./run-qemu.sh     to use a tap device instead of user-mode net\n"
-		    "# DISK=1 ./run-qemu.sh       to boot rootfs.ext4 as root instead of the initrd\n"
-		    "#                            (writes go to a snapshot; KEEP=1 to keep them)\n"
-		    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw 10.0.2.2)\n"
-		    "set -eu\n"
-		    "cd \"$(dirname \"$0\")\"\n"
-		    "accel=tcg tcg=noapictimer\n"
-		    "[ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && accel=kvm tcg=\n"
-		    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
-		    "else net=\"user,id=n0\"; fi\n"
-		    "snap=on; [ \"${KEEP:-0}\" = 1 ] && snap=off\n"
-		    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2} $tcg\"\n"
-		    "if [ \"${DISK:-0}\" = 1 ]; then\n"
-		    "  exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults -no-user-config \\\n"
-		    "    -nographic -no-reboot -kernel kernel -append \"%s root=/dev/vda rw rootfstype=ext4 init=/init $ip\" \\\n"
-		    "    -drive id=d0,file=rootfs.ext4,format=raw,if=none,snapshot=$snap -device virtio-blk-device,drive=d0 \\\n"
-		    "    -netdev \"$net\" -device virtio-net-device,netdev=n0 -serial stdio\n"
-		    "fi\n"
-		    "exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults -no-user-config \\\n"
-		    "  -nographic -no-reboot -kernel kernel -initrd initrd -append \"%s $ip\" \\\n"
-		    "  -netdev \"$net\" -device virtio-net-device,netdev=n0 -serial stdio\n",
-		    b->o->app, GUEST_MB, append, GUEST_MB, append);
+	sbuf_printf(
+	    &s,
+	    "#!/bin/sh\n"
+	    "# Boot %s as built: QEMU microvm, serial console on stdio.\n"
+	    "# TAP=tap0 ./run-qemu.sh     to use a tap device instead of user-mode net\n"
+	    "# DISK=1 ./run-qemu.sh       to boot rootfs.ext4 as root instead of the initrd\n"
+	    "#                            (writes go to a snapshot; KEEP=1 to keep them)\n"
+	    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw "
+	    "10.0.2.2)\n"
+	    "set -eu\n"
+	    "cd \"$(dirname \"$0\")\"\n"
+	    "accel=tcg tcg=noapictimer\n"
+	    "[ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && accel=kvm tcg=\n"
+	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
+	    "else net=\"user,id=n0\"; fi\n"
+	    "snap=on; [ \"${KEEP:-0}\" = 1 ] && snap=off\n"
+	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2} $tcg\"\n"
+	    "if [ \"${DISK:-0}\" = 1 ]; then\n"
+	    "  exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults "
+	    "-no-user-config \\\n"
+	    "    -nographic -no-reboot -kernel kernel -append \"%s root=/dev/vda rw "
+	    "rootfstype=ext4 init=/init $ip\" \\\n"
+	    "    -drive id=d0,file=rootfs.ext4,format=raw,if=none,snapshot=$snap -device "
+	    "virtio-blk-device,drive=d0 \\\n"
+	    "    -netdev \"$net\" -device virtio-net-device,netdev=n0 -serial stdio\n"
+	    "fi\n"
+	    "exec qemu-system-x86_64 -M microvm,acpi=off -accel $accel -m %d -nodefaults "
+	    "-no-user-config \\\n"
+	    "  -nographic -no-reboot -kernel kernel -initrd initrd -append \"%s $ip\" \\\n"
+	    "  -netdev \"$net\" -device virtio-net-device,netdev=n0 -serial stdio\n",
+	    b->o->app, GUEST_MB, append, GUEST_MB, append);
 	p = xasprintf("%s/run-qemu.sh", dir);
 	r = put_text(ctx, p, s.s, 0755);
 	free(p);
@@ -208,7 +230,7 @@ out:
 static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 {
 	struct tx_ctx *ctx = b->ctx;
-	char *p, *append = cmdline(b, "kvm");
+	char *p;
 	struct sbuf s = {0};
 	int r = 0;
 
@@ -230,19 +252,11 @@ static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 		goto out;
 	/* Verified here through the PVH entry on QEMU microvm: the entry Xen
 	 * uses for PVH guests, not Xen's front-end drivers. */
-	sbuf_printf(&s,
-		    "# tinyx image: %s for Xen (PVH vmlinux)\n"
-		    "target=xen\nmachine=microvm\nkernel=kernel\ninitrd=initrd\n"
-		    "append=%s\nmemory_mb=%d\nvcpus=1\nnet=virtio-mmio\nport=%d\nservice=%s\n"
-		    "note=verified through the PVH entry on QEMU microvm; Xen front-end drivers "
-		    "not exercised\n",
-		    b->o->app, append, GUEST_MB, b->port, b->service);
-	p = xasprintf("%s/image.conf", dir);
-	r = put_text(ctx, p, s.s, 0644);
-	free(p);
+	r = write_imageconf(b, dir, "xen", "PVH vmlinux",
+			    "verified through the PVH entry on QEMU microvm; Xen front-end "
+			    "drivers not exercised");
 	if (r < 0)
 		goto out;
-	s.len = 0;
 	sbuf_printf(&s,
 		    "# tinyx image %s: an xl domain config (xl create %s.cfg, from this dir)\n"
 		    "# a static address: add tinyx.ip=ADDR/PREFIX tinyx.gw=GW to cmdline\n"
@@ -261,7 +275,6 @@ static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 	free(p);
 out:
 	sbuf_free(&s);
-	free(append);
 	return r;
 }
 
@@ -532,8 +545,7 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 		b.tr[b.ntr++].name = "xen";
 	for (int i = 0; i < b.ntr; i++) {
 		t0 = now_ms();
-		r = kernel_build(ctx, o->app, b.tr[i].name, b.m.f, b.m.nf, ctx->srcdir,
-				 &b.tr[i].k);
+		r = kernel_build(ctx, o->app, b.tr[i].name, b.m.f, b.m.nf, ctx->srcdir, &b.tr[i].k);
 		if (r < 0)
 			goto out;
 		timed(&b, !strcmp(b.tr[i].name, "kvm") ? "kernel-kvm" : "kernel-xen", t0);

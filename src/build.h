@@ -10,7 +10,7 @@ struct build_opts {
 	const char *out;    /* output dir (default "out") */
 	const char *mirror; /* NULL: the host's */
 	const char *root;   /* NULL: stage one */
-	int verify;         /* boot each image and check the app serves */
+	int verify;	    /* boot each image and check the app serves */
 	int debug_shell;
 };
 

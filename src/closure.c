@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCAN_MAX_BYTES (1 << 20)       /* config files larger than this are data */
+#define SCAN_MAX_BYTES (1 << 20)	/* config files larger than this are data */
 #define DIR_BUDGET (64LL * 1024 * 1024) /* bytes a named dir may bring in */
 
 struct cl {
@@ -46,32 +46,114 @@ struct cl {
 
 /* Never part of an image: documentation, integration with a full init
  * system, package management, editors' and shells' add-ons. */
-static const char *const excluded[] = {
-	"/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/share/lintian",
-	"/usr/share/locale", "/usr/share/bug", "/usr/share/apport", "/usr/share/vim",
-	"/usr/share/bash-completion", "/usr/share/zsh", "/usr/share/fish", "/usr/share/menu",
-	"/usr/share/pixmaps", "/usr/share/icons", "/usr/share/applications",
-	"/usr/share/doc-base", "/usr/share/debconf", "/usr/share/polkit-1", "/usr/share/gdb",
-	"/etc/init.d", "/etc/init", "/etc/rc0.d", "/etc/rc1.d", "/etc/rc2.d", "/etc/rc3.d",
-	"/etc/rc4.d", "/etc/rc5.d", "/etc/rc6.d", "/etc/rcS.d", "/etc/logrotate.d", "/etc/ufw",
-	"/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.weekly",
-	"/etc/cron.monthly", "/etc/apparmor.d", "/etc/systemd", "/lib/systemd",
-	"/usr/lib/systemd", "/usr/lib/tmpfiles.d", "/usr/lib/sysusers.d", "/etc/default",
-	"/etc/network", "/etc/ppp", "/etc/bash_completion.d", "/var/lib/dpkg", "/var/lib/apt",
-	"/var/cache/apt", "/var/cache/debconf", "/var/log/apt", "/usr/lib/python3/dist-packages",
-	"/etc/X11", "/usr/share/lintian", "/usr/lib/tmpfiles.d", "/etc/sysctl.d",
-	"/usr/lib/sysctl.d", "/etc/security", "/etc/pam.d", "/usr/lib/modules-load.d",
-	"/etc/modprobe.d", "/lib/modprobe.d", "/lib/udev", "/usr/lib/udev", "/etc/update-motd.d",
-	NULL};
+static const char *const excluded[] = {"/usr/share/doc",
+				       "/usr/share/man",
+				       "/usr/share/info",
+				       "/usr/share/lintian",
+				       "/usr/share/locale",
+				       "/usr/share/bug",
+				       "/usr/share/apport",
+				       "/usr/share/vim",
+				       "/usr/share/bash-completion",
+				       "/usr/share/zsh",
+				       "/usr/share/fish",
+				       "/usr/share/menu",
+				       "/usr/share/pixmaps",
+				       "/usr/share/icons",
+				       "/usr/share/applications",
+				       "/usr/share/doc-base",
+				       "/usr/share/debconf",
+				       "/usr/share/polkit-1",
+				       "/usr/share/gdb",
+				       "/etc/init.d",
+				       "/etc/init",
+				       "/etc/rc0.d",
+				       "/etc/rc1.d",
+				       "/etc/rc2.d",
+				       "/etc/rc3.d",
+				       "/etc/rc4.d",
+				       "/etc/rc5.d",
+				       "/etc/rc6.d",
+				       "/etc/rcS.d",
+				       "/etc/logrotate.d",
+				       "/etc/ufw",
+				       "/etc/cron.d",
+				       "/etc/cron.daily",
+				       "/etc/cron.hourly",
+				       "/etc/cron.weekly",
+				       "/etc/cron.monthly",
+				       "/etc/apparmor.d",
+				       "/etc/systemd",
+				       "/lib/systemd",
+				       "/usr/lib/systemd",
+				       "/usr/lib/tmpfiles.d",
+				       "/usr/lib/sysusers.d",
+				       "/etc/default",
+				       "/etc/network",
+				       "/etc/ppp",
+				       "/etc/bash_completion.d",
+				       "/var/lib/dpkg",
+				       "/var/lib/apt",
+				       "/var/cache/apt",
+				       "/var/cache/debconf",
+				       "/var/log/apt",
+				       "/usr/lib/python3/dist-packages",
+				       "/etc/X11",
+				       "/usr/share/lintian",
+				       "/usr/lib/tmpfiles.d",
+				       "/etc/sysctl.d",
+				       "/usr/lib/sysctl.d",
+				       "/etc/security",
+				       "/etc/pam.d",
+				       "/usr/lib/modules-load.d",
+				       "/etc/modprobe.d",
+				       "/lib/modprobe.d",
+				       "/lib/udev",
+				       "/usr/lib/udev",
+				       "/etc/update-motd.d",
+				       NULL};
 
 /* Dirs too general to take whole when a config names them. */
-static const char *const system_dirs[] = {
-	"/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib",
-	"/usr/lib64", "/usr/libexec", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
-	"/usr/share", "/usr/local", "/etc", "/var", "/var/lib", "/var/log", "/var/cache",
-	"/var/run", "/run", "/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/home", "/root",
-	"/srv", "/opt", "/mnt", "/media", "/boot", "/var/spool", "/var/mail", "/etc/ssl",
-	"/usr/include", "/usr/src", NULL};
+static const char *const system_dirs[] = {"/",
+					  "/bin",
+					  "/sbin",
+					  "/lib",
+					  "/lib64",
+					  "/usr",
+					  "/usr/bin",
+					  "/usr/sbin",
+					  "/usr/lib",
+					  "/usr/lib64",
+					  "/usr/libexec",
+					  "/usr/lib/x86_64-linux-gnu",
+					  "/lib/x86_64-linux-gnu",
+					  "/usr/share",
+					  "/usr/local",
+					  "/etc",
+					  "/var",
+					  "/var/lib",
+					  "/var/log",
+					  "/var/cache",
+					  "/var/run",
+					  "/run",
+					  "/tmp",
+					  "/var/tmp",
+					  "/dev",
+					  "/proc",
+					  "/sys",
+					  "/home",
+					  "/root",
+					  "/srv",
+					  "/opt",
+					  "/mnt",
+					  "/media",
+					  "/boot",
+					  "/var/spool",
+					  "/var/mail",
+					  "/etc/ssl",
+					  "/usr/include",
+					  "/usr/src",
+					  NULL};
 
 static int has_prefix_dir(const char *path, const char *pre)
 {
@@ -223,8 +305,8 @@ static int add_tree(struct cl *c, const char *dir, const char *reason)
 
 				if (!strcmp(bn, ".") || !strcmp(bn, ".."))
 					continue;
-				char *p = xasprintf("%s/%s", strcmp(todo.v[i], "/") ? todo.v[i] : "",
-						    bn);
+				char *p =
+				    xasprintf("%s/%s", strcmp(todo.v[i], "/") ? todo.v[i] : "", bn);
 				if (is_excluded(c, p) || lstat(g.gl_pathv[k], &st) < 0) {
 					free(p);
 					continue;
@@ -510,8 +592,8 @@ static int add_own_packages(struct cl *c)
 			if (is_excluded(c, f) || root_lstat(c, f, &st) < 0)
 				continue;
 			char *reason = strv_contains(&p->conffiles, f)
-					       ? xasprintf("conffile=%s", p->name)
-					       : xstrdup(pr);
+					   ? xasprintf("conffile=%s", p->name)
+					   : xstrdup(pr);
 			if (S_ISDIR(st.st_mode)) {
 				/* shipped dirs of the app's own (e.g. /var/lib/nginx):
 				 * it expects them to exist */
@@ -520,8 +602,10 @@ static int add_own_packages(struct cl *c)
 			} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
 				if (add_path(c, f, reason) < 0 && S_ISLNK(st.st_mode)) {
 					/* a dangling link: keep the link itself */
-					struct ment e = {.type = ME_SLINK, .path = (char *)f,
-							 .mode = 0777, .reason = reason};
+					struct ment e = {.type = ME_SLINK,
+							 .path = (char *)f,
+							 .mode = 0777,
+							 .reason = reason};
 					char lnk[4096];
 					char *hf = root_join(c->root, f);
 					ssize_t ln = readlink(hf, lnk, sizeof(lnk) - 1);
@@ -559,8 +643,8 @@ static int lookup_ids(struct cl *c, const char *user, const char *group, unsigne
 		return tx_fail(c->ctx, -ENOENT, "closure", "unknown user '%s' in the unit of '%s'",
 			       user, c->app);
 	if (group && !g)
-		return tx_fail(c->ctx, -ENOENT, "closure",
-			       "unknown group '%s' in the unit of '%s'", group, c->app);
+		return tx_fail(c->ctx, -ENOENT, "closure", "unknown group '%s' in the unit of '%s'",
+			       group, c->app);
 	*uid = u ? u->uid : 0;
 	*gid = g ? g->gid : u ? u->gid : 0;
 	return 0;
@@ -657,7 +741,8 @@ static int read_unit(struct cl *c, struct app_spec *spec)
 	for (size_t i = 0; i < units.n && !unit_path; i++) {
 		const char *bn = path_basename(units.v[i]);
 
-		if (!strncmp(bn, c->app, strlen(c->app)) && !strcmp(bn + strlen(c->app), ".service"))
+		if (!strncmp(bn, c->app, strlen(c->app)) &&
+		    !strcmp(bn + strlen(c->app), ".service"))
 			unit_path = units.v[i];
 	}
 	if (!unit_path && units.n)
@@ -714,8 +799,8 @@ static int read_unit(struct cl *c, struct app_spec *spec)
 		r = add_path(c, argv.v[0], reason);
 		free(reason);
 		if (r < 0) {
-			r = tx_fail(c->ctx, r, "closure", "cannot find the command '%s' in the root",
-				    argv.v[0]);
+			r = tx_fail(c->ctx, r, "closure",
+				    "cannot find the command '%s' in the root", argv.v[0]);
 			goto out_argv;
 		}
 		r = 0;
@@ -755,14 +840,19 @@ out:
 
 static void add_user(struct cl *c, const struct pw_ent *u, const char *reason)
 {
-	struct ment e = {.type = ME_USER, .path = u->name, .uid = u->uid, .gid = u->gid,
-			 .target = u->home, .shell = u->shell, .reason = (char *)reason};
+	struct ment e = {.type = ME_USER,
+			 .path = u->name,
+			 .uid = u->uid,
+			 .gid = u->gid,
+			 .target = u->home,
+			 .shell = u->shell,
+			 .reason = (char *)reason};
 	const struct gr_ent *g = gr_by_gid(&c->pw, u->gid);
 
 	manifest_add(c->m, &e);
 	if (g) {
-		struct ment ge = {.type = ME_GROUP, .path = g->name, .gid = g->gid,
-				  .reason = (char *)reason};
+		struct ment ge = {
+		    .type = ME_GROUP, .path = g->name, .gid = g->gid, .reason = (char *)reason};
 		manifest_add(c->m, &ge);
 	}
 }
@@ -784,7 +874,9 @@ static void add_accounts(struct cl *c)
 		} else {
 			const struct gr_ent *g = gr_by_name(&c->pw, name);
 			if (g) {
-				struct ment ge = {.type = ME_GROUP, .path = g->name, .gid = g->gid,
+				struct ment ge = {.type = ME_GROUP,
+						  .path = g->name,
+						  .gid = g->gid,
 						  .reason = tab + 1};
 				manifest_add(c->m, &ge);
 			}
@@ -804,8 +896,8 @@ static void add_accounts(struct cl *c)
 		if (u && !manifest_find(c->m, ME_USER, u->name))
 			add_user(c, u, reason);
 		if (g && !manifest_find(c->m, ME_GROUP, g->name)) {
-			struct ment ge = {.type = ME_GROUP, .path = g->name, .gid = g->gid,
-					  .reason = reason};
+			struct ment ge = {
+			    .type = ME_GROUP, .path = g->name, .gid = g->gid, .reason = reason};
 			manifest_add(c->m, &ge);
 		}
 		free(reason);

@@ -20,21 +20,21 @@
 #define EX_BOOT 3
 
 static const char usage[] =
-	"usage: tinyx COMMAND [ARGS]\n"
-	"\n"
-	"  build APP [--target kvm|xen|all] [--out DIR] [--no-verify] [--debug-shell]\n"
-	"                         stage, analyse, build kernel and rootfs, emit images, boot them\n"
-	"  stage APP [--mirror URL] a cached debootstrap root with APP installed\n"
-	"  closure APP [--root DIR] [--json]\n"
-	"                         the manifest: every file, user and group APP needs, and why\n"
-	"  kconfig APP --target kvm|xen [--json]\n"
-	"                         the merged, verified kernel config and why each option is set\n"
-	"  kernel APP --target kvm|xen\n"
-	"                         build (or reuse) the kernel for APP\n"
-	"  probe DIR [--runs N] [--json] [--disk] [--timeout S] [--memory MB]\n"
-	"                         boot an image dir under QEMU and measure it\n"
-	"\n"
-	"environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n";
+    "usage: tinyx COMMAND [ARGS]\n"
+    "\n"
+    "  build APP [--target kvm|xen|all] [--out DIR] [--no-verify] [--debug-shell]\n"
+    "                         stage, analyse, build kernel and rootfs, emit images, boot them\n"
+    "  stage APP [--mirror URL] a cached debootstrap root with APP installed\n"
+    "  closure APP [--root DIR] [--json]\n"
+    "                         the manifest: every file, user and group APP needs, and why\n"
+    "  kconfig APP --target kvm|xen [--json]\n"
+    "                         the merged, verified kernel config and why each option is set\n"
+    "  kernel APP --target kvm|xen\n"
+    "                         build (or reuse) the kernel for APP\n"
+    "  probe DIR [--runs N] [--json] [--disk] [--timeout S] [--memory MB]\n"
+    "                         boot an image dir under QEMU and measure it\n"
+    "\n"
+    "environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n";
 
 struct cli {
 	const char *app, *root, *mirror, *target, *out, *dir;
@@ -223,8 +223,9 @@ static int cmd_closure(struct tx_ctx *ctx, struct cli *c)
 		else
 			manifest_text(&m, &out);
 		fwrite(out.s, 1, out.len, stdout);
-		tx_info(ctx, "closure: %zu entries, %lld bytes of files, %zu kernel features in "
-			     "%.1f ms",
+		tx_info(ctx,
+			"closure: %zu entries, %lld bytes of files, %zu kernel features in "
+			"%.1f ms",
 			m.n, manifest_total_size(&m), m.nf, now_ms() - t0);
 	}
 	sbuf_free(&out);

@@ -283,7 +283,8 @@ void manifest_text(const struct manifest *m, struct sbuf *b)
 			break;
 		case ME_USER:
 			sbuf_printf(b, "user  %s %u %u %s %s", e->path, e->uid, e->gid,
-				    e->target ? e->target : "/", e->shell ? e->shell : "/bin/false");
+				    e->target ? e->target : "/",
+				    e->shell ? e->shell : "/bin/false");
 			break;
 		case ME_GROUP:
 			sbuf_printf(b, "group %s %u", e->path, e->gid);
@@ -297,7 +298,8 @@ void manifest_json(const struct manifest *m, struct sbuf *b)
 {
 	sbuf_puts(b, "{\n  \"app\": ");
 	sbuf_json_str(b, m->app);
-	sbuf_printf(b, ",\n  \"total_file_bytes\": %lld,\n  \"entries\": [", manifest_total_size(m));
+	sbuf_printf(b, ",\n  \"total_file_bytes\": %lld,\n  \"entries\": [",
+		    manifest_total_size(m));
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ment *e = &m->e[i];
 

@@ -18,14 +18,14 @@ enum ment_type { ME_DIR, ME_FILE, ME_SLINK, ME_NOD, ME_USER, ME_GROUP };
 
 struct ment {
 	enum ment_type type;
-	char *path;   /* absolute in-image path; user/group name for ME_USER/ME_GROUP */
-	char *target; /* symlink target; home for ME_USER */
-	char *shell;  /* ME_USER */
-	char *src;    /* host path of the contents (files); NULL: ROOT + path */
+	char *path;    /* absolute in-image path; user/group name for ME_USER/ME_GROUP */
+	char *target;  /* symlink target; home for ME_USER */
+	char *shell;   /* ME_USER */
+	char *src;     /* host path of the contents (files); NULL: ROOT + path */
 	unsigned mode; /* permission bits only */
 	unsigned uid, gid;
 	long long size; /* files */
-	char devtype;   /* 'c' or 'b' */
+	char devtype;	/* 'c' or 'b' */
 	unsigned major, minor;
 	char *reason;
 };

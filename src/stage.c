@@ -269,9 +269,10 @@ static int check_known(struct tx_ctx *ctx, const struct strv *pkgs)
 				       "'apt-get update')",
 				       pkgs->v[i]);
 		if (r < 0)
-			return tx_fail(ctx, r, "stage",
-				       "cannot query the apt index for '%s' (is apt-cache installed?)",
-				       pkgs->v[i]);
+			return tx_fail(
+			    ctx, r, "stage",
+			    "cannot query the apt index for '%s' (is apt-cache installed?)",
+			    pkgs->v[i]);
 	}
 	return 0;
 }
@@ -361,10 +362,11 @@ int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, 
 		sbuf_free(&inc);
 	}
 	char *arch_arg = xasprintf("--arch=%s", arch);
-	char *argv[] = {"debootstrap", "--variant=minbase", include, arch_arg, (char *)suite,
-			tmp, mirror, NULL};
-	tx_info(ctx, "stage: debootstrap %s %s (%s) from the host's apt mirror; log in %s",
-		suite, include + 10, arch, log);
+	char *argv[] = {
+	    "debootstrap", "--variant=minbase", include, arch_arg, (char *)suite, tmp, mirror,
+	    NULL};
+	tx_info(ctx, "stage: debootstrap %s %s (%s) from the host's apt mirror; log in %s", suite,
+		include + 10, arch, log);
 	r = run_debootstrap(ctx, argv, log);
 	free(arch_arg);
 	if (r != 0) {

@@ -10,16 +10,16 @@
 #include <sys/types.h>
 
 struct tx_ctx {
-	char err[1024];   /* "STAGE: problem 'subject'" of the last failure */
-	int verbose;      /* 0 quiet, 1 progress, 2 debug */
-	int tty;          /* stderr is a terminal: progress may redraw lines */
-	const char *cache; /* cache dir ($TINYX_CACHE or ~/.cache/tinyx) */
+	char err[1024];	    /* "STAGE: problem 'subject'" of the last failure */
+	int verbose;	    /* 0 quiet, 1 progress, 2 debug */
+	int tty;	    /* stderr is a terminal: progress may redraw lines */
+	const char *cache;  /* cache dir ($TINYX_CACHE or ~/.cache/tinyx) */
 	const char *srcdir; /* the project dir (fragments, overlays) */
 };
 
 /* Record "STAGE: message" and return -EINVAL (or err when err < 0). */
 int tx_fail(struct tx_ctx *ctx, int err, const char *stage, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Progress line on stderr when verbose. */
 void tx_info(struct tx_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -47,7 +47,7 @@ int sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(prin
 int sbuf_json_str(struct sbuf *b, const char *s);
 void sbuf_free(struct sbuf *b);
 
-void *xmalloc(size_t n);  /* aborts on OOM */
+void *xmalloc(size_t n); /* aborts on OOM */
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

@@ -33,11 +33,21 @@ int main(void)
 	CHECK(manifest_add_path(&m, "/lib64/ld.so", "again") == 0);
 	CHECK(manifest_add_path(&m, "/loop1", "x") < 0);
 	CHECK(manifest_add_path(&m, "/nonexistent", "x") < 0);
-	struct ment u = {.type = ME_USER, .path = "www", .uid = 33, .gid = 33, .target = "/var/www",
-			 .shell = "/bin/false", .reason = "unit=x"};
+	struct ment u = {.type = ME_USER,
+			 .path = "www",
+			 .uid = 33,
+			 .gid = 33,
+			 .target = "/var/www",
+			 .shell = "/bin/false",
+			 .reason = "unit=x"};
 	struct ment g = {.type = ME_GROUP, .path = "www", .gid = 33, .reason = "unit=x"};
-	struct ment n = {.type = ME_NOD, .path = "/dev/null", .mode = 0666, .devtype = 'c',
-			 .major = 1, .minor = 3, .reason = "base"};
+	struct ment n = {.type = ME_NOD,
+			 .path = "/dev/null",
+			 .mode = 0666,
+			 .devtype = 'c',
+			 .major = 1,
+			 .minor = 3,
+			 .reason = "base"};
 	CHECK(manifest_add(&m, &u) == 1);
 	CHECK(manifest_add(&m, &g) == 1); /* groups and users are separate names */
 	CHECK(manifest_add(&m, &n) == 1);
