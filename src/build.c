@@ -12,8 +12,10 @@
 #include "rootfs.h"
 #include "stage.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +477,36 @@ static void summary(struct bctx *b)
 	printf("images in %s\n", b->final);
 }
 
+/* Temp dirs of builds that died (killed, power cut): OUT/.APP.tmp.PID and
+ * OUT/APP.old.PID whose PID is gone. */
+static void clean_stale_tmp(const char *out, const char *app)
+{
+	char *pre = xasprintf(".%s.tmp.", app), *old = xasprintf("%s.old.", app);
+	DIR *d = opendir(out);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const char *rest = NULL;
+
+		if (!strncmp(de->d_name, pre, strlen(pre)))
+			rest = de->d_name + strlen(pre);
+		else if (!strncmp(de->d_name, old, strlen(old)))
+			rest = de->d_name + strlen(old);
+		if (!rest)
+			continue;
+		long pid = strtol(rest, NULL, 10);
+		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM)
+			continue;
+		char *p = xasprintf("%s/%s", out, de->d_name);
+		rm_rf(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(pre);
+	free(old);
+}
+
 /* Put the finished tmp dir in place of OUT/APP. */
 static int publish(struct bctx *b)
 {
@@ -558,6 +590,7 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 		r = tx_fail(ctx, r, "build", "cannot create output dir '%s'", o->out);
 		goto out;
 	}
+	clean_stale_tmp(o->out, o->app);
 	b.final = xasprintf("%s/%s", o->out, o->app);
 	b.tmp = xasprintf("%s/.%s.tmp.%d", o->out, o->app, (int)getpid());
 	b.work = xasprintf("%s/.work", b.tmp);

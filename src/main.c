@@ -348,6 +348,20 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	return 0;
 }
 
+/* Ctrl-C or SIGTERM during a build: remove this build's temp output dir
+ * (OUT/.APP.tmp.PID) so no partial output stays, then die of the signal.
+ * The probe's own handler cleans QEMU and its namespace first and passes
+ * the signal on to this one. */
+static char build_tmp[PATH_MAX];
+
+static void on_build_signal(int sig)
+{
+	if (build_tmp[0])
+		rm_rf(build_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int cmd_build(struct tx_ctx *ctx, struct cli *c)
 {
 	struct build_opts o = {0};
@@ -365,6 +379,9 @@ static int cmd_build(struct tx_ctx *ctx, struct cli *c)
 	o.debug_shell = c->debug_shell;
 	o.mirror = c->mirror;
 	o.root = c->root;
+	snprintf(build_tmp, sizeof(build_tmp), "%s/.%s.tmp.%d", o.out, o.app, (int)getpid());
+	signal(SIGINT, on_build_signal);
+	signal(SIGTERM, on_build_signal);
 	r = build_run(ctx, &o);
 	if (r == -ETIMEDOUT || r == -EPIPE)
 		return fail(ctx, EX_BOOT);
