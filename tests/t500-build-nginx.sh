@@ -80,6 +80,20 @@ check "failing service: build exits 3 (got $rc)" test $rc = 3
 check "failing service: the console is in the message" grep -q 'nginx' "$tmp/b3.log"
 check "failing service: no output dir" test ! -e "$tmp/out2/nginx"
 tail -n 5 "$tmp/b3.log"
+# Ctrl-C while the image boots: no partial output, no QEMU, and the next
+# build succeeds
+"$TINYX" build nginx --target kvm --out "$tmp/out3" >"$tmp/b4.log" 2>&1 &
+bpid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q 'verify: booting' "$tmp/b4.log"; do sleep 0.2; i=$((i + 1)); done
+sleep 1
+kill -INT $bpid
+wait $bpid
+sleep 1
+check "interrupted build: no partial output" test -z "$(ls -A "$tmp/out3" 2>/dev/null)"
+check "interrupted build: no QEMU left" sh -c "! pgrep -f '[q]emu-system-x86_64.*out3' >/dev/null"
+timeout 600 "$TINYX" build nginx --target kvm --out "$tmp/out3" >"$tmp/b5.log" 2>&1
+check "the next build succeeds" test -s "$tmp/out3/nginx/kvm/initrd"
 check "no QEMU left" sh -c "! pgrep -f '[q]emu-system-x86_64.*$tmp' >/dev/null"
 check "no namespace left" sh -c "! ip netns list | grep -q tinyx"
 done_tests
