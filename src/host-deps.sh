@@ -48,6 +48,13 @@ for line in $list; do
 	esac
 done
 unset IFS
+# the stage checks package names against apt's index: it must exist
+if ! ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "tinyx: apt has no package index yet: running apt-get update" >&2
+		apt-get update -q >&2 || { echo "tinyx: deps: apt-get update failed" >&2; exit 1; }
+	fi
+fi
 [ -z "$missing" ] && exit 0
 echo "tinyx: installing missing host packages:$reasons" >&2
 if [ "$(id -u)" != 0 ]; then
