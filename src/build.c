@@ -12,10 +12,8 @@
 #include "rootfs.h"
 #include "stage.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,29 +479,15 @@ static void summary(struct bctx *b)
  * OUT/APP.old.PID whose PID is gone. */
 static void clean_stale_tmp(const char *out, const char *app)
 {
-	char *pre = xasprintf(".%s.tmp.", app), *old = xasprintf("%s.old.", app);
-	DIR *d = opendir(out);
-	struct dirent *de;
+	char *tmp = xasprintf(".%s.tmp.", app), *old = xasprintf("%s.old.", app);
+	struct strv dead = {0};
 
-	while (d && (de = readdir(d))) {
-		const char *rest = NULL;
-
-		if (!strncmp(de->d_name, pre, strlen(pre)))
-			rest = de->d_name + strlen(pre);
-		else if (!strncmp(de->d_name, old, strlen(old)))
-			rest = de->d_name + strlen(old);
-		if (!rest)
-			continue;
-		long pid = strtol(rest, NULL, 10);
-		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM)
-			continue;
-		char *p = xasprintf("%s/%s", out, de->d_name);
-		rm_rf(p);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-	free(pre);
+	stale_pid_entries(out, tmp, &dead);
+	stale_pid_entries(out, old, &dead);
+	for (size_t i = 0; i < dead.n; i++)
+		rm_rf(dead.v[i]);
+	strv_free(&dead);
+	free(tmp);
 	free(old);
 }
 

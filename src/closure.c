@@ -35,11 +35,12 @@ struct cl {
 	struct manifest *m;
 	struct dpkg_db db;
 	struct pw_db pw;
-	struct strv own;     /* own package names */
-	struct strv elves;   /* ELF files to walk */
-	struct strv scanned; /* config files scanned already */
-	struct strv users;   /* user names wanted ("name\treason") */
-	struct strv exclude; /* extra prefixes from hints */
+	struct strv own;       /* own package names */
+	struct strv own_files; /* every file they ship, read once */
+	struct strv elves;     /* ELF files to walk */
+	struct strv scanned;   /* config files scanned already */
+	struct strv users;     /* user names wanted ("name\treason") */
+	struct strv exclude;   /* extra prefixes from hints */
 	struct strv hint_exec;
 	long long dir_bytes;
 };
@@ -628,6 +629,8 @@ static int add_own_packages(struct cl *c)
 				scan_config(c, files.v[k], 0);
 		}
 		free(pr);
+		for (size_t k = 0; k < files.n; k++)
+			strv_push(&c->own_files, files.v[k]);
 		strv_free(&files);
 	}
 	return 0;
@@ -726,18 +729,13 @@ static void unit_dirs(struct app_spec *spec, const struct strv *names, const cha
 /* The unit says how the app starts; hints may override the command. */
 static int read_unit(struct cl *c, struct app_spec *spec)
 {
-	struct strv files = {0}, units = {0};
+	const struct strv *files = &c->own_files;
+	struct strv units = {0};
 	struct sd_unit u = {0};
 	char *unit_path = NULL;
 	int r = 0;
 
-	for (size_t i = 0; i < c->own.n; i++) {
-		struct dpkg_pkg *p = dpkg_find(&c->db, c->own.v[i]);
-
-		if (p)
-			dpkg_pkg_files(c->ctx, c->root, p, &files);
-	}
-	sd_find_units(c->ctx, c->root, &files, &units);
+	sd_find_units(c->ctx, c->root, files, &units);
 	for (size_t i = 0; i < units.n && !unit_path; i++) {
 		const char *bn = path_basename(units.v[i]);
 
@@ -827,14 +825,13 @@ static int read_unit(struct cl *c, struct app_spec *spec)
 		if (u.working_dir && u.working_dir[0] == '/')
 			spec->workdir = xstrdup(u.working_dir);
 		spec->restart = 1;
-		tmpfiles_dirs(c, &files, spec);
+		tmpfiles_dirs(c, files, spec);
 	}
 out_argv:
 	strv_free(&argv);
 out:
 	sd_unit_free(&u);
 	strv_free(&units);
-	strv_free(&files);
 	return r;
 }
 
@@ -957,6 +954,7 @@ int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const c
 out:
 	strv_free(&dirs);
 	strv_free(&c.own);
+	strv_free(&c.own_files);
 	strv_free(&c.elves);
 	strv_free(&c.scanned);
 	strv_free(&c.users);

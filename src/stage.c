@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,37 +106,19 @@ static void umount_below(const char *dir)
 	strv_free(&mnts);
 }
 
-/* Remove temp dirs of earlier runs that died (their pid is gone). */
+/* Remove temp roots of earlier runs that died (their pid is gone). */
 static void clean_stale(const char *roots, const char *key)
 {
-	char *pat = xasprintf("%s.tmp.", key);
-	char *cmd_dir = xstrdup(roots);
+	char *prefix = xasprintf("%s.tmp.", key);
 	struct strv dead = {0};
-	char *text = NULL;
 
-	(void)text;
-	/* names are KEY.tmp.PID; list the dir without a shell */
-	DIR *d = opendir(cmd_dir);
-	if (d) {
-		struct dirent *de;
-
-		while ((de = readdir(d))) {
-			if (strncmp(de->d_name, pat, strlen(pat)))
-				continue;
-			long pid = strtol(de->d_name + strlen(pat), NULL, 10);
-			if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-				continue;
-			strv_push_own(&dead, xasprintf("%s/%s", roots, de->d_name));
-		}
-		closedir(d);
-	}
+	stale_pid_entries(roots, prefix, &dead);
 	for (size_t i = 0; i < dead.n; i++) {
 		umount_below(dead.v[i]);
 		rm_rf(dead.v[i]);
 	}
 	strv_free(&dead);
-	free(pat);
-	free(cmd_dir);
+	free(prefix);
 }
 
 static int is_perpkg(const char *l)

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -710,6 +712,27 @@ int valid_pkg_name(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+void stale_pid_entries(const char *dir, const char *prefix, struct strv *out)
+{
+	size_t n = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, n))
+			continue;
+		pid = strtol(de->d_name + n, &end, 10);
+		if (pid <= 0 || *end || kill((pid_t)pid, 0) == 0 || errno == EPERM)
+			continue;
+		strv_push_own(out, xasprintf("%s/%s", dir, de->d_name));
+	}
+	if (d)
+		closedir(d);
 }
 
 int lock_path(const char *path)

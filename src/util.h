@@ -102,6 +102,10 @@ double now_ms(void);
 /* Debian package name syntax: [a-z0-9][a-z0-9+.-]+ */
 int valid_pkg_name(const char *name);
 
+/* Entries of dir named PREFIX+PID whose process is gone: the temp dirs of
+ * runs that died. Appends their paths (DIR/NAME) to out. */
+void stale_pid_entries(const char *dir, const char *prefix, struct strv *out);
+
 /* Exclusive lock on a lock file (created). Returns fd or -errno. */
 int lock_path(const char *path);
 
