@@ -23,8 +23,7 @@ cpio:kernel build (initramfs tools)
 busybox-static:the tools inside images
 e2fsprogs:ext4 images without root (mke2fs -d, debugfs)
 qemu-system-x86:boot and verify images
-iproute2:private network namespaces for the probe
-apt-utils:package index queries"
+iproute2:private network namespaces for the probe"
 test="clang:fuzz targets (libFuzzer)
 libclang-rt-14-dev:fuzzer and sanitizer runtimes
 jq:check JSON output in tests
