@@ -24,6 +24,7 @@
 
 #include "imgconf.h"
 #include "netns.h"
+#include "xenprobe.h"
 
 #define STAGE "probe"
 #define SYN_PORT 1	  /* a closed port of the guest */
@@ -164,6 +165,9 @@ struct run {
 	char last_status[64];
 	int isolated; /* all sockets so far in the private namespace */
 	int nsock;
+	int xen;       /* under Xen: the guest's times start at the xl create line */
+	double t_mark; /* when that line came, else -1 */
+	int xl_failed; /* xl exited before the guest served */
 };
 
 static void tail_add(struct run *R, const char *s, size_t n)
@@ -208,6 +212,18 @@ static void on_line(struct run *R, char *l, double now)
 {
 	const char *p;
 
+	if (R->xen && R->t_mark < 0) {
+		/* the dom0's own boot: its init markers are not the guest's */
+		if (strstr(l, XENPROBE_MARK_CREATE))
+			R->t_mark = now;
+		return;
+	}
+	if (R->xen && !R->panic && strstr(l, XENPROBE_MARK_EXITED)) {
+		R->xl_failed = 1;
+		R->panic = 1;
+		R->panic_t = now;
+	}
+
 	if (R->rec.init < 0 && strstr(l, "tinyx: init"))
 		R->rec.init = now - R->t0;
 	if (R->rec.ready < 0 && strstr(l, "tinyx: ready"))
@@ -246,7 +262,7 @@ static void console_feed(struct run *R, const char *s, size_t n, double now)
 	/* markers without their newline yet still count */
 	if (R->line_len) {
 		R->line[R->line_len] = '\0';
-		if (strstr(R->line, "tinyx: init") && R->rec.init < 0)
+		if (strstr(R->line, "tinyx: init") && R->rec.init < 0 && (!R->xen || R->t_mark >= 0))
 			R->rec.init = now - R->t0;
 	}
 }
@@ -708,6 +724,7 @@ static int one_run(struct run *R, char *const argv[])
 	R->rec.ok = 0;
 	R->rec.console = R->rec.init = R->rec.network = R->rec.service = R->rec.ready = -1;
 	R->rec.guest_used_kb = R->rec.qemu_rss_kb = -1;
+	R->rec.dom0 = -1;
 	R->out_fd = R->err_fd = -1;
 
 	rc = netns_open(ctx, &R->ns);
@@ -771,7 +788,7 @@ static int one_run(struct run *R, char *const argv[])
 			rc = -ECHILD;
 			break;
 		}
-		if (R->rec.network < 0 && now >= R->next_syn) {
+		if (R->rec.network < 0 && now >= R->next_syn && (!R->xen || R->t_mark >= 0)) {
 			syn_tick(R, now);
 			R->next_syn += 1.0;
 			if (R->next_syn < now)
@@ -888,6 +905,8 @@ static int one_run(struct run *R, char *const argv[])
 				 R->last_status[0] ? "; last answer '" : "", R->last_status,
 				 R->last_status[0] ? "'" : "");
 			snprintf(why, sizeof(why), "image did not serve within %d s", timeout_s);
+		} else if (rc == -EIO && R->xl_failed) {
+			snprintf(why, sizeof(why), "xl create failed in the dom0");
 		} else if (rc == -EIO) {
 			snprintf(why, sizeof(why), "the guest kernel panicked");
 		} else {
@@ -928,6 +947,21 @@ out:
 	if (R->nsock == 0 && rc == 0)
 		R->isolated = 0; /* nothing was checked: do not claim it */
 	return rc;
+}
+
+/* Under Xen the guest's times count from the xl create line; QEMU start to
+ * that line is the dom0's boot. The first console byte is the dom0's, and
+ * the guest's cannot be told from xl's own output on the shared line. */
+static void xen_rebase(struct run *R)
+{
+	double m = R->t_mark >= 0 ? R->t_mark - R->t0 : -1;
+	double *v[] = {&R->rec.init, &R->rec.network, &R->rec.service, &R->rec.ready};
+
+	R->rec.dom0 = m;
+	R->rec.console = -1;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (*v[i] >= 0)
+			*v[i] = m >= 0 && *v[i] >= m ? *v[i] - m : -1;
 }
 
 /* ---- statistics and reports --------------------------------------------- */
@@ -1004,6 +1038,8 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	struct strv argv = {0};
 	struct sigaction sa, old[NSIGS];
 	struct run *R = NULL;
+	struct xenprobe xp = {0};
+	struct probe_opts xo;
 	const char *accel = "tcg";
 	int runs = o->runs > 0 ? o->runs : 1, rc, mem, i;
 
@@ -1064,7 +1100,23 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 		goto done;
 	}
 	snprintf(r->accel, sizeof(r->accel), "%s", accel);
-	build_argv(&argv, o, &c, o->dir, accel, mem);
+	if (c.target == IMG_XEN && !o->xen_pvh_entry) {
+		rc = xenprobe_prepare(ctx, o, &c, &xp, &argv);
+		if (rc < 0)
+			goto done;
+		r->xen_mode = 1;
+		snprintf(r->machine, sizeof(r->machine), "xen-on-pc");
+		snprintf(r->accel, sizeof(r->accel), "tcg");
+		snprintf(r->xen_cfg, sizeof(r->xen_cfg), "%s", xp.cfg);
+		snprintf(r->xen_guest_type, sizeof(r->xen_guest_type), "%s", xp.guest_type);
+		snprintf(r->xen_kit, sizeof(r->xen_kit), "%s", xp.kit.versions);
+		xo = *o;
+		if (xo.timeout_s <= 0)
+			xo.timeout_s = XENPROBE_TIMEOUT_S;
+		o = &xo;
+	} else {
+		build_argv(&argv, o, &c, o->dir, accel, mem);
+	}
 
 	r->per_run = xcalloc((size_t)runs, sizeof(*r->per_run));
 	R = xcalloc(1, sizeof(*R));
@@ -1086,7 +1138,11 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 		R->c = &c;
 		R->ns.host_fd = R->ns.ns_fd = R->ns.tap_fd = -1;
 		tx_info(ctx, "probe: run %d/%d of %s", i + 1, runs, o->dir);
+		R->xen = r->xen_mode;
+		R->t_mark = -1;
 		rc = one_run(R, argv.v);
+		if (R->xen)
+			xen_rebase(R);
 		r->per_run[i] = R->rec;
 		r->runs = i + 1;
 		if (!R->isolated)
@@ -1106,6 +1162,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	stat_of(&r->service, r->per_run, r->runs, offsetof(struct probe_run_rec, service));
 	r->guest_used_kb = median_ll(r->per_run, r->runs, 1);
 	r->qemu_rss_kb = median_ll(r->per_run, r->runs, 0);
+	stat_of(&r->dom0, r->per_run, r->runs, offsetof(struct probe_run_rec, dom0));
 
 	for (i = 0; i < NSIGS; i++)
 		sigaction(handled_sigs[i], &old[i], NULL);
@@ -1115,6 +1172,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 		free(R);
 		strv_free(&argv);
 		imgconf_free(&c);
+		xenprobe_cleanup(&xp);
 		raise(s); /* with the caller's disposition: default ends the process */
 		return -EINTR;
 	}
@@ -1122,6 +1180,7 @@ done:
 	free(R);
 	strv_free(&argv);
 	imgconf_free(&c);
+	xenprobe_cleanup(&xp);
 	return rc;
 }
 
@@ -1211,6 +1270,17 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 		sbuf_puts(out, "}");
 	}
 	sbuf_puts(out, r->runs ? "\n  ]" : "]");
+	if (r->xen_mode) {
+		sbuf_puts(out, ",\n  \"xen\": {\"guest_type\": ");
+		sbuf_json_str(out, r->xen_guest_type);
+		sbuf_puts(out, ", \"cfg\": ");
+		sbuf_json_str(out, r->xen_cfg);
+		sbuf_puts(out, ", \"kit\": ");
+		sbuf_json_str(out, r->xen_kit);
+		sbuf_puts(out, ",\n    ");
+		json_stat(out, "dom0_ms", &r->dom0);
+		sbuf_puts(out, "}");
+	}
 	if (!r->ok && r->console_tail[0]) {
 		sbuf_puts(out, ",\n  \"console_tail\": ");
 		sbuf_json_str(out, r->console_tail);
@@ -1273,7 +1343,13 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 	sbuf_printf(out, "  network namespace: %s\n",
 		    r->netns_isolated ? "private (every probe socket and QEMU checked)"
 				      : "NOT verified");
-	if (r->note[0])
+	if (r->xen_mode) {
+		sbuf_printf(out, "  xen: %s guest from %s; times from xl create in the dom0\n",
+			    r->xen_guest_type, r->xen_cfg);
+		text_row(out, "dom0", &r->dom0);
+		sbuf_printf(out, "  kit: %s\n", r->xen_kit);
+	}
+	if (r->note[0] && !r->xen_mode)
 		sbuf_printf(out, "  note: %s\n", r->note);
 	if (!r->ok && r->console_tail[0])
 		sbuf_printf(out, "  console (last lines):\n%s\n", r->console_tail);

@@ -29,6 +29,10 @@ struct probe_opts {
 	const char *qemu;  /* default qemu-system-x86_64 */
 	int keep_console;  /* copy the guest console to stderr as it comes */
 	const char *accel; /* NULL or "tcg" (default), "kvm", or "auto" (kvm when it works) */
+	/* target xen (image.conf): by default the image's xl config boots under
+	 * the Xen hypervisor nested in QEMU, with a Tinyx dom0 (xenprobe.h) */
+	int xen_pvh_entry;   /* instead: the kernel's PVH entry on QEMU microvm */
+	const char *xen_cfg; /* the xl config in dir; NULL: the one not named *-pv.cfg */
 };
 
 struct probe_stat {
@@ -42,6 +46,7 @@ struct probe_run_rec {
 	double console, init, network, service, ready; /* ready: "tinyx: ready" line */
 	long long guest_used_kb; /* "tinyx: mem used N KB" when printed, else -1 */
 	long long qemu_rss_kb;	 /* QEMU's VmRSS once served, else -1 */
+	double dom0;		 /* under Xen: QEMU start to xl create, else -1 */
 };
 
 struct probe_result {
@@ -61,6 +66,10 @@ struct probe_result {
 	char machine[16], service_name[8], target[8];
 	int port, memory_mb, vcpus;
 	char note[256];
+	/* under Xen (xen_mode): the config, its type, dom0 boot, the kit */
+	int xen_mode;
+	char xen_cfg[64], xen_guest_type[8], xen_kit[160];
+	struct probe_stat dom0;
 };
 
 /* Boot opts->dir opts->runs times. 0 when every run served; otherwise

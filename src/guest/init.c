@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dom0.h"
+
 #define CONF "/etc/tinyx/app.conf"
 #define DEBUG_FLAG "/etc/tinyx/debug-shell"
 #define MAX_RESTARTS 5
@@ -963,10 +965,14 @@ int main(int argc, char **argv)
 	net_up();
 	if (cmd.debug_shell && access(DEBUG_FLAG, F_OK) == 0)
 		start_shell();
+	if (dom0_role())
+		dom0_setup();
 	if (parse_conf(CONF) == 0)
 		start_app();
 	else if (st.shell <= 0)
 		power_off();
+	if (dom0_role())
+		dom0_guest();
 	loop(&set);
 	return 0;
 }
