@@ -32,16 +32,17 @@ static const char usage[] =
     "  kernel APP --target kvm|xen\n"
     "                         build (or reuse) the kernel for APP\n"
     "  probe DIR [--runs N] [--json] [--disk] [--timeout S] [--memory MB]\n"
-    "            [--xen-cfg NAME] [--pvh-entry]\n"
+    "            [--xen-cfg NAME] [--pvh-entry] [--console]\n"
     "                         boot an image dir under QEMU and measure it; a Xen image\n"
     "                         boots under Xen with a Tinyx dom0 (--xen-cfg APP-pv.cfg:\n"
-    "                         as PV; --pvh-entry: its PVH entry on QEMU, no Xen)\n"
+    "                         as PV; --pvh-entry: its PVH entry on QEMU, no Xen;\n"
+    "                         --console: copy the console to stderr)\n"
     "\n"
     "environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n";
 
 struct cli {
 	const char *app, *root, *mirror, *target, *out, *dir, *xen_cfg;
-	int json, no_verify, debug_shell, runs, disk, timeout, memory, pvh_entry;
+	int json, no_verify, debug_shell, runs, disk, timeout, memory, pvh_entry, console;
 	int quiet;
 };
 
@@ -81,6 +82,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->debug_shell = 1;
 		} else if (!strcmp(a, "--disk")) {
 			c->disk = 1;
+		} else if (!strcmp(a, "--console")) {
+			c->console = 1;
 		} else if (!strcmp(a, "--pvh-entry")) {
 			c->pvh_entry = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -340,6 +343,7 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	o.use_disk = c->disk;
 	o.xen_pvh_entry = c->pvh_entry;
 	o.xen_cfg = c->xen_cfg;
+	o.keep_console = c->console;
 	o.memory_mb = c->memory;
 	o.accel = "auto";
 	r = probe_run(ctx, &o, &res);

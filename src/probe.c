@@ -168,6 +168,7 @@ struct run {
 	int xen;       /* under Xen: the guest's times start at the xl create line */
 	double t_mark; /* when that line came, else -1 */
 	int xl_failed; /* xl exited before the guest served */
+	char xl_err[200]; /* xl's first error line */
 };
 
 static void tail_add(struct run *R, const char *s, size_t n)
@@ -218,6 +219,8 @@ static void on_line(struct run *R, char *l, double now)
 			R->t_mark = now;
 		return;
 	}
+	if (R->xen && !R->xl_err[0] && strstr(l, "error:"))
+		snprintf(R->xl_err, sizeof(R->xl_err), "%s", l);
 	if (R->xen && !R->panic && strstr(l, XENPROBE_MARK_EXITED)) {
 		R->xl_failed = 1;
 		R->panic = 1;
@@ -907,6 +910,8 @@ static int one_run(struct run *R, char *const argv[])
 			snprintf(why, sizeof(why), "image did not serve within %d s", timeout_s);
 		} else if (rc == -EIO && R->xl_failed) {
 			snprintf(why, sizeof(why), "xl create failed in the dom0");
+			snprintf(detail, sizeof(detail), " (%s)",
+				 R->xl_err[0] ? R->xl_err : "xl exited");
 		} else if (rc == -EIO) {
 			snprintf(why, sizeof(why), "the guest kernel panicked");
 		} else {
