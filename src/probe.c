@@ -220,7 +220,7 @@ static void on_line(struct run *R, char *l, double now)
 		return;
 	}
 	if (R->xen && !R->xl_err[0] && strstr(l, "error:"))
-		snprintf(R->xl_err, sizeof(R->xl_err), "%s", l);
+		snprintf(R->xl_err, sizeof(R->xl_err), "%.150s", l);
 	if (R->xen && !R->panic && strstr(l, XENPROBE_MARK_EXITED)) {
 		R->xl_failed = 1;
 		R->panic = 1;
@@ -910,7 +910,7 @@ static int one_run(struct run *R, char *const argv[])
 			snprintf(why, sizeof(why), "image did not serve within %d s", timeout_s);
 		} else if (rc == -EIO && R->xl_failed) {
 			snprintf(why, sizeof(why), "xl create failed in the dom0");
-			snprintf(detail, sizeof(detail), " (%s)",
+			snprintf(detail, sizeof(detail), " (%.150s)",
 				 R->xl_err[0] ? R->xl_err : "xl exited");
 		} else if (rc == -EIO) {
 			snprintf(why, sizeof(why), "the guest kernel panicked");
