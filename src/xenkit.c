@@ -427,6 +427,13 @@ static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, con
 					.reason = "xenkit: the dom0 role"});
 	manifest_sort(&m);
 	r = cpio_write(ctx, &m, out, "lz4", 1);
+	if (r == 0) {
+		/* only the initrd stays in the cache */
+		char *rg = xasprintf("%s/rootfs-gen", tmp);
+		rm_rf(gen);
+		rm_rf(rg);
+		free(rg);
+	}
 out:
 	manifest_free(&m);
 	appspec_free(&spec);
@@ -545,7 +552,7 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 		if (r < 0)
 			goto out;
 	}
-	sha256_update(&s, "dom0-3", 7); /* bump when build_dom0() changes */
+	sha256_update(&s, "dom0-4", 7); /* bump when build_dom0() changes */
 	sha256_hex(&s, hex);
 	dom0dir = xasprintf("%s/dom0-%.16s", base, hex);
 	r = cached(ctx, dom0dir, "dom0 image", dom0_fn, &ka);

@@ -146,6 +146,13 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 	snprintf(x->guest_type, sizeof(x->guest_type), "%s", type ? type : "pv");
 	cmd = xenprobe_cfg_string(text, "cmdline");
 	vif = xenprobe_cfg_first(text, "vif");
+	if ((cmd && strpbrk(cmd, "\"\\")) || (vif && strpbrk(vif, "'\"\\"))) {
+		r = tx_fail(ctx, -EINVAL, STAGE,
+			    "quotes or backslashes in the cmdline or vif of '%s' (the probe adds "
+			    "its network to them)",
+			    cfgp);
+		goto out;
+	}
 	sbuf_printf(&a, "%s\n", x->cfg);
 	sbuf_printf(&a, "cmdline=\"%s%stinyx.ip=%s/%d tinyx.gw=%s\"\n", cmd ? cmd : "",
 		    cmd && *cmd ? " " : "", NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR);
@@ -229,7 +236,7 @@ int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struc
 	strv_push(argv, "-cpu");
 	strv_push(argv, "max,-smap,-rdtscp");
 	strv_push(argv, "-m");
-	strv_push(argv, "1536");
+	strv_push(argv, "1024");
 	strv_push(argv, "-smp");
 	strv_push(argv, "2");
 	strv_push(argv, "-nodefaults");
@@ -240,7 +247,7 @@ int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struc
 	strv_push(argv, "-kernel");
 	strv_push(argv, x->kit.xen);
 	strv_push(argv, "-append");
-	strv_push(argv, "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M noreboot");
+	strv_push(argv, "console=com1 com1=115200,8n1 dom0_mem=256M,max:256M bootscrub=0 noreboot");
 	/* multiboot modules, comma separated: the dom0 kernel with its command
 	 * line, then its initrd */
 	strv_push_own(argv, xstrdup("-initrd"));
