@@ -165,9 +165,9 @@ struct run {
 	char last_status[64];
 	int isolated; /* all sockets so far in the private namespace */
 	int nsock;
-	int xen;       /* under Xen: the guest's times start at the xl create line */
-	double t_mark; /* when that line came, else -1 */
-	int xl_failed; /* xl exited before the guest served */
+	int xen;	  /* under Xen: the guest's times start at the xl create line */
+	double t_mark;	  /* when that line came, else -1 */
+	int xl_failed;	  /* xl exited before the guest served */
 	char xl_err[200]; /* xl's first error line */
 };
 
@@ -265,7 +265,8 @@ static void console_feed(struct run *R, const char *s, size_t n, double now)
 	/* markers without their newline yet still count */
 	if (R->line_len) {
 		R->line[R->line_len] = '\0';
-		if (strstr(R->line, "tinyx: init") && R->rec.init < 0 && (!R->xen || R->t_mark >= 0))
+		if (strstr(R->line, "tinyx: init") && R->rec.init < 0 &&
+		    (!R->xen || R->t_mark >= 0))
 			R->rec.init = now - R->t0;
 	}
 }

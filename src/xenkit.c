@@ -68,8 +68,9 @@ static int visit(struct tx_ctx *ctx, struct modline *ml, size_t n, size_t i, str
 			if (!strcmp(ml[j].path, ml[i].deps.v[d]))
 				break;
 		if (j == n)
-			return tx_fail(ctx, -ENOENT, STAGE, "module '%s' needs '%s', not in modules.dep",
-				       ml[i].path, ml[i].deps.v[d]);
+			return tx_fail(ctx, -ENOENT, STAGE,
+				       "module '%s' needs '%s', not in modules.dep", ml[i].path,
+				       ml[i].deps.v[d]);
 		int r = visit(ctx, ml, n, j, out, depth + 1);
 		if (r < 0)
 			return r;
@@ -106,7 +107,8 @@ int xenkit_module_order(struct tx_ctx *ctx, const char *dep_text, const char *co
 		}
 		memset(&ml[n], 0, sizeof(ml[n]));
 		ml[n].path = l;
-		for (tok = strtok_r(colon + 1, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+		for (tok = strtok_r(colon + 1, " \t", &save); tok;
+		     tok = strtok_r(NULL, " \t", &save))
 			strv_push(&ml[n].deps, tok);
 		n++;
 	}
@@ -116,7 +118,8 @@ int xenkit_module_order(struct tx_ctx *ctx, const char *dep_text, const char *co
 			if (same_mod_name(ml[i].path, wanted[w]))
 				break;
 		if (i == n) {
-			r = tx_fail(ctx, -ENOENT, STAGE, "no module '%s' in modules.dep", wanted[w]);
+			r = tx_fail(ctx, -ENOENT, STAGE, "no module '%s' in modules.dep",
+				    wanted[w]);
 			break;
 		}
 		r = visit(ctx, ml, n, i, out, 0);
@@ -189,8 +192,7 @@ static int copy_to(struct tx_ctx *ctx, const char *from, const char *to)
 }
 
 /* Download and unpack the packages into tmp, keep what the kit needs. */
-static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver,
-		     const char *kpkg)
+static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver, const char *kpkg)
 {
 	char *x = xasprintf("%s/x", tmp), *p = NULL, *kver = NULL, *text = NULL;
 	char *hyp = xasprintf("%s=%s", XENKIT_HYP_PKG, hyp_ver);
@@ -232,7 +234,9 @@ static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver,
 	{
 		char *argv[] = {"gzip", "-dc", p, NULL};
 		char *to = xasprintf("%s/xen", tmp);
-		r = run_cmd(ctx, argv, to, 1) == 0 ? 0 : tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", p);
+		r = run_cmd(ctx, argv, to, 1) == 0
+			? 0
+			: tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", p);
 		free(to);
 		if (r < 0)
 			goto out;
@@ -378,26 +382,32 @@ static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, con
 		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", listp);
 		goto out;
 	}
-	sbuf_printf(&c, "# the dom0 role of tinyx-init (src/guest/dom0.c), written by the Xen kit\n"
-			"# modules in load order (modules.dep of %s)\n",
+	sbuf_printf(&c,
+		    "# the dom0 role of tinyx-init (src/guest/dom0.c), written by the Xen kit\n"
+		    "# modules in load order (modules.dep of %s)\n",
 		    XENKIT_KERNEL_PKG);
-	manifest_add(&m, &(struct ment){.type = ME_DIR, .path = "/usr/lib/modules", .mode = 0755,
-					.reason = "xenkit"});
+	manifest_add(
+	    &m, &(struct ment){
+		    .type = ME_DIR, .path = "/usr/lib/modules", .mode = 0755, .reason = "xenkit"});
 	for (char *l = list, *nl; l && *l; l = nl) {
 		nl = strchr(l, '\n');
 		if (nl)
 			*nl++ = 0;
 		if (!*l)
 			continue;
-		char *in = xasprintf("/usr/lib/modules/%s", l), *src = xasprintf("%s/modules/%s", kit, l);
+		char *in = xasprintf("/usr/lib/modules/%s", l),
+		     *src = xasprintf("%s/modules/%s", kit, l);
 		struct stat st;
 		if (stat(src, &st) < 0) {
 			r = tx_fail(ctx, -ENOENT, STAGE, "no module '%s' in the kit", src);
 			free(in), free(src);
 			goto out;
 		}
-		manifest_add(&m, &(struct ment){.type = ME_FILE, .path = in, .src = src,
-						.mode = 0644, .size = st.st_size,
+		manifest_add(&m, &(struct ment){.type = ME_FILE,
+						.path = in,
+						.src = src,
+						.mode = 0644,
+						.size = st.st_size,
 						.reason = "xenkit: dom0 module"});
 		sbuf_printf(&c, "module %s\n", in);
 		free(in), free(src);
@@ -422,8 +432,11 @@ static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, con
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", conf);
 		goto out;
 	}
-	manifest_add(&m, &(struct ment){.type = ME_FILE, .path = "/etc/tinyx/dom0.conf",
-					.src = conf, .mode = 0644, .size = (long long)c.len,
+	manifest_add(&m, &(struct ment){.type = ME_FILE,
+					.path = "/etc/tinyx/dom0.conf",
+					.src = conf,
+					.mode = 0644,
+					.size = (long long)c.len,
 					.reason = "xenkit: the dom0 role"});
 	manifest_sort(&m);
 	r = cpio_write(ctx, &m, out, "lz4", 1);
@@ -542,7 +555,8 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 		char *o1 = xasprintf("%s/rootfs-overlays/common", ctx->srcdir);
 		char *o2 = xasprintf("%s/rootfs-overlays/%s", ctx->srcdir, XENKIT_TOOLS_PKG);
 		if (sha256_file(init, ihex) < 0) {
-			r = tx_fail(ctx, -ENOENT, STAGE, "no guest init '%s' (maybe run make)", init);
+			r = tx_fail(ctx, -ENOENT, STAGE, "no guest init '%s' (maybe run make)",
+				    init);
 		} else {
 			sha256_update(&s, ihex, 64);
 			hash_tree(&s, o1, 0);

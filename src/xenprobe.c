@@ -109,8 +109,12 @@ static int add_file(struct tx_ctx *ctx, struct manifest *m, const char *in, cons
 
 	if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
 		return tx_fail(ctx, -ENOENT, STAGE, "no file '%s'", src);
-	manifest_add(m, &(struct ment){.type = ME_FILE, .path = (char *)in, .src = (char *)src,
-				       .mode = 0644, .size = st.st_size, .reason = "guest"});
+	manifest_add(m, &(struct ment){.type = ME_FILE,
+				       .path = (char *)in,
+				       .src = (char *)src,
+				       .mode = 0644,
+				       .size = st.st_size,
+				       .reason = "guest"});
 	return 0;
 }
 
@@ -130,7 +134,8 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 {
 	struct manifest m;
 	char *cfgp = xasprintf("%s/%s", o->dir, x->cfg), *text = NULL, *cmd = NULL, *vif = NULL;
-	char *kp = xasprintf("%s/%s", o->dir, c->kernel), *ip = xasprintf("%s/%s", o->dir, c->initrd);
+	char *kp = xasprintf("%s/%s", o->dir, c->kernel),
+	     *ip = xasprintf("%s/%s", o->dir, c->initrd);
 	char *args = xasprintf("%s/xl-args", x->tmp), *in = xasprintf("/guest/%s", x->cfg);
 	char *type = NULL;
 	struct sbuf a = {0};
@@ -163,8 +168,8 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", args);
 		goto out;
 	}
-	manifest_add(&m, &(struct ment){.type = ME_DIR, .path = "/guest", .mode = 0755,
-				       .reason = "guest"});
+	manifest_add(
+	    &m, &(struct ment){.type = ME_DIR, .path = "/guest", .mode = 0755, .reason = "guest"});
 	r = add_file(ctx, &m, in, cfgp);
 	if (r == 0)
 		r = add_file(ctx, &m, "/guest/xl-args", args);

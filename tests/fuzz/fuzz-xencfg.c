@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		char *a = xenprobe_cfg_string(text, keys[i]), *b = xenprobe_cfg_first(text, keys[i]);
+		char *a = xenprobe_cfg_string(text, keys[i]),
+		     *b = xenprobe_cfg_first(text, keys[i]);
 		if ((a && strchr(a, '\n')) || (b && strchr(b, '\n')))
 			abort();
 		free(a);

@@ -37,7 +37,8 @@ static void test_order(void)
 	j = joined(&out);
 	/* dependencies first (from the end of each list, like modprobe), each once;
 	 * '-' and '_' are the same in module names */
-	CHECK_STR(j, "xen-evtchn.ko llc.ko stp.ko bridge.ko failover.ko net_failover.ko virtio_net.ko");
+	CHECK_STR(
+	    j, "xen-evtchn.ko llc.ko stp.ko bridge.ko failover.ko net_failover.ko virtio_net.ko");
 	free(j);
 	strv_free(&out);
 
@@ -77,7 +78,7 @@ static void test_cfg(void)
 	CHECK_STR(v, "bridge=xenbr0");
 	free(v);
 	CHECK(xenprobe_cfg_string(cfg, "memory") == NULL);
-	CHECK(xenprobe_cfg_string(cfg, "typo") == NULL); /* unterminated */
+	CHECK(xenprobe_cfg_string(cfg, "typo") == NULL);  /* unterminated */
 	CHECK(xenprobe_cfg_first(cfg, "kernel") == NULL); /* not a list */
 	CHECK(xenprobe_cfg_string("", "type") == NULL);
 	CHECK(xenprobe_cfg_first("vif = [", "vif") == NULL);
