@@ -471,6 +471,17 @@ static int cached(struct tx_ctx *ctx, const char *dir, const char *what,
 	}
 	if (!is_dir(dir)) {
 		double t0 = now_ms();
+		char *parent = path_dirname(dir),
+		     *prefix = xasprintf("%s.tmp.", path_basename(dir));
+		struct strv dead = {0};
+
+		/* the temp dirs of runs that died (we hold the lock) */
+		stale_pid_entries(parent, prefix, &dead);
+		for (size_t i = 0; i < dead.n; i++)
+			rm_rf(dead.v[i]);
+		strv_free(&dead);
+		free(parent);
+		free(prefix);
 		rm_rf(tmp);
 		mkdir_p(tmp, 0755);
 		r = fn(ctx, tmp, arg);
