@@ -55,7 +55,7 @@ else
 	bad "kconfig $app --target xen --json: $(tail -n 1 "$tmp/xen.err")"
 fi
 xen=$(cat "$tmp/xen.json")
-for o in XEN XEN_PVH PVH XEN_NETDEV_FRONTEND XEN_BLKDEV_FRONTEND HVC_XEN VIRTIO_MMIO EPOLL; do
+for o in XEN XEN_PVH XEN_PV PVH XEN_NETDEV_FRONTEND XEN_BLKDEV_FRONTEND HVC_XEN VIRTIO_MMIO EPOLL; do
 	if has "\"$o\":\"y\"" "$xen"; then ok "xen: $o=y"; else bad "xen: $o=y missing"; fi
 done
 

@@ -25,6 +25,7 @@ check "kvm verified" jq -e '.targets.kvm.verified == true' "$d/build.json"
 check "xen verified" jq -e '.targets.xen.verified == true' "$d/build.json"
 check "summary printed" grep -q '^kvm ' "$tmp/build1.log"
 check "xen config is PVH" grep -q '^type = "pvh"' "$d/xen/nginx.cfg"
+check "xen PV config" grep -q '^type = "pv"' "$d/xen/nginx-pv.cfg"
 check "xen kernel is an ELF vmlinux" sh -c "head -c 4 '$d/xen/kernel' | grep -q ELF"
 check "kvm kernel is a bzImage" sh -c "file '$d/kvm/kernel' | grep -q 'Linux kernel x86 boot'"
 # content rules, from the initrd itself
