@@ -252,7 +252,7 @@ int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struc
 	strv_push(argv, "-kernel");
 	strv_push(argv, x->kit.xen);
 	strv_push(argv, "-append");
-	strv_push(argv, "console=com1 com1=115200,8n1 dom0_mem=256M,max:256M bootscrub=0 noreboot");
+	strv_push(argv, "console=com1 com1=115200,8n1 dom0_mem=256M,max:256M dom0_max_vcpus=1 bootscrub=0 noreboot");
 	/* multiboot modules, comma separated: the dom0 kernel with its command
 	 * line, then its initrd */
 	strv_push_own(argv, xstrdup("-initrd"));
