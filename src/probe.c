@@ -1074,6 +1074,12 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 			     IMGCONF_MEM_MAX);
 		goto done;
 	}
+	if (c.target == IMG_XEN && !o->xen_pvh_entry && o->use_disk) {
+		rc = tx_fail(ctx, -EINVAL, STAGE,
+			     "--disk does not apply to a guest under Xen '%s' (maybe --pvh-entry)",
+			     o->dir);
+		goto done;
+	}
 	r->size_kernel = file_size(o->dir, c.kernel);
 	if (r->size_kernel < 0) {
 		rc = tx_fail(ctx, -ENOENT, STAGE, "no kernel '%s/%s'", o->dir, c.kernel);

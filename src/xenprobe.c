@@ -163,6 +163,8 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 		    cmd && *cmd ? " " : "", NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR);
 	if (vif)
 		sbuf_printf(&a, "vif=['mac=%s,%s']\n", NETNS_GUEST_MAC, vif);
+	if (o->memory_mb > 0) /* --memory: the guest's, as for the other probes */
+		sbuf_printf(&a, "memory=%d\n", o->memory_mb);
 	r = write_file_atomic(args, a.s, a.len, 0644);
 	if (r < 0) {
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", args);
@@ -252,7 +254,8 @@ int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struc
 	strv_push(argv, "-kernel");
 	strv_push(argv, x->kit.xen);
 	strv_push(argv, "-append");
-	strv_push(argv, "console=com1 com1=115200,8n1 dom0_mem=256M,max:256M dom0_max_vcpus=1 bootscrub=0 noreboot");
+	strv_push(argv, "console=com1 com1=115200,8n1 dom0_mem=256M,max:256M dom0_max_vcpus=1 "
+			"bootscrub=0 noreboot");
 	/* multiboot modules, comma separated: the dom0 kernel with its command
 	 * line, then its initrd */
 	strv_push_own(argv, xstrdup("-initrd"));

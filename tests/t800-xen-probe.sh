@@ -104,4 +104,6 @@ printf 'Dir::State::Lists "%s/apt/lists";\nDir::Cache "%s/apt/cache";\n' "$tmp" 
 expect_fail 1 "^tinyx: xenkit: no package 'xen-hypervisor-4.17-amd64' in the apt index" -- \
 	env APT_CONFIG="$tmp/apt/apt.conf" "$TINYX" probe "$img" -q
 nothing_left "no package"
+expect_fail 1 "^tinyx: probe: --disk does not apply to a guest under Xen" -- \
+	"$TINYX" probe "$img" -q --disk
 done_tests
