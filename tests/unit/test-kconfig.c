@@ -151,7 +151,7 @@ static void test_collect(void)
 	    {"MULTIUSER", "setgid", "/usr/sbin/demo"},
 	};
 
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 3, &set) == 0);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 3, 0, &set) == 0);
 	/* base then kvm: kvm wins on SWAP */
 	CHECK_STR(val(&set, "SWAP"), "y");
 	CHECK_STR(why(&set, "SWAP"), "kconfig-fragments/kvm.config:2");
@@ -173,23 +173,23 @@ static void test_collect(void)
 	kconfig_set_free(&set);
 
 	/* no app fragment: fine; xen target */
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "other", "xen", NULL, 0, &set) == 0);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "other", "xen", NULL, 0, 0, &set) == 0);
 	CHECK_STR(val(&set, "XEN"), "y");
 	CHECK(val(&set, "IPV6") == NULL);
 	kconfig_set_free(&set);
 
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "hvm", NULL, 0, &set) == -EINVAL);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "hvm", NULL, 0, 0, &set) == -EINVAL);
 	CHECK_STR(ctx.err, "kconfig: unknown target 'hvm' (expected kvm or xen)");
 	kconfig_set_free(&set);
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "../demo", "kvm", NULL, 0, &set) == -EINVAL);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "../demo", "kvm", NULL, 0, 0, &set) == -EINVAL);
 	kconfig_set_free(&set);
-	CHECK(kconfig_collect(&ctx, FIX "/nonexistent", "demo", "kvm", NULL, 0, &set) == -ENOENT);
+	CHECK(kconfig_collect(&ctx, FIX "/nonexistent", "demo", "kvm", NULL, 0, 0, &set) == -ENOENT);
 	CHECK(strstr(ctx.err, "cannot read '" FIX "/nonexistent/kconfig-fragments/base.config'"));
 	kconfig_set_free(&set);
 	{
 		struct feature bad = {"EPOLL; rm", "x", "/bin/x"};
 
-		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", &bad, 1, &set) == -EINVAL);
+		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", &bad, 1, 0, &set) == -EINVAL);
 		CHECK_STR(ctx.err, "kconfig: invalid feature option 'EPOLL; rm' from '/bin/x'");
 		kconfig_set_free(&set);
 	}
