@@ -434,6 +434,104 @@ static int search(struct km *k, size_t lo, size_t hi)
 	return r;
 }
 
+/* ---- cost: how much of the kernel a candidate touches ---- */
+
+/* kbuild's fixdep lists, in each OBJ.o.cmd, the include/config/OPTION files
+ * an object depends on. Switching an option that hundreds of objects depend on
+ * (PRINTK: nearly all) rebuilds nearly everything; one that only its own
+ * driver depends on rebuilds a file or two. */
+struct costscan {
+	const struct strv *cand;
+	int *cost;
+	int objects;
+};
+
+static int cost_file(struct costscan *cs, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (read_file(path, &text, &len, 4u << 20))
+		return 0;
+	cs->objects++;
+	for (size_t c = 0; c < cs->cand->n; c++) {
+		char *needle = xasprintf("include/config/%s)", cs->cand->v[c]);
+
+		if (strstr(text, needle))
+			cs->cost[c]++;
+		free(needle);
+	}
+	free(text);
+	return 0;
+}
+
+static int costs(struct km *k, int *cost)
+{
+	char *dir = xasprintf("%s/kbuild/%s", k->ctx->cache, k->o->target);
+	struct costscan cs = {.cand = &k->cand, .cost = cost};
+	struct strv files = {0};
+	char *argv[] = {"find", dir, "-name", "*.o.cmd", NULL};
+	char *out = NULL;
+	int err = run_capture_q(k->ctx, argv, &out, 64u << 20, 1);
+
+	if (!err) {
+		for (char *p = out, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+			nl = strchr(p, '\n');
+			if (nl)
+				*nl = 0;
+			if (*p)
+				strv_push(&files, p);
+		}
+		for (size_t i = 0; i < files.n; i++)
+			cost_file(&cs, files.v[i]);
+	}
+	free(out);
+	free(dir);
+	strv_free(&files);
+	return cs.objects;
+}
+
+/* Narrow candidates first, in request order; then the wide ones (more than
+ * WIDE_SHARE of the objects depend on them), cheapest first. Returns the
+ * number of narrow ones. */
+#define WIDE_SHARE 0.05
+static size_t order_candidates(struct km *k)
+{
+	int *cost = xcalloc(k->cand.n ? k->cand.n : 1, sizeof(int));
+	int objects = costs(k, cost);
+	size_t narrow = 0, n = k->cand.n;
+	char **v = xcalloc(n ? n : 1, sizeof(char *));
+	int *vc = xcalloc(n ? n : 1, sizeof(int));
+	int limit = (int)(objects * WIDE_SHARE);
+
+	for (size_t c = 0; c < n; c++)
+		if (cost[c] <= limit) {
+			vc[narrow] = cost[c];
+			v[narrow++] = k->cand.v[c];
+		}
+	for (size_t c = 0, w = narrow; c < n; c++) {
+		size_t j;
+
+		if (cost[c] <= limit)
+			continue;
+		for (j = w; j > narrow && vc[j - 1] > cost[c]; j--) {
+			v[j] = v[j - 1];
+			vc[j] = vc[j - 1];
+		}
+		v[j] = k->cand.v[c];
+		vc[j] = cost[c];
+		w++;
+	}
+	memcpy(k->cand.v, v, n * sizeof(char *));
+	for (size_t c = narrow; c < n; c++)
+		tx_info(k->ctx, "kconfig: %s: %d of %d objects depend on it: tried alone", v[c],
+			vc[c], objects);
+	free(v);
+	free(vc);
+	free(cost);
+	return narrow;
+}
+
 /* ---- set-up ---- */
 
 static int app_requests(struct km *k)
@@ -669,7 +767,13 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 			      o->app);
 	if (err < 0)
 		goto out;
-	err = search(&k, 0, k.cand.n);
+	{
+		size_t narrow = order_candidates(&k);
+
+		err = narrow ? search(&k, 0, narrow) : 0;
+		for (size_t c = narrow; !err && c < k.cand.n; c++)
+			err = search(&k, c, c + 1);
+	}
 	if (err)
 		goto out;
 	for (size_t c = 0; c < k.cand.n; c++)
