@@ -19,6 +19,9 @@
 #include "stage.h"
 
 #define RECS_MAX (64u << 20)
+/* what a pass means: the app serves and the console shows the init, from the
+ * initrd and (when the image has one) the disk */
+#define KMIN_CRITERION "serve+init-marker/initrd+disk/1"
 
 /* ---- the trial record ---- */
 
@@ -181,6 +184,8 @@ static void input_hash(const struct km *k, const struct kconfig_set *set, char o
 
 	kconfig_allconfig_text(k->ctx, NULL, set, &t);
 	sha256_init(&s);
+	/* the pass criterion's version: a record judged by another one is not reused */
+	sha256_update(&s, KMIN_CRITERION, sizeof(KMIN_CRITERION));
 	sha256_update(&s, k->o->target, strlen(k->o->target) + 1);
 	sha256_update(&s, t.s, t.len);
 	sha256_hex(&s, out);
@@ -280,6 +285,10 @@ static int boot_ok(struct km *k, const char *dir, int runs, double *service_ms)
 
 		k->r->boots += po.runs;
 		err = probe_run(k->ctx, &po, &pr);
+		/* serving is not enough: the console must show the init too */
+		if (!err && pr.init.n < po.runs)
+			err = tx_fail(k->ctx, -EIO, "kconfig", "no init marker on the console '%s'",
+				      dir);
 		if (!disk && service_ms)
 			*service_ms = pr.service.n ? pr.service.median : -1;
 		probe_result_free(&pr);
@@ -734,8 +743,21 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 		err = tx_fail(ctx, lfd, "kconfig", "cannot lock '%s': %s", lock, strerror(-lfd));
 		goto out;
 	}
-	if (!read_file(k.recpath, &text, &len, RECS_MAX))
-		kmin_recs_parse(text, len, &k.recs);
+	if (!read_file(k.recpath, &text, &len, RECS_MAX)) {
+		static const char head[] = "# tinyx kconfig --minimize trials, pass = " KMIN_CRITERION "\n";
+
+		if (len >= sizeof(head) - 1 && !memcmp(text, head, sizeof(head) - 1)) {
+			kmin_recs_parse(text, len, &k.recs);
+		} else {
+			/* judged by another criterion: start over */
+			char *old = xasprintf("%s.old", k.recpath);
+
+			tx_info(ctx, "kconfig: '%s' was judged by another criterion: kept as '%s'",
+				k.recpath, old);
+			rename(k.recpath, old);
+			free(old);
+		}
+	}
 	free(text);
 	text = NULL;
 	if (k.recs.n)
@@ -746,6 +768,8 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 			      strerror(errno));
 		goto out;
 	}
+	if (!k.recs.n && lseek(k.recfd, 0, SEEK_END) == 0)
+		record(&k, "# tinyx kconfig --minimize trials, pass = " KMIN_CRITERION "\n");
 	err = app_requests(&k);
 	if (!err)
 		err = pick_candidates(&k);

@@ -8,7 +8,8 @@
  * are not required are not checked, so what depends on a removed option goes
  * off with it), builds the kernel in the reused out-of-tree dir (ccache), and
  * boots it with the app's rootfs under the probe: initrd, and the ext4 disk
- * when the image has one. It passes when every boot serves.
+ * when the image has one. It passes when every boot serves and the console
+ * shows the init's marker.
  *
  * Search: delta debugging. Try to remove the whole candidate group; on
  * failure halve it and try each half, down to single options. A removal that
@@ -59,7 +60,8 @@ void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, st
 void kmin_report_json(const struct kmin_result *r, const struct kmin_opts *o, struct sbuf *out);
 void kmin_result_free(struct kmin_result *r);
 
-/* The trial record: lines "in IHASH CHASH" (CHASH "-": the requests cannot be
+/* The trial record: a first line naming the pass criterion (a record judged
+ * by another one is set aside), then lines "in IHASH CHASH" (CHASH "-": the requests cannot be
  * met) and "cfg CHASH pass|fail BYTES MS". Unknown or malformed lines are
  * skipped. Exposed for the fuzzer and the unit tests. */
 struct kmin_rec {
