@@ -113,7 +113,24 @@ int kconfig_set_add(struct kconfig_set *set, const char *option, const char *val
 	r->option = xstrdup(option);
 	r->value = xstrdup(value);
 	r->why = xstrdup(why);
+	r->flags = 0;
 	return 0;
+}
+
+void kconfig_set_copy(struct kconfig_set *dst, const struct kconfig_set *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (src->n)
+		dst->r = xcalloc(src->n, sizeof(*dst->r));
+	for (size_t i = 0; i < src->n; i++) {
+		dst->r[i].option = xstrdup(src->r[i].option);
+		dst->r[i].value = xstrdup(src->r[i].value);
+		dst->r[i].why = xstrdup(src->r[i].why);
+		dst->r[i].flags = src->r[i].flags;
+	}
+	dst->n = src->n;
+	for (size_t i = 0; i < src->notes.n; i++)
+		strv_push(&dst->notes, src->notes.v[i]);
 }
 
 void kconfig_set_free(struct kconfig_set *s)
@@ -131,9 +148,12 @@ void kconfig_set_free(struct kconfig_set *s)
 
 /* ---- fragments ---- */
 
+/* *required: 1 after a "# tinyx: required" line, back to 0 at a blank line or
+ * an ordinary comment (the next paragraph). */
 static int parse_line(struct tx_ctx *ctx, const char *name, int lineno, const char *l, size_t n,
-		      struct kconfig_set *set)
+		      int *required, struct kconfig_set *set)
 {
+	static const char marker[] = "# tinyx: required";
 	static const char notset[] = " is not set";
 	const size_t nl = sizeof(notset) - 1;
 	char *opt, *val, *why;
@@ -144,16 +164,26 @@ static int parse_line(struct tx_ctx *ctx, const char *name, int lineno, const ch
 		l++;
 		n--;
 	}
-	if (!n)
+	if (!n) {
+		*required = 0;
 		return 0;
+	}
+	if (n == sizeof(marker) - 1 && !memcmp(l, marker, n)) {
+		*required = 1;
+		return 0;
+	}
 	if (l[0] == '#') {
 		size_t s;
 
-		if (n < 9 + nl || memcmp(l, "# CONFIG_", 9) || memcmp(l + n - nl, notset, nl))
-			return 0; /* an ordinary comment */
-		s = n - nl - 9;
-		if (!valid_sym(l + 9, s))
+		if (n < 9 + nl || memcmp(l, "# CONFIG_", 9) || memcmp(l + n - nl, notset, nl)) {
+			*required = 0; /* an ordinary comment starts a new paragraph */
 			return 0;
+		}
+		s = n - nl - 9;
+		if (!valid_sym(l + 9, s)) {
+			*required = 0;
+			return 0;
+		}
 		opt = xstrndup(l + 9, s);
 		val = xstrdup("n");
 	} else {
@@ -176,6 +206,8 @@ static int parse_line(struct tx_ctx *ctx, const char *name, int lineno, const ch
 	}
 	why = xasprintf("%s:%d", name, lineno);
 	kconfig_set_add(set, opt, val, why);
+	if (*required)
+		((struct kconfig_req *)kconfig_set_find(set, opt))->flags |= KREQ_REQUIRED;
 	free(opt);
 	free(val);
 	free(why);
@@ -186,7 +218,7 @@ int kconfig_parse_fragment(struct tx_ctx *ctx, const char *name, const char *tex
 			   struct kconfig_set *set)
 {
 	const char *p = text, *end = text + len;
-	int lineno = 0;
+	int lineno = 0, required = 0;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -196,7 +228,7 @@ int kconfig_parse_fragment(struct tx_ctx *ctx, const char *name, const char *tex
 		lineno++;
 		if (memchr(p, '\0', (size_t)(e - p)))
 			return tx_fail(ctx, -EINVAL, "kconfig", "NUL byte at %s:%d", name, lineno);
-		err = parse_line(ctx, name, lineno, p, (size_t)(e - p), set);
+		err = parse_line(ctx, name, lineno, p, (size_t)(e - p), &required, set);
 		if (err)
 			return err;
 		p = nl ? nl + 1 : end;
@@ -229,7 +261,7 @@ static int merge_fragment(struct tx_ctx *ctx, const char *projdir, const char *r
 }
 
 int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, const char *target,
-		    const struct feature *f, size_t nf, struct kconfig_set *set)
+		    const struct feature *f, size_t nf, int flags, struct kconfig_set *set)
 {
 	struct strv seen = {0};
 	char *rel;
@@ -257,6 +289,7 @@ int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, co
 		why = xasprintf("%s: %s (%s)", app ? app : "app", f[i].symbol ? f[i].symbol : "?",
 				f[i].binary ? f[i].binary : "?");
 		kconfig_set_add(set, opt, "y", why);
+		((struct kconfig_req *)kconfig_set_find(set, opt))->flags |= KREQ_REQUIRED;
 		free(why);
 		if (strv_contains(&seen, opt))
 			continue;
@@ -273,6 +306,11 @@ int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, co
 	strv_free(&seen);
 	if (!err && app) {
 		rel = xasprintf("apps/%s.config", app);
+		err = merge_fragment(ctx, projdir, rel, 0, set);
+		free(rel);
+	}
+	if (!err && app && !(flags & KCOLLECT_NO_MIN)) {
+		rel = xasprintf("apps/%s.%s.min.config", app, target);
 		err = merge_fragment(ctx, projdir, rel, 0, set);
 		free(rel);
 	}
@@ -869,7 +907,7 @@ int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
 		struct sbuf why = {0};
 		int exists;
 
-		if (value_ok(r->value, got))
+		if ((r->flags & KREQ_SOFT) || value_ok(r->value, got))
 			continue;
 		if (bad++) {
 			tx_info(ctx, "kconfig: also failed: '%s' (requested at %s)", r->option,

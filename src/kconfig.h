@@ -8,8 +8,18 @@
  *     followed by kconfig-fragments/features/option.config when that file
  *     exists (lowercased option name: extras that make the feature useful)
  *   kconfig-fragments/apps/APP.config               (when present: what analysis
- *                                                     cannot see; last, so an app
- *                                                     can also switch a feature off)
+ *                                                     cannot see, so an app can also
+ *                                                     switch a feature off)
+ *   kconfig-fragments/apps/APP.TARGET.min.config    (when present and not
+ *                                                     KCOLLECT_NO_MIN: what
+ *                                                     'tinyx kconfig --minimize' removed)
+ *
+ * Required options: in a fragment, a comment line "# tinyx: required" marks
+ * every option after it up to the next blank line or ordinary comment (the
+ * rest of its paragraph) as required: the minimizer
+ * never tries to remove it (for what its boot test cannot see, e.g. -M pc
+ * support when the probe boots -M microvm). Options that the app's binaries
+ * ask for (features) are always required.
  * The final .config is tinyconfig's fragments + the request list expanded by
  * allnoconfig with KCONFIG_ALLCONFIG (anything not asked for stays off), then
  * olddefconfig, then every request is checked against the result. */
@@ -18,11 +28,15 @@
 
 #include "manifest.h"
 
+#define KREQ_REQUIRED 1 /* never a minimizer candidate */
+#define KREQ_SOFT 2	/* asked for, but not checked by kconfig_check (minimizer trials) */
+
 struct kconfig_req {
 	char *option; /* without CONFIG_ */
 	char *value;  /* "y", "m", "n" (for '# CONFIG_X is not set'), "\"str\"", "123", "0x1f" */
 	char *why; /* "kconfig-fragments/base.config:12" or "nginx: epoll_create1 (/usr/sbin/nginx)"
 		    */
+	int flags; /* KREQ_* */
 };
 
 struct kconfig_set {
@@ -42,9 +56,14 @@ int kconfig_set_add(struct kconfig_set *set, const char *option, const char *val
 const struct kconfig_req *kconfig_set_find(const struct kconfig_set *set, const char *option);
 void kconfig_set_free(struct kconfig_set *s);
 
+/* A deep copy of src into dst (empty). */
+void kconfig_set_copy(struct kconfig_set *dst, const struct kconfig_set *src);
+
+#define KCOLLECT_NO_MIN 1 /* leave out apps/APP.TARGET.min.config */
+
 /* Build the request list (see the order above). target is "kvm" or "xen". */
 int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, const char *target,
-		    const struct feature *f, size_t nf, struct kconfig_set *set);
+		    const struct feature *f, size_t nf, int flags, struct kconfig_set *set);
 
 /* The KCONFIG_ALLCONFIG text: tinyconfig's fragments from the kernel source
  * (srcdir_kernel may be NULL: requests only) followed by the requests. */
@@ -60,7 +79,7 @@ int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const cha
 int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 		 const struct kconfig_set *set);
 
-/* Check that every request survived in config_text. The first failure is the
+/* Check that every request (but KREQ_SOFT ones) survived in config_text. The first failure is the
  * error (with "and N more" when there are others); with srcdir_kernel the
  * message names the option's Kconfig dependencies, which of them are off, or
  * a close spelling when the option does not exist. */

@@ -576,24 +576,81 @@ static void set_out_paths_cached(struct kernel_out *out, double t0, int cached)
 	out->seconds = (now_ms() - t0) / 1000.0;
 }
 
-int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const struct feature *f,
-		 size_t nf, const char *projdir, struct kernel_out *out)
+/* Lock CACHE/kbuild/TARGET and make its .config from set: *config (owned),
+ * *clen and hash (the kernel cache key). Returns the lock fd (>= 0). */
+static int configure_locked(struct tx_ctx *ctx, const char *target, const char *srcdir,
+			    const char *version, const struct kconfig_set *set, char **config,
+			    size_t *clen, char hash[65])
 {
-	struct kconfig_set set = {0};
+	char *builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
+	char *lock = xasprintf("%s/kbuild/%s.lock", ctx->cache, target);
+	char *cfgpath = xasprintf("%s/.config", builddir);
+	int err = mkdir_p(builddir, 0755), fd = -1;
+
+	*config = NULL;
+	if (err) {
+		err =
+		    tx_fail(ctx, err, "kernel", "cannot create '%s': %s", builddir, strerror(-err));
+		goto out;
+	}
+	fd = lock_path(lock);
+	if (fd < 0) {
+		err = tx_fail(ctx, fd, "kernel", "cannot lock '%s': %s", lock, strerror(-fd));
+		goto out;
+	}
+	err = kconfig_make_locked(ctx, srcdir, builddir, set);
+	if (!err && (err = read_file(cfgpath, config, clen, 16u << 20)))
+		tx_fail(ctx, err, "kernel", "cannot read '%s': %s", cfgpath, strerror(-err));
+	if (!err)
+		hash_hex(RECIPE, version, *config, *clen, hash);
+out:
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		free(*config);
+		*config = NULL;
+		fd = err;
+	}
+	free(builddir);
+	free(lock);
+	free(cfgpath);
+	return fd;
+}
+
+int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     char **config, size_t *clen, char hash[65])
+{
+	char *srcdir = NULL, *version = NULL;
+	int fd = kernel_source(ctx, &srcdir, &version);
+
+	*config = NULL;
+	if (!fd) {
+		fd = configure_locked(ctx, target, srcdir, version, set, config, clen, hash);
+		if (fd >= 0) {
+			close(fd);
+			fd = 0;
+		}
+	}
+	free(srcdir);
+	free(version);
+	return fd;
+}
+
+int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     struct kernel_out *out)
+{
 	struct sbuf all = {0};
-	char *srcdir = NULL, *version = NULL, *builddir = NULL, *lock = NULL, *index = NULL;
-	char *idxdir = NULL, *config = NULL, *cfgpath = NULL, *prev = NULL;
+	char *srcdir = NULL, *version = NULL, *builddir = NULL, *index = NULL;
+	char *idxdir = NULL, *config = NULL, *prev = NULL;
 	char ihash[65], hash[65];
 	double t0 = now_ms();
 	size_t clen = 0;
 	int err, fd = -1;
 
 	memset(out, 0, sizeof(*out));
-	err = kconfig_collect(ctx, projdir, app, target, f, nf, &set);
+	err = kernel_source(ctx, &srcdir, &version);
 	if (!err)
-		err = kernel_source(ctx, &srcdir, &version);
-	if (!err)
-		err = kconfig_allconfig_text(ctx, srcdir, &set, &all);
+		err = kconfig_allconfig_text(ctx, srcdir, set, &all);
 	if (err)
 		goto out;
 	/* the same requests made this kernel before: no kbuild at all */
@@ -608,29 +665,12 @@ int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const 
 			goto out;
 		}
 	}
-	builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
-	lock = xasprintf("%s/kbuild/%s.lock", ctx->cache, target);
-	err = mkdir_p(builddir, 0755);
-	if (err) {
-		err =
-		    tx_fail(ctx, err, "kernel", "cannot create '%s': %s", builddir, strerror(-err));
-		goto out;
-	}
-	fd = lock_path(lock);
+	fd = configure_locked(ctx, target, srcdir, version, set, &config, &clen, hash);
 	if (fd < 0) {
-		err = tx_fail(ctx, fd, "kernel", "cannot lock '%s': %s", lock, strerror(-fd));
+		err = fd;
 		goto out;
 	}
-	err = kconfig_make_locked(ctx, srcdir, builddir, &set);
-	if (err)
-		goto out;
-	cfgpath = xasprintf("%s/.config", builddir);
-	err = read_file(cfgpath, &config, &clen, 16u << 20);
-	if (err) {
-		err = tx_fail(ctx, err, "kernel", "cannot read '%s': %s", cfgpath, strerror(-err));
-		goto out;
-	}
-	hash_hex(RECIPE, version, config, clen, hash);
+	builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
 	if (cached_kernel(ctx, hash, out)) {
 		tx_info(ctx, "kernel: [%s] cached %s", target, hash);
 		set_out_paths_cached(out, t0, 1);
@@ -660,17 +700,28 @@ out:
 		close(fd);
 	if (err)
 		kernel_out_free(out);
-	kconfig_set_free(&set);
 	sbuf_free(&all);
 	free(srcdir);
 	free(version);
 	free(builddir);
-	free(lock);
 	free(index);
 	free(idxdir);
 	free(config);
-	free(cfgpath);
 	free(prev);
+	return err;
+}
+
+int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const struct feature *f,
+		 size_t nf, const char *projdir, struct kernel_out *out)
+{
+	struct kconfig_set set = {0};
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = kconfig_collect(ctx, projdir, app, target, f, nf, 0, &set);
+	if (!err)
+		err = kernel_build_set(ctx, target, &set, out);
+	kconfig_set_free(&set);
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #ifndef TINYX_KERNEL_H
 #define TINYX_KERNEL_H
 
+#include "kconfig.h"
 #include "manifest.h"
 
 /* Where Debian's linux-source-6.1 puts the tarball. */
@@ -35,6 +36,15 @@ struct kernel_out {
 int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const struct feature *f,
 		 size_t nf, const char *projdir, struct kernel_out *out);
 void kernel_out_free(struct kernel_out *out);
+
+/* kernel_build for a request set the caller made (kconfig_collect or edited). */
+int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     struct kernel_out *out);
+/* Only make and check the .config for set (in CACHE/kbuild/TARGET, locked):
+ * *config gets its text (owned), hash the key kernel_build_set would store it
+ * under. No kbuild. */
+int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     char **config, size_t *clen, char hash[65]);
 
 /* 0 when the ELF file at path has the PVH entry note (Xen, XEN_ELFNOTE_PHYS32_ENTRY);
  * -ENOENT with ctx->err when not. *entry gets the entry address when not NULL. */

@@ -4,6 +4,7 @@
 #include "closure.h"
 #include "kconfig.h"
 #include "kernel.h"
+#include "kmin.h"
 #include "probe.h"
 #include "stage.h"
 
@@ -29,6 +30,10 @@ static const char usage[] =
     "                         the manifest: every file, user and group APP needs, and why\n"
     "  kconfig APP --target kvm|xen [--json]\n"
     "                         the merged, verified kernel config and why each option is set\n"
+    "  kconfig APP --target kvm|xen --minimize [--budget MIN] [--candidates A,B,...]\n"
+    "          [--timeout S] [--runs N] [--out FILE] [--json]\n"
+    "                         switch options off by trial (build, boot, serve); write the\n"
+    "                         smallest config that still serves as a fragment\n"
     "  kernel APP --target kvm|xen\n"
     "                         build (or reuse) the kernel for APP\n"
     "  probe DIR [--runs N] [--json] [--disk] [--timeout S] [--memory MB]\n"
@@ -41,8 +46,9 @@ static const char usage[] =
     "environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n";
 
 struct cli {
-	const char *app, *root, *mirror, *target, *out, *dir, *xen_cfg;
+	const char *app, *root, *mirror, *target, *out, *dir, *xen_cfg, *candidates;
 	int json, no_verify, debug_shell, runs, disk, timeout, memory, pvh_entry, console;
+	int minimize, budget;
 	int quiet;
 };
 
@@ -86,12 +92,15 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->console = 1;
 		} else if (!strcmp(a, "--pvh-entry")) {
 			c->pvh_entry = 1;
+		} else if (!strcmp(a, "--minimize")) {
+			c->minimize = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			c->quiet = 1;
 		} else if (!strcmp(a, "--root") || !strcmp(a, "--mirror") ||
 			   !strcmp(a, "--target") || !strcmp(a, "--out") || !strcmp(a, "--runs") ||
 			   !strcmp(a, "--timeout") || !strcmp(a, "--memory") ||
-			   !strcmp(a, "--xen-cfg")) {
+			   !strcmp(a, "--xen-cfg") || !strcmp(a, "--budget") ||
+			   !strcmp(a, "--candidates")) {
 			if (!v)
 				return usage_error("option '%s' needs a value", a);
 			i++;
@@ -111,6 +120,10 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				return usage_error("bad timeout '%s'", v);
 			else if (!strcmp(a, "--memory") && parse_int(v, 16, 65536, &c->memory) < 0)
 				return usage_error("bad guest memory (MB) '%s'", v);
+			else if (!strcmp(a, "--budget") && parse_int(v, 1, 100000, &c->budget) < 0)
+				return usage_error("bad budget (minutes) '%s'", v);
+			else if (!strcmp(a, "--candidates"))
+				c->candidates = v;
 		} else if (a[0] == '-' && a[1]) {
 			return usage_error("unknown option '%s'", a);
 		} else if (!c->app) {
@@ -265,6 +278,38 @@ static int app_features(struct tx_ctx *ctx, struct cli *c, struct manifest *m)
 	return r;
 }
 
+static int cmd_minimize(struct tx_ctx *ctx, struct cli *c)
+{
+	struct kmin_opts o = {.app = c->app,
+			      .target = c->target,
+			      .budget_min = c->budget,
+			      .candidates = c->candidates,
+			      .trial_timeout_s = c->timeout ? c->timeout : 20,
+			      .final_runs = c->runs ? c->runs : 3,
+			      .out = c->out,
+			      .mirror = c->mirror,
+			      .root = c->root};
+	struct kmin_result r;
+	struct sbuf out = {0};
+	int err;
+
+	if (!valid_pkg_name(c->app)) {
+		tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", c->app);
+		return fail(ctx, EX_FAIL);
+	}
+	err = kmin_run(ctx, &o, &r);
+	if (!err) {
+		if (c->json)
+			kmin_report_json(&r, &o, &out);
+		else
+			kmin_report_text(&r, &o, &out);
+		fwrite(out.s, 1, out.len, stdout);
+	}
+	sbuf_free(&out);
+	kmin_result_free(&r);
+	return err ? fail(ctx, err == -ETIMEDOUT ? EX_BOOT : EX_FAIL) : 0;
+}
+
 static int cmd_kconfig(struct tx_ctx *ctx, struct cli *c)
 {
 	struct manifest m;
@@ -276,9 +321,11 @@ static int cmd_kconfig(struct tx_ctx *ctx, struct cli *c)
 
 	if (need_app(c, "kconfig") || need_target(c, "kconfig"))
 		return EX_USAGE;
+	if (c->minimize)
+		return cmd_minimize(ctx, c);
 	r = app_features(ctx, c, &m);
 	if (r == 0)
-		r = kconfig_collect(ctx, ctx->srcdir, c->app, c->target, m.f, m.nf, &set);
+		r = kconfig_collect(ctx, ctx->srcdir, c->app, c->target, m.f, m.nf, 0, &set);
 	if (r == 0)
 		r = kernel_source(ctx, &src, &ver);
 	if (r == 0) {

@@ -5,8 +5,8 @@
 # are in a private network namespace while it runs, nothing is left behind
 # (namespace, tap, QEMU) after success, after a service that never comes up
 # (exit 3 within the timeout, the console tail in the message), and after
-# SIGINT mid-boot. Needs root (network namespaces, tap) and a kernel under
-# ${TINYX_CACHE:-.cache}/kernels/*/ or .cache/kernels/*/.
+# SIGINT mid-boot. Needs root (network namespaces, tap) and nginx's KVM kernel
+# ('tinyx kernel nginx --target kvm', cached by t210).
 . tests/lib.sh
 
 T=${TINYX_PROBE_TIMEOUT:-60}
@@ -14,12 +14,10 @@ INIT=${TINYX_INIT:-build/tinyx-init}
 tmp=$(mktemp -d /tmp/tinyx-t400.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-kernel=
-for k in ${TINYX_CACHE:-.cache}/kernels/*/bzImage .cache/kernels/*/bzImage; do
-	[ -f "$k" ] && { kernel=$k; break; }
-done
+# nginx's KVM kernel, cached by t210 (the cache holds other kernels too)
+kernel=$("$TINYX" kernel nginx --target kvm 2>/dev/null | grep '/bzImage$' | head -n 1)
 if [ -z "$kernel" ]; then
-	nok "no kernel under ${TINYX_CACHE:-.cache}/kernels/*/bzImage (build one first)"
+	nok "no kernel: 'tinyx kernel nginx --target kvm' failed"
 	done_tests; exit 1
 fi
 [ "$(id -u)" = 0 ] || { nok "needs root (network namespaces, tap)"; done_tests; exit 1; }

@@ -151,7 +151,7 @@ static void test_collect(void)
 	    {"MULTIUSER", "setgid", "/usr/sbin/demo"},
 	};
 
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 3, &set) == 0);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 3, KCOLLECT_NO_MIN, &set) == 0);
 	/* base then kvm: kvm wins on SWAP */
 	CHECK_STR(val(&set, "SWAP"), "y");
 	CHECK_STR(why(&set, "SWAP"), "kconfig-fragments/kvm.config:2");
@@ -173,23 +173,23 @@ static void test_collect(void)
 	kconfig_set_free(&set);
 
 	/* no app fragment: fine; xen target */
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "other", "xen", NULL, 0, &set) == 0);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "other", "xen", NULL, 0, 0, &set) == 0);
 	CHECK_STR(val(&set, "XEN"), "y");
 	CHECK(val(&set, "IPV6") == NULL);
 	kconfig_set_free(&set);
 
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "hvm", NULL, 0, &set) == -EINVAL);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "hvm", NULL, 0, 0, &set) == -EINVAL);
 	CHECK_STR(ctx.err, "kconfig: unknown target 'hvm' (expected kvm or xen)");
 	kconfig_set_free(&set);
-	CHECK(kconfig_collect(&ctx, FIX "/proj", "../demo", "kvm", NULL, 0, &set) == -EINVAL);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "../demo", "kvm", NULL, 0, 0, &set) == -EINVAL);
 	kconfig_set_free(&set);
-	CHECK(kconfig_collect(&ctx, FIX "/nonexistent", "demo", "kvm", NULL, 0, &set) == -ENOENT);
+	CHECK(kconfig_collect(&ctx, FIX "/nonexistent", "demo", "kvm", NULL, 0, 0, &set) == -ENOENT);
 	CHECK(strstr(ctx.err, "cannot read '" FIX "/nonexistent/kconfig-fragments/base.config'"));
 	kconfig_set_free(&set);
 	{
 		struct feature bad = {"EPOLL; rm", "x", "/bin/x"};
 
-		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", &bad, 1, &set) == -EINVAL);
+		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", &bad, 1, 0, &set) == -EINVAL);
 		CHECK_STR(ctx.err, "kconfig: invalid feature option 'EPOLL; rm' from '/bin/x'");
 		kconfig_set_free(&set);
 	}
@@ -339,9 +339,66 @@ static void test_env(void)
 	CHECK(!kbuild_env_ignored("HOME=/root"));
 }
 
+/* "# tinyx: required" marks the rest of its paragraph; features are required;
+ * KREQ_SOFT requests are not checked; the app's min fragment comes last. */
+static void test_required(void)
+{
+	struct tx_ctx ctx = {0};
+	struct kconfig_set set = {0}, copy;
+	const char *frag = "# why A\n"
+			   "# tinyx: required\n"
+			   "CONFIG_A=y\n"
+			   "# CONFIG_B is not set\n"
+			   "CONFIG_C=y\n"
+			   "# next paragraph\n"
+			   "CONFIG_D=y\n"
+			   "# tinyx: required\n"
+			   "CONFIG_E=y\n"
+			   "\n"
+			   "CONFIG_F=y\n";
+
+	CHECK(parse_str(&ctx, "f", frag, &set) == 0);
+	CHECK(kconfig_set_find(&set, "A")->flags == KREQ_REQUIRED);
+	CHECK(kconfig_set_find(&set, "B")->flags == KREQ_REQUIRED);
+	CHECK(kconfig_set_find(&set, "C")->flags == KREQ_REQUIRED);
+	CHECK(kconfig_set_find(&set, "D")->flags == 0);
+	CHECK(kconfig_set_find(&set, "E")->flags == KREQ_REQUIRED);
+	CHECK(kconfig_set_find(&set, "F")->flags == 0);
+	/* a deep copy */
+	kconfig_set_copy(&copy, &set);
+	CHECK(copy.n == set.n && copy.r[0].option != set.r[0].option);
+	CHECK_STR(copy.r[4].option, "E");
+	CHECK(copy.r[4].flags == KREQ_REQUIRED);
+	/* soft: D asked for but off in the config, and not an error */
+	{
+		const char *cfg = "CONFIG_A=y\nCONFIG_C=y\nCONFIG_E=y\nCONFIG_F=y\n";
+
+		CHECK(kconfig_check(&ctx, cfg, strlen(cfg), &copy, NULL) == -EINVAL);
+		((struct kconfig_req *)kconfig_set_find(&copy, "D"))->flags |= KREQ_SOFT;
+		CHECK(kconfig_check(&ctx, cfg, strlen(cfg), &copy, NULL) == 0);
+	}
+	kconfig_set_free(&copy);
+	kconfig_set_free(&set);
+	/* features are required; apps/APP.TARGET.min.config applies unless NO_MIN */
+	{
+		struct feature f[1] = {{.option = (char *)"EPOLL", .symbol = (char *)"e", .binary = (char *)"/x"}};
+
+		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 1, 0, &set) == 0);
+		CHECK(kconfig_set_find(&set, "EPOLL")->flags & KREQ_REQUIRED);
+		CHECK_STR(val(&set, "SWAP"), "n");
+		CHECK_STR(why(&set, "SWAP"), "kconfig-fragments/apps/demo.kvm.min.config:2");
+		kconfig_set_free(&set);
+		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 1, KCOLLECT_NO_MIN,
+				      &set) == 0);
+		CHECK(strncmp(why(&set, "SWAP"), "kconfig-fragments/apps/demo.kvm.min", 35) != 0);
+		kconfig_set_free(&set);
+	}
+}
+
 int main(void)
 {
 	test_parse();
+	test_required();
 	test_parse_errors();
 	test_merge_order();
 	test_collect();

@@ -1,0 +1,56 @@
+#!/bin/sh
+# t220: 'tinyx kconfig nginx --target kvm --minimize' on a small candidate set:
+# two options nginx does not need (VIRTIO_CONSOLE: the console is the UART;
+# BINFMT_SCRIPT: nothing in the image is a #! script) and one it does (IPV6:
+# Debian's default site listens on [::]:80). The required one is kept, the
+# others are removed, the result boots and serves (the minimizer verifies it),
+# and a second run answers every trial from its record: no kernel build.
+# A feature the analysis found (INET) cannot be a candidate.
+. tests/lib.sh
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cands=VIRTIO_CONSOLE,BINFMT_SCRIPT,IPV6
+num() { grep -o "\"$1\":[0-9]*" "$2" | head -n 1 | cut -d: -f2; }
+list() { grep -o "\"$1\":\[[^]]*\]" "$2"; }
+
+expect_fail 1 "^tinyx: kconfig: candidate is required \(.*\) 'INET'$" -- \
+	"$TINYX" kconfig nginx --target kvm --minimize --candidates INET -q
+expect_fail 1 "^tinyx: kconfig: candidate is not an option 'nginx' requests as y or m 'NOPE'$" -- \
+	"$TINYX" kconfig nginx --target kvm --minimize --candidates NOPE -q
+expect_fail 2 "^tinyx: bad budget \(minutes\) '0'" -- \
+	"$TINYX" kconfig nginx --target kvm --minimize --budget 0
+
+if timeout 1500 "$TINYX" kconfig nginx --target kvm --minimize --candidates $cands \
+	--budget 20 --runs 1 --json >"$tmp/1.json" 2>"$tmp/1.err"; then
+	ok "minimize nginx (kvm) on $cands: $(tr -d '\n' <"$tmp/1.json" | cut -c1-400)"
+else
+	nok "minimize nginx: $(tail -n 3 "$tmp/1.err")"
+	done_tests
+	exit 1
+fi
+case $(list kept "$tmp/1.json") in *'"IPV6"'*) ok "IPV6 kept" ;; *) nok "IPV6 not kept" ;; esac
+case $(list removed "$tmp/1.json") in
+*'"VIRTIO_CONSOLE"'* | *'"BINFMT_SCRIPT"'*) ok "removed: $(list removed "$tmp/1.json")" ;;
+*) nok "nothing removed: $(list removed "$tmp/1.json")" ;;
+esac
+case $(list removed "$tmp/1.json") in *'"IPV6"'*) nok "IPV6 removed" ;; esac
+frag=$(grep -o '"fragment":"[^"]*"' "$tmp/1.json" | cut -d'"' -f4)
+check "fragment written: $frag" test -s "$frag"
+check "fragment switches VIRTIO_CONSOLE off" grep -qx '# CONFIG_VIRTIO_CONSOLE is not set' "$frag"
+check "fragment leaves IPV6 alone" sh -c "! grep -q IPV6 '$frag'"
+a=$(num after "$tmp/1.json") b=$(num before "$tmp/1.json")
+check "fewer options on ($b -> $a)" test "${a:-0}" -lt "${b:-0}"
+
+# the second run: every trial from the record
+if timeout 600 "$TINYX" kconfig nginx --target kvm --minimize --candidates $cands \
+	--budget 20 --runs 1 --json >"$tmp/2.json" 2>"$tmp/2.err"; then
+	ok "second run"
+else
+	nok "second run: $(tail -n 3 "$tmp/2.err")"
+fi
+t=$(num trials "$tmp/2.json") r=$(num reused "$tmp/2.json") bu=$(num builds "$tmp/2.json")
+check "second run: $r of $t trials from the record" test -n "$t" -a "$t" = "$r"
+check "second run: no kernel build ($bu)" test "$bu" = 0
+check "same fragment" cmp -s "$frag" "$(grep -o '"fragment":"[^"]*"' "$tmp/2.json" | cut -d'"' -f4)"
+check "no QEMU left" sh -c '! pgrep -f "qemu-system.*kmin" >/dev/null'
+done_tests

@@ -1,0 +1,60 @@
+/* The minimizer's trial record: parse, find (the last word wins), and
+ * malformed lines skipped. */
+#include "kmin.h"
+#include "t.h"
+
+#include <string.h>
+
+static char *h(char c)
+{
+	static char buf[4][65];
+	static int i;
+	char *b = buf[i++ % 4];
+
+	memset(b, c, 64);
+	b[64] = 0;
+	return b;
+}
+
+int main(void)
+{
+	struct kmin_recs rs;
+	struct sbuf t = {0};
+	const struct kmin_rec *r;
+
+	sbuf_printf(&t, "in %s %s\n", h('a'), h('b'));
+	sbuf_printf(&t, "cfg %s fail 2012160 0\n", h('b'));
+	sbuf_printf(&t, "in %s -\n", h('c'));
+	sbuf_printf(&t, "cfg %s pass 2167808 2944\n", h('b')); /* judged again: wins */
+	sbuf_printf(&t, "cfg %s maybe 1 2\n", h('d'));	     /* bad verdict */
+	sbuf_printf(&t, "cfg %s pass -1 2\n", h('e'));	     /* bad number */
+	sbuf_printf(&t, "in %s %s extra\n", h('f'), h('a'));  /* too many words */
+	sbuf_printf(&t, "in ABC %s\n", h('a'));		     /* not a hash */
+	sbuf_printf(&t, "in %s %s", h('9'), h('8'));	     /* cut short: no newline */
+	kmin_recs_parse(t.s, t.len, &rs);
+	CHECK(rs.n == 4);
+	r = kmin_recs_find(&rs, 'i', h('a'));
+	CHECK(r && !strcmp(r->val, h('b')));
+	r = kmin_recs_find(&rs, 'c', h('b'));
+	CHECK(r && r->pass == 1 && r->bytes == 2167808 && r->service_ms == 2944);
+	r = kmin_recs_find(&rs, 'i', h('c'));
+	CHECK(r && !strcmp(r->val, "-"));
+	CHECK(kmin_recs_find(&rs, 'c', h('d')) == NULL);
+	CHECK(kmin_recs_find(&rs, 'c', h('e')) == NULL);
+	CHECK(kmin_recs_find(&rs, 'i', h('f')) == NULL);
+	CHECK(kmin_recs_find(&rs, 'i', h('9')) == NULL);
+	CHECK(kmin_recs_find(&rs, 'c', h('a')) == NULL);
+	kmin_recs_free(&rs);
+	/* NUL bytes inside a line: that line is skipped */
+	{
+		char buf[200];
+		int n = snprintf(buf, sizeof(buf), "in %s -\n", h('7'));
+
+		buf[1] = 0;
+		kmin_recs_parse(buf, (size_t)n, &rs);
+		CHECK(rs.n == 0);
+		kmin_recs_free(&rs);
+	}
+	sbuf_free(&t);
+	return t_done("test-kmin");
+}
