@@ -1,6 +1,7 @@
 /* tinyx kconfig --minimize (see kmin.h). */
 #include "kmin.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,7 +13,6 @@
 #include "appspec.h"
 #include "build.h"
 #include "closure.h"
-#include "imgconf.h"
 #include "kconfig.h"
 #include "kernel.h"
 #include "probe.h"
@@ -229,24 +229,33 @@ static int cfg_count_on(const char *cfg, size_t len)
 	return n;
 }
 
-/* Put the kernel of kout into the trial image dir (a copy of the base one). */
+/* The trial image dir: every file of the base image linked, but the kernel. */
 static int trial_image(struct km *k, const struct kernel_out *kout, const char *dir)
 {
-	static const char *const links[] = {"initrd", "rootfs.ext4", IMGCONF_NAME};
 	char *kpath = xasprintf("%s/kernel", dir);
+	DIR *d;
+	struct dirent *e;
 	int err;
 
 	rm_rf(dir);
 	err = mkdir_p(dir, 0755);
-	for (size_t i = 0; !err && i < sizeof(links) / sizeof(links[0]); i++) {
-		char *from = xasprintf("%s/%s", k->basedir, links[i]);
-		char *to = xasprintf("%s/%s", dir, links[i]);
+	d = err ? NULL : opendir(k->basedir);
+	if (!err && !d)
+		err = -errno;
+	while (!err && (e = readdir(d))) {
+		char *from, *to;
 
-		if (path_exists(from) && symlink(from, to) < 0)
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "kernel"))
+			continue;
+		from = xasprintf("%s/%s", k->basedir, e->d_name);
+		to = xasprintf("%s/%s", dir, e->d_name);
+		if (symlink(from, to) < 0)
 			err = -errno;
 		free(from);
 		free(to);
 	}
+	if (d)
+		closedir(d);
 	if (err) {
 		err = tx_fail(k->ctx, err, "kconfig", "cannot make the trial image '%s': %s", dir,
 			      strerror(-err));
