@@ -17,6 +17,7 @@
 #include "passwd.h"
 #include "sdunit.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
@@ -726,6 +727,48 @@ static void unit_dirs(struct app_spec *spec, const struct strv *names, const cha
 	}
 }
 
+/* The command must be something this image can run: an x86_64 ELF file or
+ * a script ("#!"). A zero-length file, a 32-bit or foreign ELF would only
+ * fail at boot, far from the cause. */
+static int check_command(struct cl *c, const char *path)
+{
+	char *real = NULL, *host;
+	char head[2] = {0};
+	struct elf_info info;
+	FILE *f;
+	int r;
+
+	if (root_realpath(c->root, path, &real, NULL) < 0) {
+		free(real);
+		return 0; /* add_path has already said what is missing */
+	}
+	host = root_join(c->root, real);
+	free(real);
+	f = fopen(host, "rb");
+	if (f) {
+		if (fread(head, 1, 2, f) != 2)
+			head[0] = 0;
+		fclose(f);
+	}
+	if (head[0] == '#' && head[1] == '!') {
+		free(host);
+		return 0;
+	}
+	r = elf_read(c->ctx, host, &info);
+	free(host);
+	if (r == 1)
+		return tx_fail(c->ctx, -ENOEXEC, "closure",
+			       "the command is not an ELF file or a script '%s'", path);
+	if (r < 0)
+		return r;
+	if (info.elfclass != ELFCLASS64 || info.machine != EM_X86_64)
+		r = tx_fail(c->ctx, -ENOEXEC, "closure",
+			    "the command is a %s ELF file, not x86_64 '%s'",
+			    info.elfclass == ELFCLASS32 ? "32-bit" : "foreign", path);
+	elf_info_free(&info);
+	return r;
+}
+
 /* The unit says how the app starts; hints may override the command. */
 static int read_unit(struct cl *c, struct app_spec *spec)
 {
@@ -801,7 +844,9 @@ static int read_unit(struct cl *c, struct app_spec *spec)
 				    "cannot find the command '%s' in the root", argv.v[0]);
 			goto out_argv;
 		}
-		r = 0;
+		r = check_command(c, argv.v[0]);
+		if (r < 0)
+			goto out_argv;
 	}
 	if (spec) {
 		for (size_t i = 0; i < argv.n; i++)
@@ -940,7 +985,7 @@ int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const c
 	if (r < 0)
 		goto out;
 	if (!c.elves.n) {
-		r = tx_fail(ctx, -ENOENT, "closure", "no executable in package '%s'", app);
+		r = tx_fail(ctx, -ENOENT, "closure", "no ELF executable in package '%s'", app);
 		goto out;
 	}
 	r = ldso_dirs(ctx, root, &dirs);
