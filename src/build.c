@@ -579,6 +579,7 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 	b.tmp = xasprintf("%s/.%s.tmp.%d", o->out, o->app, (int)getpid());
 	b.work = xasprintf("%s/.work", b.tmp);
 	rm_rf(b.tmp);
+	tx_tmp_register(b.tmp);
 	r = mkdir_p(b.work, 0755);
 	if (r < 0) {
 		r = tx_fail(ctx, r, "build", "cannot create '%s'", b.work);
@@ -629,6 +630,8 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 out:
 	if (b.tmp && path_exists(b.tmp))
 		rm_rf(b.tmp);
+	if (b.tmp)
+		tx_tmp_release(b.tmp);
 	for (int i = 0; i < b.ntr; i++) {
 		kernel_out_free(&b.tr[i].k);
 		probe_result_free(&b.tr[i].pr);
