@@ -475,6 +475,31 @@ static void summary(struct bctx *b)
 	printf("images in %s\n", b->final);
 }
 
+/* The manifest as published: no build paths in it (the same bytes from any
+ * checkout, out dir or pid). Sources in the project dir are named relative
+ * to it; generated files lived in the work dir, gone by now: no src. */
+static void manifest_published(struct bctx *b, struct sbuf *s)
+{
+	size_t pl = strlen(b->ctx->srcdir), wl = strlen(b->work);
+	char **saved = xcalloc(b->m.n ? b->m.n : 1, sizeof(*saved));
+
+	for (size_t i = 0; i < b->m.n; i++) {
+		struct ment *e = &b->m.e[i];
+
+		saved[i] = e->src;
+		if (!e->src)
+			continue;
+		if (!strncmp(e->src, b->work, wl) && e->src[wl] == '/')
+			e->src = NULL;
+		else if (!strncmp(e->src, b->ctx->srcdir, pl) && e->src[pl] == '/')
+			e->src += pl + 1;
+	}
+	manifest_text(&b->m, s);
+	for (size_t i = 0; i < b->m.n; i++)
+		b->m.e[i].src = saved[i];
+	free(saved);
+}
+
 /* Temp dirs of builds that died (killed, power cut): OUT/.APP.tmp.PID and
  * OUT/APP.old.PID whose PID is gone. */
 static void clean_stale_tmp(const char *out, const char *app)
@@ -592,7 +617,7 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 		struct sbuf s = {0};
 		char *p = xasprintf("%s/manifest.txt", b.tmp);
 
-		manifest_text(&b.m, &s);
+		manifest_published(&b, &s);
 		r = put_text(ctx, p, s.s ? s.s : "", 0644);
 		free(p);
 		sbuf_free(&s);
