@@ -7,6 +7,7 @@
 #include "closure.h"
 #include "cpio.h"
 #include "ext4.h"
+#include "hints.h"
 #include "kernel.h"
 #include "probe.h"
 #include "rootfs.h"
@@ -278,28 +279,17 @@ out:
 	return r;
 }
 
-/* The service to check: from the hints ("service http 80"), else none. */
-static void read_service(struct bctx *b)
+/* The service to check: from the hints ("service http 80"), else none.
+ * The closure has read the same file already: an error here cannot be new. */
+static int read_service(struct bctx *b)
 {
-	char *file = xasprintf("%s/rootfs-overlays/%s/hints", b->ctx->srcdir, b->o->app);
-	char *text = NULL;
+	struct hints h;
+	int r = hints_load(b->ctx, b->ctx->srcdir, b->o->app, &h);
 
-	strcpy(b->service, "none");
-	b->port = 0;
-	if (read_file(file, &text, NULL, 1 << 20) == 0) {
-		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-			char proto[8];
-			int port;
-
-			if (sscanf(l, "service %7s %d", proto, &port) == 2 && port > 0 &&
-			    port < 65536 && (!strcmp(proto, "http") || !strcmp(proto, "tcp"))) {
-				strcpy(b->service, proto);
-				b->port = port;
-			}
-		}
-	}
-	free(text);
-	free(file);
+	strcpy(b->service, r == 0 ? h.service : "none");
+	b->port = r == 0 ? h.port : 0;
+	hints_free(&h);
+	return r;
 }
 
 static int make_rootfs(struct bctx *b)
@@ -578,7 +568,9 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 	timed(&b, "closure", t0);
 	tx_info(ctx, "closure: %zu entries, %.2f MB of files, %zu kernel features", b.m.n,
 		manifest_total_size(&b.m) / 1e6, b.m.nf);
-	read_service(&b);
+	r = read_service(&b);
+	if (r < 0)
+		goto out;
 
 	if (!strcmp(o->target, "all") || !strcmp(o->target, "kvm"))
 		b.tr[b.ntr++].name = "kvm";

@@ -12,6 +12,7 @@
 #include "closure.h"
 #include "dpkg.h"
 #include "elfread.h"
+#include "hints.h"
 #include "ldso.h"
 #include "libdeps.h"
 #include "passwd.h"
@@ -490,85 +491,48 @@ static int scan_config(struct cl *c, const char *path, int depth)
 	return 0;
 }
 
-/* rootfs-overlays/APP/hints: "include PATH", "exclude PATH", "exec ARGS",
- * "user NAME", "service http|tcp PORT"; '#' starts a comment (each line says
- * why in it). */
+/* rootfs-overlays/APP/hints (src/hints.h): what the analysis cannot see. */
 static int load_hints(struct cl *c)
 {
-	char *file = xasprintf("%s/rootfs-overlays/%s/hints", c->projdir, c->app);
-	char *text = NULL;
-	int r = read_file(file, &text, NULL, 1 << 20), lineno = 0;
+	struct hints h;
+	int r = hints_load(c->ctx, c->projdir, c->app, &h);
 
-	if (r == -ENOENT) {
-		free(file);
-		return 0;
-	}
-	if (r < 0) {
-		r = tx_fail(c->ctx, r, "closure", "cannot read hints '%s'", file);
-		free(file);
-		return r;
-	}
-	for (char *l = text, *nl; l && *l; l = nl) {
-		nl = strchr(l, '\n');
-		if (nl)
-			*nl++ = 0;
-		lineno++;
-		char *h = strstr(l, " #");
-		if (*l == '#')
-			continue;
-		if (h)
-			*h = 0;
-		while (*l == ' ' || *l == '\t')
-			l++;
-		size_t n = strlen(l);
-		while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
-			l[--n] = 0;
-		if (!n)
-			continue;
-		char *arg = strchr(l, ' ');
-		if (arg)
-			*arg++ = 0;
-		if (!arg || !*arg) {
-			r = tx_fail(c->ctx, -EINVAL, "closure", "hint without argument at %s:%d",
-				    file, lineno);
-			break;
-		}
-		if (!strcmp(l, "include") && arg[0] == '/') {
+	for (size_t i = 0; i < h.n && r == 0; i++) {
+		const char *arg = h.h[i].arg;
+		int lineno = h.h[i].line;
+
+		switch (h.h[i].kind) {
+		case HINT_INCLUDE: {
 			char *reason = xasprintf("hint=%s:%d", c->app, lineno);
 			struct stat st;
 
-			if (root_stat(c, arg, &st) < 0) {
+			if (root_stat(c, arg, &st) < 0)
 				r = tx_fail(c->ctx, -ENOENT, "closure",
-					    "hinted path not in the root '%s' (%s:%d)", arg, file,
-					    lineno);
-				free(reason);
-				break;
-			}
-			if (S_ISDIR(st.st_mode))
+					    "hinted path not in the root '%s' (%s hints:%d)", arg,
+					    c->app, lineno);
+			else if (S_ISDIR(st.st_mode))
 				add_tree(c, arg, reason);
 			else
 				add_path(c, arg, reason);
 			free(reason);
-		} else if (!strcmp(l, "exclude") && arg[0] == '/') {
+			break;
+		}
+		case HINT_EXCLUDE:
 			strv_push(&c->exclude, arg);
-		} else if (!strcmp(l, "exec")) {
+			break;
+		case HINT_EXEC:
 			strv_free(&c->hint_exec);
 			r = sd_split_cmdline(c->ctx, arg, &c->hint_exec);
-			if (r < 0)
-				break;
-		} else if (!strcmp(l, "service")) {
-			/* "service http 80": what the build's verification checks */
-		} else if (!strcmp(l, "user")) {
+			break;
+		case HINT_USER:
 			strv_push_own(&c->users,
 				      xasprintf("u:%s\thint=%s:%d", arg, c->app, lineno));
-		} else {
-			r = tx_fail(c->ctx, -EINVAL, "closure", "unknown hint '%s' at %s:%d", l,
-				    file, lineno);
+			break;
+		case HINT_SERVICE: /* the build's verification reads it */
 			break;
 		}
 	}
-	free(text);
-	free(file);
+	hints_free(&h);
 	return r < 0 ? r : 0;
 }
 

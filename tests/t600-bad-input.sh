@@ -79,6 +79,8 @@ proj ov-unread && echo secret >"$F/ov-unread/rootfs-overlays/nginx/etc/unreadabl
 	chmod 000 "$F/ov-unread/rootfs-overlays/nginx/etc/unreadable"
 # fine: a relative link that stays inside (kept as a link in the image)
 proj ov-inlink && ln -s ../usr/share/nginx/html/index.html "$F/ov-inlink/rootfs-overlays/nginx/etc/idx"
+proj hint-bad && echo 'frobnicate /etc/x' >>"$F/hint-bad/rootfs-overlays/nginx/hints"
+proj hint-port && echo 'service http 99999' >>"$F/hint-port/rootfs-overlays/nginx/hints"
 kfrag() { # kfrag NAME LINE: a project dir whose nginx fragment ends with LINE
 	mkdir -p "$F/$1/kconfig-fragments/apps"
 	ln -s "$here/build" "$F/$1/build"
@@ -87,6 +89,12 @@ kfrag() { # kfrag NAME LINE: a project dir whose nginx fragment ends with LINE
 	{ cat "$here/kconfig-fragments/apps/nginx.config"; printf '%s\n' "$2"; } \
 		>"$F/$1/kconfig-fragments/apps/nginx.config"
 }
+# the kconfig cases get a cache of their own (the kernel source linked in):
+# their bad .config never lands in the shared kbuild dir, and they do not
+# wait for kernel builds of other runs
+CACHE=${TINYX_CACHE:-$HOME/.cache/tinyx}
+mkdir -p "$F/kcache"
+ln -s "$CACHE/linux" "$F/kcache/linux"
 kfrag kc-unknown 'CONFIG_NO_SUCH_OPTION_T600=y'
 kfrag kc-syntax 'CONFIG_EPOLL y'
 kfrag kc-unmet 'CONFIG_KVM=y' # depends on VIRTUALIZATION, which nothing sets
@@ -97,7 +105,7 @@ export NGINX
 
 # ---- run the table
 snap() { # the fixtures and the project dir, as the case may not change them
-	find "$F" -mindepth 1 \( -path "$F/out" -o -path "$F/cwd" -o -path "$F/full" -o -path "$F/.snap*" \) -prune -o \
+	find "$F" -mindepth 1 \( -path "$F/out" -o -path "$F/cwd" -o -path "$F/full" -o -path "$F/kcache" -o -path "$F/.snap*" \) -prune -o \
 		-printf '%p %s %T@ %m\n' 2>/dev/null | sort
 	git -C "$here" status --porcelain 2>/dev/null
 }
