@@ -117,46 +117,16 @@ static const char *const excluded[] = {"/usr/share/doc",
 				       NULL};
 
 /* Dirs too general to take whole when a config names them. */
-static const char *const system_dirs[] = {"/",
-					  "/bin",
-					  "/sbin",
-					  "/lib",
-					  "/lib64",
-					  "/usr",
-					  "/usr/bin",
-					  "/usr/sbin",
-					  "/usr/lib",
-					  "/usr/lib64",
-					  "/usr/libexec",
-					  "/usr/lib/x86_64-linux-gnu",
-					  "/lib/x86_64-linux-gnu",
-					  "/usr/share",
-					  "/usr/local",
-					  "/etc",
-					  "/var",
-					  "/var/lib",
-					  "/var/log",
-					  "/var/cache",
-					  "/var/run",
-					  "/run",
-					  "/tmp",
-					  "/var/tmp",
-					  "/dev",
-					  "/proc",
-					  "/sys",
-					  "/home",
-					  "/root",
-					  "/srv",
-					  "/opt",
-					  "/mnt",
-					  "/media",
-					  "/boot",
-					  "/var/spool",
-					  "/var/mail",
-					  "/etc/ssl",
-					  "/usr/include",
-					  "/usr/src",
-					  NULL};
+static const char *const system_dirs[] = {
+    "/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib",
+    "/usr/lib64", "/usr/libexec", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+    "/usr/share", "/usr/local", "/etc", "/var", "/var/lib", "/var/log", "/var/cache", "/var/run",
+    "/run", "/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/home", "/root", "/srv", "/opt", "/mnt",
+    "/media", "/boot", "/var/spool", "/var/mail", "/etc/ssl", "/usr/include", "/usr/src",
+    /* tinyx stage's marker (suite, mirror URL): the build
+     * host's, not the app's; a config glob such as
+     * nginx's "(/.*)$" would otherwise match it */
+    "/.tinyx-stage", NULL};
 
 static int has_prefix_dir(const char *path, const char *pre)
 {
