@@ -40,6 +40,10 @@ $(B)/libtinyx-asan.a: $(ASAN_OBJ)
 $(B)/tinyx: $(B)/obj/main.o $(B)/libtinyx.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# the CLI under ASan and UBSan: tests/t600 runs the bad-input table against it
+$(B)/tinyx-asan: $(B)/asan/main.o $(B)/libtinyx-asan.a
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
 # The guest init: static, small. musl when available, else glibc static.
 MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
 GUEST_CC := $(if $(MUSL_GCC),musl-gcc,$(CC))
@@ -83,7 +87,7 @@ deps-test:
 
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 check: deps-test
-	$(MAKE) -j$(NPROC) all $(UNIT_BIN) $(UNIT_ASAN) $(FUZZ_BIN)
+	$(MAKE) -j$(NPROC) all $(B)/tinyx-asan $(UNIT_BIN) $(UNIT_ASAN) $(FUZZ_BIN)
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) fuzz-check

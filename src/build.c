@@ -7,6 +7,7 @@
 #include "closure.h"
 #include "cpio.h"
 #include "ext4.h"
+#include "hints.h"
 #include "kernel.h"
 #include "probe.h"
 #include "rootfs.h"
@@ -299,28 +300,17 @@ out:
 	return r;
 }
 
-/* The service to check: from the hints ("service http 80"), else none. */
-static void read_service(struct bctx *b)
+/* The service to check: from the hints ("service http 80"), else none.
+ * The closure has read the same file already: an error here cannot be new. */
+static int read_service(struct bctx *b)
 {
-	char *file = xasprintf("%s/rootfs-overlays/%s/hints", b->ctx->srcdir, b->o->app);
-	char *text = NULL;
+	struct hints h;
+	int r = hints_load(b->ctx, b->ctx->srcdir, b->o->app, &h);
 
-	strcpy(b->service, "none");
-	b->port = 0;
-	if (read_file(file, &text, NULL, 1 << 20) == 0) {
-		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-			char proto[8];
-			int port;
-
-			if (sscanf(l, "service %7s %d", proto, &port) == 2 && port > 0 &&
-			    port < 65536 && (!strcmp(proto, "http") || !strcmp(proto, "tcp"))) {
-				strcpy(b->service, proto);
-				b->port = port;
-			}
-		}
-	}
-	free(text);
-	free(file);
+	strcpy(b->service, r == 0 ? h.service : "none");
+	b->port = r == 0 ? h.port : 0;
+	hints_free(&h);
+	return r;
 }
 
 static int make_rootfs(struct bctx *b)
@@ -500,6 +490,31 @@ static void summary(struct bctx *b)
 	printf("images in %s\n", b->final);
 }
 
+/* The manifest as published: no build paths in it (the same bytes from any
+ * checkout, out dir or pid). Sources in the project dir are named relative
+ * to it; generated files lived in the work dir, gone by now: no src. */
+static void manifest_published(struct bctx *b, struct sbuf *s)
+{
+	size_t pl = strlen(b->ctx->srcdir), wl = strlen(b->work);
+	char **saved = xcalloc(b->m.n ? b->m.n : 1, sizeof(*saved));
+
+	for (size_t i = 0; i < b->m.n; i++) {
+		struct ment *e = &b->m.e[i];
+
+		saved[i] = e->src;
+		if (!e->src)
+			continue;
+		if (!strncmp(e->src, b->work, wl) && e->src[wl] == '/')
+			e->src = NULL;
+		else if (!strncmp(e->src, b->ctx->srcdir, pl) && e->src[pl] == '/')
+			e->src += pl + 1;
+	}
+	manifest_text(&b->m, s);
+	for (size_t i = 0; i < b->m.n; i++)
+		b->m.e[i].src = saved[i];
+	free(saved);
+}
+
 /* Temp dirs of builds that died (killed, power cut): OUT/.APP.tmp.PID and
  * OUT/APP.old.PID whose PID is gone. */
 static void clean_stale_tmp(const char *out, const char *app)
@@ -578,7 +593,9 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 	timed(&b, "closure", t0);
 	tx_info(ctx, "closure: %zu entries, %.2f MB of files, %zu kernel features", b.m.n,
 		manifest_total_size(&b.m) / 1e6, b.m.nf);
-	read_service(&b);
+	r = read_service(&b);
+	if (r < 0)
+		goto out;
 
 	if (!strcmp(o->target, "all") || !strcmp(o->target, "kvm"))
 		b.tr[b.ntr++].name = "kvm";
@@ -604,6 +621,7 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 	b.tmp = xasprintf("%s/.%s.tmp.%d", o->out, o->app, (int)getpid());
 	b.work = xasprintf("%s/.work", b.tmp);
 	rm_rf(b.tmp);
+	tx_tmp_register(b.tmp);
 	r = mkdir_p(b.work, 0755);
 	if (r < 0) {
 		r = tx_fail(ctx, r, "build", "cannot create '%s'", b.work);
@@ -616,7 +634,7 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 		struct sbuf s = {0};
 		char *p = xasprintf("%s/manifest.txt", b.tmp);
 
-		manifest_text(&b.m, &s);
+		manifest_published(&b, &s);
 		r = put_text(ctx, p, s.s ? s.s : "", 0644);
 		free(p);
 		sbuf_free(&s);
@@ -654,6 +672,8 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 out:
 	if (b.tmp && path_exists(b.tmp))
 		rm_rf(b.tmp);
+	if (b.tmp)
+		tx_tmp_release(b.tmp);
 	for (int i = 0; i < b.ntr; i++) {
 		kernel_out_free(&b.tr[i].k);
 		probe_result_free(&b.tr[i].pr);

@@ -12,11 +12,13 @@
 #include "closure.h"
 #include "dpkg.h"
 #include "elfread.h"
+#include "hints.h"
 #include "ldso.h"
 #include "libdeps.h"
 #include "passwd.h"
 #include "sdunit.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
@@ -115,46 +117,16 @@ static const char *const excluded[] = {"/usr/share/doc",
 				       NULL};
 
 /* Dirs too general to take whole when a config names them. */
-static const char *const system_dirs[] = {"/",
-					  "/bin",
-					  "/sbin",
-					  "/lib",
-					  "/lib64",
-					  "/usr",
-					  "/usr/bin",
-					  "/usr/sbin",
-					  "/usr/lib",
-					  "/usr/lib64",
-					  "/usr/libexec",
-					  "/usr/lib/x86_64-linux-gnu",
-					  "/lib/x86_64-linux-gnu",
-					  "/usr/share",
-					  "/usr/local",
-					  "/etc",
-					  "/var",
-					  "/var/lib",
-					  "/var/log",
-					  "/var/cache",
-					  "/var/run",
-					  "/run",
-					  "/tmp",
-					  "/var/tmp",
-					  "/dev",
-					  "/proc",
-					  "/sys",
-					  "/home",
-					  "/root",
-					  "/srv",
-					  "/opt",
-					  "/mnt",
-					  "/media",
-					  "/boot",
-					  "/var/spool",
-					  "/var/mail",
-					  "/etc/ssl",
-					  "/usr/include",
-					  "/usr/src",
-					  NULL};
+static const char *const system_dirs[] = {
+    "/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib",
+    "/usr/lib64", "/usr/libexec", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+    "/usr/share", "/usr/local", "/etc", "/var", "/var/lib", "/var/log", "/var/cache", "/var/run",
+    "/run", "/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/home", "/root", "/srv", "/opt", "/mnt",
+    "/media", "/boot", "/var/spool", "/var/mail", "/etc/ssl", "/usr/include", "/usr/src",
+    /* tinyx stage's marker (suite, mirror URL): the build
+     * host's, not the app's; a config glob such as
+     * nginx's "(/.*)$" would otherwise match it */
+    "/.tinyx-stage", NULL};
 
 static int has_prefix_dir(const char *path, const char *pre)
 {
@@ -489,85 +461,48 @@ static int scan_config(struct cl *c, const char *path, int depth)
 	return 0;
 }
 
-/* rootfs-overlays/APP/hints: "include PATH", "exclude PATH", "exec ARGS",
- * "user NAME", "service http|tcp PORT"; '#' starts a comment (each line says
- * why in it). */
+/* rootfs-overlays/APP/hints (src/hints.h): what the analysis cannot see. */
 static int load_hints(struct cl *c)
 {
-	char *file = xasprintf("%s/rootfs-overlays/%s/hints", c->projdir, c->app);
-	char *text = NULL;
-	int r = read_file(file, &text, NULL, 1 << 20), lineno = 0;
+	struct hints h;
+	int r = hints_load(c->ctx, c->projdir, c->app, &h);
 
-	if (r == -ENOENT) {
-		free(file);
-		return 0;
-	}
-	if (r < 0) {
-		r = tx_fail(c->ctx, r, "closure", "cannot read hints '%s'", file);
-		free(file);
-		return r;
-	}
-	for (char *l = text, *nl; l && *l; l = nl) {
-		nl = strchr(l, '\n');
-		if (nl)
-			*nl++ = 0;
-		lineno++;
-		char *h = strstr(l, " #");
-		if (*l == '#')
-			continue;
-		if (h)
-			*h = 0;
-		while (*l == ' ' || *l == '\t')
-			l++;
-		size_t n = strlen(l);
-		while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
-			l[--n] = 0;
-		if (!n)
-			continue;
-		char *arg = strchr(l, ' ');
-		if (arg)
-			*arg++ = 0;
-		if (!arg || !*arg) {
-			r = tx_fail(c->ctx, -EINVAL, "closure", "hint without argument at %s:%d",
-				    file, lineno);
-			break;
-		}
-		if (!strcmp(l, "include") && arg[0] == '/') {
+	for (size_t i = 0; i < h.n && r == 0; i++) {
+		const char *arg = h.h[i].arg;
+		int lineno = h.h[i].line;
+
+		switch (h.h[i].kind) {
+		case HINT_INCLUDE: {
 			char *reason = xasprintf("hint=%s:%d", c->app, lineno);
 			struct stat st;
 
-			if (root_stat(c, arg, &st) < 0) {
+			if (root_stat(c, arg, &st) < 0)
 				r = tx_fail(c->ctx, -ENOENT, "closure",
-					    "hinted path not in the root '%s' (%s:%d)", arg, file,
-					    lineno);
-				free(reason);
-				break;
-			}
-			if (S_ISDIR(st.st_mode))
+					    "hinted path not in the root '%s' (%s hints:%d)", arg,
+					    c->app, lineno);
+			else if (S_ISDIR(st.st_mode))
 				add_tree(c, arg, reason);
 			else
 				add_path(c, arg, reason);
 			free(reason);
-		} else if (!strcmp(l, "exclude") && arg[0] == '/') {
+			break;
+		}
+		case HINT_EXCLUDE:
 			strv_push(&c->exclude, arg);
-		} else if (!strcmp(l, "exec")) {
+			break;
+		case HINT_EXEC:
 			strv_free(&c->hint_exec);
 			r = sd_split_cmdline(c->ctx, arg, &c->hint_exec);
-			if (r < 0)
-				break;
-		} else if (!strcmp(l, "service")) {
-			/* "service http 80": what the build's verification checks */
-		} else if (!strcmp(l, "user")) {
+			break;
+		case HINT_USER:
 			strv_push_own(&c->users,
 				      xasprintf("u:%s\thint=%s:%d", arg, c->app, lineno));
-		} else {
-			r = tx_fail(c->ctx, -EINVAL, "closure", "unknown hint '%s' at %s:%d", l,
-				    file, lineno);
+			break;
+		case HINT_SERVICE: /* the build's verification reads it */
 			break;
 		}
 	}
-	free(text);
-	free(file);
+	hints_free(&h);
 	return r < 0 ? r : 0;
 }
 
@@ -726,6 +661,48 @@ static void unit_dirs(struct app_spec *spec, const struct strv *names, const cha
 	}
 }
 
+/* The command must be something this image can run: an x86_64 ELF file or
+ * a script ("#!"). A zero-length file, a 32-bit or foreign ELF would only
+ * fail at boot, far from the cause. */
+static int check_command(struct cl *c, const char *path)
+{
+	char *real = NULL, *host;
+	char head[2] = {0};
+	struct elf_info info;
+	FILE *f;
+	int r;
+
+	if (root_realpath(c->root, path, &real, NULL) < 0) {
+		free(real);
+		return 0; /* add_path has already said what is missing */
+	}
+	host = root_join(c->root, real);
+	free(real);
+	f = fopen(host, "rb");
+	if (f) {
+		if (fread(head, 1, 2, f) != 2)
+			head[0] = 0;
+		fclose(f);
+	}
+	if (head[0] == '#' && head[1] == '!') {
+		free(host);
+		return 0;
+	}
+	r = elf_read(c->ctx, host, &info);
+	free(host);
+	if (r == 1)
+		return tx_fail(c->ctx, -ENOEXEC, "closure",
+			       "the command is not an ELF file or a script '%s'", path);
+	if (r < 0)
+		return r;
+	if (info.elfclass != ELFCLASS64 || info.machine != EM_X86_64)
+		r = tx_fail(c->ctx, -ENOEXEC, "closure",
+			    "the command is a %s ELF file, not x86_64 '%s'",
+			    info.elfclass == ELFCLASS32 ? "32-bit" : "foreign", path);
+	elf_info_free(&info);
+	return r;
+}
+
 /* The unit says how the app starts; hints may override the command. */
 static int read_unit(struct cl *c, struct app_spec *spec)
 {
@@ -801,7 +778,9 @@ static int read_unit(struct cl *c, struct app_spec *spec)
 				    "cannot find the command '%s' in the root", argv.v[0]);
 			goto out_argv;
 		}
-		r = 0;
+		r = check_command(c, argv.v[0]);
+		if (r < 0)
+			goto out_argv;
 	}
 	if (spec) {
 		for (size_t i = 0; i < argv.n; i++)
@@ -940,7 +919,7 @@ int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const c
 	if (r < 0)
 		goto out;
 	if (!c.elves.n) {
-		r = tx_fail(ctx, -ENOENT, "closure", "no executable in package '%s'", app);
+		r = tx_fail(ctx, -ENOENT, "closure", "no ELF executable in package '%s'", app);
 		goto out;
 	}
 	r = ldso_dirs(ctx, root, &dirs);

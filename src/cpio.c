@@ -216,6 +216,14 @@ static int write_entry(struct tx_ctx *ctx, struct writer *w, const struct manife
 	}
 }
 
+/* A failed write: say why (a full disk is the usual reason). */
+static int write_failed(struct tx_ctx *ctx, const char *path)
+{
+	int e = errno ? errno : EIO;
+
+	return tx_fail(ctx, -e, "rootfs", "cannot write '%s': %s", path, strerror(e));
+}
+
 static int write_archive(struct tx_ctx *ctx, const struct manifest *m, const char *path,
 			 long long epoch)
 {
@@ -238,12 +246,12 @@ static int write_archive(struct tx_ctx *ctx, const struct manifest *m, const cha
 	for (size_t i = 0; i < n && !err; i++) {
 		err = write_entry(ctx, &w, m, v[i]);
 		if (err == -EIO)
-			err = tx_fail(ctx, err, "rootfs", "cannot write '%s'", path);
+			err = write_failed(ctx, path);
 	}
 	if (!err && header(&w, "TRAILER!!!", 0, 0, 0, 1, 0, 0, 0))
-		err = tx_fail(ctx, -EIO, "rootfs", "cannot write '%s'", path);
+		err = write_failed(ctx, path);
 	if (fclose(w.f) != 0 && !err)
-		err = tx_fail(ctx, -EIO, "rootfs", "cannot write '%s'", path);
+		err = write_failed(ctx, path);
 	free(v);
 	return err;
 }

@@ -103,11 +103,13 @@ static int unpack(struct tx_ctx *ctx, const char *dir, const char *tmp)
 		return tx_fail(ctx, err, "kernel", "cannot create '%s': %s", tmp, strerror(-err));
 	}
 	tx_info(ctx, "kernel: unpacking %s into %s", KERNEL_TARBALL, dir);
+	tx_tmp_register(tmp);
 	err = run_cmd(ctx, argv, NULL, 0);
 	if (err == 0 && !path_exists(mk))
 		err = 1;
 	if (err == 0 && rename(tmp, dir) < 0)
 		err = -errno;
+	tx_tmp_release(tmp);
 	if (err) {
 		rm_rf(tmp);
 		err = tx_fail(ctx, err < 0 ? err : -EIO, "kernel",
@@ -465,8 +467,10 @@ static int store_kernel(struct tx_ctx *ctx, const char *builddir, const char *ha
 	char *vm_from = xasprintf("%s/vmlinux", builddir);
 	char *bz = xasprintf("%s/bzImage", tmp), *vm = xasprintf("%s/vmlinux", tmp);
 	char *cf = xasprintf("%s/config", tmp);
-	int err = mkdir_p(tmp, 0755);
+	int err;
 
+	tx_tmp_register(tmp);
+	err = mkdir_p(tmp, 0755);
 	if (err)
 		err = tx_fail(ctx, err, "kernel", "cannot create '%s': %s", tmp, strerror(-err));
 	if (!err)
@@ -484,6 +488,7 @@ static int store_kernel(struct tx_ctx *ctx, const char *builddir, const char *ha
 	}
 	if (err)
 		rm_rf(tmp);
+	tx_tmp_release(tmp);
 	free(dir);
 	free(tmp);
 	free(bz_from);

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EX_FAIL 1
@@ -409,18 +411,46 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	return 0;
 }
 
-/* Ctrl-C or SIGTERM during a build: remove this build's temp output dir
- * (OUT/.APP.tmp.PID) so no partial output stays, then die of the signal.
- * The probe's own handler cleans QEMU and its namespace first and passes
- * the signal on to this one. */
-static char build_tmp[PATH_MAX];
-
-static void on_build_signal(int sig)
+/* Ctrl-C, SIGTERM or SIGHUP, in any command: stop the children this run
+ * started (debootstrap, make, mke2fs: they share our process group), remove
+ * the temp dirs registered with tx_tmp_register (this build's OUT/.APP.tmp.PID,
+ * a half-made staged root, a kernel being stored), then die of the signal.
+ * Locks are flock()s: they go with the process. The probe's own handler
+ * (during verification) kills QEMU and its namespace first and passes the
+ * signal on to this one. */
+static void on_signal(int sig)
 {
-	if (build_tmp[0])
-		rm_rf(build_tmp);
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_IGN);
+	if (getpgrp() == getpid())
+		kill(0, SIGTERM);
+	for (int i = 0; i < 100; i++) { /* up to 10 s for them to go */
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+
+		if (p < 0)
+			break; /* no child left */
+		if (p == 0) {
+			struct timespec ts = {0, 100 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	tx_tmp_cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* Our children must be ours to stop: lead a process group of our own, unless
+ * we are in the terminal's foreground group (Ctrl-C reaches all of it, and
+ * leaving it would cut us off from the terminal). */
+static void own_process_group(void)
+{
+	if (getpgrp() == getpid())
+		return;
+	if (isatty(0) && tcgetpgrp(0) == getpgrp())
+		return;
+	setpgid(0, 0);
 }
 
 static int cmd_build(struct tx_ctx *ctx, struct cli *c)
@@ -440,9 +470,6 @@ static int cmd_build(struct tx_ctx *ctx, struct cli *c)
 	o.debug_shell = c->debug_shell;
 	o.mirror = c->mirror;
 	o.root = c->root;
-	snprintf(build_tmp, sizeof(build_tmp), "%s/.%s.tmp.%d", o.out, o.app, (int)getpid());
-	signal(SIGINT, on_build_signal);
-	signal(SIGTERM, on_build_signal);
 	r = build_run(ctx, &o);
 	if (r == -ETIMEDOUT || r == -EPIPE)
 		return fail(ctx, EX_BOOT);
@@ -470,6 +497,10 @@ int main(int argc, char **argv)
 	ctx.tty = isatty(2);
 	/* children (debootstrap, make, qemu) get no terminal input */
 	signal(SIGPIPE, SIG_IGN);
+	own_process_group();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 
 	if (!strcmp(argv[1], "stage"))
 		r = cmd_stage(&ctx, &c);

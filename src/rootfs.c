@@ -316,8 +316,7 @@ static int add_busybox(struct rctx *r, const char *bb)
 	return err;
 }
 
-/* Does a relative symlink at in-image path stay inside the root? */
-static int link_inside(const char *path, const char *target)
+int rootfs_link_inside(const char *path, const char *target)
 {
 	int depth = 0;
 	const char *p = path + 1;
@@ -396,7 +395,7 @@ static int overlay_dir(struct rctx *r, const char *host, const char *path, const
 			ln = readlink(h, lnk, sizeof(lnk) - 1);
 			if (ln >= 0)
 				lnk[ln] = 0;
-			if (ln < 0 || !link_inside(p, lnk)) {
+			if (ln < 0 || !rootfs_link_inside(p, lnk)) {
 				err = tx_fail(
 				    r->ctx, -EPERM, "rootfs", "overlay symlink '%s' -> '%s' %s", h,
 				    ln < 0 ? "" : lnk,

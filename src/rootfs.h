@@ -46,4 +46,10 @@ int rootfs_check(struct tx_ctx *ctx, const struct manifest *m);
 /* The BusyBox applets an image gets (a NULL-terminated list of names). */
 const char *const *rootfs_applets(void);
 
+/* Does a symlink at in-image path (absolute, normalised) with this target
+ * stay inside the image root? Absolute and empty targets: no (an overlay link
+ * must be relative; resolved on the host at build time an absolute one would
+ * name the host's file). 1 yes, 0 no. */
+int rootfs_link_inside(const char *path, const char *target);
+
 #endif

@@ -79,33 +79,6 @@ static char *host_arch(struct tx_ctx *ctx)
 	return out;
 }
 
-/* Unmount whatever debootstrap left mounted below dir (an interrupted run
- * leaves proc and sys in the target), deepest first. */
-static void umount_below(const char *dir)
-{
-	char *text = NULL;
-	struct strv mnts = {0};
-	size_t dl = strlen(dir);
-
-	if (read_file("/proc/self/mounts", &text, NULL, 1 << 22) < 0)
-		return;
-	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-		char *sp = strchr(l, ' ');
-		char *mp = sp ? sp + 1 : NULL;
-		char *e = mp ? strchr(mp, ' ') : NULL;
-
-		if (!e)
-			continue;
-		*e = 0;
-		if (!strncmp(mp, dir, dl) && mp[dl] == '/')
-			strv_push(&mnts, mp);
-	}
-	free(text);
-	for (size_t i = mnts.n; i-- > 0;)
-		umount2(mnts.v[i], MNT_DETACH);
-	strv_free(&mnts);
-}
-
 /* Remove temp roots of earlier runs that died (their pid is gone). */
 static void clean_stale(const char *roots, const char *key)
 {
@@ -348,11 +321,13 @@ int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, 
 	    NULL};
 	tx_info(ctx, "stage: debootstrap %s %s (%s) from the host's apt mirror; log in %s", suite,
 		include + 10, arch, log);
+	tx_tmp_register(tmp);
 	r = run_debootstrap(ctx, argv, log);
 	free(arch_arg);
 	if (r != 0) {
 		umount_below(tmp);
 		rm_rf(tmp);
+		tx_tmp_release(tmp);
 		if (r < 0)
 			r = tx_fail(ctx, r, "stage",
 				    "cannot run debootstrap (maybe apt-get install debootstrap)");
@@ -392,8 +367,10 @@ int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, 
 	if (r < 0 || rename(tmp, root) < 0) {
 		r = tx_fail(ctx, r < 0 ? r : -errno, "stage", "cannot finish root '%s'", root);
 		rm_rf(tmp);
+		tx_tmp_release(tmp);
 		goto out;
 	}
+	tx_tmp_release(tmp);
 	tx_info(ctx, "stage: %s root ready in %.1f s", app, (now_ms() - t0) / 1000);
 done:
 	*root_out = root;

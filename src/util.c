@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -749,4 +750,61 @@ int lock_path(const char *path)
 		}
 	}
 	return fd;
+}
+
+void umount_below(const char *dir)
+{
+	char *text = NULL;
+	struct strv mnts = {0};
+	size_t dl = strlen(dir);
+
+	if (read_file("/proc/self/mounts", &text, NULL, 1 << 22) < 0)
+		return;
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+		char *sp = strchr(l, ' ');
+		char *mp = sp ? sp + 1 : NULL;
+		char *e = mp ? strchr(mp, ' ') : NULL;
+
+		if (!e)
+			continue;
+		*e = 0;
+		if (!strncmp(mp, dir, dl) && mp[dl] == '/')
+			strv_push(&mnts, mp);
+	}
+	free(text);
+	for (size_t i = mnts.n; i-- > 0;)
+		umount2(mnts.v[i], MNT_DETACH);
+	strv_free(&mnts);
+}
+
+/* Fixed storage: the signal handler must not chase pointers into the heap
+ * that the interrupted code may be changing. */
+static char tx_tmp[TX_TMP_MAX][PATH_MAX];
+
+void tx_tmp_register(const char *path)
+{
+	for (int i = 0; i < TX_TMP_MAX; i++) {
+		if (!tx_tmp[i][0]) {
+			snprintf(tx_tmp[i], PATH_MAX, "%s", path);
+			return;
+		}
+	}
+}
+
+void tx_tmp_release(const char *path)
+{
+	for (int i = 0; i < TX_TMP_MAX; i++)
+		if (!strcmp(tx_tmp[i], path))
+			tx_tmp[i][0] = 0;
+}
+
+void tx_tmp_cleanup(void)
+{
+	for (int i = 0; i < TX_TMP_MAX; i++) {
+		if (tx_tmp[i][0]) {
+			umount_below(tx_tmp[i]);
+			rm_rf(tx_tmp[i]);
+			tx_tmp[i][0] = 0;
+		}
+	}
 }

@@ -106,6 +106,18 @@ int valid_pkg_name(const char *name);
  * runs that died. Appends their paths (DIR/NAME) to out. */
 void stale_pid_entries(const char *dir, const char *prefix, struct strv *out);
 
+/* Unmount (lazily) every mount point below dir, deepest first. */
+void umount_below(const char *dir);
+
+/* Temp dirs an interrupted run must not leave behind: registered while they
+ * exist, removed (mounts below them first) by tx_tmp_cleanup, which the CLI's
+ * SIGINT/SIGTERM/SIGHUP handler calls before dying. Process-wide by nature:
+ * a process has one signal disposition. Up to TX_TMP_MAX at once. */
+#define TX_TMP_MAX 8
+void tx_tmp_register(const char *path);
+void tx_tmp_release(const char *path);
+void tx_tmp_cleanup(void);
+
 /* Exclusive lock on a lock file (created). Returns fd or -errno. */
 int lock_path(const char *path);
 

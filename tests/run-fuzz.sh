@@ -13,7 +13,7 @@ for f in "$dir"/fuzz-*; do
 	if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
 		-artifact_prefix="build/fuzz-$name-" "$scratch" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} >"$log" 2>&1; then
 		pass=$((pass + 1))
-		echo "fuzz $name: ok ($(grep -Eo '#[0-9]+' "$log" | tail -n 1 | tr -d '#') runs in ${secs} s)"
+		echo "fuzz $name: ok ($(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1) runs in ${secs} s)"
 	else
 		fail=$((fail + 1))
 		echo "fuzz $name: FAILED (see $log)"

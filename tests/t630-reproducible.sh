@@ -1,0 +1,86 @@
+#!/bin/sh
+# t630: the same inputs give the same bytes.
+#  - two builds from the same staged root, into different out dirs, from
+#    different working dirs, at different times, with different TMPDIRs:
+#    byte-identical initrd, rootfs.ext4, kernel, manifest.txt, image.conf;
+#  - no build path and no host name inside the images;
+#  - build.json records the sha256 of the kernel, initrd and ext4, and they
+#    are the files' hashes;
+#  - SOURCE_DATE_EPOCH is honoured (another epoch: other bytes, so the
+#    comparison above can fail);
+#  - the kernel: rebuilt from scratch (empty kbuild dir and kernel store,
+#    bind-mounted in a private mount namespace over the cache's own, so the
+#    paths are the same and ccache serves the compiler runs: every link,
+#    version object and compression is redone), it has the same bytes as the
+#    cached one. TINYX_T630_KERNEL=0 skips that part.
+. tests/lib.sh
+tmp=$(mktemp -d /tmp/tinyx-t630.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+NGINX=$("$TINYX" stage nginx 2>/dev/null) || { nok "stage nginx"; done_tests; exit 1; }
+CACHE=${TINYX_CACHE:-$HOME/.cache/tinyx}
+files="manifest.txt kvm/kernel kvm/initrd kvm/rootfs.ext4 kvm/image.conf kvm/run-qemu.sh xen/kernel xen/initrd xen/image.conf xen/nginx.cfg"
+
+mkdir -p "$tmp/w1" "$tmp/w2/deeper/dir" "$tmp/t1" "$tmp/t2"
+(cd "$tmp/w1" && TMPDIR=$tmp/t1 "$TINYX" build nginx --root "$NGINX" --no-verify -q --out "$tmp/o1") >"$tmp/b1.log" 2>&1
+check "first build" [ -s "$tmp/o1/nginx/kvm/initrd" ]
+sleep 1
+(cd "$tmp/w2/deeper/dir" && TMPDIR=$tmp/t2 "$TINYX" build nginx --root "$NGINX" --no-verify -q --out ../../../some/where/o2) >"$tmp/b2.log" 2>&1
+check "second build" [ -s "$tmp/some/where/o2/nginx/kvm/initrd" ]
+for f in $files; do
+	check "identical: $f" cmp "$tmp/o1/nginx/$f" "$tmp/some/where/o2/nginx/$f"
+done
+
+# no build path, no host name inside
+zstd -dc "$tmp/o1/nginx/kvm/initrd" >"$tmp/initrd.cpio" 2>/dev/null ||
+	xz -dc "$tmp/o1/nginx/kvm/initrd" >"$tmp/initrd.cpio" 2>/dev/null ||
+	gzip -dc "$tmp/o1/nginx/kvm/initrd" >"$tmp/initrd.cpio"
+check "the initrd decompresses" [ -s "$tmp/initrd.cpio" ]
+for img in "$tmp/initrd.cpio" "$tmp/o1/nginx/kvm/rootfs.ext4" "$tmp/o1/nginx/manifest.txt"; do
+	n=$(basename "$img")
+	check "no build path in $n" sh -c "! grep -aq -e '$tmp' -e '$PWD' '$img'"
+	h=$(hostname)
+	if [ ${#h} -ge 6 ] && [ "$h" != localhost ]; then
+		check "no host name in $n" sh -c "! grep -aqF '$h' '$img'"
+	fi
+done
+
+# build.json: the hashes are recorded and true
+j=$tmp/o1/nginx/build.json
+for t in kvm xen; do
+	check "build.json: $t kernel_sha256" test "$(jq -r ".targets.$t.kernel_sha256" "$j")" = \
+		"$(sha256sum <"$tmp/o1/nginx/$t/kernel" | cut -d' ' -f1)"
+done
+check "build.json: initrd_sha256" test "$(jq -r .rootfs.initrd_sha256 "$j")" = \
+	"$(sha256sum <"$tmp/o1/nginx/kvm/initrd" | cut -d' ' -f1)"
+check "build.json: ext4_sha256" test "$(jq -r .rootfs.ext4_sha256 "$j")" = \
+	"$(sha256sum <"$tmp/o1/nginx/kvm/rootfs.ext4" | cut -d' ' -f1)"
+
+# SOURCE_DATE_EPOCH: another epoch, other bytes
+SOURCE_DATE_EPOCH=1700000000 "$TINYX" build nginx --root "$NGINX" --target kvm --no-verify -q --out "$tmp/o3" >"$tmp/b3.log" 2>&1
+check "another SOURCE_DATE_EPOCH gives another initrd" sh -c "! cmp -s '$tmp/o1/nginx/kvm/initrd' '$tmp/o3/nginx/kvm/initrd'"
+check "another SOURCE_DATE_EPOCH gives another ext4" sh -c "! cmp -s '$tmp/o1/nginx/kvm/rootfs.ext4' '$tmp/o3/nginx/kvm/rootfs.ext4'"
+
+# the kernel, rebuilt from an empty kbuild dir
+if [ "${TINYX_T630_KERNEL:-1}" = 1 ]; then
+	ref=$("$TINYX" kernel nginx --target kvm --root "$NGINX" -q 2>"$tmp/k0.err" | head -n 1)
+	check "the cached kvm kernel ($ref)" [ -s "$ref" ]
+	cp "$ref" "$tmp/ref-bzImage"
+	cp "$(dirname "$ref")/vmlinux" "$tmp/ref-vmlinux"
+	mkdir -p "$tmp/kbuild" "$tmp/kernels"
+	t0=$(date +%s)
+	# shellcheck disable=SC2016
+	unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1/kbuild" "$2/kbuild" &&
+		mount --bind "$1/kernels" "$2/kernels" &&
+		"$3" kernel nginx --target kvm --root "$4" | head -n 1 | sed "s|^$2/kernels|$1/kernels|"' \
+		sh "$tmp" "$CACHE" "$TINYX" "$NGINX" >"$tmp/k1.out" 2>"$tmp/k1.err"
+	rc=$?
+	t1=$(date +%s)
+	new=$(cat "$tmp/k1.out")
+	check "kernel rebuilt from an empty kbuild dir in $((t1 - t0)) s (exit $rc)" test "$rc" = 0 -a -s "$new"
+	grep -q 'cached' "$tmp/k1.err" && nok "the rebuild must not come from the kernel store"
+	check "same config, same bzImage bytes" cmp "$tmp/ref-bzImage" "$new"
+	check "same config, same vmlinux bytes" cmp "$tmp/ref-vmlinux" "$(dirname "$new")/vmlinux"
+	[ "$rc" = 0 ] || tail -n 5 "$tmp/k1.err"
+fi
+done_tests
