@@ -2,8 +2,10 @@
  * into one line and an exit code (0 ok, 1 failed, 2 usage, 3 did not boot). */
 #include "build.h"
 #include "closure.h"
+#include "compare.h"
 #include "kconfig.h"
 #include "kernel.h"
+#include "imgconf.h"
 #include "probe.h"
 #include "stage.h"
 
@@ -24,7 +26,8 @@ static const char usage[] =
     "\n"
     "  build APP [--target kvm|xen|all] [--out DIR] [--no-verify] [--debug-shell]\n"
     "                         stage, analyse, build kernel and rootfs, emit images, boot them\n"
-    "  stage APP [--mirror URL] a cached debootstrap root with APP installed\n"
+    "  stage APP [--mirror URL] [--with PKG,...]\n"
+    "                         a cached debootstrap root with APP (and PKGs) installed\n"
     "  closure APP [--root DIR] [--json]\n"
     "                         the manifest: every file, user and group APP needs, and why\n"
     "  kconfig APP --target kvm|xen [--json]\n"
@@ -32,13 +35,21 @@ static const char usage[] =
     "  kernel APP --target kvm|xen\n"
     "                         build (or reuse) the kernel for APP\n"
     "  probe DIR [--runs N] [--json] [--disk] [--timeout S] [--memory MB]\n"
-    "                         boot an image dir under QEMU and measure it\n"
+    "            [--extras] [--iperf3] [--min-mem]\n"
+    "                         boot an image dir under QEMU and measure it; --extras: QEMU PSS\n"
+    "                         and ICMP round trips too, --iperf3: and guest->host throughput\n"
+    "                         (the image needs iperf3), --min-mem: the smallest RAM that serves\n"
+    "  compare APP [--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem]\n"
+    "                         measure a Debian VM, the Tinyx images and a container side by\n"
+    "                         side: image size, memory, boot, round trips, throughput\n"
     "\n"
     "environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n";
 
 struct cli {
-	const char *app, *root, *mirror, *target, *out, *dir;
+	const char *app, *root, *mirror, *target, *out, *dir, *with, *plot;
 	int json, no_verify, debug_shell, runs, disk, timeout, memory;
+	int min_mem, extras, iperf3, no_min_mem;
+	const char *only;
 	int quiet;
 };
 
@@ -78,11 +89,20 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->debug_shell = 1;
 		} else if (!strcmp(a, "--disk")) {
 			c->disk = 1;
+		} else if (!strcmp(a, "--no-min-mem")) {
+			c->no_min_mem = 1;
+		} else if (!strcmp(a, "--min-mem")) {
+			c->min_mem = 1;
+		} else if (!strcmp(a, "--extras")) {
+			c->extras = 1;
+		} else if (!strcmp(a, "--iperf3")) {
+			c->extras = c->iperf3 = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			c->quiet = 1;
 		} else if (!strcmp(a, "--root") || !strcmp(a, "--mirror") ||
 			   !strcmp(a, "--target") || !strcmp(a, "--out") || !strcmp(a, "--runs") ||
-			   !strcmp(a, "--timeout") || !strcmp(a, "--memory")) {
+			   !strcmp(a, "--timeout") || !strcmp(a, "--memory") ||
+			   !strcmp(a, "--with") || !strcmp(a, "--plot") || !strcmp(a, "--only")) {
 			if (!v)
 				return usage_error("option '%s' needs a value", a);
 			i++;
@@ -92,6 +112,12 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				c->mirror = v;
 			else if (!strcmp(a, "--target"))
 				c->target = v;
+			else if (!strcmp(a, "--with"))
+				c->with = v;
+			else if (!strcmp(a, "--plot"))
+				c->plot = v;
+			else if (!strcmp(a, "--only"))
+				c->only = v;
 			else if (!strcmp(a, "--out"))
 				c->out = v;
 			else if (!strcmp(a, "--runs") && parse_int(v, 1, 1000, &c->runs) < 0)
@@ -171,7 +197,7 @@ static int need_target(const struct cli *c, const char *cmd)
 
 static int cmd_stage(struct tx_ctx *ctx, struct cli *c)
 {
-	struct stage_opts o = {.mirror = c->mirror};
+	struct stage_opts o = {.mirror = c->mirror, .extra = c->with};
 	char *root = NULL;
 
 	if (need_app(c, "stage"))
@@ -332,7 +358,16 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	o.use_disk = c->disk;
 	o.memory_mb = c->memory;
 	o.accel = "auto";
+	o.extras = c->extras;
+	o.iperf3 = c->iperf3;
 	r = probe_run(ctx, &o, &res);
+	if (r == 0 && c->min_mem) {
+		int mb;
+		/* from the image's own RAM down: each try is one boot */
+		r = probe_min_mem(ctx, &o, IMGCONF_MEM_MIN - 1, res.memory_mb,
+				  o.timeout_s < 20 ? o.timeout_s : 20, &mb);
+		res.min_boot_mb = mb;
+	}
 	if (c->json)
 		probe_report_json(&res, &o, &out);
 	else
@@ -360,6 +395,34 @@ static void on_build_signal(int sig)
 		rm_rf(build_tmp);
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+static int cmd_compare(struct tx_ctx *ctx, struct cli *c)
+{
+	struct compare_opts o = {0};
+	struct compare_result res;
+	struct sbuf out = {0};
+	int r;
+
+	if (need_app(c, "compare"))
+		return EX_USAGE;
+	o.app = c->app;
+	o.runs = c->runs ? c->runs : 1;
+	o.out = c->out ? c->out : "out";
+	o.plot = c->plot;
+	o.only = c->only;
+	o.no_min_mem = c->no_min_mem;
+	r = compare_run(ctx, &o, &res);
+	if (c->json)
+		compare_report_json(&res, &out);
+	else
+		compare_report_text(&res, &out);
+	if (out.s)
+		fwrite(out.s, 1, out.len, stdout);
+	sbuf_free(&out);
+	if (r == -ETIMEDOUT || r == -EIO)
+		return fail(ctx, EX_BOOT);
+	return r < 0 ? fail(ctx, EX_FAIL) : 0;
 }
 
 static int cmd_build(struct tx_ctx *ctx, struct cli *c)
@@ -422,6 +485,8 @@ int main(int argc, char **argv)
 		r = cmd_probe(&ctx, &c);
 	else if (!strcmp(argv[1], "build"))
 		r = cmd_build(&ctx, &c);
+	else if (!strcmp(argv[1], "compare"))
+		r = cmd_compare(&ctx, &c);
 	else
 		r = usage_error("unknown command '%s'", argv[1]);
 	free(cache);

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The study's comparison for one app, on this machine:
+#   bench/compare.sh [APP] [RUNS]        (default nginx, 3)
+# Runs `tinyx compare APP --runs RUNS --json --plot out/figures`, keeps the
+# JSON in build/bench/compare-APP.json, prints the table and the issue's
+# targets (Tinyx image >= 50x smaller than debian-vm, smallest RAM >= 4x
+# smaller, boot to service >= 10x faster), each met or missed by how much.
+# The figures the README shows are out/figures/*.svg.
+cd "$(dirname "$0")/.." || exit 1
+TINYX=${TINYX:-$PWD/build/tinyx}
+app=${1:-nginx}
+runs=${2:-3}
+mkdir -p build/bench
+json=build/bench/compare-$app.json
+start=$(date +%s)
+"$TINYX" compare "$app" --runs "$runs" --json --plot out/figures > "$json"
+rc=$?
+echo "wall time: $(( $(date +%s) - start )) s, exit $rc, JSON in $json, figures in out/figures"
+command -v jq >/dev/null || { cat "$json"; exit $rc; }
+jq -r '
+  def r: if . == null then "-" else (. * 10 | round / 10 | tostring) end;
+  def mb: if . == null then "-" else (. / 1e6 * 100 | round / 100 | tostring) end;
+  "system          image MB  RSS MB  PSS MB  used MB  min MB  init ms  net ms  serve ms  rtt us  p99 us  Mbit/s",
+  (.systems[] | if .measured then
+     "\(.name)\(" " * (14 - (.name|length)))  \(.size_bytes.total|mb)  \(.memory_kb.qemu_rss / 1024|r)  \(.memory_kb.qemu_pss / 1024|r)  \(.memory_kb.guest_used / 1024|r)  \(.memory_mb.min_boot|r)  \(.boot_ms.init|r)  \(.boot_ms.network|r)  \(.boot_ms.service|r)  \(.rtt_us.median|r)  \(.rtt_us.p99|r)  \(.throughput_mbps|r)"
+   else "\(.name)\(" " * (14 - (.name|length)))  \(.note)" end),
+  "",
+  (.systems[] | select(.name == "tinyx-kvm") | .vs_debian_vm as $v |
+   "tinyx-kvm vs debian-vm: image \($v.image|r)x smaller (target 50x: \(if $v.image >= 50 then "met" else "missed" end)), smallest RAM \($v.min_boot|r)x (target 4x: \(if $v.min_boot >= 4 then "met" else "missed" end)), boot to service \($v.service|r)x faster (target 10x: \(if $v.service >= 10 then "met" else "missed" end))")
+' "$json"
+exit $rc
