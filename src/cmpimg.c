@@ -2,6 +2,7 @@
 #include "cmpimg.h"
 #include "closure.h"
 #include "cpio.h"
+#include "ext4.h"
 #include "kernel.h"
 #include "rootfs.h"
 #include "stage.h"
@@ -70,7 +71,7 @@ static int closure_with_client(struct tx_ctx *ctx, const char *app, const char *
 }
 
 static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, int busybox,
-		       const char *work, const char *out)
+		       const char *work, const char *out, const char *ext4)
 {
 	struct manifest m;
 	struct app_spec spec = {0};
@@ -90,6 +91,12 @@ static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, in
 	if (r == 0) {
 		manifest_sort(&m);
 		r = cpio_write(ctx, &m, out, ROOTFS_COMPRESSOR, 1);
+	}
+	if (r == 0 && ext4) {
+		char *stg = xasprintf("%s/ext4-staging", work);
+		r = ext4_write(ctx, &m, stg, ext4, 1);
+		rm_rf(stg);
+		free(stg);
 	}
 	manifest_free(&m);
 	appspec_free(&spec);
@@ -155,7 +162,7 @@ int cmpimg_build(struct tx_ctx *ctx, const char *app, const char *dir, struct cm
 	struct kernel_out kk = {0}, kx = {0};
 	struct manifest m;
 	struct app_spec spec = {0};
-	char *work = xasprintf("%s/.work", dir), *full = NULL, *min = NULL;
+	char *work = xasprintf("%s/.work", dir), *full = NULL, *min = NULL, *disk = NULL;
 	struct stat st;
 	int r;
 
@@ -182,14 +189,34 @@ int cmpimg_build(struct tx_ctx *ctx, const char *app, const char *dir, struct cm
 	}
 	full = xasprintf("%s/initrd-full", work);
 	min = xasprintf("%s/initrd-min", work);
+	disk = xasprintf("%s/rootfs.ext4", work);
 	tx_info(ctx, "compare: tinyx images of %s with %s (initrd with and without BusyBox)", app,
 		CMPIMG_CLIENT);
-	r = make_initrd(ctx, app, out->root, 1, work, full);
+	r = make_initrd(ctx, app, out->root, 1, work, full, disk);
 	if (r == 0)
-		r = make_initrd(ctx, app, out->root, 0, work, min);
+		r = make_initrd(ctx, app, out->root, 0, work, min, NULL);
 	if (r == 0)
 		r = one_dir(ctx, app, dir, "tinyx-kvm", kk.bzimage, 0, full, "kvm",
 			    "bzImage + initrd with BusyBox");
+	if (r == 0)
+		r = one_dir(ctx, app, dir, "tinyx-kvm-disk", kk.bzimage, 0, full, "kvm",
+			    "bzImage + rootfs.ext4 as root (no initrd)");
+	if (r == 0) {
+		char *to = xasprintf("%s/tinyx-kvm-disk/rootfs.ext4", dir);
+		char *conf = xasprintf("%s/tinyx-kvm-disk/image.conf", dir);
+		char *text = NULL;
+
+		r = copy_to(ctx, disk, to, 0);
+		/* the probe boots it with --disk: the initrd stays unused */
+		if (r == 0 && read_file(conf, &text, NULL, 1 << 16) == 0) {
+			char *t2 = xasprintf("%sdisk=rootfs.ext4\n", text);
+			r = write_file_atomic(conf, t2, strlen(t2), 0644);
+			free(t2);
+		}
+		free(text);
+		free(to);
+		free(conf);
+	}
 	if (r == 0)
 		r = one_dir(ctx, app, dir, "tinyx-xen-pvh", kx.vmlinux, 1, full, "xen",
 			    "the Xen kernel through its PVH entry on QEMU microvm");
@@ -203,6 +230,7 @@ done:
 	free(work);
 	free(full);
 	free(min);
+	free(disk);
 	return r;
 }
 

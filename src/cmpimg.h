@@ -4,6 +4,8 @@
  * carries the same client.
  *
  *   DIR/tinyx-kvm/      bzImage + initrd (BusyBox, as built)      microvm
+ *   DIR/tinyx-kvm-disk/ bzImage + rootfs.ext4 of the same files, booted as the
+ *                       root disk (no initramfs unpacked in RAM)
  *   DIR/tinyx-xen-pvh/  the Xen kernel (PVH vmlinux) + that initrd, booted
  *                       through its PVH entry on QEMU microvm
  *   DIR/tinyx-min/      bzImage + an initrd without BusyBox: the app, its
@@ -19,8 +21,8 @@
 #define CMPIMG_CLIENT "iperf3"
 
 struct cmpimg_out {
-	char *root;		   /* the staged root (app + iperf3), also the container's */
-	long long busybox_bytes;   /* BusyBox's size in the full image */
+	char *root;		 /* the staged root (app + iperf3), also the container's */
+	long long busybox_bytes; /* BusyBox's size in the full image */
 };
 
 /* Build the three dirs under dir (replaced whole). */

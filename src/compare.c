@@ -73,14 +73,16 @@ static int vm_row(struct tx_ctx *ctx, const struct compare_opts *o, struct compa
 	rc = imgconf_load(ctx, dir, &c);
 	if (rc < 0)
 		return rc;
-	row->size_bytes =
-	    fsize(dir, c.kernel) + fsize(dir, c.initrd) + (c.disk ? fsize(dir, c.disk) : 0);
+	/* what boots: kernel + initrd, kernel + disk, or all three (debian-vm) */
+	row->size_bytes = fsize(dir, c.kernel) + (!disk || disk == 2 ? fsize(dir, c.initrd) : 0) +
+			  (disk && c.disk ? fsize(dir, c.disk) : 0);
 	po.dir = dir;
 	po.runs = o->runs;
 	po.timeout_s = timeout_s;
 	po.accel = "auto";
 	po.init_marker = marker;
-	po.use_disk = po.disk_initrd = disk;
+	po.use_disk = disk != 0;
+	po.disk_initrd = disk == 2;
 	po.extras = po.iperf3 = 1;
 	tx_info(ctx, "compare: %s: boot, memory, round trips, throughput (%d run%s)", row->name,
 		o->runs, o->runs == 1 ? "" : "s");
@@ -127,8 +129,8 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 		free(dir);
 		return tx_fail(ctx, -EINVAL, STAGE, "invalid package name '%s'", o->app);
 	}
-	need_tinyx = wanted(o, "tinyx-kvm") || wanted(o, "tinyx-xen-pvh") ||
-		     wanted(o, "tinyx-min") || wanted(o, "container");
+	need_tinyx = wanted(o, "tinyx-kvm") || wanted(o, "tinyx-kvm-disk") ||
+		     wanted(o, "tinyx-xen-pvh") || wanted(o, "tinyx-min") || wanted(o, "container");
 	if (need_tinyx) {
 		tx_info(ctx, "compare: preparing the Tinyx images and the container root");
 		rc = cmpimg_build(ctx, o->app, dir, &img);
@@ -143,7 +145,7 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 		if (r == 0) {
 			row->measured = 1;
 			/* systemd under TCG boots in tens of seconds: room for a busy machine */
-			r = vm_row(ctx, o, row, d, 600, DEBVM_INIT_MARKER, 1, 64, res->accel);
+			r = vm_row(ctx, o, row, d, 600, DEBVM_INIT_MARKER, 2, 64, res->accel);
 			free(d);
 		} else {
 			snprintf(row->note, sizeof(row->note), "%s", ctx->err);
@@ -153,10 +155,12 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 	}
 	static const struct {
 		const char *name, *what;
+		int disk;
 	} tx[] = {
-	    {"tinyx-kvm", "bzImage + initrd, QEMU microvm"},
-	    {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm"},
-	    {"tinyx-min", "no BusyBox: app + libraries + init, QEMU microvm"},
+	    {"tinyx-kvm", "bzImage + initrd, QEMU microvm", 0},
+	    {"tinyx-kvm-disk", "bzImage + rootfs.ext4 as root, QEMU microvm", 1},
+	    {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm", 0},
+	    {"tinyx-min", "no BusyBox: app + libraries + init, QEMU microvm", 0},
 	};
 	for (size_t i = 0; i < sizeof(tx) / sizeof(tx[0]); i++) {
 		if (!wanted(o, tx[i].name))
@@ -164,7 +168,7 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 		row = new_row(res, tx[i].name, tx[i].what);
 		row->measured = 1;
 		d = xasprintf("%s/%s", dir, tx[i].name);
-		r = vm_row(ctx, o, row, d, 60, NULL, 0, IMGCONF_MEM_MIN - 1, res->accel);
+		r = vm_row(ctx, o, row, d, 60, NULL, tx[i].disk, IMGCONF_MEM_MIN - 1, res->accel);
 		free(d);
 		if (r < 0 && !rc)
 			rc = r;
@@ -192,8 +196,17 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 		if (!w->ok && !rc)
 			rc = tx_fail(ctx, -EIO, STAGE, "figures missing for '%s'", w->name);
 	}
-	if (rc == 0 && o->plot)
-		rc = compare_plot(ctx, res, o->plot);
+	if (o->plot) { /* drawn with what was measured, even after a failure */
+		char keep[sizeof(ctx->err)];
+		int pr;
+
+		memcpy(keep, ctx->err, sizeof(keep));
+		pr = compare_plot(ctx, res, o->plot);
+		if (rc == 0)
+			rc = pr;
+		else
+			memcpy(ctx->err, keep, sizeof(keep));
+	}
 out:
 	cmpimg_out_free(&img);
 	free(dir);
@@ -345,15 +358,18 @@ void compare_report_json(const struct compare_result *res, struct sbuf *out)
 		jnum(out, "seconds", r->seconds, "%.1f", 0);
 		if (b && r != b) {
 			sbuf_puts(out, ",\n     \"vs_debian_vm\": {");
-			jnum(out, "image", r->size_bytes > 0 ? (double)b->size_bytes / r->size_bytes : -1,
-			     "%.2f", 1);
-			jnum(out, "qemu_rss", r->rss_kb > 0 ? (double)b->rss_kb / r->rss_kb : -1, "%.2f",
+			jnum(out, "image",
+			     r->size_bytes > 0 ? (double)b->size_bytes / r->size_bytes : -1, "%.2f",
 			     1);
-			jnum(out, "min_boot", r->min_mb > 0 && b->min_mb > 0 ? (double)b->min_mb / r->min_mb : -1,
+			jnum(out, "qemu_rss", r->rss_kb > 0 ? (double)b->rss_kb / r->rss_kb : -1,
+			     "%.2f", 1);
+			jnum(out, "min_boot",
+			     r->min_mb > 0 && b->min_mb > 0 ? (double)b->min_mb / r->min_mb : -1,
 			     "%.2f", 1);
 			jnum(out, "service", r->service_ms > 0 ? b->service_ms / r->service_ms : -1,
 			     "%.2f", 1);
-			jnum(out, "rtt", r->rtt_median_us > 0 ? b->rtt_median_us / r->rtt_median_us : -1,
+			jnum(out, "rtt",
+			     r->rtt_median_us > 0 ? b->rtt_median_us / r->rtt_median_us : -1,
 			     "%.2f", 1);
 			jnum(out, "throughput", b->mbps > 0 ? r->mbps / b->mbps : -1, "%.2f", 0);
 			sbuf_puts(out, "}");

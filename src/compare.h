@@ -29,10 +29,10 @@ struct compare_opts {
 
 struct compare_row {
 	const char *name;
-	int measured;	  /* 0: not measured (note says why) */
-	int ok;		  /* every figure measured */
-	char what[96];	  /* how it runs */
-	char note[1024];  /* why not measured, or what failed */
+	int measured;	      /* 0: not measured (note says why) */
+	int ok;		      /* every figure measured */
+	char what[96];	      /* how it runs */
+	char note[1024];      /* why not measured, or what failed */
 	long long size_bytes; /* image: kernel + initrd (+ disk); the container's root */
 	long long rss_kb, pss_kb, guest_used_kb;
 	int min_mb;

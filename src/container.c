@@ -55,7 +55,9 @@ static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
 		sbuf_puts(s, i ? ", " : "");
 		sbuf_json_str(s, C->spec.argv.v[i]);
 	}
-	sbuf_puts(s, "], \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"");
+	sbuf_puts(
+	    s,
+	    "], \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"");
 	for (size_t i = 0; i < C->spec.env.n; i++) {
 		sbuf_puts(s, ", ");
 		sbuf_json_str(s, C->spec.env.v[i]);
@@ -77,7 +79,8 @@ static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
 	    " {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", "
 	    "\"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", "
 	    "\"mode=0620\"]},\n"
-	    " {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", \"options\": "
+	    " {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", "
+	    "\"options\": "
 	    "[\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
 	    " {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": "
 	    "[\"nosuid\", \"noexec\", \"nodev\", \"ro\"]}\n],\n");
@@ -85,14 +88,15 @@ static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
 	if (mem_limit > 0)
 		sbuf_printf(s, "\"resources\": {\"memory\": {\"limit\": %lld, \"swap\": %lld}}, ",
 			    mem_limit, mem_limit);
-	sbuf_printf(s,
-		    "\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, "
-		    "{\"type\": \"mount\"}, {\"type\": \"network\", \"path\": \"/proc/%d/ns/net\"}],\n"
-		    " \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\", "
-		    "\"/sys/firmware\"],\n"
-		    " \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", "
-		    "\"/proc/sysrq-trigger\"]}\n}\n",
-		    (int)C->holder);
+	sbuf_printf(
+	    s,
+	    "\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, "
+	    "{\"type\": \"mount\"}, {\"type\": \"network\", \"path\": \"/proc/%d/ns/net\"}],\n"
+	    " \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\", "
+	    "\"/sys/firmware\"],\n"
+	    " \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", "
+	    "\"/proc/sysrq-trigger\"]}\n}\n",
+	    (int)C->holder);
 }
 
 /* Ctrl-C or SIGTERM while a container runs: delete it, then die of the
@@ -199,8 +203,8 @@ static int network(struct ctr *C)
 		r = ip(C, 0, a);
 	}
 	if (r == 0) {
-		const char *a[] = {"link",  "add", "vh0",  "type", "veth", "peer",
-				   "name", "eth0", "netns", pid,   NULL};
+		const char *a[] = {"link", "add",  "vh0",   "type", "veth", "peer",
+				   "name", "eth0", "netns", pid,    NULL};
 		r = ip(C, 0, a);
 	}
 	if (r == 0) {
@@ -241,8 +245,8 @@ static int overlay(struct ctr *C)
 			       strerror(errno));
 	opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", C->root, C->upper, C->work);
 	if (mount("overlay", C->rootfs, "overlay", 0, opts) < 0)
-		r = tx_fail(C->ctx, -errno, STAGE, "cannot mount an overlay on '%s' (%s)",
-			    C->root, strerror(errno));
+		r = tx_fail(C->ctx, -errno, STAGE, "cannot mount an overlay on '%s' (%s)", C->root,
+			    strerror(errno));
 	else
 		C->mounted = 1;
 	free(opts);
@@ -385,8 +389,16 @@ static void mem_of(struct ctr *C, long long *rss, long long *pss, long long *use
 static void start_client(void *arg)
 {
 	struct ctr *C = arg;
-	char *argv[] = {"runc", "exec", "-d", C->id, "/usr/bin/" CMPIMG_CLIENT, "-c",
-			NETNS_HOST_ADDR, "-t", PROBEX_IPERF3_STR, NULL};
+	char *argv[] = {"runc",
+			"exec",
+			"-d",
+			C->id,
+			"/usr/bin/" CMPIMG_CLIENT,
+			"-c",
+			NETNS_HOST_ADDR,
+			"-t",
+			PROBEX_IPERF3_STR,
+			NULL};
 
 	run_cmd(C->ctx, argv, NULL, 1);
 }
@@ -436,8 +448,8 @@ static int measure(struct ctr *C, int runs, int min_mem, struct compare_row *row
 		tx_info(C->ctx, "compare: container: round trips and throughput");
 		r = probex_rtt(C->ctx, PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS, &x[6], &x[7], &replies);
 		if (r == 0)
-			r = probex_iperf3(C->ctx, (PROBEX_IPERF3_SECONDS + 30) * 1000, start_client, C,
-					  &x[8]);
+			r = probex_iperf3(C->ctx, (PROBEX_IPERF3_SECONDS + 30) * 1000, start_client,
+					  C, &x[8]);
 		runc_gone(C);
 	}
 	{
@@ -462,11 +474,13 @@ static int measure(struct ctr *C, int runs, int min_mem, struct compare_row *row
 		int lo = 1, hi = 64;
 		double a, b, c;
 
-		tx_info(C->ctx, "compare: container: smallest memory limit that serves (bisection)");
+		tx_info(C->ctx,
+			"compare: container: smallest memory limit that serves (bisection)");
 		r = start(C, (long long)hi << 20, &a, &b, &c);
 		runc_gone(C);
 		while (r == 0 && hi - lo > 1) {
-			int mid = lo + (hi - lo) / 2, ok = start(C, (long long)mid << 20, &a, &b, &c);
+			int mid = lo + (hi - lo) / 2,
+			    ok = start(C, (long long)mid << 20, &a, &b, &c);
 
 			runc_gone(C);
 			tx_info(C->ctx, "min-mem: container %d MB %s", mid,

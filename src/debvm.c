@@ -60,8 +60,7 @@ static const char iperf3_script[] =
     "done\n"
     "echo 'tinyx: iperf3 failed' >/dev/console\n";
 
-static int put(struct tx_ctx *ctx, const char *dir, const char *rel, const char *text,
-	       mode_t mode)
+static int put(struct tx_ctx *ctx, const char *dir, const char *rel, const char *text, mode_t mode)
 {
 	char *p = xasprintf("%s/%s", dir, rel), *d = path_dirname(p);
 	int r = mkdir_p(d, 0755);
@@ -172,8 +171,8 @@ static int make_image(struct tx_ctx *ctx, const char *app, const char *root, con
 		size = xasprintf("%ldM", mb + mb / 4 + 64);
 	}
 	{
-		char *mk[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-d", copy,
-			      disk,	size, NULL};
+		char *mk[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L",
+			      "root",	"-d", copy, disk, size,	  NULL};
 		if (run_cmd(ctx, mk, NULL, 1) != 0) {
 			r = tx_fail(ctx, -EIO, STAGE, "mke2fs failed for '%s'", disk);
 			goto out;
@@ -184,8 +183,7 @@ static int make_image(struct tx_ctx *ctx, const char *app, const char *root, con
 		char *c1[] = {"cp", kernel, k, NULL}, *c2[] = {"cp", initrd, i, NULL};
 
 		if (run_cmd(ctx, c1, NULL, 1) != 0 || run_cmd(ctx, c2, NULL, 1) != 0)
-			r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'",
-				    kernel);
+			r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'", kernel);
 		free(k);
 		free(i);
 		if (r < 0)

@@ -16,8 +16,8 @@
 
 #include "util.h"
 
-#define DEBVM_PKGS                                                                         \
-	"systemd,systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,ifupdown,iproute2," \
+#define DEBVM_PKGS                                                                                 \
+	"systemd,systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,ifupdown,iproute2,"     \
 	"iperf3"
 #define DEBVM_MB 512
 #define DEBVM_INIT_MARKER "Welcome to"

@@ -33,7 +33,7 @@ struct fig {
 static double val(const struct compare_row *r, const char *file, int s)
 {
 	if (!strcmp(file, "size-memory.svg"))
-		return s == 0   ? r->size_bytes / 1e6
+		return s == 0	? r->size_bytes / 1e6
 		       : s == 1 ? r->rss_kb / 1024.0
 				: (double)r->min_mb;
 	if (!strcmp(file, "boot.svg"))
@@ -140,8 +140,8 @@ static void draw(const struct fig *f, const struct compare_result *res, struct s
 			    "<text x=\"%d\" y=\"%d\">%s</text>\n",
 			    ML + k * 170, H - 34, colours[k], ML + k * 170 + 16, H - 24,
 			    f->series[k]);
-	sbuf_printf(s, "<text x=\"%d\" y=\"%d\" fill=\"#666\">%s; VMs under QEMU %s</text>\n",
-		    ML, H - 6, "tinyx compare", res->accel);
+	sbuf_printf(s, "<text x=\"%d\" y=\"%d\" fill=\"#666\">%s; VMs under QEMU %s</text>\n", ML,
+		    H - 6, "tinyx compare", res->accel);
 	sbuf_puts(s, "</svg>\n");
 }
 
@@ -165,13 +165,29 @@ static int png(const char *svg)
 int compare_plot(struct tx_ctx *ctx, const struct compare_result *res, const char *dir)
 {
 	static const struct fig figs[] = {
-	    {"size-memory.svg", "Image size and memory", "MB", 1, 3,
-	     {"image size", "QEMU RSS once serving", "smallest RAM that serves"}},
-	    {"boot.svg", "Boot time", "ms", 1, 4,
+	    {"size-memory.svg",
+	     "Image size and memory",
+	     "MB",
+	     1,
+	     3,
+	     {"image size", "RSS serving (QEMU, container)", "smallest RAM that serves"}},
+	    {"boot.svg",
+	     "Boot time",
+	     "ms",
+	     1,
+	     4,
 	     {"console", "init", "network up", "service (HTTP 200)"}},
-	    {"rtt.svg", "Round-trip time (ICMP echo flood)", "microseconds", 0, 2,
+	    {"rtt.svg",
+	     "Round-trip time (ICMP echo flood)",
+	     "microseconds",
+	     0,
+	     2,
 	     {"median", "p99"}},
-	    {"throughput.svg", "Throughput guest to host (iperf3, TCP)", "Mbit/s", 0, 1,
+	    {"throughput.svg",
+	     "Throughput guest to host (iperf3, TCP)",
+	     "Mbit/s",
+	     0,
+	     1,
 	     {"Mbit/s"}},
 	};
 	int r = mkdir_p(dir, 0755);

@@ -665,14 +665,15 @@ static void build_argv(struct strv *a, const struct probe_opts *o, const struct 
 	/* Under TCG the local APIC timer calibration costs ~0.2 s of boot
 	 * (measured, bench/kernel.sh): that is the emulator's cost, not the
 	 * image's, so the probe skips it there. On KVM the image boots as built. */
-	append = xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s%s%s", c->append, *c->append ? " " : "",
-			   o->use_disk ? (strstr(c->append, "init=")
-					      ? "root=/dev/vda rw rootfstype=ext4"
-					      : "root=/dev/vda rw rootfstype=ext4 init=/init")
-				       : "",
-			   NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
-			   o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "",
-			   strcmp(accel, "kvm") ? " noapictimer" : "");
+	append =
+	    xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s%s%s", c->append, *c->append ? " " : "",
+		      o->use_disk ? (strstr(c->append, "init=")
+					 ? "root=/dev/vda rw rootfstype=ext4"
+					 : "root=/dev/vda rw rootfstype=ext4 init=/init")
+				  : "",
+		      NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
+		      o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "",
+		      strcmp(accel, "kvm") ? " noapictimer" : "");
 	/* squeeze the double space when there is no disk part */
 	{
 		char *p;

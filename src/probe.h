@@ -48,9 +48,9 @@ struct probe_run_rec {
 	long long guest_used_kb; /* "tinyx: mem used N KB" when printed, else -1 */
 	long long qemu_rss_kb;	 /* QEMU's VmRSS once served, else -1 */
 	/* opts.extras (else -1) */
-	long long qemu_pss_kb;		   /* QEMU's Pss (smaps_rollup) once served */
-	double rtt_median_us, rtt_p99_us;  /* ICMP echo flood */
-	double throughput_mbps;		   /* iperf3, guest -> host */
+	long long qemu_pss_kb;		  /* QEMU's Pss (smaps_rollup) once served */
+	double rtt_median_us, rtt_p99_us; /* ICMP echo flood */
+	double throughput_mbps;		  /* iperf3, guest -> host */
 };
 
 struct probe_result {
@@ -69,7 +69,7 @@ struct probe_result {
 	long long qemu_pss_kb;	       /* medians of the extras, else -1 */
 	double rtt_median_us, rtt_p99_us, throughput_mbps;
 	int min_boot_mb; /* set by probe_min_mem(), else -1 */
-	char accel[8];		       /* "tcg" or "kvm" */
+	char accel[8];	 /* "tcg" or "kvm" */
 	char machine[16], service_name[8], target[8];
 	int port, memory_mb, vcpus;
 	char note[256];

@@ -11,10 +11,10 @@
 
 #include "util.h"
 
-#define PROBEX_RTT_COUNT 500	 /* echo requests at most */
-#define PROBEX_RTT_MAX_MS 3000	 /* and for at most this long */
-#define PROBEX_IPERF3_SECONDS 3	 /* the length of the throughput test */
-#define PROBEX_IPERF3_STR "3"	 /* the same, for the kernel command line */
+#define PROBEX_RTT_COUNT 500	/* echo requests at most */
+#define PROBEX_RTT_MAX_MS 3000	/* and for at most this long */
+#define PROBEX_IPERF3_SECONDS 3 /* the length of the throughput test */
+#define PROBEX_IPERF3_STR "3"	/* the same, for the kernel command line */
 #define PROBEX_IPERF3_PORT 5201
 
 struct probex_mem {

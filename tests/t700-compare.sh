@@ -42,7 +42,7 @@ check "the report is JSON" jq -e . "$tmp/c.json" >/dev/null
 check "progress says the system and the phase" grep -q 'compare: container: run 1/1' "$tmp/c.err"
 
 j() { jq -r "$1" "$tmp/c.json"; }
-for s in debian-vm tinyx-kvm tinyx-xen-pvh tinyx-min container; do
+for s in debian-vm tinyx-kvm tinyx-kvm-disk tinyx-xen-pvh tinyx-min container; do
 	sel=".systems[] | select(.name == \"$s\")"
 	check "$s: measured and ok" [ "$(j "$sel | .measured and .ok")" = true ]
 	for k in size_bytes.total memory_kb.qemu_rss memory_kb.qemu_pss memory_kb.guest_used \
@@ -72,7 +72,7 @@ check "ratios to debian-vm present" [ "$(j '.systems[] | select(.name == "tinyx-
 for f in size-memory boot rtt throughput; do
 	check "figure $f.svg written" grep -q '<svg' "$tmp/fig/$f.svg"
 	check "figure $f.svg has a bar per measured system" \
-		[ "$(grep -c '<rect x=.*<title>' "$tmp/fig/$f.svg")" -ge 5 ]
+		[ "$(grep -c "<rect x=.*<title>" "$tmp/fig/$f.svg")" -ge 6 ]
 done
 nothing_left "after the run"
 

@@ -21,7 +21,7 @@ int main(void)
 	CHECK(probex_iperf3_parse("", 0, &v) < 0);
 	/* not NUL-terminated: only len bytes count */
 	CHECK(probex_iperf3_parse("{\"sum_received\":{\"bits_per_second\":12345678}}", 40, &v) ==
-		 0);
+	      0);
 	CHECK(v > 0.0123 && v < 0.0124); /* "12345" */
 	CHECK(probex_percentile(sorted, 10, 0.5) == 5);
 	CHECK(probex_percentile(sorted, 10, 0.99) == 10);
