@@ -5,7 +5,8 @@
 # JSON in build/bench/compare-APP.json, prints the table and the issue's
 # targets (Tinyx image >= 50x smaller than debian-vm, smallest RAM >= 4x
 # smaller, boot to service >= 10x faster), each met or missed by how much.
-# The figures the README shows are out/figures/*.svg.
+# The figures go to out/figures/*.svg and are copied to docs/figures/, which
+# the README shows.
 cd "$(dirname "$0")/.." || exit 1
 TINYX=${TINYX:-$PWD/build/tinyx}
 app=${1:-nginx}
@@ -16,6 +17,7 @@ start=$(date +%s)
 "$TINYX" compare "$app" --runs "$runs" --json --plot out/figures > "$json"
 rc=$?
 echo "wall time: $(( $(date +%s) - start )) s, exit $rc, JSON in $json, figures in out/figures"
+mkdir -p docs/figures && cp out/figures/*.svg docs/figures/ 2>/dev/null
 command -v jq >/dev/null || { cat "$json"; exit $rc; }
 jq -r '
   def r: if . == null then "-" else (. * 10 | round / 10 | tostring) end;

@@ -101,23 +101,31 @@ static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
 
 /* Ctrl-C or SIGTERM while a container runs: delete it, then die of the
  * signal (the holder dies with us, the overlay with our mount namespace). */
-static char g_id[64];
+static char g_id[64], g_rootfs[256], g_tmp[256];
+
+static void run_in_handler(const char *a0, const char *a1, const char *a2, const char *a3)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0)
+			dup2(nul, 1), dup2(nul, 2);
+		execlp(a0, a0, a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	if (p > 0)
+		waitpid(p, NULL, 0);
+}
 
 static void on_signal(int sig)
 {
-	if (g_id[0]) {
-		pid_t p = fork();
-
-		if (p == 0) {
-			int nul = open("/dev/null", O_RDWR);
-			if (nul >= 0)
-				dup2(nul, 1), dup2(nul, 2);
-			execlp("runc", "runc", "delete", "-f", g_id, (char *)NULL);
-			_exit(127);
-		}
-		if (p > 0)
-			waitpid(p, NULL, 0);
-	}
+	if (g_id[0])
+		run_in_handler("runc", "delete", "-f", g_id);
+	if (g_rootfs[0])
+		umount2(g_rootfs, MNT_DETACH);
+	if (g_tmp[0])
+		run_in_handler("rm", "-rf", "--one-file-system", g_tmp);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -549,6 +557,8 @@ int container_row(struct tx_ctx *ctx, const char *app, const char *root, int run
 		r = tx_fail(ctx, -EIO, STAGE, "cannot create '%s'", C.tmp);
 		goto out;
 	}
+	snprintf(g_rootfs, sizeof(g_rootfs), "%s", C.rootfs);
+	snprintf(g_tmp, sizeof(g_tmp), "%s", C.tmp);
 	r = overlay(&C);
 	if (r == 0)
 		r = netns_open(ctx, &C.ns);
@@ -585,7 +595,7 @@ out:
 	free(C.upper);
 	free(C.work);
 	appspec_free(&C.spec);
-	g_id[0] = 0;
+	g_id[0] = g_rootfs[0] = g_tmp[0] = 0;
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	row->seconds = (now_ms() - t0) / 1000;
