@@ -22,12 +22,13 @@ command -v jq >/dev/null || { cat "$json"; exit $rc; }
 jq -r '
   def r: if . == null then "-" else (. * 10 | round / 10 | tostring) end;
   def mb: if . == null then "-" else (. / 1e6 * 100 | round / 100 | tostring) end;
+  def pad(n): tostring | . + " " * ([n - length, 1] | max);
   "system          image MB  RSS MB  PSS MB  used MB  min MB  init ms  net ms  serve ms  rtt us  p99 us  Mbit/s",
   (.systems[] | if .measured then
-     "\(.name)\(" " * (14 - (.name|length)))  \(.size_bytes.total|mb)  \(.memory_kb.qemu_rss / 1024|r)  \(.memory_kb.qemu_pss / 1024|r)  \(.memory_kb.guest_used / 1024|r)  \(.memory_mb.min_boot|r)  \(.boot_ms.init|r)  \(.boot_ms.network|r)  \(.boot_ms.service|r)  \(.rtt_us.median|r)  \(.rtt_us.p99|r)  \(.throughput_mbps|r)"
-   else "\(.name)\(" " * (14 - (.name|length)))  \(.note)" end),
+     "\(.name|pad(16))\(.size_bytes.total|mb|pad(10))\(.memory_kb.qemu_rss / 1024|r|pad(8))\(.memory_kb.qemu_pss / 1024|r|pad(8))\(.memory_kb.guest_used / 1024|r|pad(9))\(.memory_mb.min_boot|r|pad(8))\(.boot_ms.init|r|pad(9))\(.boot_ms.network|r|pad(8))\(.boot_ms.service|r|pad(10))\(.rtt_us.median|r|pad(8))\(.rtt_us.p99|r|pad(8))\(.throughput_mbps|r)"
+   else "\(.name|pad(16))\(.note)" end),
   "",
-  (.systems[] | select(.name == "tinyx-kvm") | .vs_debian_vm as $v |
-   "tinyx-kvm vs debian-vm: image \($v.image|r)x smaller (target 50x: \(if $v.image >= 50 then "met" else "missed" end)), smallest RAM \($v.min_boot|r)x (target 4x: \(if $v.min_boot >= 4 then "met" else "missed" end)), boot to service \($v.service|r)x faster (target 10x: \(if $v.service >= 10 then "met" else "missed" end))")
+  (.systems[] | select(.name | startswith("tinyx")) | .name as $n | .vs_debian_vm as $v |
+   "\($n) vs debian-vm: image \($v.image|r)x smaller (target 50x: \(if $v.image >= 50 then "met" else "missed" end)), smallest RAM \($v.min_boot|r)x (target 4x: \(if $v.min_boot >= 4 then "met" else "missed" end)), boot to service \($v.service|r)x faster (target 10x: \(if $v.service >= 10 then "met" else "missed" end))")
 ' "$json"
 exit $rc

@@ -2,7 +2,7 @@
  * (no plotting library): grouped bars per system, one colour per series.
  *   size-memory.svg  image size, QEMU RSS and smallest RAM (MB, log scale)
  *   boot.svg         boot to console, init, network, service (ms, log scale)
- *   rtt.svg          ICMP round trip, median and p99 (us)
+ *   rtt.svg          ICMP round trip, median and p99 (us, log scale)
  *   throughput.svg   iperf3 guest -> host (Mbit/s)
  * A PNG beside each when rsvg-convert is installed. */
 #include "compare.h"
@@ -138,7 +138,7 @@ static void draw(const struct fig *f, const struct compare_result *res, struct s
 		sbuf_printf(s,
 			    "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
 			    "<text x=\"%d\" y=\"%d\">%s</text>\n",
-			    ML + k * 170, H - 34, colours[k], ML + k * 170 + 16, H - 24,
+			    ML + k * 165, H - 34, colours[k], ML + k * 165 + 16, H - 24,
 			    f->series[k]);
 	sbuf_printf(s, "<text x=\"%d\" y=\"%d\" fill=\"#666\">%s; VMs under QEMU %s</text>\n", ML,
 		    H - 6, "tinyx compare", res->accel);
@@ -170,7 +170,7 @@ int compare_plot(struct tx_ctx *ctx, const struct compare_result *res, const cha
 	     "MB",
 	     1,
 	     3,
-	     {"image size", "RSS serving (QEMU, container)", "smallest RAM that serves"}},
+	     {"image size", "RSS once serving", "smallest RAM that serves"}},
 	    {"boot.svg",
 	     "Boot time",
 	     "ms",
@@ -180,7 +180,7 @@ int compare_plot(struct tx_ctx *ctx, const struct compare_result *res, const cha
 	    {"rtt.svg",
 	     "Round-trip time (ICMP echo flood)",
 	     "microseconds",
-	     0,
+	     1,
 	     2,
 	     {"median", "p99"}},
 	    {"throughput.svg",
