@@ -145,21 +145,16 @@ static void draw(const struct fig *f, const struct compare_result *res, struct s
 	sbuf_puts(s, "</svg>\n");
 }
 
-static int png(const char *svg)
+/* A PNG beside the SVG when rsvg-convert is there (no error when not). */
+static void png(struct tx_ctx *ctx, const char *svg)
 {
 	char *p = xstrdup(svg);
-	size_t n = strlen(p);
-	int st;
-
-	strcpy(p + n - 3, "png");
 	char *argv[] = {"rsvg-convert", "-o", p, (char *)svg, NULL};
-	st = system("command -v rsvg-convert >/dev/null 2>&1");
-	if (st == 0) {
-		struct tx_ctx c = {0};
-		run_cmd(&c, argv, NULL, 1);
-	}
+
+	strcpy(p + strlen(p) - 3, "png");
+	if (run_cmd(ctx, argv, NULL, 1) != 0)
+		unlink(p);
 	free(p);
-	return 0;
 }
 
 int compare_plot(struct tx_ctx *ctx, const struct compare_result *res, const char *dir)
@@ -203,7 +198,7 @@ int compare_plot(struct tx_ctx *ctx, const struct compare_result *res, const cha
 		if (r < 0)
 			tx_fail(ctx, r, "compare", "cannot write '%s'", p);
 		else
-			png(p);
+			png(ctx, p);
 		tx_info(ctx, "compare: figure %s", p);
 		free(p);
 		sbuf_free(&s);
