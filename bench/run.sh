@@ -2,7 +2,7 @@
 # make bench: every benchmark in turn; each prints its figures (none fails on
 # time). The README's figures come from this output.
 cd "$(dirname "$0")/.." || exit 1
-for b in closure kernel rootfs probe build; do
+for b in closure kernel rootfs probe build compare; do
 	[ -x "bench/$b.sh" ] || [ -f "bench/$b.sh" ] || continue
 	echo "== bench/$b.sh"
 	sh "bench/$b.sh" || echo "(bench/$b.sh could not finish)"

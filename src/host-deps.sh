@@ -25,7 +25,9 @@ e2fsprogs:ext4 images without root (mke2fs -d, debugfs)
 qemu-system-x86:boot and verify images
 iproute2:private network namespaces for the probe
 kmod:depmod for the Xen kit's dom0 modules (the kernel package ships no modules.dep)
-dpkg:dpkg-deb unpacks the Xen kit's packages"
+dpkg:dpkg-deb unpacks the Xen kit's packages
+runc:tinyx compare: the container row
+iperf3:tinyx compare: the throughput server on the host side"
 test="clang:fuzz targets (libFuzzer)
 libclang-rt-14-dev:fuzzer and sanitizer runtimes
 jq:check JSON output in tests

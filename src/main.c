@@ -2,9 +2,11 @@
  * into one line and an exit code (0 ok, 1 failed, 2 usage, 3 did not boot). */
 #include "build.h"
 #include "closure.h"
+#include "compare.h"
 #include "kconfig.h"
 #include "kernel.h"
 #include "kmin.h"
+#include "imgconf.h"
 #include "probe.h"
 #include "stage.h"
 
@@ -27,7 +29,8 @@ static const char usage[] =
     "\n"
     "  build APP [--target kvm|xen|all] [--out DIR] [--no-verify] [--debug-shell]\n"
     "                         stage, analyse, build kernel and rootfs, emit images, boot them\n"
-    "  stage APP [--mirror URL] a cached debootstrap root with APP installed\n"
+    "  stage APP [--mirror URL] [--with PKG,...]\n"
+    "                         a cached debootstrap root with APP (and PKGs) installed\n"
     "  closure APP [--root DIR] [--json]\n"
     "                         the manifest: every file, user and group APP needs, and why\n"
     "  kconfig APP --target kvm|xen [--json]\n"
@@ -44,13 +47,21 @@ static const char usage[] =
     "                         boots under Xen with a Tinyx dom0 (--xen-cfg APP-pv.cfg:\n"
     "                         as PV; --pvh-entry: its PVH entry on QEMU, no Xen;\n"
     "                         --console: copy the console to stderr)\n"
+    "            [--extras] [--iperf3] [--min-mem]\n"
+    "                         --extras: QEMU PSS and ICMP round trips too, --iperf3: and\n"
+    "                         guest->host throughput (the image needs iperf3), --min-mem:\n"
+    "                         the smallest RAM that serves\n"
+    "  compare APP [--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem]\n"
+    "                         measure a Debian VM, the Tinyx images and a container side by\n"
+    "                         side: image size, memory, boot, round trips, throughput\n"
     "\n"
     "environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n";
 
 struct cli {
 	const char *app, *root, *mirror, *target, *out, *dir, *xen_cfg, *candidates;
+	const char *with, *plot, *only;
 	int json, no_verify, debug_shell, runs, disk, timeout, memory, pvh_entry, console;
-	int minimize, budget;
+	int minimize, budget, min_mem, extras, iperf3, no_min_mem;
 	int quiet;
 };
 
@@ -96,13 +107,22 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			c->pvh_entry = 1;
 		} else if (!strcmp(a, "--minimize")) {
 			c->minimize = 1;
+		} else if (!strcmp(a, "--no-min-mem")) {
+			c->no_min_mem = 1;
+		} else if (!strcmp(a, "--min-mem")) {
+			c->min_mem = 1;
+		} else if (!strcmp(a, "--extras")) {
+			c->extras = 1;
+		} else if (!strcmp(a, "--iperf3")) {
+			c->extras = c->iperf3 = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			c->quiet = 1;
 		} else if (!strcmp(a, "--root") || !strcmp(a, "--mirror") ||
 			   !strcmp(a, "--target") || !strcmp(a, "--out") || !strcmp(a, "--runs") ||
 			   !strcmp(a, "--timeout") || !strcmp(a, "--memory") ||
 			   !strcmp(a, "--xen-cfg") || !strcmp(a, "--budget") ||
-			   !strcmp(a, "--candidates")) {
+			   !strcmp(a, "--candidates") || !strcmp(a, "--with") || !strcmp(a, "--plot") ||
+			   !strcmp(a, "--only")) {
 			if (!v)
 				return usage_error("option '%s' needs a value", a);
 			i++;
@@ -112,6 +132,12 @@ static int parse_args(int argc, char **argv, struct cli *c)
 				c->mirror = v;
 			else if (!strcmp(a, "--target"))
 				c->target = v;
+			else if (!strcmp(a, "--with"))
+				c->with = v;
+			else if (!strcmp(a, "--plot"))
+				c->plot = v;
+			else if (!strcmp(a, "--only"))
+				c->only = v;
 			else if (!strcmp(a, "--out"))
 				c->out = v;
 			else if (!strcmp(a, "--xen-cfg"))
@@ -197,7 +223,7 @@ static int need_target(const struct cli *c, const char *cmd)
 
 static int cmd_stage(struct tx_ctx *ctx, struct cli *c)
 {
-	struct stage_opts o = {.mirror = c->mirror};
+	struct stage_opts o = {.mirror = c->mirror, .extra = c->with};
 	char *root = NULL;
 
 	if (need_app(c, "stage"))
@@ -395,7 +421,16 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	o.keep_console = c->console;
 	o.memory_mb = c->memory;
 	o.accel = "auto";
+	o.extras = c->extras;
+	o.iperf3 = c->iperf3;
 	r = probe_run(ctx, &o, &res);
+	if (r == 0 && c->min_mem) {
+		int mb;
+		/* from the image's own RAM down: each try is one boot */
+		r = probe_min_mem(ctx, &o, IMGCONF_MEM_MIN - 1, res.memory_mb,
+				  o.timeout_s < 20 ? o.timeout_s : 20, &mb);
+		res.min_boot_mb = mb;
+	}
 	if (c->json)
 		probe_report_json(&res, &o, &out);
 	else
@@ -451,6 +486,34 @@ static void own_process_group(void)
 	if (isatty(0) && tcgetpgrp(0) == getpgrp())
 		return;
 	setpgid(0, 0);
+}
+
+static int cmd_compare(struct tx_ctx *ctx, struct cli *c)
+{
+	struct compare_opts o = {0};
+	struct compare_result res;
+	struct sbuf out = {0};
+	int r;
+
+	if (need_app(c, "compare"))
+		return EX_USAGE;
+	o.app = c->app;
+	o.runs = c->runs ? c->runs : 1;
+	o.out = c->out ? c->out : "out";
+	o.plot = c->plot;
+	o.only = c->only;
+	o.no_min_mem = c->no_min_mem;
+	r = compare_run(ctx, &o, &res);
+	if (c->json)
+		compare_report_json(&res, &out);
+	else
+		compare_report_text(&res, &out);
+	if (out.s)
+		fwrite(out.s, 1, out.len, stdout);
+	sbuf_free(&out);
+	if (r == -ETIMEDOUT || r == -EIO)
+		return fail(ctx, EX_BOOT);
+	return r < 0 ? fail(ctx, EX_FAIL) : 0;
 }
 
 static int cmd_build(struct tx_ctx *ctx, struct cli *c)
@@ -514,6 +577,8 @@ int main(int argc, char **argv)
 		r = cmd_probe(&ctx, &c);
 	else if (!strcmp(argv[1], "build"))
 		r = cmd_build(&ctx, &c);
+	else if (!strcmp(argv[1], "compare"))
+		r = cmd_compare(&ctx, &c);
 	else
 		r = usage_error("unknown command '%s'", argv[1]);
 	free(cache);

@@ -25,6 +25,7 @@
 #include "imgconf.h"
 #include "netns.h"
 #include "xenprobe.h"
+#include "probex.h"
 
 #define STAGE "probe"
 #define SYN_PORT 1	  /* a closed port of the guest */
@@ -209,6 +210,11 @@ static void tail_text(const struct run *R, char *out, size_t max)
 	out[j] = '\0';
 }
 
+static const char *init_marker(const struct run *R)
+{
+	return R->o->init_marker && *R->o->init_marker ? R->o->init_marker : "tinyx: init";
+}
+
 static void on_line(struct run *R, char *l, double now)
 {
 	const char *p;
@@ -227,7 +233,7 @@ static void on_line(struct run *R, char *l, double now)
 		R->panic_t = now;
 	}
 
-	if (R->rec.init < 0 && strstr(l, "tinyx: init"))
+	if (R->rec.init < 0 && strstr(l, init_marker(R)))
 		R->rec.init = now - R->t0;
 	if (R->rec.ready < 0 && strstr(l, "tinyx: ready"))
 		R->rec.ready = now - R->t0;
@@ -265,7 +271,7 @@ static void console_feed(struct run *R, const char *s, size_t n, double now)
 	/* markers without their newline yet still count */
 	if (R->line_len) {
 		R->line[R->line_len] = '\0';
-		if (strstr(R->line, "tinyx: init") && R->rec.init < 0 &&
+		if (strstr(R->line, init_marker(R)) && R->rec.init < 0 &&
 		    (!R->xen || R->t_mark >= 0))
 			R->rec.init = now - R->t0;
 	}
@@ -672,20 +678,22 @@ static void build_argv(struct strv *a, const struct probe_opts *o, const struct 
 	strv_push(a, "-no-reboot");
 	strv_push(a, "-kernel");
 	strv_push_own(a, xasprintf("%s/%s", dir, c->kernel));
-	if (!o->use_disk) {
+	if (!o->use_disk || o->disk_initrd) {
 		strv_push(a, "-initrd");
 		strv_push_own(a, xasprintf("%s/%s", dir, c->initrd));
 	}
 	/* Under TCG the local APIC timer calibration costs ~0.2 s of boot
 	 * (measured, bench/kernel.sh): that is the emulator's cost, not the
 	 * image's, so the probe skips it there. On KVM the image boots as built. */
-	append = xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s%s", c->append, *c->append ? " " : "",
-			   o->use_disk ? (strstr(c->append, "init=")
-					      ? "root=/dev/vda rw rootfstype=ext4"
-					      : "root=/dev/vda rw rootfstype=ext4 init=/init")
-				       : "",
-			   NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
-			   strcmp(accel, "kvm") ? " noapictimer" : "");
+	append =
+	    xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s%s%s", c->append, *c->append ? " " : "",
+		      o->use_disk ? (strstr(c->append, "init=")
+					 ? "root=/dev/vda rw rootfstype=ext4"
+					 : "root=/dev/vda rw rootfstype=ext4 init=/init")
+				  : "",
+		      NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
+		      o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "",
+		      strcmp(accel, "kvm") ? " noapictimer" : "");
 	/* squeeze the double space when there is no disk part */
 	{
 		char *p;
@@ -714,6 +722,30 @@ static void build_argv(struct strv *a, const struct probe_opts *o, const struct 
 	}
 }
 
+/* The second part, once the guest serves (probex.h): QEMU's memory as the
+ * host sees it (PSS from smaps_rollup), the ICMP round trip, and, when the
+ * guest was asked for it, the iperf3 throughput. QEMU keeps running. */
+static int run_extras(struct run *R)
+{
+	struct probex_mem m = {-1, -1};
+	int replies, rc;
+
+	if (R->pid > 0 && probex_mem_add(R->pid, &m) == 0) {
+		R->rec.qemu_pss_kb = m.pss_kb;
+		if (R->rec.qemu_rss_kb < 0)
+			R->rec.qemu_rss_kb = m.rss_kb;
+	}
+	tx_info(R->ctx, "probe: round trips (ICMP echo flood) to %s", R->o->dir);
+	rc = probex_rtt(R->ctx, PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS, &R->rec.rtt_median_us,
+			&R->rec.rtt_p99_us, &replies);
+	if (rc < 0 || !R->o->iperf3)
+		return rc;
+	tx_info(R->ctx, "probe: throughput (iperf3, guest to host, %d s) of %s",
+		PROBEX_IPERF3_SECONDS, R->o->dir);
+	return probex_iperf3(R->ctx, (PROBEX_IPERF3_SECONDS + 60) * 1000, NULL, NULL,
+			     &R->rec.throughput_mbps);
+}
+
 /* Returns 0 served, <0 error (ctx->err set), with R->rec filled. */
 static int one_run(struct run *R, char *const argv[])
 {
@@ -727,7 +759,8 @@ static int one_run(struct run *R, char *const argv[])
 	R->isolated = 1;
 	R->rec.ok = 0;
 	R->rec.console = R->rec.init = R->rec.network = R->rec.service = R->rec.ready = -1;
-	R->rec.guest_used_kb = R->rec.qemu_rss_kb = -1;
+	R->rec.guest_used_kb = R->rec.qemu_rss_kb = R->rec.qemu_pss_kb = -1;
+	R->rec.rtt_median_us = R->rec.rtt_p99_us = R->rec.throughput_mbps = -1;
 	R->rec.dom0 = -1;
 	R->out_fd = R->err_fd = -1;
 
@@ -766,7 +799,8 @@ static int one_run(struct run *R, char *const argv[])
 		}
 		if (served_at >= 0) {
 			/* linger a little for the guest's memory line, then stop */
-			if (R->rec.guest_used_kb >= 0 || R->rec.init < 0 || now - served_at > 200)
+			if (R->rec.guest_used_kb >= 0 || R->rec.init < 0 ||
+			    now - served_at > (o->extras ? 3000 : 200))
 				break;
 		} else if (now >= deadline) {
 			rc = -ETIMEDOUT;
@@ -893,6 +927,8 @@ static int one_run(struct run *R, char *const argv[])
 		rc = 0;
 		if (R->rec.qemu_rss_kb < 0 && R->pid > 0)
 			R->rec.qemu_rss_kb = qemu_rss_kb(R->pid);
+		if (o->extras)
+			rc = run_extras(R);
 	} else {
 		char tail[600];
 		const char *what;
@@ -1030,6 +1066,36 @@ static long long file_size(const char *dir, const char *name)
 	return sz;
 }
 
+static double median_d(const struct probe_run_rec *runs, int n, size_t off)
+{
+	struct probe_stat st;
+
+	stat_of(&st, runs, n, off);
+	return st.n ? st.median : -1;
+}
+
+static void extras_medians(struct probe_result *r)
+{
+	double pss = -1;
+	double *v = xcalloc((size_t)r->runs + 1, sizeof(double));
+	int k = 0;
+
+	for (int i = 0; i < r->runs; i++)
+		if (r->per_run[i].qemu_pss_kb >= 0)
+			v[k++] = (double)r->per_run[i].qemu_pss_kb;
+	if (k) {
+		qsort(v, (size_t)k, sizeof(double), cmp_double);
+		pss = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	}
+	free(v);
+	r->qemu_pss_kb = (long long)pss;
+	r->rtt_median_us =
+	    median_d(r->per_run, r->runs, offsetof(struct probe_run_rec, rtt_median_us));
+	r->rtt_p99_us = median_d(r->per_run, r->runs, offsetof(struct probe_run_rec, rtt_p99_us));
+	r->throughput_mbps =
+	    median_d(r->per_run, r->runs, offsetof(struct probe_run_rec, throughput_mbps));
+}
+
 void probe_result_free(struct probe_result *r)
 {
 	if (!r)
@@ -1050,7 +1116,9 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	int runs = o->runs > 0 ? o->runs : 1, rc, mem, i;
 
 	memset(r, 0, sizeof(*r));
-	r->guest_used_kb = r->qemu_rss_kb = -1;
+	r->guest_used_kb = r->qemu_rss_kb = r->qemu_pss_kb = -1;
+	r->rtt_median_us = r->rtt_p99_us = r->throughput_mbps = -1;
+	r->min_boot_mb = -1;
 	r->size_kernel = r->size_rootfs = -1;
 	if (!o->dir)
 		return tx_fail(ctx, -EINVAL, STAGE, "no image dir given");
@@ -1175,6 +1243,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	r->guest_used_kb = median_ll(r->per_run, r->runs, 1);
 	r->qemu_rss_kb = median_ll(r->per_run, r->runs, 0);
 	stat_of(&r->dom0, r->per_run, r->runs, offsetof(struct probe_run_rec, dom0));
+	extras_medians(r);
 
 	for (i = 0; i < NSIGS; i++)
 		sigaction(handled_sigs[i], &old[i], NULL);
@@ -1261,7 +1330,17 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	json_ll(out, r->guest_used_kb);
 	sbuf_puts(out, ", \"qemu_rss\": ");
 	json_ll(out, r->qemu_rss_kb);
-	sbuf_puts(out, "},\n  \"per_run\": [");
+	sbuf_puts(out, ", \"qemu_pss\": ");
+	json_ll(out, r->qemu_pss_kb);
+	sbuf_puts(out, "},\n  \"memory_mb\": {\"min_boot\": ");
+	json_ll(out, r->min_boot_mb);
+	sbuf_puts(out, "},\n  \"rtt_us\": {\"median\": ");
+	fmt_ms(out, r->rtt_median_us);
+	sbuf_puts(out, ", \"p99\": ");
+	fmt_ms(out, r->rtt_p99_us);
+	sbuf_puts(out, "},\n  \"throughput_mbps\": ");
+	fmt_ms(out, r->throughput_mbps);
+	sbuf_puts(out, ",\n  \"per_run\": [");
 	for (int i = 0; i < r->runs && r->per_run; i++) {
 		const struct probe_run_rec *p = &r->per_run[i];
 		sbuf_printf(out, "%s\n    {\"ok\": %s, \"console\": ", i ? "," : "",
@@ -1279,6 +1358,14 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 		json_ll(out, p->guest_used_kb);
 		sbuf_puts(out, ", \"qemu_rss_kb\": ");
 		json_ll(out, p->qemu_rss_kb);
+		sbuf_puts(out, ", \"qemu_pss_kb\": ");
+		json_ll(out, p->qemu_pss_kb);
+		sbuf_puts(out, ", \"rtt_us_median\": ");
+		fmt_ms(out, p->rtt_median_us);
+		sbuf_puts(out, ", \"rtt_us_p99\": ");
+		fmt_ms(out, p->rtt_p99_us);
+		sbuf_puts(out, ", \"throughput_mbps\": ");
+		fmt_ms(out, p->throughput_mbps);
 		sbuf_puts(out, "}");
 	}
 	sbuf_puts(out, r->runs ? "\n  ]" : "]");
@@ -1352,6 +1439,21 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 				    r->qemu_rss_kb);
 		sbuf_puts(out, "\n");
 	}
+	if (r->qemu_pss_kb >= 0 || r->min_boot_mb >= 0) {
+		sbuf_puts(out, "  memory:");
+		if (r->qemu_pss_kb >= 0)
+			sbuf_printf(out, " QEMU PSS %lld KB", r->qemu_pss_kb);
+		if (r->min_boot_mb >= 0)
+			sbuf_printf(out, "%s smallest RAM that serves %d MB",
+				    r->qemu_pss_kb >= 0 ? "," : "", r->min_boot_mb);
+		sbuf_puts(out, "\n");
+	}
+	if (r->rtt_median_us >= 0)
+		sbuf_printf(out, "  rtt: median %.0f us, p99 %.0f us (ICMP echo flood)\n",
+			    r->rtt_median_us, r->rtt_p99_us);
+	if (r->throughput_mbps >= 0)
+		sbuf_printf(out, "  throughput: %.1f Mbit/s (iperf3, guest to host)\n",
+			    r->throughput_mbps);
 	sbuf_printf(out, "  network namespace: %s\n",
 		    r->netns_isolated ? "private (every probe socket and QEMU checked)"
 				      : "NOT verified");

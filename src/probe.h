@@ -33,6 +33,11 @@ struct probe_opts {
 	 * the Xen hypervisor nested in QEMU, with a Tinyx dom0 (xenprobe.h) */
 	int xen_pvh_entry;   /* instead: the kernel's PVH entry on QEMU microvm */
 	const char *xen_cfg; /* the xl config in dir; NULL: the one not named *-pv.cfg */
+	/* the second part (probex.h), for tinyx compare */
+	const char *init_marker; /* the console line of init running; NULL: "tinyx: init" */
+	int disk_initrd;	 /* with use_disk: boot the initrd too (a distro's VM) */
+	int extras;		 /* once served: QEMU's PSS, the RTT; iperf3 when set below */
+	int iperf3;		 /* ask the guest (tinyx.iperf3=) for the throughput test */
 };
 
 struct probe_stat {
@@ -47,6 +52,10 @@ struct probe_run_rec {
 	long long guest_used_kb; /* "tinyx: mem used N KB" when printed, else -1 */
 	long long qemu_rss_kb;	 /* QEMU's VmRSS once served, else -1 */
 	double dom0;		 /* under Xen: QEMU start to xl create, else -1 */
+	/* opts.extras (else -1) */
+	long long qemu_pss_kb;		  /* QEMU's Pss (smaps_rollup) once served */
+	double rtt_median_us, rtt_p99_us; /* ICMP echo flood */
+	double throughput_mbps;		  /* iperf3, guest -> host */
 };
 
 struct probe_result {
@@ -62,7 +71,10 @@ struct probe_result {
 	struct probe_run_rec *per_run; /* runs entries; probe_result_free() */
 	long long guest_used_kb;       /* median over runs that printed it, else -1 */
 	long long qemu_rss_kb;	       /* median, else -1 */
-	char accel[8];		       /* "tcg" or "kvm" */
+	long long qemu_pss_kb;	       /* medians of the extras, else -1 */
+	double rtt_median_us, rtt_p99_us, throughput_mbps;
+	int min_boot_mb; /* set by probe_min_mem(), else -1 */
+	char accel[8];	 /* "tcg" or "kvm" */
 	char machine[16], service_name[8], target[8];
 	int port, memory_mb, vcpus;
 	char note[256];
@@ -83,9 +95,18 @@ void probe_result_free(struct probe_result *r);
 void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
 /* Keys: ok, runs, runs_ok, netns_isolated, accel, machine, target, service,
  * boot_ms.{console,init,network,service}.{median,min,max,n},
- * size_bytes.{kernel,rootfs,total}, memory_kb.{guest_used,qemu_rss} (null when
- * unknown), per_run[], console_tail (failures only), note. */
+ * size_bytes.{kernel,rootfs,total}, memory_kb.{guest_used,qemu_rss,qemu_pss}
+ * (null when unknown), memory_mb.min_boot, rtt_us.{median,p99},
+ * throughput_mbps, per_run[], console_tail (failures only), note. */
 void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
+
+/* --min-mem: the smallest guest RAM in MB at which the image still boots and
+ * serves, by bisection in MB steps between lo (a guess that should fail: tried
+ * once when >= 16, and the search goes below it if it serves) and hi (must
+ * serve: checked first). Each try is one probe run with
+ * timeout_s. *mb = -1 and -ETIMEDOUT when hi does not serve. */
+int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi, int timeout_s,
+		  int *mb);
 
 /* 1 when the CPU has vmx/svm and /dev/kvm runs a tiny hlt guest, else 0. */
 int probe_kvm_works(void);

@@ -18,6 +18,10 @@
  *   tinyx.hostname=NAME  default /etc/hostname, else "tinyx"
  *   tinyx.ip=ADDR/PREFIX tinyx.gw=ADDR tinyx.if=IFACE (default eth0)
  *   tinyx.debug_shell=1  honoured only when /etc/tinyx/debug-shell exists
+ *   tinyx.iperf3=HOST,SECONDS  once the app is ready, run "iperf3 -c HOST -t
+ *                        SECONDS" (guest -> host throughput, for tinyx compare),
+ *                        retried every 200 ms for up to 2 min until it succeeds;
+ *                        marker "tinyx: iperf3 done" (or "failed")
  *   tinyx.off=poweroff|reboot  how to end; default: power off when the kernel
  *                        can (ACPI, or Xen), else reboot, which QEMU run with
  *                        -no-reboot turns into an exit (a kernel without a
@@ -70,7 +74,7 @@ static struct spec {
 } spec;
 
 static struct cmdline {
-	char hostname[65], ip[64], gw[64], ifname[IFNAMSIZ];
+	char hostname[65], ip[64], gw[64], ifname[IFNAMSIZ], iperf3[80];
 	int debug_shell, off; /* off: 0 auto, 1 power off, 2 reboot */
 } cmd;
 
@@ -80,7 +84,7 @@ static struct state {
 	enum app_state app;
 	pid_t pid;   /* the app (or the forking starter while APP_STARTING) */
 	pid_t shell; /* debug shell */
-	int restarts, ready;
+	int restarts, ready, ready_once;
 	double since; /* ms: start of the current phase (ready poll, pid file wait) */
 } st;
 
@@ -436,6 +440,8 @@ static void read_cmdline(void)
 			copy_val(cmd.gw, sizeof(cmd.gw), p + 9);
 		else if (!strncmp(p, "tinyx.if=", 9))
 			copy_val(cmd.ifname, sizeof(cmd.ifname), p + 9);
+		else if (!strncmp(p, "tinyx.iperf3=", 13))
+			copy_val(cmd.iperf3, sizeof(cmd.iperf3), p + 13);
 		else if (!strncmp(p, "tinyx.debug_shell=1", 19))
 			cmd.debug_shell = 1;
 		else if (!strncmp(p, "tinyx.off=reboot", 16))
@@ -743,6 +749,56 @@ static void mem_used(void)
 	free(mi);
 }
 
+/* The throughput client of tinyx compare (tinyx.iperf3=HOST,SECONDS): a
+ * child that retries until the host's one-off server has taken one test.
+ * Kept apart from the app's supervision: init only reaps it. */
+static void start_iperf3(void)
+{
+	char host[64], *secs = strchr(cmd.iperf3, ',');
+	pid_t pid;
+
+	if (!cmd.iperf3[0] || !secs || secs - cmd.iperf3 >= (long)sizeof(host))
+		return;
+	memcpy(host, cmd.iperf3, (size_t)(secs - cmd.iperf3));
+	host[secs - cmd.iperf3] = 0;
+	secs++;
+	pid = fork();
+	if (pid != 0)
+		return;
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	for (int i = 0; i < 600; i++) {
+		char *argv[] = {"/usr/bin/iperf3", "-c", host, "-t", secs, NULL};
+		char *envp[] = {DEFAULT_PATH, "TMPDIR=/tmp", NULL};
+		int status = 0;
+		pid_t c = fork();
+
+		if (c == 0) {
+			int fd = open("/dev/null", O_RDWR);
+
+			if (fd >= 0) {
+				dup2(fd, 0);
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+			execve(argv[0], argv, envp);
+			_exit(127);
+		}
+		if (c < 0 || waitpid(c, &status, 0) < 0)
+			break;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+			say("iperf3 done");
+			_exit(0);
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			break;
+		sleep_ms(200);
+	}
+	say("iperf3 failed");
+	_exit(1);
+}
+
 static void check_ready(void)
 {
 	unsigned ports[32];
@@ -753,6 +809,9 @@ static void check_ready(void)
 	for (int i = 0; i < n; i++)
 		say("ready tcp/%u", ports[i]);
 	mem_used();
+	if (!st.ready_once)
+		start_iperf3();
+	st.ready_once = 1;
 	st.ready = 1;
 }
 

@@ -1,0 +1,92 @@
+#!/bin/sh
+# tinyx compare nginx --runs 1: every system measured in one run (debian-vm,
+# tinyx-kvm, tinyx-xen-pvh, tinyx-min, container; minios and osv named as not
+# measured), every row with every figure, the figures sane (non-zero, the
+# Tinyx image smaller than the Debian one, tinyx-min smaller than tinyx-kvm by
+# at least BusyBox), the four SVG figures written, and nothing left behind:
+# no QEMU, no runc container, no namespace, link or mount, no temp dir. Then
+# the same after SIGINT in the middle of the container row.
+# Needs root; stages two Debian roots when the cache is cold (~3 min), uses
+# the cached nginx kernels (t210/t500 build them).
+. tests/lib.sh
+
+[ "$(id -u)" = 0 ] || { nok "needs root (namespaces, tap, runc)"; done_tests; exit 1; }
+tmp=$(mktemp -d /tmp/tinyx-t700.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+netns_before=$(ip netns list 2>/dev/null | sort | tr '\n' ' ')
+links_before=$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')
+ctr_tmp_before=$(ls -d /tmp/tinyx-container-* 2>/dev/null | wc -l)
+
+nothing_left() { # nothing_left LABEL
+	check "$1: no QEMU of this run left" [ -z "$(pgrep -f "qemu-system.*($tmp|debvm)" )" ]
+	check "$1: no runc container left" [ -z "$(runc list -q 2>/dev/null | grep '^tinyx-compare-')" ]
+	check "$1: no iperf3 server left" [ -z "$(pgrep -f 'iperf3 -s -1 -J -B 10.201.0.1')" ]
+	check "$1: ip netns list unchanged" \
+		[ "$(ip netns list 2>/dev/null | sort | tr '\n' ' ')" = "$netns_before" ]
+	check "$1: host links unchanged (no tap, no veth)" \
+		[ "$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')" = "$links_before" ]
+	check "$1: no overlay mount left" [ -z "$(grep tinyx-container /proc/mounts)" ]
+	check "$1: no container temp dir left" \
+		[ "$(ls -d /tmp/tinyx-container-* 2>/dev/null | wc -l)" = "$ctr_tmp_before" ]
+}
+
+start=$(date +%s)
+$TINYX compare nginx --runs 1 --json --out "$tmp/out" --plot "$tmp/fig" \
+	>"$tmp/c.json" 2>"$tmp/c.err"
+rc=$?
+echo "compare took $(( $(date +%s) - start )) s"
+tail -n 30 "$tmp/c.err"
+check "compare exits 0" [ "$rc" = 0 ]
+check "the report is JSON" jq -e . "$tmp/c.json" >/dev/null
+check "progress says the system and the phase" grep -q 'compare: container: run 1/1' "$tmp/c.err"
+
+j() { jq -r "$1" "$tmp/c.json"; }
+for s in debian-vm tinyx-kvm tinyx-kvm-disk tinyx-xen-pvh tinyx-min container; do
+	sel=".systems[] | select(.name == \"$s\")"
+	check "$s: measured and ok" [ "$(j "$sel | .measured and .ok")" = true ]
+	for k in size_bytes.total memory_kb.qemu_rss memory_kb.qemu_pss memory_kb.guest_used \
+		memory_mb.min_boot boot_ms.init boot_ms.service rtt_us.median rtt_us.p99 \
+		throughput_mbps; do
+		v=$(j "$sel | .$k")
+		check "$s: $k is a positive number ($v)" \
+			[ "$(j "$sel | (.$k | type == \"number\" and . > 0)")" = true ]
+	done
+	check "$s: boot_ms.network measured" [ "$(j "$sel | .boot_ms.network | type")" = number ]
+	[ $s = container ] && continue
+	check "$s: boot_ms.console measured" [ "$(j "$sel | .boot_ms.console > 0")" = true ]
+	check "$s: served before the service deadline, in order" \
+		[ "$(j "$sel | .boot_ms | .console <= .init and .init <= .service")" = true ]
+done
+for s in minios osv; do
+	check "$s: named, not measured" \
+		[ "$(j ".systems[] | select(.name == \"$s\") | (.measured == false) and (.note | test(\"not measured\"))")" = true ]
+done
+size() { j ".systems[] | select(.name == \"$1\") | .size_bytes.total"; }
+check "tinyx-kvm image smaller than debian-vm's" [ "$(size tinyx-kvm)" -lt "$(size debian-vm)" ]
+bb=$(stat -c %s /bin/busybox)
+check "tinyx-min smaller than tinyx-kvm by at least BusyBox's compressed share" \
+	[ "$(size tinyx-min)" -lt "$(size tinyx-kvm)" ]
+echo "busybox: $bb bytes; tinyx-kvm $(size tinyx-kvm), tinyx-min $(size tinyx-min)"
+check "ratios to debian-vm present" [ "$(j '.systems[] | select(.name == "tinyx-kvm") | .vs_debian_vm.image > 1')" = true ]
+for f in size-memory boot rtt throughput; do
+	check "figure $f.svg written" grep -q '<svg' "$tmp/fig/$f.svg"
+	check "figure $f.svg has a bar per measured system" \
+		[ "$(grep -c "<rect x=.*<title>" "$tmp/fig/$f.svg")" -ge 6 ]
+done
+nothing_left "after the run"
+
+# --- SIGINT in the middle of the container row --------------------------------
+$TINYX compare nginx --only container --no-min-mem --out "$tmp/out2" >"$tmp/i.out" 2>"$tmp/i.err" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! runc list -q 2>/dev/null | grep -q "^tinyx-compare-$pid\$"; do
+	sleep 0.1; i=$((i + 1))
+done
+check "the container was running" runc list -q 2>/dev/null | grep -q "^tinyx-compare-$pid\$"
+kill -INT $pid
+wait $pid
+rc=$?
+check "SIGINT ends compare by the signal (rc $rc)" [ "$rc" -gt 128 ]
+nothing_left "after SIGINT"
+done_tests
