@@ -228,6 +228,33 @@ out:
 	return r;
 }
 
+/* DIR/APP{suffix}.cfg: an xl domain config of the given type. */
+static int xl_config(struct tx_ctx *ctx, const struct bctx *b, const char *dir, const char *type,
+		     const char *suffix, struct sbuf *s)
+{
+	char *p;
+	int r;
+
+	s->len = 0;
+	sbuf_printf(s,
+		    "# tinyx image %s: an xl domain config (xl create %s%s.cfg, from this dir)\n"
+		    "# a static address: add tinyx.ip=ADDR/PREFIX tinyx.gw=GW to cmdline\n"
+		    "name = \"tinyx-%s%s\"\n"
+		    "type = \"%s\"\n"
+		    "kernel = \"kernel\"\n"
+		    "ramdisk = \"initrd\"\n"
+		    "cmdline = \"console=hvc0 quiet panic=-1 tinyx.hostname=%s\"\n"
+		    "memory = %d\n"
+		    "vcpus = 1\n"
+		    "vif = [ 'bridge=xenbr0' ]\n"
+		    "on_crash = \"destroy\"\n",
+		    b->o->app, b->o->app, suffix, b->o->app, suffix, type, b->o->app, GUEST_MB);
+	p = xasprintf("%s/%s%s.cfg", dir, b->o->app, suffix);
+	r = put_text(ctx, p, s->s, 0644);
+	free(p);
+	return r;
+}
+
 static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 {
 	struct tx_ctx *ctx = b->ctx;
@@ -258,43 +285,11 @@ static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 			    "drivers not exercised");
 	if (r < 0)
 		goto out;
-	sbuf_printf(&s,
-		    "# tinyx image %s: an xl domain config (xl create %s.cfg, from this dir)\n"
-		    "# a static address: add tinyx.ip=ADDR/PREFIX tinyx.gw=GW to cmdline\n"
-		    "name = \"tinyx-%s\"\n"
-		    "type = \"pvh\"\n"
-		    "kernel = \"kernel\"\n"
-		    "ramdisk = \"initrd\"\n"
-		    "cmdline = \"console=hvc0 quiet panic=-1 tinyx.hostname=%s\"\n"
-		    "memory = %d\n"
-		    "vcpus = 1\n"
-		    "vif = [ 'bridge=xenbr0' ]\n"
-		    "on_crash = \"destroy\"\n",
-		    b->o->app, b->o->app, b->o->app, b->o->app, GUEST_MB);
-	p = xasprintf("%s/%s.cfg", dir, b->o->app);
-	r = put_text(ctx, p, s.s, 0644);
-	free(p);
-	if (r < 0)
-		goto out;
-	/* the same kernel as a PV guest (CONFIG_XEN_PV): PV needs no hardware
-	 * virtualization on the host; `tinyx probe DIR --xen-cfg APP-pv.cfg` */
-	s.len = 0;
-	sbuf_printf(&s,
-		    "# tinyx image %s: an xl domain config for a PV guest (xl create %s-pv.cfg)\n"
-		    "# a static address: add tinyx.ip=ADDR/PREFIX tinyx.gw=GW to cmdline\n"
-		    "name = \"tinyx-%s-pv\"\n"
-		    "type = \"pv\"\n"
-		    "kernel = \"kernel\"\n"
-		    "ramdisk = \"initrd\"\n"
-		    "cmdline = \"console=hvc0 quiet panic=-1 tinyx.hostname=%s\"\n"
-		    "memory = %d\n"
-		    "vcpus = 1\n"
-		    "vif = [ 'bridge=xenbr0' ]\n"
-		    "on_crash = \"destroy\"\n",
-		    b->o->app, b->o->app, b->o->app, b->o->app, GUEST_MB);
-	p = xasprintf("%s/%s-pv.cfg", dir, b->o->app);
-	r = put_text(ctx, p, s.s, 0644);
-	free(p);
+	/* PVH (the default), and the same kernel as a PV guest (CONFIG_XEN_PV): PV
+	 * needs no hardware virtualization on the host (`--xen-cfg APP-pv.cfg`) */
+	r = xl_config(ctx, b, dir, "pvh", "", &s);
+	if (r == 0)
+		r = xl_config(ctx, b, dir, "pv", "-pv", &s);
 out:
 	sbuf_free(&s);
 	return r;

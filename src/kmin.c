@@ -743,7 +743,8 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 	k.trialdir = xasprintf("%s/trial", k.work);
 	err = mkdir_p(k.work, 0755);
 	if (err) {
-		err = tx_fail(ctx, err, "kconfig", "cannot create '%s': %s", k.work, strerror(-err));
+		err =
+		    tx_fail(ctx, err, "kconfig", "cannot create '%s': %s", k.work, strerror(-err));
 		goto out;
 	}
 	lock = xasprintf("%s/.lock", k.work);
@@ -753,7 +754,8 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 		goto out;
 	}
 	if (!read_file(k.recpath, &text, &len, RECS_MAX)) {
-		static const char head[] = "# tinyx kconfig --minimize trials, pass = " KMIN_CRITERION "\n";
+		static const char head[] =
+		    "# tinyx kconfig --minimize trials, pass = " KMIN_CRITERION "\n";
 
 		if (len >= sizeof(head) - 1 && !memcmp(text, head, sizeof(head) - 1)) {
 			kmin_recs_parse(text, len, &k.recs);
@@ -820,8 +822,8 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 	free(dir);
 	dir = xasprintf("%s/min", k.work);
 	if (!err)
-		err = measure(&k, k.removed, dir, &r->size_after, &r->service_after, &best_cfg,
-			      &len);
+		err =
+		    measure(&k, k.removed, dir, &r->size_after, &r->service_after, &best_cfg, &len);
 	if (err)
 		goto out;
 	r->options_before = cfg_count_on(base_cfg, blen);
@@ -898,9 +900,9 @@ static void text_list(struct sbuf *b, const char *title, const struct strv *v)
 
 void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, struct sbuf *b)
 {
-	double pct = r->size_before > 0 ? 100.0 * (double)(r->size_before - r->size_after) /
-					      (double)r->size_before
-					: 0;
+	double pct = r->size_before > 0
+			 ? 100.0 * (double)(r->size_before - r->size_after) / (double)r->size_before
+			 : 0;
 
 	sbuf_printf(b, "kconfig --minimize %s (%s)\n", o->app, o->target);
 	text_list(b, "removed", &r->removed);

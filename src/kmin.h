@@ -32,26 +32,26 @@
 
 struct kmin_opts {
 	const char *app, *target;
-	double budget_min;	/* stop searching after this many minutes; <= 0: 60 */
-	const char *candidates; /* "A,B,C" (without CONFIG_) or NULL: every candidate */
-	int trial_timeout_s;	/* per boot; default 20 */
-	int final_runs;		/* probe runs for the before/after figures; default 3 */
-	const char *out;	/* copy the fragment here too, or NULL */
+	double budget_min;	   /* stop searching after this many minutes; <= 0: 60 */
+	const char *candidates;	   /* "A,B,C" (without CONFIG_) or NULL: every candidate */
+	int trial_timeout_s;	   /* per boot; default 20 */
+	int final_runs;		   /* probe runs for the before/after figures; default 3 */
+	const char *out;	   /* copy the fragment here too, or NULL */
 	const char *mirror, *root; /* as for build */
 };
 
 struct kmin_result {
-	struct strv removed; /* candidates switched off, in candidate order */
-	struct strv kept;    /* candidates a trial showed are needed */
-	struct strv untried; /* candidates the budget left untested */
-	struct strv also_off; /* requests that went off with the removed ones */
-	int options_before, options_after; /* =y/=m in the final .config */
-	int trials;	      /* trials judged (reused ones included) */
-	int reused;	      /* trials answered by the record */
-	int builds, boots;    /* kbuild runs and probe boots in this run */
-	long long size_before, size_after;	/* kernel file bytes (bzImage / stripped vmlinux) */
-	double service_before, service_after;	/* boot to service, median of final_runs, ms */
-	double seconds;				/* wall time */
+	struct strv removed;		      /* candidates switched off, in candidate order */
+	struct strv kept;		      /* candidates a trial showed are needed */
+	struct strv untried;		      /* candidates the budget left untested */
+	struct strv also_off;		      /* requests that went off with the removed ones */
+	int options_before, options_after;    /* =y/=m in the final .config */
+	int trials;			      /* trials judged (reused ones included) */
+	int reused;			      /* trials answered by the record */
+	int builds, boots;		      /* kbuild runs and probe boots in this run */
+	long long size_before, size_after;    /* kernel file bytes (bzImage / stripped vmlinux) */
+	double service_before, service_after; /* boot to service, median of final_runs, ms */
+	double seconds;			      /* wall time */
 	int budget_hit;
 	char *fragment; /* path of the written fragment */
 };

@@ -121,8 +121,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
 			   !strcmp(a, "--target") || !strcmp(a, "--out") || !strcmp(a, "--runs") ||
 			   !strcmp(a, "--timeout") || !strcmp(a, "--memory") ||
 			   !strcmp(a, "--xen-cfg") || !strcmp(a, "--budget") ||
-			   !strcmp(a, "--candidates") || !strcmp(a, "--with") || !strcmp(a, "--plot") ||
-			   !strcmp(a, "--only")) {
+			   !strcmp(a, "--candidates") || !strcmp(a, "--with") ||
+			   !strcmp(a, "--plot") || !strcmp(a, "--only")) {
 			if (!v)
 				return usage_error("option '%s' needs a value", a);
 			i++;

@@ -183,13 +183,15 @@ static void test_collect(void)
 	kconfig_set_free(&set);
 	CHECK(kconfig_collect(&ctx, FIX "/proj", "../demo", "kvm", NULL, 0, 0, &set) == -EINVAL);
 	kconfig_set_free(&set);
-	CHECK(kconfig_collect(&ctx, FIX "/nonexistent", "demo", "kvm", NULL, 0, 0, &set) == -ENOENT);
+	CHECK(kconfig_collect(&ctx, FIX "/nonexistent", "demo", "kvm", NULL, 0, 0, &set) ==
+	      -ENOENT);
 	CHECK(strstr(ctx.err, "cannot read '" FIX "/nonexistent/kconfig-fragments/base.config'"));
 	kconfig_set_free(&set);
 	{
 		struct feature bad = {"EPOLL; rm", "x", "/bin/x"};
 
-		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", &bad, 1, 0, &set) == -EINVAL);
+		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", &bad, 1, 0, &set) ==
+		      -EINVAL);
 		CHECK_STR(ctx.err, "kconfig: invalid feature option 'EPOLL; rm' from '/bin/x'");
 		kconfig_set_free(&set);
 	}
@@ -381,7 +383,8 @@ static void test_required(void)
 	kconfig_set_free(&set);
 	/* features are required; apps/APP.TARGET.min.config applies unless NO_MIN */
 	{
-		struct feature f[1] = {{.option = (char *)"EPOLL", .symbol = (char *)"e", .binary = (char *)"/x"}};
+		struct feature f[1] = {
+		    {.option = (char *)"EPOLL", .symbol = (char *)"e", .binary = (char *)"/x"}};
 
 		CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "kvm", f, 1, 0, &set) == 0);
 		CHECK(kconfig_set_find(&set, "EPOLL")->flags & KREQ_REQUIRED);

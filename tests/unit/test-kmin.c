@@ -26,11 +26,11 @@ int main(void)
 	sbuf_printf(&t, "cfg %s fail 2012160 0\n", h('b'));
 	sbuf_printf(&t, "in %s -\n", h('c'));
 	sbuf_printf(&t, "cfg %s pass 2167808 2944\n", h('b')); /* judged again: wins */
-	sbuf_printf(&t, "cfg %s maybe 1 2\n", h('d'));	     /* bad verdict */
-	sbuf_printf(&t, "cfg %s pass -1 2\n", h('e'));	     /* bad number */
-	sbuf_printf(&t, "in %s %s extra\n", h('f'), h('a'));  /* too many words */
-	sbuf_printf(&t, "in ABC %s\n", h('a'));		     /* not a hash */
-	sbuf_printf(&t, "in %s %s", h('9'), h('8'));	     /* cut short: no newline */
+	sbuf_printf(&t, "cfg %s maybe 1 2\n", h('d'));	       /* bad verdict */
+	sbuf_printf(&t, "cfg %s pass -1 2\n", h('e'));	       /* bad number */
+	sbuf_printf(&t, "in %s %s extra\n", h('f'), h('a'));   /* too many words */
+	sbuf_printf(&t, "in ABC %s\n", h('a'));		       /* not a hash */
+	sbuf_printf(&t, "in %s %s", h('9'), h('8'));	       /* cut short: no newline */
 	kmin_recs_parse(t.s, t.len, &rs);
 	CHECK(rs.n == 4);
 	r = kmin_recs_find(&rs, 'i', h('a'));
