@@ -1,25 +1,34 @@
 #!/bin/sh
 # Run every fuzz target in DIR for SECONDS each on its seed corpus
-# (tests/fuzz/corpus/NAME/, with the regression inputs kept there). New
-# corpus entries go to a scratch dir, not the source tree. A crash fails.
-dir=$1 secs=${2:-30}
-pass=0 fail=0
-for f in "$dir"/fuzz-*; do
-	[ -x "$f" ] || continue
-	name=$(basename "$f" | sed 's/^fuzz-//')
-	seeds=tests/fuzz/corpus/$name
+# (tests/fuzz/corpus/NAME/, with the regression inputs kept there), JOBS at a
+# time (default: the number of CPUs). New corpus entries go to a scratch dir,
+# not the source tree. A crash fails.
+dir=$1 secs=${2:-30} jobs=${3:-$(nproc 2>/dev/null || echo 1)}
+results=$(mktemp -d) || exit 1
+trap 'rm -rf "$results"' EXIT INT TERM
+
+one() { # one NAME BINARY: run it, leave NAME.ok or NAME.fail in $results
+	seeds=tests/fuzz/corpus/$1
 	scratch=$(mktemp -d)
-	log=build/fuzz-$name.log
-	if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
-		-artifact_prefix="build/fuzz-$name-" "$scratch" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} >"$log" 2>&1; then
-		pass=$((pass + 1))
-		echo "fuzz $name: ok ($(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1) runs in ${secs} s)"
+	log=build/fuzz-$1.log
+	if "$2" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 \
+		-artifact_prefix="build/fuzz-$1-" "$scratch" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} >"$log" 2>&1; then
+		echo "fuzz $1: ok ($(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1) runs in ${secs} s)" >"$results/$1.ok"
 	else
-		fail=$((fail + 1))
-		echo "fuzz $name: FAILED (see $log)"
-		tail -n 30 "$log"
+		{ echo "fuzz $1: FAILED (see $log)"; tail -n 30 "$log"; } >"$results/$1.fail"
 	fi
 	rm -rf "$scratch"
+}
+
+n=0
+for f in "$dir"/fuzz-*; do
+	[ -x "$f" ] || continue
+	one "$(basename "$f" | sed 's/^fuzz-//')" "$f" &
+	n=$((n + 1))
+	[ $((n % jobs)) -eq 0 ] && wait
 done
-echo "fuzz: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+wait
+cat "$results"/* 2>/dev/null
+pass=$(ls "$results" | grep -c '\.ok$') fail=$(ls "$results" | grep -c '\.fail$')
+echo "fuzz: $pass passed, $fail failed ($jobs at a time)"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
