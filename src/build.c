@@ -662,7 +662,7 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 			goto out;
 	}
 	r = publish(&b);
-	if (r == 0)
+	if (r == 0 && !o->no_summary)
 		summary(&b);
 out:
 	if (b.tmp && path_exists(b.tmp))

@@ -12,6 +12,7 @@ struct build_opts {
 	const char *root;   /* NULL: stage one */
 	int verify;	    /* boot each image and check the app serves */
 	int debug_shell;
+	int no_summary; /* no table on stdout (a caller that prints its own report) */
 };
 
 /* 0 ok; -ETIMEDOUT when an image did not boot or serve (exit code 3). */

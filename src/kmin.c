@@ -632,7 +632,8 @@ static int base_image(struct km *k)
 				.out = NULL,
 				.mirror = k->o->mirror,
 				.root = k->o->root,
-				.verify = 0};
+				.verify = 0,
+				.no_summary = 1};
 	char *out = xasprintf("%s/base", k->work);
 	int err;
 

@@ -56,5 +56,7 @@ t=$(num trials "$tmp/2.json") r=$(num reused "$tmp/2.json") bu=$(num builds "$tm
 check "second run: $r of $t trials from the record" test -n "$t" -a "$t" = "$r"
 check "second run: no kernel build ($bu)" test "$bu" = 0
 check "same fragment" cmp -s "$frag" "$(grep -o '"fragment":"[^"]*"' "$tmp/2.json" | cut -d'"' -f4)"
-check "no QEMU left" sh -c '! pgrep -f "qemu-system.*kmin" >/dev/null'
+cache=${TINYX_CACHE:-$HOME/.cache/tinyx}
+check "no QEMU of this cache's trials left" sh -c "! pgrep -f 'qemu-system.*$cache/kmin/' >/dev/null"
+check "output is one JSON object" sh -c "head -c 1 '$tmp/1.json' | grep -q '{' && test \$(wc -l < '$tmp/1.json') = 1"
 done_tests
