@@ -85,10 +85,14 @@ tail -n 5 "$tmp/b3.log"
 # build succeeds
 "$TINYX" build nginx --target kvm --out "$tmp/out3" >"$tmp/b4.log" 2>&1 &
 bpid=$!
+# kill as soon as QEMU runs (it serves after about a second; a later kill
+# could come after the build is done)
 i=0
-while [ $i -lt 600 ] && ! grep -q 'verify: booting' "$tmp/b4.log"; do sleep 0.2; i=$((i + 1)); done
-sleep 1
-kill -INT $bpid
+while [ $i -lt 3000 ] && ! pgrep -f '[q]emu-system-x86_64.*out3' >/dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
+check "interrupted build: SIGINT reached it while it was booting" kill -INT $bpid
 wait $bpid
 sleep 1
 check "interrupted build: no partial output" test -z "$(ls -A "$tmp/out3" 2>/dev/null)"
