@@ -57,6 +57,6 @@ check "second run: $r of $t trials from the record" test -n "$t" -a "$t" = "$r"
 check "second run: no kernel build ($bu)" test "$bu" = 0
 check "same fragment" cmp -s "$frag" "$(grep -o '"fragment":"[^"]*"' "$tmp/2.json" | cut -d'"' -f4)"
 cache=${TINYX_CACHE:-$HOME/.cache/tinyx}
-check "no QEMU of this cache's trials left" sh -c "! pgrep -f 'qemu-system.*$cache/kmin/' >/dev/null"
+check "no QEMU of this cache's trials left" sh -c "! pgrep -f '[q]emu-system.*$cache/kmin/' >/dev/null"
 check "output is one JSON object" sh -c "head -c 1 '$tmp/1.json' | grep -q '{' && test \$(wc -l < '$tmp/1.json') = 1"
 done_tests
