@@ -942,6 +942,19 @@ int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
 	return err;
 }
 
+int kconfig_is_on(const char *config_text, size_t len, const char *option)
+{
+	struct cmap m;
+	const struct centry *c;
+	int on;
+
+	cmap_parse(config_text, len, &m);
+	c = cmap_get(&m, option, strlen(option));
+	on = c && !(c->vlen == 1 && c->val[0] == 'n');
+	free(m.e);
+	return on;
+}
+
 /* ---- reports ---- */
 
 void kconfig_report_text(const struct kconfig_set *set, struct sbuf *out)

@@ -86,6 +86,9 @@ int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *buil
 int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
 		  const struct kconfig_set *set, const char *srcdir_kernel);
 
+/* 1 when option is set in a .config text (y, m, a string or a number). */
+int kconfig_is_on(const char *config_text, size_t len, const char *option);
+
 /* 1 for an environment entry that must not reach kbuild (KBUILD_*, KCONFIG_*,
  * ARCH, O, CC, MAKEFLAGS, ...): tinyx sets what it needs on the command line. */
 int kbuild_env_ignored(const char *env_entry);

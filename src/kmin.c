@@ -192,27 +192,6 @@ static void input_hash(const struct km *k, const struct kconfig_set *set, char o
 	sbuf_free(&t);
 }
 
-/* 1 when option is y or m in a .config text. */
-static int cfg_on(const char *cfg, size_t len, const char *option)
-{
-	size_t ol = strlen(option);
-	const char *p = cfg, *end = cfg + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)((nl ? nl : end) - p);
-
-		if (n == 7 + ol + 2 && !memcmp(p, "CONFIG_", 7) && !memcmp(p + 7, option, ol) &&
-		    p[7 + ol] == '=' && (p[8 + ol] == 'y' || p[8 + ol] == 'm'))
-			return 1;
-		if (n > 7 + ol + 1 && !memcmp(p, "CONFIG_", 7) && !memcmp(p + 7, option, ol) &&
-		    p[7 + ol] == '=')
-			return 1; /* a string or number value is "on" too */
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
-}
-
 static int cfg_count_on(const char *cfg, size_t len)
 {
 	int n = 0;
@@ -668,7 +647,8 @@ static int write_fragment(struct km *k, const char *base_cfg, size_t blen, const
 	for (size_t i = 0; i < k->base.n; i++) {
 		const struct kconfig_req *q = &k->base.r[i];
 
-		if (cfg_on(base_cfg, blen, q->option) && !cfg_on(best_cfg, len, q->option)) {
+		if (kconfig_is_on(base_cfg, blen, q->option) &&
+		    !kconfig_is_on(best_cfg, len, q->option)) {
 			int cand = strv_contains(&k->r->removed, q->option);
 
 			sbuf_printf(&f, "# CONFIG_%s is not set\n", q->option);

@@ -379,6 +379,18 @@ static void test_required(void)
 		((struct kconfig_req *)kconfig_set_find(&copy, "D"))->flags |= KREQ_SOFT;
 		CHECK(kconfig_check(&ctx, cfg, strlen(cfg), &copy, NULL) == 0);
 	}
+	/* reading a .config: y, m, strings and numbers are on; n and absent are off */
+	{
+		const char *cfg = "CONFIG_A=y\nCONFIG_AB=m\n# CONFIG_B is not set\nCONFIG_S=\"x\"\n"
+				  "CONFIG_N=12\nCONFIG_O=n\n";
+
+		CHECK(kconfig_is_on(cfg, strlen(cfg), "A") &&
+		      kconfig_is_on(cfg, strlen(cfg), "AB"));
+		CHECK(kconfig_is_on(cfg, strlen(cfg), "S") && kconfig_is_on(cfg, strlen(cfg), "N"));
+		CHECK(!kconfig_is_on(cfg, strlen(cfg), "B") &&
+		      !kconfig_is_on(cfg, strlen(cfg), "O"));
+		CHECK(!kconfig_is_on(cfg, strlen(cfg), "C") && !kconfig_is_on(cfg, 0, "A"));
+	}
 	kconfig_set_free(&copy);
 	kconfig_set_free(&set);
 	/* features are required; apps/APP.TARGET.min.config applies unless NO_MIN */
