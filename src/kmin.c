@@ -73,10 +73,15 @@ static int parse_num(const char *s, size_t n, long long max, long long *v)
 	return 0;
 }
 
+static int pass_word(const char *w, size_t n)
+{
+	return n == 4 && (!memcmp(w, "pass", 4) || !memcmp(w, "fail", 4));
+}
+
 static void rec_line(const char *l, size_t n, struct kmin_recs *out)
 {
-	const char *w[6];
-	size_t wl[6], k = words(l, n, w, wl, 5);
+	const char *w[7];
+	size_t wl[7], k = words(l, n, w, wl, 6);
 	struct kmin_rec r = {0};
 	long long v;
 
@@ -85,14 +90,24 @@ static void rec_line(const char *l, size_t n, struct kmin_recs *out)
 		r.kind = 'i';
 		memcpy(r.val, w[2], wl[2]);
 	} else if (k == 5 && wl[0] == 3 && !memcmp(w[0], "cfg", 3) && hex64(w[1], wl[1]) &&
-		   ((wl[2] == 4 && !memcmp(w[2], "pass", 4)) ||
-		    (wl[2] == 4 && !memcmp(w[2], "fail", 4)))) {
+		   pass_word(w[2], wl[2])) {
 		r.kind = 'c';
 		r.pass = w[2][0] == 'p';
 		if (parse_num(w[3], wl[3], 1LL << 40, &r.bytes) ||
 		    parse_num(w[4], wl[4], 1LL << 30, &v))
 			return;
 		r.service_ms = (double)v;
+	} else if (k == 6 && wl[0] == 4 && !memcmp(w[0], "time", 4) && hex64(w[1], wl[1]) &&
+		   hex64(w[2], wl[2]) && pass_word(w[3], wl[3])) {
+		r.kind = 't';
+		r.pass = w[3][0] == 'p';
+		memcpy(r.val, w[2], 64);
+		if (parse_num(w[4], wl[4], 1LL << 30, &v))
+			return;
+		r.service_ms = (double)v;
+		if (parse_num(w[5], wl[5], 1LL << 30, &v))
+			return;
+		r.ref_ms = (double)v;
 	} else {
 		return;
 	}
@@ -147,7 +162,14 @@ struct km {
 	int recfd;
 	double deadline;
 	int has_disk;
+	const char *comp;      /* trials use this bzImage compression ("ZSTD"), or NULL */
+	const char *comp_from; /* the app's own ("LZ4"), or NULL */
 };
+
+/* bzImage compression modes that can beat lz4's size, smallest first
+ * (measured on nginx's kernel: xz 1.43 MB, zstd 1.64 MB, gzip 1.77 MB, lz4 2.0 MB) */
+static const char *const comp_modes[] = {"XZ", "ZSTD", "GZIP"};
+static const char *const comp_all[] = {"GZIP", "BZIP2", "LZMA", "XZ", "LZO", "LZ4", "ZSTD"};
 
 static void record(struct km *k, const char *line)
 {
@@ -174,6 +196,15 @@ static void trial_set(const struct km *k, const char *off, struct kconfig_set *s
 		q = (struct kconfig_req *)kconfig_set_find(set, k->cand.v[c]);
 		free(q->value);
 		q->value = xstrdup("n");
+	}
+	if (k->comp) {
+		char *opt = xasprintf("KERNEL_%s", k->comp),
+		     *from = xasprintf("KERNEL_%s", k->comp_from);
+
+		kconfig_set_add(set, from, "n", "tinyx kconfig --minimize");
+		kconfig_set_add(set, opt, "y", "tinyx kconfig --minimize");
+		free(from);
+		free(opt);
 	}
 }
 
@@ -521,8 +552,10 @@ static size_t order_candidates(struct km *k)
 	}
 	memcpy(k->cand.v, v, n * sizeof(char *));
 	for (size_t c = narrow; c < n; c++)
-		tx_info(k->ctx, "kconfig: %s: %d of %d objects depend on it: tried alone", v[c],
-			vc[c], objects);
+		tx_info(k->ctx,
+			"kconfig: %s: %d of %d objects depend on it: a wide one, tried after the "
+			"others",
+			v[c], vc[c], objects);
 	free(v);
 	free(vc);
 	free(cost);
@@ -652,10 +685,19 @@ static int write_fragment(struct km *k, const char *base_cfg, size_t blen, const
 			int cand = strv_contains(&k->r->removed, q->option);
 
 			sbuf_printf(&f, "# CONFIG_%s is not set\n", q->option);
-			if (!cand)
+			if (!cand && !(k->comp && !strncmp(q->option, "KERNEL_", 7) &&
+				       !strcmp(q->option + 7, k->comp_from)))
 				strv_push(&k->r->also_off, q->option);
 		}
 	}
+	if (k->comp)
+		sbuf_printf(
+		    &f,
+		    "# bzImage compression %s instead of %s: %lld bytes instead of %lld;\n"
+		    "# boot to service %.0f ms, the full kernel %.0f ms (medians, in turn)\n"
+		    "CONFIG_KERNEL_%s=y\n",
+		    k->r->compression, k->r->compression_from, k->r->size_after, k->r->size_options,
+		    k->r->service_after, k->r->service_before, k->comp);
 	k->r->fragment = xasprintf("%s/%s.%s.min.config", k->work, k->o->app, k->o->target);
 	err = write_file_atomic(k->r->fragment, f.s, f.len, 0644);
 	if (err)
@@ -671,8 +713,9 @@ static int write_fragment(struct km *k, const char *base_cfg, size_t blen, const
 	return err;
 }
 
-/* Build and measure one config for the report. */
-static int measure(struct km *k, const char *off, const char *dir, long long *size, double *svc,
+/* Build (or take from the cache) the kernel of off[] (and k->comp) and make
+ * its image dir; *size its bytes, hash its .config hash, *cfg its text. */
+static int prepare(struct km *k, const char *off, const char *dir, long long *size, char hash[65],
 		   char **cfg, size_t *clen)
 {
 	struct kconfig_set set = {0};
@@ -684,18 +727,13 @@ static int measure(struct km *k, const char *off, const char *dir, long long *si
 	err = kernel_build_set(k->ctx, k->o->target, &set, &kout);
 	if (!err && !kout.cached)
 		k->r->builds++;
-	if (!err)
+	if (!err && cfg)
 		err = read_file(kout.config, cfg, clen, 16u << 20);
 	if (!err)
 		err = trial_image(k, &kout, dir);
 	if (!err) {
 		*size = file_size(kp);
-		err = boot_ok(k, dir, k->o->final_runs > 0 ? k->o->final_runs : 3, svc);
-		if (err == 0)
-			err = tx_fail(k->ctx, -ETIMEDOUT, "kconfig",
-				      "the kernel of '%s' does not serve in '%s'", k->o->app, dir);
-		else if (err == 1)
-			err = 0;
+		memcpy(hash, kout.hash, 65);
 	}
 	free(kp);
 	kernel_out_free(&kout);
@@ -703,14 +741,163 @@ static int measure(struct km *k, const char *off, const char *dir, long long *si
 	return err;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Boot the image dirs a and b in turn from their initrds, runs times each:
+ * *ma and *mb get the medians of their boot to service. Booting in turn
+ * spreads the machine's load over both. 1 when every boot served, 0 when one
+ * did not, < 0 when it cannot probe at all. */
+static int paired(struct km *k, const char *a, const char *b, int runs, double *ma, double *mb)
+{
+	double *v[2] = {xcalloc((size_t)runs, sizeof(double)),
+			xcalloc((size_t)runs, sizeof(double))};
+	int ok = 1;
+
+	for (int i = 0; i < runs && ok == 1; i++)
+		for (int j = 0; j < 2 && ok == 1; j++) {
+			struct probe_opts po = {
+			    .dir = j ? b : a, .runs = 1, .timeout_s = k->o->trial_timeout_s};
+			struct probe_result pr = {0};
+			int err = probe_run(k->ctx, &po, &pr);
+
+			k->r->boots++;
+			if (!err && pr.service.n == 1) {
+				v[j][i] = pr.service.median;
+			} else if (err == -EINVAL || err == -ENOENT) {
+				ok = err;
+			} else {
+				tx_info(k->ctx, "kconfig: '%s' did not serve: %s", po.dir,
+					k->ctx->err);
+				k->ctx->err[0] = 0;
+				ok = 0;
+			}
+			probe_result_free(&pr);
+		}
+	if (ok == 1) {
+		*ma = median(v[0], runs);
+		*mb = median(v[1], runs);
+	}
+	free(v[0]);
+	free(v[1]);
+	return ok;
+}
+
+static int final_runs(const struct km *k)
+{
+	return k->o->final_runs > 0 ? k->o->final_runs : 5;
+}
+
+/* Is the trial image (k->comp on the minimized config) no slower to serve than
+ * the full kernel in fulldir (hash fullhash)? From the record, or boots in
+ * turn. 1 yes, 0 no, -ETIME out of budget, < 0 error. */
+static int no_slower(struct km *k, const char *fulldir, const char *fullhash, double *ms,
+		     double *ref_ms)
+{
+	char hash[65], line[320];
+	long long size;
+	int ok, err = prepare(k, k->removed, k->trialdir, &size, hash, NULL, NULL);
+
+	if (err)
+		return err;
+	for (size_t i = k->recs.n; i-- > 0;) { /* the last judgement wins */
+		const struct kmin_rec *t = &k->recs.r[i];
+
+		if (t->kind == 't' && !strcmp(t->key, hash) && !strcmp(t->val, fullhash)) {
+			*ms = t->service_ms;
+			*ref_ms = t->ref_ms;
+			return t->pass;
+		}
+	}
+	if (now_ms() > k->deadline)
+		return -ETIME;
+	tx_info(k->ctx, "kconfig: timing %s against the full kernel (%d boots each, in turn)",
+		k->comp, final_runs(k));
+	ok = paired(k, fulldir, k->trialdir, final_runs(k), ref_ms, ms);
+	if (ok < 0)
+		return ok;
+	ok = ok && *ms <= *ref_ms;
+	snprintf(line, sizeof(line), "time %s %s %s %lld %lld\n", hash, fullhash,
+		 ok ? "pass" : "fail", (long long)(*ms > 0 ? *ms : 0),
+		 (long long)(*ref_ms > 0 ? *ref_ms : 0));
+	record(k, line);
+	return ok;
+}
+
+static void lower(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	for (; src[i] && i + 1 < n; i++)
+		dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ? src[i] - 'A' + 'a' : src[i]);
+	dst[i] = 0;
+}
+
+/* The bzImage compression, on top of the removals (see kmin.h). */
+static int compression(struct km *k, const char *fulldir, const char *fullhash)
+{
+	for (size_t i = 0; i < k->base.n && !k->comp_from; i++)
+		for (size_t m = 0; m < sizeof(comp_all) / sizeof(comp_all[0]); m++)
+			if (!strncmp(k->base.r[i].option, "KERNEL_", 7) &&
+			    !strcmp(k->base.r[i].option + 7, comp_all[m]) &&
+			    !strcmp(k->base.r[i].value, "y"))
+				k->comp_from = comp_all[m];
+	if (strcmp(k->o->target, "kvm") || !k->comp_from)
+		return 0; /* Xen boots the uncompressed vmlinux */
+	lower(k->r->compression_from, sizeof(k->r->compression_from), k->comp_from);
+	for (size_t m = 0; m < sizeof(comp_modes) / sizeof(comp_modes[0]); m++) {
+		char what[96];
+		double ms = -1, ref = -1;
+		int r;
+
+		if (!strcmp(comp_modes[m], k->comp_from))
+			continue;
+		k->comp = comp_modes[m];
+		snprintf(what, sizeof(what), "compression %s instead of %s", k->comp, k->comp_from);
+		r = trial(k, k->removed, what);
+		if (r == 1)
+			r = no_slower(k, fulldir, fullhash, &ms, &ref);
+		if (r == 1) {
+			tx_info(k->ctx,
+				"kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: kept",
+				k->comp, ms, ref);
+			lower(k->r->compression, sizeof(k->r->compression), k->comp);
+			return 0;
+		}
+		k->comp = NULL;
+		if (r == -ETIME) {
+			k->r->budget_hit = 1;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		if (ms > 0)
+			tx_info(k->ctx,
+				"kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: "
+				"slower, not kept",
+				comp_modes[m], ms, ref);
+	}
+	return 0;
+}
+
 int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *r)
 {
 	struct km k = {.ctx = ctx, .o = o, .r = r, .recfd = -1};
 	char *text = NULL, *lock = NULL, *base_cfg = NULL, *best_cfg = NULL, *dir = NULL;
-	char *none = NULL;
+	char *none = NULL, *fulldir = NULL, fullhash[65], minhash[65];
 	size_t len = 0, blen = 0;
 	double t0 = now_ms();
-	int err, lfd = -1;
+	int err, ok, lfd = -1;
 
 	memset(r, 0, sizeof(*r));
 	if (!valid_pkg_name(o->app))
@@ -787,26 +974,46 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 		size_t narrow = order_candidates(&k);
 
 		err = narrow ? search(&k, 0, narrow) : 0;
-		for (size_t c = narrow; !err && c < k.cand.n; c++)
-			err = search(&k, c, c + 1);
+		if (!err && narrow < k.cand.n)
+			err = search(&k, narrow, k.cand.n);
 	}
 	if (err)
 		goto out;
 	for (size_t c = 0; c < k.cand.n; c++)
 		if (k.removed[c])
 			strv_push(&r->removed, k.cand.v[c]);
-	/* before and after, side by side */
-	tx_info(ctx, "kconfig: measuring the full and the minimized kernel (%d runs each)",
-		o->final_runs > 0 ? o->final_runs : 3);
-	dir = xasprintf("%s/full", k.work);
-	err = measure(&k, none, dir, &r->size_before, &r->service_before, &base_cfg, &blen);
-	free(dir);
+	/* the full kernel: the reference for the compression and the report */
+	fulldir = xasprintf("%s/full", k.work);
+	err = prepare(&k, none, fulldir, &r->size_before, fullhash, &base_cfg, &blen);
+	if (!err)
+		err = compression(&k, fulldir, fullhash);
+	if (!err) {
+		const char *comp = k.comp;
+
+		k.comp = NULL;
+		err = prepare(&k, k.removed, k.trialdir, &r->size_options, minhash, NULL, NULL);
+		k.comp = comp;
+	}
 	dir = xasprintf("%s/min", k.work);
 	if (!err)
-		err =
-		    measure(&k, k.removed, dir, &r->size_after, &r->service_after, &best_cfg, &len);
+		err = prepare(&k, k.removed, dir, &r->size_after, minhash, &best_cfg, &len);
 	if (err)
 		goto out;
+	/* the result, checked as a trial is; then both kernels timed in turn */
+	tx_info(ctx,
+		"kconfig: verifying the minimized kernel, then timing it against the full one "
+		"(%d boots each, in turn)",
+		final_runs(&k));
+	ok = boot_ok(&k, dir, 1, NULL);
+	if (ok == 1)
+		ok =
+		    paired(&k, fulldir, dir, final_runs(&k), &r->service_before, &r->service_after);
+	if (ok <= 0) {
+		err = ok ? ok
+			 : tx_fail(ctx, -ETIMEDOUT, "kconfig",
+				   "the minimized kernel of '%s' does not serve '%s'", o->app, dir);
+		goto out;
+	}
 	r->options_before = cfg_count_on(base_cfg, blen);
 	r->options_after = cfg_count_on(best_cfg, len);
 	err = write_fragment(&k, base_cfg, blen, best_cfg, len);
@@ -819,6 +1026,7 @@ out:
 	free(lock);
 	free(none);
 	free(dir);
+	free(fulldir);
 	free(base_cfg);
 	free(best_cfg);
 	free(k.work);
@@ -859,14 +1067,19 @@ void kmin_report_json(const struct kmin_result *r, const struct kmin_opts *o, st
 	json_list(b, "untried", &r->untried);
 	sbuf_puts(b, ",");
 	json_list(b, "also_off", &r->also_off);
+	sbuf_puts(b, ",\"compression\":{\"from\":");
+	sbuf_json_str(b, r->compression_from);
+	sbuf_puts(b, ",\"to\":");
+	sbuf_json_str(b, r->compression[0] ? r->compression : r->compression_from);
 	sbuf_printf(b,
-		    ",\"options\":{\"before\":%d,\"after\":%d},\"trials\":%d,\"reused\":%d,"
-		    "\"builds\":%d,\"boots\":%d,\"kernel_bytes\":{\"before\":%lld,\"after\":%lld},"
+		    "},\"options\":{\"before\":%d,\"after\":%d},\"trials\":%d,\"reused\":%d,"
+		    "\"builds\":%d,\"boots\":%d,\"kernel_bytes\":{\"before\":%lld,\"options\":%lld,"
+		    "\"after\":%lld},"
 		    "\"service_ms\":{\"before\":%.0f,\"after\":%.0f},\"seconds\":%.1f,"
 		    "\"budget_hit\":%s,\"fragment\":",
 		    r->options_before, r->options_after, r->trials, r->reused, r->builds, r->boots,
-		    r->size_before, r->size_after, r->service_before, r->service_after, r->seconds,
-		    r->budget_hit ? "true" : "false");
+		    r->size_before, r->size_options, r->size_after, r->service_before,
+		    r->service_after, r->seconds, r->budget_hit ? "true" : "false");
 	sbuf_json_str(b, r->fragment ? r->fragment : "");
 	sbuf_puts(b, "}\n");
 }
@@ -884,6 +1097,9 @@ void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, st
 	double pct = r->size_before > 0
 			 ? 100.0 * (double)(r->size_before - r->size_after) / (double)r->size_before
 			 : 0;
+	double opct = r->size_before > 0 ? 100.0 * (double)(r->size_before - r->size_options) /
+					       (double)r->size_before
+					 : 0;
 
 	sbuf_printf(b, "kconfig --minimize %s (%s)\n", o->app, o->target);
 	text_list(b, "removed", &r->removed);
@@ -895,8 +1111,15 @@ void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, st
 		    r->options_after);
 	sbuf_printf(b, "kernel     %lld -> %lld bytes (%.1f%% smaller)\n", r->size_before,
 		    r->size_after, pct);
-	sbuf_printf(b, "service    %.0f -> %.0f ms boot to service (median)\n", r->service_before,
-		    r->service_after);
+	sbuf_printf(b, "           %lld bytes (%.1f%% smaller) with the removals alone (%s)\n",
+		    r->size_options, opct, r->compression_from[0] ? r->compression_from : "-");
+	sbuf_printf(b, "compress   %s\n",
+		    r->compression[0] ? r->compression
+				      : (r->compression_from[0] ? "unchanged (no mode was smaller "
+								  "and no slower)"
+								: "- (an uncompressed vmlinux)"));
+	sbuf_printf(b, "service    %.0f -> %.0f ms boot to service (medians, booted in turn)\n",
+		    r->service_before, r->service_after);
 	sbuf_printf(b, "trials     %d (%d from the record), %d kernel builds, %d boots, %.0f s%s\n",
 		    r->trials, r->reused, r->builds, r->boots, r->seconds,
 		    r->budget_hit ? " (budget reached)" : "");

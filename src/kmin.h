@@ -14,7 +14,15 @@
  *
  * Search: delta debugging. Try to remove the whole candidate group; on
  * failure halve it and try each half, down to single options. A removal that
- * passes is kept for every later trial.
+ * passes is kept for every later trial. The narrow candidates go first, then
+ * the wide ones (more than 5% of the objects depend on them: each trial of
+ * them is a near-full rebuild) as a second group, cheapest first.
+ *
+ * Compression (kvm, whose kernel is a bzImage): then the modes that can make
+ * the bzImage smaller than the app's own (xz, zstd, gzip, smallest first) are
+ * tried on the minimized config; the first that serves and whose boot to
+ * service is no worse than the app's full kernel (medians of final_runs boots
+ * of each, in turn) is kept.
  *
  * Every judged config is recorded in CACHE/kmin/APP-TARGET/trials, by the
  * hash of its requests and by the hash of the final .config, so a repeated,
@@ -35,7 +43,7 @@ struct kmin_opts {
 	double budget_min;	   /* stop searching after this many minutes; <= 0: 60 */
 	const char *candidates;	   /* "A,B,C" (without CONFIG_) or NULL: every candidate */
 	int trial_timeout_s;	   /* per boot; default 20 */
-	int final_runs;		   /* probe runs for the before/after figures; default 3 */
+	int final_runs;		   /* boots of each kernel for the time figures; default 5 */
 	const char *out;	   /* copy the fragment here too, or NULL */
 	const char *mirror, *root; /* as for build */
 };
@@ -50,7 +58,11 @@ struct kmin_result {
 	int reused;			      /* trials answered by the record */
 	int builds, boots;		      /* kbuild runs and probe boots in this run */
 	long long size_before, size_after;    /* kernel file bytes (bzImage / stripped vmlinux) */
-	double service_before, service_after; /* boot to service, median of final_runs, ms */
+	long long size_options;		      /* size_after with the app's own compression */
+	double service_before, service_after; /* boot to service, ms: medians of final_runs
+						 boots of each, in turn */
+	char compression[8];		      /* the bzImage compression chosen ("zstd"), or "" */
+	char compression_from[8];	      /* the app's own ("lz4") */
 	double seconds;			      /* wall time */
 	int budget_hit;
 	char *fragment; /* path of the written fragment */
@@ -63,15 +75,18 @@ void kmin_result_free(struct kmin_result *r);
 
 /* The trial record: a first line naming the pass criterion (a record judged
  * by another one is set aside), then lines "in IHASH CHASH" (CHASH "-": the requests cannot be
- * met) and "cfg CHASH pass|fail BYTES MS". Unknown or malformed lines are
- * skipped. Exposed for the fuzzer and the unit tests. */
+ * met), "cfg CHASH pass|fail BYTES MS" and "time CHASH REFHASH pass|fail MS REFMS"
+ * (a compression trial's boot to service against the app's full kernel,
+ * medians of boots in turn). Unknown or malformed lines are skipped. Exposed
+ * for the fuzzer and the unit tests. */
 struct kmin_rec {
-	char kind;	   /* 'i' or 'c' */
+	char kind;	   /* 'i', 'c' or 't' */
 	char key[65];	   /* IHASH or CHASH */
-	char val[65];	   /* 'i': CHASH or "-" */
-	int pass;	   /* 'c' */
+	char val[65];	   /* 'i': CHASH or "-"; 't': REFHASH */
+	int pass;	   /* 'c', 't' */
 	long long bytes;   /* 'c' */
-	double service_ms; /* 'c' */
+	double service_ms; /* 'c', 't' */
+	double ref_ms;	   /* 't' */
 };
 struct kmin_recs {
 	struct kmin_rec *r;

@@ -44,6 +44,26 @@ check "fragment switches VIRTIO_CONSOLE off" grep -qx '# CONFIG_VIRTIO_CONSOLE i
 check "fragment leaves VIRTIO_NET alone" sh -c "! grep -q VIRTIO_NET '$frag'"
 a=$(num after "$tmp/1.json") b=$(num before "$tmp/1.json")
 check "fewer options on ($b -> $a)" test "${a:-0}" -lt "${b:-0}"
+# the compression phase: a mode is kept only when smaller and no slower to
+# serve than the full kernel (boots in turn, so the choice may differ between
+# machines); whichever it is, the fragment and the sizes must say the same
+kb=$(grep -o '"kernel_bytes":{[^}]*}' "$tmp/1.json")
+kbefore=$(echo "$kb" | grep -o '"before":[0-9]*' | cut -d: -f2)
+kopts=$(echo "$kb" | grep -o '"options":[0-9]*' | cut -d: -f2)
+kafter=$(echo "$kb" | grep -o '"after":[0-9]*' | cut -d: -f2)
+from=$(grep -o '"compression":{"from":"[a-z0-9]*"' "$tmp/1.json" | cut -d'"' -f6)
+to=$(grep -o '"compression":{[^}]*}' "$tmp/1.json" | grep -o '"to":"[a-z0-9]*"' | cut -d'"' -f4)
+check "compression reported ($from -> $to)" test "$from" = lz4 -a -n "$to"
+check "removals made the kernel smaller ($kbefore -> $kopts)" test "${kopts:-0}" -lt "${kbefore:-0}"
+if [ "$to" = "$from" ]; then
+	check "no compression line in the fragment" sh -c "! grep -q '^CONFIG_KERNEL_' '$frag'"
+	check "same size without a new compression" test "$kafter" = "$kopts"
+else
+	up=$(echo "$to" | tr a-z A-Z)
+	check "fragment asks for $to" grep -qx "CONFIG_KERNEL_$up=y" "$frag"
+	check "fragment switches lz4 off" grep -qx '# CONFIG_KERNEL_LZ4 is not set' "$frag"
+	check "$to is smaller ($kopts -> $kafter)" test "${kafter:-0}" -lt "${kopts:-0}"
+fi
 
 # the second run: every trial from the record
 if timeout 600 "$TINYX" kconfig nginx --target kvm --minimize --candidates $cands \

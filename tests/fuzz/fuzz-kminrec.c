@@ -1,6 +1,6 @@
 /* libFuzzer target: the minimizer's trial record (CACHE/kmin/APP-TARGET/trials).
  * Every parsed entry must be well formed: a known kind, 64 hex digits of key,
- * a value that is a hash or "-", and sane numbers. */
+ * a value that is a hash or "-" (a time judgement's: a hash), and sane numbers. */
 #include "kmin.h"
 
 #include <stdint.h>
@@ -32,6 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		} else if (r->kind == 'c') {
 			if (r->bytes < 0 || r->service_ms < 0 || (r->pass != 0 && r->pass != 1))
+				abort();
+		} else if (r->kind == 't') {
+			if (!hex64(r->val) || r->service_ms < 0 || r->ref_ms < 0 ||
+			    (r->pass != 0 && r->pass != 1))
 				abort();
 		} else {
 			abort();

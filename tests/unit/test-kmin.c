@@ -30,9 +30,19 @@ int main(void)
 	sbuf_printf(&t, "cfg %s pass -1 2\n", h('e'));	       /* bad number */
 	sbuf_printf(&t, "in %s %s extra\n", h('f'), h('a'));   /* too many words */
 	sbuf_printf(&t, "in ABC %s\n", h('a'));		       /* not a hash */
-	sbuf_printf(&t, "in %s %s", h('9'), h('8'));	       /* cut short: no newline */
+	sbuf_printf(&t, "time %s %s pass 1030 1107\n", h('1'), h('2'));
+	sbuf_printf(&t, "time %s %s fail 1460\n", h('3'), h('2')); /* a word short */
+	sbuf_printf(&t, "time %s %s slow 1 2\n", h('4'), h('2'));  /* bad verdict */
+	sbuf_printf(&t, "time %s - pass 1 2\n", h('5'));	   /* no reference */
+	sbuf_printf(&t, "in %s %s", h('9'), h('8'));		   /* cut short: no newline */
 	kmin_recs_parse(t.s, t.len, &rs);
-	CHECK(rs.n == 4);
+	CHECK(rs.n == 5);
+	r = kmin_recs_find(&rs, 't', h('1'));
+	CHECK(r && r->pass == 1 && !strcmp(r->val, h('2')) && r->service_ms == 1030 &&
+	      r->ref_ms == 1107);
+	CHECK(kmin_recs_find(&rs, 't', h('3')) == NULL);
+	CHECK(kmin_recs_find(&rs, 't', h('4')) == NULL);
+	CHECK(kmin_recs_find(&rs, 't', h('5')) == NULL);
 	r = kmin_recs_find(&rs, 'i', h('a'));
 	CHECK(r && !strcmp(r->val, h('b')));
 	r = kmin_recs_find(&rs, 'c', h('b'));
