@@ -411,25 +411,6 @@ static void start_client(void *arg)
 	run_cmd(C->ctx, argv, NULL, 1);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double med(double *v, int n)
-{
-	int k = 0;
-
-	for (int i = 0; i < n; i++)
-		if (v[i] >= 0)
-			v[k++] = v[i];
-	if (!k)
-		return -1;
-	qsort(v, (size_t)k, sizeof(double), cmp_d);
-	return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-}
-
 static int measure(struct ctr *C, int runs, int min_mem, struct compare_row *row)
 {
 	double *v = xcalloc((size_t)runs * 9 + 9, sizeof(double));
@@ -468,7 +449,7 @@ static int measure(struct ctr *C, int runs, int min_mem, struct compare_row *row
 		for (int k = 0; k < 9; k++) {
 			for (int j = 0; j < n; j++)
 				col[j] = v[j * 9 + k];
-			m[k] = med(col, n);
+			m[k] = median_of(col, (size_t)n, NULL);
 		}
 		row->init_ms = m[0], row->network_ms = m[1], row->service_ms = m[2];
 		row->rss_kb = (long long)m[3], row->pss_kb = (long long)m[4];

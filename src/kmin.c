@@ -337,8 +337,9 @@ static void list_off(const struct km *k, const char *off, struct sbuf *b, size_t
 		sbuf_printf(b, " +%zu", n - shown);
 }
 
-/* Judge the config with off[] switched off: 1 pass, 0 fail, < 0 error. */
-static int trial(struct km *k, const char *off, const char *what)
+/* Judge the config with off[] switched off: 1 pass, 0 fail, < 0 error.
+ * cfg_hash (when not NULL) gets the .config hash of a config that passes. */
+static int trial(struct km *k, const char *off, const char *what, char cfg_hash[65])
 {
 	struct kconfig_set set = {0};
 	struct kernel_out kout = {0};
@@ -360,6 +361,8 @@ static int trial(struct km *k, const char *off, const char *what)
 	}
 	if (rec && (rec = kmin_recs_find(&k->recs, 'c', rec->val))) {
 		k->r->reused++;
+		if (cfg_hash)
+			memcpy(cfg_hash, rec->key, 65);
 		kconfig_set_free(&set);
 		return rec->pass;
 	}
@@ -381,6 +384,8 @@ static int trial(struct km *k, const char *off, const char *what)
 	free(cfg);
 	if (err)
 		goto out;
+	if (cfg_hash)
+		memcpy(cfg_hash, ch, 65);
 	snprintf(line, sizeof(line), "in %s %s\n", ih, ch);
 	record(k, line);
 	if ((rec = kmin_recs_find(&k->recs, 'c', ch))) {
@@ -437,7 +442,7 @@ static int search(struct km *k, size_t lo, size_t hi)
 		list_off(k, sub, &what, 6);
 		free(sub);
 	}
-	r = trial(k, off, what.s);
+	r = trial(k, off, what.s, NULL);
 	sbuf_free(&what);
 	if (r == 1)
 		memcpy(k->removed, off, k->cand.n);
@@ -714,7 +719,8 @@ static int write_fragment(struct km *k, const char *base_cfg, size_t blen, const
 }
 
 /* Build (or take from the cache) the kernel of off[] (and k->comp) and make
- * its image dir; *size its bytes, hash its .config hash, *cfg its text. */
+ * its image dir; *size its bytes, hash (when not NULL) its .config hash, *cfg
+ * (when not NULL) its text. */
 static int prepare(struct km *k, const char *off, const char *dir, long long *size, char hash[65],
 		   char **cfg, size_t *clen)
 {
@@ -733,25 +739,13 @@ static int prepare(struct km *k, const char *off, const char *dir, long long *si
 		err = trial_image(k, &kout, dir);
 	if (!err) {
 		*size = file_size(kp);
-		memcpy(hash, kout.hash, 65);
+		if (hash)
+			memcpy(hash, kout.hash, 65);
 	}
 	free(kp);
 	kernel_out_free(&kout);
 	kconfig_set_free(&set);
 	return err;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Boot the image dirs a and b in turn from their initrds, runs times each:
@@ -785,8 +779,8 @@ static int paired(struct km *k, const char *a, const char *b, int runs, double *
 			probe_result_free(&pr);
 		}
 	if (ok == 1) {
-		*ma = median(v[0], runs);
-		*mb = median(v[1], runs);
+		*ma = median_of(v[0], (size_t)runs, NULL);
+		*mb = median_of(v[1], (size_t)runs, NULL);
 	}
 	free(v[0]);
 	free(v[1]);
@@ -798,18 +792,16 @@ static int final_runs(const struct km *k)
 	return k->o->final_runs > 0 ? k->o->final_runs : 5;
 }
 
-/* Is the trial image (k->comp on the minimized config) no slower to serve than
- * the full kernel in fulldir (hash fullhash)? From the record, or boots in
- * turn. 1 yes, 0 no, -ETIME out of budget, < 0 error. */
-static int no_slower(struct km *k, const char *fulldir, const char *fullhash, double *ms,
-		     double *ref_ms)
+/* Is the kernel with .config hash `hash` (k->comp on the minimized config) no
+ * slower to serve than the full kernel in fulldir (hash fullhash)? From the
+ * record, or boots in turn. 1 yes, 0 no, -ETIME out of budget, < 0 error. */
+static int no_slower(struct km *k, const char *hash, const char *fulldir, const char *fullhash,
+		     double *ms, double *ref_ms)
 {
-	char hash[65], line[320];
+	char line[320];
 	long long size;
-	int ok, err = prepare(k, k->removed, k->trialdir, &size, hash, NULL, NULL);
+	int ok;
 
-	if (err)
-		return err;
 	for (size_t i = k->recs.n; i-- > 0;) { /* the last judgement wins */
 		const struct kmin_rec *t = &k->recs.r[i];
 
@@ -821,6 +813,9 @@ static int no_slower(struct km *k, const char *fulldir, const char *fullhash, do
 	}
 	if (now_ms() > k->deadline)
 		return -ETIME;
+	ok = prepare(k, k->removed, k->trialdir, &size, NULL, NULL, NULL);
+	if (ok)
+		return ok;
 	tx_info(k->ctx, "kconfig: timing %s against the full kernel (%d boots each, in turn)",
 		k->comp, final_runs(k));
 	ok = paired(k, fulldir, k->trialdir, final_runs(k), ref_ms, ms);
@@ -856,7 +851,7 @@ static int compression(struct km *k, const char *fulldir, const char *fullhash)
 		return 0; /* Xen boots the uncompressed vmlinux */
 	lower(k->r->compression_from, sizeof(k->r->compression_from), k->comp_from);
 	for (size_t m = 0; m < sizeof(comp_modes) / sizeof(comp_modes[0]); m++) {
-		char what[96];
+		char what[96], hash[65];
 		double ms = -1, ref = -1;
 		int r;
 
@@ -864,9 +859,9 @@ static int compression(struct km *k, const char *fulldir, const char *fullhash)
 			continue;
 		k->comp = comp_modes[m];
 		snprintf(what, sizeof(what), "compression %s instead of %s", k->comp, k->comp_from);
-		r = trial(k, k->removed, what);
+		r = trial(k, k->removed, what, hash);
 		if (r == 1)
-			r = no_slower(k, fulldir, fullhash, &ms, &ref);
+			r = no_slower(k, hash, fulldir, fullhash, &ms, &ref);
 		if (r == 1) {
 			tx_info(k->ctx,
 				"kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: kept",
@@ -894,7 +889,7 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 {
 	struct km k = {.ctx = ctx, .o = o, .r = r, .recfd = -1};
 	char *text = NULL, *lock = NULL, *base_cfg = NULL, *best_cfg = NULL, *dir = NULL;
-	char *none = NULL, *fulldir = NULL, fullhash[65], minhash[65];
+	char *none = NULL, *fulldir = NULL, fullhash[65];
 	size_t len = 0, blen = 0;
 	double t0 = now_ms();
 	int err, ok, lfd = -1;
@@ -960,7 +955,7 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 		o->app, o->target, k.cand.n, o->budget_min > 0 ? o->budget_min : 60);
 	/* the unminimized kernel must serve, or no trial means anything */
 	none = xcalloc(1, k.cand.n);
-	err = trial(&k, none, "the app's full kernel");
+	err = trial(&k, none, "the app's full kernel", NULL);
 	if (err == 0)
 		err = tx_fail(ctx, -ETIMEDOUT, "kconfig",
 			      "the app's own kernel does not serve; nothing to minimize '%s'",
@@ -991,12 +986,12 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 		const char *comp = k.comp;
 
 		k.comp = NULL;
-		err = prepare(&k, k.removed, k.trialdir, &r->size_options, minhash, NULL, NULL);
+		err = prepare(&k, k.removed, k.trialdir, &r->size_options, NULL, NULL, NULL);
 		k.comp = comp;
 	}
 	dir = xasprintf("%s/min", k.work);
 	if (!err)
-		err = prepare(&k, k.removed, dir, &r->size_after, minhash, &best_cfg, &len);
+		err = prepare(&k, k.removed, dir, &r->size_after, NULL, &best_cfg, &len);
 	if (err)
 		goto out;
 	/* the result, checked as a trial is; then both kernels timed in turn */

@@ -1008,50 +1008,29 @@ static void xen_rebase(struct run *R)
 
 /* ---- statistics and reports --------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void stat_of(struct probe_stat *s, const struct probe_run_rec *runs, int n, size_t off)
 {
 	double *v = xcalloc((size_t)n + 1, sizeof(double));
-	int k = 0;
+	size_t k;
 
-	for (int i = 0; i < n; i++) {
-		double x = *(const double *)((const char *)&runs[i] + off);
-		if (x >= 0)
-			v[k++] = x;
-	}
+	for (int i = 0; i < n; i++)
+		v[i] = *(const double *)((const char *)&runs[i] + off);
 	memset(s, 0, sizeof(*s));
-	s->n = k;
-	if (k) {
-		qsort(v, (size_t)k, sizeof(double), cmp_double);
-		s->min = v[0];
-		s->max = v[k - 1];
-		s->median = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-	} else {
-		s->min = s->max = s->median = -1;
-	}
+	s->median = median_of(v, (size_t)n, &k);
+	s->n = (int)k;
+	s->min = k ? v[0] : -1;
+	s->max = k ? v[k - 1] : -1;
 	free(v);
 }
 
 static long long median_ll(const struct probe_run_rec *runs, int n, int guest)
 {
 	double *v = xcalloc((size_t)n + 1, sizeof(double));
-	int k = 0;
-	long long m = -1;
+	long long m;
 
-	for (int i = 0; i < n; i++) {
-		long long x = guest ? runs[i].guest_used_kb : runs[i].qemu_rss_kb;
-		if (x >= 0)
-			v[k++] = (double)x;
-	}
-	if (k) {
-		qsort(v, (size_t)k, sizeof(double), cmp_double);
-		m = (long long)(k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2);
-	}
+	for (int i = 0; i < n; i++)
+		v[i] = (double)(guest ? runs[i].guest_used_kb : runs[i].qemu_rss_kb);
+	m = (long long)median_of(v, (size_t)n, NULL);
 	free(v);
 	return m;
 }
@@ -1076,19 +1055,12 @@ static double median_d(const struct probe_run_rec *runs, int n, size_t off)
 
 static void extras_medians(struct probe_result *r)
 {
-	double pss = -1;
 	double *v = xcalloc((size_t)r->runs + 1, sizeof(double));
-	int k = 0;
 
 	for (int i = 0; i < r->runs; i++)
-		if (r->per_run[i].qemu_pss_kb >= 0)
-			v[k++] = (double)r->per_run[i].qemu_pss_kb;
-	if (k) {
-		qsort(v, (size_t)k, sizeof(double), cmp_double);
-		pss = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-	}
+		v[i] = (double)r->per_run[i].qemu_pss_kb;
+	r->qemu_pss_kb = (long long)median_of(v, (size_t)r->runs, NULL);
 	free(v);
-	r->qemu_pss_kb = (long long)pss;
 	r->rtt_median_us =
 	    median_d(r->per_run, r->runs, offsetof(struct probe_run_rec, rtt_median_us));
 	r->rtt_p99_us = median_d(r->per_run, r->runs, offsetof(struct probe_run_rec, rtt_p99_us));

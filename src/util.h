@@ -99,6 +99,12 @@ int sha256_file(const char *path, char out[65]);
 /* Monotonic milliseconds. */
 double now_ms(void);
 
+/* The median of the measured values in v[0..n) (a negative one means "not
+ * measured" and is dropped): they are moved to the front of v and sorted, so
+ * v[0] is the smallest and v[*k - 1] the largest; *k (when not NULL) gets
+ * their count. -1 when there is none. */
+double median_of(double *v, size_t n, size_t *k);
+
 /* Debian package name syntax: [a-z0-9][a-z0-9+.-]+ */
 int valid_pkg_name(const char *name);
 

@@ -1,4 +1,4 @@
-/* probex: the iperf3 report parser and the percentile. */
+/* probex: the iperf3 report parser and the percentile; util's median_of. */
 #include "probex.h"
 #include "t.h"
 
@@ -27,5 +27,15 @@ int main(void)
 	CHECK(probex_percentile(sorted, 10, 0.99) == 10);
 	CHECK(probex_percentile(sorted, 1, 0.99) == 1);
 	CHECK(probex_percentile(sorted, 0, 0.5) == -1);
+	/* median_of: the unmeasured (negative) ones dropped, the rest sorted in front */
+	{
+		double a[] = {30, -1, 10, 20}, b[] = {4, 1, -1, 3, 2}, c[] = {-1, -5};
+		size_t k = 99;
+
+		CHECK(median_of(a, 4, &k) == 20 && k == 3 && a[0] == 10 && a[2] == 30);
+		CHECK(median_of(b, 5, &k) == 2.5 && k == 4 && b[0] == 1 && b[3] == 4);
+		CHECK(median_of(c, 2, &k) == -1 && k == 0);
+		CHECK(median_of(c, 0, NULL) == -1);
+	}
 	return t_done("probex");
 }
