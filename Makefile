@@ -7,7 +7,11 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
 LDLIBS  := -lelf -lm
 B       := build
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC  := $(filter-out src/cli/% src/guest/%,$(wildcard src/*/*.c))
+LIB_HDR  := $(wildcard src/*/*.h)
+CLI_SRC  := $(wildcard src/cli/*.c)
+CLI_OBJ  := $(CLI_SRC:src/%.c=$(B)/obj/%.o)
+CLI_ASAN := $(CLI_SRC:src/%.c=$(B)/asan/%.o)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:src/%.c=$(B)/asan/%.o)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -21,13 +25,13 @@ GUEST_SRC:= $(wildcard src/guest/*.c)
 .PHONY: all check unit unit-asan fuzz fuzz-check bench clean deps-test format
 all: $(B)/tinyx $(B)/tinyx-init
 
-$(B)/obj/%.o: src/%.c src/*.h
+$(B)/obj/%.o: src/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) -Isrc -c -o $@ $<
 
-$(B)/asan/%.o: src/%.c src/*.h
+$(B)/asan/%.o: src/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SAN) -c -o $@ $<
+	$(CC) $(WARN) -O1 -g $(SAN) -Isrc -c -o $@ $<
 
 $(B)/libtinyx.a: $(LIB_OBJ)
 	@rm -f $@
@@ -37,11 +41,11 @@ $(B)/libtinyx-asan.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/tinyx: $(B)/obj/main.o $(B)/libtinyx.a
+$(B)/tinyx: $(CLI_OBJ) $(B)/libtinyx.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # the CLI under ASan and UBSan: tests/t600 runs the bad-input table against it
-$(B)/tinyx-asan: $(B)/asan/main.o $(B)/libtinyx-asan.a
+$(B)/tinyx-asan: $(CLI_ASAN) $(B)/libtinyx-asan.a
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 # The guest init: static, small. musl when available, else glibc static.
@@ -61,9 +65,9 @@ $(B)/tests-asan/%: tests/unit/%.c tests/unit/t.h $(B)/libtinyx-asan.a
 
 # the library is compiled once for all fuzz targets
 FUZZ_OBJ := $(LIB_SRC:src/%.c=$(B)/fuzzobj/%.o)
-$(B)/fuzzobj/%.o: src/%.c src/*.h
+$(B)/fuzzobj/%.o: src/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Isrc -c -o $@ $<
 
 $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
@@ -97,7 +101,7 @@ bench: all $(B)/bench-elfscan
 	bench/run.sh
 
 format:
-	clang-format -i src/*.c src/*.h src/guest/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf $(B)

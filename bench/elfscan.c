@@ -1,7 +1,7 @@
 /* bench: read every ELF file of a root tree with the analyzer's reader and
  * resolve its needs; prints the count and the time. Never fails on time. */
-#include "elfread.h"
-#include "util.h"
+#include "formats/elfread.h"
+#include "lib/util.h"
 
 #include <ftw.h>
 #include <stdio.h>

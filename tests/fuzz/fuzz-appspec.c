@@ -1,6 +1,6 @@
 /* libFuzzer target: the app spec parser, and the round trip
  * parse -> text -> parse -> text giving the same text. */
-#include "appspec.h"
+#include "formats/appspec.h"
 
 #include <stdint.h>
 #include <stdlib.h>

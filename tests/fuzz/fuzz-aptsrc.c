@@ -1,5 +1,5 @@
 /* libFuzzer target: apt sources in both formats. */
-#include "aptsrc.h"
+#include "formats/aptsrc.h"
 
 #include <stdint.h>
 

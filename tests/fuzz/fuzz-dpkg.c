@@ -1,5 +1,5 @@
 /* libFuzzer target: dpkg status parsing, lookups and closures. */
-#include "dpkg.h"
+#include "formats/dpkg.h"
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* libFuzzer target: the ELF reader on arbitrary bytes. */
-#include "elfread.h"
+#include "formats/elfread.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* libFuzzer target: the per-app hint file parser (src/hints.c). */
-#include "hints.h"
+#include "formats/hints.h"
 
 #include <stdint.h>
 #include <string.h>

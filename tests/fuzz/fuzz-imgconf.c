@@ -1,6 +1,6 @@
 /* libFuzzer target: image.conf. Whatever parses must print and parse back
  * to the same text, and every file name must be a plain name. */
-#include "imgconf.h"
+#include "formats/imgconf.h"
 
 #include <stdint.h>
 #include <stdlib.h>

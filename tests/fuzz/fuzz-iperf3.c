@@ -1,6 +1,6 @@
 /* libFuzzer target: the iperf3 server's JSON report (probex_iperf3_parse).
  * A parsed throughput is always positive and finite. */
-#include "probex.h"
+#include "probe/probex.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Fuzz the fragment parser, the survival check (the input is also read as a
  * .config) and the reports. */
-#include "kconfig.h"
+#include "kernel/kconfig.h"
 
 #include <stdint.h>
 #include <stdlib.h>

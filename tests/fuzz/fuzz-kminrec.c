@@ -1,7 +1,7 @@
 /* libFuzzer target: the minimizer's trial record (CACHE/kmin/APP-TARGET/trials).
  * Every parsed entry must be well formed: a known kind, 64 hex digits of key,
  * a value that is a hash or "-" (a time judgement's: a hash), and sane numbers. */
-#include "kmin.h"
+#include "kernel/kmin.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* libFuzzer target: ld.so.conf parsing, includes expanded in a small
  * temporary root (with an include loop and a symlink pointing out). */
-#include "ldso.h"
+#include "formats/ldso.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target: the manifest parser (untrusted text), the round trip
  * parse -> text -> parse -> text, and the image writers' path checks. */
-#include "cpio.h"
-#include "manifest.h"
+#include "image/cpio.h"
+#include "formats/manifest.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target: the overlay symlink check (rootfs_link_inside), against
  * an independent resolution: the link's dir plus the target, component by
  * component; ".." above the root means outside. Input: PATH NUL TARGET. */
-#include "rootfs.h"
+#include "image/rootfs.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* libFuzzer target: /etc/passwd and /etc/group parsing and lookups. */
-#include "passwd.h"
+#include "formats/passwd.h"
 
 #include <stdint.h>
 

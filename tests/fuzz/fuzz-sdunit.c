@@ -1,5 +1,5 @@
 /* libFuzzer target: unit files, command lines, tmpfiles.d, unit discovery. */
-#include "sdunit.h"
+#include "formats/sdunit.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* libFuzzer target: the xl config readers of the Xen probe and the Xen
  * kit's modules.dep reader. A value never holds its quote or a newline; a
  * module order never names a module twice. */
-#include "xenkit.h"
-#include "xenprobe.h"
+#include "xen/xenkit.h"
+#include "xen/xenprobe.h"
 
 #include <stdint.h>
 #include <stdlib.h>

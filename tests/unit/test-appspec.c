@@ -1,6 +1,6 @@
 /* The app spec: parse, print, round trip, rejections, and agreement with the
  * guest init's own parser (build/tinyx-init --print-conf). */
-#include "appspec.h"
+#include "formats/appspec.h"
 #include "t.h"
 
 #include <errno.h>

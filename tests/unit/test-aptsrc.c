@@ -1,5 +1,5 @@
 /* apt sources: one-line and deb822 formats, mirror selection. */
-#include "aptsrc.h"
+#include "formats/aptsrc.h"
 #include "t.h"
 
 #include <errno.h>

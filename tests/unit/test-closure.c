@@ -1,7 +1,7 @@
 /* The closure on a fixture root (tests/fixtures/closure/root, completed at
  * test time with host binaries): the manifest must equal the golden file
  * tests/fixtures/closure/demo.manifest; bad roots give clear errors. */
-#include "closure.h"
+#include "closure/closure.h"
 #include "t.h"
 
 #include <stdlib.h>

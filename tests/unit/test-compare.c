@@ -1,6 +1,6 @@
 /* compare: the JSON and text reports and the SVG figures, from a result made
  * by hand (the measuring itself is tests/t700-compare.sh). */
-#include "compare.h"
+#include "compare/compare.h"
 #include "t.h"
 
 #include <stdlib.h>

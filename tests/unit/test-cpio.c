@@ -1,6 +1,6 @@
 /* The cpio writer: newc headers read back by hand and by `cpio -itv`, every
  * compressor round trip, same bytes twice, and the rejections. */
-#include "cpio.h"
+#include "image/cpio.h"
 #include "t.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* dpkg database: status parsing, lookups, closures, file lists. */
-#include "dpkg.h"
+#include "formats/dpkg.h"
 #include "t.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The ELF reader: fixtures built at test time, sstrip'd copies made here,
  * and corrupt input (truncated at every length, bytes flipped). */
-#include "elfread.h"
+#include "formats/elfread.h"
 #include "t.h"
 
 #include <elf.h>

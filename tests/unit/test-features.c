@@ -1,5 +1,5 @@
 /* The symbol -> kernel option table. */
-#include "kfeatures.h"
+#include "closure/kfeatures.h"
 #include "t.h"
 
 /* Every option below was checked against the Linux 6.1 Kconfig files

@@ -1,6 +1,6 @@
 /* The hint file parser and the overlay symlink check. */
-#include "hints.h"
-#include "rootfs.h"
+#include "formats/hints.h"
+#include "image/rootfs.h"
 #include "t.h"
 
 #include <errno.h>

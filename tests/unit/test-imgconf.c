@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "imgconf.h"
+#include "formats/imgconf.h"
 #include "t.h"
 
 static int parse(struct tx_ctx *ctx, const char *text, struct imgconf *c)

@@ -1,7 +1,7 @@
 /* kconfig: fragment parsing, merge order, the survival check and reports.
  * Fixtures: tests/fixtures/kconfig/ (proj/ is a project dir with fragments,
  * ksrc/ a tiny kernel tree whose Kconfig files explain a dropped option). */
-#include "kconfig.h"
+#include "kernel/kconfig.h"
 #include "t.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The minimizer's trial record: parse, find (the last word wins), and
  * malformed lines skipped. */
-#include "kmin.h"
+#include "kernel/kmin.h"
 #include "t.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* ld.so.conf parsing (includes, globs inside the root, loops) and the
  * default dirs. */
-#include "ldso.h"
+#include "formats/ldso.h"
 #include "t.h"
 
 #include <elf.h>

@@ -1,7 +1,7 @@
 /* The dependency walk on a fixture tree built at test time
  * (tests/fixtures/elf/make.sh), and on the staged nginx root when present. */
-#include "ldso.h"
-#include "libdeps.h"
+#include "formats/ldso.h"
+#include "closure/libdeps.h"
 #include "t.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* The manifest: symlink chains, parents, sorting, text round trip, JSON. */
-#include "manifest.h"
+#include "formats/manifest.h"
 #include "t.h"
 
 #include <stdlib.h>

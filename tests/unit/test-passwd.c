@@ -1,5 +1,5 @@
 /* /etc/passwd and /etc/group. */
-#include "passwd.h"
+#include "formats/passwd.h"
 #include "t.h"
 
 #include <errno.h>

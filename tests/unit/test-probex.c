@@ -1,5 +1,5 @@
 /* probex: the iperf3 report parser and the percentile; util's median_of. */
-#include "probex.h"
+#include "probe/probex.h"
 #include "t.h"
 
 #include <string.h>

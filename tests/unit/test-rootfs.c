@@ -1,8 +1,8 @@
 /* Rootfs assembly: what it adds, the overlay rejections, the content rules,
  * and the ext4 image (fsck-clean, owners set, same bytes twice). */
-#include "cpio.h"
-#include "ext4.h"
-#include "rootfs.h"
+#include "image/cpio.h"
+#include "image/ext4.h"
+#include "image/rootfs.h"
 #include "t.h"
 
 #include <errno.h>

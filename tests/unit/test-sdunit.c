@@ -1,6 +1,6 @@
 /* systemd units, command line splitting, tmpfiles.d, unit discovery. */
-#include "sdunit.h"
-#include "dpkg.h"
+#include "formats/sdunit.h"
+#include "formats/dpkg.h"
 #include "t.h"
 
 #include <errno.h>

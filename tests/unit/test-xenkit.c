@@ -3,8 +3,8 @@
 #include "t.h"
 
 #include <errno.h>
-#include "xenkit.h"
-#include "xenprobe.h"
+#include "xen/xenkit.h"
+#include "xen/xenprobe.h"
 
 #include <stdlib.h>
 

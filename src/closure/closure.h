@@ -1,0 +1,16 @@
+/* The closure stage: from a staged root to the app's manifest and the spec
+ * of how the guest init starts it. */
+#ifndef TINYX_CLOSURE_H
+#define TINYX_CLOSURE_H
+
+#include "formats/appspec.h"
+#include "formats/manifest.h"
+
+/* Analyse root for app (a Debian package name) and fill m (initialised by the
+ * caller with manifest_init) and spec (zeroed, may be NULL). projdir is the
+ * project dir (hint files under rootfs-overlays/APP/hints). Returns 0 or
+ * -errno with ctx->err set. */
+int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
+		  struct manifest *m, struct app_spec *spec);
+
+#endif

@@ -1,0 +1,435 @@
+/* The dependency walk, following glibc's ld.so (elf/dl-load.c, dl-deps.c):
+ *
+ *  - breadth-first over DT_NEEDED, like _dl_map_object_deps;
+ *  - a name already loaded (a DT_NEEDED name that resolved before, a
+ *    DT_SONAME, the interpreter's path) is not searched again;
+ *  - a name with a '/' is a path; other names are searched in: the DT_RPATH
+ *    of the loading object and of the objects that loaded it, up to the
+ *    executable (only when the loading object has no DT_RUNPATH; an object's
+ *    own DT_RPATH is ignored when it has a DT_RUNPATH), then LD_LIBRARY_PATH
+ *    (ignored: a service's environment is not known here), then the DT_RUNPATH
+ *    of the loading object only, then ld.so.conf dirs and the defaults;
+ *  - a candidate of another ELF class or machine is skipped (ld.so skips it
+ *    and keeps searching); one that is not a valid ELF file is an error (ld.so
+ *    stops with "invalid ELF header" too);
+ *  - objects are identified by their real path (ld.so: device and inode), so
+ *    loops and a RUNPATH naming the object's own dir terminate.
+ * Not modelled: glibc-hwcaps subdirs, DF_1_NODEFLIB, LD_PRELOAD, audit. */
+#include "closure/libdeps.h"
+#include "formats/elfread.h"
+#include "closure/kfeatures.h"
+#include "formats/ldso.h"
+
+#include <ctype.h>
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define NONE ((size_t)-1)
+
+struct obj {
+	char *path;   /* in-root path it was found as (or given as) */
+	char *real;   /* in-root real path: its identity */
+	char *origin; /* what $ORIGIN expands to */
+	struct elf_info info;
+	size_t loader;	   /* index of the object that loaded it, or NONE */
+	struct strv names; /* names it answers to (ld.so's l_libname) */
+};
+
+struct walk {
+	struct tx_ctx *ctx;
+	struct manifest *m;
+	const struct strv *dirs;
+	struct obj *o;
+	size_t n, cap;
+};
+
+static size_t find_name(const struct walk *w, const char *name)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (strv_contains(&w->o[i].names, name))
+			return i;
+	return NONE;
+}
+
+static size_t find_real(const struct walk *w, const char *real)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->o[i].real, real))
+			return i;
+	return NONE;
+}
+
+/* Takes ownership of path, real, origin and info. */
+static size_t push_obj(struct walk *w, char *path, char *real, char *origin, struct elf_info *info,
+		       size_t loader)
+{
+	struct obj *o;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		w->o = xrealloc(w->o, w->cap * sizeof(*w->o));
+	}
+	o = &w->o[w->n];
+	memset(o, 0, sizeof(*o));
+	o->path = path;
+	o->real = real;
+	o->origin = origin;
+	o->info = *info;
+	o->loader = loader;
+	strv_push(&o->names, path);
+	if (o->info.soname && !strv_contains(&o->names, o->info.soname))
+		strv_push(&o->names, o->info.soname);
+	return w->n++;
+}
+
+static const char *dst_lib(const struct obj *o)
+{
+	/* Debian's ld.so expands $LIB to "lib/<multiarch triplet>" (checked
+	 * with LD_DEBUG=libs on bookworm: /opt/$LIB -> /opt/lib/x86_64-linux-gnu);
+	 * upstream glibc uses "lib64" or "lib", the fallback for unknown arches. */
+	const char *t = ldso_multiarch(o->info.machine, o->info.elfclass);
+	static const char *const known[] = {"lib/x86_64-linux-gnu",	 "lib/x86_64-linux-gnux32",
+					    "lib/i386-linux-gnu",	 "lib/aarch64-linux-gnu",
+					    "lib/arm-linux-gnueabihf",	 "lib/riscv64-linux-gnu",
+					    "lib/powerpc64le-linux-gnu", "lib/s390x-linux-gnu"};
+
+	for (size_t i = 0; t && i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(known[i] + 4, t))
+			return known[i];
+	return o->info.elfclass == ELFCLASS64 ? "lib64" : "lib";
+}
+
+/* Expand $ORIGIN, $LIB and $PLATFORM (bare or in braces) for object o. */
+static char *expand_dst(const struct obj *o, const char *s)
+{
+	struct sbuf b = {0};
+
+	for (const char *p = s; *p;) {
+		if (*p == '$') {
+			const char *q = p + 1, *val = NULL;
+			int brace = *q == '{';
+			size_t nl = 0;
+
+			q += brace;
+			if (!strncmp(q, "ORIGIN", 6))
+				nl = 6, val = o->origin;
+			else if (!strncmp(q, "LIB", 3))
+				nl = 3, val = dst_lib(o);
+			else if (!strncmp(q, "PLATFORM", 8))
+				nl = 8, val = ldso_platform(o->info.machine, o->info.elfclass);
+			if (nl && (brace ? q[nl] == '}'
+					 : !(isalnum((unsigned char)q[nl]) || q[nl] == '_'))) {
+				sbuf_puts(&b, val ? val : "");
+				p = q + nl + brace;
+				continue;
+			}
+		}
+		sbuf_add(&b, p, 1);
+		p++;
+	}
+	return b.s ? b.s : xstrdup("");
+}
+
+/* Is cand (in-root) a library ld.so would take for loader? 1 yes (real and
+ * info filled), 0 no (absent, or another class/machine), <0 error. */
+static int try_candidate(struct walk *w, const struct obj *loader, const char *cand,
+			 const char *name, char **real, struct elf_info *info)
+{
+	char *host;
+	struct stat st;
+	int r;
+
+	*real = NULL;
+	if (root_realpath(w->m->root, cand, real, NULL) < 0) {
+		free(*real);
+		*real = NULL;
+		return 0;
+	}
+	host = root_join(w->m->root, *real);
+	if (stat(host, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(host);
+		free(*real);
+		*real = NULL;
+		return 0;
+	}
+	r = elf_read(w->ctx, host, info);
+	if (r == 1)
+		r = tx_fail(w->ctx, -ENOEXEC, "closure",
+			    "cannot read ELF '%s': not an ELF file (as '%s' needed by '%s')", host,
+			    name, loader->path);
+	free(host);
+	if (r == 0 &&
+	    (info->elfclass != loader->info.elfclass || info->machine != loader->info.machine)) {
+		elf_info_free(info);
+		r = 0;
+		free(*real);
+		*real = NULL;
+		return 0;
+	}
+	if (r < 0) {
+		free(*real);
+		*real = NULL;
+		return r;
+	}
+	return 1;
+}
+
+/* Try name in every dir of a ':' list (DSTs expanded for object owner).
+ * 1 found (*found set), 0 not found, <0 error. */
+static int search_list(struct walk *w, const struct obj *loader, const struct obj *owner,
+		       const char *list, const char *name, char **found, char **real,
+		       struct elf_info *info)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	int r = 0;
+
+	for (char *d = strtok_r(copy, ":", &save); d && !r; d = strtok_r(NULL, ":", &save)) {
+		char *dir = owner ? expand_dst(owner, d) : xstrdup(d), *j, *cand;
+
+		/* relative entries are relative to the process's cwd: unknowable */
+		if (dir[0] != '/') {
+			free(dir);
+			continue;
+		}
+		j = xasprintf("%s/%s", dir, name);
+		cand = path_normalize(j);
+		free(j);
+		free(dir);
+		r = try_candidate(w, loader, cand, name, real, info);
+		if (r == 1)
+			*found = cand;
+		else
+			free(cand);
+	}
+	free(copy);
+	return r;
+}
+
+static int search(struct walk *w, size_t li, int dirs_only, const char *name, char **found,
+		  char **real, struct elf_info *info)
+{
+	const struct obj *L = &w->o[li];
+	int r = 0;
+
+	if (!dirs_only && !L->info.runpath) {
+		for (size_t l = li; l != NONE && !r; l = w->o[l].loader) {
+			const struct obj *o = &w->o[l];
+
+			if (o->info.rpath && !o->info.runpath)
+				r = search_list(w, L, o, o->info.rpath, name, found, real, info);
+		}
+	}
+	/* DT_RUNPATH applies to the object's own direct needs only: ld.so
+	 * (since the new dtags) never inherits it down the loader chain, so a
+	 * library needed by a library is searched with that library's paths. */
+	if (!r && !dirs_only && L->info.runpath)
+		r = search_list(w, L, L, L->info.runpath, name, found, real, info);
+	for (size_t i = 0; !r && i < w->dirs->n; i++)
+		r = search_list(w, L, NULL, w->dirs->v[i], name, found, real, info);
+	return r;
+}
+
+static int add_path(struct walk *w, const char *path, const char *reason)
+{
+	int r = manifest_add_path(w->m, path, reason);
+
+	if (r < 0)
+		return tx_fail(w->ctx, r, "closure", "cannot add '%s' to the manifest: %s", path,
+			       strerror(-r));
+	return 0;
+}
+
+/* Resolve one name needed by object li; add and queue what it finds. */
+static int load_needed(struct walk *w, size_t li, int dirs_only, const char *name,
+		       const char *reason_key, const char *reason_val)
+{
+	char *found = NULL, *real = NULL, *reason;
+	struct elf_info info;
+	size_t known;
+	int r;
+
+	if (find_name(w, name) != NONE)
+		return 0;
+	if (strchr(name, '/')) {
+		/* a path; a relative one is relative to the cwd, taken as / */
+		char *e = expand_dst(&w->o[li], name), *j = xasprintf("/%s", e);
+
+		found = path_normalize(e[0] == '/' ? e : j);
+		free(e);
+		free(j);
+		r = try_candidate(w, &w->o[li], found, name, &real, &info);
+		if (r <= 0) {
+			free(found);
+			found = NULL;
+		}
+	} else {
+		r = search(w, li, dirs_only, name, &found, &real, &info);
+	}
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return tx_fail(w->ctx, -ENOENT, "closure", "cannot find '%s' needed by '%s'", name,
+			       w->o[li].path);
+	reason = xasprintf("%s=%s", reason_key, reason_val);
+	r = add_path(w, found, reason);
+	free(reason);
+	known = find_real(w, real);
+	if (r < 0 || known != NONE) {
+		if (known != NONE) {
+			if (!strv_contains(&w->o[known].names, name))
+				strv_push(&w->o[known].names, name);
+			if (!strv_contains(&w->o[known].names, found))
+				strv_push(&w->o[known].names, found);
+		}
+		elf_info_free(&info);
+		free(found);
+		free(real);
+		return r;
+	}
+	/* a library's $ORIGIN is the dir of the path it was opened as */
+	known = push_obj(w, found, real, path_dirname(found), &info, li);
+	if (!strv_contains(&w->o[known].names, name))
+		strv_push(&w->o[known].names, name);
+	return 0;
+}
+
+static int load_interp(struct walk *w, size_t li)
+{
+	const char *interp = w->o[li].info.interp;
+	char *path, *real = NULL, *host, *reason;
+	struct elf_info info;
+	int r;
+
+	if (find_name(w, interp) != NONE)
+		return 0;
+	path = path_normalize(interp);
+	if (root_realpath(w->m->root, path, &real, NULL) < 0) {
+		free(path);
+		return tx_fail(w->ctx, -ENOENT, "closure", "cannot find '%s' needed by '%s'",
+			       interp, w->o[li].path);
+	}
+	reason = xasprintf("interp-of=%s", w->o[li].path);
+	r = add_path(w, path, reason);
+	free(reason);
+	if (r < 0 || find_real(w, real) != NONE) {
+		size_t k = find_real(w, real);
+
+		if (k != NONE && !strv_contains(&w->o[k].names, interp))
+			strv_push(&w->o[k].names, interp);
+		free(path);
+		free(real);
+		return r;
+	}
+	host = root_join(w->m->root, real);
+	r = elf_read(w->ctx, host, &info);
+	if (r == 1)
+		r = tx_fail(w->ctx, -ENOEXEC, "closure",
+			    "cannot read ELF '%s': not an ELF file (interpreter of '%s')", host,
+			    w->o[li].path);
+	free(host);
+	if (r < 0) {
+		free(path);
+		free(real);
+		return r;
+	}
+	/* the interpreter is loaded by the kernel, not by an object */
+	li = push_obj(w, path, real, path_dirname(path), &info, NONE);
+	if (!strv_contains(&w->o[li].names, interp))
+		strv_push(&w->o[li].names, interp);
+	return 0;
+}
+
+static void add_features(struct walk *w, const struct obj *o)
+{
+	for (size_t i = 0; i < o->info.imports.n; i++) {
+		const char *opts[16];
+		size_t n = features_for_symbol(o->info.imports.v[i], opts, 16);
+
+		for (size_t k = 0; k < n; k++)
+			manifest_add_feature(w->m, opts[k], o->info.imports.v[i], o->path);
+	}
+}
+
+static int add_root(struct walk *w, const char *path)
+{
+	char *real = NULL, *host;
+	struct elf_info info;
+	int r = root_realpath(w->m->root, path, &real, NULL);
+
+	if (r < 0)
+		return tx_fail(w->ctx, r, "closure", "cannot read ELF '%s': %s", path,
+			       strerror(-r));
+	if (find_real(w, real) != NONE) {
+		free(real);
+		return 0;
+	}
+	host = root_join(w->m->root, real);
+	r = elf_read(w->ctx, host, &info);
+	if (r == 1)
+		r = tx_fail(w->ctx, -ENOEXEC, "closure", "cannot read ELF '%s': not an ELF file",
+			    host);
+	free(host);
+	if (r < 0) {
+		free(real);
+		return r;
+	}
+	/* the executable's $ORIGIN is the dir of its real path (ld.so reads
+	 * /proc/self/exe, symlinks resolved) */
+	push_obj(w, path_normalize(path), real, path_dirname(real), &info, NONE);
+	return 0;
+}
+
+int libdeps_walk(struct tx_ctx *ctx, struct manifest *m, const struct strv *dirs,
+		 const struct strv *elves)
+{
+	struct walk w = {.ctx = ctx, .m = m, .dirs = dirs};
+	size_t cancel_by = NONE;
+	const char *cancel_sym = NULL;
+	int err = 0, gcc_done = 0;
+
+	for (size_t i = 0; i < elves->n && !err; i++)
+		err = add_root(&w, elves->v[i]);
+	for (size_t i = 0; !err;) {
+		if (i == w.n) {
+			char *reason;
+
+			/* glibc dlopens libgcc_s.so.1 (for unwinding) the first
+			 * time a thread is cancelled or exits; without it the
+			 * process aborts. libc has no RPATH: the default search. */
+			if (cancel_by == NONE || gcc_done)
+				break;
+			gcc_done = 1;
+			reason = xasprintf("libc for %s", cancel_sym);
+			err = load_needed(&w, cancel_by, 1, "libgcc_s.so.1", "dlopen-by", reason);
+			free(reason);
+			continue;
+		}
+		add_features(&w, &w.o[i]);
+		if (cancel_by == NONE) {
+			if (strv_contains(&w.o[i].info.imports, "pthread_cancel"))
+				cancel_by = i, cancel_sym = "pthread_cancel";
+			else if (strv_contains(&w.o[i].info.imports, "pthread_exit"))
+				cancel_by = i, cancel_sym = "pthread_exit";
+		}
+		if (w.o[i].info.interp)
+			err = load_interp(&w, i);
+		for (size_t k = 0; !err && k < w.o[i].info.needed.n; k++) {
+			char *name = w.o[i].info.needed.v[k];
+
+			err = load_needed(&w, i, 0, name, "needed-by", w.o[i].path);
+		}
+		i++;
+	}
+	for (size_t i = 0; i < w.n; i++) {
+		free(w.o[i].path);
+		free(w.o[i].real);
+		free(w.o[i].origin);
+		elf_info_free(&w.o[i].info);
+		strv_free(&w.o[i].names);
+	}
+	free(w.o);
+	return err;
+}

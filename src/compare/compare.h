@@ -1,0 +1,61 @@
+/* tinyx compare APP: the study's figures, side by side, in one run.
+ *
+ * Systems (rows), each with the same Debian packages of the app and iperf3:
+ *   debian-vm      a standard Debian VM (debvm.h)
+ *   tinyx-kvm      the Tinyx image, bzImage + initrd (cmpimg.h)
+ *   tinyx-xen-pvh  the Xen kernel through its PVH entry on QEMU
+ *   tinyx-min      no BusyBox: the app, its libraries and the init
+ *   container      the app's root under runc (container.h)
+ *   minios, osv    the study's unikernels: not packaged in Debian, not measured
+ * Figures per row: image size; QEMU RSS and PSS once served, guest used,
+ * smallest RAM that serves; boot to console, init, network, service (median
+ * of N runs); ICMP RTT median and p99; iperf3 throughput guest -> host; and
+ * each system's ratio to debian-vm. */
+#ifndef TINYX_COMPARE_H
+#define TINYX_COMPARE_H
+
+#include "lib/util.h"
+
+struct compare_opts {
+	const char *app;
+	int runs;	  /* per system, default 1 */
+	const char *out;  /* the images go to OUT/compare/APP (default "out") */
+	const char *plot; /* write the figures (SVG) here, or NULL */
+	const char *only; /* comma separated system names, or NULL for all */
+	int no_min_mem;	  /* skip the bisection */
+};
+
+#define COMPARE_MAX_ROWS 8
+
+struct compare_row {
+	const char *name;
+	int measured;	      /* 0: not measured (note says why) */
+	int ok;		      /* every figure measured */
+	char what[96];	      /* how it runs */
+	char note[1024];      /* why not measured, or what failed */
+	long long size_bytes; /* image: kernel + initrd (+ disk); the container's root */
+	long long rss_kb, pss_kb, guest_used_kb;
+	int min_mb;
+	double console_ms, init_ms, network_ms, service_ms; /* medians, -1: n/a */
+	double rtt_median_us, rtt_p99_us, mbps;
+	double seconds; /* wall time spent on this row */
+};
+
+struct compare_result {
+	const char *app;
+	int runs;
+	char accel[8];
+	struct compare_row row[COMPARE_MAX_ROWS];
+	int nrows;
+};
+
+/* Measure every system; 0 when every measured row has every figure, else
+ * the first error (the table is still filled with what was measured). */
+int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare_result *res);
+void compare_report_text(const struct compare_result *res, struct sbuf *out);
+void compare_report_json(const struct compare_result *res, struct sbuf *out);
+
+/* The four figures as SVG files in dir (plot.c). */
+int compare_plot(struct tx_ctx *ctx, const struct compare_result *res, const char *dir);
+
+#endif

@@ -1,0 +1,584 @@
+/* The container row of tinyx compare; see container.h. */
+#include "compare/container.h"
+#include "formats/appspec.h"
+#include "closure/closure.h"
+#include "compare/cmpimg.h"
+#include "probe/netns.h"
+#include "probe/probex.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STAGE "compare"
+#define SERVE_TIMEOUT_MS 30000
+#define CG_MEM "/sys/fs/cgroup/memory"
+
+struct ctr {
+	struct tx_ctx *ctx;
+	const char *app, *root;
+	struct app_spec spec;
+	char *tmp, *bundle, *rootfs, *upper, *work;
+	char id[64];
+	int port;
+	struct netns ns;
+	pid_t holder; /* keeps the container's network namespace */
+	int mounted, running;
+};
+
+/* Docker's default capability set: what a plain `docker run` gives nginx. */
+static const char caps[] =
+    "[\"CAP_CHOWN\", \"CAP_DAC_OVERRIDE\", \"CAP_FSETID\", \"CAP_FOWNER\", \"CAP_MKNOD\", "
+    "\"CAP_NET_RAW\", \"CAP_SETGID\", \"CAP_SETUID\", \"CAP_SETFCAP\", \"CAP_SETPCAP\", "
+    "\"CAP_NET_BIND_SERVICE\", \"CAP_SYS_CHROOT\", \"CAP_KILL\", \"CAP_AUDIT_WRITE\"]";
+
+static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
+{
+	sbuf_puts(s, "{\n\"ociVersion\": \"1.0.2\",\n\"process\": {\"terminal\": false, ");
+	sbuf_printf(s, "\"user\": {\"uid\": %u, \"gid\": %u}, \"args\": [",
+		    C->spec.has_user ? C->spec.uid : 0, C->spec.has_user ? C->spec.gid : 0);
+	for (size_t i = 0; i < C->spec.argv.n; i++) {
+		sbuf_puts(s, i ? ", " : "");
+		sbuf_json_str(s, C->spec.argv.v[i]);
+	}
+	sbuf_puts(
+	    s,
+	    "], \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"");
+	for (size_t i = 0; i < C->spec.env.n; i++) {
+		sbuf_puts(s, ", ");
+		sbuf_json_str(s, C->spec.env.v[i]);
+	}
+	sbuf_puts(s, "], \"cwd\": ");
+	sbuf_json_str(s, C->spec.workdir ? C->spec.workdir : "/");
+	sbuf_printf(s,
+		    ", \"capabilities\": {\"bounding\": %s, \"effective\": %s, \"permitted\": %s}, "
+		    "\"noNewPrivileges\": true},\n",
+		    caps, caps, caps);
+	sbuf_puts(s, "\"root\": {\"path\": \"rootfs\", \"readonly\": false},\n\"hostname\": ");
+	sbuf_json_str(s, C->app);
+	sbuf_puts(
+	    s,
+	    ",\n\"mounts\": [\n"
+	    " {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+	    " {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": "
+	    "[\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+	    " {\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\", "
+	    "\"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", "
+	    "\"mode=0620\"]},\n"
+	    " {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\", "
+	    "\"options\": "
+	    "[\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
+	    " {\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\", \"options\": "
+	    "[\"nosuid\", \"noexec\", \"nodev\", \"ro\"]}\n],\n");
+	sbuf_printf(s, "\"linux\": {\"cgroupsPath\": \"/%s\", ", C->id);
+	if (mem_limit > 0)
+		sbuf_printf(s, "\"resources\": {\"memory\": {\"limit\": %lld, \"swap\": %lld}}, ",
+			    mem_limit, mem_limit);
+	sbuf_printf(
+	    s,
+	    "\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, "
+	    "{\"type\": \"mount\"}, {\"type\": \"network\", \"path\": \"/proc/%d/ns/net\"}],\n"
+	    " \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\", "
+	    "\"/sys/firmware\"],\n"
+	    " \"readonlyPaths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", "
+	    "\"/proc/sysrq-trigger\"]}\n}\n",
+	    (int)C->holder);
+}
+
+/* Ctrl-C or SIGTERM while a container runs: delete it, then die of the
+ * signal (the holder dies with us, the overlay with our mount namespace). */
+static char g_id[64], g_rootfs[256], g_tmp[256];
+
+static void run_in_handler(const char *a0, const char *a1, const char *a2, const char *a3)
+{
+	pid_t p = fork();
+
+	if (p == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0)
+			dup2(nul, 1), dup2(nul, 2);
+		execlp(a0, a0, a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	if (p > 0)
+		waitpid(p, NULL, 0);
+}
+
+static void on_signal(int sig)
+{
+	if (g_id[0])
+		run_in_handler("runc", "delete", "-f", g_id);
+	if (g_rootfs[0])
+		umount2(g_rootfs, MNT_DETACH);
+	if (g_tmp[0])
+		run_in_handler("rm", "-rf", "--one-file-system", g_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int runc(struct ctr *C, const char *a1, const char *a2, const char *a3, const char *a4,
+		const char *a5)
+{
+	char *argv[8] = {"runc", (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, NULL};
+
+	return run_cmd(C->ctx, argv, NULL, 1);
+}
+
+static void runc_gone(struct ctr *C)
+{
+	if (!C->running)
+		return;
+	runc(C, "kill", C->id, "KILL", NULL, NULL);
+	runc(C, "delete", "-f", C->id, NULL, NULL);
+	C->running = 0;
+}
+
+/* A child in a fresh network namespace, alive until killed (or we die). */
+static int start_holder(struct ctr *C)
+{
+	int p[2];
+	char ok;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		ok = unshare(CLONE_NEWNET) == 0 ? 1 : 0;
+		if (write(p[1], &ok, 1) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -errno;
+	}
+	C->holder = pid;
+	if (read(p[0], &ok, 1) != 1 || !ok) {
+		close(p[0]);
+		return -EPERM;
+	}
+	close(p[0]);
+	return 0;
+}
+
+static int ip(struct ctr *C, int inside, const char *const *args)
+{
+	char *argv[16], nsarg[64];
+	int n = 0;
+
+	snprintf(nsarg, sizeof(nsarg), "--net=/proc/%d/ns/net", (int)C->holder);
+	if (inside) {
+		argv[n++] = "nsenter";
+		argv[n++] = nsarg;
+	}
+	argv[n++] = "ip";
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	return run_cmd(C->ctx, argv, NULL, 1) == 0 ? 0 : -EIO;
+}
+
+/* The probe's namespace (tap unused: its address moves to the veth) and the
+ * container's, joined by a veth pair. */
+static int network(struct ctr *C)
+{
+	char pid[16], host[32], guest[32];
+	int r;
+
+	snprintf(pid, sizeof(pid), "%d", (int)C->holder);
+	snprintf(host, sizeof(host), "%s/%d", NETNS_HOST_ADDR, NETNS_PREFIX);
+	snprintf(guest, sizeof(guest), "%s/%d", NETNS_GUEST_ADDR, NETNS_PREFIX);
+	{
+		const char *a[] = {"addr", "flush", "dev", NETNS_TAP, NULL};
+		r = ip(C, 0, a);
+	}
+	if (r == 0) {
+		const char *a[] = {"link", "add",  "vh0",   "type", "veth", "peer",
+				   "name", "eth0", "netns", pid,    NULL};
+		r = ip(C, 0, a);
+	}
+	if (r == 0) {
+		const char *a[] = {"addr", "add", host, "dev", "vh0", NULL};
+		r = ip(C, 0, a);
+	}
+	if (r == 0) {
+		const char *a[] = {"link", "set", "vh0", "up", NULL};
+		r = ip(C, 0, a);
+	}
+	if (r == 0) {
+		const char *a[] = {"addr", "add", guest, "dev", "eth0", NULL};
+		r = ip(C, 1, a);
+	}
+	if (r == 0) {
+		const char *a[] = {"link", "set", "eth0", "up", NULL};
+		r = ip(C, 1, a);
+	}
+	if (r == 0) {
+		const char *a[] = {"link", "set", "lo", "up", NULL};
+		r = ip(C, 1, a);
+	}
+	if (r < 0)
+		return tx_fail(C->ctx, r, STAGE, "cannot set up the container's veth pair '%s'",
+			       "vh0");
+	return 0;
+}
+
+/* The overlay: the staged root below, a temp dir above, in a private mount
+ * namespace of this process (nothing shows on the host, nothing outlives us). */
+static int overlay(struct ctr *C)
+{
+	char *opts;
+	int r = 0;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return tx_fail(C->ctx, -errno, STAGE, "cannot make a private mount namespace (%s)",
+			       strerror(errno));
+	opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", C->root, C->upper, C->work);
+	if (mount("overlay", C->rootfs, "overlay", 0, opts) < 0)
+		r = tx_fail(C->ctx, -errno, STAGE, "cannot mount an overlay on '%s' (%s)", C->root,
+			    strerror(errno));
+	else
+		C->mounted = 1;
+	free(opts);
+	/* the dirs the unit asks systemd for */
+	for (size_t i = 0; r == 0 && i < C->spec.dirs.n; i++) {
+		char path[512];
+		unsigned mode, uid, gid;
+
+		if (sscanf(C->spec.dirs.v[i], "%511s %o %u %u", path, &mode, &uid, &gid) != 4)
+			continue;
+		char *p = xasprintf("%s%s", C->rootfs, path);
+		mkdir_p(p, (mode_t)mode);
+		if (chown(p, uid, gid) < 0) {
+			/* best effort, as systemd would do it */
+		}
+		free(p);
+	}
+	return r;
+}
+
+static double http_try(int port, int *answered)
+{
+	struct sockaddr_in sin;
+	static const char req[] = "GET / HTTP/1.0\r\nHost: " NETNS_GUEST_ADDR "\r\n\r\n";
+	char buf[64] = {0};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok = 0;
+	struct pollfd pf;
+	size_t len = 0;
+
+	*answered = 0;
+	if (fd < 0)
+		return 0;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	inet_pton(AF_INET, NETNS_GUEST_ADDR, &sin.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		*answered = errno == ECONNREFUSED;
+		close(fd);
+		return 0;
+	}
+	*answered = 1;
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1) {
+		pf.fd = fd;
+		pf.events = POLLIN;
+		while (len < sizeof(buf) - 1 && poll(&pf, 1, 2000) > 0) {
+			ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+			if (memchr(buf, '\n', len))
+				break;
+		}
+		ok = !strncmp(buf, "HTTP/1.", 7) && !strncmp(buf + 8, " 200", 4);
+	}
+	close(fd);
+	return ok;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* One container start: runc run -d, then HTTP until 200. */
+static int start(struct ctr *C, long long mem_limit, double *init, double *net, double *serve)
+{
+	struct sbuf js = {0};
+	char *cfg = xasprintf("%s/config.json", C->bundle);
+	double t0, deadline;
+	int r, answered;
+
+	config_json(C, mem_limit, &js);
+	r = write_file_atomic(cfg, js.s, js.len, 0644);
+	sbuf_free(&js);
+	free(cfg);
+	if (r < 0)
+		return tx_fail(C->ctx, r, STAGE, "cannot write the container config");
+	*init = *net = *serve = -1;
+	t0 = now_ms();
+	C->running = 1;
+	r = runc(C, "run", "-d", "--bundle", C->bundle, C->id) == 0 ? 0 : -EIO;
+	if (r < 0)
+		return tx_fail(C->ctx, -EIO, STAGE, "runc run failed for '%s'", C->id);
+	*init = now_ms() - t0;
+	deadline = t0 + SERVE_TIMEOUT_MS;
+	while (now_ms() < deadline) {
+		int ok = (int)http_try(C->port, &answered);
+
+		if (answered && *net < 0)
+			*net = now_ms() - t0;
+		if (ok) {
+			*serve = now_ms() - t0;
+			return 0;
+		}
+		sleep_ms(1);
+	}
+	return -ETIMEDOUT;
+}
+
+static void mem_of(struct ctr *C, long long *rss, long long *pss, long long *used)
+{
+	char *out = NULL, *p, *path, *st = NULL;
+	char *argv[] = {"runc", "ps", "--format", "json", C->id, NULL};
+	struct probex_mem m = {-1, -1};
+
+	if (run_capture_q(C->ctx, argv, &out, 1 << 16, 1) == 0)
+		for (p = out; *p; p++)
+			if (*p >= '0' && *p <= '9') {
+				probex_mem_add((pid_t)strtol(p, &p, 10), &m);
+				p--;
+			}
+	*rss = m.rss_kb;
+	*pss = m.pss_kb;
+	free(out);
+	/* memory cgroup v1 (v2: memory.current and inactive_file) */
+	path = xasprintf(CG_MEM "/%s/memory.usage_in_bytes", C->id);
+	*used = -1;
+	if (read_file(path, &st, NULL, 4096) == 0) {
+		long long u = strtoll(st, NULL, 10), inact = 0;
+		char *s2 = NULL, *q, *p2 = xasprintf(CG_MEM "/%s/memory.stat", C->id);
+
+		if (read_file(p2, &s2, NULL, 1 << 16) == 0 &&
+		    (q = strstr(s2, "\ntotal_inactive_file ")))
+			inact = strtoll(q + 21, NULL, 10);
+		*used = (u - inact) / 1024;
+		free(s2);
+		free(p2);
+	} else {
+		char *p3 = xasprintf("/sys/fs/cgroup/%s/memory.current", C->id);
+		if (read_file(p3, &st, NULL, 4096) == 0)
+			*used = strtoll(st, NULL, 10) / 1024;
+		free(p3);
+	}
+	free(st);
+	free(path);
+}
+
+static void start_client(void *arg)
+{
+	struct ctr *C = arg;
+	char *argv[] = {"runc",
+			"exec",
+			"-d",
+			C->id,
+			"/usr/bin/" CMPIMG_CLIENT,
+			"-c",
+			NETNS_HOST_ADDR,
+			"-t",
+			PROBEX_IPERF3_STR,
+			NULL};
+
+	run_cmd(C->ctx, argv, NULL, 1);
+}
+
+static int measure(struct ctr *C, int runs, int min_mem, struct compare_row *row)
+{
+	double *v = xcalloc((size_t)runs * 9 + 9, sizeof(double));
+	int r = 0, i;
+
+	for (i = 0; i < runs * 9; i++)
+		v[i] = -1;
+	for (i = 0; i < runs && r == 0; i++) {
+		double *x = v + i * 9;
+		long long rss, pss, used;
+		int replies;
+
+		tx_info(C->ctx, "compare: container: run %d/%d: runc run to HTTP 200", i + 1, runs);
+		r = start(C, 0, &x[0], &x[1], &x[2]);
+		if (r < 0) {
+			if (r == -ETIMEDOUT)
+				tx_fail(C->ctx, r, STAGE, "the container did not serve within %d s",
+					SERVE_TIMEOUT_MS / 1000);
+			break;
+		}
+		sleep_ms(200); /* as for a VM: let the app settle before the memory */
+		mem_of(C, &rss, &pss, &used);
+		x[3] = (double)rss, x[4] = (double)pss, x[5] = (double)used;
+		tx_info(C->ctx, "compare: container: round trips and throughput");
+		r = probex_rtt(C->ctx, PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS, &x[6], &x[7], &replies);
+		if (r == 0)
+			r = probex_iperf3(C->ctx, (PROBEX_IPERF3_SECONDS + 30) * 1000, start_client,
+					  C, &x[8]);
+		runc_gone(C);
+	}
+	{
+		double *col = xcalloc((size_t)runs + 1, sizeof(double));
+		int n = runs;
+		double m[9];
+
+		for (int k = 0; k < 9; k++) {
+			for (int j = 0; j < n; j++)
+				col[j] = v[j * 9 + k];
+			m[k] = median_of(col, (size_t)n, NULL);
+		}
+		row->init_ms = m[0], row->network_ms = m[1], row->service_ms = m[2];
+		row->rss_kb = (long long)m[3], row->pss_kb = (long long)m[4];
+		row->guest_used_kb = (long long)m[5];
+		row->rtt_median_us = m[6], row->rtt_p99_us = m[7], row->mbps = m[8];
+		free(col);
+	}
+	free(v);
+	if (r == 0 && min_mem) {
+		/* the cgroup limit: 64 MB serves (checked), 1 MB cannot */
+		int lo = 1, hi = 64;
+		double a, b, c;
+
+		tx_info(C->ctx,
+			"compare: container: smallest memory limit that serves (bisection)");
+		r = start(C, (long long)hi << 20, &a, &b, &c);
+		runc_gone(C);
+		while (r == 0 && hi - lo > 1) {
+			int mid = lo + (hi - lo) / 2,
+			    ok = start(C, (long long)mid << 20, &a, &b, &c);
+
+			runc_gone(C);
+			tx_info(C->ctx, "min-mem: container %d MB %s", mid,
+				ok == 0 ? "serves" : "does not serve");
+			if (ok == 0)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		C->ctx->err[0] = 0;
+		if (r == 0)
+			row->min_mb = hi;
+		else
+			tx_fail(C->ctx, r, STAGE, "the container does not serve with %d MB", hi);
+	}
+	return r;
+}
+
+int container_row(struct tx_ctx *ctx, const char *app, const char *root, int runs, int min_mem,
+		  struct compare_row *row)
+{
+	struct ctr C = {.ctx = ctx, .app = app, .root = root};
+	struct manifest m;
+	char svc[8], *du = NULL;
+	double t0 = now_ms();
+	int r;
+
+	struct sigaction sa, old[3];
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+	C.ns.host_fd = C.ns.ns_fd = C.ns.tap_fd = -1;
+	snprintf(C.id, sizeof(C.id), "tinyx-compare-%d", (int)getpid());
+	cmpimg_service(ctx, app, svc, &C.port);
+	if (!root || !C.port) {
+		snprintf(row->note, sizeof(row->note), "no root or no service port");
+		return tx_fail(ctx, -EINVAL, STAGE, "container: no root or no port for '%s'", app);
+	}
+	memcpy(g_id, C.id, sizeof(g_id));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	{
+		char *argv[] = {"du", "-s", "-b", (char *)root, NULL};
+		if (run_capture_q(ctx, argv, &du, 4096, 1) == 0)
+			row->size_bytes = atoll(du);
+		free(du);
+	}
+	manifest_init(&m, app, root);
+	r = closure_build(ctx, app, root, ctx->srcdir, &m, &C.spec);
+	manifest_free(&m);
+	if (r < 0)
+		goto out;
+	C.tmp = xstrdup("/tmp/tinyx-container-XXXXXX");
+	if (!mkdtemp(C.tmp)) {
+		r = tx_fail(ctx, -errno, STAGE, "cannot create a temp dir '%s'", C.tmp);
+		goto out;
+	}
+	C.bundle = xasprintf("%s/bundle", C.tmp);
+	C.rootfs = xasprintf("%s/rootfs", C.bundle);
+	C.upper = xasprintf("%s/upper", C.tmp);
+	C.work = xasprintf("%s/work", C.tmp);
+	if (mkdir_p(C.rootfs, 0755) < 0 || mkdir_p(C.upper, 0755) < 0 ||
+	    mkdir_p(C.work, 0755) < 0) {
+		r = tx_fail(ctx, -EIO, STAGE, "cannot create '%s'", C.tmp);
+		goto out;
+	}
+	snprintf(g_rootfs, sizeof(g_rootfs), "%s", C.rootfs);
+	snprintf(g_tmp, sizeof(g_tmp), "%s", C.tmp);
+	r = overlay(&C);
+	if (r == 0)
+		r = netns_open(ctx, &C.ns);
+	if (r == 0) {
+		r = start_holder(&C);
+		if (r < 0)
+			tx_fail(ctx, r, STAGE, "cannot create the container's network namespace");
+	}
+	if (r == 0)
+		r = network(&C);
+	if (r == 0)
+		r = measure(&C, runs, min_mem, row);
+out:
+	if (r < 0)
+		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
+	runc_gone(&C);
+	if (C.holder > 0) {
+		kill(C.holder, SIGKILL);
+		waitpid(C.holder, NULL, 0);
+	}
+	{
+		char keep[sizeof(ctx->err)];
+		memcpy(keep, ctx->err, sizeof(keep));
+		netns_close(ctx, &C.ns);
+		memcpy(ctx->err, keep, sizeof(keep));
+	}
+	if (C.mounted)
+		umount2(C.rootfs, MNT_DETACH);
+	if (C.tmp)
+		rm_rf(C.tmp);
+	free(C.tmp);
+	free(C.bundle);
+	free(C.rootfs);
+	free(C.upper);
+	free(C.work);
+	appspec_free(&C.spec);
+	g_id[0] = g_rootfs[0] = g_tmp[0] = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	row->seconds = (now_ms() - t0) / 1000;
+	return r;
+}

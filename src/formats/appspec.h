@@ -1,0 +1,55 @@
+/* The app spec: what the guest init runs, written at build time to
+ * /etc/tinyx/app.conf in the image and read by the guest init.
+ *
+ * Text form, one directive per line; a line whose first non-blank character
+ * is '#' is a comment, blank lines are ignored. There are no trailing comments:
+ * the value is the rest of the line after the keyword and ONE space, taken
+ * verbatim (so "arg daemon off; master_process on;" is one argv element and
+ * "arg " is an empty one).
+ *   arg ELEMENT          argv, one element per line, in order (argv[0] absolute)
+ *   env KEY=VALUE        environment (the init adds PATH unless given)
+ *   user UID             numeric; setuid after setgroups/setgid
+ *   group GID            numeric
+ *   groups GID...        supplementary groups, space separated
+ *   dir PATH MODE UID GID  created (with parents) before start, mode octal
+ *   workdir PATH         chdir before exec (default /)
+ *   forking 0|1          the command forks and exits: follow the pid file
+ *   pidfile PATH         where a forking daemon writes its pid
+ *   restart no|on-failure
+ * The guest init (src/guest/init.c) has its own small parser of the same form;
+ * `tinyx-init --print-conf FILE` prints what it read, so tests compare both. */
+#ifndef TINYX_APPSPEC_H
+#define TINYX_APPSPEC_H
+
+#include "lib/util.h"
+
+#define APPSPEC_MAX_GROUPS 32
+
+struct app_spec {
+	struct strv argv;
+	struct strv env;   /* "KEY=VALUE" */
+	unsigned uid, gid; /* valid when has_user */
+	int has_user;
+	unsigned groups[APPSPEC_MAX_GROUPS]; /* supplementary */
+	size_t ngroups;
+	struct strv dirs; /* "PATH MODE UID GID", MODE octal (e.g. "/run/nginx 0755 33 33") */
+	char *pidfile;	  /* NULL: none */
+	int forking;
+	char *workdir; /* NULL: "/" */
+	int restart;   /* 0 no, 1 on-failure */
+};
+
+/* Parse untrusted text into s (zeroed by the caller or fresh). On error s is
+ * freed, ctx->err says "appspec: line N: ..." and -EINVAL is returned. */
+int appspec_parse(struct tx_ctx *ctx, const char *text, size_t len, struct app_spec *s);
+/* Check a spec built in code before it is written: argv present with an
+ * absolute argv[0], no newline or NUL in any string, valid dirs and env. */
+int appspec_check(struct tx_ctx *ctx, const struct app_spec *s);
+/* Canonical text form (parse(text(s)) == s for a spec that passes check). */
+void appspec_text(const struct app_spec *s, struct sbuf *out);
+/* Helpers for the code that fills a spec. */
+void appspec_add_dir(struct app_spec *s, const char *path, unsigned mode, unsigned uid,
+		     unsigned gid);
+void appspec_free(struct app_spec *s);
+
+#endif

@@ -1,0 +1,143 @@
+/* The per-app hint file; see hints.h. */
+#include "formats/hints.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void push(struct hints *h, enum hint_kind k, const char *arg, int line)
+{
+	h->h = xrealloc(h->h, (h->n + 1) * sizeof(*h->h));
+	h->h[h->n].kind = k;
+	h->h[h->n].arg = xstrdup(arg);
+	h->h[h->n].line = line;
+	h->n++;
+}
+
+/* "http 80" or "tcp 6379": 0, or -1 */
+static int parse_service(const char *arg, struct hints *h)
+{
+	char proto[8];
+	char *end;
+	long port;
+	size_t n = strcspn(arg, " \t");
+
+	if (n == 0 || n >= sizeof(proto))
+		return -1;
+	memcpy(proto, arg, n);
+	proto[n] = 0;
+	if (strcmp(proto, "http") && strcmp(proto, "tcp"))
+		return -1;
+	arg += n;
+	while (*arg == ' ' || *arg == '\t')
+		arg++;
+	if (*arg < '0' || *arg > '9')
+		return -1;
+	errno = 0;
+	port = strtol(arg, &end, 10);
+	if (errno || *end || port < 1 || port > 65535)
+		return -1;
+	strcpy(h->service, proto);
+	h->port = (int)port;
+	return 0;
+}
+
+int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t len,
+		struct hints *out)
+{
+	char *text = xstrndup(data, len);
+	int r = 0, lineno = 0;
+
+	memset(out, 0, sizeof(*out));
+	strcpy(out->service, "none");
+	if (memchr(data, 0, len)) {
+		free(text);
+		return tx_fail(ctx, -EINVAL, "closure", "NUL byte in hints '%s'", name);
+	}
+	for (char *l = text, *nl; l && *l && !r; l = nl) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = 0;
+		lineno++;
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l == '#')
+			continue;
+		for (char *h = l; *h; h++) { /* a comment after a blank */
+			if (*h == '#' && h > l && (h[-1] == ' ' || h[-1] == '\t')) {
+				*h = 0;
+				break;
+			}
+		}
+		size_t n = strlen(l);
+		while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
+			l[--n] = 0;
+		if (!n)
+			continue;
+		char *arg = l + strcspn(l, " \t");
+		if (*arg)
+			*arg++ = 0;
+		while (*arg == ' ' || *arg == '\t')
+			arg++;
+		if (!*arg) {
+			r = tx_fail(ctx, -EINVAL, "closure", "hint without argument at %s:%d", name,
+				    lineno);
+		} else if (!strcmp(l, "include") || !strcmp(l, "exclude")) {
+			if (arg[0] != '/')
+				r = tx_fail(ctx, -EINVAL, "closure",
+					    "hinted path is not absolute '%s' (%s:%d)", arg, name,
+					    lineno);
+			else
+				push(out, !strcmp(l, "include") ? HINT_INCLUDE : HINT_EXCLUDE, arg,
+				     lineno);
+		} else if (!strcmp(l, "exec")) {
+			push(out, HINT_EXEC, arg, lineno);
+		} else if (!strcmp(l, "user")) {
+			push(out, HINT_USER, arg, lineno);
+		} else if (!strcmp(l, "service")) {
+			if (parse_service(arg, out) < 0)
+				r = tx_fail(ctx, -EINVAL, "closure",
+					    "bad service hint '%s' at %s:%d (http|tcp PORT)", arg,
+					    name, lineno);
+			else
+				push(out, HINT_SERVICE, arg, lineno);
+		} else {
+			r = tx_fail(ctx, -EINVAL, "closure", "unknown hint '%s' at %s:%d", l, name,
+				    lineno);
+		}
+	}
+	free(text);
+	if (r < 0)
+		hints_free(out);
+	return r;
+}
+
+int hints_load(struct tx_ctx *ctx, const char *projdir, const char *app, struct hints *out)
+{
+	char *file = xasprintf("%s/rootfs-overlays/%s/hints", projdir, app);
+	char *text = NULL;
+	size_t len = 0;
+	int r = read_file(file, &text, &len, 1 << 20);
+
+	memset(out, 0, sizeof(*out));
+	strcpy(out->service, "none");
+	if (r == -ENOENT)
+		r = 0;
+	else if (r < 0)
+		r = tx_fail(ctx, r, "closure", "cannot read hints '%s'", file);
+	else
+		r = hints_parse(ctx, file, text, len, out);
+	free(text);
+	free(file);
+	return r;
+}
+
+void hints_free(struct hints *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->h[i].arg);
+	free(h->h);
+	h->h = NULL;
+	h->n = 0;
+}

@@ -1,0 +1,345 @@
+/* image.conf reader and writer; see imgconf.h. */
+#include "formats/imgconf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STAGE "imgconf"
+
+static const char *const machine_names[] = {"microvm", "pc"};
+static const char *const net_names[] = {"virtio-mmio", "virtio-pci"};
+static const char *const service_names[] = {"none", "http", "tcp"};
+static const char *const target_names[] = {"kvm", "xen"};
+
+const char *img_machine_name(enum img_machine m)
+{
+	return (unsigned)m < 2 ? machine_names[m] : "?";
+}
+const char *img_net_name(enum img_net n)
+{
+	return (unsigned)n < 2 ? net_names[n] : "?";
+}
+const char *img_service_name(enum img_service s)
+{
+	return (unsigned)s < 3 ? service_names[s] : "?";
+}
+const char *img_target_name(enum img_target t)
+{
+	return (unsigned)t < 2 ? target_names[t] : "?";
+}
+
+void imgconf_init(struct imgconf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->machine = IMG_MICROVM;
+	c->kernel = xstrdup("kernel");
+	c->initrd = xstrdup("initrd");
+	c->append = xstrdup("console=ttyS0");
+	c->memory_mb = 64;
+	c->vcpus = 1;
+	c->net = IMG_NET_MMIO;
+	c->service = IMG_SVC_NONE;
+	c->target = IMG_KVM;
+}
+
+void imgconf_free(struct imgconf *c)
+{
+	if (!c)
+		return;
+	free(c->kernel);
+	free(c->initrd);
+	free(c->disk);
+	free(c->append);
+	free(c->note);
+	memset(c, 0, sizeof(*c));
+}
+
+int imgconf_valid_name(const char *s)
+{
+	size_t n;
+
+	if (!s || !*s)
+		return 0;
+	n = strlen(s);
+	if (n >= 256 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p == '/' || *p == '\\' || *p < 0x21 || *p >= 0x7f)
+			return 0;
+	/* no hidden tricks: a leading '-' would read as an option somewhere */
+	return s[0] != '-';
+}
+
+static int lookup(const char *const *names, int n, const char *v)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], v))
+			return i;
+	return -1;
+}
+
+/* Decimal, no sign, no spaces, within [lo, hi]. */
+static int parse_int(const char *v, long lo, long hi, int *out)
+{
+	long x = 0;
+
+	if (!*v || strlen(v) > 9)
+		return -1;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		x = x * 10 + (*p - '0');
+	}
+	if (x < lo || x > hi)
+		return -1;
+	*out = (int)x;
+	return 0;
+}
+
+enum key_id {
+	K_MACHINE,
+	K_KERNEL,
+	K_INITRD,
+	K_DISK,
+	K_APPEND,
+	K_MEMORY,
+	K_VCPUS,
+	K_NET,
+	K_PORT,
+	K_SERVICE,
+	K_TARGET,
+	K_NOTE,
+	K_COUNT
+};
+static const char *const key_names[K_COUNT] = {"machine", "kernel",    "initrd", "disk",
+					       "append",  "memory_mb", "vcpus",	 "net",
+					       "port",	  "service",   "target", "note"};
+
+static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct imgconf *c, int k,
+		   const char *v)
+{
+	int i;
+
+	switch (k) {
+	case K_MACHINE:
+		if ((i = lookup(machine_names, 2, v)) < 0)
+			goto bad_enum;
+		c->machine = (enum img_machine)i;
+		return 0;
+	case K_NET:
+		if ((i = lookup(net_names, 2, v)) < 0)
+			goto bad_enum;
+		c->net = (enum img_net)i;
+		return 0;
+	case K_SERVICE:
+		if ((i = lookup(service_names, 3, v)) < 0)
+			goto bad_enum;
+		c->service = (enum img_service)i;
+		return 0;
+	case K_TARGET:
+		if ((i = lookup(target_names, 2, v)) < 0)
+			goto bad_enum;
+		c->target = (enum img_target)i;
+		return 0;
+	case K_KERNEL:
+	case K_INITRD:
+	case K_DISK: {
+		char **dst = k == K_KERNEL ? &c->kernel : k == K_INITRD ? &c->initrd : &c->disk;
+		if (k == K_DISK && !*v) {
+			free(c->disk);
+			c->disk = NULL;
+			return 0;
+		}
+		if (!imgconf_valid_name(v))
+			return tx_fail(ctx, -EINVAL, STAGE,
+				       "%s is not a plain file name inside the image dir at %s:%u",
+				       key_names[k], name, line);
+		free(*dst);
+		*dst = xstrdup(v);
+		return 0;
+	}
+	case K_APPEND:
+		for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+			if (*p >= 0x7f)
+				return tx_fail(ctx, -EINVAL, STAGE,
+					       "append has a non-ASCII byte at %s:%u", name, line);
+		free(c->append);
+		c->append = xstrdup(v);
+		return 0;
+	case K_NOTE:
+		free(c->note);
+		c->note = *v ? xstrdup(v) : NULL;
+		return 0;
+	case K_MEMORY:
+		if (parse_int(v, IMGCONF_MEM_MIN, IMGCONF_MEM_MAX, &c->memory_mb) < 0)
+			return tx_fail(ctx, -ERANGE, STAGE, "memory_mb must be %d..%d at %s:%u",
+				       IMGCONF_MEM_MIN, IMGCONF_MEM_MAX, name, line);
+		return 0;
+	case K_VCPUS:
+		if (parse_int(v, 1, IMGCONF_VCPUS_MAX, &c->vcpus) < 0)
+			return tx_fail(ctx, -ERANGE, STAGE, "vcpus must be 1..%d at %s:%u",
+				       IMGCONF_VCPUS_MAX, name, line);
+		return 0;
+	case K_PORT:
+		if (parse_int(v, 0, 65535, &c->port) < 0)
+			return tx_fail(ctx, -ERANGE, STAGE, "port must be 0..65535 at %s:%u", name,
+				       line);
+		return 0;
+	}
+	return -EINVAL;
+bad_enum:
+	return tx_fail(ctx, -EINVAL, STAGE, "unknown %s value at %s:%u", key_names[k], name, line);
+}
+
+static int is_space(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+int imgconf_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
+		  struct imgconf *c)
+{
+	int seen[K_COUNT] = {0};
+	unsigned line = 0;
+	size_t pos = 0;
+	int rc = 0;
+	char *buf = NULL;
+
+	if (!name)
+		name = IMGCONF_NAME;
+	imgconf_init(c);
+	if (len > IMGCONF_MAX_BYTES) {
+		rc = tx_fail(ctx, -EFBIG, STAGE, "file larger than %d bytes '%s'",
+			     IMGCONF_MAX_BYTES, name);
+		goto out;
+	}
+	if (len && memchr(text, '\0', len)) {
+		rc = tx_fail(ctx, -EINVAL, STAGE, "NUL byte in '%s'", name);
+		goto out;
+	}
+	buf = xmalloc(len + 1);
+	if (len)
+		memcpy(buf, text, len);
+	buf[len] = '\0';
+
+	while (pos < len) {
+		char *s = buf + pos, *nl = strchr(s, '\n'), *e, *eq, *k, *v;
+		int id = -1;
+
+		line++;
+		if (nl) {
+			*nl = '\0';
+			pos = (size_t)(nl - buf) + 1;
+		} else {
+			pos = len;
+		}
+		e = s + strlen(s);
+		if (e > s && e[-1] == '\r')
+			*--e = '\0';
+		while (is_space(*s))
+			s++;
+		while (e > s && is_space(e[-1]))
+			*--e = '\0';
+		if (!*s || *s == '#')
+			continue;
+		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+			if (*p < 0x20 || *p == 0x7f) {
+				rc = tx_fail(ctx, -EINVAL, STAGE, "control character at %s:%u",
+					     name, line);
+				goto out;
+			}
+		eq = strchr(s, '=');
+		if (!eq) {
+			rc =
+			    tx_fail(ctx, -EINVAL, STAGE, "expected key=value at %s:%u", name, line);
+			goto out;
+		}
+		k = s;
+		v = eq + 1;
+		for (char *t = eq; t > k && is_space(t[-1]); t--)
+			t[-1] = '\0';
+		*eq = '\0';
+		while (is_space(*v))
+			v++;
+		for (int i = 0; i < K_COUNT; i++)
+			if (!strcmp(key_names[i], k))
+				id = i;
+		if (id < 0) {
+			char kk[40];
+			snprintf(kk, sizeof(kk), "%s", k);
+			rc = tx_fail(ctx, -EINVAL, STAGE, "unknown key '%s' at %s:%u", kk, name,
+				     line);
+			goto out;
+		}
+		if (seen[id]++) {
+			rc = tx_fail(ctx, -EINVAL, STAGE, "repeated key '%s' at %s:%u",
+				     key_names[id], name, line);
+			goto out;
+		}
+		if (strlen(v) > IMGCONF_MAX_VALUE) {
+			rc = tx_fail(ctx, -E2BIG, STAGE, "value of '%s' too long at %s:%u",
+				     key_names[id], name, line);
+			goto out;
+		}
+		rc = set_key(ctx, name, line, c, id, v);
+		if (rc < 0)
+			goto out;
+	}
+	if (!seen[K_NET])
+		c->net = c->machine == IMG_PC ? IMG_NET_PCI : IMG_NET_MMIO;
+	if (c->machine == IMG_MICROVM && c->net == IMG_NET_PCI) {
+		/* microvm has no PCI bus unless asked for; keep it simple */
+		rc = tx_fail(ctx, -EINVAL, STAGE, "net=virtio-pci needs machine=pc in '%s'", name);
+		goto out;
+	}
+	if (c->service != IMG_SVC_NONE && c->port == 0) {
+		rc = tx_fail(ctx, -EINVAL, STAGE, "service=%s needs a port in '%s'",
+			     img_service_name(c->service), name);
+		goto out;
+	}
+out:
+	free(buf);
+	if (rc < 0)
+		imgconf_free(c);
+	return rc;
+}
+
+int imgconf_load(struct tx_ctx *ctx, const char *dir, struct imgconf *c)
+{
+	char *path = xasprintf("%s/%s", dir, IMGCONF_NAME), *text = NULL;
+	size_t len = 0;
+	int rc = read_file(path, &text, &len, IMGCONF_MAX_BYTES);
+
+	if (rc < 0) {
+		rc = tx_fail(ctx, rc, STAGE, "cannot read %s (%s) '%s'", IMGCONF_NAME,
+			     rc == -EFBIG ? "too large" : strerror(-rc), path);
+		imgconf_init(c);
+		imgconf_free(c);
+	} else {
+		rc = imgconf_parse(ctx, path, text, len, c);
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+void imgconf_text(const struct imgconf *c, struct sbuf *out)
+{
+	sbuf_printf(out, "# Tinyx image description, read by `tinyx probe`.\n");
+	sbuf_printf(out, "machine=%s\n", img_machine_name(c->machine));
+	sbuf_printf(out, "kernel=%s\n", c->kernel ? c->kernel : "kernel");
+	sbuf_printf(out, "initrd=%s\n", c->initrd ? c->initrd : "initrd");
+	if (c->disk)
+		sbuf_printf(out, "disk=%s\n", c->disk);
+	sbuf_printf(out, "append=%s\n", c->append ? c->append : "");
+	sbuf_printf(out, "memory_mb=%d\n", c->memory_mb);
+	sbuf_printf(out, "vcpus=%d\n", c->vcpus);
+	sbuf_printf(out, "net=%s\n", img_net_name(c->net));
+	sbuf_printf(out, "port=%d\n", c->port);
+	sbuf_printf(out, "service=%s\n", img_service_name(c->service));
+	sbuf_printf(out, "target=%s\n", img_target_name(c->target));
+	if (c->note)
+		sbuf_printf(out, "note=%s\n", c->note);
+}

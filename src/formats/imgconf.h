@@ -1,0 +1,73 @@
+/* image.conf: the description of one image dir (out/APP/kvm/, out/APP/xen/).
+ *
+ * The build writes it, the probe reads it. Text form: key=value lines, '#'
+ * comments, blank lines ignored, spaces around key and value trimmed:
+ *
+ *   machine=microvm            microvm | pc
+ *   kernel=kernel              file names: plain names inside the dir
+ *   initrd=initrd
+ *   disk=rootfs.ext4           optional
+ *   append=console=ttyS0 quiet kernel cmdline without the network part
+ *   memory_mb=64               16..65536
+ *   vcpus=1                    1..64
+ *   net=virtio-mmio            virtio-mmio | virtio-pci (default from machine)
+ *   port=80                    TCP port of the service, 0 = none
+ *   service=http               http | tcp | none
+ *   target=kvm                 kvm | xen
+ *   note=free text
+ *
+ * The file is untrusted input: unknown or repeated keys, names with '/' or
+ * "..", out-of-range numbers and control characters are rejected. */
+#ifndef TINYX_IMGCONF_H
+#define TINYX_IMGCONF_H
+
+#include "lib/util.h"
+
+#define IMGCONF_NAME "image.conf"
+#define IMGCONF_MAX_BYTES (64 * 1024)
+#define IMGCONF_MAX_VALUE 4096
+#define IMGCONF_MEM_MIN 16
+#define IMGCONF_MEM_MAX 65536
+#define IMGCONF_VCPUS_MAX 64
+
+enum img_machine { IMG_MICROVM, IMG_PC };
+enum img_net { IMG_NET_MMIO, IMG_NET_PCI };
+enum img_service { IMG_SVC_NONE, IMG_SVC_HTTP, IMG_SVC_TCP };
+enum img_target { IMG_KVM, IMG_XEN };
+
+struct imgconf {
+	enum img_machine machine; /* default microvm */
+	char *kernel;		  /* default "kernel" */
+	char *initrd;		  /* default "initrd" */
+	char *disk;		  /* NULL when none */
+	char *append;		  /* default "console=ttyS0" */
+	int memory_mb;		  /* default 64 */
+	int vcpus;		  /* default 1 */
+	enum img_net net;	  /* default: mmio on microvm, pci on pc */
+	int port;		  /* default 0 */
+	enum img_service service; /* default none */
+	enum img_target target;	  /* default kvm */
+	char *note;		  /* NULL when none */
+};
+
+/* Set the defaults (owned strings); imgconf_free() releases them. */
+void imgconf_init(struct imgconf *c);
+/* Parse text (len bytes, not necessarily NUL-terminated); name is used in
+ * messages. On error c is left freed/empty and ctx->err says what and where. */
+int imgconf_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
+		  struct imgconf *c);
+/* Read DIR/image.conf. */
+int imgconf_load(struct tx_ctx *ctx, const char *dir, struct imgconf *c);
+/* Canonical text (every key, fixed order); imgconf_parse() reads it back equal. */
+void imgconf_text(const struct imgconf *c, struct sbuf *out);
+void imgconf_free(struct imgconf *c);
+
+/* A plain file name: non-empty, no '/', not "." or "..", printable, < 256. */
+int imgconf_valid_name(const char *s);
+
+const char *img_machine_name(enum img_machine m);
+const char *img_net_name(enum img_net n);
+const char *img_service_name(enum img_service s);
+const char *img_target_name(enum img_target t);
+
+#endif

@@ -1,0 +1,514 @@
+#include "formats/manifest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const char *type_name[] = {"dir", "file", "slink", "nod", "user", "group"};
+
+void manifest_init(struct manifest *m, const char *app, const char *root)
+{
+	memset(m, 0, sizeof(*m));
+	m->app = xstrdup(app);
+	m->root = xstrdup(root ? root : "/");
+}
+
+static void ment_free(struct ment *e)
+{
+	free(e->path);
+	free(e->target);
+	free(e->shell);
+	free(e->src);
+	free(e->reason);
+}
+
+void manifest_free(struct manifest *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		ment_free(&m->e[i]);
+	for (size_t i = 0; i < m->nf; i++) {
+		free(m->f[i].option);
+		free(m->f[i].symbol);
+		free(m->f[i].binary);
+	}
+	free(m->e);
+	free(m->f);
+	free(m->app);
+	free(m->root);
+	memset(m, 0, sizeof(*m));
+}
+
+static int is_account(enum ment_type t)
+{
+	return t == ME_USER || t == ME_GROUP;
+}
+
+struct ment *manifest_find(struct manifest *m, enum ment_type t, const char *path)
+{
+	/* Paths share one namespace whatever their type; users and groups each
+	 * have their own. */
+	for (size_t i = 0; i < m->n; i++) {
+		struct ment *e = &m->e[i];
+
+		if (is_account(t) ? e->type != t : is_account(e->type))
+			continue;
+		if (!strcmp(e->path, path))
+			return e;
+	}
+	return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int manifest_add(struct manifest *m, const struct ment *e)
+{
+	struct ment *n;
+
+	if (manifest_find(m, e->type, e->path))
+		return 0;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->e = xrealloc(m->e, m->cap * sizeof(*m->e));
+	}
+	n = &m->e[m->n++];
+	*n = *e;
+	n->path = xstrdup(e->path);
+	n->target = dup_or_null(e->target);
+	n->shell = dup_or_null(e->shell);
+	n->src = dup_or_null(e->src);
+	n->reason = xstrdup(e->reason ? e->reason : "");
+	return 1;
+}
+
+/* Add one in-root path exactly as it is (no following), from lstat. */
+static int add_lstat(struct manifest *m, const char *path, const char *reason)
+{
+	char *host = root_join(m->root, path);
+	struct ment e = {0};
+	struct stat st;
+	char lnk[4096];
+	int r;
+
+	if (lstat(host, &st) < 0) {
+		r = -errno;
+		free(host);
+		return r;
+	}
+	e.path = (char *)path;
+	e.mode = st.st_mode & 07777;
+	e.uid = st.st_uid;
+	e.gid = st.st_gid;
+	e.reason = (char *)reason;
+	if (S_ISDIR(st.st_mode)) {
+		e.type = ME_DIR;
+	} else if (S_ISREG(st.st_mode)) {
+		e.type = ME_FILE;
+		e.size = st.st_size;
+	} else if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(host, lnk, sizeof(lnk) - 1);
+
+		if (n < 0) {
+			r = -errno;
+			free(host);
+			return r;
+		}
+		lnk[n] = 0;
+		e.type = ME_SLINK;
+		e.target = lnk;
+		e.mode = 0777;
+	} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+		e.type = ME_NOD;
+		e.devtype = S_ISCHR(st.st_mode) ? 'c' : 'b';
+		e.major = major(st.st_rdev);
+		e.minor = minor(st.st_rdev);
+	} else {
+		free(host);
+		return -EINVAL; /* fifos and sockets are made at run time */
+	}
+	free(host);
+	return manifest_add(m, &e);
+}
+
+static int add_parents(struct manifest *m, const char *path)
+{
+	char *dir = path_dirname(path);
+	int r = 0;
+
+	if (strcmp(dir, "/") && !manifest_find(m, ME_DIR, dir)) {
+		r = add_parents(m, dir);
+		if (r >= 0) {
+			/* a parent that is itself a symlink (/lib -> usr/lib) is
+			 * resolved by the caller; here it is a plain dir */
+			r = add_lstat(m, dir, "parent");
+		}
+	}
+	free(dir);
+	return r < 0 ? r : 0;
+}
+
+int manifest_add_path(struct manifest *m, const char *path, const char *reason)
+{
+	struct strv chain = {0};
+	char *real = NULL;
+	int r;
+
+	r = root_realpath(m->root, path, &real, &chain);
+	if (r < 0) {
+		strv_free(&chain);
+		return r;
+	}
+	/* every symlink met on the way (including symlinked parent dirs such
+	 * as /lib -> usr/lib) is kept, so the same path resolves in the image */
+	for (size_t i = 0; i < chain.n; i++) {
+		char *d = path_dirname(chain.v[i]);
+		char *rd = NULL;
+
+		/* the link's own parent may pass through a symlink too */
+		if (root_realpath(m->root, d, &rd, NULL) == 0 && strcmp(rd, d)) {
+			free(d);
+			free(rd);
+			continue; /* covered: the chain also holds that parent link */
+		}
+		free(d);
+		free(rd);
+		r = add_parents(m, chain.v[i]);
+		if (r >= 0)
+			r = add_lstat(m, chain.v[i], reason);
+		if (r < 0)
+			goto out;
+	}
+	r = add_parents(m, real);
+	if (r >= 0)
+		r = add_lstat(m, real, reason);
+out:
+	strv_free(&chain);
+	free(real);
+	return r;
+}
+
+int manifest_add_feature(struct manifest *m, const char *option, const char *symbol,
+			 const char *binary)
+{
+	for (size_t i = 0; i < m->nf; i++)
+		if (!strcmp(m->f[i].option, option) && !strcmp(m->f[i].symbol, symbol) &&
+		    !strcmp(m->f[i].binary, binary))
+			return 0;
+	if (m->nf == m->capf) {
+		m->capf = m->capf ? m->capf * 2 : 16;
+		m->f = xrealloc(m->f, m->capf * sizeof(*m->f));
+	}
+	m->f[m->nf].option = xstrdup(option);
+	m->f[m->nf].symbol = xstrdup(symbol);
+	m->f[m->nf].binary = xstrdup(binary);
+	m->nf++;
+	return 1;
+}
+
+static int cmp_ment(const void *a, const void *b)
+{
+	const struct ment *x = a, *y = b;
+	int ax = is_account(x->type), ay = is_account(y->type);
+
+	if (ax != ay)
+		return ax - ay;
+	if (ax && x->type != y->type)
+		return (int)y->type - (int)x->type; /* groups before users */
+	return strcmp(x->path, y->path);
+}
+
+static int cmp_feat(const void *a, const void *b)
+{
+	const struct feature *x = a, *y = b;
+	int r = strcmp(x->option, y->option);
+
+	if (!r)
+		r = strcmp(x->binary, y->binary);
+	if (!r)
+		r = strcmp(x->symbol, y->symbol);
+	return r;
+}
+
+void manifest_sort(struct manifest *m)
+{
+	if (m->n)
+		qsort(m->e, m->n, sizeof(*m->e), cmp_ment);
+	if (m->nf)
+		qsort(m->f, m->nf, sizeof(*m->f), cmp_feat);
+}
+
+long long manifest_total_size(const struct manifest *m)
+{
+	long long t = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].type == ME_FILE)
+			t += m->e[i].size;
+	return t;
+}
+
+static void reason_text(struct sbuf *b, const struct ment *e)
+{
+	if (e->src)
+		sbuf_printf(b, " src=%s", e->src);
+	if (e->reason && *e->reason)
+		sbuf_printf(b, "  %s", e->reason);
+	sbuf_puts(b, "\n");
+}
+
+void manifest_text(const struct manifest *m, struct sbuf *b)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ment *e = &m->e[i];
+
+		switch (e->type) {
+		case ME_DIR:
+		case ME_FILE:
+			sbuf_printf(b, "%-5s %s %04o %u %u", type_name[e->type], e->path, e->mode,
+				    e->uid, e->gid);
+			break;
+		case ME_SLINK:
+			sbuf_printf(b, "slink %s %s %04o %u %u", e->path, e->target, e->mode,
+				    e->uid, e->gid);
+			break;
+		case ME_NOD:
+			sbuf_printf(b, "nod   %s %04o %u %u %c %u %u", e->path, e->mode, e->uid,
+				    e->gid, e->devtype, e->major, e->minor);
+			break;
+		case ME_USER:
+			sbuf_printf(b, "user  %s %u %u %s %s", e->path, e->uid, e->gid,
+				    e->target ? e->target : "/",
+				    e->shell ? e->shell : "/bin/false");
+			break;
+		case ME_GROUP:
+			sbuf_printf(b, "group %s %u", e->path, e->gid);
+			break;
+		}
+		reason_text(b, e);
+	}
+}
+
+void manifest_json(const struct manifest *m, struct sbuf *b)
+{
+	sbuf_puts(b, "{\n  \"app\": ");
+	sbuf_json_str(b, m->app);
+	sbuf_printf(b, ",\n  \"total_file_bytes\": %lld,\n  \"entries\": [",
+		    manifest_total_size(m));
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ment *e = &m->e[i];
+
+		sbuf_puts(b, i ? ",\n    {" : "\n    {");
+		sbuf_printf(b, "\"type\": \"%s\", \"path\": ", type_name[e->type]);
+		sbuf_json_str(b, e->path);
+		sbuf_printf(b, ", \"mode\": \"%04o\", \"uid\": %u, \"gid\": %u", e->mode, e->uid,
+			    e->gid);
+		if (e->type == ME_FILE)
+			sbuf_printf(b, ", \"size\": %lld", e->size);
+		if (e->type == ME_SLINK) {
+			sbuf_puts(b, ", \"target\": ");
+			sbuf_json_str(b, e->target);
+		}
+		if (e->type == ME_NOD)
+			sbuf_printf(b, ", \"dev\": \"%c %u %u\"", e->devtype, e->major, e->minor);
+		if (e->type == ME_USER) {
+			sbuf_puts(b, ", \"home\": ");
+			sbuf_json_str(b, e->target ? e->target : "/");
+			sbuf_puts(b, ", \"shell\": ");
+			sbuf_json_str(b, e->shell ? e->shell : "/bin/false");
+		}
+		if (e->src) {
+			sbuf_puts(b, ", \"src\": ");
+			sbuf_json_str(b, e->src);
+		}
+		sbuf_puts(b, ", \"reason\": ");
+		sbuf_json_str(b, e->reason ? e->reason : "");
+		sbuf_puts(b, "}");
+	}
+	sbuf_puts(b, "\n  ],\n  \"kernel_features\": [");
+	for (size_t i = 0; i < m->nf; i++) {
+		sbuf_puts(b, i ? ",\n    {\"option\": " : "\n    {\"option\": ");
+		sbuf_json_str(b, m->f[i].option);
+		sbuf_puts(b, ", \"symbol\": ");
+		sbuf_json_str(b, m->f[i].symbol);
+		sbuf_puts(b, ", \"binary\": ");
+		sbuf_json_str(b, m->f[i].binary);
+		sbuf_puts(b, "}");
+	}
+	sbuf_puts(b, "\n  ]\n}\n");
+}
+
+/* ---- parsing the text form ---- */
+
+static int next_tok(const char **p, const char *end, const char **tok, size_t *len)
+{
+	const char *s = *p;
+
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (s >= end)
+		return 0;
+	*tok = s;
+	while (s < end && *s != ' ' && *s != '\t')
+		s++;
+	*len = (size_t)(s - *tok);
+	*p = s;
+	return 1;
+}
+
+static int parse_uint(const char *s, size_t n, int base, unsigned max, unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (!n || n > 12)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int d;
+
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else
+			return -1;
+		if (d >= base)
+			return -1;
+		v = v * (unsigned long)base + (unsigned long)d;
+		if (v > max)
+			return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_line(const char *s, const char *end, struct ment *e, char **fields, int nf)
+{
+	const char *tok;
+	size_t len;
+	int i = 0;
+
+	while (i < nf && next_tok(&s, end, &tok, &len))
+		fields[i++] = xstrndup(tok, len);
+	if (i < nf)
+		return -1;
+	/* the rest (after two spaces) is the reason, optionally after src= */
+	while (s < end && (*s == ' ' || *s == '\t'))
+		s++;
+	if (end - s >= 4 && !memcmp(s, "src=", 4)) {
+		const char *t = s + 4;
+
+		while (s < end && *s != ' ' && *s != '\t')
+			s++;
+		e->src = xstrndup(t, (size_t)(s - t));
+		while (s < end && (*s == ' ' || *s == '\t'))
+			s++;
+	}
+	e->reason = xstrndup(s, (size_t)(end - s));
+	return 0;
+}
+
+int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct manifest *m)
+{
+	const char *p = text, *end = text + len;
+	int lineno = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *s = p, *tok;
+		size_t tl;
+		struct ment e = {0};
+		char *f[8] = {0};
+		int nf = 0, bad = 0, t;
+		unsigned v[5] = {0};
+
+		lineno++;
+		p = nl ? nl + 1 : end;
+		for (const char *q = s; q < le; q++)
+			if ((unsigned char)*q < 0x20 && *q != '\t')
+				return tx_fail(ctx, -EINVAL, "manifest",
+					       "control character in entry at line %d", lineno);
+		if (!next_tok(&s, le, &tok, &tl) || *tok == '#')
+			continue;
+		for (t = 0; t < 6; t++)
+			if (strlen(type_name[t]) == tl && !strncmp(tok, type_name[t], tl))
+				break;
+		static const int nfields[] = {4, 4, 5, 7, 5, 2};
+		if (t == 6) {
+			bad = 1;
+			goto done;
+		}
+		nf = nfields[t];
+		if (parse_line(s, le, &e, f, nf) < 0) {
+			bad = 1;
+			goto done;
+		}
+		e.type = (enum ment_type)t;
+		e.path = f[0];
+		f[0] = NULL;
+		if (!is_account(e.type) && e.path[0] != '/') {
+			bad = 1;
+			goto done;
+		}
+		switch (e.type) {
+		case ME_DIR:
+		case ME_FILE:
+			bad = parse_uint(f[1], strlen(f[1]), 8, 07777, &e.mode) ||
+			      parse_uint(f[2], strlen(f[2]), 10, 0xfffffffeU, &e.uid) ||
+			      parse_uint(f[3], strlen(f[3]), 10, 0xfffffffeU, &e.gid);
+			break;
+		case ME_SLINK:
+			e.target = f[1];
+			f[1] = NULL;
+			bad = parse_uint(f[2], strlen(f[2]), 8, 07777, &e.mode) ||
+			      parse_uint(f[3], strlen(f[3]), 10, 0xfffffffeU, &e.uid) ||
+			      parse_uint(f[4], strlen(f[4]), 10, 0xfffffffeU, &e.gid);
+			break;
+		case ME_NOD:
+			bad = parse_uint(f[1], strlen(f[1]), 8, 07777, &e.mode) ||
+			      parse_uint(f[2], strlen(f[2]), 10, 0xfffffffeU, &e.uid) ||
+			      parse_uint(f[3], strlen(f[3]), 10, 0xfffffffeU, &e.gid) ||
+			      strlen(f[4]) != 1 || (f[4][0] != 'c' && f[4][0] != 'b') ||
+			      parse_uint(f[5], strlen(f[5]), 10, 4095, &v[0]) ||
+			      parse_uint(f[6], strlen(f[6]), 10, 1048575, &v[1]);
+			if (!bad) {
+				e.devtype = f[4][0];
+				e.major = v[0];
+				e.minor = v[1];
+			}
+			break;
+		case ME_USER:
+			bad = parse_uint(f[1], strlen(f[1]), 10, 0xfffffffeU, &e.uid) ||
+			      parse_uint(f[2], strlen(f[2]), 10, 0xfffffffeU, &e.gid);
+			e.target = f[3];
+			e.shell = f[4];
+			f[3] = f[4] = NULL;
+			break;
+		case ME_GROUP:
+			bad = parse_uint(f[1], strlen(f[1]), 10, 0xfffffffeU, &e.gid);
+			break;
+		}
+	done:
+		for (int i = 0; i < 8; i++)
+			free(f[i]);
+		if (!bad) {
+			if (e.type == ME_FILE && e.path) {
+				char *host = e.src ? xstrdup(e.src) : root_join(m->root, e.path);
+				struct stat st;
+
+				if (stat(host, &st) == 0)
+					e.size = st.st_size;
+				free(host);
+			}
+			manifest_add(m, &e);
+		}
+		ment_free(&e);
+		if (bad)
+			return tx_fail(ctx, -EINVAL, "manifest", "malformed entry at line %d",
+				       lineno);
+	}
+	return 0;
+}

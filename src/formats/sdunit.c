@@ -1,0 +1,590 @@
+/* systemd service units and tmpfiles.d.
+ *
+ * Units come from the staged root, so they are untrusted: logical lines are
+ * bounded, and nothing recurses. Only what the closure needs is read: the
+ * commands a service runs, its user, and the directories systemd would make
+ * for it. */
+#include "formats/sdunit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define SD_LINE_MAX (256u << 10)
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One backslash escape at *p (just after the backslash) into b. */
+static int unescape_one(const char **p, struct sbuf *b)
+{
+	const char *s = *p;
+	char c = *s++;
+	int v;
+
+	switch (c) {
+	case 0:
+		return -EINVAL;
+	case 'a':
+		c = '\a';
+		break;
+	case 'b':
+		c = '\b';
+		break;
+	case 'f':
+		c = '\f';
+		break;
+	case 'n':
+		c = '\n';
+		break;
+	case 'r':
+		c = '\r';
+		break;
+	case 's':
+		c = ' ';
+		break;
+	case 't':
+		c = '\t';
+		break;
+	case 'v':
+		c = '\v';
+		break;
+	case 'x':
+		if (hexval(s[0]) < 0 || hexval(s[1]) < 0)
+			return -EINVAL;
+		v = hexval(s[0]) * 16 + hexval(s[1]);
+		s += 2;
+		if (!v)
+			return -EINVAL;
+		c = (char)v;
+		break;
+	default:
+		if (c >= '0' && c <= '7') {
+			if (s[0] < '0' || s[0] > '7' || s[1] < '0' || s[1] > '7')
+				return -EINVAL;
+			v = (c - '0') * 64 + (s[0] - '0') * 8 + (s[1] - '0');
+			s += 2;
+			if (!v || v > 255)
+				return -EINVAL;
+			c = (char)v;
+		}
+		/* anything else stands for itself: \\ \" \' \  \$ ... */
+		break;
+	}
+	sbuf_add(b, &c, 1);
+	*p = s;
+	return 0;
+}
+
+/* The next word of *p, quotes removed and escapes resolved (systemd's
+ * extract_first_word with UNQUOTE|CUNESCAPE). 1: a word in b; 0: no more;
+ * -EINVAL: an unterminated quote or a bad escape. */
+static int next_word(const char **p, struct sbuf *b)
+{
+	const char *s = *p;
+	char quote = 0;
+
+	b->len = 0;
+	while (is_ws(*s))
+		s++;
+	if (!*s) {
+		*p = s;
+		return 0;
+	}
+	sbuf_add(b, "", 0);
+	for (; *s; s++) {
+		if (*s == '\\') {
+			s++;
+			if (unescape_one(&s, b) < 0)
+				return -EINVAL;
+			s--;
+		} else if (quote) {
+			if (*s == quote)
+				quote = 0;
+			else
+				sbuf_add(b, s, 1);
+		} else if (*s == '"' || *s == '\'') {
+			quote = *s;
+		} else if (is_ws(*s)) {
+			break;
+		} else {
+			sbuf_add(b, s, 1);
+		}
+	}
+	if (quote)
+		return -EINVAL;
+	*p = s;
+	return 1;
+}
+
+int sd_split_cmdline(struct tx_ctx *ctx, const char *line, struct strv *argv)
+{
+	struct sbuf b = {0};
+	const char *p = line;
+	int r;
+
+	while ((r = next_word(&p, &b)) > 0)
+		strv_push(argv, b.s);
+	sbuf_free(&b);
+	if (r < 0)
+		return tx_fail(ctx, r, "closure", "bad quoting or escape in command line '%s'",
+			       line);
+	return 0;
+}
+
+static void set_scalar(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = *v ? xstrdup(v) : NULL;
+}
+
+/* A directory name systemd would accept: relative, no "." or ".." parts. */
+static int valid_dir_name(const char *s)
+{
+	if (!*s || *s == '/')
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (!n || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return 0;
+		s += n;
+		if (*s == '/')
+			s++;
+	}
+	return 1;
+}
+
+static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs, int env)
+{
+	struct strv w = {0};
+	int r;
+
+	if (!*v) {
+		strv_free(l);
+		return 0;
+	}
+	r = sd_split_cmdline(ctx, v, &w);
+	for (size_t i = 0; r == 0 && i < w.n; i++) {
+		char *s = w.v[i];
+
+		if (dirs) {
+			/* "name:symlink" (systemd 250): the directory is the name */
+			char *c = strchr(s, ':');
+
+			if (c)
+				*c = 0;
+			while (strlen(s) > 1 && s[strlen(s) - 1] == '/')
+				s[strlen(s) - 1] = 0;
+			if (!valid_dir_name(s))
+				continue;
+		}
+		if (env && (!strchr(s, '=') || s[0] == '='))
+			continue;
+		strv_push(l, s);
+	}
+	strv_free(&w);
+	return r;
+}
+
+static int add_exec(struct tx_ctx *ctx, const char *v, struct strv *l)
+{
+	struct strv w = {0};
+	int r;
+
+	if (!*v) {
+		strv_free(l);
+		return 0;
+	}
+	while (*v && strchr("-@:+!", *v))
+		v++;
+	while (is_ws(*v))
+		v++;
+	/* check the quoting now, so that a bad line fails here with its
+	 * line number rather than later */
+	r = sd_split_cmdline(ctx, v, &w);
+	if (r == 0 && w.n)
+		strv_push(l, v);
+	strv_free(&w);
+	return r;
+}
+
+static void set_caps(struct sd_unit *u, const char *v)
+{
+	int inv = 0, has = 0;
+
+	if (!*v) {
+		u->ambient_net_bind = 0;
+		return;
+	}
+	if (*v == '~') {
+		inv = 1;
+		v++;
+	}
+	while (*v) {
+		size_t n;
+
+		while (is_ws(*v))
+			v++;
+		n = 0;
+		while (v[n] && !is_ws(v[n]))
+			n++;
+		if (n == 20 && !strncasecmp(v, "CAP_NET_BIND_SERVICE", n))
+			has = 1;
+		v += n;
+	}
+	/* "~LIST" assigns every capability but those listed */
+	if (inv)
+		u->ambient_net_bind = !has;
+	else if (has)
+		u->ambient_net_bind = 1;
+}
+
+static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, const char *v)
+{
+	if (!strcmp(k, "ExecStart"))
+		return add_exec(ctx, v, &u->exec_start);
+	if (!strcmp(k, "ExecStartPre"))
+		return add_exec(ctx, v, &u->exec_start_pre);
+	if (!strcmp(k, "User"))
+		set_scalar(&u->user, v);
+	else if (!strcmp(k, "Group"))
+		set_scalar(&u->group, v);
+	else if (!strcmp(k, "Type"))
+		set_scalar(&u->type, v);
+	else if (!strcmp(k, "PIDFile"))
+		set_scalar(&u->pidfile, v);
+	else if (!strcmp(k, "WorkingDirectory"))
+		set_scalar(&u->working_dir, *v == '-' ? v + 1 : v);
+	else if (!strcmp(k, "RuntimeDirectory"))
+		return add_words(ctx, v, &u->runtime_dirs, 1, 0);
+	else if (!strcmp(k, "StateDirectory"))
+		return add_words(ctx, v, &u->state_dirs, 1, 0);
+	else if (!strcmp(k, "LogsDirectory"))
+		return add_words(ctx, v, &u->logs_dirs, 1, 0);
+	else if (!strcmp(k, "CacheDirectory"))
+		return add_words(ctx, v, &u->cache_dirs, 1, 0);
+	else if (!strcmp(k, "ConfigurationDirectory"))
+		return add_words(ctx, v, &u->config_dirs, 1, 0);
+	else if (!strcmp(k, "Environment"))
+		return add_words(ctx, v, &u->environment, 0, 1);
+	else if (!strcmp(k, "AmbientCapabilities"))
+		set_caps(u, v);
+	return 0;
+}
+
+/* One logical line; *in_service tracks the section. */
+static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *l,
+		     struct sd_unit *u, int *in_service)
+{
+	char *eq, *k, *v, *end;
+	int r;
+
+	while (is_ws(*l))
+		l++;
+	end = l + strlen(l);
+	while (end > l && is_ws(end[-1]))
+		*--end = 0;
+	if (!*l || *l == '#' || *l == ';')
+		return 0;
+	if (*l == '[') {
+		if (end[-1] != ']' || end - l < 3)
+			return tx_fail(ctx, -EINVAL, "closure",
+				       "corrupt section header at line %zu '%s'", lineno, name);
+		*in_service = end - l == 9 && !strncmp(l, "[Service]", 9);
+		return 0;
+	}
+	eq = strchr(l, '=');
+	if (!eq || eq == l)
+		return tx_fail(ctx, -EINVAL, "closure", "corrupt unit file at line %zu '%s'",
+			       lineno, name);
+	if (!*in_service)
+		return 0;
+	*eq = 0;
+	k = l;
+	for (char *e = eq; e > k && is_ws(e[-1]);)
+		*--e = 0;
+	v = eq + 1;
+	while (is_ws(*v))
+		v++;
+	r = service_key(ctx, u, k, v);
+	if (r < 0)
+		return tx_fail(ctx, r, "closure", "bad %s= value at line %zu '%s'", k, lineno,
+			       name);
+	return 0;
+}
+
+int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
+		  struct sd_unit *u)
+{
+	const char *p = text, *end = text + len;
+	struct sbuf l = {0};
+	size_t lineno = 0, start = 0;
+	int in_service = 0, r = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *s = p;
+		size_t k = n;
+
+		lineno++;
+		p = nl ? nl + 1 : end;
+		while (k && is_ws(*s)) {
+			s++;
+			k--;
+		}
+		/* comment lines are skipped, also inside a continuation (and a
+		 * comment's trailing backslash continues nothing) */
+		if (k && (*s == '#' || *s == ';'))
+			continue;
+		if (!l.len)
+			start = lineno;
+		if (l.len + n > SD_LINE_MAX) {
+			r = tx_fail(ctx, -E2BIG, "closure", "line too long at line %zu '%s'",
+				    lineno, name);
+			break;
+		}
+		sbuf_add(&l, s, k);
+		/* a NUL in the file ends the logical line's text */
+		l.len = strlen(l.s);
+		while (l.len && is_ws(l.s[l.len - 1]))
+			l.s[--l.len] = 0;
+		if (l.len && l.s[l.len - 1] == '\\' && p < end) {
+			l.s[l.len - 1] = ' ';
+			continue;
+		}
+		if (l.len && l.s[l.len - 1] == '\\')
+			l.s[--l.len] = 0;
+		r = unit_line(ctx, name, start, l.s, u, &in_service);
+		l.len = 0;
+		if (r < 0)
+			break;
+	}
+	sbuf_free(&l);
+	return r;
+}
+
+void sd_unit_free(struct sd_unit *u)
+{
+	strv_free(&u->exec_start);
+	strv_free(&u->exec_start_pre);
+	free(u->user);
+	free(u->group);
+	free(u->type);
+	free(u->pidfile);
+	strv_free(&u->runtime_dirs);
+	strv_free(&u->state_dirs);
+	strv_free(&u->logs_dirs);
+	strv_free(&u->cache_dirs);
+	strv_free(&u->config_dirs);
+	free(u->working_dir);
+	strv_free(&u->environment);
+	memset(u, 0, sizeof(*u));
+}
+
+static const char tmpfiles_types[] = "fFwdDevqQpLcbCxXrRzZtThHaA";
+
+/* Next field of a tmpfiles line into b, with "-" (or nothing) as NULL. */
+static int tf_field(const char **p, struct sbuf *b, char **out)
+{
+	int r = next_word(p, b);
+
+	*out = NULL;
+	if (r > 0 && strcmp(b->s, "-"))
+		*out = xstrdup(b->s);
+	return r < 0 ? r : 0;
+}
+
+static int parse_mode(const char *s, unsigned *mode)
+{
+	unsigned m = 0;
+
+	/* "~" masks by the existing mode, ":" applies only on creation */
+	while (*s == '~' || *s == ':')
+		s++;
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			return -EINVAL;
+		m = m * 8 + (unsigned)(*s - '0');
+		if (m > 07777)
+			return -EINVAL;
+	}
+	*mode = m;
+	return 0;
+}
+
+static void ent_free(struct tmpfile_ent *e)
+{
+	free(e->path);
+	free(e->user);
+	free(e->group);
+	free(e->arg);
+	memset(e, 0, sizeof(*e));
+}
+
+static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, const char *l,
+			 struct tmpfile_ent *e)
+{
+	struct sbuf b = {0};
+	char *mode = NULL, *age = NULL;
+	int r;
+
+	r = next_word(&l, &b);
+	if (r <= 0)
+		goto bad;
+	if (!b.s[0] || !strchr(tmpfiles_types, b.s[0]) || strspn(b.s + 1, "+!-=~^") != b.len - 1) {
+		r = tx_fail(ctx, -EINVAL, "closure", "unknown type '%s' at line %zu '%s'", b.s,
+			    lineno, name);
+		goto out;
+	}
+	e->type = b.s[0];
+	if (tf_field(&l, &b, &e->path) < 0 || !e->path)
+		goto bad;
+	if (tf_field(&l, &b, &mode) < 0 || tf_field(&l, &b, &e->user) < 0 ||
+	    tf_field(&l, &b, &e->group) < 0 || tf_field(&l, &b, &age) < 0)
+		goto bad;
+	if (mode) {
+		if (parse_mode(mode, &e->mode) < 0) {
+			r = tx_fail(ctx, -EINVAL, "closure", "bad mode '%s' at line %zu '%s'", mode,
+				    lineno, name);
+			goto out;
+		}
+		e->has_mode = 1;
+	}
+	while (is_ws(*l))
+		l++;
+	if (*l && strcmp(l, "-")) {
+		size_t n = strlen(l);
+
+		while (n && is_ws(l[n - 1]))
+			n--;
+		e->arg = xstrndup(l, n);
+	}
+	r = 0;
+	goto out;
+bad:
+	r = tx_fail(ctx, -EINVAL, "closure", "corrupt tmpfiles.d line %zu '%s'", lineno, name);
+out:
+	free(mode);
+	free(age);
+	sbuf_free(&b);
+	return r;
+}
+
+int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
+		   struct tmpfiles *t)
+{
+	const char *p = text, *end = text + len;
+	size_t lineno = 0, cap = t->n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct tmpfile_ent e = {0};
+		char *l;
+		const char *s;
+		int r;
+
+		lineno++;
+		if (n > SD_LINE_MAX)
+			return tx_fail(ctx, -E2BIG, "closure", "line too long at line %zu '%s'",
+				       lineno, name);
+		l = xstrndup(p, n);
+		p = nl ? nl + 1 : end;
+		s = l;
+		while (is_ws(*s))
+			s++;
+		if (!*s || *s == '#') {
+			free(l);
+			continue;
+		}
+		r = tmpfiles_line(ctx, name, lineno, s, &e);
+		free(l);
+		if (r < 0) {
+			ent_free(&e);
+			return r;
+		}
+		if (t->n == cap || !t->e) {
+			cap = cap > t->n ? cap * 2 : t->n * 2 + 8;
+			t->e = xrealloc(t->e, cap * sizeof(*t->e));
+		}
+		t->e[t->n++] = e;
+	}
+	return 0;
+}
+
+void tmpfiles_free(struct tmpfiles *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		ent_free(&t->e[i]);
+	free(t->e);
+	t->e = NULL;
+	t->n = 0;
+}
+
+static int is_service_path(const char *f)
+{
+	static const char *const dirs[] = {"/lib/systemd/system/", "/usr/lib/systemd/system/"};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		size_t dl = strlen(dirs[i]), n = strlen(f);
+		const char *b = f + dl;
+
+		if (n <= dl || strncmp(f, dirs[i], dl) || strchr(b, '/'))
+			continue;
+		n -= dl;
+		if (n <= 8 || strcmp(b + n - 8, ".service"))
+			continue;
+		/* templates (name@.service) need an instance to mean anything */
+		if (b[n - 9] == '@')
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static int exists_in_root(const char *root, const char *path)
+{
+	char *real = NULL, *host;
+	struct stat st;
+	int ok;
+
+	if (root_realpath(root, path, &real, NULL) < 0)
+		return 0;
+	host = root_join(root, real);
+	ok = stat(host, &st) == 0 && S_ISREG(st.st_mode);
+	free(host);
+	free(real);
+	return ok;
+}
+
+int sd_find_units(struct tx_ctx *ctx, const char *root, const struct strv *pkg_files,
+		  struct strv *units)
+{
+	for (size_t i = 0; i < pkg_files->n; i++) {
+		const char *f = pkg_files->v[i];
+
+		if (is_service_path(f) && (!root || exists_in_root(root, f)))
+			strv_push(units, f);
+	}
+	strv_sort_uniq(units);
+	return 0;
+}

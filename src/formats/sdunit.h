@@ -1,0 +1,55 @@
+/* systemd service units and tmpfiles.d, as far as the closure needs them. */
+#ifndef TINYX_SDUNIT_H
+#define TINYX_SDUNIT_H
+
+#include "lib/util.h"
+
+struct sd_unit {
+	/* each a command line with the prefix chars -@:+! removed */
+	struct strv exec_start;
+	struct strv exec_start_pre;
+	char *user, *group, *type, *pidfile; /* NULL when unset */
+	/* names (split on whitespace, quotes honoured) relative to /run,
+	 * /var/lib, /var/log, /var/cache, /etc; absolute or ".." names dropped */
+	struct strv runtime_dirs, state_dirs, logs_dirs, cache_dirs, config_dirs;
+	char *working_dir;	 /* without the "-" prefix */
+	struct strv environment; /* "NAME=value", unquoted */
+	int ambient_net_bind;	 /* AmbientCapabilities has CAP_NET_BIND_SERVICE */
+};
+
+/* Parse a unit file; only [Service] keys matter. Comments (# ;), trailing
+ * backslash continuation, an empty assignment resets a list (systemd
+ * semantics). Fills u (zeroed by the caller; assignments add to it). */
+int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
+		  struct sd_unit *u);
+void sd_unit_free(struct sd_unit *u);
+/* systemd-style word splitting: "..." and '...' (also mid-word) and C
+ * backslash escapes; $VAR and ${VAR} are left as they are. Appends to argv. */
+int sd_split_cmdline(struct tx_ctx *ctx, const char *line, struct strv *argv);
+
+struct tmpfile_ent {
+	char type; /* 'd', 'f', 'L', ... (modifiers such as '!' and '+' dropped) */
+	char *path;
+	unsigned mode;
+	int has_mode;
+	char *user, *group; /* NULL when "-" or absent */
+	char *arg;	    /* the rest of the line; NULL when "-" or absent */
+};
+
+struct tmpfiles {
+	struct tmpfile_ent *e;
+	size_t n;
+};
+
+/* "type path mode user group age argument" lines; "-" means unset. Appends. */
+int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
+		   struct tmpfiles *t);
+void tmpfiles_free(struct tmpfiles *t);
+
+/* The service units among a package's files (/lib/systemd/system/X.service
+ * and /usr/lib/systemd/system/X.service, not templates X@.service) that exist
+ * in root as regular files (when root is not NULL). Appends, sorted uniq. */
+int sd_find_units(struct tx_ctx *ctx, const char *root, const struct strv *pkg_files,
+		  struct strv *units);
+
+#endif

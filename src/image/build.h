@@ -1,0 +1,21 @@
+/* tinyx build: stage, closure, kernel, rootfs, images, verification. */
+#ifndef TINYX_BUILD_H
+#define TINYX_BUILD_H
+
+#include "lib/util.h"
+
+struct build_opts {
+	const char *app;
+	const char *target; /* kvm, xen or all */
+	const char *out;    /* output dir (default "out") */
+	const char *mirror; /* NULL: the host's */
+	const char *root;   /* NULL: stage one */
+	int verify;	    /* boot each image and check the app serves */
+	int debug_shell;
+	int no_summary; /* no table on stdout (a caller that prints its own report) */
+};
+
+/* 0 ok; -ETIMEDOUT when an image did not boot or serve (exit code 3). */
+int build_run(struct tx_ctx *ctx, const struct build_opts *o);
+
+#endif

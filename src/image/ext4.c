@@ -1,0 +1,371 @@
+/* ext4 image writer: mke2fs -d on a staging tree, then debugfs for what an
+ * unprivileged user cannot put in the tree (owners, device nodes, times). */
+#include "image/ext4.h"
+#include "image/cpio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define BLOCK 4096ll
+
+static int copy_into(struct tx_ctx *ctx, const char *from, const char *to, long long *size)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out = -1, err = 0;
+	struct stat st;
+	char buf[65536];
+
+	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = in < 0 ? -errno : -EINVAL;
+		if (in >= 0)
+			close(in);
+		return tx_fail(ctx, err, "rootfs", "cannot read file '%s'", from);
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0) {
+		err = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", to, strerror(errno));
+		close(in);
+		return err;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf)), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = tx_fail(ctx, -errno, "rootfs", "cannot read file '%s'", from);
+		if (n <= 0)
+			break;
+		while (w < n) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				err = tx_fail(ctx, -errno, "rootfs", "cannot write '%s': %s", to,
+					      strerror(errno));
+				break;
+			}
+			w += k;
+		}
+		if (err)
+			break;
+	}
+	*size = st.st_size;
+	close(in);
+	if (close(out) < 0 && !err)
+		err = tx_fail(ctx, -errno, "rootfs", "cannot write '%s'", to);
+	return err;
+}
+
+/* Run argv (no shell) with stdout and stderr both in log: the e2fsprogs tools
+ * say what went wrong on stderr. Returns the exit status or -errno. */
+static int run_log(struct tx_ctx *ctx, char **argv, const char *log)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, err;
+
+	(void)ctx;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err)
+		return -err;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* debugfs reads its arguments with ss_parse: double quotes keep blanks, and a
+ * path with a quote or a control character cannot be said at all. */
+static int quotable(const char *p)
+{
+	for (; *p; p++)
+		if (*p == '"' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void set_meta(struct sbuf *cmd, const char *path, unsigned type_mode, unsigned uid,
+		     unsigned gid, long long epoch)
+{
+	static const char *const times[] = {"atime", "mtime", "ctime", "crtime"};
+
+	sbuf_printf(cmd, "sif \"%s\" mode 0%o\nsif \"%s\" uid %u\nsif \"%s\" gid %u\n", path,
+		    type_mode, path, uid, path, gid);
+	for (size_t i = 0; i < 4; i++)
+		sbuf_printf(cmd, "sif \"%s\" %s @%lld\nsif \"%s\" %s_extra 0\n", path, times[i],
+			    epoch, path, times[i]);
+}
+
+/* Build the staging tree and the debugfs commands; sum the space used. */
+static int stage_tree(struct tx_ctx *ctx, const struct manifest *m, const char *stg,
+		      const struct ment **v, size_t n, long long epoch, struct sbuf *cmd,
+		      long long *blocks)
+{
+	int err = 0;
+
+	set_meta(cmd, "/", S_IFDIR | 0755, 0, 0, epoch);
+	set_meta(cmd, "/lost+found", S_IFDIR | 0700, 0, 0, epoch);
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct ment *e = v[i];
+		char *host = root_join(stg, e->path), *src;
+		unsigned perm = e->mode & 07777, type = 0;
+		long long size = 0;
+
+		if (!quotable(e->path)) {
+			free(host);
+			return tx_fail(ctx, -EINVAL, "rootfs", "path '%s' cannot go in ext4",
+				       e->path);
+		}
+		switch (e->type) {
+		case ME_DIR:
+			type = S_IFDIR;
+			if (mkdir(host, 0755) < 0 && errno != EEXIST)
+				err = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", host,
+					      strerror(errno));
+			*blocks += 1;
+			break;
+		case ME_FILE:
+			type = S_IFREG;
+			src =
+			    e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
+			err = copy_into(ctx, src, host, &size);
+			free(src);
+			/* data plus extent blocks for big files */
+			*blocks += (size + BLOCK - 1) / BLOCK + size / (BLOCK * 340 * 32768) + 1;
+			break;
+		case ME_SLINK:
+			type = S_IFLNK;
+			perm = 0777;
+			if (!e->target || !*e->target || symlink(e->target, host) < 0)
+				err = tx_fail(ctx, e->target && *e->target ? -errno : -EINVAL,
+					      "rootfs", "cannot make symlink '%s'", e->path);
+			*blocks += 1;
+			break;
+		case ME_NOD: {
+			char *dir = path_dirname(e->path);
+
+			type = e->devtype == 'b' ? S_IFBLK : S_IFCHR;
+			if (e->devtype != 'c' && e->devtype != 'b')
+				err = tx_fail(ctx, -EINVAL, "rootfs",
+					      "device '%s' is neither c nor b", e->path);
+			sbuf_printf(cmd, "cd \"%s\"\nmknod \"%s\" %c %u %u\ncd /\n", dir,
+				    path_basename(e->path), e->devtype, e->major, e->minor);
+			free(dir);
+			break;
+		}
+		default:
+			break;
+		}
+		free(host);
+		if (!err)
+			set_meta(cmd, e->path, type | perm, e->uid, e->gid, epoch);
+	}
+	return err;
+}
+
+/* Every parent of an entry must be a dir of the manifest: the staging tree is
+ * then made of our own dirs only, and nothing is written through a symlink. */
+static int check_parents(struct tx_ctx *ctx, const struct ment **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *dir = path_dirname(v[i]->path);
+		int ok = !strcmp(dir, "/");
+
+		/* v is sorted: the parent, if present, is before the entry */
+		for (size_t j = i; !ok && j-- > 0;) {
+			if (!strcmp(v[j]->path, dir)) {
+				ok = v[j]->type == ME_DIR ? 1 : -1;
+				break;
+			}
+		}
+		if (ok != 1) {
+			int e =
+			    tx_fail(ctx, -EINVAL, "rootfs", "the parent of '%s' is %s", v[i]->path,
+				    ok ? "not a dir in the manifest" : "not in the manifest");
+			free(dir);
+			return e;
+		}
+		free(dir);
+	}
+	return 0;
+}
+
+static void content_uuid(const struct ment **v, size_t n, long long epoch, char out[37])
+{
+	struct sha256 s;
+	char hex[65];
+
+	sha256_init(&s);
+	for (size_t i = 0; i < n; i++) {
+		char line[64];
+
+		sha256_update(&s, v[i]->path, strlen(v[i]->path) + 1);
+		snprintf(line, sizeof(line), "%d %o %u %u %lld", (int)v[i]->type, v[i]->mode,
+			 v[i]->uid, v[i]->gid, v[i]->size);
+		sha256_update(&s, line, strlen(line) + 1);
+	}
+	sha256_update(&s, &epoch, sizeof(epoch));
+	sha256_hex(&s, hex);
+	/* a version 4 / variant 1 shaped UUID */
+	snprintf(out, 37, "%.8s-%.4s-4%.3s-8%.3s-%.12s", hex, hex + 8, hex + 13, hex + 17,
+		 hex + 20);
+}
+
+static int mkfs(struct tx_ctx *ctx, const char *stg, const char *img, long long blocks,
+		size_t inodes, const char *uuid, long long epoch)
+{
+	char fake[64], nino[32], ext[128], *log = xasprintf("%s.log", img);
+	char *argv[] = {"env", fake,	    "mke2fs",	    "-q",  "-F",	 "-t", "ext4",
+			"-b",  "4096",	    "-I",	    "256", "-N",	 nino, "-m",
+			"0",   "-O",	    "^has_journal", "-U",  (char *)uuid, "-E", ext,
+			"-d",  (char *)stg, (char *)img,    NULL};
+	int fd, r;
+
+	snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", epoch);
+	snprintf(nino, sizeof(nino), "%zu", inodes);
+	snprintf(ext, sizeof(ext), "hash_seed=%s,root_owner=0:0,lazy_itable_init=0,nodiscard",
+		 uuid);
+	fd = open(img, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, blocks * BLOCK) < 0) {
+		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", img, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(log);
+		return r;
+	}
+	close(fd);
+	r = run_log(ctx, argv, log);
+	if (r != 0) {
+		char *text = NULL;
+
+		read_file(log, &text, NULL, 4096);
+		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "mke2fs failed (status %d): %s", r,
+			    text ? text : "");
+		free(text);
+	}
+	unlink(log);
+	free(log);
+	return r;
+}
+
+static int run_tool(struct tx_ctx *ctx, char **argv, const char *img, const char *what)
+{
+	char *log = xasprintf("%s.log", img), *text = NULL;
+	int r = run_log(ctx, argv, log);
+
+	if (r != 0) {
+		read_file(log, &text, NULL, 4096);
+		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "%s failed on '%s' (status %d): %s",
+			    what, img, r, text ? text : "");
+		free(text);
+	}
+	unlink(log);
+	free(log);
+	return r;
+}
+
+/* debugfs reports failed commands on stderr but exits 0: look for them. */
+static int debugfs_run(struct tx_ctx *ctx, const char *cmdfile, const char *img, long long epoch)
+{
+	char fake[64], *log = xasprintf("%s.dbg", img), *text = NULL;
+	char *argv[] = {"env", fake, "debugfs", "-w", "-f", (char *)cmdfile, (char *)img, NULL};
+	int r;
+
+	snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", epoch);
+	r = run_log(ctx, argv, log);
+	if (r == 0 && read_file(log, &text, NULL, 1 << 24) == 0) {
+		/* every line is "debugfs: CMD" echo; anything else is a complaint */
+		for (char *l = text; l && *l;) {
+			char *nl = strchr(l, '\n');
+
+			if (nl)
+				*nl = 0;
+			if (strncmp(l, "debugfs ", 8) && strncmp(l, "debugfs: ", 9) &&
+			    strncmp(l, "Allocated inode", 15) && *l) {
+				r = tx_fail(ctx, -EIO, "rootfs", "debugfs on '%s': %s", img, l);
+				break;
+			}
+			l = nl ? nl + 1 : NULL;
+		}
+	} else if (r != 0) {
+		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "debugfs failed on '%s'", img);
+	}
+	free(text);
+	unlink(log);
+	free(log);
+	return r;
+}
+
+int ext4_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg, const char *out_path,
+	       long long epoch)
+{
+	const struct ment **v = NULL;
+	struct sbuf cmd = {0};
+	char uuid[37], *tmp = xasprintf("%s.tmp", out_path);
+	char *cmdfile = xasprintf("%s.debugfs", out_path);
+	long long blocks = 0;
+	size_t n = 0;
+	int r;
+
+	r = cpio_sorted_entries(ctx, m, &v, &n);
+	if (!r)
+		r = check_parents(ctx, v, n);
+	if (r)
+		goto out;
+	rm_rf(stg); /* ours: a stale one from an interrupted run goes */
+	if (mkdir(stg, 0755) < 0) {
+		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", stg, strerror(errno));
+		goto out;
+	}
+	r = stage_tree(ctx, m, stg, v, n, epoch, &cmd, &blocks);
+	if (!r)
+		r = write_file_atomic(cmdfile, cmd.s ? cmd.s : "", cmd.len, 0600);
+	if (r)
+		goto out;
+	content_uuid(v, n, epoch, uuid);
+	/* content, inode tables (256 B each), group metadata, 20% and 1 MiB slack */
+	blocks = blocks + (long long)(n + 64) * 256 / BLOCK;
+	blocks = blocks * 6 / 5 + 256 + 64;
+	for (int tries = 0;; tries++) {
+		r = mkfs(ctx, stg, tmp, blocks, n + 64, uuid, epoch);
+		if (!r || tries == 2)
+			break;
+		blocks = blocks * 3 / 2; /* the estimate was short: grow and retry */
+	}
+	if (r)
+		goto out;
+	r = debugfs_run(ctx, cmdfile, tmp, epoch);
+	if (!r) {
+		char *argv[] = {"e2fsck", "-fn", tmp, NULL};
+
+		r = run_tool(ctx, argv, tmp, "e2fsck -fn");
+	}
+	if (!r && rename(tmp, out_path) < 0)
+		r = tx_fail(ctx, -errno, "rootfs", "cannot rename to '%s': %s", out_path,
+			    strerror(errno));
+out:
+	if (r)
+		unlink(tmp);
+	unlink(cmdfile);
+	rm_rf(stg);
+	sbuf_free(&cmd);
+	free(v);
+	free(tmp);
+	free(cmdfile);
+	return r;
+}

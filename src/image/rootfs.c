@@ -1,0 +1,633 @@
+/* Rootfs assembly: init, BusyBox, base dirs and nodes, generated /etc files
+ * and overlays, all added to the manifest (which stays the only truth). */
+#include "image/rootfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A small useful set: a shell and what one needs to look around a running VM,
+ * its network and its processes, and to stop it. The rest of BusyBox's ~400
+ * applets cost nothing but links, yet every link is a tool in an attacker's
+ * hands and noise in the manifest. */
+static const char *const applets[] = {
+    "[",      "awk",	  "cat",    "chmod",	"chown", "cp",	    "cut",	"date",	 "df",
+    "dmesg",  "du",	  "echo",   "env",	"false", "find",    "free",	"grep",	 "halt",
+    "head",   "hostname", "id",	    "ifconfig", "ip",	 "kill",    "less",	"ln",	 "ls",
+    "mkdir",  "more",	  "mount",  "mv",	"nc",	 "netstat", "nslookup", "ping",	 "poweroff",
+    "printf", "ps",	  "reboot", "rm",	"sed",	 "sh",	    "sleep",	"sort",	 "sync",
+    "tail",   "test",	  "top",    "touch",	"tr",	 "true",    "umount",	"uname", "uniq",
+    "vi",     "wc",	  "wget",   "which",	"xargs", NULL};
+
+const char *const *rootfs_applets(void)
+{
+	return applets;
+}
+
+struct rctx {
+	struct tx_ctx *ctx;
+	struct manifest *m;
+	char *gendir;
+};
+
+/* Follow the manifest's symlinks in the parent components of path, so that
+ * "/bin/busybox" lands at "/usr/bin/busybox" when /bin -> usr/bin. */
+static int resolve_parents(struct rctx *r, const char *path, char **out)
+{
+	char *cur = path_normalize(path);
+
+	for (int hops = 0;; hops++) {
+		char *slash = cur + 1, *next = NULL;
+
+		if (hops > 40) {
+			int e = tx_fail(r->ctx, -ELOOP, "rootfs",
+					"too many symlinks resolving '%s'", path);
+			free(cur);
+			return e;
+		}
+		while ((slash = strchr(slash, '/'))) {
+			char *prefix = xstrndup(cur, (size_t)(slash - cur));
+			struct ment *e = manifest_find(r->m, ME_DIR, prefix);
+
+			if (e && e->type == ME_SLINK) {
+				char *dir = path_dirname(prefix), *j;
+
+				j = e->target[0] == '/'
+					? xasprintf("%s%s", e->target, slash)
+					: xasprintf("%s/%s%s", dir, e->target, slash);
+				next = path_normalize(j);
+				free(j);
+				free(dir);
+				free(prefix);
+				break;
+			}
+			if (e && e->type != ME_DIR) {
+				int err =
+				    tx_fail(r->ctx, -ENOTDIR, "rootfs",
+					    "cannot add '%s': '%s' is not a dir", path, prefix);
+				free(prefix);
+				free(cur);
+				return err;
+			}
+			free(prefix);
+			slash++;
+		}
+		if (!next) {
+			*out = cur;
+			return 0;
+		}
+		free(cur);
+		cur = next;
+	}
+}
+
+static int add_parent_dirs(struct rctx *r, const char *path)
+{
+	char *dir = path_dirname(path);
+	int err = 0;
+
+	if (strcmp(dir, "/") && !manifest_find(r->m, ME_DIR, dir)) {
+		struct ment d = {.type = ME_DIR, .mode = 0755, .reason = "rootfs=parent"};
+
+		err = add_parent_dirs(r, dir);
+		d.path = dir;
+		if (!err)
+			manifest_add(r->m, &d);
+	}
+	free(dir);
+	return err;
+}
+
+static void set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s ? xstrdup(s) : NULL;
+}
+
+/* Add e (parents first); an existing entry is replaced when replace is set
+ * (it must be of the same kind), else kept. */
+static int put(struct rctx *r, const struct ment *e, int replace)
+{
+	struct ment c = *e, *old;
+	char *path = NULL;
+	int err = resolve_parents(r, e->path, &path);
+
+	if (err)
+		return err;
+	err = add_parent_dirs(r, path);
+	if (err)
+		goto out;
+	old = manifest_find(r->m, e->type, path);
+	if (!old) {
+		c.path = path;
+		manifest_add(r->m, &c);
+		goto out;
+	}
+	if (!replace)
+		goto out;
+	if (old->type != e->type) {
+		err = tx_fail(r->ctx, -EEXIST, "rootfs",
+			      "cannot replace '%s': it is a %s in the manifest", path,
+			      old->type == ME_DIR ? "dir" : "different kind of entry");
+		goto out;
+	}
+	set_str(&old->src, e->src);
+	set_str(&old->target, e->target);
+	set_str(&old->reason, e->reason);
+	old->mode = e->mode;
+	old->uid = e->uid;
+	old->gid = e->gid;
+	old->size = e->size;
+out:
+	free(path);
+	return err;
+}
+
+static int put_dir(struct rctx *r, const char *path, unsigned mode)
+{
+	struct ment e = {
+	    .type = ME_DIR, .path = (char *)path, .mode = mode, .reason = "rootfs=base"};
+
+	return put(r, &e, 0);
+}
+
+static int put_host_file(struct rctx *r, const char *path, const char *host, unsigned mode,
+			 const char *reason, int replace)
+{
+	struct ment e = {.type = ME_FILE,
+			 .path = (char *)path,
+			 .mode = mode,
+			 .src = (char *)host,
+			 .reason = (char *)reason};
+	struct stat st;
+
+	if (stat(host, &st) < 0 || !S_ISREG(st.st_mode) || access(host, R_OK) < 0)
+		return tx_fail(r->ctx, -ENOENT, "rootfs", "cannot read file '%s' for '%s'", host,
+			       path);
+	e.size = st.st_size;
+	return put(r, &e, replace);
+}
+
+/* Write generated content to GENDIR/NAME and add it at path. */
+static int put_generated(struct rctx *r, const char *path, const char *name, const char *text,
+			 unsigned mode)
+{
+	char *host = xasprintf("%s/%s", r->gendir, name);
+	int err = write_file_atomic(host, text, strlen(text), 0644);
+
+	if (err)
+		err = tx_fail(r->ctx, err, "rootfs", "cannot write '%s': %s", host, strerror(-err));
+	else
+		err = put_host_file(r, path, host, mode, "rootfs=generated", 1);
+	free(host);
+	return err;
+}
+
+static int cmp_account(const void *a, const void *b)
+{
+	const struct ment *x = *(const struct ment *const *)a, *y = *(const struct ment *const *)b;
+	unsigned ix = x->type == ME_USER ? x->uid : x->gid,
+		 iy = y->type == ME_USER ? y->uid : y->gid;
+
+	return ix != iy ? (ix < iy ? -1 : 1) : strcmp(x->path, y->path);
+}
+
+/* An account name or home that would break a colon-separated line. */
+static int bad_field(const char *s)
+{
+	return !s || strpbrk(s, ":\n\r") != NULL;
+}
+
+static int gen_accounts(struct rctx *r, int with_sh)
+{
+	struct sbuf pw = {0}, gr = {0}, sh = {0};
+	const struct ment **v = xcalloc(r->m->n ? r->m->n : 1, sizeof(*v));
+	size_t k = 0;
+	int err = 0;
+
+	sbuf_printf(&pw, "root:x:0:0:root:/root:%s\n", with_sh ? "/bin/sh" : "/sbin/nologin");
+	sbuf_puts(&gr, "root:x:0:\n");
+	sbuf_puts(&sh, "root:*::0:99999:7:::\n");
+	for (size_t i = 0; i < r->m->n; i++)
+		if ((r->m->e[i].type == ME_USER || r->m->e[i].type == ME_GROUP) &&
+		    strcmp(r->m->e[i].path, "root"))
+			v[k++] = &r->m->e[i];
+	qsort(v, k, sizeof(*v), cmp_account);
+	for (size_t i = 0; i < k && !err; i++) {
+		const struct ment *e = v[i];
+
+		if (bad_field(e->path) ||
+		    (e->type == ME_USER && e->target && bad_field(e->target)) ||
+		    (e->type == ME_USER && e->shell && bad_field(e->shell))) {
+			err = tx_fail(r->ctx, -EINVAL, "rootfs", "bad account '%s' in the manifest",
+				      e->path);
+		} else if (e->type == ME_USER) {
+			sbuf_printf(&pw, "%s:x:%u:%u::%s:%s\n", e->path, e->uid, e->gid,
+				    e->target ? e->target : "/nonexistent",
+				    e->shell ? e->shell : "/usr/sbin/nologin");
+			sbuf_printf(&sh, "%s:*::0:99999:7:::\n", e->path);
+		} else {
+			sbuf_printf(&gr, "%s:x:%u:\n", e->path, e->gid);
+		}
+	}
+	if (!err)
+		err = put_generated(r, "/etc/passwd", "passwd", pw.s, 0644);
+	if (!err)
+		err = put_generated(r, "/etc/group", "group", gr.s, 0644);
+	if (!err)
+		err = put_generated(r, "/etc/shadow", "shadow", sh.s, 0600);
+	free(v);
+	sbuf_free(&pw);
+	sbuf_free(&gr);
+	sbuf_free(&sh);
+	return err;
+}
+
+/* A static executable has no PT_INTERP: a dynamic BusyBox would not run in an
+ * image that lacks its libc. Reads the ELF64 program headers only. */
+static int is_static_elf(const char *path)
+{
+	unsigned char h[64], ph[56];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, h, 64, 0) == 64 && !memcmp(h, "\177ELF", 4) && h[4] == 2 && h[5] == 1) {
+		unsigned long long phoff = 0;
+		unsigned phentsize = h[54] | h[55] << 8, phnum = h[56] | h[57] << 8;
+
+		for (int i = 7; i >= 0; i--)
+			phoff = phoff << 8 | h[32 + i];
+		ok = phentsize == 56;
+		for (unsigned i = 0; ok && i < phnum; i++) {
+			if (pread(fd, ph, 56, (off_t)(phoff + (unsigned long long)i * 56)) != 56)
+				ok = 0;
+			else if ((ph[0] | ph[1] << 8 | ph[2] << 16 | (unsigned)ph[3] << 24) == 3)
+				ok = 0; /* PT_INTERP */
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+static int add_busybox(struct rctx *r, const char *bb)
+{
+	char *argv[] = {(char *)bb, "--list-full", NULL}, *list = NULL;
+	int err;
+
+	if (!is_static_elf(bb))
+		return tx_fail(r->ctx, -EINVAL, "rootfs",
+			       "'%s' is not a static executable (maybe install busybox-static)",
+			       bb);
+	err = put_host_file(r, "/bin/busybox", bb, 0755, "rootfs=busybox", 1);
+	if (err)
+		return err;
+	err = run_capture(r->ctx, argv, &list, 1 << 20);
+	if (err) {
+		free(list);
+		return tx_fail(r->ctx, err < 0 ? err : -EIO, "rootfs",
+			       "cannot list the applets of '%s'", bb);
+	}
+	for (char *l = list, *nl; l && *l; l = nl) {
+		const char *name;
+		struct ment e = {.type = ME_SLINK,
+				 .mode = 0777,
+				 .target = "/bin/busybox",
+				 .reason = "rootfs=busybox-applet"};
+
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = 0;
+		name = path_basename(l);
+		for (size_t i = 0; applets[i] && !err; i++) {
+			if (strcmp(applets[i], name) || strstr(l, "..") || !*l)
+				continue;
+			e.path = xasprintf("/%s", l);
+			err = put(r, &e, 0);
+			free(e.path);
+		}
+	}
+	free(list);
+	return err;
+}
+
+int rootfs_link_inside(const char *path, const char *target)
+{
+	int depth = 0;
+	const char *p = path + 1;
+
+	if (target[0] == '/' || !target[0])
+		return 0;
+	for (; *p; p++) /* depth of the link's dir */
+		depth += *p == '/';
+	for (p = target; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (--depth < 0)
+				return 0;
+		} else if (n && !(n == 1 && p[0] == '.')) {
+			depth++;
+		}
+		p += n;
+		p += *p == '/';
+	}
+	return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int overlay_dir(struct rctx *r, const char *host, const char *path, const char *reason,
+		       int top)
+{
+	DIR *d = opendir(host);
+	struct strv names = {0};
+	struct dirent *de;
+	int err = 0;
+
+	if (!d)
+		return tx_fail(r->ctx, -errno, "rootfs", "cannot read overlay dir '%s'", host);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strv_push(&names, de->d_name);
+	closedir(d);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+	for (size_t i = 0; i < names.n && !err; i++) {
+		char *h = xasprintf("%s/%s", host, names.v[i]);
+		char *p = xasprintf("%s/%s", strcmp(path, "/") ? path : "", names.v[i]);
+		struct stat st;
+		char lnk[4096];
+		ssize_t ln;
+
+		if (top && !strcmp(names.v[i], "hints")) {
+			/* the closure's input, not a file of the image */
+		} else if (lstat(h, &st) < 0) {
+			err = tx_fail(r->ctx, -errno, "rootfs", "cannot read overlay file '%s'", h);
+		} else if (S_ISDIR(st.st_mode)) {
+			struct ment e = {.type = ME_DIR,
+					 .path = p,
+					 .mode = st.st_mode & 07777,
+					 .reason = (char *)reason};
+
+			err = put(r, &e, 0);
+			if (!err)
+				err = overlay_dir(r, h, p, reason, 0);
+		} else if (S_ISREG(st.st_mode)) {
+			int fd = open(h, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+			if (fd < 0)
+				err = tx_fail(r->ctx, -errno, "rootfs",
+					      "cannot read overlay file '%s'", h);
+			else
+				close(fd);
+			if (!err)
+				err = put_host_file(r, p, h, st.st_mode & 07777, reason, 1);
+		} else if (S_ISLNK(st.st_mode)) {
+			ln = readlink(h, lnk, sizeof(lnk) - 1);
+			if (ln >= 0)
+				lnk[ln] = 0;
+			if (ln < 0 || !rootfs_link_inside(p, lnk)) {
+				err = tx_fail(
+				    r->ctx, -EPERM, "rootfs", "overlay symlink '%s' -> '%s' %s", h,
+				    ln < 0 ? "" : lnk,
+				    ln >= 0 && lnk[0] == '/' ? "is absolute (use a relative target)"
+							     : "points outside the root");
+			} else {
+				struct ment e = {.type = ME_SLINK,
+						 .path = p,
+						 .target = lnk,
+						 .mode = 0777,
+						 .reason = (char *)reason};
+
+				err = put(r, &e, 1);
+			}
+		} else {
+			err = tx_fail(r->ctx, -EPERM, "rootfs",
+				      "overlay entry '%s' is a device, fifo or socket (only files, "
+				      "dirs and symlinks are taken)",
+				      h);
+		}
+		free(h);
+		free(p);
+	}
+	strv_free(&names);
+	return err;
+}
+
+static int add_overlay(struct rctx *r, const char *projdir, const char *name)
+{
+	char *dir = xasprintf("%s/rootfs-overlays/%s", projdir, name);
+	char *reason = xasprintf("overlay=%s", name);
+	int err = 0;
+
+	if (is_dir(dir))
+		err = overlay_dir(r, dir, "/", reason, 1);
+	free(dir);
+	free(reason);
+	return err;
+}
+
+static const struct {
+	const char *path;
+	unsigned mode;
+} base_dirs[] = {{"/dev", 0755},  {"/etc", 0755},     {"/etc/tinyx", 0755}, {"/proc", 0555},
+		 {"/root", 0700}, {"/run", 0755},     {"/sys", 0555},	    {"/tmp", 01777},
+		 {"/var", 0755},  {"/var/log", 0755}, {"/var/tmp", 01777}};
+
+static int add_base(struct rctx *r)
+{
+	struct ment con = {.type = ME_NOD,
+			   .path = "/dev/console",
+			   .mode = 0600,
+			   .devtype = 'c',
+			   .major = 5,
+			   .minor = 1,
+			   .reason = "rootfs=base"};
+	struct ment null = {.type = ME_NOD,
+			    .path = "/dev/null",
+			    .mode = 0666,
+			    .devtype = 'c',
+			    .major = 1,
+			    .minor = 3,
+			    .reason = "rootfs=base"};
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(base_dirs) / sizeof(base_dirs[0]) && !err; i++)
+		err = put_dir(r, base_dirs[i].path, base_dirs[i].mode);
+	if (!err)
+		err = put(r, &con, 0);
+	if (!err)
+		err = put(r, &null, 0);
+	return err;
+}
+
+static int make_gendir(struct rctx *r, const struct rootfs_opts *o)
+{
+	if (o->workdir) {
+		r->gendir = xasprintf("%s/rootfs-gen", o->workdir);
+		rm_rf(r->gendir);
+		if (mkdir_p(r->gendir, 0755) < 0)
+			return tx_fail(r->ctx, -errno, "rootfs", "cannot create '%s'", r->gendir);
+		return 0;
+	}
+	const char *t = getenv("TMPDIR");
+
+	r->gendir = xasprintf("%s/tinyx-rootfs-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(r->gendir))
+		return tx_fail(r->ctx, -errno, "rootfs", "cannot create a temp dir '%s'",
+			       r->gendir);
+	return 0;
+}
+
+static int add_generated(struct rctx *r, const struct rootfs_opts *o)
+{
+	struct sbuf conf = {0};
+	char *host;
+	int err = appspec_check(r->ctx, o->spec);
+
+	if (err)
+		return err;
+	appspec_text(o->spec, &conf);
+	err = put_generated(r, "/etc/tinyx/app.conf", "app.conf", conf.s, 0644);
+	sbuf_free(&conf);
+	if (!err) {
+		host = xasprintf("%s\n", o->hostname ? o->hostname : "tinyx");
+		err = put_generated(r, "/etc/hostname", "hostname", host, 0644);
+		free(host);
+	}
+	if (!err && o->debug_shell)
+		err = put_generated(r, "/etc/tinyx/debug-shell", "debug-shell",
+				    "# tinyx.debug_shell=1 on the kernel command line starts "
+				    "/bin/sh on the console\n",
+				    0644);
+	if (!err)
+		err = gen_accounts(r, o->with_busybox);
+	return err;
+}
+
+int rootfs_assemble(struct tx_ctx *ctx, struct manifest *m, const struct rootfs_opts *o)
+{
+	struct rctx r = {.ctx = ctx, .m = m};
+	const char *projdir = o->projdir ? o->projdir : ctx->srcdir;
+	int err;
+
+	if (!o->spec)
+		return tx_fail(ctx, -EINVAL, "rootfs", "no app spec for '%s'", m->app);
+	if (!o->init)
+		return tx_fail(ctx, -EINVAL, "rootfs", "no guest init (maybe run make)");
+	if (o->debug_shell && !o->with_busybox)
+		return tx_fail(ctx, -EINVAL, "rootfs", "a debug shell needs BusyBox");
+	if (!valid_pkg_name(m->app))
+		return tx_fail(ctx, -EINVAL, "rootfs", "bad app name '%s'", m->app);
+	err = make_gendir(&r, o);
+	if (!err)
+		err = put_host_file(&r, "/init", o->init, 0755, "rootfs=init", 1);
+	if (!err)
+		err = add_base(&r);
+	if (!err && o->with_busybox)
+		err = add_busybox(&r, o->busybox ? o->busybox : "/bin/busybox");
+	if (!err)
+		err = add_generated(&r, o);
+	if (!err && projdir)
+		err = add_overlay(&r, projdir, "common");
+	if (!err && projdir)
+		err = add_overlay(&r, projdir, m->app);
+	if (!err)
+		err = rootfs_check(ctx, m);
+	free(r.gendir);
+	return err;
+}
+
+/* Paths that must never be in an image, with everything under them. */
+static const char *const banned[] = {"/var/lib/dpkg",
+				     "/var/lib/apt",
+				     "/var/cache/apt",
+				     "/var/cache/debconf",
+				     "/etc/apt",
+				     "/usr/lib/apt",
+				     "/usr/bin/apt",
+				     "/usr/bin/apt-get",
+				     "/usr/bin/dpkg",
+				     "/usr/share/doc",
+				     "/usr/share/man",
+				     "/usr/share/info",
+				     NULL};
+
+static int under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
+}
+
+/* Second field of every line: 'x' in passwd, '*' or '!...' in shadow files. */
+static int check_pw_file(struct tx_ctx *ctx, const struct manifest *m, const struct ment *e,
+			 int shadow)
+{
+	char *host = e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
+	char *text = NULL;
+	int err = read_file(host, &text, NULL, 1 << 20), lineno = 0;
+
+	if (err) {
+		err = tx_fail(ctx, err, "rootfs", "cannot read '%s' for '%s'", host, e->path);
+		free(host);
+		return err;
+	}
+	for (char *l = text, *nl; l && *l && !err; l = nl) {
+		char *f = strchr(l, ':'), *end;
+
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = 0;
+		lineno++;
+		if (!*l || *l == '#')
+			continue;
+		end = f ? strchr(f + 1, ':') : NULL;
+		if (!f || !end)
+			continue;
+		*end = 0;
+		f++;
+		if (shadow ? !(f[0] == '*' || f[0] == '!')
+			   : strcmp(f, "x") && strcmp(f, "*") && strcmp(f, "!"))
+			err = tx_fail(ctx, -EINVAL, "rootfs",
+				      "'%s' line %d sets a password (want '%s')", e->path, lineno,
+				      shadow ? "*" : "x");
+	}
+	free(text);
+	free(host);
+	return err;
+}
+
+int rootfs_check(struct tx_ctx *ctx, const struct manifest *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct ment *e = &m->e[i];
+		int err = 0;
+
+		if (e->type == ME_USER || e->type == ME_GROUP)
+			continue;
+		for (size_t b = 0; banned[b]; b++)
+			if (under(e->path, banned[b]))
+				return tx_fail(ctx, -EINVAL, "rootfs",
+					       "'%s' must not be in an image (%s)", e->path,
+					       e->reason ? e->reason : "no reason");
+		if (e->type != ME_FILE)
+			continue;
+		if (!strcmp(e->path, "/etc/passwd"))
+			err = check_pw_file(ctx, m, e, 0);
+		else if (!strcmp(e->path, "/etc/shadow") || !strcmp(e->path, "/etc/gshadow"))
+			err = check_pw_file(ctx, m, e, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}

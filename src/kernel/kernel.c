@@ -1,0 +1,739 @@
+/* The kernel stage: unpack linux-source once, make the .config, build through
+ * ccache out of tree, cache the result by the hash of the final .config. */
+#include "kernel/kernel.h"
+#include "kernel/kconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* bump when the build recipe changes what comes out for the same .config */
+#define RECIPE "tinyx-kernel-1"
+
+/* Fixed so that the same .config gives the same bytes (uname -v, /proc/version). */
+static const char *const kbuild_env[] = {
+    "KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
+    "KBUILD_BUILD_USER=tinyx",
+    "KBUILD_BUILD_HOST=tinyx",
+    "KBUILD_BUILD_VERSION=1",
+};
+
+struct tool {
+	const char *name, *pkg;
+};
+
+static int in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	int found = 0;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; !found && p;) {
+		const char *c = strchr(p, ':');
+		size_t n = c ? (size_t)(c - p) : strlen(p);
+		char *f = xasprintf("%.*s/%s", (int)n, n ? p : ".", name);
+
+		found = access(f, X_OK) == 0;
+		free(f);
+		p = c ? c + 1 : NULL;
+	}
+	return found;
+}
+
+static int need_tools(struct tx_ctx *ctx, const struct tool *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!in_path(t[i].name))
+			return tx_fail(ctx, -ENOENT, "kernel",
+				       "cannot find '%s' (maybe you need to: apt-get install %s)",
+				       t[i].name, t[i].pkg);
+	return 0;
+}
+
+/* ---- the source ---- */
+
+static int valid_version(const char *v)
+{
+	if (!*v || *v == '.' || strlen(v) > 64)
+		return 0;
+	for (; *v; v++)
+		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-",
+			    *v))
+			return 0;
+	return 1;
+}
+
+static char *source_version(struct tx_ctx *ctx)
+{
+	char *argv[] = {"dpkg-query", "-W", "-f=${Version}", KERNEL_SOURCE_PKG, NULL};
+	char *out = NULL;
+	struct stat st;
+
+	if (run_capture(ctx, argv, &out, 256) == 0 && valid_version(out))
+		return out;
+	free(out);
+	/* not installed through dpkg: name the tarball by its size and time */
+	if (stat(KERNEL_TARBALL, &st) < 0)
+		return xstrdup("6.1-unknown");
+	return xasprintf("6.1-%lld-%lld", (long long)st.st_size, (long long)st.st_mtime);
+}
+
+static int unpack(struct tx_ctx *ctx, const char *dir, const char *tmp)
+{
+	char *argv[] = {"tar", "-xf", KERNEL_TARBALL, "-C", (char *)tmp, "--strip-components=1",
+			NULL};
+	char *mk = xasprintf("%s/Makefile", tmp);
+	int err;
+
+	rm_rf(tmp);
+	err = mkdir_p(tmp, 0755);
+	if (err) {
+		free(mk);
+		return tx_fail(ctx, err, "kernel", "cannot create '%s': %s", tmp, strerror(-err));
+	}
+	tx_info(ctx, "kernel: unpacking %s into %s", KERNEL_TARBALL, dir);
+	tx_tmp_register(tmp);
+	err = run_cmd(ctx, argv, NULL, 0);
+	if (err == 0 && !path_exists(mk))
+		err = 1;
+	if (err == 0 && rename(tmp, dir) < 0)
+		err = -errno;
+	tx_tmp_release(tmp);
+	if (err) {
+		rm_rf(tmp);
+		err = tx_fail(ctx, err < 0 ? err : -EIO, "kernel",
+			      "cannot unpack '%s' into '%s'%s%s", KERNEL_TARBALL, dir,
+			      err < 0 ? ": " : "", err < 0 ? strerror(-err) : "");
+	}
+	free(mk);
+	return err;
+}
+
+int kernel_source(struct tx_ctx *ctx, char **srcdir_out, char **version_out)
+{
+	static const struct tool tools[] = {{"tar", "tar"}, {"xz", "xz-utils"}};
+	char *version, *base, *dir, *lock, *tmp;
+	int err = 0, fd;
+
+	if (!path_exists(KERNEL_TARBALL))
+		return tx_fail(
+		    ctx, -ENOENT, "kernel",
+		    "kernel source '%s' not found (maybe you need to: apt-get install %s)",
+		    KERNEL_TARBALL, KERNEL_SOURCE_PKG);
+	version = source_version(ctx);
+	base = xasprintf("%s/linux", ctx->cache);
+	dir = xasprintf("%s/%s", base, version);
+	if (is_dir(dir))
+		goto done;
+	err = need_tools(ctx, tools, 2);
+	if (!err)
+		err = mkdir_p(base, 0755);
+	if (err) {
+		if (err != -ENOENT)
+			tx_fail(ctx, err, "kernel", "cannot create '%s': %s", base, strerror(-err));
+		goto fail;
+	}
+	lock = xasprintf("%s/%s.lock", base, version);
+	fd = lock_path(lock);
+	free(lock);
+	if (fd < 0) {
+		err = tx_fail(ctx, fd, "kernel", "cannot lock '%s': %s", dir, strerror(-fd));
+		goto fail;
+	}
+	/* someone else may have unpacked it while we waited */
+	if (!is_dir(dir)) {
+		tmp = xasprintf("%s/.tmp-%s.%d", base, version, (int)getpid());
+		err = unpack(ctx, dir, tmp);
+		free(tmp);
+	}
+	close(fd);
+	if (err)
+		goto fail;
+done:
+	free(base);
+	*srcdir_out = dir;
+	*version_out = version;
+	return 0;
+fail:
+	free(base);
+	free(dir);
+	free(version);
+	return err;
+}
+
+/* ---- the PVH note ---- */
+
+static int find_pvh(Elf *e, uint64_t *entry)
+{
+	size_t nph = 0;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getphdrnum(e, &nph) == 0) {
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+			Elf_Data *d;
+
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_NOTE)
+				continue;
+			d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+			if (!d)
+				continue;
+			for (size_t off = 0, name, desc;;) {
+				GElf_Nhdr nh;
+				size_t next = gelf_getnote(d, off, &nh, &name, &desc);
+
+				if (!next)
+					break;
+				/* XEN_ELFNOTE_PHYS32_ENTRY: the 32-bit PVH entry point */
+				if (nh.n_type == 18 && nh.n_namesz == 4 &&
+				    !memcmp((char *)d->d_buf + name, "Xen", 4) &&
+				    nh.n_descsz >= 4) {
+					uint32_t v;
+
+					memcpy(&v, (char *)d->d_buf + desc, 4);
+					*entry = v;
+					return 0;
+				}
+				off = next;
+			}
+		}
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		if (!(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t off = 0, name, desc;;) {
+			GElf_Nhdr nh;
+			size_t next = gelf_getnote(d, off, &nh, &name, &desc);
+
+			if (!next)
+				break;
+			if (nh.n_type == 18 && nh.n_namesz == 4 &&
+			    !memcmp((char *)d->d_buf + name, "Xen", 4) && nh.n_descsz >= 4) {
+				uint32_t v;
+
+				memcpy(&v, (char *)d->d_buf + desc, 4);
+				*entry = v;
+				return 0;
+			}
+			off = next;
+		}
+	}
+	return -ENOENT;
+}
+
+int kernel_check_pvh(struct tx_ctx *ctx, const char *path, uint64_t *entry)
+{
+	uint64_t ent = 0;
+	Elf *e;
+	int fd, err;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return tx_fail(ctx, -EIO, "kernel", "libelf is out of date");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return tx_fail(ctx, -errno, "kernel", "cannot open '%s': %s", path,
+			       strerror(errno));
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		err = tx_fail(ctx, -ENOEXEC, "kernel", "'%s' is not an ELF file", path);
+	} else {
+		err = find_pvh(e, &ent);
+		if (err)
+			tx_fail(ctx, err, "kernel",
+				"'%s' has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
+				"maybe CONFIG_PVH is missing from the target fragment",
+				path);
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	if (!err && entry)
+		*entry = ent;
+	return err;
+}
+
+/* ---- building ---- */
+
+static void hash_hex(const char *tag, const char *version, const char *text, size_t len,
+		     char out[65])
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	sha256_update(&s, tag, strlen(tag) + 1);
+	sha256_update(&s, version, strlen(version) + 1);
+	sha256_update(&s, text, len);
+	sha256_hex(&s, out);
+}
+
+static int is_hex64(const char *s)
+{
+	size_t i = 0;
+
+	for (; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[i] == 0 || s[i] == '\n';
+}
+
+/* Fill out from CACHE/kernels/HASH when it holds a complete kernel. */
+static int cached_kernel(struct tx_ctx *ctx, const char *hash, struct kernel_out *out)
+{
+	char *dir = xasprintf("%s/kernels/%s", ctx->cache, hash);
+	char *bz = xasprintf("%s/bzImage", dir), *vm = xasprintf("%s/vmlinux", dir);
+	char *cf = xasprintf("%s/config", dir);
+	int ok = path_exists(bz) && path_exists(vm) && path_exists(cf);
+
+	free(dir);
+	if (!ok) {
+		free(bz);
+		free(vm);
+		free(cf);
+		return 0;
+	}
+	out->bzimage = bz;
+	out->vmlinux = vm;
+	out->config = cf;
+	memcpy(out->hash, hash, 64);
+	out->hash[64] = 0;
+	return 1;
+}
+
+static char *env_entry(const char *name, const char *value)
+{
+	return xasprintf("%s=%s", name, value);
+}
+
+/* The environment for make: ours plus the caller's minus what we set. */
+static char **build_env(const char *ccache_dir)
+{
+	size_t n = 0, o = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 8, sizeof(*env));
+	for (size_t i = 0; i < n; i++) {
+		if (kbuild_env_ignored(environ[i]))
+			continue;
+		env[o++] = xstrdup(environ[i]);
+	}
+	for (size_t i = 0; i < sizeof(kbuild_env) / sizeof(kbuild_env[0]); i++)
+		env[o++] = xstrdup(kbuild_env[i]);
+	env[o++] = env_entry("CCACHE_DIR", ccache_dir);
+	env[o] = NULL;
+	return env;
+}
+
+static void free_env(char **env)
+{
+	for (size_t i = 0; env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* Show kbuild's progress: a running count of the files it compiles. */
+static void progress(struct tx_ctx *ctx, const char *target, const char *line, size_t n,
+		     unsigned *count)
+{
+	if (n < 4 || strncmp(line, "  ", 2) || line[2] == ' ')
+		return;
+	(*count)++;
+	if (!ctx->verbose)
+		return;
+	if (ctx->tty)
+		fprintf(stderr, "\rtinyx: kernel: [%s] %u %-60.*s", target, *count,
+			(int)(n - 2 > 60 ? 60 : n - 2), line + 2);
+	else if (*count % 100 == 0)
+		fprintf(stderr, "tinyx: kernel: [%s] %u steps (%.*s)\n", target, *count,
+			(int)(n - 2 > 60 ? 60 : n - 2), line + 2);
+}
+
+/* Run argv with envp, output into log, progress from its lines. */
+static int run_kbuild(struct tx_ctx *ctx, char *const argv[], char **envp, const char *log,
+		      const char *target, unsigned *count)
+{
+	posix_spawn_file_actions_t fa;
+	int p[2], fd, err, st;
+	pid_t pid;
+	char buf[8192], line[512];
+	size_t ll = 0;
+
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (err) {
+		close(p[0]);
+		close(fd);
+		return -err;
+	}
+	for (;;) {
+		ssize_t n = read(p[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write(fd, buf, (size_t)n) != n)
+			(void)0; /* the log is best effort; the build goes on */
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			progress(ctx, target, line, ll, count);
+			ll = 0;
+		}
+	}
+	close(p[0]);
+	close(fd);
+	if (ctx->verbose && ctx->tty && *count)
+		fputc('\n', stderr);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static const char *compressor_tool(const char *config, const char **pkg)
+{
+	static const struct {
+		const char *opt, *tool, *pkg;
+	} c[] = {
+	    {"CONFIG_KERNEL_ZSTD=y", "zstd", "zstd"}, {"CONFIG_KERNEL_LZ4=y", "lz4", "lz4"},
+	    {"CONFIG_KERNEL_XZ=y", "xz", "xz-utils"}, {"CONFIG_KERNEL_LZMA=y", "lzma", "xz-utils"},
+	    {"CONFIG_KERNEL_LZO=y", "lzop", "lzop"},  {"CONFIG_KERNEL_BZIP2=y", "bzip2", "bzip2"},
+	    {"CONFIG_KERNEL_GZIP=y", "gzip", "gzip"}};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (strstr(config, c[i].opt)) {
+			*pkg = c[i].pkg;
+			return c[i].tool;
+		}
+	return NULL;
+}
+
+static int copy_file(struct tx_ctx *ctx, const char *from, const char *to)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int err = read_file(from, &data, &len, 1u << 30);
+
+	if (!err)
+		err = write_file_atomic(to, data, len, 0644);
+	free(data);
+	if (err)
+		return tx_fail(ctx, err, "kernel", "cannot copy '%s' to '%s': %s", from, to,
+			       strerror(-err));
+	return 0;
+}
+
+/* Copy the results into CACHE/kernels/HASH (temp dir + rename). */
+static int store_kernel(struct tx_ctx *ctx, const char *builddir, const char *hash,
+			const char *config, size_t clen)
+{
+	char *dir = xasprintf("%s/kernels/%s", ctx->cache, hash);
+	char *tmp = xasprintf("%s/kernels/.tmp-%s.%d", ctx->cache, hash, (int)getpid());
+	char *bz_from = xasprintf("%s/arch/x86/boot/bzImage", builddir);
+	char *vm_from = xasprintf("%s/vmlinux", builddir);
+	char *bz = xasprintf("%s/bzImage", tmp), *vm = xasprintf("%s/vmlinux", tmp);
+	char *cf = xasprintf("%s/config", tmp);
+	int err;
+
+	tx_tmp_register(tmp);
+	err = mkdir_p(tmp, 0755);
+	if (err)
+		err = tx_fail(ctx, err, "kernel", "cannot create '%s': %s", tmp, strerror(-err));
+	if (!err)
+		err = copy_file(ctx, bz_from, bz);
+	if (!err)
+		err = copy_file(ctx, vm_from, vm);
+	if (!err && (err = write_file_atomic(cf, config, clen, 0644)))
+		tx_fail(ctx, err, "kernel", "cannot write '%s': %s", cf, strerror(-err));
+	if (!err && rename(tmp, dir) < 0) {
+		if (errno == ENOTEMPTY || errno == EEXIST)
+			rm_rf(tmp); /* the same kernel, stored by another run */
+		else
+			err = tx_fail(ctx, -errno, "kernel", "cannot rename '%s': %s", tmp,
+				      strerror(errno));
+	}
+	if (err)
+		rm_rf(tmp);
+	tx_tmp_release(tmp);
+	free(dir);
+	free(tmp);
+	free(bz_from);
+	free(vm_from);
+	free(bz);
+	free(vm);
+	free(cf);
+	return err;
+}
+
+static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, const char *target,
+		  const char *config)
+{
+	static const struct tool tools[] = {{"make", "make"},	{"gcc", "gcc"}, {"flex", "flex"},
+					    {"bison", "bison"}, {"bc", "bc"},	{"perl", "perl"}};
+	const char *pkg = NULL, *comp = compressor_tool(config, &pkg);
+	char *ccache_dir = xasprintf("%s/ccache", ctx->cache);
+	char *o = xasprintf("O=%s", builddir), *src = xstrdup(srcdir);
+	char *jobs = xasprintf(
+	    "-j%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1L);
+	char *log = xasprintf("%s/build.log", builddir);
+	int have_ccache = in_path("ccache");
+	char *argv[] = {"make",	   "-C", src, o, jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
+			"bzImage", NULL};
+	char **envp = NULL;
+	unsigned count = 0;
+	int st = need_tools(ctx, tools, sizeof(tools) / sizeof(tools[0]));
+
+	if (!st && comp) {
+		struct tool t = {comp, pkg};
+
+		st = need_tools(ctx, &t, 1);
+	}
+	if (!st && !path_exists("/usr/include/gelf.h"))
+		st =
+		    tx_fail(ctx, -ENOENT, "kernel",
+			    "cannot find 'gelf.h' (maybe you need to: apt-get install libelf-dev)");
+	if (st)
+		goto out;
+	if (!have_ccache)
+		tx_info(ctx, "kernel: no ccache: every build compiles from scratch "
+			     "(maybe you want: apt-get install ccache)");
+	envp = build_env(ccache_dir);
+	tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, log in %s)", target, jobs,
+		log);
+	st = run_kbuild(ctx, argv, envp, log, target, &count);
+	if (st < 0) {
+		st = tx_fail(ctx, st, "kernel", "cannot run 'make': %s", strerror(-st));
+	} else if (st > 0) {
+		char *t = NULL;
+		size_t len = 0;
+		const char *last = "";
+
+		/* the first error line names the problem better than make's last words */
+		if (!read_file(log, &t, &len, 64u << 20)) {
+			char *e = strstr(t, "error:");
+			char *b = e;
+
+			if (!e)
+				e = strstr(t, "Error ");
+			if (e) {
+				b = e;
+				while (b > t && b[-1] != '\n')
+					b--;
+				e = strchr(e, '\n');
+				if (e)
+					*e = 0;
+				last = b;
+			}
+		}
+		st = tx_fail(ctx, -EIO, "kernel",
+			     "kbuild failed for '%s' (exit %d): %.300s (see '%s')", target, st,
+			     last, log);
+		free(t);
+	}
+out:
+	if (envp)
+		free_env(envp);
+	free(ccache_dir);
+	free(o);
+	free(src);
+	free(jobs);
+	free(log);
+	return st;
+}
+
+static void set_out_paths_cached(struct kernel_out *out, double t0, int cached)
+{
+	out->cached = cached;
+	out->seconds = (now_ms() - t0) / 1000.0;
+}
+
+/* Lock CACHE/kbuild/TARGET and make its .config from set: *config (owned),
+ * *clen and hash (the kernel cache key). Returns the lock fd (>= 0). */
+static int configure_locked(struct tx_ctx *ctx, const char *target, const char *srcdir,
+			    const char *version, const struct kconfig_set *set, char **config,
+			    size_t *clen, char hash[65])
+{
+	char *builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
+	char *lock = xasprintf("%s/kbuild/%s.lock", ctx->cache, target);
+	char *cfgpath = xasprintf("%s/.config", builddir);
+	int err = mkdir_p(builddir, 0755), fd = -1;
+
+	*config = NULL;
+	if (err) {
+		err =
+		    tx_fail(ctx, err, "kernel", "cannot create '%s': %s", builddir, strerror(-err));
+		goto out;
+	}
+	fd = lock_path(lock);
+	if (fd < 0) {
+		err = tx_fail(ctx, fd, "kernel", "cannot lock '%s': %s", lock, strerror(-fd));
+		goto out;
+	}
+	err = kconfig_make_locked(ctx, srcdir, builddir, set);
+	if (!err && (err = read_file(cfgpath, config, clen, 16u << 20)))
+		tx_fail(ctx, err, "kernel", "cannot read '%s': %s", cfgpath, strerror(-err));
+	if (!err)
+		hash_hex(RECIPE, version, *config, *clen, hash);
+out:
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		free(*config);
+		*config = NULL;
+		fd = err;
+	}
+	free(builddir);
+	free(lock);
+	free(cfgpath);
+	return fd;
+}
+
+int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     char **config, size_t *clen, char hash[65])
+{
+	char *srcdir = NULL, *version = NULL;
+	int fd = kernel_source(ctx, &srcdir, &version);
+
+	*config = NULL;
+	if (!fd) {
+		fd = configure_locked(ctx, target, srcdir, version, set, config, clen, hash);
+		if (fd >= 0) {
+			close(fd);
+			fd = 0;
+		}
+	}
+	free(srcdir);
+	free(version);
+	return fd;
+}
+
+int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     struct kernel_out *out)
+{
+	struct sbuf all = {0};
+	char *srcdir = NULL, *version = NULL, *builddir = NULL, *index = NULL;
+	char *idxdir = NULL, *config = NULL, *prev = NULL;
+	char ihash[65], hash[65];
+	double t0 = now_ms();
+	size_t clen = 0;
+	int err, fd = -1;
+
+	memset(out, 0, sizeof(*out));
+	err = kernel_source(ctx, &srcdir, &version);
+	if (!err)
+		err = kconfig_allconfig_text(ctx, srcdir, set, &all);
+	if (err)
+		goto out;
+	/* the same requests made this kernel before: no kbuild at all */
+	hash_hex(RECIPE "-input", version, all.s, all.len, ihash);
+	idxdir = xasprintf("%s/kernels/by-input", ctx->cache);
+	index = xasprintf("%s/%s", idxdir, ihash);
+	if (!read_file(index, &prev, NULL, 128) && is_hex64(prev)) {
+		prev[64] = 0;
+		if (cached_kernel(ctx, prev, out)) {
+			tx_info(ctx, "kernel: [%s] cached %s", target, prev);
+			set_out_paths_cached(out, t0, 1);
+			goto out;
+		}
+	}
+	fd = configure_locked(ctx, target, srcdir, version, set, &config, &clen, hash);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
+	if (cached_kernel(ctx, hash, out)) {
+		tx_info(ctx, "kernel: [%s] cached %s", target, hash);
+		set_out_paths_cached(out, t0, 1);
+	} else {
+		uint64_t entry = 0;
+		char *vm = xasprintf("%s/vmlinux", builddir);
+
+		err = kbuild(ctx, srcdir, builddir, target, config);
+		if (!err)
+			err = kernel_check_pvh(ctx, vm, &entry);
+		free(vm);
+		if (!err)
+			err = store_kernel(ctx, builddir, hash, config, clen);
+		if (!err && !cached_kernel(ctx, hash, out))
+			err = tx_fail(ctx, -EIO, "kernel", "cannot find the stored kernel '%s'",
+				      hash);
+		if (err)
+			goto out;
+		tx_info(ctx, "kernel: [%s] PVH entry 0x%llx", target, (unsigned long long)entry);
+		set_out_paths_cached(out, t0, 0);
+	}
+	/* remember which kernel these requests made */
+	if (!mkdir_p(idxdir, 0755))
+		write_file_atomic(index, hash, 64, 0644);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		kernel_out_free(out);
+	sbuf_free(&all);
+	free(srcdir);
+	free(version);
+	free(builddir);
+	free(index);
+	free(idxdir);
+	free(config);
+	free(prev);
+	return err;
+}
+
+int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const struct feature *f,
+		 size_t nf, const char *projdir, struct kernel_out *out)
+{
+	struct kconfig_set set = {0};
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = kconfig_collect(ctx, projdir, app, target, f, nf, 0, &set);
+	if (!err)
+		err = kernel_build_set(ctx, target, &set, out);
+	kconfig_set_free(&set);
+	return err;
+}
+
+void kernel_out_free(struct kernel_out *out)
+{
+	free(out->bzimage);
+	free(out->vmlinux);
+	free(out->config);
+	out->bzimage = out->vmlinux = out->config = NULL;
+}

@@ -1,0 +1,53 @@
+/* The kernel stage: Debian's linux-source, unpacked once, built out of tree
+ * with kbuild through ccache, cached by the hash of the final .config.
+ *
+ * Cache layout (CACHE = ctx->cache):
+ *   CACHE/linux/VERSION/            the unpacked source (temp dir + rename, locked)
+ *   CACHE/kbuild/TARGET/            the reused out-of-tree build dir (locked while used)
+ *   CACHE/ccache/                   CCACHE_DIR
+ *   CACHE/kernels/HASH/{bzImage,vmlinux,config}   HASH = sha256(.config, source version)
+ *   CACHE/kernels/by-input/IHASH    HASH of the kernel the same requests made last time,
+ *                                   so an unchanged build skips kbuild (IHASH = sha256 of
+ *                                   the KCONFIG_ALLCONFIG text and source version) */
+#ifndef TINYX_KERNEL_H
+#define TINYX_KERNEL_H
+
+#include "kernel/kconfig.h"
+#include "formats/manifest.h"
+
+/* Where Debian's linux-source-6.1 puts the tarball. */
+#define KERNEL_TARBALL "/usr/src/linux-source-6.1.tar.xz"
+#define KERNEL_SOURCE_PKG "linux-source-6.1"
+
+/* Kernel source unpacked once into CACHE/linux/SRCVERSION (atomic: temp dir +
+ * rename, locked). SRCVERSION is the Debian package version ("6.1.192-2"). */
+int kernel_source(struct tx_ctx *ctx, char **srcdir_out, char **version_out);
+
+struct kernel_out {
+	char *bzimage, *vmlinux, *config; /* paths in CACHE/kernels/HASH */
+	char hash[65];
+	int cached;	/* 1: no kbuild run (cache hit) */
+	double seconds; /* wall time of kernel_build */
+};
+
+/* Collect the requests (kconfig_collect), make and check the .config, build
+ * bzImage + vmlinux (or reuse the cached pair), check the PVH note. Progress on
+ * stderr when ctx->verbose. */
+int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const struct feature *f,
+		 size_t nf, const char *projdir, struct kernel_out *out);
+void kernel_out_free(struct kernel_out *out);
+
+/* kernel_build for a request set the caller made (kconfig_collect or edited). */
+int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     struct kernel_out *out);
+/* Only make and check the .config for set (in CACHE/kbuild/TARGET, locked):
+ * *config gets its text (owned), hash the key kernel_build_set would store it
+ * under. No kbuild. */
+int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
+		     char **config, size_t *clen, char hash[65]);
+
+/* 0 when the ELF file at path has the PVH entry note (Xen, XEN_ELFNOTE_PHYS32_ENTRY);
+ * -ENOENT with ctx->err when not. *entry gets the entry address when not NULL. */
+int kernel_check_pvh(struct tx_ctx *ctx, const char *path, uint64_t *entry);
+
+#endif

@@ -1,0 +1,59 @@
+/* probe --min-mem: the smallest guest RAM that still boots and serves. */
+#include "probe/probe.h"
+#include "formats/imgconf.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int serves(struct tx_ctx *ctx, const struct probe_opts *o, int mb)
+{
+	struct probe_opts t = *o;
+	struct probe_result r;
+	int verbose = ctx->verbose, rc;
+
+	t.runs = 1;
+	t.extras = t.iperf3 = 0;
+	t.keep_console = 0;
+	t.memory_mb = mb;
+	ctx->verbose = 0; /* one line per try is enough */
+	rc = probe_run(ctx, &t, &r);
+	ctx->verbose = verbose;
+	probe_result_free(&r);
+	tx_info(ctx, "min-mem: %d MB %s", mb, rc == 0 ? "serves" : "does not serve");
+	return rc == 0;
+}
+
+int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi, int timeout_s,
+		  int *mb)
+{
+	struct probe_opts t = *o;
+
+	*mb = -1;
+	t.timeout_s = timeout_s;
+	if (lo < IMGCONF_MEM_MIN - 1)
+		lo = IMGCONF_MEM_MIN - 1; /* the probe boots nothing smaller */
+	if (hi <= lo || hi > IMGCONF_MEM_MAX)
+		return tx_fail(ctx, -EINVAL, "probe", "bad min-mem bracket %d..%d MB", lo, hi);
+	if (!serves(ctx, &t, hi))
+		return tx_fail(ctx, -ETIMEDOUT, "probe",
+			       "the image does not serve with %d MB '%s' (the top of the "
+			       "bracket)",
+			       hi, o->dir);
+	/* a guessed bottom is tried once: if it serves, search below it */
+	if (lo >= IMGCONF_MEM_MIN && serves(ctx, &t, lo)) {
+		hi = lo;
+		lo = IMGCONF_MEM_MIN - 1;
+	}
+	/* invariant: hi serves, lo does not (or is below what can be tried) */
+	while (hi - lo > 1) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (serves(ctx, &t, mid))
+			hi = mid;
+		else
+			lo = mid;
+	}
+	ctx->err[0] = 0;
+	*mb = hi;
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* The boot probe: boot an image dir under QEMU and time each phase.
+ *
+ * Per run: a fresh private network namespace with a tap (netns.h); time zero
+ * just before QEMU is spawned (inside that namespace, own process group,
+ * killed if the probe dies); then
+ *   console  first byte on the serial console,
+ *   init     a console line containing "tinyx: init",
+ *   network  the first RST or SYN-ACK for the SYNs sent every millisecond to
+ *            a closed port (1) of the guest,
+ *   service  service=http: a "HTTP/1.x 200" status line for "GET / HTTP/1.0";
+ *            service=tcp: a successful connect to the port; none: = network.
+ * QEMU is then stopped (SIGTERM, then SIGKILL) and the namespace dropped.
+ * SIGINT/SIGTERM/SIGHUP during a run kill QEMU's process group, clean up,
+ * and are re-raised with the caller's previous disposition. */
+#ifndef TINYX_PROBE_H
+#define TINYX_PROBE_H
+
+#include "lib/util.h"
+
+#define PROBE_MAX_RUNS 1000
+
+struct probe_opts {
+	const char *dir;   /* the image dir (holds image.conf) */
+	int runs;	   /* default 1 */
+	int json;	   /* the caller prints probe_report_json() instead of text */
+	int timeout_s;	   /* per boot, default 30 */
+	int use_disk;	   /* boot the image's disk (rootfs.ext4) as root, no initrd */
+	int memory_mb;	   /* override image.conf's memory_mb when > 0 */
+	const char *qemu;  /* default qemu-system-x86_64 */
+	int keep_console;  /* copy the guest console to stderr as it comes */
+	const char *accel; /* NULL or "tcg" (default), "kvm", or "auto" (kvm when it works) */
+	/* target xen (image.conf): by default the image's xl config boots under
+	 * the Xen hypervisor nested in QEMU, with a Tinyx dom0 (xenprobe.h) */
+	int xen_pvh_entry;   /* instead: the kernel's PVH entry on QEMU microvm */
+	const char *xen_cfg; /* the xl config in dir; NULL: the one not named *-pv.cfg */
+	/* the second part (probex.h), for tinyx compare */
+	const char *init_marker; /* the console line of init running; NULL: "tinyx: init" */
+	int disk_initrd;	 /* with use_disk: boot the initrd too (a distro's VM) */
+	int extras;		 /* once served: QEMU's PSS, the RTT; iperf3 when set below */
+	int iperf3;		 /* ask the guest (tinyx.iperf3=) for the throughput test */
+};
+
+struct probe_stat {
+	double median, min, max; /* milliseconds */
+	int n;			 /* runs that reached the phase */
+};
+
+/* One run; -1 for a phase not reached. */
+struct probe_run_rec {
+	int ok;
+	double console, init, network, service, ready; /* ready: "tinyx: ready" line */
+	long long guest_used_kb; /* "tinyx: mem used N KB" when printed, else -1 */
+	long long qemu_rss_kb;	 /* QEMU's VmRSS once served, else -1 */
+	double dom0;		 /* under Xen: QEMU start to xl create, else -1 */
+	/* opts.extras (else -1) */
+	long long qemu_pss_kb;		  /* QEMU's Pss (smaps_rollup) once served */
+	double rtt_median_us, rtt_p99_us; /* ICMP echo flood */
+	double throughput_mbps;		  /* iperf3, guest -> host */
+};
+
+struct probe_result {
+	int ok;	     /* every run served */
+	int runs_ok; /* runs that served */
+	struct probe_stat console, init, network, service;
+	long long size_kernel, size_rootfs;
+	char console_tail[4096]; /* the last console lines of a failed run */
+	int netns_isolated;	 /* every probe socket and QEMU were in the private
+				  * namespace, and it was not the host's (inode checks) */
+	/* extras */
+	int runs;		       /* runs attempted */
+	struct probe_run_rec *per_run; /* runs entries; probe_result_free() */
+	long long guest_used_kb;       /* median over runs that printed it, else -1 */
+	long long qemu_rss_kb;	       /* median, else -1 */
+	long long qemu_pss_kb;	       /* medians of the extras, else -1 */
+	double rtt_median_us, rtt_p99_us, throughput_mbps;
+	int min_boot_mb; /* set by probe_min_mem(), else -1 */
+	char accel[8];	 /* "tcg" or "kvm" */
+	char machine[16], service_name[8], target[8];
+	int port, memory_mb, vcpus;
+	char note[256];
+	/* under Xen (xen_mode): the config, its type, dom0 boot, the kit */
+	int xen_mode;
+	char xen_cfg[64], xen_guest_type[8], xen_kit[160];
+	struct probe_stat dom0;
+};
+
+/* Boot opts->dir opts->runs times. 0 when every run served; otherwise
+ * -ETIMEDOUT (did not serve in time), -EIO (QEMU exited / guest panicked),
+ * -EINVAL/-ENOENT (bad image dir), ... with ctx->err such as
+ * "probe: image did not serve within 30 s 'out/nginx/kvm' (console: ...)"
+ * and r->console_tail filled. Stops at the first failed run. */
+int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_result *r);
+void probe_result_free(struct probe_result *r);
+
+void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
+/* Keys: ok, runs, runs_ok, netns_isolated, accel, machine, target, service,
+ * boot_ms.{console,init,network,service}.{median,min,max,n},
+ * size_bytes.{kernel,rootfs,total}, memory_kb.{guest_used,qemu_rss,qemu_pss}
+ * (null when unknown), memory_mb.min_boot, rtt_us.{median,p99},
+ * throughput_mbps, per_run[], console_tail (failures only), note. */
+void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
+
+/* --min-mem: the smallest guest RAM in MB at which the image still boots and
+ * serves, by bisection in MB steps between lo (a guess that should fail: tried
+ * once when >= 16, and the search goes below it if it serves) and hi (must
+ * serve: checked first). Each try is one probe run with
+ * timeout_s. *mb = -1 and -ETIMEDOUT when hi does not serve. */
+int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi, int timeout_s,
+		  int *mb);
+
+/* 1 when the CPU has vmx/svm and /dev/kvm runs a tiny hlt guest, else 0. */
+int probe_kvm_works(void);
+
+#endif

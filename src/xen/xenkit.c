@@ -1,0 +1,602 @@
+/* The Xen kit (see xenkit.h): hypervisor and dom0 kernel from Debian
+ * packages, and a dom0 image built by tinyx itself. */
+#include "xen/xenkit.h"
+#include "closure/closure.h"
+#include "image/cpio.h"
+#include "formats/dpkg.h"
+#include "formats/manifest.h"
+#include "image/rootfs.h"
+#include "stage/stage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STAGE "xenkit"
+
+/* The dom0 modules and why each is there (their dependencies come from
+ * modules.dep). Everything else the dom0 needs is built into Debian's kernel. */
+static const char *const dom0_modules[] = {
+    "xen-evtchn",   /* /dev/xen/evtchn: xenstored, xenconsoled, libxl */
+    "xenfs",	    /* /proc/xen: xen-init-dom0 and the tools look there */
+    "xen-gntdev",   /* /dev/xen/gntdev: xenconsoled maps guest consoles */
+    "xen-gntalloc", /* /dev/xen/gntalloc: libxl's grant allocation */
+    "xen-privcmd",  /* /dev/xen/privcmd: every hypercall of the tools */
+    "xen-netback",  /* the backend of the guests' vifs */
+    "bridge",	    /* xenbr0: the vifs and the NIC on one segment */
+    "virtio_pci",   /* the QEMU NIC of the dom0 ... */
+    "virtio_net",   /* ... and its driver */
+    NULL};
+
+static int same_mod_name(const char *path, const char *name)
+{
+	const char *b = path_basename(path);
+	size_t n = strlen(name);
+
+	if (strlen(b) != n + 3 || strcmp(b + n, ".ko"))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char x = b[i] == '-' ? '_' : b[i], y = name[i] == '-' ? '_' : name[i];
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+struct modline {
+	char *path;
+	struct strv deps;
+	int state; /* 0 new, 1 visiting, 2 done */
+};
+
+static int visit(struct tx_ctx *ctx, struct modline *ml, size_t n, size_t i, struct strv *out,
+		 int depth)
+{
+	if (ml[i].state == 2)
+		return 0;
+	if (ml[i].state == 1 || depth > 64)
+		return tx_fail(ctx, -EINVAL, STAGE, "module dependency loop at '%s'", ml[i].path);
+	ml[i].state = 1;
+	/* modprobe loads a module's dependencies from the end of its list */
+	for (size_t d = ml[i].deps.n; d-- > 0;) {
+		size_t j;
+		for (j = 0; j < n; j++)
+			if (!strcmp(ml[j].path, ml[i].deps.v[d]))
+				break;
+		if (j == n)
+			return tx_fail(ctx, -ENOENT, STAGE,
+				       "module '%s' needs '%s', not in modules.dep", ml[i].path,
+				       ml[i].deps.v[d]);
+		int r = visit(ctx, ml, n, j, out, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	ml[i].state = 2;
+	strv_push(out, ml[i].path);
+	return 0;
+}
+
+int xenkit_module_order(struct tx_ctx *ctx, const char *dep_text, const char *const *wanted,
+			struct strv *out)
+{
+	struct modline *ml = NULL;
+	size_t n = 0, cap = 0;
+	char *text = xstrdup(dep_text);
+	int r = 0;
+
+	for (char *l = text, *nl; l && *l; l = nl) {
+		char *colon, *tok, *save;
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = 0;
+		if (!*l)
+			continue;
+		colon = strchr(l, ':');
+		if (!colon || colon == l) {
+			r = tx_fail(ctx, -EINVAL, STAGE, "malformed modules.dep line '%.60s'", l);
+			goto out;
+		}
+		*colon = 0;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			ml = xrealloc(ml, cap * sizeof(*ml));
+		}
+		memset(&ml[n], 0, sizeof(ml[n]));
+		ml[n].path = l;
+		for (tok = strtok_r(colon + 1, " \t", &save); tok;
+		     tok = strtok_r(NULL, " \t", &save))
+			strv_push(&ml[n].deps, tok);
+		n++;
+	}
+	for (size_t w = 0; wanted[w] && r == 0; w++) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (same_mod_name(ml[i].path, wanted[w]))
+				break;
+		if (i == n) {
+			r = tx_fail(ctx, -ENOENT, STAGE, "no module '%s' in modules.dep",
+				    wanted[w]);
+			break;
+		}
+		r = visit(ctx, ml, n, i, out, 0);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		strv_free(&ml[i].deps);
+	free(ml);
+	free(text);
+	return r;
+}
+
+/* "Version:" (or the first name of "Depends:") of the candidate of pkg. */
+static int apt_field(struct tx_ctx *ctx, const char *pkg, const char *field, char **out)
+{
+	char *argv[] = {"apt-cache", "show", "--no-all-versions", (char *)pkg, NULL};
+	char *text = NULL, *p, *e;
+	size_t fl = strlen(field);
+	int r = run_capture_q(ctx, argv, &text, 1 << 22, 1);
+
+	*out = NULL;
+	if (r != 0 || !text || !*text) {
+		free(text);
+		return tx_fail(ctx, -ENOENT, STAGE,
+			       "no package '%s' in the apt index (maybe run apt-get update, or "
+			       "enable bookworm main in the apt sources)",
+			       pkg);
+	}
+	for (p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, field, fl) && p[fl] == ':') {
+			p += fl + 1;
+			while (*p == ' ')
+				p++;
+			e = p + strcspn(p, " ,(\n");
+			*out = xstrndup(p, (size_t)(e - p));
+			break;
+		}
+	}
+	free(text);
+	if (!*out || !**out) {
+		free(*out);
+		*out = NULL;
+		return tx_fail(ctx, -EINVAL, STAGE, "no %s for package '%s'", field, pkg);
+	}
+	return 0;
+}
+
+static int run_in(struct tx_ctx *ctx, const char *dir, char *const args[])
+{
+	struct strv a = {0};
+	int r;
+
+	strv_push(&a, "env");
+	strv_push(&a, "-C");
+	strv_push(&a, dir);
+	for (int i = 0; args[i]; i++)
+		strv_push(&a, args[i]);
+	r = run_cmd(ctx, a.v, NULL, 1);
+	strv_free(&a);
+	return r;
+}
+
+static int copy_to(struct tx_ctx *ctx, const char *from, const char *to)
+{
+	char *argv[] = {"cp", "--", (char *)from, (char *)to, NULL};
+
+	if (run_cmd(ctx, argv, NULL, 1) != 0)
+		return tx_fail(ctx, -EIO, STAGE, "cannot copy '%s'", from);
+	return 0;
+}
+
+/* Download and unpack the packages into tmp, keep what the kit needs. */
+static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver, const char *kpkg)
+{
+	char *x = xasprintf("%s/x", tmp), *p = NULL, *kver = NULL, *text = NULL;
+	char *hyp = xasprintf("%s=%s", XENKIT_HYP_PKG, hyp_ver);
+	char *dl[] = {"apt-get", "download", "-q", hyp, (char *)kpkg, NULL};
+	struct strv order = {0};
+	struct sbuf list = {0};
+	DIR *d;
+	struct dirent *de;
+	int r;
+
+	mkdir_p(x, 0755);
+	tx_info(ctx, "xenkit: downloading %s, %s", hyp, kpkg);
+	if (run_in(ctx, tmp, dl) != 0) {
+		r = tx_fail(ctx, -EIO, STAGE, "apt-get download failed for '%s %s'", hyp, kpkg);
+		goto out;
+	}
+	d = opendir(tmp);
+	r = d ? 0 : -errno;
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".deb"))
+			continue;
+		free(p);
+		p = xasprintf("%s/%s", tmp, de->d_name);
+		char *argv[] = {"dpkg-deb", "-x", p, x, NULL};
+		if (run_cmd(ctx, argv, NULL, 1) != 0) {
+			r = tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", de->d_name);
+			break;
+		}
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	if (r < 0)
+		goto out;
+	/* the hypervisor: gunzipped, QEMU's multiboot loader reads it as is */
+	free(p);
+	p = xasprintf("%s/boot/xen-4.17-amd64.gz", x);
+	{
+		char *argv[] = {"gzip", "-dc", p, NULL};
+		char *to = xasprintf("%s/xen", tmp);
+		r = run_cmd(ctx, argv, to, 1) == 0
+			? 0
+			: tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", p);
+		free(to);
+		if (r < 0)
+			goto out;
+	}
+	kver = xstrdup(kpkg + strlen("linux-image-"));
+	free(p);
+	p = xasprintf("%s/boot/vmlinuz-%s", x, kver);
+	{
+		char *to = xasprintf("%s/vmlinuz", tmp);
+		r = copy_to(ctx, p, to);
+		free(to);
+		if (r < 0)
+			goto out;
+	}
+	/* the package ships no modules.dep: depmod writes it at install */
+	{
+		char *argv[] = {"depmod", "-b", x, kver, NULL};
+		if (run_cmd(ctx, argv, NULL, 1) != 0) {
+			r = tx_fail(ctx, -EIO, STAGE, "depmod failed for '%s'", kver);
+			goto out;
+		}
+	}
+	free(p);
+	p = xasprintf("%s/lib/modules/%s/modules.dep", x, kver);
+	r = read_file(p, &text, NULL, 1 << 24);
+	if (r < 0) {
+		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", p);
+		goto out;
+	}
+	r = xenkit_module_order(ctx, text, dom0_modules, &order);
+	if (r < 0)
+		goto out;
+	free(p);
+	p = xasprintf("%s/modules", tmp);
+	mkdir_p(p, 0755);
+	for (size_t i = 0; i < order.n && r == 0; i++) {
+		char *from = xasprintf("%s/lib/modules/%s/%s", x, kver, order.v[i]);
+		char *to = xasprintf("%s/modules/%s", tmp, path_basename(order.v[i]));
+		r = copy_to(ctx, from, to);
+		sbuf_printf(&list, "%s\n", path_basename(order.v[i]));
+		free(from);
+		free(to);
+	}
+	if (r < 0)
+		goto out;
+	free(p);
+	p = xasprintf("%s/modules.list", tmp);
+	r = write_file_atomic(p, list.s, list.len, 0644);
+	if (r < 0)
+		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
+out:
+	rm_rf(x);
+	strv_free(&order);
+	sbuf_free(&list);
+	free(x);
+	free(p);
+	free(kver);
+	free(text);
+	free(hyp);
+	return r;
+}
+
+/* The version of pkg installed in a staged root. */
+static int root_version(struct tx_ctx *ctx, const char *root, const char *pkg, char **out)
+{
+	char *p = xasprintf("%s/var/lib/dpkg/status", root), *text = NULL, *s;
+	char *key = xasprintf("Package: %s\n", pkg);
+	int r = read_file(p, &text, NULL, 1 << 26);
+
+	*out = NULL;
+	if (r == 0 && (s = strstr(text, key))) {
+		char *end = strstr(s, "\n\n"), *v = strstr(s, "\nVersion: ");
+		if (v && (!end || v < end)) {
+			v += 10;
+			*out = xstrndup(v, strcspn(v, "\n"));
+		}
+	}
+	if (!*out)
+		r = tx_fail(ctx, -ENOENT, STAGE, "no '%s' installed in the staged root '%s'", pkg,
+			    root);
+	free(p);
+	free(key);
+	free(text);
+	return r;
+}
+
+/* Every regular file under dir (path, contents, mode) into s, in name order. */
+static void hash_tree(struct sha256 *s, const char *dir, int depth)
+{
+	struct dirent **ents = NULL;
+	int n = depth > 32 ? -1 : scandir(dir, &ents, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *p = xasprintf("%s/%s", dir, name), hex[65];
+		struct stat st;
+
+		if (strcmp(name, ".") && strcmp(name, "..") && lstat(p, &st) == 0) {
+			sha256_update(s, p, strlen(p) + 1);
+			sha256_update(s, &st.st_mode, sizeof(st.st_mode));
+			if (S_ISDIR(st.st_mode))
+				hash_tree(s, p, depth + 1);
+			else if (S_ISREG(st.st_mode) && sha256_file(p, hex) == 0)
+				sha256_update(s, hex, 64);
+		}
+		free(p);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+/* The dom0 image: the closure of the Xen tools, the init, the modules, and
+ * the dom0 role's configuration. */
+static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, const char *tmp)
+{
+	struct manifest m;
+	struct app_spec spec = {0};
+	struct rootfs_opts ro = {0};
+	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+	char *listp = xasprintf("%s/modules.list", kit), *list = NULL;
+	char *gen = xasprintf("%s/gen", tmp), *conf = xasprintf("%s/gen/dom0.conf", tmp);
+	char *out = xasprintf("%s/dom0-initrd", tmp);
+	struct sbuf c = {0};
+	int r;
+
+	manifest_init(&m, XENKIT_TOOLS_PKG, root);
+	mkdir_p(gen, 0755);
+	r = closure_build(ctx, XENKIT_TOOLS_PKG, root, ctx->srcdir, &m, &spec);
+	if (r < 0)
+		goto out;
+	ro.busybox = "/bin/busybox";
+	ro.init = init;
+	ro.projdir = ctx->srcdir;
+	ro.spec = &spec;
+	ro.with_busybox = 1; /* the vif hotplug script is a BusyBox sh script */
+	ro.workdir = tmp;
+	ro.hostname = "dom0";
+	r = rootfs_assemble(ctx, &m, &ro);
+	if (r < 0)
+		goto out;
+	r = read_file(listp, &list, NULL, 1 << 20);
+	if (r < 0) {
+		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", listp);
+		goto out;
+	}
+	sbuf_printf(&c,
+		    "# the dom0 role of tinyx-init (src/guest/dom0.c), written by the Xen kit\n"
+		    "# modules in load order (modules.dep of %s)\n",
+		    XENKIT_KERNEL_PKG);
+	manifest_add(
+	    &m, &(struct ment){
+		    .type = ME_DIR, .path = "/usr/lib/modules", .mode = 0755, .reason = "xenkit"});
+	for (char *l = list, *nl; l && *l; l = nl) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = 0;
+		if (!*l)
+			continue;
+		char *in = xasprintf("/usr/lib/modules/%s", l),
+		     *src = xasprintf("%s/modules/%s", kit, l);
+		struct stat st;
+		if (stat(src, &st) < 0) {
+			r = tx_fail(ctx, -ENOENT, STAGE, "no module '%s' in the kit", src);
+			free(in), free(src);
+			goto out;
+		}
+		manifest_add(&m, &(struct ment){.type = ME_FILE,
+						.path = in,
+						.src = src,
+						.mode = 0644,
+						.size = st.st_size,
+						.reason = "xenkit: dom0 module"});
+		sbuf_printf(&c, "module %s\n", in);
+		free(in), free(src);
+	}
+	/* the daemons of Debian's xen-utils units, in their order:
+	 * xenstored.service, xen-init-dom0.service, xenconsoled.service */
+	sbuf_puts(&c, "mount xenfs /proc/xen\n"
+		      "mkdir /var/run/xenstored\n"
+		      "mkdir /var/run/xen\n"
+		      "mkdir /var/lib/xen\n"
+		      "mkdir /var/lib/xenstored\n"
+		      "mkdir /var/log/xen\n"
+		      "mkdir /run/lock\n"
+		      "mkdir /var/lock\n"
+		      "start /usr/lib/xen-4.17/bin/xenstored --no-fork\n"
+		      "wait /var/run/xenstored/socket 30\n"
+		      "run /usr/lib/xen-4.17/bin/xen-init-dom0\n"
+		      "bridge xenbr0 eth0\n"
+		      "xl /usr/lib/xen-4.17/bin/xl\n");
+	r = write_file_atomic(conf, c.s, c.len, 0644);
+	if (r < 0) {
+		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", conf);
+		goto out;
+	}
+	manifest_add(&m, &(struct ment){.type = ME_FILE,
+					.path = "/etc/tinyx/dom0.conf",
+					.src = conf,
+					.mode = 0644,
+					.size = (long long)c.len,
+					.reason = "xenkit: the dom0 role"});
+	manifest_sort(&m);
+	r = cpio_write(ctx, &m, out, "lz4", 1);
+	if (r == 0) {
+		/* only the initrd stays in the cache */
+		char *rg = xasprintf("%s/rootfs-gen", tmp);
+		rm_rf(gen);
+		rm_rf(rg);
+		free(rg);
+	}
+out:
+	manifest_free(&m);
+	appspec_free(&spec);
+	sbuf_free(&c);
+	free(init), free(listp), free(list), free(gen), free(conf), free(out);
+	return r;
+}
+
+/* dir/NAME exists, else build it in dir/NAME.tmp.PID with fn and rename. */
+static int cached(struct tx_ctx *ctx, const char *dir, const char *what,
+		  int (*fn)(struct tx_ctx *, const char *tmp, void *), void *arg)
+{
+	char *lock = xasprintf("%s.lock", dir), *tmp = xasprintf("%s.tmp.%d", dir, (int)getpid());
+	int lfd, r = 0;
+
+	if (is_dir(dir))
+		goto done;
+	lfd = lock_path(lock);
+	if (lfd < 0) {
+		r = tx_fail(ctx, lfd, STAGE, "cannot lock '%s'", lock);
+		goto done;
+	}
+	if (!is_dir(dir)) {
+		double t0 = now_ms();
+		char *parent = path_dirname(dir),
+		     *prefix = xasprintf("%s.tmp.", path_basename(dir));
+		struct strv dead = {0};
+
+		/* the temp dirs of runs that died (we hold the lock) */
+		stale_pid_entries(parent, prefix, &dead);
+		for (size_t i = 0; i < dead.n; i++)
+			rm_rf(dead.v[i]);
+		strv_free(&dead);
+		free(parent);
+		free(prefix);
+		rm_rf(tmp);
+		mkdir_p(tmp, 0755);
+		r = fn(ctx, tmp, arg);
+		if (r == 0 && rename(tmp, dir) < 0)
+			r = tx_fail(ctx, -errno, STAGE, "cannot rename '%s'", tmp);
+		if (r < 0)
+			rm_rf(tmp);
+		else
+			tx_info(ctx, "xenkit: %s ready in %.1f s", what, (now_ms() - t0) / 1000);
+	}
+	close(lfd);
+done:
+	free(lock);
+	free(tmp);
+	return r;
+}
+
+struct kit_args {
+	const char *hyp_ver, *kpkg, *root, *kit;
+};
+
+static int kit_fn(struct tx_ctx *ctx, const char *tmp, void *a)
+{
+	const struct kit_args *k = a;
+	return build_kit(ctx, tmp, k->hyp_ver, k->kpkg);
+}
+
+static int dom0_fn(struct tx_ctx *ctx, const char *tmp, void *a)
+{
+	const struct kit_args *k = a;
+	return build_dom0(ctx, k->root, k->kit, tmp);
+}
+
+int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
+{
+	struct stage_opts so = {0};
+	char *root = NULL, *tools_ver = NULL, *kpkg = NULL, *kver = NULL, *kitdir = NULL;
+	char *dom0dir = NULL, *base = xasprintf("%s/xen", ctx->cache), hex[65], ihex[65];
+	struct sha256 s;
+	struct kit_args ka = {0};
+	int r;
+
+	memset(k, 0, sizeof(*k));
+	/* fail early and clearly when the index lacks a package */
+	r = apt_field(ctx, XENKIT_HYP_PKG, "Version", &kver);
+	free(kver);
+	kver = NULL;
+	if (r == 0)
+		r = apt_field(ctx, XENKIT_TOOLS_PKG, "Version", &kver);
+	free(kver);
+	kver = NULL;
+	if (r == 0)
+		r = apt_field(ctx, XENKIT_KERNEL_PKG, "Depends", &kpkg);
+	if (r == 0)
+		r = apt_field(ctx, kpkg, "Version", &kver);
+	if (r < 0)
+		goto out;
+	r = stage_root(ctx, XENKIT_TOOLS_PKG, &so, &root);
+	if (r < 0)
+		goto out;
+	r = root_version(ctx, root, XENKIT_TOOLS_PKG, &tools_ver);
+	if (r < 0)
+		goto out;
+	mkdir_p(base, 0755);
+	sha256_init(&s);
+	sha256_update(&s, tools_ver, strlen(tools_ver) + 1);
+	sha256_update(&s, kpkg, strlen(kpkg) + 1);
+	sha256_update(&s, kver, strlen(kver) + 1);
+	sha256_update(&s, "kit-1", 6);
+	sha256_hex(&s, hex);
+	kitdir = xasprintf("%s/kit-%.16s", base, hex);
+	ka = (struct kit_args){tools_ver, kpkg, root, kitdir};
+	r = cached(ctx, kitdir, "kit", kit_fn, &ka);
+	if (r < 0)
+		goto out;
+
+	sha256_init(&s);
+	sha256_update(&s, kitdir, strlen(kitdir) + 1);
+	sha256_update(&s, root, strlen(root) + 1);
+	{
+		char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+		char *o1 = xasprintf("%s/rootfs-overlays/common", ctx->srcdir);
+		char *o2 = xasprintf("%s/rootfs-overlays/%s", ctx->srcdir, XENKIT_TOOLS_PKG);
+		if (sha256_file(init, ihex) < 0) {
+			r = tx_fail(ctx, -ENOENT, STAGE, "no guest init '%s' (maybe run make)",
+				    init);
+		} else {
+			sha256_update(&s, ihex, 64);
+			hash_tree(&s, o1, 0);
+			hash_tree(&s, o2, 0);
+		}
+		free(init), free(o1), free(o2);
+		if (r < 0)
+			goto out;
+	}
+	sha256_update(&s, "dom0-4", 7); /* bump when build_dom0() changes */
+	sha256_hex(&s, hex);
+	dom0dir = xasprintf("%s/dom0-%.16s", base, hex);
+	r = cached(ctx, dom0dir, "dom0 image", dom0_fn, &ka);
+	if (r < 0)
+		goto out;
+	k->xen = xasprintf("%s/xen", kitdir);
+	k->dom0_kernel = xasprintf("%s/vmlinuz", kitdir);
+	k->dom0_initrd = xasprintf("%s/dom0-initrd", dom0dir);
+	k->versions = xasprintf("%s %s, %s %s", XENKIT_HYP_PKG, tools_ver, kpkg, kver);
+out:
+	free(root), free(tools_ver), free(kpkg), free(kver), free(kitdir), free(dom0dir);
+	free(base);
+	return r;
+}
+
+void xenkit_free(struct xenkit *k)
+{
+	if (!k)
+		return;
+	free(k->xen), free(k->dom0_kernel), free(k->dom0_initrd), free(k->versions);
+	memset(k, 0, sizeof(*k));
+}

@@ -1,0 +1,50 @@
+/* The Xen probe: boot an image dir's xl config under the real Xen hypervisor,
+ * nested under QEMU, with a Tinyx dom0 (src/xenkit.h), in the probe's private
+ * network namespace.
+ *
+ *   host tap (namespace) -> QEMU virtio NIC -> dom0 eth0 -> xenbr0 -> guest vif
+ *
+ * The guest's files reach the dom0 in its initramfs: an uncompressed cpio
+ * with /guest/{kernel, initrd, CFG, xl-args} goes in front of the dom0 image
+ * (the kernel unpacks concatenated archives, like early microcode). The dom0
+ * runs `xl create -c CFG` from /guest: the config is the image's own, byte
+ * for byte; on xl's command line the probe adds only the network a probe
+ * needs (the cmdline's tinyx.ip/tinyx.gw and the vif's MAC the namespace's
+ * ARP entry is pinned to). The guest's console is on xl's stdout, the dom0's
+ * console, which is Xen's serial line: QEMU's stdout.
+ *
+ * Times (boot_ms.*) count from the dom0's "tinyx-dom0: xl create" line, so
+ * they are the guest's: domain creation to "tinyx: init" (init), to the
+ * first RST for SYNs through the bridge (network), to HTTP 200 (service).
+ * The dom0's own boot (QEMU start to that line) is xen.dom0_ms. */
+#ifndef TINYX_XENPROBE_H
+#define TINYX_XENPROBE_H
+
+#include "formats/imgconf.h"
+#include "probe/probe.h"
+#include "xen/xenkit.h"
+
+#define XENPROBE_MARK_CREATE "tinyx-dom0: xl create"
+#define XENPROBE_MARK_EXITED "tinyx-dom0: xl exited status"
+#define XENPROBE_DOM0_MAC "52:54:00:74:78:10"
+#define XENPROBE_TIMEOUT_S 150
+
+struct xenprobe {
+	struct xenkit kit;
+	char *tmp;	    /* per-probe dir: the dom0 initrd with the guest */
+	char *cfg;	    /* the xl config's file name in the image dir */
+	char guest_type[8]; /* the config's type: "pvh", "pv" or "hvm" */
+};
+
+/* Get the kit, put the guest in front of the dom0 image, and fill argv with
+ * the QEMU command. 0 or -errno with ctx->err. */
+int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struct imgconf *c,
+		     struct xenprobe *x, struct strv *argv);
+void xenprobe_cleanup(struct xenprobe *x);
+
+/* From an xl config's text: the value of a string key (`key = "v"`), and
+ * the first element of a list key (`vif = [ 'a', ... ]`), or NULL. */
+char *xenprobe_cfg_string(const char *text, const char *key);
+char *xenprobe_cfg_first(const char *text, const char *key);
+
+#endif
