@@ -446,36 +446,6 @@ static int cmd_probe(struct tx_ctx *ctx, struct cli *c)
 	return 0;
 }
 
-/* Ctrl-C, SIGTERM or SIGHUP, in any command: stop the children this run
- * started (debootstrap, make, mke2fs: they share our process group), remove
- * the temp dirs registered with tx_tmp_register (this build's OUT/.APP.tmp.PID,
- * a half-made staged root, a kernel being stored), then die of the signal.
- * Locks are flock()s: they go with the process. The probe's own handler
- * (during verification) kills QEMU and its namespace first and passes the
- * signal on to this one. */
-static void on_signal(int sig)
-{
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_IGN);
-	if (getpgrp() == getpid())
-		kill(0, SIGTERM);
-	for (int i = 0; i < 100; i++) { /* up to 10 s for them to go */
-		pid_t p = waitpid(-1, NULL, WNOHANG);
-
-		if (p < 0)
-			break; /* no child left */
-		if (p == 0) {
-			struct timespec ts = {0, 100 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-	}
-	tx_tmp_cleanup();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 /* Our children must be ours to stop: lead a process group of our own, unless
  * we are in the terminal's foreground group (Ctrl-C reaches all of it, and
  * leaving it would cut us off from the terminal). */
@@ -561,9 +531,12 @@ int main(int argc, char **argv)
 	/* children (debootstrap, make, qemu) get no terminal input */
 	signal(SIGPIPE, SIG_IGN);
 	own_process_group();
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	/* Ctrl-C, SIGTERM or SIGHUP in any command: the children of this run
+	 * stop, its temp dirs and QEMUs go, and tinyx dies of the signal */
+	if (tx_signals_start() < 0) {
+		fputs("tinyx: cannot set up signal handling\n", stderr);
+		return EX_FAIL;
+	}
 
 	if (!strcmp(argv[1], "stage"))
 		r = cmd_stage(&ctx, &c);
