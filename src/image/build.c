@@ -3,6 +3,7 @@
  *   stage -> closure -> kernel (per target) -> rootfs (initrd, ext4)
  *         -> OUT/APP.tmp.PID/{manifest.txt, kvm/, xen/} -> verify (boot) -> rename */
 #include "image/build.h"
+#include "image/qemu.h"
 #include "formats/appspec.h"
 #include "closure/closure.h"
 #include "image/cpio.h"
@@ -22,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUEST_MB 64
 
 struct timing {
 	const char *name;

@@ -1,5 +1,6 @@
 /* The boot probe; see probe.h. */
 #include "probe/probe.h"
+#include "image/qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -566,74 +567,22 @@ static void read_pipe(struct run *R, int *fd, int *eof, int console, double now)
 static void build_argv(struct strv *a, const struct probe_opts *o, const struct imgconf *c,
 		       const char *dir, const char *accel, int mem)
 {
-	char *append;
-	int pc = c->machine == IMG_PC;
+	char *extra = xasprintf(
+	    "tinyx.ip=%s/%d tinyx.gw=%s%s", NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
+	    o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "");
+	struct qemu_boot b = {.c = c,
+			      .dir = dir,
+			      .qemu = o->qemu,
+			      .accel = accel,
+			      .memory_mb = mem,
+			      .use_disk = o->use_disk,
+			      .disk_initrd = o->disk_initrd,
+			      .netdev = "tap,id=n0,fd=3",
+			      .mac = NETNS_GUEST_MAC,
+			      .extra = extra};
 
-	strv_push(a, o->qemu && *o->qemu ? o->qemu : "qemu-system-x86_64");
-	strv_push(a, "-M");
-	/* microvm: acpi=off makes QEMU describe the virtio-mmio devices on the
-	 * kernel command line (virtio_mmio.device=...) and in MP tables, which
-	 * a kernel without ACPI needs and one with ACPI accepts too */
-	strv_push(a, pc ? "pc" : "microvm,acpi=off");
-	strv_push(a, "-accel");
-	strv_push(a, accel);
-	if (!strcmp(accel, "kvm")) {
-		strv_push(a, "-cpu");
-		strv_push(a, "host");
-	}
-	strv_push(a, "-m");
-	strv_push_own(a, xasprintf("%d", mem));
-	strv_push(a, "-smp");
-	strv_push_own(a, xasprintf("%d", c->vcpus));
-	strv_push(a, "-nodefaults");
-	strv_push(a, "-no-user-config");
-	strv_push(a, "-display");
-	strv_push(a, "none");
-	strv_push(a, "-no-reboot");
-	strv_push(a, "-kernel");
-	strv_push_own(a, xasprintf("%s/%s", dir, c->kernel));
-	if (!o->use_disk || o->disk_initrd) {
-		strv_push(a, "-initrd");
-		strv_push_own(a, xasprintf("%s/%s", dir, c->initrd));
-	}
-	/* Under TCG the local APIC timer calibration costs ~0.2 s of boot
-	 * (measured, bench/kernel.sh): that is the emulator's cost, not the
-	 * image's, so the probe skips it there. On KVM the image boots as built. */
-	append =
-	    xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s%s%s", c->append, *c->append ? " " : "",
-		      o->use_disk ? (strstr(c->append, "init=")
-					 ? "root=/dev/vda rw rootfstype=ext4"
-					 : "root=/dev/vda rw rootfstype=ext4 init=/init")
-				  : "",
-		      NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
-		      o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "",
-		      strcmp(accel, "kvm") ? " noapictimer" : "");
-	/* squeeze the double space when there is no disk part */
-	{
-		char *p;
-		while ((p = strstr(append, "  ")))
-			memmove(p, p + 1, strlen(p));
-	}
-	strv_push(a, "-append");
-	strv_push_own(a, append);
-	strv_push(a, "-chardev");
-	strv_push(a, "stdio,id=c0,signal=off");
-	strv_push(a, "-serial");
-	strv_push(a, "chardev:c0");
-	strv_push(a, "-netdev");
-	strv_push(a, "tap,id=n0,fd=3");
-	strv_push(a, "-device");
-	strv_push(a, pc || c->net == IMG_NET_PCI
-			 ? "virtio-net-pci,netdev=n0,mac=" NETNS_GUEST_MAC
-			 : "virtio-net-device,netdev=n0,mac=" NETNS_GUEST_MAC);
-	if (o->use_disk) {
-		strv_push(a, "-drive");
-		/* snapshot=on: the image in the dir is never written */
-		strv_push_own(
-		    a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=on", dir, c->disk));
-		strv_push(a, "-device");
-		strv_push(a, pc ? "virtio-blk-pci,drive=d0" : "virtio-blk-device,drive=d0");
-	}
+	qemu_argv(&b, a);
+	free(extra);
 }
 
 /* The second part, once the guest serves (probex.h): QEMU's memory as the
