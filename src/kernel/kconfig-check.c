@@ -124,7 +124,7 @@ static size_t edit_distance(const char *a, const char *b)
 struct kxrec {
 	int found, unknown, prompt;
 	char *depends;
-	struct strv unmet, limit, sel_on, sel_off, names;
+	struct strv unmet, sel_on, sel_off, names;
 };
 
 static void kx_line(struct kxrec *k, const char *key, size_t kl, const char *arg, size_t al)
@@ -138,8 +138,6 @@ static void kx_line(struct kxrec *k, const char *key, size_t kl, const char *arg
 		k->depends = xstrndup(arg, al);
 	else if (KEY("unmet"))
 		strv_pushn(&k->unmet, arg, al);
-	else if (KEY("limit"))
-		strv_pushn(&k->limit, arg, al);
 	else if (KEY("select") && al > 2 && arg[1] == ' ')
 		strv_pushn(arg[0] == 'n' ? &k->sel_off : &k->sel_on, arg + 2, al - 2);
 #undef KEY
@@ -177,7 +175,6 @@ static void kx_free(struct kxrec *k)
 {
 	free(k->depends);
 	strv_free(&k->unmet);
-	strv_free(&k->limit);
 	strv_free(&k->sel_on);
 	strv_free(&k->sel_off);
 	strv_free(&k->names);
@@ -227,7 +224,6 @@ static void explain_off(const struct kxrec *k, struct sbuf *out)
 		sbuf_printf(out, "; depends on %.*s%s", EXPR_MAX, k->depends,
 			    strlen(k->depends) > EXPR_MAX ? "..." : "");
 		put_list(out, "; unmet: ", &k->unmet, SIZE_MAX);
-		put_list(out, "; limited to m by: ", &k->limit, SIZE_MAX);
 	}
 	if (!k->prompt && !k->unmet.n)
 		sbuf_puts(out, "; it has no prompt: only 'select' or its default can set it");
@@ -291,11 +287,15 @@ static int fail_one(struct tx_ctx *ctx, const struct kconfig_req *r, const struc
 	return err;
 }
 
-int kconfig_check_explained(struct tx_ctx *ctx, const char *config_text, size_t len,
-			    const struct kconfig_set *set, const char *kexplain, size_t klen)
+/* With srcdir_kernel and builddir, the helper is asked about the first
+ * failure; else kexplain is its answer (or NULL). */
+static int check(struct tx_ctx *ctx, const char *config_text, size_t len,
+		 const struct kconfig_set *set, const char *srcdir_kernel, const char *builddir,
+		 const char *kexplain)
 {
 	struct cmap m;
 	size_t bad = 0;
+	char *asked = NULL;
 	int err = 0;
 
 	cmap_parse(config_text, len, &m);
@@ -311,7 +311,13 @@ int kconfig_check_explained(struct tx_ctx *ctx, const char *config_text, size_t 
 				r->why);
 			continue;
 		}
-		kx_parse(kexplain ? kexplain : "", kexplain ? klen : 0, r->option, &k);
+		/* without an answer the error still names the request's file:line */
+		if (srcdir_kernel && builddir &&
+		    kconfig_kexplain(ctx, srcdir_kernel, builddir, r->option, &asked))
+			tx_info(ctx, "kconfig: no explanation for '%s': %s", r->option, ctx->err);
+		if (asked)
+			kexplain = asked;
+		kx_parse(kexplain ? kexplain : "", kexplain ? strlen(kexplain) : 0, r->option, &k);
 		err = fail_one(ctx, r, got, &k, &m);
 		kx_free(&k);
 	}
@@ -320,44 +326,21 @@ int kconfig_check_explained(struct tx_ctx *ctx, const char *config_text, size_t 
 
 		snprintf(ctx->err + l, sizeof(ctx->err) - l, " (and %zu more)", bad - 1);
 	}
+	free(asked);
 	free(m.e);
 	return err;
-}
-
-/* The first request that did not survive, or NULL. */
-static const char *first_failed(const char *config_text, size_t len, const struct kconfig_set *set)
-{
-	struct cmap m;
-	const char *option = NULL;
-
-	cmap_parse(config_text, len, &m);
-	for (size_t i = 0; !option && i < set->n; i++) {
-		const struct kconfig_req *r = &set->r[i];
-
-		if (!(r->flags & KREQ_SOFT) &&
-		    !value_ok(r->value, cmap_get(&m, r->option, strlen(r->option))))
-			option = r->option;
-	}
-	free(m.e);
-	return option;
 }
 
 int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
 		  const struct kconfig_set *set, const char *srcdir_kernel, const char *builddir)
 {
-	const char *option = first_failed(config_text, len, set);
-	char *kx = NULL;
-	int err;
+	return check(ctx, config_text, len, set, srcdir_kernel, builddir, NULL);
+}
 
-	if (!option)
-		return 0;
-	/* without the helper the error still names the request's file:line */
-	if (srcdir_kernel && builddir &&
-	    kconfig_kexplain(ctx, srcdir_kernel, builddir, option, &kx))
-		tx_info(ctx, "kconfig: no explanation for '%s': %s", option, ctx->err);
-	err = kconfig_check_explained(ctx, config_text, len, set, kx, kx ? strlen(kx) : 0);
-	free(kx);
-	return err;
+int kconfig_check_explained(struct tx_ctx *ctx, const char *config_text, size_t len,
+			    const struct kconfig_set *set, const char *kexplain)
+{
+	return check(ctx, config_text, len, set, NULL, NULL, kexplain);
 }
 
 int kconfig_is_on(const char *config_text, size_t len, const char *option)

@@ -4,8 +4,8 @@
  * links with the objects kbuild built in BUILDDIR/scripts/kconfig to run
  * allnoconfig there, so no parser code is copied or rebuilt (one gcc run,
  * about 0.2 s). The binary sits beside those objects, named by the hash of
- * the helper's source, and is rebuilt when kbuild rebuilt the objects (a new
- * kernel source) or the source changed. */
+ * the helper's source, and is rebuilt when kbuild relinked conf (a new kernel
+ * source) or the source changed. */
 #include "kernel/kconfig-int.h"
 
 #include <errno.h>
@@ -23,18 +23,15 @@ static const char *const kobjs[] = {"confdata.o",   "expr.o",	    "lexer.lex.o",
 				    "parser.tab.o", "preprocess.o", "symbol.o",	   "util.o"};
 #define NKOBJS (sizeof(kobjs) / sizeof(kobjs[0]))
 
-/* 1 when bin exists and no object is newer. */
+/* 1 when bin exists and is not older than conf, which kbuild relinks
+ * whenever it rebuilds one of the objects. */
 static int fresh(const char *bin, const char *kdir)
 {
-	struct stat b, o;
-	int ok = stat(bin, &b) == 0;
+	char *conf = xasprintf("%s/conf", kdir);
+	struct stat b, c;
+	int ok = stat(bin, &b) == 0 && stat(conf, &c) == 0 && c.st_mtime <= b.st_mtime;
 
-	for (size_t i = 0; ok && i < NKOBJS; i++) {
-		char *p = xasprintf("%s/%s", kdir, kobjs[i]);
-
-		ok = stat(p, &o) == 0 && o.st_mtime <= b.st_mtime;
-		free(p);
-	}
+	free(conf);
 	return ok;
 }
 

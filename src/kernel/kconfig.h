@@ -88,9 +88,9 @@ int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *buil
  * spelling when the option does not exist. */
 int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
 		  const struct kconfig_set *set, const char *srcdir_kernel, const char *builddir);
-/* The same with the helper's output for the first failure given (may be NULL). */
+/* The same with the helper's output (a C string, or NULL) given. */
 int kconfig_check_explained(struct tx_ctx *ctx, const char *config_text, size_t len,
-			    const struct kconfig_set *set, const char *kexplain, size_t klen);
+			    const struct kconfig_set *set, const char *kexplain);
 
 /* 1 when option is set in a .config text (y, m, a string or a number). */
 int kconfig_is_on(const char *config_text, size_t len, const char *option);

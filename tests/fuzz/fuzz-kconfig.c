@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kconfig_set_add(&set, "D", "\"s\"", "x:4");
 	kconfig_set_add(&set, "E", "m", "x:5");
 	kconfig_set_add(&set, "F", "y", "x:6"); /* "symbol F" in the input explains it */
-	kconfig_check_explained(&ctx, (const char *)data, size, &set, (const char *)data, size);
+	kconfig_check_explained(&ctx, (const char *)data, size, &set, text);
 	kconfig_report_text(&set, &out);
 	sbuf_free(&out);
 	kconfig_report_json(&set, text, &out);

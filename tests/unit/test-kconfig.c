@@ -211,7 +211,7 @@ static int check_frag(struct tx_ctx *ctx, const char *frag, const char *kexplain
 		return -999;
 	err = parse_str(ctx, "f.config", frag, &set);
 	if (!err)
-		err = kconfig_check_explained(ctx, cfg, len, &set, kx, klen);
+		err = kconfig_check_explained(ctx, cfg, len, &set, kx);
 	kconfig_set_free(&set);
 	free(cfg);
 	free(kx);
@@ -246,7 +246,7 @@ static void test_check(void)
 		CHECK(load(kx, &out, &olen) == 0);
 		CHECK(kconfig_parse_fragment(&ctx, "kconfig-fragments/apps/typo.config", text, len,
 					     &set) == 0);
-		CHECK(kconfig_check_explained(&ctx, cfg, clen, &set, out, olen) == -EINVAL);
+		CHECK(kconfig_check_explained(&ctx, cfg, clen, &set, out) == -EINVAL);
 		CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NETT' does not exist in this kernel "
 				   "(requested at kconfig-fragments/apps/typo.config:3; "
 				   "maybe you meant 'VIRTIO_NET')");

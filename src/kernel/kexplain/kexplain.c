@@ -18,7 +18,6 @@
  *   prompt                it has a prompt: a .config line can set it
  *   depends EXPR          its own and its enclosing if/menu/choice conditions
  *   unmet EXPR            each and-term of depends that is n
- *   limit EXPR            each and-term of depends that is m
  *   select V EXPR         each or-term of what selects it, V its value (n, m, y)
  *   end
  * then, when some SYMBOL is unknown, "name NAME" for every defined symbol (the
@@ -51,32 +50,28 @@ static const char *tri_name(tristate t)
 	return t == yes ? "y " : t == mod ? "m " : "n ";
 }
 
+/* A term of the direct dependency that is n: m is no limit, tinyx kernels
+ * have no modules. */
 static void print_unmet(struct expr *e)
 {
-	tristate v;
-
-	if (!e)
-		return;
-	if (e->type == E_AND) {
-		print_unmet(e->left.expr);
-		print_unmet(e->right.expr);
-		return;
-	}
-	v = expr_calc_value(e);
-	if (v != yes)
-		print_expr(v == no ? "unmet" : "limit", "", e);
+	if (expr_calc_value(e) == no)
+		print_expr("unmet", "", e);
 }
 
-static void print_selectors(struct expr *e)
+static void print_selector(struct expr *e)
 {
-	if (!e)
-		return;
-	if (e->type == E_OR) {
-		print_selectors(e->left.expr);
-		print_selectors(e->right.expr);
-		return;
-	}
 	print_expr("select", tri_name(expr_calc_value(e)), e);
+}
+
+/* fn on each term of e split at its top-level op (E_AND or E_OR) */
+static void each_term(struct expr *e, enum expr_type op, void (*fn)(struct expr *))
+{
+	if (e && e->type == op) {
+		each_term(e->left.expr, op, fn);
+		each_term(e->right.expr, op, fn);
+	} else if (e) {
+		fn(e);
+	}
 }
 
 static int defined(struct symbol *sym)
@@ -112,10 +107,9 @@ static int explain(const char *name)
 		printf("prompt\n");
 	if (sym->dir_dep.expr && !expr_is_yes(sym->dir_dep.expr)) {
 		print_expr("depends", "", sym->dir_dep.expr);
-		print_unmet(sym->dir_dep.expr);
+		each_term(sym->dir_dep.expr, E_AND, print_unmet);
 	}
-	if (sym->rev_dep.expr)
-		print_selectors(sym->rev_dep.expr);
+	each_term(sym->rev_dep.expr, E_OR, print_selector);
 	printf("end\n");
 	return 0;
 }
