@@ -46,7 +46,7 @@ static int build(struct tx_ctx *ctx, const char *srcdir, const char *kdir, const
 	for (size_t i = 0; i < NKOBJS; i++)
 		argv[7 + i] = xasprintf("%s/%s", kdir, kobjs[i]);
 	unlink(log);
-	st = kconfig_run_logged(argv, log);
+	st = kconfig_run_logged(ctx, argv, log);
 	if (st == 0 && rename(tmp, bin) < 0)
 		st = -errno;
 	if (st) {

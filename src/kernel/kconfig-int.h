@@ -11,7 +11,7 @@ void kconfig_req_line(const struct kconfig_req *r, struct sbuf *out);
 
 /* Run argv with stdout and stderr appended to log, in the environment kbuild
  * gets (kbuild_env_ignored). Returns the exit status or -errno. */
-int kconfig_run_logged(char *const argv[], const char *log);
+int kconfig_run_logged(struct tx_ctx *ctx, char *const argv[], const char *log);
 
 /* Run the kexplain helper (built on first use, see kconfig-explain.c) on
  * builddir/.config for option: *out gets its output (owned). */

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +56,12 @@ int kbuild_env_ignored(const char *e)
 	return 0;
 }
 
-int kconfig_run_logged(char *const argv[], const char *log)
+int kconfig_run_logged(struct tx_ctx *ctx, char *const argv[], const char *log)
 {
-	posix_spawn_file_actions_t fa;
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), err, st;
+	struct tx_spawn sp = TX_SPAWN_INIT(argv);
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), st;
 	size_t n = 0, o = 0;
 	char **env;
-	pid_t pid;
 
 	if (fd < 0)
 		return -errno;
@@ -73,20 +71,12 @@ int kconfig_run_logged(char *const argv[], const char *log)
 	for (size_t i = 0; i < n; i++)
 		if (!kbuild_env_ignored(environ[i]))
 			env[o++] = environ[i];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, fd, 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
+	sp.envp = env;
+	sp.out = sp.err = fd;
+	st = tx_run(ctx, &sp);
 	close(fd);
 	free(env);
-	if (err)
-		return -err;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return st;
 }
 
 static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *builddir,
@@ -106,7 +96,7 @@ static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *bui
 			NULL};
 	int st;
 
-	st = kconfig_run_logged(argv, log);
+	st = kconfig_run_logged(ctx, argv, log);
 	if (st == -ENOENT)
 		st = tx_fail(ctx, st, "kconfig",
 			     "cannot run 'make' (maybe you need to: apt-get install make)");
