@@ -1,0 +1,270 @@
+/* The probe's statistics over its runs, and its reports (text and JSON). */
+#include "probe/run.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define D(field) offsetof(struct probe_run_rec, field), 0
+#define LL(field) offsetof(struct probe_run_rec, field), 1
+
+/* One field (a double, or a long long when ll) over the runs that measured
+ * it (median_of drops the -1 of the others). */
+static struct probe_stat stat_of(const struct probe_run_rec *runs, int n, size_t off, int ll)
+{
+	double *v = xcalloc((size_t)n + 1, sizeof(double));
+	struct probe_stat s = {0};
+	size_t k;
+
+	for (int i = 0; i < n; i++) {
+		const void *f = (const char *)&runs[i] + off;
+		v[i] = ll ? (double)*(const long long *)f : *(const double *)f;
+	}
+	s.median = median_of(v, (size_t)n, &k);
+	s.n = (int)k;
+	s.min = k ? v[0] : -1;
+	s.max = k ? v[k - 1] : -1;
+	free(v);
+	return s;
+}
+
+void probe_result_stats(struct probe_result *r)
+{
+	const struct probe_run_rec *p = r->per_run;
+	int n = r->runs;
+
+	r->console = stat_of(p, n, D(console));
+	r->init = stat_of(p, n, D(init));
+	r->network = stat_of(p, n, D(network));
+	r->service = stat_of(p, n, D(service));
+	r->dom0 = stat_of(p, n, D(dom0));
+	/* the medians are -1 when no run measured them */
+	r->guest_used_kb = (long long)stat_of(p, n, LL(guest_used_kb)).median;
+	r->qemu_rss_kb = (long long)stat_of(p, n, LL(qemu_rss_kb)).median;
+	r->qemu_pss_kb = (long long)stat_of(p, n, LL(qemu_pss_kb)).median;
+	r->rtt_median_us = stat_of(p, n, D(rtt_median_us)).median;
+	r->rtt_p99_us = stat_of(p, n, D(rtt_p99_us)).median;
+	r->throughput_mbps = stat_of(p, n, D(throughput_mbps)).median;
+}
+
+void probe_result_free(struct probe_result *r)
+{
+	if (!r)
+		return;
+	free(r->per_run);
+	r->per_run = NULL;
+}
+
+static void fmt_ms(struct sbuf *out, double v)
+{
+	if (v < 0)
+		sbuf_puts(out, "null");
+	else
+		sbuf_printf(out, "%.1f", v);
+}
+
+static void json_stat(struct sbuf *out, const char *name, const struct probe_stat *s)
+{
+	sbuf_printf(out, "\"%s\": {\"median\": ", name);
+	fmt_ms(out, s->n ? s->median : -1);
+	sbuf_puts(out, ", \"min\": ");
+	fmt_ms(out, s->n ? s->min : -1);
+	sbuf_puts(out, ", \"max\": ");
+	fmt_ms(out, s->n ? s->max : -1);
+	sbuf_printf(out, ", \"n\": %d}", s->n);
+}
+
+static void json_ll(struct sbuf *out, long long v)
+{
+	if (v < 0)
+		sbuf_puts(out, "null");
+	else
+		sbuf_printf(out, "%lld", v);
+}
+
+static void json_per_run(const struct probe_result *r, struct sbuf *out)
+{
+	sbuf_puts(out, ",\n  \"per_run\": [");
+	for (int i = 0; i < r->runs && r->per_run; i++) {
+		const struct probe_run_rec *p = &r->per_run[i];
+		sbuf_printf(out, "%s\n    {\"ok\": %s, \"console\": ", i ? "," : "",
+			    p->ok ? "true" : "false");
+		fmt_ms(out, p->console);
+		sbuf_puts(out, ", \"init\": ");
+		fmt_ms(out, p->init);
+		sbuf_puts(out, ", \"network\": ");
+		fmt_ms(out, p->network);
+		sbuf_puts(out, ", \"service\": ");
+		fmt_ms(out, p->service);
+		sbuf_puts(out, ", \"ready\": ");
+		fmt_ms(out, p->ready);
+		sbuf_puts(out, ", \"guest_used_kb\": ");
+		json_ll(out, p->guest_used_kb);
+		sbuf_puts(out, ", \"qemu_rss_kb\": ");
+		json_ll(out, p->qemu_rss_kb);
+		sbuf_puts(out, ", \"qemu_pss_kb\": ");
+		json_ll(out, p->qemu_pss_kb);
+		sbuf_puts(out, ", \"rtt_us_median\": ");
+		fmt_ms(out, p->rtt_median_us);
+		sbuf_puts(out, ", \"rtt_us_p99\": ");
+		fmt_ms(out, p->rtt_p99_us);
+		sbuf_puts(out, ", \"throughput_mbps\": ");
+		fmt_ms(out, p->throughput_mbps);
+		sbuf_puts(out, "}");
+	}
+	sbuf_puts(out, r->runs ? "\n  ]" : "]");
+}
+
+static void json_xen(const struct probe_result *r, struct sbuf *out)
+{
+	sbuf_puts(out, ",\n  \"xen\": {\"guest_type\": ");
+	sbuf_json_str(out, r->xen_guest_type);
+	sbuf_puts(out, ", \"cfg\": ");
+	sbuf_json_str(out, r->xen_cfg);
+	sbuf_puts(out, ", \"kit\": ");
+	sbuf_json_str(out, r->xen_kit);
+	sbuf_puts(out, ",\n    ");
+	json_stat(out, "dom0_ms", &r->dom0);
+	sbuf_puts(out, "}");
+}
+
+void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out)
+{
+	long long total =
+	    r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs : -1;
+
+	sbuf_puts(out, "{\n  \"dir\": ");
+	sbuf_json_str(out, o->dir ? o->dir : "");
+	sbuf_printf(out, ",\n  \"ok\": %s,\n  \"runs\": %d,\n  \"runs_ok\": %d,\n",
+		    r->ok ? "true" : "false", r->runs, r->runs_ok);
+	sbuf_printf(out, "  \"netns_isolated\": %s,\n", r->netns_isolated ? "true" : "false");
+	sbuf_puts(out, "  \"accel\": ");
+	sbuf_json_str(out, r->accel[0] ? r->accel : "tcg");
+	sbuf_puts(out, ", \"machine\": ");
+	sbuf_json_str(out, r->machine);
+	sbuf_puts(out, ", \"target\": ");
+	sbuf_json_str(out, r->target);
+	sbuf_puts(out, ", \"service\": ");
+	sbuf_json_str(out, r->service_name);
+	sbuf_printf(out, ", \"port\": %d, \"memory_mb\": %d, \"vcpus\": %d, \"disk\": %s,\n",
+		    r->port, r->memory_mb, r->vcpus, o->use_disk ? "true" : "false");
+	sbuf_puts(out, "  \"boot_ms\": {\n    ");
+	json_stat(out, "console", &r->console);
+	sbuf_puts(out, ",\n    ");
+	json_stat(out, "init", &r->init);
+	sbuf_puts(out, ",\n    ");
+	json_stat(out, "network", &r->network);
+	sbuf_puts(out, ",\n    ");
+	json_stat(out, "service", &r->service);
+	sbuf_puts(out, "\n  },\n  \"size_bytes\": {\"kernel\": ");
+	json_ll(out, r->size_kernel);
+	sbuf_puts(out, ", \"rootfs\": ");
+	json_ll(out, r->size_rootfs);
+	sbuf_puts(out, ", \"total\": ");
+	json_ll(out, total);
+	sbuf_puts(out, "},\n  \"memory_kb\": {\"guest_used\": ");
+	json_ll(out, r->guest_used_kb);
+	sbuf_puts(out, ", \"qemu_rss\": ");
+	json_ll(out, r->qemu_rss_kb);
+	sbuf_puts(out, ", \"qemu_pss\": ");
+	json_ll(out, r->qemu_pss_kb);
+	sbuf_puts(out, "},\n  \"memory_mb\": {\"min_boot\": ");
+	json_ll(out, r->min_boot_mb);
+	sbuf_puts(out, "},\n  \"rtt_us\": {\"median\": ");
+	fmt_ms(out, r->rtt_median_us);
+	sbuf_puts(out, ", \"p99\": ");
+	fmt_ms(out, r->rtt_p99_us);
+	sbuf_puts(out, "},\n  \"throughput_mbps\": ");
+	fmt_ms(out, r->throughput_mbps);
+	json_per_run(r, out);
+	if (r->xen_mode)
+		json_xen(r, out);
+	if (!r->ok && r->console_tail[0]) {
+		sbuf_puts(out, ",\n  \"console_tail\": ");
+		sbuf_json_str(out, r->console_tail);
+	}
+	if (r->note[0] && !r->xen_mode) { /* the note says how the build verified it */
+		sbuf_puts(out, ",\n  \"note\": ");
+		sbuf_json_str(out, r->note);
+	}
+	sbuf_puts(out, "\n}\n");
+}
+
+static void text_row(struct sbuf *out, const char *name, const struct probe_stat *s)
+{
+	if (!s->n)
+		sbuf_printf(out, "  %-9s %9s %9s %9s\n", name, "-", "-", "-");
+	else
+		sbuf_printf(out, "  %-9s %9.1f %9.1f %9.1f\n", name, s->median, s->min, s->max);
+}
+
+static void text_size(struct sbuf *out, const char *name, long long v)
+{
+	if (v < 0)
+		sbuf_printf(out, "%s -", name);
+	else
+		sbuf_printf(out, "%s %.2f MB (%lld bytes)", name, v / 1e6, v);
+}
+
+void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out)
+{
+	sbuf_printf(out, "probe %s: %s, %d/%d run%s served (%s %s, %s, %d MB, %d vcpu%s, %s",
+		    o->dir ? o->dir : "", r->ok ? "ok" : "FAILED", r->runs_ok, r->runs,
+		    r->runs == 1 ? "" : "s", r->target, r->machine, r->accel[0] ? r->accel : "tcg",
+		    r->memory_mb, r->vcpus, r->vcpus == 1 ? "" : "s", r->service_name);
+	if (r->port)
+		sbuf_printf(out, "/%d", r->port);
+	sbuf_printf(out, "%s)\n", o->use_disk ? ", disk root" : "");
+	sbuf_printf(out, "  %-9s %9s %9s %9s\n", "ms", "median", "min", "max");
+	text_row(out, "console", &r->console);
+	text_row(out, "init", &r->init);
+	text_row(out, "network", &r->network);
+	text_row(out, "service", &r->service);
+	sbuf_puts(out, "  size: ");
+	text_size(out, "kernel", r->size_kernel);
+	sbuf_puts(out, ", ");
+	text_size(out, "rootfs", r->size_rootfs);
+	sbuf_puts(out, ", ");
+	text_size(out, "total",
+		  r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs
+							     : -1);
+	sbuf_puts(out, "\n");
+	if (r->guest_used_kb >= 0 || r->qemu_rss_kb >= 0) {
+		sbuf_puts(out, "  memory:");
+		if (r->guest_used_kb >= 0)
+			sbuf_printf(out, " guest used %lld KB", r->guest_used_kb);
+		if (r->qemu_rss_kb >= 0)
+			sbuf_printf(out, "%s QEMU RSS %lld KB", r->guest_used_kb >= 0 ? "," : "",
+				    r->qemu_rss_kb);
+		sbuf_puts(out, "\n");
+	}
+	if (r->qemu_pss_kb >= 0 || r->min_boot_mb >= 0) {
+		sbuf_puts(out, "  memory:");
+		if (r->qemu_pss_kb >= 0)
+			sbuf_printf(out, " QEMU PSS %lld KB", r->qemu_pss_kb);
+		if (r->min_boot_mb >= 0)
+			sbuf_printf(out, "%s smallest RAM that serves %d MB",
+				    r->qemu_pss_kb >= 0 ? "," : "", r->min_boot_mb);
+		sbuf_puts(out, "\n");
+	}
+	if (r->rtt_median_us >= 0)
+		sbuf_printf(out, "  rtt: median %.0f us, p99 %.0f us (ICMP echo flood)\n",
+			    r->rtt_median_us, r->rtt_p99_us);
+	if (r->throughput_mbps >= 0)
+		sbuf_printf(out, "  throughput: %.1f Mbit/s (iperf3, guest to host)\n",
+			    r->throughput_mbps);
+	sbuf_printf(out, "  network namespace: %s\n",
+		    r->netns_isolated ? "private (every probe socket and QEMU checked)"
+				      : "NOT verified");
+	if (r->xen_mode) {
+		sbuf_printf(out, "  xen: %s guest from %s; times from xl create in the dom0\n",
+			    r->xen_guest_type, r->xen_cfg);
+		text_row(out, "dom0", &r->dom0);
+		sbuf_printf(out, "  kit: %s\n", r->xen_kit);
+	}
+	if (r->note[0] && !r->xen_mode)
+		sbuf_printf(out, "  note: %s\n", r->note);
+	if (!r->ok && r->console_tail[0])
+		sbuf_printf(out, "  console (last lines):\n%s\n", r->console_tail);
+}
