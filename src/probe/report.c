@@ -56,6 +56,13 @@ void probe_result_free(struct probe_result *r)
 	r->per_run = NULL;
 }
 
+static const char *const phase_names[4] = {"console", "init", "network", "service"};
+
+static const struct probe_stat *phase(const struct probe_result *r, int i)
+{
+	return (const struct probe_stat *[]){&r->console, &r->init, &r->network, &r->service}[i];
+}
+
 static void fmt_ms(struct sbuf *out, double v)
 {
 	if (v < 0)
@@ -85,32 +92,34 @@ static void json_ll(struct sbuf *out, long long v)
 
 static void json_per_run(const struct probe_result *r, struct sbuf *out)
 {
+	static const struct {
+		const char *name;
+		size_t off;
+		int ll;
+	} f[] = {{"console", D(console)},
+		 {"init", D(init)},
+		 {"network", D(network)},
+		 {"service", D(service)},
+		 {"ready", D(ready)},
+		 {"guest_used_kb", LL(guest_used_kb)},
+		 {"qemu_rss_kb", LL(qemu_rss_kb)},
+		 {"qemu_pss_kb", LL(qemu_pss_kb)},
+		 {"rtt_us_median", D(rtt_median_us)},
+		 {"rtt_us_p99", D(rtt_p99_us)},
+		 {"throughput_mbps", D(throughput_mbps)}};
+
 	sbuf_puts(out, ",\n  \"per_run\": [");
 	for (int i = 0; i < r->runs && r->per_run; i++) {
-		const struct probe_run_rec *p = &r->per_run[i];
-		sbuf_printf(out, "%s\n    {\"ok\": %s, \"console\": ", i ? "," : "",
-			    p->ok ? "true" : "false");
-		fmt_ms(out, p->console);
-		sbuf_puts(out, ", \"init\": ");
-		fmt_ms(out, p->init);
-		sbuf_puts(out, ", \"network\": ");
-		fmt_ms(out, p->network);
-		sbuf_puts(out, ", \"service\": ");
-		fmt_ms(out, p->service);
-		sbuf_puts(out, ", \"ready\": ");
-		fmt_ms(out, p->ready);
-		sbuf_puts(out, ", \"guest_used_kb\": ");
-		json_ll(out, p->guest_used_kb);
-		sbuf_puts(out, ", \"qemu_rss_kb\": ");
-		json_ll(out, p->qemu_rss_kb);
-		sbuf_puts(out, ", \"qemu_pss_kb\": ");
-		json_ll(out, p->qemu_pss_kb);
-		sbuf_puts(out, ", \"rtt_us_median\": ");
-		fmt_ms(out, p->rtt_median_us);
-		sbuf_puts(out, ", \"rtt_us_p99\": ");
-		fmt_ms(out, p->rtt_p99_us);
-		sbuf_puts(out, ", \"throughput_mbps\": ");
-		fmt_ms(out, p->throughput_mbps);
+		const char *p = (const char *)&r->per_run[i];
+		sbuf_printf(out, "%s\n    {\"ok\": %s", i ? "," : "",
+			    r->per_run[i].ok ? "true" : "false");
+		for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+			sbuf_printf(out, ", \"%s\": ", f[k].name);
+			if (f[k].ll)
+				json_ll(out, *(const long long *)(p + f[k].off));
+			else
+				fmt_ms(out, *(const double *)(p + f[k].off));
+		}
 		sbuf_puts(out, "}");
 	}
 	sbuf_puts(out, r->runs ? "\n  ]" : "]");
@@ -149,14 +158,10 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	sbuf_json_str(out, r->service_name);
 	sbuf_printf(out, ", \"port\": %d, \"memory_mb\": %d, \"vcpus\": %d, \"disk\": %s,\n",
 		    r->port, r->memory_mb, r->vcpus, o->use_disk ? "true" : "false");
-	sbuf_puts(out, "  \"boot_ms\": {\n    ");
-	json_stat(out, "console", &r->console);
-	sbuf_puts(out, ",\n    ");
-	json_stat(out, "init", &r->init);
-	sbuf_puts(out, ",\n    ");
-	json_stat(out, "network", &r->network);
-	sbuf_puts(out, ",\n    ");
-	json_stat(out, "service", &r->service);
+	for (int i = 0; i < 4; i++) {
+		sbuf_puts(out, i ? ",\n    " : "  \"boot_ms\": {\n    ");
+		json_stat(out, phase_names[i], phase(r, i));
+	}
 	sbuf_puts(out, "\n  },\n  \"size_bytes\": {\"kernel\": ");
 	json_ll(out, r->size_kernel);
 	sbuf_puts(out, ", \"rootfs\": ");
@@ -207,6 +212,21 @@ static void text_size(struct sbuf *out, const char *name, long long v)
 		sbuf_printf(out, "%s %.2f MB (%lld bytes)", name, v / 1e6, v);
 }
 
+/* "  memory: A, B" with the parts that are known (>= 0). */
+static void text_mem(struct sbuf *out, const char *fa, long long a, const char *fb, long long b)
+{
+	if (a < 0 && b < 0)
+		return;
+	sbuf_puts(out, "  memory:");
+	if (a >= 0)
+		sbuf_printf(out, fa, a);
+	if (b >= 0)
+		sbuf_printf(out, "%s", a >= 0 ? "," : "");
+	if (b >= 0)
+		sbuf_printf(out, fb, b);
+	sbuf_puts(out, "\n");
+}
+
 void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out)
 {
 	sbuf_printf(out, "probe %s: %s, %d/%d run%s served (%s %s, %s, %d MB, %d vcpu%s, %s",
@@ -217,10 +237,8 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 		sbuf_printf(out, "/%d", r->port);
 	sbuf_printf(out, "%s)\n", o->use_disk ? ", disk root" : "");
 	sbuf_printf(out, "  %-9s %9s %9s %9s\n", "ms", "median", "min", "max");
-	text_row(out, "console", &r->console);
-	text_row(out, "init", &r->init);
-	text_row(out, "network", &r->network);
-	text_row(out, "service", &r->service);
+	for (int i = 0; i < 4; i++)
+		text_row(out, phase_names[i], phase(r, i));
 	sbuf_puts(out, "  size: ");
 	text_size(out, "kernel", r->size_kernel);
 	sbuf_puts(out, ", ");
@@ -230,24 +248,9 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 		  r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs
 							     : -1);
 	sbuf_puts(out, "\n");
-	if (r->guest_used_kb >= 0 || r->qemu_rss_kb >= 0) {
-		sbuf_puts(out, "  memory:");
-		if (r->guest_used_kb >= 0)
-			sbuf_printf(out, " guest used %lld KB", r->guest_used_kb);
-		if (r->qemu_rss_kb >= 0)
-			sbuf_printf(out, "%s QEMU RSS %lld KB", r->guest_used_kb >= 0 ? "," : "",
-				    r->qemu_rss_kb);
-		sbuf_puts(out, "\n");
-	}
-	if (r->qemu_pss_kb >= 0 || r->min_boot_mb >= 0) {
-		sbuf_puts(out, "  memory:");
-		if (r->qemu_pss_kb >= 0)
-			sbuf_printf(out, " QEMU PSS %lld KB", r->qemu_pss_kb);
-		if (r->min_boot_mb >= 0)
-			sbuf_printf(out, "%s smallest RAM that serves %d MB",
-				    r->qemu_pss_kb >= 0 ? "," : "", r->min_boot_mb);
-		sbuf_puts(out, "\n");
-	}
+	text_mem(out, " guest used %lld KB", r->guest_used_kb, " QEMU RSS %lld KB", r->qemu_rss_kb);
+	text_mem(out, " QEMU PSS %lld KB", r->qemu_pss_kb, " smallest RAM that serves %lld MB",
+		 r->min_boot_mb);
 	if (r->rtt_median_us >= 0)
 		sbuf_printf(out, "  rtt: median %.0f us, p99 %.0f us (ICMP echo flood)\n",
 			    r->rtt_median_us, r->rtt_p99_us);
