@@ -71,23 +71,39 @@ static void fmt_ms(struct sbuf *out, double v)
 		sbuf_printf(out, "%.1f", v);
 }
 
-static void json_stat(struct sbuf *out, const char *name, const struct probe_stat *s)
-{
-	sbuf_printf(out, "\"%s\": {\"median\": ", name);
-	fmt_ms(out, s->n ? s->median : -1);
-	sbuf_puts(out, ", \"min\": ");
-	fmt_ms(out, s->n ? s->min : -1);
-	sbuf_puts(out, ", \"max\": ");
-	fmt_ms(out, s->n ? s->max : -1);
-	sbuf_printf(out, ", \"n\": %d}", s->n);
-}
-
 static void json_ll(struct sbuf *out, long long v)
 {
 	if (v < 0)
 		sbuf_puts(out, "null");
 	else
 		sbuf_printf(out, "%lld", v);
+}
+
+static void key_ll(struct sbuf *out, const char *key, long long v)
+{
+	sbuf_puts(out, key);
+	json_ll(out, v);
+}
+
+static void key_ms(struct sbuf *out, const char *key, double v)
+{
+	sbuf_puts(out, key);
+	fmt_ms(out, v);
+}
+
+static void key_str(struct sbuf *out, const char *key, const char *v)
+{
+	sbuf_puts(out, key);
+	sbuf_json_str(out, v);
+}
+
+static void json_stat(struct sbuf *out, const char *name, const struct probe_stat *s)
+{
+	sbuf_printf(out, "\"%s\": {\"median\": ", name);
+	fmt_ms(out, s->n ? s->median : -1);
+	key_ms(out, ", \"min\": ", s->n ? s->min : -1);
+	key_ms(out, ", \"max\": ", s->n ? s->max : -1);
+	sbuf_printf(out, ", \"n\": %d}", s->n);
 }
 
 static void json_per_run(const struct probe_result *r, struct sbuf *out)
@@ -127,12 +143,9 @@ static void json_per_run(const struct probe_result *r, struct sbuf *out)
 
 static void json_xen(const struct probe_result *r, struct sbuf *out)
 {
-	sbuf_puts(out, ",\n  \"xen\": {\"guest_type\": ");
-	sbuf_json_str(out, r->xen_guest_type);
-	sbuf_puts(out, ", \"cfg\": ");
-	sbuf_json_str(out, r->xen_cfg);
-	sbuf_puts(out, ", \"kit\": ");
-	sbuf_json_str(out, r->xen_kit);
+	key_str(out, ",\n  \"xen\": {\"guest_type\": ", r->xen_guest_type);
+	key_str(out, ", \"cfg\": ", r->xen_cfg);
+	key_str(out, ", \"kit\": ", r->xen_kit);
 	sbuf_puts(out, ",\n    ");
 	json_stat(out, "dom0_ms", &r->dom0);
 	sbuf_puts(out, "}");
@@ -143,45 +156,30 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	long long total =
 	    r->size_kernel >= 0 && r->size_rootfs >= 0 ? r->size_kernel + r->size_rootfs : -1;
 
-	sbuf_puts(out, "{\n  \"dir\": ");
-	sbuf_json_str(out, o->dir ? o->dir : "");
+	key_str(out, "{\n  \"dir\": ", o->dir ? o->dir : "");
 	sbuf_printf(out, ",\n  \"ok\": %s,\n  \"runs\": %d,\n  \"runs_ok\": %d,\n",
 		    r->ok ? "true" : "false", r->runs, r->runs_ok);
 	sbuf_printf(out, "  \"netns_isolated\": %s,\n", r->netns_isolated ? "true" : "false");
-	sbuf_puts(out, "  \"accel\": ");
-	sbuf_json_str(out, r->accel[0] ? r->accel : "tcg");
-	sbuf_puts(out, ", \"machine\": ");
-	sbuf_json_str(out, r->machine);
-	sbuf_puts(out, ", \"target\": ");
-	sbuf_json_str(out, r->target);
-	sbuf_puts(out, ", \"service\": ");
-	sbuf_json_str(out, r->service_name);
+	key_str(out, "  \"accel\": ", r->accel[0] ? r->accel : "tcg");
+	key_str(out, ", \"machine\": ", r->machine);
+	key_str(out, ", \"target\": ", r->target);
+	key_str(out, ", \"service\": ", r->service_name);
 	sbuf_printf(out, ", \"port\": %d, \"memory_mb\": %d, \"vcpus\": %d, \"disk\": %s,\n",
 		    r->port, r->memory_mb, r->vcpus, o->use_disk ? "true" : "false");
 	for (int i = 0; i < 4; i++) {
 		sbuf_puts(out, i ? ",\n    " : "  \"boot_ms\": {\n    ");
 		json_stat(out, phase_names[i], phase(r, i));
 	}
-	sbuf_puts(out, "\n  },\n  \"size_bytes\": {\"kernel\": ");
-	json_ll(out, r->size_kernel);
-	sbuf_puts(out, ", \"rootfs\": ");
-	json_ll(out, r->size_rootfs);
-	sbuf_puts(out, ", \"total\": ");
-	json_ll(out, total);
-	sbuf_puts(out, "},\n  \"memory_kb\": {\"guest_used\": ");
-	json_ll(out, r->guest_used_kb);
-	sbuf_puts(out, ", \"qemu_rss\": ");
-	json_ll(out, r->qemu_rss_kb);
-	sbuf_puts(out, ", \"qemu_pss\": ");
-	json_ll(out, r->qemu_pss_kb);
-	sbuf_puts(out, "},\n  \"memory_mb\": {\"min_boot\": ");
-	json_ll(out, r->min_boot_mb);
-	sbuf_puts(out, "},\n  \"rtt_us\": {\"median\": ");
-	fmt_ms(out, r->rtt_median_us);
-	sbuf_puts(out, ", \"p99\": ");
-	fmt_ms(out, r->rtt_p99_us);
-	sbuf_puts(out, "},\n  \"throughput_mbps\": ");
-	fmt_ms(out, r->throughput_mbps);
+	key_ll(out, "\n  },\n  \"size_bytes\": {\"kernel\": ", r->size_kernel);
+	key_ll(out, ", \"rootfs\": ", r->size_rootfs);
+	key_ll(out, ", \"total\": ", total);
+	key_ll(out, "},\n  \"memory_kb\": {\"guest_used\": ", r->guest_used_kb);
+	key_ll(out, ", \"qemu_rss\": ", r->qemu_rss_kb);
+	key_ll(out, ", \"qemu_pss\": ", r->qemu_pss_kb);
+	key_ll(out, "},\n  \"memory_mb\": {\"min_boot\": ", r->min_boot_mb);
+	key_ms(out, "},\n  \"rtt_us\": {\"median\": ", r->rtt_median_us);
+	key_ms(out, ", \"p99\": ", r->rtt_p99_us);
+	key_ms(out, "},\n  \"throughput_mbps\": ", r->throughput_mbps);
 	json_per_run(r, out);
 	if (r->xen_mode)
 		json_xen(r, out);
