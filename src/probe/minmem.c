@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
-static int serves(struct tx_ctx *ctx, const struct probe_opts *o, int mb)
+/* *yes: whether the image serves with mb MB. Not booting is an answer (no);
+ * any other error (a broken image dir, no namespace) ends the search. */
+static int serves(struct tx_ctx *ctx, const struct probe_opts *o, int mb, int *yes)
 {
 	struct probe_opts t = *o;
 	struct probe_result r;
@@ -19,14 +21,18 @@ static int serves(struct tx_ctx *ctx, const struct probe_opts *o, int mb)
 	rc = probe_run(ctx, &t, &r);
 	ctx->verbose = verbose;
 	probe_result_free(&r);
-	tx_info(ctx, "min-mem: %d MB %s", mb, rc == 0 ? "serves" : "does not serve");
-	return rc == 0;
+	*yes = rc == 0;
+	if (rc < 0 && rc != -ETIMEDOUT && rc != -PROBE_EDIED)
+		return rc;
+	tx_info(ctx, "min-mem: %d MB %s", mb, *yes ? "serves" : "does not serve");
+	return 0;
 }
 
 int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi, int timeout_s,
 		  int *mb)
 {
 	struct probe_opts t = *o;
+	int yes, rc;
 
 	*mb = -1;
 	t.timeout_s = timeout_s;
@@ -34,13 +40,20 @@ int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi
 		lo = IMGCONF_MEM_MIN - 1; /* the probe boots nothing smaller */
 	if (hi <= lo || hi > IMGCONF_MEM_MAX)
 		return tx_fail(ctx, -EINVAL, "probe", "bad min-mem bracket %d..%d MB", lo, hi);
-	if (!serves(ctx, &t, hi))
+	rc = serves(ctx, &t, hi, &yes);
+	if (rc < 0)
+		return rc;
+	if (!yes)
 		return tx_fail(ctx, -ETIMEDOUT, "probe",
 			       "the image does not serve with %d MB '%s' (the top of the "
 			       "bracket)",
 			       hi, o->dir);
 	/* a guessed bottom is tried once: if it serves, search below it */
-	if (lo >= IMGCONF_MEM_MIN && serves(ctx, &t, lo)) {
+	yes = 0;
+	rc = lo >= IMGCONF_MEM_MIN ? serves(ctx, &t, lo, &yes) : 0;
+	if (rc < 0)
+		return rc;
+	if (yes) {
 		hi = lo;
 		lo = IMGCONF_MEM_MIN - 1;
 	}
@@ -48,7 +61,10 @@ int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi
 	while (hi - lo > 1) {
 		int mid = lo + (hi - lo) / 2;
 
-		if (serves(ctx, &t, mid))
+		rc = serves(ctx, &t, mid, &yes);
+		if (rc < 0)
+			return rc;
+		if (yes)
 			hi = mid;
 		else
 			lo = mid;

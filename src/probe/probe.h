@@ -10,14 +10,26 @@
  *   service  service=http: a "HTTP/1.x 200" status line for "GET / HTTP/1.0";
  *            service=tcp: a successful connect to the port; none: = network.
  * QEMU is then stopped (SIGTERM, then SIGKILL) and the namespace dropped.
- * SIGINT/SIGTERM/SIGHUP during a run kill QEMU's process group, clean up,
- * and are re-raised with the caller's previous disposition. */
+ * A stop signal during a run kills QEMU's process group through the cleanup
+ * registry (lib/cleanup.h).
+ *
+ * The files: run.c (the loop), qemu-proc.c (QEMU's process), console.c (its
+ * console and markers), check.h with syn.c and svc.c (the detectors),
+ * backend.h with backend.c and xen/xenprobe.c (how an image boots), kvm.c,
+ * report.c (statistics and reports), minmem.c (--min-mem). */
 #ifndef TINYX_PROBE_H
 #define TINYX_PROBE_H
 
 #include "lib/util.h"
 
+#include <errno.h>
+
 #define PROBE_MAX_RUNS 1000
+
+/* The errors that mean "the image did not boot or serve": -ETIMEDOUT, not
+ * in time; -PROBE_EDIED, it died first (a kernel panic, QEMU exited, xl
+ * create failed under Xen). Any other error is the probe's own. */
+#define PROBE_EDIED EHOSTDOWN
 
 struct probe_opts {
 	const char *dir;   /* the image dir (holds image.conf) */
@@ -85,8 +97,8 @@ struct probe_result {
 };
 
 /* Boot opts->dir opts->runs times. 0 when every run served; otherwise
- * -ETIMEDOUT (did not serve in time), -EIO (QEMU exited / guest panicked),
- * -EINVAL/-ENOENT (bad image dir), ... with ctx->err such as
+ * -ETIMEDOUT (did not serve in time), -PROBE_EDIED (QEMU exited / guest
+ * panicked), -EINVAL/-ENOENT/-ERANGE (bad image dir or options), ... with ctx->err such as
  * "probe: image did not serve within 30 s 'out/nginx/kvm' (console: ...)"
  * and r->console_tail filled. Stops at the first failed run. */
 int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_result *r);

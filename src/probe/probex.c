@@ -9,7 +9,6 @@
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +19,7 @@
 #include <unistd.h>
 
 #define STAGE "probe"
-
-static double mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
+#define now_us() (now_ms() * 1e3)
 
 int probex_mem_add(pid_t pid, struct probex_mem *m)
 {
@@ -119,8 +111,8 @@ int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, dou
 	memset(&to, 0, sizeof(to));
 	to.sin_family = AF_INET;
 	inet_pton(AF_INET, NETNS_GUEST_ADDR, &to.sin_addr);
-	end = mono_us() + max_ms * 1000.0;
-	for (int seq = 1; seq <= count && mono_us() < end; seq++) {
+	end = now_us() + max_ms * 1000.0;
+	for (int seq = 1; seq <= count && now_us() < end; seq++) {
 		unsigned char pkt[64] = {0}, buf[1500];
 		struct icmphdr ic = {0};
 		double t0;
@@ -133,7 +125,7 @@ int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, dou
 			pkt[i] = (unsigned char)i;
 		ic.checksum = csum(pkt, sizeof(pkt));
 		memcpy(pkt, &ic, sizeof(ic));
-		t0 = mono_us();
+		t0 = now_us();
 		if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			rc = tx_fail(ctx, -errno, STAGE, "cannot send an ICMP echo (%s)",
 				     strerror(errno));
@@ -141,7 +133,7 @@ int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, dou
 		}
 		/* as ping -f: wait for this reply, at most 10 ms, then go on */
 		for (;;) {
-			double left = t0 + 10000 - mono_us();
+			double left = t0 + 10000 - now_us();
 			struct pollfd pf = {fd, POLLIN, 0};
 			ssize_t got;
 
@@ -149,7 +141,7 @@ int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, dou
 				break;
 			got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 			if (got > 0 && is_reply(buf, got, id, (unsigned short)seq)) {
-				rtt[n++] = mono_us() - t0;
+				rtt[n++] = now_us() - t0;
 				break;
 			}
 		}

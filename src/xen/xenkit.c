@@ -184,91 +184,64 @@ static int run_in(struct tx_ctx *ctx, const char *dir, char *const args[])
 
 static int copy_to(struct tx_ctx *ctx, const char *from, const char *to)
 {
-	char *argv[] = {"cp", "--", (char *)from, (char *)to, NULL};
+	int r = copy_file(from, to, 0644);
 
-	if (run_cmd(ctx, argv, NULL, 1) != 0)
-		return tx_fail(ctx, -EIO, STAGE, "cannot copy '%s'", from);
-	return 0;
+	return r < 0 ? tx_fail(ctx, r, STAGE, "cannot copy '%s'", from) : 0;
 }
 
-/* Download and unpack the packages into tmp, keep what the kit needs. */
-static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver, const char *kpkg)
+/* Download the packages into tmp and unpack them into x. */
+static int unpack_debs(struct tx_ctx *ctx, const char *tmp, const char *x, char *const dl[])
 {
-	char *x = xasprintf("%s/x", tmp), *p = NULL, *kver = NULL, *text = NULL;
-	char *hyp = xasprintf("%s=%s", XENKIT_HYP_PKG, hyp_ver);
-	char *dl[] = {"apt-get", "download", "-q", hyp, (char *)kpkg, NULL};
-	struct strv order = {0};
-	struct sbuf list = {0};
 	DIR *d;
 	struct dirent *de;
 	int r;
 
-	mkdir_p(x, 0755);
-	tx_info(ctx, "xenkit: downloading %s, %s", hyp, kpkg);
-	if (run_in(ctx, tmp, dl) != 0) {
-		r = tx_fail(ctx, -EIO, STAGE, "apt-get download failed for '%s %s'", hyp, kpkg);
-		goto out;
-	}
+	tx_info(ctx, "xenkit: downloading %s, %s", dl[3], dl[4]);
+	if (run_in(ctx, tmp, dl) != 0)
+		return tx_fail(ctx, -EIO, STAGE, "apt-get download failed for '%s %s'", dl[3],
+			       dl[4]);
 	d = opendir(tmp);
 	r = d ? 0 : -errno;
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (l < 5 || strcmp(de->d_name + l - 4, ".deb"))
 			continue;
-		free(p);
-		p = xasprintf("%s/%s", tmp, de->d_name);
-		char *argv[] = {"dpkg-deb", "-x", p, x, NULL};
-		if (run_cmd(ctx, argv, NULL, 1) != 0) {
+		char *p = xasprintf("%s/%s", tmp, de->d_name);
+		char *argv[] = {"dpkg-deb", "-x", p, (char *)x, NULL};
+		if (run_cmd(ctx, argv, NULL, 1) != 0)
 			r = tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", de->d_name);
+		else
+			unlink(p);
+		free(p);
+		if (r < 0)
 			break;
-		}
-		unlink(p);
 	}
 	if (d)
 		closedir(d);
-	if (r < 0)
-		goto out;
-	/* the hypervisor: gunzipped, QEMU's multiboot loader reads it as is */
-	free(p);
-	p = xasprintf("%s/boot/xen-4.17-amd64.gz", x);
-	{
-		char *argv[] = {"gzip", "-dc", p, NULL};
-		char *to = xasprintf("%s/xen", tmp);
-		r = run_cmd(ctx, argv, to, 1) == 0
-			? 0
-			: tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", p);
-		free(to);
-		if (r < 0)
-			goto out;
-	}
-	kver = xstrdup(kpkg + strlen("linux-image-"));
-	free(p);
-	p = xasprintf("%s/boot/vmlinuz-%s", x, kver);
-	{
-		char *to = xasprintf("%s/vmlinuz", tmp);
-		r = copy_to(ctx, p, to);
-		free(to);
-		if (r < 0)
-			goto out;
-	}
+	return r;
+}
+
+/* tmp/modules/ and tmp/modules.list: the dom0's modules from the kernel
+ * package unpacked in x, each after its dependencies. */
+static int kit_modules(struct tx_ctx *ctx, const char *tmp, const char *x, const char *kver)
+{
+	char *argv[] = {"depmod", "-b", (char *)x, (char *)kver, NULL};
+	char *p = xasprintf("%s/lib/modules/%s/modules.dep", x, kver), *text = NULL;
+	struct strv order = {0};
+	struct sbuf list = {0};
+	int r;
+
 	/* the package ships no modules.dep: depmod writes it at install */
-	{
-		char *argv[] = {"depmod", "-b", x, kver, NULL};
-		if (run_cmd(ctx, argv, NULL, 1) != 0) {
-			r = tx_fail(ctx, -EIO, STAGE, "depmod failed for '%s'", kver);
-			goto out;
-		}
+	if (run_cmd(ctx, argv, NULL, 1) != 0) {
+		r = tx_fail(ctx, -EIO, STAGE, "depmod failed for '%s'", kver);
+		goto out;
 	}
-	free(p);
-	p = xasprintf("%s/lib/modules/%s/modules.dep", x, kver);
 	r = read_file(p, &text, NULL, 1 << 24);
 	if (r < 0) {
 		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", p);
 		goto out;
 	}
 	r = xenkit_module_order(ctx, text, dom0_modules, &order);
-	if (r < 0)
-		goto out;
 	free(p);
 	p = xasprintf("%s/modules", tmp);
 	mkdir_p(p, 0755);
@@ -280,26 +253,52 @@ static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver, c
 		free(from);
 		free(to);
 	}
-	if (r < 0)
-		goto out;
 	free(p);
 	p = xasprintf("%s/modules.list", tmp);
-	r = write_file_atomic(p, list.s, list.len, 0644);
-	if (r < 0)
+	if (r == 0 && (r = write_file_atomic(p, list.s, list.len, 0644)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
 out:
-	rm_rf(x);
 	strv_free(&order);
 	sbuf_free(&list);
-	free(x);
 	free(p);
-	free(kver);
 	free(text);
-	free(hyp);
 	return r;
 }
 
-/* The version of pkg installed in a staged root. */
+/* Download and unpack the packages into tmp, keep what the kit needs. */
+static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver, const char *kpkg)
+{
+	char *x = xasprintf("%s/x", tmp), *p = NULL, *to = NULL;
+	char *hyp = xasprintf("%s=%s", XENKIT_HYP_PKG, hyp_ver);
+	char *dl[] = {"apt-get", "download", "-q", hyp, (char *)kpkg, NULL};
+	const char *kver = kpkg + strlen("linux-image-");
+	int r;
+
+	mkdir_p(x, 0755);
+	r = unpack_debs(ctx, tmp, x, dl);
+	if (r < 0)
+		goto out;
+	/* the hypervisor: gunzipped, QEMU's multiboot loader reads it as is */
+	p = xasprintf("%s/boot/xen-4.17-amd64.gz", x);
+	to = xasprintf("%s/xen", tmp);
+	{
+		char *argv[] = {"gzip", "-dc", p, NULL};
+		if (run_cmd(ctx, argv, to, 1) != 0)
+			r = tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", p);
+	}
+	free(p), free(to);
+	p = xasprintf("%s/boot/vmlinuz-%s", x, kver);
+	to = xasprintf("%s/vmlinuz", tmp);
+	if (r == 0)
+		r = copy_to(ctx, p, to);
+	if (r == 0)
+		r = kit_modules(ctx, tmp, x, kver);
+out:
+	rm_rf(x);
+	free(x), free(p), free(to), free(hyp);
+	return r;
+}
+
 static int root_version(struct tx_ctx *ctx, const char *root, const char *pkg, char **out)
 {
 	char *p = xasprintf("%s/var/lib/dpkg/status", root), *text = NULL, *s;
@@ -348,47 +347,21 @@ static void hash_tree(struct sha256 *s, const char *dir, int depth)
 	free(ents);
 }
 
-/* The dom0 image: the closure of the Xen tools, the init, the modules, and
- * the dom0 role's configuration. */
-static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, const char *tmp)
+/* The modules of the kit's list into m, and /etc/tinyx/dom0.conf (written
+ * to conf): those modules in load order, then the dom0's daemons. */
+static int dom0_role(struct tx_ctx *ctx, struct manifest *m, const char *kit, char *list,
+		     char *conf)
 {
-	struct manifest m;
-	struct app_spec spec = {0};
-	struct rootfs_opts ro = {0};
-	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
-	char *listp = xasprintf("%s/modules.list", kit), *list = NULL;
-	char *gen = xasprintf("%s/gen", tmp), *conf = xasprintf("%s/gen/dom0.conf", tmp);
-	char *out = xasprintf("%s/dom0-initrd", tmp);
 	struct sbuf c = {0};
-	int r;
+	int r = 0;
 
-	manifest_init(&m, XENKIT_TOOLS_PKG, root);
-	mkdir_p(gen, 0755);
-	r = closure_build(ctx, XENKIT_TOOLS_PKG, root, ctx->srcdir, &m, &spec);
-	if (r < 0)
-		goto out;
-	ro.busybox = "/bin/busybox";
-	ro.init = init;
-	ro.projdir = ctx->srcdir;
-	ro.spec = &spec;
-	ro.with_busybox = 1; /* the vif hotplug script is a BusyBox sh script */
-	ro.workdir = tmp;
-	ro.hostname = "dom0";
-	r = rootfs_assemble(ctx, &m, &ro);
-	if (r < 0)
-		goto out;
-	r = read_file(listp, &list, NULL, 1 << 20);
-	if (r < 0) {
-		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", listp);
-		goto out;
-	}
 	sbuf_printf(&c,
 		    "# the dom0 role of tinyx-init (src/guest/dom0.c), written by the Xen kit\n"
 		    "# modules in load order (modules.dep of %s)\n",
 		    XENKIT_KERNEL_PKG);
 	manifest_add(
-	    &m, &(struct ment){
-		    .type = ME_DIR, .path = "/usr/lib/modules", .mode = 0755, .reason = "xenkit"});
+	    m, &(struct ment){
+		   .type = ME_DIR, .path = "/usr/lib/modules", .mode = 0755, .reason = "xenkit"});
 	for (char *l = list, *nl; l && *l; l = nl) {
 		nl = strchr(l, '\n');
 		if (nl)
@@ -403,12 +376,12 @@ static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, con
 			free(in), free(src);
 			goto out;
 		}
-		manifest_add(&m, &(struct ment){.type = ME_FILE,
-						.path = in,
-						.src = src,
-						.mode = 0644,
-						.size = st.st_size,
-						.reason = "xenkit: dom0 module"});
+		manifest_add(m, &(struct ment){.type = ME_FILE,
+					       .path = in,
+					       .src = src,
+					       .mode = 0644,
+					       .size = st.st_size,
+					       .reason = "xenkit: dom0 module"});
 		sbuf_printf(&c, "module %s\n", in);
 		free(in), free(src);
 	}
@@ -432,12 +405,53 @@ static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, con
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", conf);
 		goto out;
 	}
-	manifest_add(&m, &(struct ment){.type = ME_FILE,
-					.path = "/etc/tinyx/dom0.conf",
-					.src = conf,
-					.mode = 0644,
-					.size = (long long)c.len,
-					.reason = "xenkit: the dom0 role"});
+	manifest_add(m, &(struct ment){.type = ME_FILE,
+				       .path = "/etc/tinyx/dom0.conf",
+				       .src = conf,
+				       .mode = 0644,
+				       .size = (long long)c.len,
+				       .reason = "xenkit: the dom0 role"});
+out:
+	sbuf_free(&c);
+	return r;
+}
+
+/* The dom0 image: the closure of the Xen tools, the init, the modules, and
+ * the dom0 role's configuration. */
+static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, const char *tmp)
+{
+	struct manifest m;
+	struct app_spec spec = {0};
+	struct rootfs_opts ro = {0};
+	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+	char *listp = xasprintf("%s/modules.list", kit), *list = NULL;
+	char *gen = xasprintf("%s/gen", tmp), *conf = xasprintf("%s/gen/dom0.conf", tmp);
+	char *out = xasprintf("%s/dom0-initrd", tmp);
+	int r;
+
+	manifest_init(&m, XENKIT_TOOLS_PKG, root);
+	mkdir_p(gen, 0755);
+	r = closure_build(ctx, XENKIT_TOOLS_PKG, root, ctx->srcdir, &m, &spec);
+	if (r < 0)
+		goto out;
+	ro.busybox = "/bin/busybox";
+	ro.init = init;
+	ro.projdir = ctx->srcdir;
+	ro.spec = &spec;
+	ro.with_busybox = 1; /* the vif hotplug script is a BusyBox sh script */
+	ro.workdir = tmp;
+	ro.hostname = "dom0";
+	r = rootfs_assemble(ctx, &m, &ro);
+	if (r < 0)
+		goto out;
+	r = read_file(listp, &list, NULL, 1 << 20);
+	if (r < 0) {
+		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", listp);
+		goto out;
+	}
+	r = dom0_role(ctx, &m, kit, list, conf);
+	if (r < 0)
+		goto out;
 	manifest_sort(&m);
 	r = cpio_write(ctx, &m, out, "lz4", 1);
 	if (r == 0) {
@@ -450,52 +464,7 @@ static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, con
 out:
 	manifest_free(&m);
 	appspec_free(&spec);
-	sbuf_free(&c);
 	free(init), free(listp), free(list), free(gen), free(conf), free(out);
-	return r;
-}
-
-/* dir/NAME exists, else build it in dir/NAME.tmp.PID with fn and rename. */
-static int cached(struct tx_ctx *ctx, const char *dir, const char *what,
-		  int (*fn)(struct tx_ctx *, const char *tmp, void *), void *arg)
-{
-	char *lock = xasprintf("%s.lock", dir), *tmp = xasprintf("%s.tmp.%d", dir, (int)getpid());
-	int lfd, r = 0;
-
-	if (is_dir(dir))
-		goto done;
-	lfd = lock_path(lock);
-	if (lfd < 0) {
-		r = tx_fail(ctx, lfd, STAGE, "cannot lock '%s'", lock);
-		goto done;
-	}
-	if (!is_dir(dir)) {
-		double t0 = now_ms();
-		char *parent = path_dirname(dir),
-		     *prefix = xasprintf("%s.tmp.", path_basename(dir));
-		struct strv dead = {0};
-
-		/* the temp dirs of runs that died (we hold the lock) */
-		stale_pid_entries(parent, prefix, &dead);
-		for (size_t i = 0; i < dead.n; i++)
-			rm_rf(dead.v[i]);
-		strv_free(&dead);
-		free(parent);
-		free(prefix);
-		rm_rf(tmp);
-		mkdir_p(tmp, 0755);
-		r = fn(ctx, tmp, arg);
-		if (r == 0 && rename(tmp, dir) < 0)
-			r = tx_fail(ctx, -errno, STAGE, "cannot rename '%s'", tmp);
-		if (r < 0)
-			rm_rf(tmp);
-		else
-			tx_info(ctx, "xenkit: %s ready in %.1f s", what, (now_ms() - t0) / 1000);
-	}
-	close(lfd);
-done:
-	free(lock);
-	free(tmp);
 	return r;
 }
 
@@ -545,7 +514,6 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 	r = root_version(ctx, root, XENKIT_TOOLS_PKG, &tools_ver);
 	if (r < 0)
 		goto out;
-	mkdir_p(base, 0755);
 	sha256_init(&s);
 	sha256_update(&s, tools_ver, strlen(tools_ver) + 1);
 	sha256_update(&s, kpkg, strlen(kpkg) + 1);
@@ -554,7 +522,7 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 	sha256_hex(&s, hex);
 	kitdir = xasprintf("%s/kit-%.16s", base, hex);
 	ka = (struct kit_args){tools_ver, kpkg, root, kitdir};
-	r = cached(ctx, kitdir, "kit", kit_fn, &ka);
+	r = tx_cache_get(ctx, &(struct tx_cache_entry){kitdir, NULL, STAGE, "kit", kit_fn, &ka});
 	if (r < 0)
 		goto out;
 
@@ -580,9 +548,11 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 	sha256_update(&s, "dom0-4", 7); /* bump when build_dom0() changes */
 	sha256_hex(&s, hex);
 	dom0dir = xasprintf("%s/dom0-%.16s", base, hex);
-	r = cached(ctx, dom0dir, "dom0 image", dom0_fn, &ka);
+	r = tx_cache_get(
+	    ctx, &(struct tx_cache_entry){dom0dir, NULL, STAGE, "dom0 image", dom0_fn, &ka});
 	if (r < 0)
 		goto out;
+	r = 0;
 	k->xen = xasprintf("%s/xen", kitdir);
 	k->dom0_kernel = xasprintf("%s/vmlinuz", kitdir);
 	k->dom0_initrd = xasprintf("%s/dom0-initrd", dom0dir);

@@ -1,7 +1,8 @@
-/* The Xen probe's preparation; see xenprobe.h. The run itself is the boot
- * probe's (probe.c), with the guest timed from the xl create line. */
+/* The Xen probe's backend; see xenprobe.h. The run itself is the boot
+ * probe's (probe/run.c), with the guest timed from the xl create line. */
 #include "xen/xenprobe.h"
 #include "image/cpio.h"
+#include "image/qemu.h"
 #include "formats/manifest.h"
 #include "probe/netns.h"
 
@@ -14,6 +15,17 @@
 #include <unistd.h>
 
 #define STAGE "probe"
+
+struct xenprobe {
+	struct xenkit kit;
+	char *tmp;	    /* per-probe dir: the dom0 initrd with the guest */
+	char *cfg;	    /* the xl config's file name in the image dir */
+	char guest_type[8]; /* the config's type: "pvh", "pv" or "hvm" */
+	/* the current run */
+	double t_mark;	  /* when the xl create line came, else -1 */
+	int xl_failed;	  /* xl exited before the guest served */
+	char xl_err[200]; /* xl's first error line */
+};
 
 /* The start of key's value on its own line (`key = ...`), else NULL. */
 static const char *cfg_value(const char *text, const char *key)
@@ -197,60 +209,30 @@ out:
 	return r;
 }
 
-int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struct imgconf *c,
-		     struct xenprobe *x, struct strv *argv)
+static void push_all(struct strv *argv, const char *const *v, size_t n)
 {
-	char *gcpio = NULL, *initrd = NULL;
-	int r;
+	for (size_t i = 0; i < n; i++)
+		strv_push(argv, v[i]);
+}
 
-	memset(x, 0, sizeof(*x));
-	x->cfg = pick_cfg(ctx, o);
-	if (!x->cfg)
-		return -ENOENT;
-	if (strchr(x->cfg, '/') || x->cfg[0] == '.')
-		return tx_fail(ctx, -EINVAL, STAGE, "xl config must be a file name in the dir '%s'",
-			       x->cfg);
-	r = xenkit_get(ctx, &x->kit);
-	if (r < 0)
-		return r;
-	{
-		char tmpl[] = "/tmp/tinyx-xenprobe.XXXXXX";
-		const char *td = getenv("TMPDIR");
-		char *t = td && *td ? xasprintf("%s/tinyx-xenprobe.XXXXXX", td) : xstrdup(tmpl);
-		if (!mkdtemp(t)) {
-			r = tx_fail(ctx, -errno, STAGE, "cannot make a temp dir '%s'", t);
-			free(t);
-			return r;
-		}
-		x->tmp = t;
-	}
-	gcpio = xasprintf("%s/guest.cpio", x->tmp);
-	initrd = xasprintf("%s/dom0-initrd", x->tmp);
-	r = guest_cpio(ctx, o, c, x, gcpio);
-	if (r == 0)
-		r = cat_files(ctx, gcpio, x->kit.dom0_initrd, initrd);
-	if (r < 0)
-		goto out;
-	unlink(gcpio);
-
-	strv_push(argv, o->qemu && *o->qemu ? o->qemu : "qemu-system-x86_64");
-	strv_push(argv, "-M");
-	strv_push(argv, "pc");
-	strv_push(argv, "-accel");
-	strv_push(argv, "tcg");
+/* QEMU booting Xen (multiboot) with the dom0 kernel and initrd as modules. */
+static void xen_argv(const struct probe_opts *o, const struct xenprobe *x, const char *initrd,
+		     struct strv *argv)
+{
 	/* measured: with SMAP emulated dom0 dies in create_bounce_frame, and
 	 * PVH/HVM guests die on RDTSCP under nested TCG */
-	strv_push(argv, "-cpu");
-	strv_push(argv, "max,-smap,-rdtscp");
-	strv_push(argv, "-m");
-	strv_push(argv, "1024");
-	strv_push(argv, "-smp");
-	strv_push(argv, "2");
-	strv_push(argv, "-nodefaults");
-	strv_push(argv, "-no-user-config");
-	strv_push(argv, "-display");
-	strv_push(argv, "none");
-	strv_push(argv, "-no-reboot");
+	static const char *const head[] = {
+	    "-M",	"pc",	"-accel",    "tcg", "-cpu",	   "max,-smap,-rdtscp",
+	    "-m",	"1024", "-smp",	     "2",   "-nodefaults", "-no-user-config",
+	    "-display", "none", "-no-reboot"};
+	static const char *const tail[] = {
+	    "-chardev", "stdio,id=c0,signal=off",
+	    "-serial",	"chardev:c0",
+	    "-netdev",	"tap,id=n0,fd=3",
+	    "-device",	"virtio-net-pci,netdev=n0,mac=" XENPROBE_DOM0_MAC};
+
+	strv_push(argv, o->qemu && *o->qemu ? o->qemu : QEMU_DEFAULT);
+	push_all(argv, head, sizeof(head) / sizeof(head[0]));
 	strv_push(argv, "-kernel");
 	strv_push(argv, x->kit.xen);
 	strv_push(argv, "-append");
@@ -258,30 +240,156 @@ int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struc
 			"bootscrub=0 noreboot");
 	/* multiboot modules, comma separated: the dom0 kernel with its command
 	 * line, then its initrd */
-	strv_push_own(argv, xstrdup("-initrd"));
+	strv_push(argv, "-initrd");
 	strv_push_own(argv, xasprintf("%s console=hvc0 quiet,%s", x->kit.dom0_kernel, initrd));
-	strv_push(argv, "-chardev");
-	strv_push(argv, "stdio,id=c0,signal=off");
-	strv_push(argv, "-serial");
-	strv_push(argv, "chardev:c0");
-	strv_push(argv, "-netdev");
-	strv_push(argv, "tap,id=n0,fd=3");
-	strv_push(argv, "-device");
-	strv_push(argv, "virtio-net-pci,netdev=n0,mac=" XENPROBE_DOM0_MAC);
-out:
-	free(gcpio);
-	free(initrd);
-	return r;
+	push_all(argv, tail, sizeof(tail) / sizeof(tail[0]));
 }
 
-void xenprobe_cleanup(struct xenprobe *x)
+static int make_tmp(struct tx_ctx *ctx, struct xenprobe *x)
 {
-	if (!x)
-		return;
-	if (x->tmp)
+	const char *td = getenv("TMPDIR");
+	char *t = xasprintf("%s/tinyx-xenprobe.XXXXXX", td && *td ? td : "/tmp");
+
+	if (!mkdtemp(t)) {
+		int r = tx_fail(ctx, -errno, STAGE, "cannot make a temp dir '%s'", t);
+		free(t);
+		return r;
+	}
+	x->tmp = t;
+	tx_tmp_register(t);
+	return 0;
+}
+
+static void xen_cleanup(void *st)
+{
+	struct xenprobe *x = st;
+
+	if (x->tmp) {
 		rm_rf(x->tmp);
+		tx_tmp_release(x->tmp);
+	}
 	free(x->tmp);
 	free(x->cfg);
 	xenkit_free(&x->kit);
-	memset(x, 0, sizeof(*x));
+	free(x);
 }
+
+static int xen_check(struct tx_ctx *ctx, const struct probe_opts *o)
+{
+	if (o->use_disk)
+		return tx_fail(
+		    ctx, -EINVAL, STAGE,
+		    "--disk does not apply to a guest under Xen '%s' (maybe --pvh-entry)", o->dir);
+	return 0;
+}
+
+/* Get the kit, put the guest in front of the dom0 image, and fill argv with
+ * the QEMU command. */
+static int xen_prepare(struct tx_ctx *ctx, struct probe_opts *o, const struct imgconf *c,
+		       struct probe_result *r, struct strv *argv, void **st)
+{
+	struct xenprobe *x = xcalloc(1, sizeof(*x));
+	char *gcpio = NULL, *initrd = NULL;
+	int rc = -ENOENT;
+
+	x->t_mark = -1;
+	x->cfg = pick_cfg(ctx, o);
+	if (!x->cfg)
+		goto out;
+	rc = strchr(x->cfg, '/') || x->cfg[0] == '.'
+		 ? tx_fail(ctx, -EINVAL, STAGE, "xl config must be a file name in the dir '%s'",
+			   x->cfg)
+		 : xenkit_get(ctx, &x->kit);
+	if (rc == 0)
+		rc = make_tmp(ctx, x);
+	if (rc < 0)
+		goto out;
+	gcpio = xasprintf("%s/guest.cpio", x->tmp);
+	initrd = xasprintf("%s/dom0-initrd", x->tmp);
+	rc = guest_cpio(ctx, o, c, x, gcpio);
+	if (rc == 0)
+		rc = cat_files(ctx, gcpio, x->kit.dom0_initrd, initrd);
+	if (rc < 0)
+		goto out;
+	unlink(gcpio);
+	xen_argv(o, x, initrd, argv);
+	r->xen_mode = 1;
+	snprintf(r->machine, sizeof(r->machine), "xen-on-pc");
+	snprintf(r->accel, sizeof(r->accel), "tcg");
+	snprintf(r->xen_cfg, sizeof(r->xen_cfg), "%s", x->cfg);
+	snprintf(r->xen_guest_type, sizeof(r->xen_guest_type), "%s", x->guest_type);
+	snprintf(r->xen_kit, sizeof(r->xen_kit), "%s", x->kit.versions);
+	if (o->timeout_s <= 0)
+		o->timeout_s = XENPROBE_TIMEOUT_S;
+out:
+	free(gcpio);
+	free(initrd);
+	if (rc < 0)
+		xen_cleanup(x);
+	else
+		*st = x;
+	return rc;
+}
+
+/* The dom0's own boot comes first: its init markers are not the guest's. */
+static unsigned xen_on_line(void *st, const char *l, int panicked, double now)
+{
+	struct xenprobe *x = st;
+
+	if (x->t_mark < 0) {
+		if (strstr(l, XENPROBE_MARK_CREATE))
+			x->t_mark = now;
+		return PB_LINE_SKIP;
+	}
+	if (!x->xl_err[0] && strstr(l, "error:"))
+		snprintf(x->xl_err, sizeof(x->xl_err), "%.150s", l);
+	if (!panicked && strstr(l, XENPROBE_MARK_EXITED)) {
+		x->xl_failed = 1;
+		return PB_LINE_DIED;
+	}
+	return 0;
+}
+
+static int xen_started(void *st)
+{
+	return ((struct xenprobe *)st)->t_mark >= 0;
+}
+
+static int xen_explain(void *st, char *why, size_t why_n, char *detail, size_t detail_n)
+{
+	struct xenprobe *x = st;
+
+	if (!x->xl_failed)
+		return 0;
+	snprintf(why, why_n, "xl create failed in the dom0");
+	snprintf(detail, detail_n, " (%.150s)", x->xl_err[0] ? x->xl_err : "xl exited");
+	return 1;
+}
+
+/* Under Xen the guest's times count from the xl create line; QEMU start to
+ * that line is the dom0's boot. The first console byte is the dom0's, and
+ * the guest's cannot be told from xl's own output on the shared line. */
+static void xen_finish(void *st, struct probe_run_rec *rec, double t0)
+{
+	struct xenprobe *x = st;
+	double m = x->t_mark >= 0 ? x->t_mark - t0 : -1;
+	double *v[] = {&rec->init, &rec->network, &rec->service, &rec->ready};
+
+	rec->dom0 = m;
+	rec->console = -1;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (*v[i] >= 0)
+			*v[i] = m >= 0 && *v[i] >= m ? *v[i] - m : -1;
+	x->t_mark = -1;
+	x->xl_failed = 0;
+	x->xl_err[0] = '\0';
+}
+
+const struct probe_backend xenprobe_backend = {.name = "xen",
+					       .check = xen_check,
+					       .prepare = xen_prepare,
+					       .on_line = xen_on_line,
+					       .guest_started = xen_started,
+					       .explain = xen_explain,
+					       .finish = xen_finish,
+					       .cleanup = xen_cleanup};

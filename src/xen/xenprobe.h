@@ -21,7 +21,7 @@
 #define TINYX_XENPROBE_H
 
 #include "formats/imgconf.h"
-#include "probe/probe.h"
+#include "probe/backend.h"
 #include "xen/xenkit.h"
 
 #define XENPROBE_MARK_CREATE "tinyx-dom0: xl create"
@@ -29,18 +29,10 @@
 #define XENPROBE_DOM0_MAC "52:54:00:74:78:10"
 #define XENPROBE_TIMEOUT_S 150
 
-struct xenprobe {
-	struct xenkit kit;
-	char *tmp;	    /* per-probe dir: the dom0 initrd with the guest */
-	char *cfg;	    /* the xl config's file name in the image dir */
-	char guest_type[8]; /* the config's type: "pvh", "pv" or "hvm" */
-};
-
-/* Get the kit, put the guest in front of the dom0 image, and fill argv with
- * the QEMU command. 0 or -errno with ctx->err. */
-int xenprobe_prepare(struct tx_ctx *ctx, const struct probe_opts *o, const struct imgconf *c,
-		     struct xenprobe *x, struct strv *argv);
-void xenprobe_cleanup(struct xenprobe *x);
+/* The probe's backend for target xen (backend.h): gets the kit, puts the
+ * guest in front of the dom0 image, boots Xen under QEMU and times the
+ * guest from the xl create line. */
+extern const struct probe_backend xenprobe_backend;
 
 /* From an xl config's text: the value of a string key (`key = "v"`), and
  * the first element of a list key (`vif = [ 'a', ... ]`), or NULL. */
