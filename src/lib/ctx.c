@@ -59,5 +59,5 @@ int tx_exit_code(int err)
 {
 	if (err >= 0)
 		return TX_EXIT_OK;
-	return err == -ETIMEDOUT ? TX_EXIT_BOOT : TX_EXIT_FAIL;
+	return err == -ETIMEDOUT || err == -EHOSTDOWN ? TX_EXIT_BOOT : TX_EXIT_FAIL;
 }

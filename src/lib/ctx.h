@@ -41,7 +41,9 @@ void tx_err_save(const struct tx_ctx *ctx, struct tx_errsave *s);
 void tx_err_restore(struct tx_ctx *ctx, const struct tx_errsave *s);
 
 /* What a negative errno means for the process: 3 when an image did not boot
- * or serve in time (-ETIMEDOUT), else 1; 0 for 0. The only such mapping. */
+ * or serve: -ETIMEDOUT (not in time) or -EHOSTDOWN (the guest died first:
+ * QEMU exited, the kernel panicked, xl create failed); else 1; 0 for 0.
+ * The only such mapping. */
 #define TX_EXIT_OK 0
 #define TX_EXIT_FAIL 1
 #define TX_EXIT_USAGE 2
