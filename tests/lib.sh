@@ -8,6 +8,10 @@ check() { # check "description" command...
 	_t_d=$1; shift
 	if "$@"; then ok "$_t_d"; else nok "$_t_d"; fi
 }
+# other_ns NS HOSTNS: NS names a network namespace (not empty, not "none")
+# other than the host's. One command, so that `check "…" other_ns …` checks
+# both halves: `check "…" [ a ] && [ b ]` would run `[ b ]` outside check.
+other_ns() { [ -n "$1" ] && [ "$1" != none ] && [ "$1" != "$2" ]; }
 # expect_fail CODE PATTERN -- command...: exit code and one-line stderr matching PATTERN
 expect_fail() {
 	_t_code=$1 _t_pat=$2; shift 3

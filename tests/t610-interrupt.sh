@@ -73,7 +73,7 @@ for sig in INT TERM; do
 		qns=$(readlink "/proc/$qpid/ns/net" 2>/dev/null)
 		hostns=$(readlink /proc/$$/ns/net)
 		check "boot/$sig: QEMU runs in its own network namespace ($qns)" \
-			test -n "$qns" -a "$qns" != "$hostns"
+			other_ns "$qns" "$hostns"
 		sleep 0.2 # the boot takes over a second under TCG: still booting
 		kill -"$sig" "$bpid"
 		after_kill "boot/$sig" "$sig" "$out" "$out"
@@ -134,7 +134,7 @@ timeout 600 "$TINYX" build nginx --root "$NGINX" --target kvm --out "$out" >"$tm
 rc=$?
 check "the next build succeeds (exit $rc)" [ $rc = 0 ]
 check "it reuses the cached kernel" grep -q 'kvm reused from the cache' "$tmp/final.log"
-check "it wrote the image" [ -s "$out/nginx/kvm/rootfs.ext4" ] && [ -s "$out/nginx/build.json" ]
+check "it wrote the image" sh -c '[ -s "$1" ] && [ -s "$2" ]' - "$out/nginx/kvm/rootfs.ext4" "$out/nginx/build.json"
 check "no QEMU left" [ -z "$(procs "[q]emu-system-x86_64.*$tmp")" ]
 [ $T_FAIL = 0 ] || tail -n 5 "$tmp/final.log"
 done_tests

@@ -83,7 +83,7 @@ i=0
 while [ $i -lt 600 ] && ! runc list -q 2>/dev/null | grep -q "^tinyx-compare-$pid\$"; do
 	sleep 0.1; i=$((i + 1))
 done
-check "the container was running" runc list -q 2>/dev/null | grep -q "^tinyx-compare-$pid\$"
+check "the container was running" sh -c 'runc list -q 2>/dev/null | grep -q "^tinyx-compare-$1\$"' - "$pid"
 kill -INT $pid
 wait $pid
 rc=$?
