@@ -12,6 +12,13 @@ check() { # check "description" command...
 # other than the host's. One command, so that `check "…" other_ns …` checks
 # both halves: `check "…" [ a ] && [ b ]` would run `[ b ]` outside check.
 other_ns() { [ -n "$1" ] && [ "$1" != none ] && [ "$1" != "$2" ]; }
+# gone PID: PID names a process that has died: no such process, or a zombie
+# (dead; its reaper may take a second: PID 1 of some sandboxes reaps lazily)
+gone() {
+	[ -n "$1" ] || return 1
+	_t_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	case $_t_st in '' | Z | X) return 0 ;; *) return 1 ;; esac
+}
 # expect_fail CODE PATTERN -- command...: exit code and one-line stderr matching PATTERN
 expect_fail() {
 	_t_code=$1 _t_pat=$2; shift 3

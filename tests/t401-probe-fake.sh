@@ -27,7 +27,7 @@ nothing_left() { # LABEL
 	ns=$(cat "$tmp/ns" 2>/dev/null) pid=$(cat "$tmp/pid" 2>/dev/null) left=
 	check "$1: fake QEMU ran in a private namespace ($ns, host $hostns)" \
 		other_ns "$ns" "$hostns"
-	check "$1: fake QEMU ($pid) is gone" sh -c '[ -n "$1" ] && ! kill -0 "$1" 2>/dev/null' - "$pid"
+	check "$1: fake QEMU ($pid) is gone" gone "$pid"
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/ns/net" 2>/dev/null)" = "$ns" ] && left="$left ${p#/proc/}"
 	done
