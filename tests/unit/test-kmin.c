@@ -22,6 +22,7 @@ int main(void)
 	struct sbuf t = {0};
 	const struct kmin_rec *r;
 
+	TCASE("trial record");
 	sbuf_printf(&t, "in %s %s\n", h('a'), h('b'));
 	sbuf_printf(&t, "cfg %s fail 2012160 0\n", h('b'));
 	sbuf_printf(&t, "in %s -\n", h('c'));
@@ -55,6 +56,7 @@ int main(void)
 	CHECK(kmin_recs_find(&rs, 'i', h('9')) == NULL);
 	CHECK(kmin_recs_find(&rs, 'c', h('a')) == NULL);
 	kmin_recs_free(&rs);
+	TCASE("NUL bytes");
 	/* NUL bytes inside a line: that line is skipped */
 	{
 		char buf[200];

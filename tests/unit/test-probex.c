@@ -11,6 +11,7 @@ int main(void)
 			 "\"sum_received\":{\"bytes\":1,\"bits_per_second\" : 630000000.0}}}";
 	const double sorted[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
+	TCASE("iperf3 parse");
 	CHECK(probex_iperf3_parse(ok, strlen(ok), &v) == 0);
 	CHECK(v > 629.99 && v < 630.01);
 	/* sum_sent alone is not what the server received */
@@ -23,10 +24,12 @@ int main(void)
 	CHECK(probex_iperf3_parse("{\"sum_received\":{\"bits_per_second\":12345678}}", 40, &v) ==
 	      0);
 	CHECK(v > 0.0123 && v < 0.0124); /* "12345" */
+	TCASE("percentile");
 	CHECK(probex_percentile(sorted, 10, 0.5) == 5);
 	CHECK(probex_percentile(sorted, 10, 0.99) == 10);
 	CHECK(probex_percentile(sorted, 1, 0.99) == 1);
 	CHECK(probex_percentile(sorted, 0, 0.5) == -1);
+	TCASE("median_of");
 	/* median_of: the unmeasured (negative) ones dropped, the rest sorted in front */
 	{
 		double a[] = {30, -1, 10, 20}, b[] = {4, 1, -1, 3, 2}, c[] = {-1, -5};
