@@ -60,7 +60,7 @@ int main(void)
 		fprintf(stderr, "closure: %s\n", ctx.err);
 	CHECK(rc == 0);
 	CHECK(read_file("tests/fixtures/closure/demo.manifest", &golden, NULL, 1 << 20) == 0);
-	if (out && getenv("TINYX_UPDATE_GOLDEN"))
+	if (out && (getenv("TINYX_UPDATE_GOLDEN") || getenv("UPDATE_GOLDEN")))
 		write_file_atomic("tests/fixtures/closure/demo.manifest", out, strlen(out), 0644);
 	CHECK(out && golden && !strcmp(out, golden));
 	if (out && golden && strcmp(out, golden))

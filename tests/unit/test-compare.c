@@ -42,6 +42,7 @@ int main(void)
 	r.nrows++;
 	TCASE("json report");
 	compare_report_json(&r, &j);
+	CHECK_GOLDEN(j.s, "compare-report.json");
 	CHECK(strstr(j.s, "\"memory_mb\": {\"min_boot\": 10}") != NULL);
 	CHECK(strstr(j.s, "\"memory_kb\": {\"qemu_rss\": 1000, \"qemu_pss\": 1000, "
 			  "\"guest_used\": 1000}") != NULL);
@@ -54,6 +55,7 @@ int main(void)
 	CHECK(strstr(j.s, "{\"name\": \"osv\", \"measured\": false") != NULL);
 	TCASE("text report");
 	compare_report_text(&r, &t);
+	CHECK_GOLDEN(t.s, "compare-report.txt");
 	CHECK(strstr(t.s, "osv            not measured: not packaged in Debian") != NULL);
 	CHECK(strstr(t.s, "vs debian-vm") != NULL);
 	TCASE("figures");

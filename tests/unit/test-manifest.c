@@ -74,6 +74,7 @@ int main(void)
 	TCASE("json");
 	/* JSON has what scripts rely on */
 	manifest_json(&m, &j);
+	CHECK_GOLDEN(j.s, "manifest.json");
 	CHECK(strstr(j.s, "\"type\": \"slink\"") && strstr(j.s, "\"reason\": \"interp-of=/x\""));
 	CHECK(strstr(j.s, "\"kernel_features\": [") != NULL);
 	TCASE("bad text");
