@@ -5,8 +5,11 @@
 # output dir, no lock held, no child left (debootstrap, make, mke2fs, QEMU:
 # so no namespace or tap either, they live only as long as QEMU and the
 # probe), no mount left below the cache; then the next build succeeds and
-# reuses the cache (the kernel is not rebuilt).
+# reuses the cache (the kernel is not rebuilt). The kbuild dir and its lock
+# are the test's own (own_cache in lib.sh): another run's build must not
+# hold them.
 . tests/lib.sh
+own_cache kvm
 tmp=$(mktemp -d /tmp/tinyx-t610.XXXXXX) || exit 1
 bpid=
 cleanup() {
@@ -34,7 +37,7 @@ wait_for() {
 signum() { case $1 in INT) echo 2 ;; TERM) echo 15 ;; HUP) echo 1 ;; esac; }
 has_glob() { for _f in $1; do [ -e "$_f" ] && return 0; done; return 1; }
 # processes (other than this test) whose command line names PATTERN
-procs() { pgrep -f "$1" | grep -v "^$$\$" || true; }
+procs() { own_procs "$1"; }
 after_kill() { # after_kill LABEL SIGNAL OUTDIR PATTERN-OF-CHILDREN
 	wait "$bpid"; rc=$?; bpid=
 	want=$((128 + $(signum "$2")))
