@@ -4,7 +4,7 @@ CC      ?= cc
 CLANG   ?= clang
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE
-LDLIBS  := -lelf -lm
+LDLIBS  := -lelf -lm -pthread
 B       := build
 
 LIB_SRC  := $(filter-out src/cli/% src/guest/%,$(wildcard src/*/*.c))

@@ -65,5 +65,29 @@ elif grep -q "unknown target 'hvm'" "$tmp/hvm.out"; then
 	ok "unknown target fails with a message"
 else bad "unknown target message: $(tail -n 1 "$tmp/hvm.out")"; fi
 
+# A dropped option is explained by the kernel's own Kconfig parser (the kexplain
+# helper), conditions of enclosing blocks included: IPV6 sits inside 'if INET'
+# in net/Kconfig, which a walker of single Kconfig files did not see. Its own
+# project dir (fragments that ask for IPV6 and switch INET off) and its own kbuild dir
+# (a cache sharing only the unpacked source and the staged root).
+if root=$("$TINYX" stage "$app" 2>"$tmp/stage.err") && [ -d "$TINYX_CACHE/linux" ]; then
+	mkdir -p "$tmp/proj/kconfig-fragments/apps" "$tmp/cache"
+	for f in "${TINYX_HOME:-$PWD}"/*; do
+		[ "$(basename "$f")" = kconfig-fragments ] || ln -s "$f" "$tmp/proj/"
+	done
+	ln -s "$TINYX_CACHE/linux" "$tmp/cache/linux"
+	printf 'CONFIG_NET=y\nCONFIG_IPV6=y\n' >"$tmp/proj/kconfig-fragments/base.config"
+	# the app fragment comes last: it wins over the features that ask for INET
+	printf '# CONFIG_INET is not set\n' >"$tmp/proj/kconfig-fragments/apps/$app.config"
+	: >"$tmp/proj/kconfig-fragments/kvm.config"
+	TINYX_HOME=$tmp/proj TINYX_CACHE=$tmp/cache "$TINYX" kconfig "$app" --target kvm \
+		--root "$root" >"$tmp/ipv6.out" 2>&1
+	st=$?
+	want="tinyx: kconfig: option 'IPV6' dropped by olddefconfig (requested at kconfig-fragments/base.config:2; depends on NET && INET; unmet: INET)"
+	if [ $st = 1 ] && grep -qxF "$want" "$tmp/ipv6.out"; then
+		ok "a dropped IPV6 is explained by its enclosing 'if INET'"
+	else bad "IPV6 without INET (exit $st): $(tail -n 1 "$tmp/ipv6.out")"; fi
+else bad "stage $app for the IPV6 check: $(tail -n 1 "$tmp/stage.err")"; fi
+
 echo "t200-kconfig: $n checks, $([ $fail = 0 ] && echo all passed || echo FAILED)"
 exit $fail

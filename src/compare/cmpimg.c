@@ -1,5 +1,6 @@
 /* The Tinyx images of tinyx compare; see cmpimg.h. */
 #include "compare/cmpimg.h"
+#include "image/qemu.h"
 #include "closure/closure.h"
 #include "image/cpio.h"
 #include "image/ext4.h"
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #define STAGE "compare"
-#define GUEST_MB 64
 
 /* The service to check, from the app's hints ("service http 80"). */
 void cmpimg_service(struct tx_ctx *ctx, const char *app, char svc[8], int *port)

@@ -14,6 +14,14 @@
 
 #define STAGE "compare"
 
+/* A file of the image, 0 when it is missing (the row says what it lacks). */
+static long long size0(const char *dir, const char *name)
+{
+	long long n = file_size_at(dir, name);
+
+	return n < 0 ? 0 : n;
+}
+
 static int wanted(const struct compare_opts *o, const char *name)
 {
 	size_t n = strlen(name);
@@ -25,16 +33,6 @@ static int wanted(const struct compare_opts *o, const char *name)
 		p += l + (p[l] == ',');
 	}
 	return !o->only;
-}
-
-static long long fsize(const char *dir, const char *name)
-{
-	char *p = xasprintf("%s/%s", dir, name);
-	struct stat st;
-	long long s = stat(p, &st) == 0 ? (long long)st.st_size : 0;
-
-	free(p);
-	return s;
 }
 
 static struct compare_row *new_row(struct compare_result *res, const char *name, const char *what)
@@ -74,8 +72,8 @@ static int vm_row(struct tx_ctx *ctx, const struct compare_opts *o, struct compa
 	if (rc < 0)
 		return rc;
 	/* what boots: kernel + initrd, kernel + disk, or all three (debian-vm) */
-	row->size_bytes = fsize(dir, c.kernel) + (!disk || disk == 2 ? fsize(dir, c.initrd) : 0) +
-			  (disk && c.disk ? fsize(dir, c.disk) : 0);
+	row->size_bytes = size0(dir, c.kernel) + (!disk || disk == 2 ? size0(dir, c.initrd) : 0) +
+			  (disk && c.disk ? size0(dir, c.disk) : 0);
 	po.dir = dir;
 	po.runs = o->runs;
 	po.timeout_s = timeout_s;

@@ -99,43 +99,21 @@ static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
 	    (int)C->holder);
 }
 
-/* Ctrl-C or SIGTERM while a container runs: delete it, then die of the
- * signal (the holder dies with us, the overlay with our mount namespace). */
-static char g_id[64], g_rootfs[256], g_tmp[256];
-
-static void run_in_handler(const char *a0, const char *a1, const char *a2, const char *a3)
-{
-	pid_t p = fork();
-
-	if (p == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		if (nul >= 0)
-			dup2(nul, 1), dup2(nul, 2);
-		execlp(a0, a0, a1, a2, a3, (char *)NULL);
-		_exit(127);
-	}
-	if (p > 0)
-		waitpid(p, NULL, 0);
-}
-
-static void on_signal(int sig)
-{
-	if (g_id[0])
-		run_in_handler("runc", "delete", "-f", g_id);
-	if (g_rootfs[0])
-		umount2(g_rootfs, MNT_DETACH);
-	if (g_tmp[0])
-		run_in_handler("rm", "-rf", "--one-file-system", g_tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 static int runc(struct ctr *C, const char *a1, const char *a2, const char *a3, const char *a4,
 		const char *a5)
 {
 	char *argv[8] = {"runc", (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, NULL};
 
 	return run_cmd(C->ctx, argv, NULL, 1);
+}
+
+/* Ctrl-C or SIGTERM while a container runs (from the cleanup registry,
+ * after which its temp dir and the overlay below it go too). */
+static void runc_delete(void *arg)
+{
+	struct ctr *C = arg;
+
+	runc(C, "delete", "-f", C->id, NULL, NULL);
 }
 
 static void runc_gone(struct ctr *C)
@@ -497,8 +475,7 @@ int container_row(struct tx_ctx *ctx, const char *app, const char *root, int run
 	double t0 = now_ms();
 	int r;
 
-	struct sigaction sa, old[3];
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	int cleanup = -1;
 
 	C.ns.host_fd = C.ns.ns_fd = C.ns.tap_fd = -1;
 	snprintf(C.id, sizeof(C.id), "tinyx-compare-%d", (int)getpid());
@@ -507,12 +484,6 @@ int container_row(struct tx_ctx *ctx, const char *app, const char *root, int run
 		snprintf(row->note, sizeof(row->note), "no root or no service port");
 		return tx_fail(ctx, -EINVAL, STAGE, "container: no root or no port for '%s'", app);
 	}
-	memcpy(g_id, C.id, sizeof(g_id));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &old[i]);
 	{
 		char *argv[] = {"du", "-s", "-b", (char *)root, NULL};
 		if (run_capture_q(ctx, argv, &du, 4096, 1) == 0)
@@ -538,8 +509,8 @@ int container_row(struct tx_ctx *ctx, const char *app, const char *root, int run
 		r = tx_fail(ctx, -EIO, STAGE, "cannot create '%s'", C.tmp);
 		goto out;
 	}
-	snprintf(g_rootfs, sizeof(g_rootfs), "%s", C.rootfs);
-	snprintf(g_tmp, sizeof(g_tmp), "%s", C.tmp);
+	tx_tmp_register(C.tmp);
+	cleanup = tx_cleanup_push(runc_delete, &C);
 	r = overlay(&C);
 	if (r == 0)
 		r = netns_open(ctx, &C.ns);
@@ -556,29 +527,30 @@ out:
 	if (r < 0)
 		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
 	runc_gone(&C);
+	tx_cleanup_pop(cleanup);
 	if (C.holder > 0) {
 		kill(C.holder, SIGKILL);
 		waitpid(C.holder, NULL, 0);
 	}
 	{
-		char keep[sizeof(ctx->err)];
-		memcpy(keep, ctx->err, sizeof(keep));
+		struct tx_errsave keep;
+
+		tx_err_save(ctx, &keep);
 		netns_close(ctx, &C.ns);
-		memcpy(ctx->err, keep, sizeof(keep));
+		tx_err_restore(ctx, &keep);
 	}
 	if (C.mounted)
 		umount2(C.rootfs, MNT_DETACH);
-	if (C.tmp)
+	if (C.tmp) {
 		rm_rf(C.tmp);
+		tx_tmp_release(C.tmp);
+	}
 	free(C.tmp);
 	free(C.bundle);
 	free(C.rootfs);
 	free(C.upper);
 	free(C.work);
 	appspec_free(&C.spec);
-	g_id[0] = g_rootfs[0] = g_tmp[0] = 0;
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
 	row->seconds = (now_ms() - t0) / 1000;
 	return r;
 }

@@ -3,6 +3,7 @@
  *   stage -> closure -> kernel (per target) -> rootfs (initrd, ext4)
  *         -> OUT/APP.tmp.PID/{manifest.txt, kvm/, xen/} -> verify (boot) -> rename */
 #include "image/build.h"
+#include "image/qemu.h"
 #include "formats/appspec.h"
 #include "closure/closure.h"
 #include "image/cpio.h"
@@ -22,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUEST_MB 64
 
 struct timing {
 	const char *name;
@@ -64,39 +64,15 @@ static void timed(struct bctx *b, const char *name, double t0)
 	}
 }
 
-static long long file_size(const char *p)
+/* The library's copy, with the build's error line. */
+static int copy_to(struct tx_ctx *ctx, const char *from, const char *to, mode_t mode)
 {
-	struct stat st;
+	int r = copy_file(from, to, mode);
 
-	return stat(p, &st) == 0 ? (long long)st.st_size : -1;
-}
-
-static int copy_file(struct tx_ctx *ctx, const char *from, const char *to, mode_t mode)
-{
-	char buf[1 << 16];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out, r = 0;
-	ssize_t n;
-
-	if (in < 0)
-		return tx_fail(ctx, -errno, "build", "cannot read '%s'", from);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (out < 0) {
-		r = -errno;
-		close(in);
-		return tx_fail(ctx, r, "build", "cannot write '%s'", to);
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		if (write(out, buf, (size_t)n) != n) {
-			r = tx_fail(ctx, -ENOSPC, "build", "cannot write '%s' (disk full?)", to);
-			break;
-		}
-	}
-	if (n < 0 && !r)
-		r = tx_fail(ctx, -errno, "build", "cannot read '%s'", from);
-	if (close(out) < 0 && !r)
-		r = tx_fail(ctx, -errno, "build", "cannot write '%s' (disk full?)", to);
-	close(in);
-	return r;
+	if (r < 0)
+		return tx_fail(ctx, r, "build", "cannot copy '%s' to '%s': %s", from, to,
+			       strerror(-r));
+	return 0;
 }
 
 static int put_text(struct tx_ctx *ctx, const char *path, const char *text, mode_t mode)
@@ -148,7 +124,7 @@ static int write_kvm(struct bctx *b, struct target_res *t, const char *dir)
 	int r;
 
 	p = xasprintf("%s/kernel", dir);
-	r = copy_file(ctx, t->k.bzimage, p, 0644);
+	r = copy_to(ctx, t->k.bzimage, p, 0644);
 	free(p);
 	if (r < 0)
 		goto out;
@@ -270,7 +246,7 @@ static int write_xen(struct bctx *b, struct target_res *t, const char *dir)
 		int st = run_cmd(ctx, argv, NULL, 1);
 
 		if (st != 0)
-			r = copy_file(ctx, t->k.vmlinux, p, 0644);
+			r = copy_to(ctx, t->k.vmlinux, p, 0644);
 		if (r == 0)
 			r = kernel_check_pvh(ctx, p, NULL);
 		chmod(p, 0644);
@@ -372,13 +348,13 @@ static int emit_target(struct bctx *b, struct target_res *t)
 	}
 	from = xasprintf("%s/initrd", b->work);
 	to = xasprintf("%s/initrd", dir);
-	r = copy_file(ctx, from, to, 0644);
+	r = copy_to(ctx, from, to, 0644);
 	free(from);
 	free(to);
 	if (r == 0 && !strcmp(t->name, "kvm")) {
 		from = xasprintf("%s/rootfs.ext4", b->work);
 		to = xasprintf("%s/rootfs.ext4", dir);
-		r = copy_file(ctx, from, to, 0644);
+		r = copy_to(ctx, from, to, 0644);
 		free(from);
 		free(to);
 	}

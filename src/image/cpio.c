@@ -139,7 +139,7 @@ static int header(struct writer *w, const char *name, unsigned mode, unsigned ui
 	return 0;
 }
 
-static int copy_file(struct tx_ctx *ctx, struct writer *w, const struct manifest *m,
+static int write_body(struct tx_ctx *ctx, struct writer *w, const struct manifest *m,
 		     const struct ment *e, const char *name)
 {
 	char *host = e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
@@ -195,7 +195,7 @@ static int write_entry(struct tx_ctx *ctx, struct writer *w, const struct manife
 	case ME_DIR:
 		return header(w, name, S_IFDIR | perm, e->uid, e->gid, 2, 0, 0, 0);
 	case ME_FILE:
-		return copy_file(ctx, w, m, e, name);
+		return write_body(ctx, w, m, e, name);
 	case ME_SLINK:
 		if (!e->target || !e->target[0])
 			return tx_fail(ctx, -EINVAL, "rootfs", "symlink '%s' has no target",

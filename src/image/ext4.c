@@ -8,85 +8,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define BLOCK 4096ll
 
 static int copy_into(struct tx_ctx *ctx, const char *from, const char *to, long long *size)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out = -1, err = 0;
-	struct stat st;
-	char buf[65536];
+	int r = copy_file(from, to, 0644);
 
-	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = in < 0 ? -errno : -EINVAL;
-		if (in >= 0)
-			close(in);
-		return tx_fail(ctx, err, "rootfs", "cannot read file '%s'", from);
-	}
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", to, strerror(errno));
-		close(in);
-		return err;
-	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf)), w = 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = tx_fail(ctx, -errno, "rootfs", "cannot read file '%s'", from);
-		if (n <= 0)
-			break;
-		while (w < n) {
-			ssize_t k = write(out, buf + w, (size_t)(n - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0) {
-				err = tx_fail(ctx, -errno, "rootfs", "cannot write '%s': %s", to,
-					      strerror(errno));
-				break;
-			}
-			w += k;
-		}
-		if (err)
-			break;
-	}
-	*size = st.st_size;
-	close(in);
-	if (close(out) < 0 && !err)
-		err = tx_fail(ctx, -errno, "rootfs", "cannot write '%s'", to);
-	return err;
+	if (r < 0)
+		return tx_fail(ctx, r, "rootfs", "cannot copy '%s' to '%s': %s", from, to,
+			       strerror(-r));
+	*size = file_size(to);
+	return 0;
 }
 
 /* Run argv (no shell) with stdout and stderr both in log: the e2fsprogs tools
  * say what went wrong on stderr. Returns the exit status or -errno. */
 static int run_log(struct tx_ctx *ctx, char **argv, const char *log)
 {
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int st, err;
+	struct tx_spawn s = TX_SPAWN_INIT(argv);
 
-	(void)ctx;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err)
-		return -err;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return tx_run_lines(ctx, &s, log, NULL, NULL);
 }
 
 /* debugfs reads its arguments with ss_parse: double quotes keep blanks, and a

@@ -79,12 +79,18 @@ int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const cha
 int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 		 const struct kconfig_set *set);
 
-/* Check that every request (but KREQ_SOFT ones) survived in config_text. The first failure is the
- * error (with "and N more" when there are others); with srcdir_kernel the
- * message names the option's Kconfig dependencies, which of them are off, or
- * a close spelling when the option does not exist. */
+/* Check that every request (but KREQ_SOFT ones) survived in config_text. The
+ * first failure is the error (with "and N more" when there are others). With
+ * srcdir_kernel and builddir (where kbuild made config_text: its .config and
+ * scripts/kconfig objects), the kexplain helper asks the kernel's Kconfig
+ * parser why, and the message names the option's dependencies (enclosing
+ * if/menu blocks included), which are unmet and what selects it, or a close
+ * spelling when the option does not exist. */
 int kconfig_check(struct tx_ctx *ctx, const char *config_text, size_t len,
-		  const struct kconfig_set *set, const char *srcdir_kernel);
+		  const struct kconfig_set *set, const char *srcdir_kernel, const char *builddir);
+/* The same with the helper's output (a C string, or NULL) given. */
+int kconfig_check_explained(struct tx_ctx *ctx, const char *config_text, size_t len,
+			    const struct kconfig_set *set, const char *kexplain);
 
 /* 1 when option is set in a .config text (y, m, a string or a number). */
 int kconfig_is_on(const char *config_text, size_t len, const char *option);

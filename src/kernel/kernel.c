@@ -7,15 +7,12 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* bump when the build recipe changes what comes out for the same .config */
 #define RECIPE "tinyx-kernel-1"
@@ -365,63 +362,32 @@ static void progress(struct tx_ctx *ctx, const char *target, const char *line, s
 			(int)(n - 2 > 60 ? 60 : n - 2), line + 2);
 }
 
+struct kb_progress {
+	struct tx_ctx *ctx;
+	const char *target;
+	unsigned *count;
+};
+
+static void kb_line(void *arg, const char *line)
+{
+	struct kb_progress *p = arg;
+
+	progress(p->ctx, p->target, line, strlen(line), p->count);
+}
+
 /* Run argv with envp, output into log, progress from its lines. */
 static int run_kbuild(struct tx_ctx *ctx, char *const argv[], char **envp, const char *log,
 		      const char *target, unsigned *count)
 {
-	posix_spawn_file_actions_t fa;
-	int p[2], fd, err, st;
-	pid_t pid;
-	char buf[8192], line[512];
-	size_t ll = 0;
+	struct tx_spawn s = TX_SPAWN_INIT(argv);
+	struct kb_progress p = {ctx, target, count};
+	int r;
 
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (err) {
-		close(p[0]);
-		close(fd);
-		return -err;
-	}
-	for (;;) {
-		ssize_t n = read(p[0], buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write(fd, buf, (size_t)n) != n)
-			(void)0; /* the log is best effort; the build goes on */
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] != '\n') {
-				if (ll < sizeof(line) - 1)
-					line[ll++] = buf[i];
-				continue;
-			}
-			progress(ctx, target, line, ll, count);
-			ll = 0;
-		}
-	}
-	close(p[0]);
-	close(fd);
+	s.envp = envp;
+	r = tx_run_lines(ctx, &s, log, kb_line, &p);
 	if (ctx->verbose && ctx->tty && *count)
 		fputc('\n', stderr);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return r;
 }
 
 static const char *compressor_tool(const char *config, const char **pkg)
@@ -442,21 +408,6 @@ static const char *compressor_tool(const char *config, const char **pkg)
 	return NULL;
 }
 
-static int copy_file(struct tx_ctx *ctx, const char *from, const char *to)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int err = read_file(from, &data, &len, 1u << 30);
-
-	if (!err)
-		err = write_file_atomic(to, data, len, 0644);
-	free(data);
-	if (err)
-		return tx_fail(ctx, err, "kernel", "cannot copy '%s' to '%s': %s", from, to,
-			       strerror(-err));
-	return 0;
-}
-
 /* Copy the results into CACHE/kernels/HASH (temp dir + rename). */
 static int store_kernel(struct tx_ctx *ctx, const char *builddir, const char *hash,
 			const char *config, size_t clen)
@@ -473,10 +424,9 @@ static int store_kernel(struct tx_ctx *ctx, const char *builddir, const char *ha
 	err = mkdir_p(tmp, 0755);
 	if (err)
 		err = tx_fail(ctx, err, "kernel", "cannot create '%s': %s", tmp, strerror(-err));
-	if (!err)
-		err = copy_file(ctx, bz_from, bz);
-	if (!err)
-		err = copy_file(ctx, vm_from, vm);
+	if (!err && ((err = copy_file(bz_from, bz, 0644)) || (err = copy_file(vm_from, vm, 0644))))
+		tx_fail(ctx, err, "kernel", "cannot copy the kernel from '%s': %s", builddir,
+			strerror(-err));
 	if (!err && (err = write_file_atomic(cf, config, clen, 0644)))
 		tx_fail(ctx, err, "kernel", "cannot write '%s': %s", cf, strerror(-err));
 	if (!err && rename(tmp, dir) < 0) {

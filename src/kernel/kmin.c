@@ -283,13 +283,6 @@ static int trial_image(struct km *k, const struct kernel_out *kout, const char *
 	return err;
 }
 
-static long long file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? -1 : (long long)st.st_size;
-}
-
 /* Boot dir once (initrd, then the disk when there is one). 1 served, 0 not,
  * < 0 cannot probe at all. *service_ms: the initrd boot's. */
 static int boot_ok(struct km *k, const char *dir, int runs, double *service_ms)

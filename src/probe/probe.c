@@ -1,5 +1,6 @@
 /* The boot probe; see probe.h. */
 #include "probe/probe.h"
+#include "image/qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,23 +35,6 @@
 #define SVC_MAX 8
 #define TAIL_MAX 8192
 #define LINE_MAX_ 512
-
-/* ---- signals ------------------------------------------------------------ */
-
-static volatile sig_atomic_t g_sig;
-static volatile sig_atomic_t g_qemu_pgid;
-
-static void on_signal(int sig)
-{
-	pid_t p = (pid_t)g_qemu_pgid;
-
-	g_sig = sig;
-	if (p > 0)
-		kill(-p, SIGKILL);
-}
-
-static const int handled_sigs[] = {SIGINT, SIGTERM, SIGHUP};
-#define NSIGS (int)(sizeof(handled_sigs) / sizeof(handled_sigs[0]))
 
 /* ---- KVM check ---------------------------------------------------------- */
 
@@ -147,6 +131,7 @@ struct run {
 	const struct imgconf *c;
 	struct netns ns;
 	pid_t pid;
+	int cleanup; /* the registry's handle on its process group */
 	int out_fd, err_fd;
 	int out_eof, err_eof;
 	double t0;
@@ -456,113 +441,45 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* In the child: put fd at target, clearing close-on-exec. */
-static int move_fd(int fd, int target)
+/* QEMU in the probe's namespace, its own process group (killed as one,
+ * also by the cleanup registry on Ctrl-C), console and stderr on pipes. */
+static pid_t spawn_qemu(struct run *R, char *const argv[], int *out_fd, int *err_fd)
 {
-	if (fd == target) {
-		int fl = fcntl(fd, F_GETFD);
-		return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-	}
-	return dup2(fd, target) < 0 ? -1 : 0;
-}
+	struct tx_spawn s = TX_SPAWN_INIT(argv);
+	int po[2], pe[2], r;
+	pid_t pid;
 
-static pid_t spawn_qemu(struct run *R, char *const argv[], int *out_fd, int *err_fd, int *exec_err)
-{
-	int po[2], pe[2], px[2];
-	int devnull;
-	pid_t parent = getpid(), pid;
-	sigset_t all, old;
-
-	*exec_err = 0;
 	if (pipe2(po, O_CLOEXEC) < 0)
 		return -errno;
 	if (pipe2(pe, O_CLOEXEC) < 0) {
 		close(po[0]), close(po[1]);
 		return -errno;
 	}
-	if (pipe2(px, O_CLOEXEC) < 0) {
-		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-		return -errno;
-	}
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		/* child: no allocation from here on */
-		int fds[5];
-		struct sigaction dfl;
-
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (setns(R->ns.ns_fd, CLONE_NEWNET) < 0)
-			_exit(126);
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		for (int s = 1; s < NSIG; s++)
-			sigaction(s, &dfl, NULL);
-		/* move everything high first so the dup2s below cannot clobber */
-		fds[0] = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
-		fds[1] = fcntl(po[1], F_DUPFD_CLOEXEC, 10);
-		fds[2] = fcntl(pe[1], F_DUPFD_CLOEXEC, 10);
-		fds[3] = fcntl(R->ns.tap_fd, F_DUPFD_CLOEXEC, 10);
-		fds[4] = fcntl(px[1], F_DUPFD_CLOEXEC, 10);
-		for (int i = 0; i < 5; i++)
-			if (fds[i] < 0 || move_fd(fds[i], i) < 0)
-				_exit(125);
-		fcntl(4, F_SETFD, FD_CLOEXEC); /* the exec-error pipe */
-		if (close_range(5, ~0U, 0) < 0) {
-			for (int fd = 5; fd < 1024; fd++)
-				close(fd);
-		}
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		{
-			sigset_t none;
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
-		}
-		execvp(argv[0], argv);
-		{
-			int e = errno;
-			if (write(4, &e, sizeof(e)) < 0) {
-				/* nothing to do */
-			}
-		}
-		_exit(127);
-	}
-	if (pid > 0) {
-		setpgid(pid, pid);
-		g_qemu_pgid = pid;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	s.out = po[1];
+	s.err = pe[1];
+	s.fd3 = R->ns.tap_fd;
+	s.netns = R->ns.ns_fd;
+	s.flags = TX_SPAWN_PGRP | TX_SPAWN_PDEATH;
+	r = tx_spawn(R->ctx, &s, &pid);
 	close(po[1]);
 	close(pe[1]);
-	close(px[1]);
-	if (devnull >= 0)
-		close(devnull);
-	if (pid < 0) {
-		int e = errno;
-		close(po[0]), close(pe[0]), close(px[0]);
-		return -e;
+	if (r < 0) {
+		close(po[0]), close(pe[0]);
+		return r;
 	}
-	{
-		int e = 0;
-		ssize_t n;
-		do
-			n = read(px[0], &e, sizeof(e));
-		while (n < 0 && errno == EINTR);
-		if (n == (ssize_t)sizeof(e))
-			*exec_err = e ? e : ENOEXEC;
-	}
-	close(px[0]);
+	R->cleanup = tx_cleanup_pgrp(pid);
 	set_nonblock(po[0]);
 	set_nonblock(pe[0]);
 	*out_fd = po[0];
 	*err_fd = pe[0];
 	return pid;
+}
+
+static void qemu_gone(struct run *R)
+{
+	R->pid = 0;
+	tx_cleanup_pop(R->cleanup);
+	R->cleanup = -1;
 }
 
 static int child_exited(struct run *R, int *status)
@@ -573,8 +490,7 @@ static int child_exited(struct run *R, int *status)
 		return 1;
 	w = waitpid(R->pid, status, WNOHANG);
 	if (w == R->pid) {
-		R->pid = 0;
-		g_qemu_pgid = 0;
+		qemu_gone(R);
 		return 1;
 	}
 	return 0;
@@ -597,8 +513,7 @@ static void stop_qemu(struct run *R)
 		kill(-R->pid, SIGKILL);
 		while (waitpid(R->pid, &status, 0) < 0 && errno == EINTR)
 			;
-		R->pid = 0;
-		g_qemu_pgid = 0;
+		qemu_gone(R);
 	}
 	/* anything else left in the group (there should be nothing) */
 }
@@ -652,74 +567,22 @@ static void read_pipe(struct run *R, int *fd, int *eof, int console, double now)
 static void build_argv(struct strv *a, const struct probe_opts *o, const struct imgconf *c,
 		       const char *dir, const char *accel, int mem)
 {
-	char *append;
-	int pc = c->machine == IMG_PC;
+	char *extra = xasprintf(
+	    "tinyx.ip=%s/%d tinyx.gw=%s%s", NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
+	    o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "");
+	struct qemu_boot b = {.c = c,
+			      .dir = dir,
+			      .qemu = o->qemu,
+			      .accel = accel,
+			      .memory_mb = mem,
+			      .use_disk = o->use_disk,
+			      .disk_initrd = o->disk_initrd,
+			      .netdev = "tap,id=n0,fd=3",
+			      .mac = NETNS_GUEST_MAC,
+			      .extra = extra};
 
-	strv_push(a, o->qemu && *o->qemu ? o->qemu : "qemu-system-x86_64");
-	strv_push(a, "-M");
-	/* microvm: acpi=off makes QEMU describe the virtio-mmio devices on the
-	 * kernel command line (virtio_mmio.device=...) and in MP tables, which
-	 * a kernel without ACPI needs and one with ACPI accepts too */
-	strv_push(a, pc ? "pc" : "microvm,acpi=off");
-	strv_push(a, "-accel");
-	strv_push(a, accel);
-	if (!strcmp(accel, "kvm")) {
-		strv_push(a, "-cpu");
-		strv_push(a, "host");
-	}
-	strv_push(a, "-m");
-	strv_push_own(a, xasprintf("%d", mem));
-	strv_push(a, "-smp");
-	strv_push_own(a, xasprintf("%d", c->vcpus));
-	strv_push(a, "-nodefaults");
-	strv_push(a, "-no-user-config");
-	strv_push(a, "-display");
-	strv_push(a, "none");
-	strv_push(a, "-no-reboot");
-	strv_push(a, "-kernel");
-	strv_push_own(a, xasprintf("%s/%s", dir, c->kernel));
-	if (!o->use_disk || o->disk_initrd) {
-		strv_push(a, "-initrd");
-		strv_push_own(a, xasprintf("%s/%s", dir, c->initrd));
-	}
-	/* Under TCG the local APIC timer calibration costs ~0.2 s of boot
-	 * (measured, bench/kernel.sh): that is the emulator's cost, not the
-	 * image's, so the probe skips it there. On KVM the image boots as built. */
-	append =
-	    xasprintf("%s%s%s tinyx.ip=%s/%d tinyx.gw=%s%s%s", c->append, *c->append ? " " : "",
-		      o->use_disk ? (strstr(c->append, "init=")
-					 ? "root=/dev/vda rw rootfstype=ext4"
-					 : "root=/dev/vda rw rootfstype=ext4 init=/init")
-				  : "",
-		      NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
-		      o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "",
-		      strcmp(accel, "kvm") ? " noapictimer" : "");
-	/* squeeze the double space when there is no disk part */
-	{
-		char *p;
-		while ((p = strstr(append, "  ")))
-			memmove(p, p + 1, strlen(p));
-	}
-	strv_push(a, "-append");
-	strv_push_own(a, append);
-	strv_push(a, "-chardev");
-	strv_push(a, "stdio,id=c0,signal=off");
-	strv_push(a, "-serial");
-	strv_push(a, "chardev:c0");
-	strv_push(a, "-netdev");
-	strv_push(a, "tap,id=n0,fd=3");
-	strv_push(a, "-device");
-	strv_push(a, pc || c->net == IMG_NET_PCI
-			 ? "virtio-net-pci,netdev=n0,mac=" NETNS_GUEST_MAC
-			 : "virtio-net-device,netdev=n0,mac=" NETNS_GUEST_MAC);
-	if (o->use_disk) {
-		strv_push(a, "-drive");
-		/* snapshot=on: the image in the dir is never written */
-		strv_push_own(
-		    a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=on", dir, c->disk));
-		strv_push(a, "-device");
-		strv_push(a, pc ? "virtio-blk-pci,drive=d0" : "virtio-blk-device,drive=d0");
-	}
+	qemu_argv(&b, a);
+	free(extra);
 }
 
 /* The second part, once the guest serves (probex.h): QEMU's memory as the
@@ -753,7 +616,7 @@ static int one_run(struct run *R, char *const argv[])
 	const struct probe_opts *o = R->o;
 	int timeout_s = o->timeout_s > 0 ? o->timeout_s : 30;
 	double deadline, served_at = -1;
-	int exec_err = 0, status = 0, rc = 0, need_svc = R->c->service != IMG_SVC_NONE;
+	int status = 0, rc = 0, need_svc = R->c->service != IMG_SVC_NONE;
 	pid_t pid;
 
 	R->isolated = 1;
@@ -769,17 +632,13 @@ static int one_run(struct run *R, char *const argv[])
 		return rc;
 
 	R->t0 = now_ms();
-	pid = spawn_qemu(R, argv, &R->out_fd, &R->err_fd, &exec_err);
+	pid = spawn_qemu(R, argv, &R->out_fd, &R->err_fd);
 	if (pid < 0) {
-		rc = tx_fail(ctx, (int)pid, STAGE, "cannot start QEMU (%s)", strerror((int)-pid));
+		rc = tx_fail(ctx, (int)pid, STAGE, "cannot run '%s' (%s)", argv[0],
+			     strerror((int)-pid));
 		goto out;
 	}
 	R->pid = pid;
-	if (exec_err) {
-		rc = tx_fail(ctx, -exec_err, STAGE, "cannot run '%s' (%s)", argv[0],
-			     strerror(exec_err));
-		goto out;
-	}
 	if (netns_pid_isolated(&R->ns, pid) != 1)
 		R->isolated = 0;
 	deadline = R->t0 + timeout_s * 1000.0;
@@ -792,11 +651,6 @@ static int one_run(struct run *R, char *const argv[])
 		double now = now_ms(), wait_ms;
 		struct timespec ts;
 
-		if (g_sig) {
-			rc = tx_fail(ctx, -EINTR, STAGE, "interrupted by signal %d '%s'",
-				     (int)g_sig, o->dir);
-			goto out;
-		}
 		if (served_at >= 0) {
 			/* linger a little for the guest's memory line, then stop */
 			if (R->rec.guest_used_kb >= 0 || R->rec.init < 0 ||
@@ -1035,16 +889,6 @@ static long long median_ll(const struct probe_run_rec *runs, int n, int guest)
 	return m;
 }
 
-static long long file_size(const char *dir, const char *name)
-{
-	char *p = xasprintf("%s/%s", dir, name);
-	struct stat st;
-	long long sz = stat(p, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
-
-	free(p);
-	return sz;
-}
-
 static double median_d(const struct probe_run_rec *runs, int n, size_t off)
 {
 	struct probe_stat st;
@@ -1080,7 +924,6 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 {
 	struct imgconf c;
 	struct strv argv = {0};
-	struct sigaction sa, old[NSIGS];
 	struct run *R = NULL;
 	struct xenprobe xp = {0};
 	struct probe_opts xo;
@@ -1120,7 +963,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 			     o->dir);
 		goto done;
 	}
-	r->size_kernel = file_size(o->dir, c.kernel);
+	r->size_kernel = file_size_at(o->dir, c.kernel);
 	if (r->size_kernel < 0) {
 		rc = tx_fail(ctx, -ENOENT, STAGE, "no kernel '%s/%s'", o->dir, c.kernel);
 		goto done;
@@ -1130,13 +973,13 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 			rc = tx_fail(ctx, -ENOENT, STAGE, "the image has no disk '%s'", o->dir);
 			goto done;
 		}
-		r->size_rootfs = file_size(o->dir, c.disk);
+		r->size_rootfs = file_size_at(o->dir, c.disk);
 		if (r->size_rootfs < 0) {
 			rc = tx_fail(ctx, -ENOENT, STAGE, "no disk '%s/%s'", o->dir, c.disk);
 			goto done;
 		}
 	} else {
-		r->size_rootfs = file_size(o->dir, c.initrd);
+		r->size_rootfs = file_size_at(o->dir, c.initrd);
 		if (r->size_rootfs < 0) {
 			rc = tx_fail(ctx, -ENOENT, STAGE, "no initrd '%s/%s'", o->dir, c.initrd);
 			goto done;
@@ -1173,14 +1016,6 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	r->per_run = xcalloc((size_t)runs, sizeof(*r->per_run));
 	R = xcalloc(1, sizeof(*R));
 
-	g_sig = 0;
-	g_qemu_pgid = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NSIGS; i++)
-		sigaction(handled_sigs[i], &sa, &old[i]);
-
 	r->netns_isolated = 1;
 	rc = 0;
 	for (i = 0; i < runs && rc == 0; i++) {
@@ -1189,6 +1024,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 		R->o = o;
 		R->c = &c;
 		R->ns.host_fd = R->ns.ns_fd = R->ns.tap_fd = -1;
+		R->cleanup = -1;
 		tx_info(ctx, "probe: run %d/%d of %s", i + 1, runs, o->dir);
 		R->xen = r->xen_mode;
 		R->t_mark = -1;
@@ -1203,9 +1039,6 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 			r->runs_ok++;
 		else
 			tail_text(R, r->console_tail, sizeof(r->console_tail));
-		if (g_sig && rc == 0)
-			rc = tx_fail(ctx, -EINTR, STAGE, "interrupted by signal %d '%s'",
-				     (int)g_sig, o->dir);
 	}
 	r->ok = rc == 0 && r->runs_ok == runs;
 	stat_of(&r->console, r->per_run, r->runs, offsetof(struct probe_run_rec, console));
@@ -1217,18 +1050,6 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	stat_of(&r->dom0, r->per_run, r->runs, offsetof(struct probe_run_rec, dom0));
 	extras_medians(r);
 
-	for (i = 0; i < NSIGS; i++)
-		sigaction(handled_sigs[i], &old[i], NULL);
-	if (g_sig) {
-		int s = (int)g_sig;
-		g_sig = 0;
-		free(R);
-		strv_free(&argv);
-		imgconf_free(&c);
-		xenprobe_cleanup(&xp);
-		raise(s); /* with the caller's disposition: default ends the process */
-		return -EINTR;
-	}
 done:
 	free(R);
 	strv_free(&argv);

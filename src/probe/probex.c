@@ -219,6 +219,7 @@ int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), v
 {
 	char port[8];
 	char *argv[] = {"iperf3", "-s", "-1", "-J", "-B", NETNS_HOST_ADDR, "-p", port, NULL};
+	struct tx_spawn sp = TX_SPAWN_INIT(argv);
 	int po[2], status = 0, rc = 0, done = 0, called = 0;
 	struct sbuf out = {0};
 	double t0 = now_ms();
@@ -228,24 +229,14 @@ int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), v
 	snprintf(port, sizeof(port), "%d", PROBEX_IPERF3_PORT);
 	if (pipe2(po, O_CLOEXEC) < 0)
 		return tx_fail(ctx, -errno, STAGE, "pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		setpgid(0, 0);
-		dup2(po[1], 1);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 2);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	sp.out = po[1];
+	sp.err = TX_FD_NULL;
+	sp.flags = TX_SPAWN_PGRP | TX_SPAWN_PDEATH;
+	rc = tx_spawn(ctx, &sp, &pid);
 	close(po[1]);
-	if (pid < 0) {
+	if (rc < 0) {
 		close(po[0]);
-		return tx_fail(ctx, -errno, STAGE, "cannot start iperf3 (%s)", strerror(errno));
+		return tx_fail(ctx, rc, STAGE, "cannot start iperf3 (%s)", strerror(-rc));
 	}
 	fcntl(po[0], F_SETFL, O_NONBLOCK);
 	while (!done) {
@@ -277,11 +268,7 @@ int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), v
 			done = 1;
 		}
 	}
-	if (pid > 0) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
+	tx_kill(pid);
 	close(po[0]);
 	if (rc == 0 && (!out.s || probex_iperf3_parse(out.s, out.len, mbps) < 0))
 		rc = tx_fail(ctx, -EPROTO, STAGE, "iperf3: no throughput in the server's report");

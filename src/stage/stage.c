@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +13,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* Is the package known to the host's apt index? 0 yes, -ENOENT unknown,
  * -EISDIR virtual (with the providers listed in *providers). */
@@ -114,69 +111,42 @@ static int is_perpkg(const char *l)
 	return 0;
 }
 
+struct dbs_progress {
+	struct tx_ctx *ctx;
+	int count;
+};
+
+/* One line of debootstrap's output: a summary of it on the terminal. */
+static void dbs_line(void *arg, const char *line)
+{
+	struct dbs_progress *p = arg;
+	struct tx_ctx *ctx = p->ctx;
+
+	if (!ctx->verbose)
+		return;
+	if (is_perpkg(line)) {
+		p->count++;
+		if (ctx->tty)
+			fprintf(stderr, "\r\033[Ktinyx: stage: %d steps: %.60s", p->count,
+				line + 3);
+		else if (p->count % 50 == 0)
+			fprintf(stderr, "tinyx: stage: %d steps (%s)\n", p->count, line + 3);
+		return;
+	}
+	if (!strncmp(line, "I: ", 3) || !strncmp(line, "E: ", 3) || !strncmp(line, "W: ", 3))
+		fprintf(stderr, "%stinyx: stage: %s\n", ctx->tty ? "\r\033[K" : "", line + 3);
+}
+
 /* Run debootstrap; its output goes to the log, a summary to the terminal. */
 static int run_debootstrap(struct tx_ctx *ctx, char *const argv[], const char *log)
 {
-	posix_spawn_file_actions_t fa;
-	int p[2], err, st, lf, count = 0;
-	pid_t pid;
-	FILE *in;
-	char line[4096];
+	struct tx_spawn s = TX_SPAWN_INIT(argv);
+	struct dbs_progress p = {ctx, 0};
+	int r = tx_run_lines(ctx, &s, log, dbs_line, &p);
 
-	lf = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (lf < 0)
-		return -errno;
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		close(lf);
-		return -errno;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (err) {
-		close(p[0]);
-		close(lf);
-		return -err;
-	}
-	in = fdopen(p[0], "r");
-	while (in && fgets(line, sizeof(line), in)) {
-		size_t n = strlen(line);
-
-		if (write(lf, line, n) < 0) {
-			/* the log is best effort */
-		}
-		line[strcspn(line, "\n")] = 0;
-		if (!ctx->verbose)
-			continue;
-		if (is_perpkg(line)) {
-			count++;
-			if (ctx->tty)
-				fprintf(stderr, "\r\033[Ktinyx: stage: %d steps: %.60s", count,
-					line + 3);
-			else if (count % 50 == 0)
-				fprintf(stderr, "tinyx: stage: %d steps (%s)\n", count, line + 3);
-			continue;
-		}
-		if (!strncmp(line, "I: ", 3) || !strncmp(line, "E: ", 3) ||
-		    !strncmp(line, "W: ", 3))
-			fprintf(stderr, "%stinyx: stage: %s\n", ctx->tty ? "\r\033[K" : "",
-				line + 3);
-	}
-	if (in)
-		fclose(in);
-	else
-		close(p[0]);
-	close(lf);
 	if (ctx->verbose && ctx->tty)
 		fputs("\r\033[K", stderr);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return r;
 }
 
 static int check_names(struct tx_ctx *ctx, const char *app, const char *extra, struct strv *pkgs)

@@ -1,5 +1,5 @@
 /* Fuzz the fragment parser, the survival check (the input is also read as a
- * .config) and the reports. */
+ * .config and as the kexplain helper's answer) and the reports. */
 #include "kernel/kconfig.h"
 
 #include <stdint.h>
@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kconfig_set_add(&set, "C", "0x10", "x:3");
 	kconfig_set_add(&set, "D", "\"s\"", "x:4");
 	kconfig_set_add(&set, "E", "m", "x:5");
-	kconfig_check(&ctx, (const char *)data, size, &set, NULL);
+	kconfig_set_add(&set, "F", "y", "x:6"); /* "symbol F" in the input explains it */
+	kconfig_check_explained(&ctx, (const char *)data, size, &set, text);
 	kconfig_report_text(&set, &out);
 	sbuf_free(&out);
 	kconfig_report_json(&set, text, &out);

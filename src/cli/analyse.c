@@ -1,0 +1,199 @@
+#include "cli/cli.h"
+#include "closure/closure.h"
+#include "kernel/kconfig.h"
+#include "kernel/kernel.h"
+#include "kernel/kmin.h"
+#include "stage/stage.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int need_target(const struct cli *c, const char *cmd)
+{
+	if (!c->target)
+		return cli_usage_error("%s: missing --target kvm|xen", cmd);
+	if (strcmp(c->target, "kvm") && strcmp(c->target, "xen"))
+		return cli_usage_error("unknown target '%s' (kvm or xen)", c->target);
+	return 0;
+}
+
+int cmd_stage(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct stage_opts o = {.mirror = c->mirror, .extra = c->with};
+	char *root = NULL;
+	int r = stage_root(ctx, c->app, &o, &root);
+
+	if (r < 0)
+		return cli_fail(ctx, r);
+	printf("%s\n", root);
+	free(root);
+	return 0;
+}
+
+/* The app's root: --root DIR, or the staged one. */
+static int app_root(struct tx_ctx *ctx, const struct cli *c, char **root)
+{
+	struct stage_opts o = {.mirror = c->mirror};
+
+	if (c->root) {
+		if (!is_dir(c->root))
+			return tx_fail(ctx, -ENOENT, "closure", "no root tree at '%s'", c->root);
+		*root = xstrdup(c->root);
+		return 0;
+	}
+	return stage_root(ctx, c->app, &o, root);
+}
+
+int cmd_closure(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct manifest m;
+	struct app_spec spec = {0};
+	struct sbuf out = {0};
+	char *root = NULL;
+	double t0;
+	int r;
+
+	if (!valid_pkg_name(c->app)) {
+		tx_fail(ctx, -EINVAL, "closure", "invalid package name '%s'", c->app);
+		return cli_fail(ctx, -EINVAL);
+	}
+	r = app_root(ctx, c, &root);
+	if (r < 0)
+		return cli_fail(ctx, r);
+	manifest_init(&m, c->app, root);
+	t0 = now_ms();
+	r = closure_build(ctx, c->app, root, ctx->srcdir, &m, &spec);
+	if (r == 0) {
+		if (c->json)
+			manifest_json(&m, &out);
+		else
+			manifest_text(&m, &out);
+		fwrite(out.s, 1, out.len, stdout);
+		tx_info(ctx,
+			"closure: %zu entries, %lld bytes of files, %zu kernel features in "
+			"%.1f ms",
+			m.n, manifest_total_size(&m), m.nf, now_ms() - t0);
+	}
+	sbuf_free(&out);
+	manifest_free(&m);
+	appspec_free(&spec);
+	free(root);
+	return r < 0 ? cli_fail(ctx, r) : 0;
+}
+
+/* The app's kernel features, from its closure. */
+static int app_features(struct tx_ctx *ctx, const struct cli *c, struct manifest *m)
+{
+	struct app_spec spec = {0};
+	char *root = NULL;
+	int r;
+
+	if (!valid_pkg_name(c->app))
+		return tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", c->app);
+	r = app_root(ctx, c, &root);
+	if (r < 0)
+		return r;
+	manifest_init(m, c->app, root);
+	r = closure_build(ctx, c->app, root, ctx->srcdir, m, &spec);
+	appspec_free(&spec);
+	free(root);
+	return r;
+}
+
+static int cmd_minimize(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct kmin_opts o = {.app = c->app,
+			      .target = c->target,
+			      .budget_min = c->budget,
+			      .candidates = c->candidates,
+			      .trial_timeout_s = c->timeout ? c->timeout : 20,
+			      .final_runs = c->runs ? c->runs : 5,
+			      .out = c->out,
+			      .mirror = c->mirror,
+			      .root = c->root};
+	struct kmin_result r;
+	struct sbuf out = {0};
+	int err;
+
+	if (!valid_pkg_name(c->app)) {
+		tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", c->app);
+		return cli_fail(ctx, -EINVAL);
+	}
+	err = kmin_run(ctx, &o, &r);
+	if (!err) {
+		if (c->json)
+			kmin_report_json(&r, &o, &out);
+		else
+			kmin_report_text(&r, &o, &out);
+		fwrite(out.s, 1, out.len, stdout);
+	}
+	sbuf_free(&out);
+	kmin_result_free(&r);
+	return err ? cli_fail(ctx, err) : 0;
+}
+
+int cmd_kconfig(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct manifest m;
+	struct kconfig_set set = {0};
+	struct sbuf out = {0};
+	char *src = NULL, *ver = NULL, *bdir = NULL, *cfg = NULL, *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (need_target(c, "kconfig"))
+		return TX_EXIT_USAGE;
+	if (c->minimize)
+		return cmd_minimize(ctx, c);
+	r = app_features(ctx, c, &m);
+	if (r == 0)
+		r = kconfig_collect(ctx, ctx->srcdir, c->app, c->target, m.f, m.nf, 0, &set);
+	if (r == 0)
+		r = kernel_source(ctx, &src, &ver);
+	if (r == 0) {
+		bdir = xasprintf("%s/kbuild/%s", ctx->cache, c->target);
+		r = kconfig_make(ctx, src, bdir, &set);
+	}
+	if (r == 0) {
+		cfg = xasprintf("%s/.config", bdir);
+		r = read_file(cfg, &text, &len, 1 << 24);
+		if (r < 0)
+			tx_fail(ctx, r, "kconfig", "cannot read '%s'", cfg);
+	}
+	if (r == 0) {
+		if (c->json)
+			kconfig_report_json(&set, text, &out);
+		else
+			kconfig_report_text(&set, &out);
+		fwrite(out.s, 1, out.len, stdout);
+	}
+	sbuf_free(&out);
+	free(text);
+	free(cfg);
+	free(bdir);
+	free(src);
+	free(ver);
+	kconfig_set_free(&set);
+	manifest_free(&m);
+	return r < 0 ? cli_fail(ctx, r) : 0;
+}
+
+int cmd_kernel(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct manifest m;
+	struct kernel_out k = {0};
+	int r;
+
+	if (need_target(c, "kernel"))
+		return TX_EXIT_USAGE;
+	r = app_features(ctx, c, &m);
+	if (r == 0)
+		r = kernel_build(ctx, c->app, c->target, m.f, m.nf, ctx->srcdir, &k);
+	if (r == 0)
+		printf("%s\n%s\n", k.bzimage, k.vmlinux);
+	kernel_out_free(&k);
+	manifest_free(&m);
+	return r < 0 ? cli_fail(ctx, r) : 0;
+}

@@ -1,0 +1,91 @@
+#include "cli/cli.h"
+#include "compare/compare.h"
+#include "formats/imgconf.h"
+#include "image/build.h"
+#include "probe/probe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_build(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct build_opts o = {0};
+	int r;
+
+	if (c->target && strcmp(c->target, "kvm") && strcmp(c->target, "xen") &&
+	    strcmp(c->target, "all"))
+		return cli_usage_error("unknown target '%s' (kvm, xen or all)", c->target);
+	o.app = c->app;
+	o.target = c->target ? c->target : "all";
+	o.out = c->out ? c->out : "out";
+	o.verify = !c->no_verify;
+	o.debug_shell = c->debug_shell;
+	o.mirror = c->mirror;
+	o.root = c->root;
+	r = build_run(ctx, &o);
+	return r < 0 ? cli_fail(ctx, r) : 0;
+}
+
+int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct probe_opts o = {0};
+	struct probe_result res = {0};
+	struct sbuf out = {0};
+	int r;
+
+	o.dir = c->app;
+	o.runs = c->runs ? c->runs : 1;
+	o.json = c->json;
+	o.timeout_s = c->timeout; /* 0: 30 s, under Xen 150 s */
+	o.use_disk = c->disk;
+	o.xen_pvh_entry = c->pvh_entry;
+	o.xen_cfg = c->xen_cfg;
+	o.keep_console = c->console;
+	o.memory_mb = c->memory;
+	o.accel = "auto";
+	o.extras = c->extras;
+	o.iperf3 = c->iperf3;
+	r = probe_run(ctx, &o, &res);
+	if (r == 0 && c->min_mem) {
+		int mb;
+		/* from the image's own RAM down: each try is one boot */
+		r = probe_min_mem(ctx, &o, IMGCONF_MEM_MIN - 1, res.memory_mb,
+				  o.timeout_s < 20 ? o.timeout_s : 20, &mb);
+		res.min_boot_mb = mb;
+	}
+	if (c->json)
+		probe_report_json(&res, &o, &out);
+	else
+		probe_report_text(&res, &o, &out);
+	if (out.s)
+		fwrite(out.s, 1, out.len, stdout);
+	sbuf_free(&out);
+	probe_result_free(&res);
+	return r < 0 ? cli_fail(ctx, r) : 0;
+}
+
+int cmd_compare(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct compare_opts o = {0};
+	struct compare_result res;
+	struct sbuf out = {0};
+	int r;
+
+	o.app = c->app;
+	o.runs = c->runs ? c->runs : 1;
+	o.out = c->out ? c->out : "out";
+	o.plot = c->plot;
+	o.only = c->only;
+	o.no_min_mem = c->no_min_mem;
+	r = compare_run(ctx, &o, &res);
+	if (c->json)
+		compare_report_json(&res, &out);
+	else
+		compare_report_text(&res, &out);
+	if (out.s)
+		fwrite(out.s, 1, out.len, stdout);
+	sbuf_free(&out);
+	return r < 0 ? cli_fail(ctx, r) : 0;
+}

@@ -1,0 +1,22 @@
+/* The console markers: the guest's init prints them, the host's probe times
+ * the boot by them. One spelling for both sides (this header has no
+ * dependency, so the static guest init and the host tool both include it).
+ * A marker is a line that starts with TINYX_MARK_PREFIX. */
+#ifndef TINYX_MARKERS_H
+#define TINYX_MARKERS_H
+
+#define TINYX_MARK_PREFIX "tinyx: "
+#define TINYX_MARK_INIT "init"		  /* first thing once userspace runs */
+#define TINYX_MARK_READY "ready"	  /* "ready tcp/PORT": a port listens */
+#define TINYX_MARK_READY_TCP "ready tcp/" /* ... followed by the port */
+#define TINYX_MARK_NET "net"		  /* "net IFACE ADDR/PREFIX" */
+#define TINYX_MARK_MEM "mem used"	  /* "mem used KB" */
+#define TINYX_MARK_EXITED "app exited"	  /* "app exited status N" */
+#define TINYX_MARK_KILLED "app killed"	  /* "app killed by signal N" */
+#define TINYX_MARK_POWEROFF "poweroff"
+#define TINYX_MARK_IPERF3 "iperf3" /* "iperf3 done" or "iperf3 failed" */
+
+/* The whole line as the host sees it, e.g. TINYX_MARKER(TINYX_MARK_INIT). */
+#define TINYX_MARKER(m) TINYX_MARK_PREFIX m
+
+#endif

@@ -1,0 +1,75 @@
+#include "image/qemu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void push2(struct strv *a, const char *opt, const char *val)
+{
+	strv_push(a, opt);
+	strv_push(a, val);
+}
+
+char *qemu_append(const struct qemu_boot *b)
+{
+	const struct imgconf *c = b->c;
+	struct sbuf s = {0};
+
+	sbuf_puts(&s, c->append);
+	if (b->use_disk)
+		sbuf_printf(&s, "%sroot=/dev/vda rw rootfstype=ext4%s", s.len ? " " : "",
+			    strstr(c->append, "init=") ? "" : " init=/init");
+	if (b->extra && *b->extra)
+		sbuf_printf(&s, "%s%s", s.len ? " " : "", b->extra);
+	if (strcmp(b->accel, "kvm"))
+		sbuf_printf(&s, "%snoapictimer", s.len ? " " : "");
+	return s.s ? s.s : xstrdup("");
+}
+
+static void push_disk(struct strv *a, const struct qemu_boot *b, int pc)
+{
+	/* snapshot=on: the image in the dir is never written */
+	strv_push(a, "-drive");
+	strv_push_own(
+	    a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=on", b->dir, b->c->disk));
+	push2(a, "-device", pc ? "virtio-blk-pci,drive=d0" : "virtio-blk-device,drive=d0");
+}
+
+void qemu_argv(const struct qemu_boot *b, struct strv *a)
+{
+	const struct imgconf *c = b->c;
+	int pc = c->machine == IMG_PC, pci = pc || c->net == IMG_NET_PCI;
+
+	strv_push(a, b->qemu && *b->qemu ? b->qemu : QEMU_DEFAULT);
+	/* microvm: acpi=off makes QEMU describe the virtio-mmio devices on the
+	 * kernel command line (virtio_mmio.device=...) and in MP tables, which
+	 * a kernel without ACPI needs and one with ACPI accepts too */
+	push2(a, "-M", pc ? "pc" : "microvm,acpi=off");
+	push2(a, "-accel", b->accel);
+	if (!strcmp(b->accel, "kvm"))
+		push2(a, "-cpu", "host");
+	strv_push(a, "-m");
+	strv_push_own(a, xasprintf("%d", b->memory_mb > 0 ? b->memory_mb : c->memory_mb));
+	strv_push(a, "-smp");
+	strv_push_own(a, xasprintf("%d", c->vcpus));
+	strv_push(a, "-nodefaults");
+	strv_push(a, "-no-user-config");
+	push2(a, "-display", "none");
+	strv_push(a, "-no-reboot");
+	strv_push(a, "-kernel");
+	strv_push_own(a, xasprintf("%s/%s", b->dir, c->kernel));
+	if (!b->use_disk || b->disk_initrd) {
+		strv_push(a, "-initrd");
+		strv_push_own(a, xasprintf("%s/%s", b->dir, c->initrd));
+	}
+	strv_push(a, "-append");
+	strv_push_own(a, qemu_append(b));
+	push2(a, "-chardev", "stdio,id=c0,signal=off");
+	push2(a, "-serial", "chardev:c0");
+	push2(a, "-netdev", b->netdev);
+	strv_push(a, "-device");
+	strv_push_own(a, xasprintf("%s,netdev=n0%s%s", pci ? "virtio-net-pci" : "virtio-net-device",
+				   b->mac ? ",mac=" : "", b->mac ? b->mac : ""));
+	if (b->use_disk)
+		push_disk(a, b, pc);
+}

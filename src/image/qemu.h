@@ -1,0 +1,33 @@
+/* How an image dir boots on QEMU: the one builder of QEMU's command line
+ * and of the guest kernel's command line. The probe runs the argv; the
+ * image's run-qemu.sh is the same argv written as shell. */
+#ifndef TINYX_QEMU_H
+#define TINYX_QEMU_H
+
+#include "formats/imgconf.h"
+
+#define QEMU_DEFAULT "qemu-system-x86_64"
+#define GUEST_MB 64 /* the guest RAM an image is built with (image.conf memory_mb) */
+
+struct qemu_boot {
+	const struct imgconf *c;
+	const char *dir;    /* the image dir (its files are DIR/NAME) */
+	const char *qemu;   /* NULL: QEMU_DEFAULT */
+	const char *accel;  /* "tcg" or "kvm" */
+	int memory_mb;	    /* 0: the image's own */
+	int use_disk;	    /* root on the image's disk, not the initrd */
+	int disk_initrd;    /* with use_disk: pass the initrd too (a distro's VM) */
+	const char *netdev; /* -netdev value, e.g. "tap,id=n0,fd=3" (id must be n0) */
+	const char *mac;    /* the NIC's MAC, or NULL */
+	const char *extra;  /* appended to the kernel command line, or NULL */
+};
+
+/* The kernel command line: the image's append, the disk root when booting
+ * from disk, extra, and "noapictimer" under TCG (its local APIC timer
+ * calibration costs ~0.2 s of boot under the emulator, measured with
+ * bench/kernel.sh: the emulator's cost, not the image's). */
+char *qemu_append(const struct qemu_boot *b);
+/* The whole argv (argv[0] is the QEMU binary). */
+void qemu_argv(const struct qemu_boot *b, struct strv *argv);
+
+#endif

@@ -1,0 +1,417 @@
+#include "lib/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int read_file(const char *path, char **out, size_t *len, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct sbuf b = {0};
+	char buf[65536];
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = -errno;
+			close(fd);
+			sbuf_free(&b);
+			return e;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			close(fd);
+			sbuf_free(&b);
+			return -EFBIG;
+		}
+		sbuf_add(&b, buf, (size_t)n);
+	}
+	close(fd);
+	if (!b.s)
+		b.s = xstrdup("");
+	*out = b.s;
+	if (len)
+		*len = b.len;
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	const char *p = data;
+	int err = 0;
+
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		return err;
+	}
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && fchmodat(AT_FDCWD, tmp, mode, 0) < 0)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			int e = -errno;
+			free(p);
+			return e;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST) {
+		int e = -errno;
+		free(p);
+		return e;
+	}
+	free(p);
+	return is_dir(path) ? 0 : -ENOTDIR;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int rm_rf(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 ? -errno : 0;
+	return nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 ? -errno : 0;
+}
+
+int path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *root_join(const char *root, const char *abs)
+{
+	size_t rl = strlen(root);
+
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	while (*abs == '/')
+		abs++;
+	if (rl == 1 && root[0] == '/')
+		return xasprintf("/%s", abs);
+	return xasprintf("%.*s/%s", (int)rl, root, abs);
+}
+
+char *path_normalize(const char *path)
+{
+	size_t n = strlen(path);
+	char *out = xmalloc(n + 2);
+	size_t o = 0;
+	const char *p = path;
+
+	out[o++] = '/';
+	while (*p) {
+		const char *s;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		s = p;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - s);
+		if (len == 1 && s[0] == '.')
+			continue;
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			if (o > 1) {
+				o--;
+				while (o > 1 && out[o - 1] != '/')
+					o--;
+				if (o > 1)
+					o--;
+			}
+			continue;
+		}
+		if (o > 1)
+			out[o++] = '/';
+		memcpy(out + o, s, len);
+		o += len;
+	}
+	out[o] = 0;
+	return out;
+}
+
+char *path_dirname(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	if (!s)
+		return xstrdup(".");
+	if (s == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(s - path));
+}
+
+const char *path_basename(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+int root_realpath(const char *root, const char *path, char **out, struct strv *chain)
+{
+	char *cur = path_normalize(path);
+	int hops = 0;
+
+	/* Walk component by component so that a symlinked directory in the
+	 * middle (e.g. /lib -> usr/lib) is followed too. */
+	for (;;) {
+		char *resolved = NULL;
+		size_t i;
+		int changed = 0;
+
+		for (i = 1; cur[i - 1];) {
+			size_t end = i;
+			char *prefix, *host, lnk[PATH_MAX];
+			ssize_t ln;
+			struct stat st;
+
+			while (cur[end] && cur[end] != '/')
+				end++;
+			prefix = xstrndup(cur, end);
+			host = root_join(root, prefix);
+			if (lstat(host, &st) < 0) {
+				int e = -errno;
+				free(host);
+				free(prefix);
+				free(cur);
+				return e;
+			}
+			if (S_ISLNK(st.st_mode)) {
+				ln = readlink(host, lnk, sizeof(lnk) - 1);
+				free(host);
+				if (ln < 0 || ++hops > 40) {
+					free(prefix);
+					free(cur);
+					return ln < 0 ? -errno : -ELOOP;
+				}
+				lnk[ln] = 0;
+				if (chain)
+					strv_push(chain, prefix);
+				char *dir = path_dirname(prefix);
+				char *joined = lnk[0] == '/'
+						   ? xasprintf("%s%s", lnk, cur + end)
+						   : xasprintf("%s/%s%s", dir, lnk, cur + end);
+				free(dir);
+				free(prefix);
+				resolved = path_normalize(joined);
+				free(joined);
+				changed = 1;
+				break;
+			}
+			free(host);
+			free(prefix);
+			if (!cur[end])
+				break;
+			i = end + 1;
+		}
+		if (!changed) {
+			*out = cur;
+			return 0;
+		}
+		free(cur);
+		cur = resolved;
+	}
+}
+void stale_pid_entries(const char *dir, const char *prefix, struct strv *out)
+{
+	size_t n = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, n))
+			continue;
+		pid = strtol(de->d_name + n, &end, 10);
+		if (pid <= 0 || *end || kill((pid_t)pid, 0) == 0 || errno == EPERM)
+			continue;
+		strv_push_own(out, xasprintf("%s/%s", dir, de->d_name));
+	}
+	if (d)
+		closedir(d);
+}
+
+int lock_path(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+	}
+	return fd;
+}
+
+void umount_below(const char *dir)
+{
+	char *text = NULL;
+	struct strv mnts = {0};
+	size_t dl = strlen(dir);
+
+	if (read_file("/proc/self/mounts", &text, NULL, 1 << 22) < 0)
+		return;
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+		char *sp = strchr(l, ' ');
+		char *mp = sp ? sp + 1 : NULL;
+		char *e = mp ? strchr(mp, ' ') : NULL;
+
+		if (!e)
+			continue;
+		*e = 0;
+		if (!strncmp(mp, dir, dl) && mp[dl] == '/')
+			strv_push(&mnts, mp);
+	}
+	free(text);
+	for (size_t i = mnts.n; i-- > 0;)
+		umount2(mnts.v[i], MNT_DETACH);
+	strv_free(&mnts);
+}
+
+long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 || !S_ISREG(st.st_mode) ? -1 : (long long)st.st_size;
+}
+
+long long file_size_at(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	long long n = file_size(p);
+
+	free(p);
+	return n;
+}
+
+/* Copy in chunks; ENOSPC from write() is reported as such, any other short
+ * write as EIO (a pipe or a device that took less than asked). */
+static int copy_fd(int in, int out)
+{
+	char buf[1 << 16];
+
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf)), off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		while (off < n) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -errno;
+			if (w == 0)
+				return -EIO;
+			off += w;
+		}
+	}
+}
+
+int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out, r;
+	struct stat st;
+
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return -EINVAL;
+	}
+	/* never through a link: the target dirs are ours, a link there is not */
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	r = copy_fd(in, out);
+	close(in);
+	if (close(out) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && fchmodat(AT_FDCWD, dst, mode, 0) < 0)
+		r = -errno;
+	return r;
+}

@@ -1,0 +1,34 @@
+#include "lib/util.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double median_of(double *v, size_t n, size_t *k)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] >= 0)
+			v[m++] = v[i];
+	if (k)
+		*k = m;
+	if (!m)
+		return -1;
+	qsort(v, m, sizeof(*v), cmp_double);
+	return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+}
