@@ -8,6 +8,17 @@ check() { # check "description" command...
 	_t_d=$1; shift
 	if "$@"; then ok "$_t_d"; else nok "$_t_d"; fi
 }
+# other_ns NS HOSTNS: NS names a network namespace (not empty, not "none")
+# other than the host's. One command, so that `check "…" other_ns …` checks
+# both halves: `check "…" [ a ] && [ b ]` would run `[ b ]` outside check.
+other_ns() { [ -n "$1" ] && [ "$1" != none ] && [ "$1" != "$2" ]; }
+# gone PID: PID names a process that has died: no such process, or a zombie
+# (dead; its reaper may take a second: PID 1 of some sandboxes reaps lazily)
+gone() {
+	[ -n "$1" ] || return 1
+	_t_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	case $_t_st in '' | Z | X) return 0 ;; *) return 1 ;; esac
+}
 # expect_fail CODE PATTERN -- command...: exit code and one-line stderr matching PATTERN
 expect_fail() {
 	_t_code=$1 _t_pat=$2; shift 3
@@ -22,4 +33,81 @@ expect_fail() {
 done_tests() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
+}
+
+# own_cache TARGET...: run this test with kbuild/ and kmin/ of its own; call
+# it first thing, before any other command of the test.
+#
+# Why: the cache ($TINYX_CACHE) is shared with the user's and other runs'
+# builds. kbuild/TARGET (the out-of-tree kernel build dir) is held under
+# kbuild/TARGET.lock for the whole configure-and-build of any `tinyx build`,
+# `kernel` or `kconfig`, and kmin/APP-TARGET/ holds the minimizer's lock and
+# trial record. A test that asserts on that state ("the kbuild lock is free",
+# "make never started", "no kernel build", "trials from the record") failed
+# only because a `tinyx build` of another app held the shared kbuild dir.
+# The rest of the cache is safe to share and must be shared: roots/ (one
+# lock per root, renamed into place), linux/ (the unpacked source),
+# kernels/ (content-addressed by config hash, temp dir + rename; by-input/
+# maps requests to a hash), ccache/ (ccache locks itself).
+#
+# How: the test re-runs itself in a private mount namespace (unshare -m)
+# where DIR/kbuild and DIR/kmin are bind-mounted over the shared cache's
+# kbuild/ and kmin/. The paths stay the same, and that is what keeps it
+# cheap: kbuild records the source and include paths of every object in
+# its .cmd files and ccache hashes them, so a kbuild dir at another path
+# (a second cache dir with linux/ linked in) would recompile the whole
+# kernel with no ccache hit. kbuild/TARGET is seeded with a copy of the
+# shared one (cp -a --reflink=auto: free on btrfs/xfs; on ext4 a copy of
+# the trimmed kernel's build dir, about a second), taken under the shared
+# lock so that it is consistent. Not hard links (cp -al): the compiler
+# rewrites objects in place and would change the shared files behind their
+# lock. When another build holds the shared lock for more than 30 s the
+# copy is skipped: the first kernel build here then starts from an empty
+# dir, the same paths, so ccache answers nearly every object.
+# Processes of other runs have the same command lines: look for this
+# test's own with own_procs. Needs root; without it the test runs in the
+# shared cache (and says so).
+own_cache() {
+	_t_c=${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}
+	if [ -n "$TINYX_OWN_CACHE" ]; then # inside: the mounts
+		mount --bind "$TINYX_OWN_CACHE/kbuild" "$_t_c/kbuild" &&
+			mount --bind "$TINYX_OWN_CACHE/kmin" "$_t_c/kmin" && return 0
+		nok "cannot mount the test's own kbuild and kmin dirs"
+		done_tests
+		exit 1
+	fi
+	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+		echo "note: in the shared cache '$_t_c' (a cache of its own needs root)"
+		return 0
+	fi
+	TINYX_OWN_CACHE=$(mktemp -d /tmp/tinyx-owncache.XXXXXX) || exit 1
+	mkdir -p "$_t_c/kbuild" "$_t_c/kmin" "$TINYX_OWN_CACHE/kbuild" "$TINYX_OWN_CACHE/kmin"
+	_t_s=$(date +%s)
+	for _t_k in "$@"; do
+		[ -d "$_t_c/kbuild/$_t_k" ] || continue
+		if flock -w 30 "$_t_c/kbuild/$_t_k.lock" \
+			cp -a --reflink=auto "$_t_c/kbuild/$_t_k" "$TINYX_OWN_CACHE/kbuild/"; then
+			echo "own cache: kbuild/$_t_k copied ($(du -sm "$TINYX_OWN_CACHE/kbuild/$_t_k" |
+				cut -f1) MB, $(($(date +%s) - _t_s)) s)"
+		else
+			rm -rf "${TINYX_OWN_CACHE:?}/kbuild/$_t_k"
+			echo "own cache: kbuild/$_t_k busy or not copied: an empty one (ccache)"
+		fi
+	done
+	TINYX_HOST_MNTNS=$(readlink /proc/$$/ns/mnt)
+	export TINYX_OWN_CACHE TINYX_HOST_MNTNS TINYX_CACHE="$_t_c"
+	unshare -m --propagation private sh "$0"
+	_t_rc=$?
+	rm -rf "$TINYX_OWN_CACHE"
+	exit $_t_rc
+}
+# own_procs PATTERN: pids whose command line matches PATTERN, but for this
+# shell and, under own_cache, other runs' (in the host's mount namespace)
+own_procs() {
+	for _t_p in $(pgrep -f "$1"); do
+		[ "$_t_p" = $$ ] && continue
+		_t_ns=$(readlink "/proc/$_t_p/ns/mnt" 2>/dev/null) || continue
+		[ -n "$TINYX_HOST_MNTNS" ] && [ "$_t_ns" = "$TINYX_HOST_MNTNS" ] && continue
+		echo "$_t_p"
+	done
 }

@@ -126,7 +126,7 @@ wait $pp; rc=$?
 echo "probe: exit $rc in $(( $(date +%s) - start )) s"; cat "$tmp/ok.json"; cat "$tmp/ok.err"
 check "probe serves: exit 0" [ $rc = 0 ]
 check "QEMU seen while probing" [ "$1" != none ]
-check "QEMU in a private network namespace ($1 vs host $hostns)" [ -n "$1" ] && [ "$1" != "$hostns" ]
+check "QEMU in a private network namespace ($1 vs host $hostns)" other_ns "$1" "$hostns"
 check "the probe itself is in that namespace while it measures ($2)" [ "$2" = "$1" ]
 check "host namespace has no 10.201.0.x address while probing" [ "${3:-x}" = 0 ]
 if command -v jq >/dev/null; then

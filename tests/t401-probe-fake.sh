@@ -26,8 +26,8 @@ export FAKE_QEMU_NSFILE=$tmp/ns FAKE_QEMU_PIDFILE=$tmp/pid
 nothing_left() { # LABEL
 	ns=$(cat "$tmp/ns" 2>/dev/null) pid=$(cat "$tmp/pid" 2>/dev/null) left=
 	check "$1: fake QEMU ran in a private namespace ($ns, host $hostns)" \
-		[ -n "$ns" ] && [ "$ns" != "$hostns" ]
-	check "$1: fake QEMU ($pid) is gone" [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null
+		other_ns "$ns" "$hostns"
+	check "$1: fake QEMU ($pid) is gone" gone "$pid"
 	for p in /proc/[0-9]*; do
 		[ "$(readlink "$p/ns/net" 2>/dev/null)" = "$ns" ] && left="$left ${p#/proc/}"
 	done
@@ -95,7 +95,7 @@ for s in INT TERM HUP; do
 	kill -$s $pp
 	wait $pp; rc=$?
 	el=$(( $(date +%s) - start ))
-	check "SIG$s: probe ends ($rc) within 3 s ($el s)" [ $rc != 0 ] && [ $el -le 3 ]
+	check "SIG$s: probe ends ($rc) within 3 s ($el s)" sh -c '[ "$1" != 0 ] && [ "$2" -le 3 ]' - "$rc" "$el"
 	nothing_left "after SIG$s"
 done
 

@@ -5,8 +5,11 @@
 # output dir, no lock held, no child left (debootstrap, make, mke2fs, QEMU:
 # so no namespace or tap either, they live only as long as QEMU and the
 # probe), no mount left below the cache; then the next build succeeds and
-# reuses the cache (the kernel is not rebuilt).
+# reuses the cache (the kernel is not rebuilt). The kbuild dir and its lock
+# are the test's own (own_cache in lib.sh): another run's build must not
+# hold them.
 . tests/lib.sh
+own_cache kvm
 tmp=$(mktemp -d /tmp/tinyx-t610.XXXXXX) || exit 1
 bpid=
 cleanup() {
@@ -34,7 +37,7 @@ wait_for() {
 signum() { case $1 in INT) echo 2 ;; TERM) echo 15 ;; HUP) echo 1 ;; esac; }
 has_glob() { for _f in $1; do [ -e "$_f" ] && return 0; done; return 1; }
 # processes (other than this test) whose command line names PATTERN
-procs() { pgrep -f "$1" | grep -v "^$$\$" || true; }
+procs() { own_procs "$1"; }
 after_kill() { # after_kill LABEL SIGNAL OUTDIR PATTERN-OF-CHILDREN
 	wait "$bpid"; rc=$?; bpid=
 	want=$((128 + $(signum "$2")))
@@ -73,7 +76,7 @@ for sig in INT TERM; do
 		qns=$(readlink "/proc/$qpid/ns/net" 2>/dev/null)
 		hostns=$(readlink /proc/$$/ns/net)
 		check "boot/$sig: QEMU runs in its own network namespace ($qns)" \
-			test -n "$qns" -a "$qns" != "$hostns"
+			other_ns "$qns" "$hostns"
 		sleep 0.2 # the boot takes over a second under TCG: still booting
 		kill -"$sig" "$bpid"
 		after_kill "boot/$sig" "$sig" "$out" "$out"
@@ -134,7 +137,7 @@ timeout 600 "$TINYX" build nginx --root "$NGINX" --target kvm --out "$out" >"$tm
 rc=$?
 check "the next build succeeds (exit $rc)" [ $rc = 0 ]
 check "it reuses the cached kernel" grep -q 'kvm reused from the cache' "$tmp/final.log"
-check "it wrote the image" [ -s "$out/nginx/kvm/rootfs.ext4" ] && [ -s "$out/nginx/build.json" ]
+check "it wrote the image" sh -c '[ -s "$1" ] && [ -s "$2" ]' - "$out/nginx/kvm/rootfs.ext4" "$out/nginx/build.json"
 check "no QEMU left" [ -z "$(procs "[q]emu-system-x86_64.*$tmp")" ]
 [ $T_FAIL = 0 ] || tail -n 5 "$tmp/final.log"
 done_tests

@@ -72,7 +72,8 @@ if [ "${TINYX_T630_KERNEL:-1}" = 1 ]; then
 	# shellcheck disable=SC2016
 	unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1/kbuild" "$2/kbuild" &&
 		mount --bind "$1/kernels" "$2/kernels" &&
-		"$3" kernel nginx --target kvm --root "$4" | head -n 1 | sed "s|^$2/kernels|$1/kernels|"' \
+		"$3" kernel nginx --target kvm --root "$4" >"$1/k1.all" &&
+		head -n 1 "$1/k1.all" | sed "s|^$2/kernels|$1/kernels|"' \
 		sh "$tmp" "$CACHE" "$TINYX" "$NGINX" >"$tmp/k1.out" 2>"$tmp/k1.err"
 	rc=$?
 	t1=$(date +%s)

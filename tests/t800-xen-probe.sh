@@ -66,7 +66,7 @@ probe_ok() {
 	f=$tmp/$label.json
 	check "$label: exit 0" [ $rc = 0 ]
 	check "$label: ok is true" jqe '.ok == true' "$f"
-	check "$label: QEMU ran in a private namespace ($qns)" [ "$qns" != none ] && [ "$qns" != "$hostns" ]
+	check "$label: QEMU ran in a private namespace ($qns)" other_ns "$qns" "$hostns"
 	check "$label: netns_isolated" jqe '.netns_isolated == true' "$f"
 	check "$label: xen.guest_type is $type" jqe ".xen.guest_type == \"$type\"" "$f"
 	check "$label: under Xen (machine xen-on-pc)" jqe '.machine == "xen-on-pc"' "$f"

@@ -165,9 +165,9 @@ static void test_init_agrees(void)
 
 int main(void)
 {
-	test_sample();
-	test_bad();
-	test_built();
-	test_init_agrees();
+	RUN(test_sample);
+	RUN(test_bad);
+	RUN(test_built);
+	RUN(test_init_agrees);
 	return t_done("test-appspec");
 }

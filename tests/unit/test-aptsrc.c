@@ -117,8 +117,8 @@ static void t_mirror(void)
 
 int main(void)
 {
-	t_formats();
-	t_errors();
-	t_mirror();
+	RUN(t_formats);
+	RUN(t_errors);
+	RUN(t_mirror);
 	return t_done("test-aptsrc");
 }

@@ -53,13 +53,14 @@ int main(void)
 
 	if (!mkdtemp(tmp))
 		return 1;
-	make_root();
+	RUN(make_root);
+	TCASE("demo manifest");
 	out = run("demo", &rc, &ctx, &spec);
 	if (rc)
 		fprintf(stderr, "closure: %s\n", ctx.err);
 	CHECK(rc == 0);
 	CHECK(read_file("tests/fixtures/closure/demo.manifest", &golden, NULL, 1 << 20) == 0);
-	if (out && getenv("TINYX_UPDATE_GOLDEN"))
+	if (out && (getenv("TINYX_UPDATE_GOLDEN") || getenv("UPDATE_GOLDEN")))
 		write_file_atomic("tests/fixtures/closure/demo.manifest", out, strlen(out), 0644);
 	CHECK(out && golden && !strcmp(out, golden));
 	if (out && golden && strcmp(out, golden))
@@ -82,17 +83,20 @@ int main(void)
 	free(golden);
 	appspec_free(&spec);
 
+	TCASE("virtual name");
 	/* a virtual name resolves to its provider */
 	memset(&spec, 0, sizeof(spec));
 	out = run("demo-httpd", &rc, &ctx, NULL);
 	CHECK(rc == 0 && out && strstr(out, "/usr/sbin/demod"));
 	free(out);
 
+	TCASE("not installed");
 	/* not installed (config-files only) */
 	out = run("demo-doc", &rc, &ctx, NULL);
 	CHECK(rc < 0 && strstr(ctx.err, "closure: package 'demo-doc' is not installed"));
 	free(out);
 
+	TCASE("unit without ExecStart");
 	/* a unit without ExecStart */
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "sed -i '/^ExecStart/d' %s/lib/systemd/system/demo.service",
@@ -102,6 +106,7 @@ int main(void)
 	CHECK(rc < 0 && strstr(ctx.err, "unit has no ExecStart"));
 	free(out);
 
+	TCASE("missing library");
 	/* a missing library */
 	snprintf(cmd, sizeof(cmd),
 		 "cp tests/fixtures/closure/root/lib/systemd/system/demo.service "
@@ -112,6 +117,7 @@ int main(void)
 	CHECK(rc < 0 && strstr(ctx.err, "cannot find 'libc.so.6' needed by '/usr/sbin/demod'"));
 	free(out);
 
+	TCASE("corrupt status");
 	/* a corrupt status file */
 	snprintf(cmd, sizeof(cmd), "printf 'Package demo\\n' > %s/var/lib/dpkg/status", tmp);
 	CHECK(sh(cmd) == 0);
@@ -119,6 +125,7 @@ int main(void)
 	CHECK(rc < 0 && strstr(ctx.err, "status"));
 	free(out);
 
+	TCASE("bad name");
 	/* a bad name never reaches the file system */
 	out = run("../etc", &rc, &ctx, NULL);
 	CHECK(rc < 0 && strstr(ctx.err, "invalid package name '../etc'"));

@@ -40,7 +40,9 @@ int main(void)
 	snprintf(r.row[r.nrows].note, sizeof(r.row[0].note),
 		 "not measured: not packaged in Debian");
 	r.nrows++;
+	TCASE("json report");
 	compare_report_json(&r, &j);
+	CHECK_GOLDEN(j.s, "compare-report.json");
 	CHECK(strstr(j.s, "\"memory_mb\": {\"min_boot\": 10}") != NULL);
 	CHECK(strstr(j.s, "\"memory_kb\": {\"qemu_rss\": 1000, \"qemu_pss\": 1000, "
 			  "\"guest_used\": 1000}") != NULL);
@@ -51,9 +53,12 @@ int main(void)
 			  "\"min_boot\": 100.00, \"service\": 100.00, \"rtt\": 100.00, "
 			  "\"throughput\": 100.00}") != NULL);
 	CHECK(strstr(j.s, "{\"name\": \"osv\", \"measured\": false") != NULL);
+	TCASE("text report");
 	compare_report_text(&r, &t);
+	CHECK_GOLDEN(t.s, "compare-report.txt");
 	CHECK(strstr(t.s, "osv            not measured: not packaged in Debian") != NULL);
 	CHECK(strstr(t.s, "vs debian-vm") != NULL);
+	TCASE("figures");
 	CHECK(mkdtemp(dir) != NULL);
 	CHECK(compare_plot(&ctx, &r, dir) == 0);
 	for (int i = 0; i < 4; i++) {

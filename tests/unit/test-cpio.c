@@ -240,8 +240,8 @@ int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
-	test_write();
-	test_reject();
+	RUN(test_write);
+	RUN(test_reject);
 	rm_rf(dir);
 	return t_done("test-cpio");
 }

@@ -202,10 +202,10 @@ static void t_nginx_root(void)
 
 int main(void)
 {
-	t_parse();
-	t_closure();
-	t_files();
-	t_errors();
-	t_nginx_root();
+	RUN(t_parse);
+	RUN(t_closure);
+	RUN(t_files);
+	RUN(t_errors);
+	RUN(t_nginx_root);
 	return t_done("test-dpkg");
 }

@@ -261,11 +261,11 @@ int main(void)
 	}
 	snprintf(cmd, sizeof(cmd), "tests/fixtures/elf/make.sh %s", dir);
 	CHECK(system(cmd) == 0);
-	test_app();
-	test_lib();
-	test_stripped();
-	test_not_elf_and_corrupt();
-	test_mutations();
+	RUN(test_app);
+	RUN(test_lib);
+	RUN(test_stripped);
+	RUN(test_not_elf_and_corrupt);
+	RUN(test_mutations);
 	rm_rf(dir);
 	return t_done("test-elf");
 }

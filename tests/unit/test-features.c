@@ -56,6 +56,7 @@ int main(void)
 	size_t n;
 	const struct feature_rule *t = features_table(&n);
 
+	TCASE("table");
 	CHECK(n > 50);
 	for (size_t i = 0; i < n; i++) {
 		int ok = 0;
@@ -70,6 +71,7 @@ int main(void)
 		for (size_t k = 0; k < i; k++)
 			CHECK(strcmp(t[i].symbol, t[k].symbol) || strcmp(t[i].option, t[k].option));
 	}
+	TCASE("symbols");
 	CHECK(one("epoll_create", "EPOLL"));
 	CHECK(one("epoll_create1", "EPOLL"));
 	CHECK(one("epoll_pwait", "EPOLL"));
@@ -90,13 +92,16 @@ int main(void)
 	CHECK(one("flock", "FILE_LOCKING"));
 	CHECK(one("bpf", "BPF_SYSCALL"));
 	CHECK(one("perf_event_open", "PERF_EVENTS"));
+	TCASE("prefix rules");
 	/* prefix rules */
 	CHECK(one("pthread_mutex_lock", "FUTEX"));
 	CHECK(one("pthread_cond_timedwait", "FUTEX"));
 	CHECK(!one("pthread_mutex", "FUTEX"));
+	TCASE("version ignored");
 	/* @version is ignored */
 	CHECK(one("epoll_wait@GLIBC_2.3.2", "EPOLL"));
 	CHECK(one("epoll_wait@@GLIBC_2.3.2", "EPOLL"));
+	TCASE("several options");
 	/* several options, no duplicates, max respected */
 	n = features_for_symbol("socket", o, 8);
 	CHECK(n == 2);

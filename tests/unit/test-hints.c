@@ -56,7 +56,7 @@ static void t_link_inside(void)
 
 int main(void)
 {
-	t_hints();
-	t_link_inside();
+	RUN(t_hints);
+	RUN(t_link_inside);
 	return t_done("test-hints");
 }

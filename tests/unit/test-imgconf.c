@@ -212,11 +212,11 @@ static void test_load(void)
 
 int main(void)
 {
-	test_full();
-	test_defaults();
-	test_reject();
-	test_valid_name();
-	test_roundtrip();
-	test_load();
+	RUN(test_full);
+	RUN(test_defaults);
+	RUN(test_reject);
+	RUN(test_valid_name);
+	RUN(test_roundtrip);
+	RUN(test_load);
 	return t_done("test-imgconf");
 }

@@ -428,13 +428,13 @@ static void test_required(void)
 
 int main(void)
 {
-	test_parse();
-	test_required();
-	test_parse_errors();
-	test_merge_order();
-	test_collect();
-	test_check();
-	test_reports();
-	test_env();
+	RUN(test_parse);
+	RUN(test_required);
+	RUN(test_parse_errors);
+	RUN(test_merge_order);
+	RUN(test_collect);
+	RUN(test_check);
+	RUN(test_reports);
+	RUN(test_env);
 	return t_done("test-kconfig");
 }

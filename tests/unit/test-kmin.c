@@ -16,12 +16,56 @@ static char *h(char c)
 	return b;
 }
 
+/* the minimizer's JSON report from a result made by hand */
+static void test_report_json(void)
+{
+	struct kmin_result r = {.options_before = 412,
+				.options_after = 377,
+				.trials = 9,
+				.reused = 3,
+				.builds = 6,
+				.boots = 12,
+				.size_before = 2167808,
+				.size_after = 1790464,
+				.size_options = 2012160,
+				.service_before = 1107.4,
+				.service_after = 1030.6,
+				.compression = "zstd",
+				.compression_from = "lz4",
+				.seconds = 1234.56,
+				.budget_hit = 1,
+				.fragment = "kconfig-fragments/apps/nginx.kvm.min.config"};
+	struct kmin_opts o = {.app = "nginx", .target = "kvm"};
+	struct sbuf j = {0};
+
+	strv_push(&r.removed, "SWAP");
+	strv_push(&r.removed, "MULTIUSER \"q\"");
+	strv_push(&r.kept, "EPOLL");
+	strv_push(&r.also_off, "SHMEM");
+	kmin_report_json(&r, &o, &j);
+	CHECK_GOLDEN(j.s, "kmin-report.json");
+	sbuf_free(&j);
+	/* nothing removed, no compression chosen: "to" is the app's own */
+	r.compression[0] = 0;
+	r.budget_hit = 0;
+	r.fragment = NULL;
+	strv_free(&r.removed);
+	strv_free(&r.kept);
+	strv_free(&r.also_off);
+	strv_push(&r.untried, "NET");
+	kmin_report_json(&r, &o, &j);
+	CHECK_GOLDEN(j.s, "kmin-report-untried.json");
+	sbuf_free(&j);
+	strv_free(&r.untried);
+}
+
 int main(void)
 {
 	struct kmin_recs rs;
 	struct sbuf t = {0};
 	const struct kmin_rec *r;
 
+	TCASE("trial record");
 	sbuf_printf(&t, "in %s %s\n", h('a'), h('b'));
 	sbuf_printf(&t, "cfg %s fail 2012160 0\n", h('b'));
 	sbuf_printf(&t, "in %s -\n", h('c'));
@@ -55,6 +99,7 @@ int main(void)
 	CHECK(kmin_recs_find(&rs, 'i', h('9')) == NULL);
 	CHECK(kmin_recs_find(&rs, 'c', h('a')) == NULL);
 	kmin_recs_free(&rs);
+	TCASE("NUL bytes");
 	/* NUL bytes inside a line: that line is skipped */
 	{
 		char buf[200];
@@ -66,5 +111,6 @@ int main(void)
 		kmin_recs_free(&rs);
 	}
 	sbuf_free(&t);
+	RUN(test_report_json);
 	return t_done("test-kmin");
 }

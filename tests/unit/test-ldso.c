@@ -139,9 +139,9 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	test_parse();
-	test_loop_and_escape();
-	test_dirs();
+	RUN(test_parse);
+	RUN(test_loop_and_escape);
+	RUN(test_dirs);
 	rm_rf(root);
 	return t_done("test-ldso");
 }

@@ -159,10 +159,10 @@ static void test_copy(void)
 
 int main(void)
 {
-	test_spawn();
-	test_lines();
-	test_cache();
-	test_errors();
-	test_copy();
+	RUN(test_spawn);
+	RUN(test_lines);
+	RUN(test_cache);
+	RUN(test_errors);
+	RUN(test_copy);
 	return t_done("test-lib");
 }

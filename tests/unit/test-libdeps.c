@@ -202,14 +202,14 @@ int main(void)
 	snprintf(root, sizeof(root), "%s/root", dir);
 	snprintf(cmd, sizeof(cmd), "tests/fixtures/elf/make.sh %s", dir);
 	CHECK(system(cmd) == 0);
-	test_rpath_chain_features();
-	test_runpath_not_inherited();
-	test_missing();
-	test_wrong_class_skipped();
-	test_loop();
-	test_dst();
-	test_corrupt();
-	test_nginx();
+	RUN(test_rpath_chain_features);
+	RUN(test_runpath_not_inherited);
+	RUN(test_missing);
+	RUN(test_wrong_class_skipped);
+	RUN(test_loop);
+	RUN(test_dst);
+	RUN(test_corrupt);
+	RUN(test_nginx);
 	rm_rf(dir);
 	return t_done("test-libdeps");
 }

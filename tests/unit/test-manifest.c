@@ -16,6 +16,7 @@ int main(void)
 
 	if (!mkdtemp(tmp))
 		return 1;
+	TCASE("add paths");
 	/* merged /usr: /lib -> usr/lib, a soname chain, an absolute link */
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && mkdir -p usr/lib/x86_64-linux-gnu usr/lib64 && ln -s usr/lib lib && "
@@ -52,6 +53,7 @@ int main(void)
 	CHECK(manifest_add(&m, &g) == 1); /* groups and users are separate names */
 	CHECK(manifest_add(&m, &n) == 1);
 	manifest_sort(&m);
+	TCASE("text");
 	manifest_text(&m, &a);
 	CHECK(strstr(a.s, "slink /lib usr/lib 0777 0 0") != NULL);
 	CHECK(strstr(a.s, "slink /usr/lib/x86_64-linux-gnu/libfoo.so.1 libfoo.so.1.2 ") != NULL);
@@ -61,6 +63,7 @@ int main(void)
 	CHECK(strstr(a.s, "slink /usr/lib64/ld.so /lib/x86_64-linux-gnu/ld.so") != NULL);
 	CHECK(strstr(a.s, "dir   /usr/lib/x86_64-linux-gnu ") != NULL);
 	CHECK(strstr(a.s, "nod   /dev/null 0666 0 0 c 1 3  base") != NULL);
+	TCASE("text round trip");
 	/* the text form parses back to the same text */
 	manifest_init(&m2, "t", tmp);
 	CHECK(manifest_parse(&ctx, a.s, a.len, &m2) == 0);
@@ -68,10 +71,13 @@ int main(void)
 	manifest_text(&m2, &b);
 	CHECK_STR(b.s, a.s);
 	CHECK(manifest_total_size(&m) == manifest_total_size(&m2));
+	TCASE("json");
 	/* JSON has what scripts rely on */
 	manifest_json(&m, &j);
+	CHECK_GOLDEN(j.s, "manifest.json");
 	CHECK(strstr(j.s, "\"type\": \"slink\"") && strstr(j.s, "\"reason\": \"interp-of=/x\""));
 	CHECK(strstr(j.s, "\"kernel_features\": [") != NULL);
+	TCASE("bad text");
 	/* bad text: one clear error with the line */
 	struct manifest m3;
 	manifest_init(&m3, "t", tmp);

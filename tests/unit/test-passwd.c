@@ -95,8 +95,8 @@ static void t_nginx_root(void)
 
 int main(void)
 {
-	t_load();
-	t_errors();
-	t_nginx_root();
+	RUN(t_load);
+	RUN(t_errors);
+	RUN(t_nginx_root);
 	return t_done("test-passwd");
 }

@@ -1,8 +1,96 @@
-/* probex: the iperf3 report parser and the percentile; util's median_of. */
+/* probex: the iperf3 report parser and the percentile; util's median_of;
+ * the probe's JSON report against golden files. */
+#include "probe/probe.h"
 #include "probe/probex.h"
 #include "t.h"
 
 #include <string.h>
+
+/* a probe result made by hand: two runs under KVM (the second without the
+ * extras), then the same as a failed run under Xen */
+static void test_report_json(void)
+{
+	struct probe_run_rec runs[2] = {{.ok = 1,
+					 .console = 101.5,
+					 .init = 480.3,
+					 .network = 612,
+					 .service = 640.5,
+					 .ready = 630,
+					 .guest_used_kb = 5120,
+					 .qemu_rss_kb = 61440,
+					 .dom0 = -1,
+					 .qemu_pss_kb = 50000,
+					 .rtt_median_us = 120.5,
+					 .rtt_p99_us = 300,
+					 .throughput_mbps = 810.3},
+					{.ok = 1,
+					 .console = 99,
+					 .init = 470,
+					 .network = 600,
+					 .service = 650,
+					 .ready = -1,
+					 .guest_used_kb = -1,
+					 .qemu_rss_kb = -1,
+					 .dom0 = -1,
+					 .qemu_pss_kb = -1,
+					 .rtt_median_us = -1,
+					 .rtt_p99_us = -1,
+					 .throughput_mbps = -1}};
+	struct probe_result r = {.ok = 1,
+				 .runs_ok = 2,
+				 .console = {100.3, 99, 101.5, 2},
+				 .init = {475.1, 470, 480.3, 2},
+				 .network = {606, 600, 612, 2},
+				 .service = {645.3, 640.5, 650, 2},
+				 .size_kernel = 1500000,
+				 .size_rootfs = 700000,
+				 .netns_isolated = 1,
+				 .runs = 2,
+				 .per_run = runs,
+				 .guest_used_kb = 5120,
+				 .qemu_rss_kb = 61440,
+				 .qemu_pss_kb = 50000,
+				 .rtt_median_us = 120.5,
+				 .rtt_p99_us = 300,
+				 .throughput_mbps = 810.3,
+				 .min_boot_mb = 24,
+				 .accel = "tcg",
+				 .machine = "microvm",
+				 .service_name = "http",
+				 .target = "kvm",
+				 .port = 80,
+				 .memory_mb = 64,
+				 .vcpus = 1,
+				 .note = "built by tinyx build \"nginx\""};
+	struct probe_opts o = {.dir = "out/nginx/kvm", .runs = 2, .json = 1};
+	struct sbuf j = {0};
+
+	probe_report_json(&r, &o, &j);
+	CHECK_GOLDEN(j.s, "probe-report.json");
+	sbuf_free(&j);
+
+	/* under Xen, failed: the xen keys, the console tail, no note */
+	r.ok = 0;
+	r.runs_ok = 0;
+	r.runs = 1;
+	runs[0].ok = 0;
+	runs[0].service = -1;
+	r.service.n = 0;
+	r.size_rootfs = -1;
+	r.xen_mode = 1;
+	snprintf(r.target, sizeof(r.target), "xen");
+	snprintf(r.machine, sizeof(r.machine), "xen-on-pc");
+	snprintf(r.xen_cfg, sizeof(r.xen_cfg), "nginx.cfg");
+	snprintf(r.xen_guest_type, sizeof(r.xen_guest_type), "pvh");
+	snprintf(r.xen_kit, sizeof(r.xen_kit), "xen 4.17");
+	r.dom0 = (struct probe_stat){900, 900, 900, 1};
+	snprintf(r.console_tail, sizeof(r.console_tail), "tinyx: init\nKernel panic\n");
+	o.dir = "out/nginx/xen";
+	o.use_disk = 1;
+	probe_report_json(&r, &o, &j);
+	CHECK_GOLDEN(j.s, "probe-report-xen.json");
+	sbuf_free(&j);
+}
 
 int main(void)
 {
@@ -11,6 +99,7 @@ int main(void)
 			 "\"sum_received\":{\"bytes\":1,\"bits_per_second\" : 630000000.0}}}";
 	const double sorted[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
+	TCASE("iperf3 parse");
 	CHECK(probex_iperf3_parse(ok, strlen(ok), &v) == 0);
 	CHECK(v > 629.99 && v < 630.01);
 	/* sum_sent alone is not what the server received */
@@ -23,10 +112,12 @@ int main(void)
 	CHECK(probex_iperf3_parse("{\"sum_received\":{\"bits_per_second\":12345678}}", 40, &v) ==
 	      0);
 	CHECK(v > 0.0123 && v < 0.0124); /* "12345" */
+	TCASE("percentile");
 	CHECK(probex_percentile(sorted, 10, 0.5) == 5);
 	CHECK(probex_percentile(sorted, 10, 0.99) == 10);
 	CHECK(probex_percentile(sorted, 1, 0.99) == 1);
 	CHECK(probex_percentile(sorted, 0, 0.5) == -1);
+	TCASE("median_of");
 	/* median_of: the unmeasured (negative) ones dropped, the rest sorted in front */
 	{
 		double a[] = {30, -1, 10, 20}, b[] = {4, 1, -1, 3, 2}, c[] = {-1, -5};
@@ -37,5 +128,6 @@ int main(void)
 		CHECK(median_of(c, 2, &k) == -1 && k == 0);
 		CHECK(median_of(c, 0, NULL) == -1);
 	}
+	RUN(test_report_json);
 	return t_done("probex");
 }

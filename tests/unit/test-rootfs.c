@@ -312,9 +312,9 @@ int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
-	test_assemble();
-	test_overlay_rejects();
-	test_options();
+	RUN(test_assemble);
+	RUN(test_overlay_rejects);
+	RUN(test_options);
 	rm_rf(dir);
 	return t_done("test-rootfs");
 }

@@ -258,11 +258,11 @@ static void t_nginx_root(void)
 
 int main(void)
 {
-	t_unit();
-	t_unit_more();
-	t_split();
-	t_tmpfiles();
-	t_find();
-	t_nginx_root();
+	RUN(t_unit);
+	RUN(t_unit_more);
+	RUN(t_split);
+	RUN(t_tmpfiles);
+	RUN(t_find);
+	RUN(t_nginx_root);
 	return t_done("test-sdunit");
 }

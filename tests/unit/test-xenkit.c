@@ -86,7 +86,7 @@ static void test_cfg(void)
 
 int main(void)
 {
-	test_order();
-	test_cfg();
+	RUN(test_order);
+	RUN(test_cfg);
 	return t_done("test-xenkit");
 }
