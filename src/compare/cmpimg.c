@@ -109,43 +109,18 @@ static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, in
 	return r;
 }
 
-/* The four image dirs, from the two kernels and the two initrds. */
+/* The four image dirs (cmpimg.h), from the two kernels and the two initrds. */
 static const struct cmpimg_dir {
 	const char *name; /* the row of compare_systems[] */
 	int xen;	  /* the Xen kernel (vmlinux, stripped), else the bzImage */
 	int min;	  /* the initrd without BusyBox */
 	int disk;	  /* rootfs.ext4 too, booted as root (the initrd unused) */
-	const char *what;
 } dirs[] = {
-    {"tinyx-kvm", 0, 0, 0, "bzImage + initrd with BusyBox"},
-    {"tinyx-kvm-disk", 0, 0, 1, "bzImage + rootfs.ext4 as root (no initrd)"},
-    {"tinyx-xen-pvh", 1, 0, 0, "the Xen kernel through its PVH entry on QEMU microvm"},
-    {"tinyx-min", 0, 1, 0, "bzImage + initrd without BusyBox"},
+    {"tinyx-kvm", 0, 0, 0},
+    {"tinyx-kvm-disk", 0, 0, 1},
+    {"tinyx-xen-pvh", 1, 0, 0},
+    {"tinyx-min", 0, 1, 0},
 };
-
-/* image.conf of a Tinyx dir: the kernel command line of `tinyx build`. */
-static int tinyx_conf(struct tx_ctx *ctx, const char *app, const char *d,
-		      const struct cmpimg_dir *t)
-{
-	char *append = xasprintf("console=ttyS0 quiet panic=-1 tinyx.hostname=%s", app);
-	char *note = xasprintf("tinyx compare: %s, %s", app, t->what);
-	/* read only: the strings are not the struct's to free */
-	struct imgconf c = {.machine = IMG_MICROVM,
-			    .kernel = "kernel",
-			    .initrd = "initrd",
-			    .disk = t->disk ? "rootfs.ext4" : NULL,
-			    .append = append,
-			    .memory_mb = GUEST_MB,
-			    .vcpus = 1,
-			    .net = IMG_NET_MMIO,
-			    .target = t->xen ? IMG_XEN : IMG_KVM,
-			    .note = note};
-	int r = cmpimg_write_conf(ctx, app, d, &c);
-
-	free(append);
-	free(note);
-	return r;
-}
 
 static int put_file(struct tx_ctx *ctx, const char *from, const char *d, const char *name,
 		    int strip)
@@ -160,13 +135,21 @@ static int put_file(struct tx_ctx *ctx, const char *from, const char *d, const c
 	return r;
 }
 
-/* DIR/NAME of t; work holds the initrds and the disk made from the root. */
+/* DIR/NAME of t (work holds the initrds and the disk), booted with the
+ * kernel command line of `tinyx build`. */
 static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const char *work,
 		   const struct cmpimg_dir *t, const char *kernel)
 {
 	char *d = xasprintf("%s/%s", dir, t->name);
 	char *initrd = xasprintf("%s/%s", work, t->min ? "initrd-min" : "initrd-full");
 	char *disk = xasprintf("%s/rootfs.ext4", work);
+	char *append = xasprintf("console=ttyS0 quiet panic=-1 tinyx.hostname=%s", app);
+	/* read only (kernel, initrd: the default names) */
+	struct imgconf c = {.disk = t->disk ? "rootfs.ext4" : NULL,
+			    .append = append,
+			    .memory_mb = GUEST_MB,
+			    .vcpus = 1,
+			    .target = t->xen ? IMG_XEN : IMG_KVM};
 	int r = mkdir_p(d, 0755);
 
 	if (r < 0)
@@ -178,10 +161,11 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 	if (r == 0 && t->disk)
 		r = put_file(ctx, disk, d, "rootfs.ext4", 0);
 	if (r == 0)
-		r = tinyx_conf(ctx, app, d, t);
+		r = cmpimg_write_conf(ctx, app, d, &c);
 	free(d);
 	free(initrd);
 	free(disk);
+	free(append);
 	return r;
 }
 

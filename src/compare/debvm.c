@@ -164,16 +164,14 @@ static int boot_files(struct tx_ctx *ctx, const char *app, const char *root, con
 {
 	char *kernel = boot_file(root, "vmlinuz-"), *initrd = boot_file(root, "initrd.img-");
 	char *k = xasprintf("%s/kernel", tmp), *i = xasprintf("%s/initrd", tmp);
+	/* read only (kernel, initrd: the default names) */
 	struct imgconf c = {.machine = IMG_PC,
-			    .kernel = "kernel",
-			    .initrd = "initrd",
 			    .disk = "disk.ext4",
-			    .append = "console=ttyS0 quiet systemd.show_status=1 net.ifnames=0 "
-				      "init=/sbin/init",
 			    .memory_mb = DEBVM_MB,
 			    .vcpus = 1,
 			    .net = IMG_NET_PCI,
-			    .target = IMG_KVM,
+			    .append = "console=ttyS0 quiet systemd.show_status=1 net.ifnames=0 "
+				      "init=/sbin/init",
 			    .note = "Debian's linux-image-cloud-amd64 and its initramfs"};
 	int r = 0;
 
