@@ -1,43 +1,48 @@
 /* The Tinyx images of tinyx compare; see cmpimg.h. */
 #include "compare/cmpimg.h"
-#include "image/qemu.h"
 #include "closure/closure.h"
+#include "compare/system.h"
+#include "formats/hints.h"
 #include "image/cpio.h"
 #include "image/ext4.h"
-#include "kernel/kernel.h"
+#include "image/qemu.h"
 #include "image/rootfs.h"
+#include "kernel/kernel.h"
 #include "stage/stage.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define STAGE "compare"
 
-/* The service to check, from the app's hints ("service http 80"). */
-void cmpimg_service(struct tx_ctx *ctx, const char *app, char svc[8], int *port)
+int cmpimg_service(struct tx_ctx *ctx, const char *app, enum img_service *svc, int *port)
 {
-	char *file = xasprintf("%s/rootfs-overlays/%s/hints", ctx->srcdir, app), *text = NULL;
+	struct hints h = {0};
+	int r = hints_load(ctx, ctx->srcdir, app, &h);
 
-	strcpy(svc, "none");
-	*port = 0;
-	if (read_file(file, &text, NULL, 1 << 20) == 0) {
-		for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-			char proto[8];
-			int p;
+	*port = h.port;
+	if (svc) /* "http", "tcp" or "none" */
+		*svc = !strcmp(h.service, "http")  ? IMG_SVC_HTTP
+		       : !strcmp(h.service, "tcp") ? IMG_SVC_TCP
+						   : IMG_SVC_NONE;
+	hints_free(&h);
+	return r;
+}
 
-			if (sscanf(l, "service %7s %d", proto, &p) == 2 && p > 0 && p < 65536 &&
-			    (!strcmp(proto, "http") || !strcmp(proto, "tcp"))) {
-				strcpy(svc, proto);
-				*port = p;
-			}
-		}
-	}
-	free(text);
-	free(file);
+int cmpimg_write_conf(struct tx_ctx *ctx, const char *app, const char *dir, struct imgconf *c)
+{
+	char *p = xasprintf("%s/" IMGCONF_NAME, dir);
+	struct sbuf s = {0};
+	int r = cmpimg_service(ctx, app, &c->service, &c->port);
+
+	imgconf_text(c, &s);
+	if (r == 0 && (r = write_file_atomic(p, s.s, s.len, 0644)) < 0)
+		tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
+	sbuf_free(&s);
+	free(p);
+	return r;
 }
 
 /* The app's closure with the client's merged in; the app's kernel features
@@ -104,71 +109,77 @@ static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, in
 	return r;
 }
 
-static int copy_to(struct tx_ctx *ctx, const char *from, const char *to, int strip)
+/* The four image dirs (cmpimg.h), from the two kernels and the two initrds. */
+static const struct cmpimg_dir {
+	const char *name; /* the row of compare_systems[] */
+	int xen;	  /* the Xen kernel (vmlinux, stripped), else the bzImage */
+	int min;	  /* the initrd without BusyBox */
+	int disk;	  /* rootfs.ext4 too, booted as root (the initrd unused) */
+} dirs[] = {
+    {"tinyx-kvm", 0, 0, 0},
+    {"tinyx-kvm-disk", 0, 0, 1},
+    {"tinyx-xen-pvh", 1, 0, 0},
+    {"tinyx-min", 0, 1, 0},
+};
+
+static int put_file(struct tx_ctx *ctx, const char *from, const char *d, const char *name,
+		    int strip)
 {
-	char *cp[] = {"cp", (char *)from, (char *)to, NULL};
-	char *st[] = {"strip", "--strip-all", "-o", (char *)to, (char *)from, NULL};
+	char *to = xasprintf("%s/%s", d, name);
+	char *st[] = {"strip", "--strip-all", "-o", to, (char *)from, NULL};
+	int r = strip ? (run_cmd(ctx, st, NULL, 1) == 0 ? 0 : -EIO) : copy_file(from, to, 0644);
 
-	if (run_cmd(ctx, strip ? st : cp, NULL, 1) != 0)
-		return tx_fail(ctx, -EIO, STAGE, "cannot copy '%s'", from);
-	chmod(to, 0644);
-	return 0;
-}
-
-static int write_conf(struct tx_ctx *ctx, const char *dir, const char *app, const char *target,
-		      const char *what)
-{
-	char svc[8], *p = xasprintf("%s/image.conf", dir), *text;
-	int port, r;
-
-	cmpimg_service(ctx, app, svc, &port);
-	text = xasprintf("# tinyx compare: %s, %s\ntarget=%s\nmachine=microvm\nkernel=kernel\n"
-			 "initrd=initrd\nappend=console=ttyS0 quiet panic=-1 tinyx.hostname=%s\n"
-			 "memory_mb=%d\nvcpus=1\nnet=virtio-mmio\nport=%d\nservice=%s\n",
-			 app, what, target, app, GUEST_MB, port, svc);
-	r = write_file_atomic(p, text, strlen(text), 0644);
 	if (r < 0)
-		tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
-	free(text);
-	free(p);
+		tx_fail(ctx, r, STAGE, "cannot copy '%s'", from);
+	free(to);
 	return r;
 }
 
-static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const char *name,
-		   const char *kernel, int strip, const char *initrd, const char *target,
-		   const char *what)
+/* DIR/NAME of t (work holds the initrds and the disk), booted with the
+ * kernel command line of `tinyx build`. */
+static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const char *work,
+		   const struct cmpimg_dir *t, const char *kernel)
 {
-	char *d = xasprintf("%s/%s", dir, name), *k = xasprintf("%s/kernel", d);
-	char *i = xasprintf("%s/initrd", d);
+	char *d = xasprintf("%s/%s", dir, t->name);
+	char *initrd = xasprintf("%s/%s", work, t->min ? "initrd-min" : "initrd-full");
+	char *disk = xasprintf("%s/rootfs.ext4", work);
+	char *append = xasprintf("console=ttyS0 quiet panic=-1 tinyx.hostname=%s", app);
+	/* read only (kernel, initrd: the default names) */
+	struct imgconf c = {.disk = t->disk ? "rootfs.ext4" : NULL,
+			    .append = append,
+			    .memory_mb = GUEST_MB,
+			    .vcpus = 1,
+			    .target = t->xen ? IMG_XEN : IMG_KVM};
 	int r = mkdir_p(d, 0755);
 
 	if (r < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", d);
 	if (r == 0)
-		r = copy_to(ctx, kernel, k, strip);
+		r = put_file(ctx, kernel, d, "kernel", t->xen);
 	if (r == 0)
-		r = copy_to(ctx, initrd, i, 0);
+		r = put_file(ctx, initrd, d, "initrd", 0);
+	if (r == 0 && t->disk)
+		r = put_file(ctx, disk, d, "rootfs.ext4", 0);
 	if (r == 0)
-		r = write_conf(ctx, d, app, target, what);
+		r = cmpimg_write_conf(ctx, app, d, &c);
 	free(d);
-	free(k);
-	free(i);
+	free(initrd);
+	free(disk);
+	free(append);
 	return r;
 }
 
-int cmpimg_build(struct tx_ctx *ctx, const char *app, const char *dir, struct cmpimg_out *out)
+/* The dirs under dir (replaced whole). */
+static int build(struct tx_ctx *ctx, const char *app, const char *dir, struct cmpimg_out *out)
 {
 	struct stage_opts so = {.extra = CMPIMG_CLIENT};
 	struct kernel_out kk = {0}, kx = {0};
+	char *work = xasprintf("%s/.work", dir), *full = xasprintf("%s/initrd-full", work);
+	char *min = xasprintf("%s/initrd-min", work), *disk = xasprintf("%s/rootfs.ext4", work);
 	struct manifest m;
 	struct app_spec spec = {0};
-	char *work = xasprintf("%s/.work", dir), *full = NULL, *min = NULL, *disk = NULL;
-	struct stat st;
-	int r;
+	int r = stage_root(ctx, app, &so, &out->root);
 
-	memset(out, 0, sizeof(*out));
-	out->busybox_bytes = stat("/bin/busybox", &st) == 0 ? (long long)st.st_size : -1;
-	r = stage_root(ctx, app, &so, &out->root);
 	if (r < 0)
 		goto done;
 	/* the kernels: the app's own features only (iperf3's are checked to be a subset) */
@@ -187,42 +198,13 @@ int cmpimg_build(struct tx_ctx *ctx, const char *app, const char *dir, struct cm
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", work);
 		goto done;
 	}
-	full = xasprintf("%s/initrd-full", work);
-	min = xasprintf("%s/initrd-min", work);
-	disk = xasprintf("%s/rootfs.ext4", work);
 	tx_info(ctx, "compare: tinyx images of %s with %s (initrd with and without BusyBox)", app,
 		CMPIMG_CLIENT);
 	r = make_initrd(ctx, app, out->root, 1, work, full, disk);
 	if (r == 0)
 		r = make_initrd(ctx, app, out->root, 0, work, min, NULL);
-	if (r == 0)
-		r = one_dir(ctx, app, dir, "tinyx-kvm", kk.bzimage, 0, full, "kvm",
-			    "bzImage + initrd with BusyBox");
-	if (r == 0)
-		r = one_dir(ctx, app, dir, "tinyx-kvm-disk", kk.bzimage, 0, full, "kvm",
-			    "bzImage + rootfs.ext4 as root (no initrd)");
-	if (r == 0) {
-		char *to = xasprintf("%s/tinyx-kvm-disk/rootfs.ext4", dir);
-		char *conf = xasprintf("%s/tinyx-kvm-disk/image.conf", dir);
-		char *text = NULL;
-
-		r = copy_to(ctx, disk, to, 0);
-		/* the probe boots it with --disk: the initrd stays unused */
-		if (r == 0 && read_file(conf, &text, NULL, 1 << 16) == 0) {
-			char *t2 = xasprintf("%sdisk=rootfs.ext4\n", text);
-			r = write_file_atomic(conf, t2, strlen(t2), 0644);
-			free(t2);
-		}
-		free(text);
-		free(to);
-		free(conf);
-	}
-	if (r == 0)
-		r = one_dir(ctx, app, dir, "tinyx-xen-pvh", kx.vmlinux, 1, full, "xen",
-			    "the Xen kernel through its PVH entry on QEMU microvm");
-	if (r == 0)
-		r = one_dir(ctx, app, dir, "tinyx-min", kk.bzimage, 0, min, "kvm",
-			    "bzImage + initrd without BusyBox");
+	for (size_t i = 0; r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		r = one_dir(ctx, app, dir, work, &dirs[i], dirs[i].xen ? kx.vmlinux : kk.bzimage);
 	rm_rf(work);
 done:
 	kernel_out_free(&kk);
@@ -231,6 +213,28 @@ done:
 	free(full);
 	free(min);
 	free(disk);
+	return r;
+}
+
+int cmpimg_prepare(struct tx_ctx *ctx, struct compare_state *st)
+{
+	int r;
+
+	if (st->img_made)
+		return 0;
+	tx_info(ctx, "compare: preparing the Tinyx images and the container root");
+	r = build(ctx, st->o->app, st->dir, &st->img);
+	st->img_made = r == 0;
+	return r;
+}
+
+int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
+{
+	char *d = xasprintf("%s/%s", st->dir, row->name);
+	struct compare_vm vm = {.dir = d, .timeout_s = 60, .min_lo = IMGCONF_MEM_MIN - 1};
+	int r = compare_vm_row(ctx, st, row, &vm);
+
+	free(d);
 	return r;
 }
 

@@ -12,25 +12,29 @@
  *                       libraries, iperf3 and the init only
  *
  * The kernels are the app's own (cached by config hash): iperf3 must imply no
- * kernel option the app does not (checked; an error names the option). */
+ * kernel option the app does not (checked; an error names the option).
+ * The Tinyx rows of the table (system.h): cmpimg_prepare makes the four dirs
+ * and the staged root once, cmpimg_measure boots the row's dir. */
 #ifndef TINYX_CMPIMG_H
 #define TINYX_CMPIMG_H
 
+#include "formats/imgconf.h"
 #include "lib/util.h"
 
 #define CMPIMG_CLIENT "iperf3"
 
 struct cmpimg_out {
-	char *root;		 /* the staged root (app + iperf3), also the container's */
-	long long busybox_bytes; /* BusyBox's size in the full image */
+	char *root; /* the staged root (app + iperf3), also the container's */
 };
 
-/* Build the three dirs under dir (replaced whole). */
-int cmpimg_build(struct tx_ctx *ctx, const char *app, const char *dir, struct cmpimg_out *out);
 void cmpimg_out_free(struct cmpimg_out *out);
 
-/* The app's service from its hints ("service http 80"): "http", "tcp" or
- * "none", and the port (0 for none). */
-void cmpimg_service(struct tx_ctx *ctx, const char *app, char svc[8], int *port);
+/* The app's service from its hints ("service http 80"): *svc (when not
+ * NULL) and the port, 0 for none. */
+int cmpimg_service(struct tx_ctx *ctx, const char *app, enum img_service *svc, int *port);
+
+/* DIR/image.conf of c, with the app's service: how the probe boots a
+ * compared image dir (the one place the comparison writes one). */
+int cmpimg_write_conf(struct tx_ctx *ctx, const char *app, const char *dir, struct imgconf *c);
 
 #endif

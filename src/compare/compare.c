@@ -1,8 +1,6 @@
 /* tinyx compare; see compare.h. */
 #include "compare/compare.h"
-#include "compare/cmpimg.h"
-#include "compare/container.h"
-#include "compare/debvm.h"
+#include "compare/system.h"
 #include "formats/imgconf.h"
 #include "probe/probe.h"
 
@@ -10,16 +8,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define STAGE "compare"
 
-/* A file of the image, 0 when it is missing (the row says what it lacks). */
-static long long size0(const char *dir, const char *name)
+/* The study's unikernels (MiniOS, OSv): named, not measured. */
+static int not_in_debian(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
 {
-	long long n = file_size_at(dir, name);
+	snprintf(row->note, sizeof(row->note), "not measured: not packaged in Debian");
+	return 0;
+}
 
-	return n < 0 ? 0 : n;
+/* The rows, in this order. */
+const struct compare_system compare_systems[] = {
+    {"debian-vm", "systemd, Debian kernel + initramfs, ext4 disk, QEMU pc", 1, NULL, debvm_measure},
+    {"tinyx-kvm", "bzImage + initrd, QEMU microvm", 1, cmpimg_prepare, cmpimg_measure},
+    {"tinyx-kvm-disk", "bzImage + rootfs.ext4 as root, QEMU microvm", 1, cmpimg_prepare,
+     cmpimg_measure},
+    {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm", 1, cmpimg_prepare,
+     cmpimg_measure},
+    {"tinyx-min", "no BusyBox: app + libraries + init, QEMU microvm", 1, cmpimg_prepare,
+     cmpimg_measure},
+    {"container", "runc, own netns + veth, native", 0, cmpimg_prepare, container_measure},
+    {"minios", "unikernel of the study", 1, NULL, not_in_debian},
+    {"osv", "unikernel of the study", 1, NULL, not_in_debian},
+    {NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct compare_system *system_find(const char *name, size_t len)
+{
+	for (const struct compare_system *s = compare_systems; s->name; s++)
+		if (strlen(s->name) == len && !strncmp(s->name, name, len))
+			return s;
+	return NULL;
+}
+
+int compare_check_only(struct tx_ctx *ctx, const char *only)
+{
+	struct sbuf names = {0};
+	const char *p = only;
+	size_t l = 0;
+	int r;
+
+	for (; p; p = p[l] ? p + l + 1 : NULL) {
+		l = strcspn(p, ",");
+		if (!system_find(p, l))
+			break;
+	}
+	if (!p)
+		return 0;
+	for (const struct compare_system *s = compare_systems; s->name; s++)
+		sbuf_printf(&names, "%s%s", s == compare_systems ? "" : ", ", s->name);
+	r = tx_fail(ctx, -EINVAL, STAGE, "unknown system '%.*s' (one of: %s)", (int)l, p, names.s);
+	sbuf_free(&names);
+	return r;
 }
 
 static int wanted(const struct compare_opts *o, const char *name)
@@ -35,10 +76,12 @@ static int wanted(const struct compare_opts *o, const char *name)
 	return !o->only;
 }
 
-static struct compare_row *new_row(struct compare_result *res, const char *name, const char *what)
+struct compare_row *compare_row_add(struct compare_result *res, const char *name, const char *what)
 {
-	struct compare_row *r = &res->row[res->nrows++];
+	struct compare_row *r;
 
+	res->row = xrealloc(res->row, (size_t)(res->nrows + 1) * sizeof(*r));
+	r = &res->row[res->nrows++];
 	memset(r, 0, sizeof(*r));
 	r->name = name;
 	snprintf(r->what, sizeof(r->what), "%s", what);
@@ -49,38 +92,46 @@ static struct compare_row *new_row(struct compare_result *res, const char *name,
 	return r;
 }
 
-static int row_complete(const struct compare_row *r, int vm)
+void compare_result_free(struct compare_result *res)
 {
-	return r->size_bytes > 0 && r->rss_kb > 0 && r->pss_kb > 0 && r->guest_used_kb > 0 &&
-	       r->min_mb > 0 && (!vm || (r->console_ms > 0 && r->init_ms > 0)) &&
-	       r->network_ms >= 0 && r->service_ms > 0 && r->rtt_median_us > 0 &&
-	       r->rtt_p99_us > 0 && r->mbps > 0;
+	free(res->row);
+	res->row = NULL;
+	res->nrows = 0;
 }
 
-/* One VM row: N probe runs with the extras, then the RAM bisection. */
-static int vm_row(struct tx_ctx *ctx, const struct compare_opts *o, struct compare_row *row,
-		  const char *dir, int timeout_s, const char *marker, int disk, int min_lo,
-		  char accel[8])
+/* A file of the image, 0 when it is missing (the row says what it lacks). */
+static long long size0(const char *dir, const char *name)
 {
+	long long n = file_size_at(dir, name);
+
+	return n < 0 ? 0 : n;
+}
+
+int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row,
+		   const struct compare_vm *vm)
+{
+	const struct compare_opts *o = st->o;
 	struct probe_opts po = {0};
 	struct probe_result pr;
 	struct imgconf c;
 	double t0 = now_ms();
 	int rc;
 
-	rc = imgconf_load(ctx, dir, &c);
+	row->measured = 1;
+	rc = imgconf_load(ctx, vm->dir, &c);
 	if (rc < 0)
 		return rc;
 	/* what boots: kernel + initrd, kernel + disk, or all three (debian-vm) */
-	row->size_bytes = size0(dir, c.kernel) + (!disk || disk == 2 ? size0(dir, c.initrd) : 0) +
-			  (disk && c.disk ? size0(dir, c.disk) : 0);
-	po.dir = dir;
+	row->size_bytes = size0(vm->dir, c.kernel) +
+			  (!c.disk || vm->disk_initrd ? size0(vm->dir, c.initrd) : 0) +
+			  (c.disk ? size0(vm->dir, c.disk) : 0);
+	po.dir = vm->dir;
 	po.runs = o->runs;
-	po.timeout_s = timeout_s;
+	po.timeout_s = vm->timeout_s;
 	po.accel = "auto";
-	po.init_marker = marker;
-	po.use_disk = disk != 0;
-	po.disk_initrd = disk == 2;
+	po.init_marker = vm->init_marker;
+	po.use_disk = c.disk != NULL;
+	po.disk_initrd = vm->disk_initrd;
 	po.extras = po.iperf3 = 1;
 	/* a Xen image: its PVH entry on QEMU (the row tinyx-xen-pvh); the probe
 	 * under the real hypervisor is 'tinyx probe' without --pvh-entry */
@@ -88,7 +139,7 @@ static int vm_row(struct tx_ctx *ctx, const struct compare_opts *o, struct compa
 	tx_info(ctx, "compare: %s: boot, memory, round trips, throughput (%d run%s)", row->name,
 		o->runs, o->runs == 1 ? "" : "s");
 	rc = probe_run(ctx, &po, &pr);
-	snprintf(accel, 8, "%s", pr.accel);
+	snprintf(st->res->accel, sizeof(st->res->accel), "%s", pr.accel);
 	row->console_ms = pr.console.n ? pr.console.median : -1;
 	row->init_ms = pr.init.n ? pr.init.median : -1;
 	row->network_ms = pr.network.n ? pr.network.median : -1;
@@ -105,8 +156,9 @@ static int vm_row(struct tx_ctx *ctx, const struct compare_opts *o, struct compa
 		int t = (int)(3 * row->service_ms / 1000) + 1;
 
 		tx_info(ctx, "compare: %s: smallest RAM that serves (bisection, MB steps, %d..%d)",
-			row->name, min_lo, c.memory_mb);
-		rc = probe_min_mem(ctx, &po, min_lo, c.memory_mb, t < 10 ? 10 : t, &row->min_mb);
+			row->name, vm->min_lo, c.memory_mb);
+		rc =
+		    probe_min_mem(ctx, &po, vm->min_lo, c.memory_mb, t < 10 ? 10 : t, &row->min_mb);
 	}
 	if (rc < 0)
 		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
@@ -115,102 +167,71 @@ static int vm_row(struct tx_ctx *ctx, const struct compare_opts *o, struct compa
 	return rc;
 }
 
+static int row_complete(const struct compare_row *r, int vm)
+{
+	return r->size_bytes > 0 && r->rss_kb > 0 && r->pss_kb > 0 && r->guest_used_kb > 0 &&
+	       r->min_mb > 0 && (!vm || (r->console_ms > 0 && r->init_ms > 0)) &&
+	       r->network_ms >= 0 && r->service_ms > 0 && r->rtt_median_us > 0 &&
+	       r->rtt_p99_us > 0 && r->mbps > 0;
+}
+
+/* Every measured row has every figure: rc, else the first that lacks some. */
+static int check_rows(struct tx_ctx *ctx, struct compare_result *res, int rc)
+{
+	for (int i = 0; i < res->nrows; i++) {
+		struct compare_row *w = &res->row[i];
+		const struct compare_system *s = system_find(w->name, strlen(w->name));
+
+		if (!w->measured)
+			continue;
+		w->ok = row_complete(w, !s || s->is_vm);
+		if (!w->ok && !rc)
+			rc = tx_fail(ctx, -EIO, STAGE, "figures missing for '%s'", w->name);
+	}
+	return rc;
+}
+
 int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare_result *res)
 {
-	struct cmpimg_out img = {0};
-	char *dir = xasprintf("%s/compare/%s", o->out ? o->out : "out", o->app), *d;
-	int rc = 0, r, need_tinyx = 0;
-	struct compare_row *row;
+	struct compare_state st = {.o = o, .res = res};
+	const struct compare_system *s;
+	int rc, r;
 
 	memset(res, 0, sizeof(*res));
 	res->app = o->app;
 	res->runs = o->runs > 0 ? o->runs : 1;
 	snprintf(res->accel, sizeof(res->accel), "tcg");
-	if (!valid_pkg_name(o->app)) {
-		free(dir);
+	if (!valid_pkg_name(o->app))
 		return tx_fail(ctx, -EINVAL, STAGE, "invalid package name '%s'", o->app);
-	}
-	need_tinyx = wanted(o, "tinyx-kvm") || wanted(o, "tinyx-kvm-disk") ||
-		     wanted(o, "tinyx-xen-pvh") || wanted(o, "tinyx-min") || wanted(o, "container");
-	if (need_tinyx) {
-		tx_info(ctx, "compare: preparing the Tinyx images and the container root");
-		rc = cmpimg_build(ctx, o->app, dir, &img);
-		if (rc < 0)
-			goto out;
-	}
-	if (wanted(o, "debian-vm")) {
-		row = new_row(res, "debian-vm",
-			      "systemd, Debian kernel + initramfs, ext4 disk, QEMU pc");
-		tx_info(ctx, "compare: debian-vm: preparing the image (stage, disk)");
-		r = debvm_image(ctx, o->app, &d);
-		if (r == 0) {
-			row->measured = 1;
-			/* systemd under TCG boots in tens of seconds: room for a busy machine */
-			r = vm_row(ctx, o, row, d, 600, DEBVM_INIT_MARKER, 2, 64, res->accel);
-			free(d);
-		} else {
-			snprintf(row->note, sizeof(row->note), "%s", ctx->err);
+	rc = compare_check_only(ctx, o->only);
+	if (rc < 0)
+		return rc;
+	st.dir = xasprintf("%s/compare/%s", o->out ? o->out : "out", o->app);
+	for (s = compare_systems; s->name && rc == 0; s++)
+		if (s->prepare && wanted(o, s->name))
+			rc = s->prepare(ctx, &st);
+	if (rc < 0)
+		goto out;
+	for (s = compare_systems; s->name; s++)
+		if (wanted(o, s->name)) {
+			r = s->measure(ctx, &st, compare_row_add(res, s->name, s->what));
+			if (r < 0 && !rc)
+				rc = r;
 		}
-		if (r < 0 && !rc)
-			rc = r;
-	}
-	static const struct {
-		const char *name, *what;
-		int disk;
-	} tx[] = {
-	    {"tinyx-kvm", "bzImage + initrd, QEMU microvm", 0},
-	    {"tinyx-kvm-disk", "bzImage + rootfs.ext4 as root, QEMU microvm", 1},
-	    {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm", 0},
-	    {"tinyx-min", "no BusyBox: app + libraries + init, QEMU microvm", 0},
-	};
-	for (size_t i = 0; i < sizeof(tx) / sizeof(tx[0]); i++) {
-		if (!wanted(o, tx[i].name))
-			continue;
-		row = new_row(res, tx[i].name, tx[i].what);
-		row->measured = 1;
-		d = xasprintf("%s/%s", dir, tx[i].name);
-		r = vm_row(ctx, o, row, d, 60, NULL, tx[i].disk, IMGCONF_MEM_MIN - 1, res->accel);
-		free(d);
-		if (r < 0 && !rc)
-			rc = r;
-	}
-	if (wanted(o, "container")) {
-		row = new_row(res, "container", "runc, own netns + veth, native");
-		row->measured = 1;
-		r = container_row(ctx, o->app, img.root, res->runs, !o->no_min_mem, row);
-		if (r < 0 && !rc)
-			rc = r;
-	}
-	if (!o->only) {
-		row = new_row(res, "minios", "unikernel of the study");
-		snprintf(row->note, sizeof(row->note), "not measured: not packaged in Debian");
-		row = new_row(res, "osv", "unikernel of the study");
-		snprintf(row->note, sizeof(row->note), "not measured: not packaged in Debian");
-	}
-	for (int i = 0; i < res->nrows; i++) {
-		struct compare_row *w = &res->row[i];
-		int vm = strcmp(w->name, "container") != 0;
-
-		if (!w->measured)
-			continue;
-		w->ok = row_complete(w, vm);
-		if (!w->ok && !rc)
-			rc = tx_fail(ctx, -EIO, STAGE, "figures missing for '%s'", w->name);
-	}
+	rc = check_rows(ctx, res, rc);
 	if (o->plot) { /* drawn with what was measured, even after a failure */
-		char keep[sizeof(ctx->err)];
-		int pr;
+		struct tx_errsave keep;
 
-		memcpy(keep, ctx->err, sizeof(keep));
-		pr = compare_plot(ctx, res, o->plot);
+		tx_err_save(ctx, &keep);
+		r = compare_plot(ctx, res, o->plot);
 		if (rc == 0)
-			rc = pr;
+			rc = r;
 		else
-			memcpy(ctx->err, keep, sizeof(keep));
+			tx_err_restore(ctx, &keep);
 	}
 out:
-	cmpimg_out_free(&img);
-	free(dir);
+	cmpimg_out_free(&st.img);
+	free(st.dir);
 	return rc;
 }
 

@@ -1,12 +1,9 @@
 /* tinyx compare APP: the study's figures, side by side, in one run.
  *
- * Systems (rows), each with the same Debian packages of the app and iperf3:
- *   debian-vm      a standard Debian VM (debvm.h)
- *   tinyx-kvm      the Tinyx image, bzImage + initrd (cmpimg.h)
- *   tinyx-xen-pvh  the Xen kernel through its PVH entry on QEMU
- *   tinyx-min      no BusyBox: the app, its libraries and the init
- *   container      the app's root under runc (container.h)
- *   minios, osv    the study's unikernels: not packaged in Debian, not measured
+ * Systems (rows), each with the same Debian packages of the app and iperf3;
+ * the table of them is compare_systems[] (system.h): a standard Debian VM
+ * (debvm.h), the Tinyx images (cmpimg.h), a container (container.h) and the
+ * study's unikernels (not packaged in Debian, not measured).
  * Figures per row: image size; QEMU RSS and PSS once served, guest used,
  * smallest RAM that serves; boot to console, init, network, service (median
  * of N runs); ICMP RTT median and p99; iperf3 throughput guest -> host; and
@@ -24,8 +21,6 @@ struct compare_opts {
 	const char *only; /* comma separated system names, or NULL for all */
 	int no_min_mem;	  /* skip the bisection */
 };
-
-#define COMPARE_MAX_ROWS 8
 
 struct compare_row {
 	const char *name;
@@ -45,13 +40,20 @@ struct compare_result {
 	const char *app;
 	int runs;
 	char accel[8];
-	struct compare_row row[COMPARE_MAX_ROWS];
+	struct compare_row *row; /* nrows of them, owned */
 	int nrows;
 };
 
 /* Measure every system; 0 when every measured row has every figure, else
- * the first error (the table is still filled with what was measured). */
+ * the first error (the table is still filled with what was measured).
+ * compare_result_free() releases res in either case. */
 int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare_result *res);
+/* -EINVAL when only names a system that is not in the table:
+ * "unknown system 'X' (one of: debian-vm, tinyx-kvm, ...)". */
+int compare_check_only(struct tx_ctx *ctx, const char *only);
+/* A new row at the end of res: every figure -1 (not measured yet). */
+struct compare_row *compare_row_add(struct compare_result *res, const char *name, const char *what);
+void compare_result_free(struct compare_result *res);
 void compare_report_text(const struct compare_result *res, struct sbuf *out);
 void compare_report_json(const struct compare_result *res, struct sbuf *out);
 

@@ -1,8 +1,20 @@
-/* The container row of tinyx compare; see container.h. */
-#include "compare/container.h"
-#include "formats/appspec.h"
+/* The container row of tinyx compare: the app's staged root run with runc.
+ *
+ * The root is not touched: an overlay (the staged root below, a temp dir
+ * above) is mounted in a private mount namespace of this process, so it
+ * disappears with it. The container gets its own network namespace (held by
+ * a small child process) joined by a veth pair to the probe's private
+ * namespace (netns.h), with the same addresses a VM gets; its process is the
+ * one the Tinyx init would start (the app spec of the closure). Its start is
+ * timed from `runc run` to the first HTTP 200; then the same extras as for a
+ * VM (probex.h): the memory of its processes (RSS, PSS; "used": its memory
+ * cgroup's usage without inactive file pages), the ICMP round trip, and
+ * iperf3 (the client started with `runc exec`). The smallest RAM is a
+ * bisection of the cgroup's memory limit. Every container, mount, namespace
+ * and process is gone when it returns. */
 #include "closure/closure.h"
-#include "compare/cmpimg.h"
+#include "compare/system.h"
+#include "formats/appspec.h"
 #include "probe/netns.h"
 #include "probe/probex.h"
 
@@ -20,7 +32,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -179,40 +190,24 @@ static int ip(struct ctr *C, int inside, const char *const *args)
 static int network(struct ctr *C)
 {
 	char pid[16], host[32], guest[32];
-	int r;
+	const char *steps[][11] = {
+	    /* in the probe's namespace */
+	    {"addr", "flush", "dev", NETNS_TAP},
+	    {"link", "add", "vh0", "type", "veth", "peer", "name", "eth0", "netns", pid},
+	    {"addr", "add", host, "dev", "vh0"},
+	    {"link", "set", "vh0", "up"},
+	    /* in the container's */
+	    {"addr", "add", guest, "dev", "eth0"},
+	    {"link", "set", "eth0", "up"},
+	    {"link", "set", "lo", "up"},
+	};
+	int r = 0;
 
 	snprintf(pid, sizeof(pid), "%d", (int)C->holder);
 	snprintf(host, sizeof(host), "%s/%d", NETNS_HOST_ADDR, NETNS_PREFIX);
 	snprintf(guest, sizeof(guest), "%s/%d", NETNS_GUEST_ADDR, NETNS_PREFIX);
-	{
-		const char *a[] = {"addr", "flush", "dev", NETNS_TAP, NULL};
-		r = ip(C, 0, a);
-	}
-	if (r == 0) {
-		const char *a[] = {"link", "add",  "vh0",   "type", "veth", "peer",
-				   "name", "eth0", "netns", pid,    NULL};
-		r = ip(C, 0, a);
-	}
-	if (r == 0) {
-		const char *a[] = {"addr", "add", host, "dev", "vh0", NULL};
-		r = ip(C, 0, a);
-	}
-	if (r == 0) {
-		const char *a[] = {"link", "set", "vh0", "up", NULL};
-		r = ip(C, 0, a);
-	}
-	if (r == 0) {
-		const char *a[] = {"addr", "add", guest, "dev", "eth0", NULL};
-		r = ip(C, 1, a);
-	}
-	if (r == 0) {
-		const char *a[] = {"link", "set", "eth0", "up", NULL};
-		r = ip(C, 1, a);
-	}
-	if (r == 0) {
-		const char *a[] = {"link", "set", "lo", "up", NULL};
-		r = ip(C, 1, a);
-	}
+	for (size_t i = 0; r == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
+		r = ip(C, i >= 4, steps[i]);
 	if (r < 0)
 		return tx_fail(C->ctx, r, STAGE, "cannot set up the container's veth pair '%s'",
 			       "vh0");
@@ -389,9 +384,10 @@ static void start_client(void *arg)
 	run_cmd(C->ctx, argv, NULL, 1);
 }
 
-static int measure(struct ctr *C, int runs, int min_mem, struct compare_row *row)
+/* The runs: each figure's median over them. */
+static int runs_of(struct ctr *C, int runs, struct compare_row *row)
 {
-	double *v = xcalloc((size_t)runs * 9 + 9, sizeof(double));
+	double *v = xcalloc((size_t)runs * 9 + 9, sizeof(double)), m[9];
 	int r = 0, i;
 
 	for (i = 0; i < runs * 9; i++)
@@ -419,138 +415,141 @@ static int measure(struct ctr *C, int runs, int min_mem, struct compare_row *row
 					  C, &x[8]);
 		runc_gone(C);
 	}
-	{
+	for (int k = 0; k < 9; k++) {
 		double *col = xcalloc((size_t)runs + 1, sizeof(double));
-		int n = runs;
-		double m[9];
 
-		for (int k = 0; k < 9; k++) {
-			for (int j = 0; j < n; j++)
-				col[j] = v[j * 9 + k];
-			m[k] = median_of(col, (size_t)n, NULL);
-		}
-		row->init_ms = m[0], row->network_ms = m[1], row->service_ms = m[2];
-		row->rss_kb = (long long)m[3], row->pss_kb = (long long)m[4];
-		row->guest_used_kb = (long long)m[5];
-		row->rtt_median_us = m[6], row->rtt_p99_us = m[7], row->mbps = m[8];
+		for (int j = 0; j < runs; j++)
+			col[j] = v[j * 9 + k];
+		m[k] = median_of(col, (size_t)runs, NULL);
 		free(col);
 	}
+	row->init_ms = m[0], row->network_ms = m[1], row->service_ms = m[2];
+	row->rss_kb = (long long)m[3], row->pss_kb = (long long)m[4];
+	row->guest_used_kb = (long long)m[5];
+	row->rtt_median_us = m[6], row->rtt_p99_us = m[7], row->mbps = m[8];
 	free(v);
-	if (r == 0 && min_mem) {
-		/* the cgroup limit: 64 MB serves (checked), 1 MB cannot */
-		int lo = 1, hi = 64;
-		double a, b, c;
-
-		tx_info(C->ctx,
-			"compare: container: smallest memory limit that serves (bisection)");
-		r = start(C, (long long)hi << 20, &a, &b, &c);
-		runc_gone(C);
-		while (r == 0 && hi - lo > 1) {
-			int mid = lo + (hi - lo) / 2,
-			    ok = start(C, (long long)mid << 20, &a, &b, &c);
-
-			runc_gone(C);
-			tx_info(C->ctx, "min-mem: container %d MB %s", mid,
-				ok == 0 ? "serves" : "does not serve");
-			if (ok == 0)
-				hi = mid;
-			else
-				lo = mid;
-		}
-		C->ctx->err[0] = 0;
-		if (r == 0)
-			row->min_mb = hi;
-		else
-			tx_fail(C->ctx, r, STAGE, "the container does not serve with %d MB", hi);
-	}
 	return r;
 }
 
-int container_row(struct tx_ctx *ctx, const char *app, const char *root, int runs, int min_mem,
-		  struct compare_row *row)
+/* The smallest cgroup memory limit that serves: 64 MB serves (checked),
+ * 1 MB cannot. */
+static int min_limit(struct ctr *C, struct compare_row *row)
 {
-	struct ctr C = {.ctx = ctx, .app = app, .root = root};
+	int lo = 1, hi = 64, r;
+	double a, b, c;
+
+	tx_info(C->ctx, "compare: container: smallest memory limit that serves (bisection)");
+	r = start(C, (long long)hi << 20, &a, &b, &c);
+	runc_gone(C);
+	while (r == 0 && hi - lo > 1) {
+		int mid = lo + (hi - lo) / 2, ok = start(C, (long long)mid << 20, &a, &b, &c);
+
+		runc_gone(C);
+		tx_info(C->ctx, "min-mem: container %d MB %s", mid,
+			ok == 0 ? "serves" : "does not serve");
+		if (ok == 0)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	C->ctx->err[0] = 0;
+	if (r == 0)
+		row->min_mb = hi;
+	else
+		tx_fail(C->ctx, r, STAGE, "the container does not serve with %d MB", hi);
+	return r;
+}
+
+/* The bundle's dirs in a temp dir (removed on an interruption too). */
+static int bundle(struct ctr *C)
+{
+	C->tmp = xstrdup("/tmp/tinyx-container-XXXXXX");
+	if (!mkdtemp(C->tmp)) {
+		int r = tx_fail(C->ctx, -errno, STAGE, "cannot create a temp dir '%s'", C->tmp);
+
+		free(C->tmp);
+		C->tmp = NULL;
+		return r;
+	}
+	tx_tmp_register(C->tmp);
+	C->bundle = xasprintf("%s/bundle", C->tmp);
+	C->rootfs = xasprintf("%s/rootfs", C->bundle);
+	C->upper = xasprintf("%s/upper", C->tmp);
+	C->work = xasprintf("%s/work", C->tmp);
+	if (mkdir_p(C->rootfs, 0755) < 0 || mkdir_p(C->upper, 0755) < 0 ||
+	    mkdir_p(C->work, 0755) < 0)
+		return tx_fail(C->ctx, -EIO, STAGE, "cannot create '%s'", C->tmp);
+	return 0;
+}
+
+/* Everything gone: the container, the holder, the namespace, the overlay. */
+static void teardown(struct ctr *C, int cleanup)
+{
+	struct tx_errsave keep;
+
+	runc_gone(C);
+	tx_cleanup_pop(cleanup);
+	if (C->holder > 0)
+		tx_kill(C->holder);
+	tx_err_save(C->ctx, &keep);
+	netns_close(C->ctx, &C->ns);
+	tx_err_restore(C->ctx, &keep);
+	if (C->mounted)
+		umount2(C->rootfs, MNT_DETACH);
+	if (C->tmp) {
+		rm_rf(C->tmp);
+		tx_tmp_release(C->tmp);
+	}
+	free(C->tmp);
+	free(C->bundle);
+	free(C->rootfs);
+	free(C->upper);
+	free(C->work);
+	appspec_free(&C->spec);
+}
+
+int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
+{
+	struct ctr C = {.ctx = ctx, .app = st->o->app, .root = st->img.root};
+	char *du = NULL, *argv[] = {"du", "-s", "-b", (char *)C.root, NULL};
 	struct manifest m;
-	char svc[8], *du = NULL;
 	double t0 = now_ms();
-	int r;
+	int r, cleanup = -1;
 
-	int cleanup = -1;
-
+	row->measured = 1;
 	C.ns.host_fd = C.ns.ns_fd = C.ns.tap_fd = -1;
 	snprintf(C.id, sizeof(C.id), "tinyx-compare-%d", (int)getpid());
-	cmpimg_service(ctx, app, svc, &C.port);
-	if (!root || !C.port) {
-		snprintf(row->note, sizeof(row->note), "no root or no service port");
-		return tx_fail(ctx, -EINVAL, STAGE, "container: no root or no port for '%s'", app);
-	}
-	{
-		char *argv[] = {"du", "-s", "-b", (char *)root, NULL};
-		if (run_capture_q(ctx, argv, &du, 4096, 1) == 0)
-			row->size_bytes = atoll(du);
-		free(du);
-	}
-	manifest_init(&m, app, root);
-	r = closure_build(ctx, app, root, ctx->srcdir, &m, &C.spec);
-	manifest_free(&m);
+	r = cmpimg_service(ctx, C.app, NULL, &C.port);
+	if (r == 0 && (!C.root || !C.port))
+		r = tx_fail(ctx, -EINVAL, STAGE, "container: no root or no port for '%s'", C.app);
 	if (r < 0)
 		goto out;
-	C.tmp = xstrdup("/tmp/tinyx-container-XXXXXX");
-	if (!mkdtemp(C.tmp)) {
-		r = tx_fail(ctx, -errno, STAGE, "cannot create a temp dir '%s'", C.tmp);
-		goto out;
+	if (run_capture_q(ctx, argv, &du, 4096, 1) == 0)
+		row->size_bytes = atoll(du);
+	free(du);
+	manifest_init(&m, C.app, C.root);
+	r = closure_build(ctx, C.app, C.root, ctx->srcdir, &m, &C.spec);
+	manifest_free(&m);
+	if (r == 0)
+		r = bundle(&C);
+	if (r == 0) {
+		cleanup = tx_cleanup_push(runc_delete, &C);
+		r = overlay(&C);
 	}
-	C.bundle = xasprintf("%s/bundle", C.tmp);
-	C.rootfs = xasprintf("%s/rootfs", C.bundle);
-	C.upper = xasprintf("%s/upper", C.tmp);
-	C.work = xasprintf("%s/work", C.tmp);
-	if (mkdir_p(C.rootfs, 0755) < 0 || mkdir_p(C.upper, 0755) < 0 ||
-	    mkdir_p(C.work, 0755) < 0) {
-		r = tx_fail(ctx, -EIO, STAGE, "cannot create '%s'", C.tmp);
-		goto out;
-	}
-	tx_tmp_register(C.tmp);
-	cleanup = tx_cleanup_push(runc_delete, &C);
-	r = overlay(&C);
 	if (r == 0)
 		r = netns_open(ctx, &C.ns);
-	if (r == 0) {
-		r = start_holder(&C);
-		if (r < 0)
-			tx_fail(ctx, r, STAGE, "cannot create the container's network namespace");
-	}
+	if (r == 0 && (r = start_holder(&C)) < 0)
+		tx_fail(ctx, r, STAGE, "cannot create the container's network namespace");
 	if (r == 0)
 		r = network(&C);
 	if (r == 0)
-		r = measure(&C, runs, min_mem, row);
+		r = runs_of(&C, st->res->runs, row);
+	if (r == 0 && !st->o->no_min_mem)
+		r = min_limit(&C, row);
 out:
 	if (r < 0)
 		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
-	runc_gone(&C);
-	tx_cleanup_pop(cleanup);
-	if (C.holder > 0) {
-		kill(C.holder, SIGKILL);
-		waitpid(C.holder, NULL, 0);
-	}
-	{
-		struct tx_errsave keep;
-
-		tx_err_save(ctx, &keep);
-		netns_close(ctx, &C.ns);
-		tx_err_restore(ctx, &keep);
-	}
-	if (C.mounted)
-		umount2(C.rootfs, MNT_DETACH);
-	if (C.tmp) {
-		rm_rf(C.tmp);
-		tx_tmp_release(C.tmp);
-	}
-	free(C.tmp);
-	free(C.bundle);
-	free(C.rootfs);
-	free(C.upper);
-	free(C.work);
-	appspec_free(&C.spec);
+	teardown(&C, cleanup);
 	row->seconds = (now_ms() - t0) / 1000;
 	return r;
 }

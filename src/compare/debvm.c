@@ -1,6 +1,19 @@
-/* The standard VM of tinyx compare; see debvm.h. */
-#include "compare/debvm.h"
+/* The standard VM of tinyx compare ("debian-vm"): what a Debian user would
+ * run. A debootstrap root with the app, systemd, udev, ifupdown, iperf3 and
+ * Debian's own kernel (linux-image-cloud-amd64) and initramfs; an ext4 disk
+ * made from it (mke2fs -d); the network configured the Debian way
+ * (/etc/network/interfaces, static, eth0 by net.ifnames=0); booted on QEMU
+ * -M pc with the kernel and initramfs of its /boot (no boot loader).
+ *
+ * Two small units stand in for what the Tinyx init prints: the guest's memory
+ * in use once the app runs ("tinyx: mem used N KB" on the console), and the
+ * iperf3 client when the kernel command line asks (tinyx.iperf3=HOST,SECONDS).
+ *
+ * The image dir is cached: CACHE/debvm/ROOTNAME-vN/ {kernel, initrd,
+ * disk.ext4, image.conf}, made whole or not at all. */
 #include "compare/cmpimg.h"
+#include "compare/system.h"
+#include "guest/markers.h"
 #include "probe/netns.h"
 #include "stage/stage.h"
 
@@ -14,6 +27,11 @@
 
 #define STAGE "compare"
 #define DEBVM_VERSION "1" /* bump when what is added to the root changes */
+#define DEBVM_PKGS                                                                                 \
+	"systemd,systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,ifupdown,iproute2,"     \
+	"iperf3"
+#define DEBVM_MB 512
+#define DEBVM_INIT_MARKER "Welcome to"
 
 static const char interfaces[] =
     "# tinyx compare: the Debian way (ifupdown), a static address in the probe's\n"
@@ -36,7 +54,8 @@ static const char mem_script[] =
     "#!/bin/sh\n"
     "# tinyx compare: MemTotal - MemAvailable, as the Tinyx init prints it\n"
     "awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }\n"
-    "     END { print \"tinyx: mem used \" t - a \" KB\" }' /proc/meminfo >/dev/console\n";
+    "     END { print \"" TINYX_MARKER(TINYX_MARK_MEM) " \" t - a \" KB\" }' /proc/meminfo "
+						       ">/dev/console\n";
 
 static const char iperf3_unit[] =
     "[Unit]\nDescription=tinyx compare: iperf3 client when tinyx.iperf3= asks\n"
@@ -54,11 +73,12 @@ static const char iperf3_script[] =
     "i=0\n"
     "while [ $i -lt 600 ]; do\n"
     "\tif iperf3 -c \"$host\" -t \"$secs\" >/dev/null 2>&1; then\n"
-    "\t\techo 'tinyx: iperf3 done' >/dev/console; exit 0\n"
-    "\tfi\n"
-    "\ti=$((i + 1)); sleep 0.2\n"
-    "done\n"
-    "echo 'tinyx: iperf3 failed' >/dev/console\n";
+    "\t\techo '" TINYX_MARKER(TINYX_MARK_IPERF3) " done' >/dev/console; exit 0\n"
+						 "\tfi\n"
+						 "\ti=$((i + 1)); sleep 0.2\n"
+						 "done\n"
+						 "echo '" TINYX_MARKER(
+						     TINYX_MARK_IPERF3) " failed' >/dev/console\n";
 
 static int put(struct tx_ctx *ctx, const char *dir, const char *rel, const char *text, mode_t mode)
 {
@@ -97,20 +117,22 @@ static int customise(struct tx_ctx *ctx, const char *app, const char *dir)
 {
 	char *mu = xasprintf(mem_unit, app), *iu = xasprintf(iperf3_unit, app);
 	char *host = xasprintf("%s-debian\n", app);
-	int r = put(ctx, dir, "etc/network/interfaces", interfaces, 0644);
+	const struct {
+		const char *rel, *text;
+		mode_t mode;
+	} files[] = {
+	    {"etc/network/interfaces", interfaces, 0644},
+	    {"etc/fstab", fstab, 0644},
+	    {"etc/hostname", host, 0644},
+	    {"etc/systemd/system/tinyx-mem.service", mu, 0644},
+	    {"etc/systemd/system/tinyx-iperf3.service", iu, 0644},
+	    {"usr/local/sbin/tinyx-iperf3", iperf3_script, 0755},
+	    {"usr/local/sbin/tinyx-mem", mem_script, 0755},
+	};
+	int r = 0;
 
-	if (r == 0)
-		r = put(ctx, dir, "etc/fstab", fstab, 0644);
-	if (r == 0)
-		r = put(ctx, dir, "etc/hostname", host, 0644);
-	if (r == 0)
-		r = put(ctx, dir, "etc/systemd/system/tinyx-mem.service", mu, 0644);
-	if (r == 0)
-		r = put(ctx, dir, "etc/systemd/system/tinyx-iperf3.service", iu, 0644);
-	if (r == 0)
-		r = put(ctx, dir, "usr/local/sbin/tinyx-iperf3", iperf3_script, 0755);
-	if (r == 0)
-		r = put(ctx, dir, "usr/local/sbin/tinyx-mem", mem_script, 0755);
+	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++)
+		r = put(ctx, dir, files[i].rel, files[i].text, files[i].mode);
 	if (r == 0)
 		r = enable(ctx, dir, "tinyx-mem.service");
 	if (r == 0)
@@ -137,142 +159,127 @@ static char *boot_file(const char *root, const char *prefix)
 	return found;
 }
 
-static int make_image(struct tx_ctx *ctx, const char *app, const char *root, const char *tmp)
+/* Debian's kernel and initramfs, and how the probe boots them. */
+static int boot_files(struct tx_ctx *ctx, const char *app, const char *root, const char *tmp)
 {
-	char *copy = xasprintf("%s/root", tmp), *disk = xasprintf("%s/disk.ext4", tmp);
 	char *kernel = boot_file(root, "vmlinuz-"), *initrd = boot_file(root, "initrd.img-");
-	char *du_out = NULL, *size = NULL, *conf = NULL, svc[8];
-	int r = 0, port;
+	char *k = xasprintf("%s/kernel", tmp), *i = xasprintf("%s/initrd", tmp);
+	/* read only (kernel, initrd: the default names) */
+	struct imgconf c = {.machine = IMG_PC,
+			    .disk = "disk.ext4",
+			    .memory_mb = DEBVM_MB,
+			    .vcpus = 1,
+			    .net = IMG_NET_PCI,
+			    .append = "console=ttyS0 quiet systemd.show_status=1 net.ifnames=0 "
+				      "init=/sbin/init",
+			    .note = "Debian's linux-image-cloud-amd64 and its initramfs"};
+	int r = 0;
 
-	if (!kernel || !initrd) {
+	if (!kernel || !initrd)
 		r = tx_fail(ctx, -ENOENT, STAGE, "no Debian kernel and initramfs in '%s/boot'",
 			    root);
-		goto out;
-	}
-	{
-		char *cp[] = {"cp", "-a", (char *)root, copy, NULL};
-		if (run_cmd(ctx, cp, NULL, 1) != 0) {
-			r = tx_fail(ctx, -EIO, STAGE, "cannot copy the root '%s'", root);
-			goto out;
-		}
-	}
-	r = customise(ctx, app, copy);
-	if (r < 0)
-		goto out;
-	{
-		/* the disk: what the root holds, plus a quarter and 64 MB free */
-		char *du[] = {"du", "-s", "-m", copy, NULL};
-		long mb;
-
-		if (run_capture(ctx, du, &du_out, 4096) != 0 || (mb = atol(du_out)) <= 0) {
-			r = tx_fail(ctx, -EIO, STAGE, "cannot size '%s'", copy);
-			goto out;
-		}
-		size = xasprintf("%ldM", mb + mb / 4 + 64);
-	}
-	{
-		char *mk[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L",
-			      "root",	"-d", copy, disk, size,	  NULL};
-		if (run_cmd(ctx, mk, NULL, 1) != 0) {
-			r = tx_fail(ctx, -EIO, STAGE, "mke2fs failed for '%s'", disk);
-			goto out;
-		}
-	}
-	{
-		char *k = xasprintf("%s/kernel", tmp), *i = xasprintf("%s/initrd", tmp);
-		char *c1[] = {"cp", kernel, k, NULL}, *c2[] = {"cp", initrd, i, NULL};
-
-		if (run_cmd(ctx, c1, NULL, 1) != 0 || run_cmd(ctx, c2, NULL, 1) != 0)
-			r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'", kernel);
-		free(k);
-		free(i);
-		if (r < 0)
-			goto out;
-	}
-	cmpimg_service(ctx, app, svc, &port);
-	conf = xasprintf("# tinyx compare: %s on a standard Debian VM (systemd, Debian's kernel "
-			 "and initramfs, ext4 disk)\n"
-			 "target=kvm\nmachine=pc\nkernel=kernel\ninitrd=initrd\ndisk=disk.ext4\n"
-			 "append=console=ttyS0 quiet systemd.show_status=1 net.ifnames=0 "
-			 "init=/sbin/init\n"
-			 "memory_mb=%d\nvcpus=1\nnet=virtio-pci\nport=%d\nservice=%s\n"
-			 "note=Debian's linux-image-cloud-amd64 and its initramfs\n",
-			 app, DEBVM_MB, port, svc);
-	{
-		char *p = xasprintf("%s/image.conf", tmp);
-		r = write_file_atomic(p, conf, strlen(conf), 0644);
-		if (r < 0)
-			tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
-		free(p);
-	}
-out:
-	rm_rf(copy);
-	free(copy);
-	free(disk);
+	else if (copy_file(kernel, k, 0644) < 0 || copy_file(initrd, i, 0644) < 0)
+		r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'", kernel);
+	if (r == 0)
+		r = cmpimg_write_conf(ctx, app, tmp, &c);
 	free(kernel);
 	free(initrd);
-	free(du_out);
-	free(size);
-	free(conf);
+	free(k);
+	free(i);
 	return r;
 }
 
-int debvm_image(struct tx_ctx *ctx, const char *app, char **dir_out)
+/* The ext4 disk: a copy of the root with the Debian way of networking,
+ * sized to what it holds plus a quarter and 64 MB free. */
+static int make_disk(struct tx_ctx *ctx, const char *app, const char *root, const char *tmp)
+{
+	char *copy = xasprintf("%s/root", tmp), *disk = xasprintf("%s/disk.ext4", tmp);
+	char *du_out = NULL, *size = NULL;
+	char *cp[] = {"cp", "-a", (char *)root, copy, NULL}, *du[] = {"du", "-s", "-m", copy, NULL};
+	long mb = 0;
+	int r = run_cmd(ctx, cp, NULL, 1) == 0 ? 0 : -EIO;
+
+	if (r < 0)
+		r = tx_fail(ctx, r, STAGE, "cannot copy the root '%s'", root);
+	if (r == 0)
+		r = customise(ctx, app, copy);
+	if (r == 0 && (run_capture(ctx, du, &du_out, 4096) != 0 || (mb = atol(du_out)) <= 0))
+		r = tx_fail(ctx, -EIO, STAGE, "cannot size '%s'", copy);
+	if (r == 0) {
+		char *mk[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L",
+			      "root",	"-d", copy, disk, NULL,	  NULL};
+
+		mk[10] = size = xasprintf("%ldM", mb + mb / 4 + 64);
+		if (run_cmd(ctx, mk, NULL, 1) != 0)
+			r = tx_fail(ctx, -EIO, STAGE, "mke2fs failed for '%s'", disk);
+	}
+	rm_rf(copy);
+	free(copy);
+	free(disk);
+	free(du_out);
+	free(size);
+	return r;
+}
+
+struct debvm_fill {
+	const char *app, *root;
+};
+
+static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
+{
+	const struct debvm_fill *f = arg;
+	int r;
+
+	tx_info(ctx, "compare: debian-vm: an ext4 disk from the Debian root (once, cached)");
+	r = boot_files(ctx, f->app, f->root, tmp);
+	return r < 0 ? r : make_disk(ctx, f->app, f->root, tmp);
+}
+
+/* The image dir of app's debian-vm in *dir_out (made when not cached). */
+static int debvm_image(struct tx_ctx *ctx, const char *app, char **dir_out)
 {
 	struct stage_opts so = {.extra = DEBVM_PKGS};
-	char *root = NULL, *dir = NULL, *tmp = NULL, *lock = NULL, *conf = NULL, *base;
-	int r, lfd = -1;
-	double t0 = now_ms();
+	struct debvm_fill f = {.app = app};
+	struct tx_cache_entry e = {.marker = IMGCONF_NAME,
+				   .stage = STAGE,
+				   .what = "debian-vm image",
+				   .fill = fill,
+				   .arg = &f};
+	char *root = NULL, *dir, *base;
+	int r = stage_root(ctx, app, &so, &root);
 
 	*dir_out = NULL;
-	r = stage_root(ctx, app, &so, &root);
 	if (r < 0)
 		return r;
 	base = strrchr(root, '/');
 	dir = xasprintf("%s/debvm/%s-v%s", ctx->cache, base ? base + 1 : root, DEBVM_VERSION);
-	conf = xasprintf("%s/image.conf", dir);
-	if (path_exists(conf))
-		goto done;
-	lock = xasprintf("%s.lock", dir);
-	{
-		char *parent = path_dirname(dir);
-		mkdir_p(parent, 0755);
-		free(parent);
-	}
-	lfd = lock_path(lock);
-	if (lfd < 0) {
-		r = tx_fail(ctx, lfd, STAGE, "cannot lock '%s'", lock);
-		goto out;
-	}
-	if (path_exists(conf))
-		goto done;
-	tx_info(ctx, "compare: debian-vm: an ext4 disk from the Debian root (once, cached)");
-	tmp = xasprintf("%s.tmp.%d", dir, (int)getpid());
-	rm_rf(tmp);
-	r = mkdir_p(tmp, 0755);
-	if (r == 0)
-		r = make_image(ctx, app, root, tmp);
-	if (r == 0) {
-		rm_rf(dir);
-		if (rename(tmp, dir) < 0)
-			r = tx_fail(ctx, -errno, STAGE, "cannot create '%s'", dir);
-	}
-	if (r < 0) {
-		rm_rf(tmp);
-		goto out;
-	}
-	tx_info(ctx, "compare: debian-vm image ready in %.1f s", (now_ms() - t0) / 1000);
-done:
-	*dir_out = dir;
-	dir = NULL;
-	r = 0;
-out:
-	if (lfd >= 0)
-		close(lfd);
+	f.root = root;
+	e.dir = dir;
+	r = tx_cache_get(ctx, &e);
+	if (r >= 0)
+		*dir_out = dir;
+	else
+		free(dir);
 	free(root);
-	free(dir);
-	free(tmp);
-	free(lock);
-	free(conf);
+	return r < 0 ? r : 0;
+}
+
+int debvm_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
+{
+	/* systemd under TCG boots in tens of seconds: room for a busy machine */
+	struct compare_vm vm = {
+	    .timeout_s = 600, .init_marker = DEBVM_INIT_MARKER, .disk_initrd = 1, .min_lo = 64};
+	char *d;
+	int r;
+
+	tx_info(ctx, "compare: debian-vm: preparing the image (stage, disk)");
+	r = debvm_image(ctx, st->o->app, &d);
+	if (r < 0) {
+		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
+		return r;
+	}
+	vm.dir = d;
+	r = compare_vm_row(ctx, st, row, &vm);
+	free(d);
 	return r;
 }

@@ -55,15 +55,12 @@ static double ypos(const struct fig *f, double v, double lo, double hi)
 	return MT + (H - MT - MB) * (1 - t);
 }
 
-static void draw(const struct fig *f, const struct compare_result *res, struct sbuf *s)
+/* The y axis: whole decades (log) or five steps of a round maximum. */
+static void axis(const struct fig *f, const struct compare_row **rows, int n, double *lo,
+		 double *hi, double *step)
 {
-	const struct compare_row *rows[COMPARE_MAX_ROWS];
-	double mn = INFINITY, mx = 0, lo, hi, step;
-	int n = 0;
+	double mn = INFINITY, mx = 0;
 
-	for (int i = 0; i < res->nrows; i++)
-		if (res->row[i].measured)
-			rows[n++] = &res->row[i];
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < f->nseries; k++) {
 			double v = val(rows[i], f->file, k);
@@ -75,17 +72,29 @@ static void draw(const struct fig *f, const struct compare_result *res, struct s
 	if (mx <= 0)
 		mn = 1, mx = 10;
 	if (f->log) {
-		lo = floor(log10(mn));
-		hi = ceil(log10(mx));
-		if (hi <= lo)
-			hi = lo + 1;
-		step = 1;
+		*lo = floor(log10(mn));
+		*hi = ceil(log10(mx));
+		if (*hi <= *lo)
+			*hi = *lo + 1;
+		*step = 1;
 	} else {
 		double mag = pow(10, floor(log10(mx)));
-		lo = 0;
-		hi = ceil(mx / mag) * mag;
-		step = hi / 5;
+		*lo = 0;
+		*hi = ceil(mx / mag) * mag;
+		*step = *hi / 5;
 	}
+}
+
+static void draw(const struct fig *f, const struct compare_result *res, struct sbuf *s)
+{
+	const struct compare_row **rows = xcalloc((size_t)res->nrows + 1, sizeof(*rows));
+	double lo, hi, step;
+	int n = 0;
+
+	for (int i = 0; i < res->nrows; i++)
+		if (res->row[i].measured)
+			rows[n++] = &res->row[i];
+	axis(f, rows, n, &lo, &hi, &step);
 	sbuf_printf(s,
 		    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		    "font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -143,6 +152,7 @@ static void draw(const struct fig *f, const struct compare_result *res, struct s
 	sbuf_printf(s, "<text x=\"%d\" y=\"%d\" fill=\"#666\">%s; VMs under QEMU %s</text>\n", ML,
 		    H - 6, "tinyx compare", res->accel);
 	sbuf_puts(s, "</svg>\n");
+	free(rows);
 }
 
 /* A PNG beside the SVG when rsvg-convert is there (no error when not). */

@@ -1,26 +1,107 @@
 /* compare: the JSON and text reports and the SVG figures, from a result made
- * by hand (the measuring itself is tests/t700-compare.sh). */
+ * by hand (the measuring itself is tests/t700-compare.sh); the table of
+ * systems and --only. */
 #include "compare/compare.h"
+#include "compare/system.h"
 #include "t.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static void row(struct compare_result *r, const char *name, double k)
 {
-	struct compare_row *w = &r->row[r->nrows++];
+	struct compare_row *w = compare_row_add(r, name, "test row");
 
-	memset(w, 0, sizeof(*w));
-	w->name = name;
 	w->measured = w->ok = 1;
-	snprintf(w->what, sizeof(w->what), "test row");
 	w->size_bytes = (long long)(1e6 * k);
 	w->rss_kb = w->pss_kb = w->guest_used_kb = (long long)(1000 * k);
 	w->min_mb = (int)(10 * k);
 	w->console_ms = 10 * k, w->init_ms = 20 * k, w->network_ms = 30 * k;
 	w->service_ms = 40 * k;
 	w->rtt_median_us = 100 * k, w->rtt_p99_us = 200 * k, w->mbps = 1000 / k;
+}
+
+/* Rows are as many as the table has (there were 8 in a fixed array, and a
+ * ninth overflowed it): 20 rows through both reports and the figures. */
+static void many_rows(const char *dir)
+{
+	static const char *const names[] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6",
+					    "s7", "s8", "s9", "sa", "sb", "sc", "sd",
+					    "se", "sf", "sg", "sh", "si", "sj"};
+	struct compare_result r = {.app = "nginx", .runs = 1, .accel = "tcg"};
+	struct tx_ctx ctx = {0};
+	struct sbuf j = {0}, t = {0};
+
+	row(&r, "debian-vm", 100);
+	for (int i = 0; i < 20; i++)
+		row(&r, names[i], 1 + i);
+	CHECK(r.nrows == 21);
+	compare_report_json(&r, &j);
+	compare_report_text(&r, &t);
+	CHECK(j.s && strstr(j.s, "{\"name\": \"sj\"") != NULL);
+	CHECK(t.s && strstr(t.s, "\nsj ") != NULL);
+	CHECK(compare_plot(&ctx, &r, dir) == 0);
+	sbuf_free(&j);
+	sbuf_free(&t);
+	compare_result_free(&r);
+}
+
+/* The table: the README's rows, unique names; --only takes only those. */
+static void systems(void)
+{
+	static const char *const readme[] = {"debian-vm",     "tinyx-kvm", "tinyx-kvm-disk",
+					     "tinyx-xen-pvh", "tinyx-min", "container",
+					     "minios",	      "osv"};
+	struct compare_opts o = {.app = "nginx", .runs = 1, .only = "tinyx-kvm,nosuch"};
+	struct compare_result r;
+	struct tx_ctx ctx = {0};
+	size_t n = 0;
+
+	for (const struct compare_system *s = compare_systems; s->name; s++, n++) {
+		CHECK(n < 8 && !strcmp(s->name, readme[n]) && s->measure);
+		CHECK(s->is_vm == !!strcmp(s->name, "container"));
+	}
+	CHECK(n == 8);
+	CHECK(compare_check_only(&ctx, NULL) == 0);
+	CHECK(compare_check_only(&ctx, "tinyx-kvm,container,osv") == 0);
+	CHECK(compare_check_only(&ctx, "tinyx") == -EINVAL);
+	CHECK(compare_check_only(&ctx, "tinyx-kvm,") == -EINVAL);
+	CHECK(compare_check_only(&ctx, "") == -EINVAL);
+	/* a usage error before anything is built or measured */
+	CHECK(compare_run(&ctx, &o, &r) == -EINVAL);
+	CHECK_STR(ctx.err, "compare: unknown system 'nosuch' (one of: debian-vm, tinyx-kvm, "
+			   "tinyx-kvm-disk, tinyx-xen-pvh, tinyx-min, container, minios, osv)");
+	CHECK(r.nrows == 0);
+	compare_result_free(&r);
+}
+
+/* The one image.conf writer of the comparison: the app's service from its
+ * hints, read back by the probe's parser as written. */
+static void conf(const char *dir)
+{
+	struct tx_ctx ctx = {.srcdir = "."};
+	struct imgconf c = {.machine = IMG_PC,
+			    .kernel = "kernel",
+			    .initrd = "initrd",
+			    .disk = "disk.ext4",
+			    .append = "console=ttyS0 quiet",
+			    .memory_mb = 512,
+			    .vcpus = 1,
+			    .net = IMG_NET_PCI,
+			    .target = IMG_XEN},
+		       back;
+
+	CHECK(cmpimg_write_conf(&ctx, "nginx", dir, &c) == 0);
+	CHECK(imgconf_load(&ctx, dir, &back) == 0);
+	CHECK(back.port == 80 && back.service == IMG_SVC_HTTP && back.machine == IMG_PC);
+	CHECK(back.target == IMG_XEN && back.memory_mb == 512 && back.net == IMG_NET_PCI);
+	CHECK_STR(back.disk, "disk.ext4");
+	CHECK_STR(back.append, "console=ttyS0 quiet");
+	imgconf_free(&back);
+	CHECK(cmpimg_write_conf(&ctx, "no-hints-here", dir, &c) == 0 && c.port == 0);
+	CHECK(c.service == IMG_SVC_NONE);
 }
 
 int main(void)
@@ -36,10 +117,8 @@ int main(void)
 	strcpy(r.accel, "tcg");
 	row(&r, "debian-vm", 100);
 	row(&r, "tinyx-kvm", 1);
-	r.row[r.nrows].name = "osv";
-	snprintf(r.row[r.nrows].note, sizeof(r.row[0].note),
+	snprintf(compare_row_add(&r, "osv", "unikernel")->note, sizeof(r.row[0].note),
 		 "not measured: not packaged in Debian");
-	r.nrows++;
 	TCASE("json report");
 	compare_report_json(&r, &j);
 	CHECK_GOLDEN(j.s, "compare-report.json");
@@ -74,8 +153,26 @@ int main(void)
 		unlink(p);
 		free(p);
 	}
-	rmdir(dir);
+	many_rows(dir);
+	for (int i = 0; i < 4; i++) {
+		char *p = xasprintf("%s/%s.svg", dir, figs[i]);
+
+		CHECK(unlink(p) == 0);
+		strcpy(p + strlen(p) - 3, "png");
+		unlink(p);
+		free(p);
+	}
+	conf(dir);
+	{
+		char *p = xasprintf("%s/" IMGCONF_NAME, dir);
+
+		CHECK(unlink(p) == 0);
+		free(p);
+	}
+	CHECK(rmdir(dir) == 0);
+	systems();
 	sbuf_free(&j);
 	sbuf_free(&t);
+	compare_result_free(&r);
 	return t_done("compare");
 }

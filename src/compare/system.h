@@ -1,0 +1,51 @@
+/* The comparison systems of tinyx compare: one row each. A system is a file
+ * (its measure function, and prepare when it shares an image with others)
+ * and a line in compare_systems[] (compare.c); the rows come in the table's
+ * order and --only takes the table's names. */
+#ifndef TINYX_COMPARE_SYSTEM_H
+#define TINYX_COMPARE_SYSTEM_H
+
+#include "compare/cmpimg.h"
+#include "compare/compare.h"
+
+/* What the systems of one run share. */
+struct compare_state {
+	const struct compare_opts *o;
+	struct compare_result *res;
+	char *dir;	       /* OUT/compare/APP: the Tinyx images */
+	struct cmpimg_out img; /* made once, by the first prepare that needs it */
+	int img_made;
+};
+
+struct compare_system {
+	const char *name; /* the row's name and its --only name */
+	const char *what; /* how it runs */
+	int is_vm;	  /* boots a kernel: its console and init are timed */
+	/* before any row is measured; an error ends the run with no rows.
+	 * NULL: nothing to prepare */
+	int (*prepare)(struct tx_ctx *ctx, struct compare_state *st);
+	/* fill row (measured = 1 once it runs); 0 or -errno, row->note saying why */
+	int (*measure)(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+};
+
+extern const struct compare_system compare_systems[]; /* ends with a NULL name */
+
+/* One VM row (measured = 1): the probe's runs with the extras, then the
+ * smallest RAM that serves, by bisection from min_lo MB. */
+struct compare_vm {
+	const char *dir;
+	int timeout_s;
+	const char *init_marker; /* NULL: the Tinyx init's */
+	int disk_initrd;	 /* the image's disk as root with its initrd (a distro's VM) */
+	int min_lo;
+};
+int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row,
+		   const struct compare_vm *vm);
+
+/* The systems' functions, by file. */
+int debvm_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int cmpimg_prepare(struct tx_ctx *ctx, struct compare_state *st);
+int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+
+#endif
