@@ -179,11 +179,6 @@ static int cached_kernel(struct tx_ctx *ctx, const char *hash, struct kernel_out
 	return 1;
 }
 
-static char *env_entry(const char *name, const char *value)
-{
-	return xasprintf("%s=%s", name, value);
-}
-
 /* The environment for make: ours plus the caller's minus what we set. */
 static char **build_env(const char *ccache_dir)
 {
@@ -200,7 +195,7 @@ static char **build_env(const char *ccache_dir)
 	}
 	for (size_t i = 0; i < sizeof(kbuild_env) / sizeof(kbuild_env[0]); i++)
 		env[o++] = xstrdup(kbuild_env[i]);
-	env[o++] = env_entry("CCACHE_DIR", ccache_dir);
+	env[o++] = xasprintf("CCACHE_DIR=%s", ccache_dir);
 	env[o] = NULL;
 	return env;
 }

@@ -175,7 +175,6 @@ static int recorded(struct km *k, const struct kconfig_set *set, char ih[65], ch
 int km_trial(struct km *k, const char *off, const char *what, char cfg_hash[65])
 {
 	struct kconfig_set set = {0};
-	struct kernel_out kout = {0};
 	struct tx_errsave before;
 	const struct kmin_rec *rec;
 	char ih[65], ch[65], line[256];
@@ -217,23 +216,17 @@ int km_trial(struct km *k, const char *off, const char *what, char cfg_hash[65])
 		err = rec->pass;
 		goto out;
 	}
-	err = kernel_build_set(k->ctx, k->o->target, &set, &kout);
-	if (!err && !kout.cached)
-		k->r->builds++;
-	if (!err)
-		err = trial_image(k, &kout, k->trialdir);
+	err = km_prepare(k, off, k->trialdir, &size, NULL, NULL, NULL);
 	if (!err)
 		err = km_boot_ok(k, k->trialdir, 1, &svc);
 	if (err < 0)
 		goto out;
-	size = file_size_at(k->trialdir, "kernel");
 	snprintf(line, sizeof(line), "cfg %s %s %lld %lld\n", ch, err ? "pass" : "fail",
 		 size > 0 ? size : 0, svc > 0 ? (long long)svc : 0);
 	km_record(k, line);
 	tx_info(k->ctx, "kconfig: trial %d: %s in %.0f s", k->r->trials,
 		err ? "serves: removed" : "fails: kept for now", (now_ms() - t0) / 1000.0);
 out:
-	kernel_out_free(&kout);
 	kconfig_set_free(&set);
 	return err;
 }
