@@ -4,14 +4,10 @@
 #include "kernel/kconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* bump when the build recipe changes what comes out for the same .config */
@@ -86,33 +82,22 @@ static char *source_version(struct tx_ctx *ctx)
 	return xasprintf("6.1-%lld-%lld", (long long)st.st_size, (long long)st.st_mtime);
 }
 
-static int unpack(struct tx_ctx *ctx, const char *dir, const char *tmp)
+/* Fill tmp with the source (arg: the cache entry's path, for the message). */
+static int unpack(struct tx_ctx *ctx, const char *tmp, void *arg)
 {
 	char *argv[] = {"tar", "-xf", KERNEL_TARBALL, "-C", (char *)tmp, "--strip-components=1",
 			NULL};
 	char *mk = xasprintf("%s/Makefile", tmp);
 	int err;
 
-	rm_rf(tmp);
-	err = mkdir_p(tmp, 0755);
-	if (err) {
-		free(mk);
-		return tx_fail(ctx, err, "kernel", "cannot create '%s': %s", tmp, strerror(-err));
-	}
-	tx_info(ctx, "kernel: unpacking %s into %s", KERNEL_TARBALL, dir);
-	tx_tmp_register(tmp);
+	tx_info(ctx, "kernel: unpacking %s into %s", KERNEL_TARBALL, (const char *)arg);
 	err = run_cmd(ctx, argv, NULL, 0);
 	if (err == 0 && !path_exists(mk))
 		err = 1;
-	if (err == 0 && rename(tmp, dir) < 0)
-		err = -errno;
-	tx_tmp_release(tmp);
-	if (err) {
-		rm_rf(tmp);
+	if (err)
 		err = tx_fail(ctx, err < 0 ? err : -EIO, "kernel",
-			      "cannot unpack '%s' into '%s'%s%s", KERNEL_TARBALL, dir,
+			      "cannot unpack '%s' into '%s'%s%s", KERNEL_TARBALL, (const char *)arg,
 			      err < 0 ? ": " : "", err < 0 ? strerror(-err) : "");
-	}
 	free(mk);
 	return err;
 }
@@ -120,8 +105,9 @@ static int unpack(struct tx_ctx *ctx, const char *dir, const char *tmp)
 int kernel_source(struct tx_ctx *ctx, char **srcdir_out, char **version_out)
 {
 	static const struct tool tools[] = {{"tar", "tar"}, {"xz", "xz-utils"}};
-	char *version, *base, *dir, *lock, *tmp;
-	int err = 0, fd;
+	struct tx_cache_entry e = {.stage = "kernel", .fill = unpack};
+	char *version, *dir;
+	int err = 0;
 
 	if (!path_exists(KERNEL_TARBALL))
 		return tx_fail(
@@ -129,140 +115,21 @@ int kernel_source(struct tx_ctx *ctx, char **srcdir_out, char **version_out)
 		    "kernel source '%s' not found (maybe you need to: apt-get install %s)",
 		    KERNEL_TARBALL, KERNEL_SOURCE_PKG);
 	version = source_version(ctx);
-	base = xasprintf("%s/linux", ctx->cache);
-	dir = xasprintf("%s/%s", base, version);
-	if (is_dir(dir))
-		goto done;
-	err = need_tools(ctx, tools, 2);
+	dir = xasprintf("%s/linux/%s", ctx->cache, version);
+	e.dir = dir; /* whole when it exists: the unpack is renamed into place */
+	e.arg = dir;
+	if (!tx_cache_has(&e))
+		err = need_tools(ctx, tools, 2);
 	if (!err)
-		err = mkdir_p(base, 0755);
-	if (err) {
-		if (err != -ENOENT)
-			tx_fail(ctx, err, "kernel", "cannot create '%s': %s", base, strerror(-err));
-		goto fail;
+		err = tx_cache_get(ctx, &e);
+	if (err < 0) {
+		free(dir);
+		free(version);
+		return err;
 	}
-	lock = xasprintf("%s/%s.lock", base, version);
-	fd = lock_path(lock);
-	free(lock);
-	if (fd < 0) {
-		err = tx_fail(ctx, fd, "kernel", "cannot lock '%s': %s", dir, strerror(-fd));
-		goto fail;
-	}
-	/* someone else may have unpacked it while we waited */
-	if (!is_dir(dir)) {
-		tmp = xasprintf("%s/.tmp-%s.%d", base, version, (int)getpid());
-		err = unpack(ctx, dir, tmp);
-		free(tmp);
-	}
-	close(fd);
-	if (err)
-		goto fail;
-done:
-	free(base);
 	*srcdir_out = dir;
 	*version_out = version;
 	return 0;
-fail:
-	free(base);
-	free(dir);
-	free(version);
-	return err;
-}
-
-/* ---- the PVH note ---- */
-
-static int find_pvh(Elf *e, uint64_t *entry)
-{
-	size_t nph = 0;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getphdrnum(e, &nph) == 0) {
-		for (size_t i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-			Elf_Data *d;
-
-			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_NOTE)
-				continue;
-			d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
-			if (!d)
-				continue;
-			for (size_t off = 0, name, desc;;) {
-				GElf_Nhdr nh;
-				size_t next = gelf_getnote(d, off, &nh, &name, &desc);
-
-				if (!next)
-					break;
-				/* XEN_ELFNOTE_PHYS32_ENTRY: the 32-bit PVH entry point */
-				if (nh.n_type == 18 && nh.n_namesz == 4 &&
-				    !memcmp((char *)d->d_buf + name, "Xen", 4) &&
-				    nh.n_descsz >= 4) {
-					uint32_t v;
-
-					memcpy(&v, (char *)d->d_buf + desc, 4);
-					*entry = v;
-					return 0;
-				}
-				off = next;
-			}
-		}
-	}
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		if (!(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t off = 0, name, desc;;) {
-			GElf_Nhdr nh;
-			size_t next = gelf_getnote(d, off, &nh, &name, &desc);
-
-			if (!next)
-				break;
-			if (nh.n_type == 18 && nh.n_namesz == 4 &&
-			    !memcmp((char *)d->d_buf + name, "Xen", 4) && nh.n_descsz >= 4) {
-				uint32_t v;
-
-				memcpy(&v, (char *)d->d_buf + desc, 4);
-				*entry = v;
-				return 0;
-			}
-			off = next;
-		}
-	}
-	return -ENOENT;
-}
-
-int kernel_check_pvh(struct tx_ctx *ctx, const char *path, uint64_t *entry)
-{
-	uint64_t ent = 0;
-	Elf *e;
-	int fd, err;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return tx_fail(ctx, -EIO, "kernel", "libelf is out of date");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return tx_fail(ctx, -errno, "kernel", "cannot open '%s': %s", path,
-			       strerror(errno));
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF) {
-		err = tx_fail(ctx, -ENOEXEC, "kernel", "'%s' is not an ELF file", path);
-	} else {
-		err = find_pvh(e, &ent);
-		if (err)
-			tx_fail(ctx, err, "kernel",
-				"'%s' has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); "
-				"maybe CONFIG_PVH is missing from the target fragment",
-				path);
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	if (!err && entry)
-		*entry = ent;
-	return err;
 }
 
 /* ---- building ---- */
@@ -312,11 +179,6 @@ static int cached_kernel(struct tx_ctx *ctx, const char *hash, struct kernel_out
 	return 1;
 }
 
-static char *env_entry(const char *name, const char *value)
-{
-	return xasprintf("%s=%s", name, value);
-}
-
 /* The environment for make: ours plus the caller's minus what we set. */
 static char **build_env(const char *ccache_dir)
 {
@@ -333,7 +195,7 @@ static char **build_env(const char *ccache_dir)
 	}
 	for (size_t i = 0; i < sizeof(kbuild_env) / sizeof(kbuild_env[0]); i++)
 		env[o++] = xstrdup(kbuild_env[i]);
-	env[o++] = env_entry("CCACHE_DIR", ccache_dir);
+	env[o++] = xasprintf("CCACHE_DIR=%s", ccache_dir);
 	env[o] = NULL;
 	return env;
 }
@@ -408,53 +270,97 @@ static const char *compressor_tool(const char *config, const char **pkg)
 	return NULL;
 }
 
-/* Copy the results into CACHE/kernels/HASH (temp dir + rename). */
+struct store {
+	const char *builddir, *config;
+	size_t clen;
+};
+
+/* Fill tmp with the kernel kbuild made in s->builddir and its .config. */
+static int fill_kernel(struct tx_ctx *ctx, const char *tmp, void *arg)
+{
+	static const char *const files[][2] = {{"arch/x86/boot/bzImage", "bzImage"},
+					       {"vmlinux", "vmlinux"}};
+	const struct store *s = arg;
+	char *cf = xasprintf("%s/config", tmp);
+	int err = 0;
+
+	for (size_t i = 0; i < 2 && !err; i++) {
+		char *from = xasprintf("%s/%s", s->builddir, files[i][0]);
+		char *to = xasprintf("%s/%s", tmp, files[i][1]);
+
+		if ((err = copy_file(from, to, 0644)))
+			tx_fail(ctx, err, "kernel", "cannot copy the kernel from '%s': %s",
+				s->builddir, strerror(-err));
+		free(from);
+		free(to);
+	}
+	if (!err && (err = write_file_atomic(cf, s->config, s->clen, 0644)))
+		tx_fail(ctx, err, "kernel", "cannot write '%s': %s", cf, strerror(-err));
+	free(cf);
+	return err;
+}
+
+/* Store the results as CACHE/kernels/HASH: whole when the dir exists (a
+ * temp dir renamed into place, under HASH.lock). */
 static int store_kernel(struct tx_ctx *ctx, const char *builddir, const char *hash,
 			const char *config, size_t clen)
 {
+	struct store s = {builddir, config, clen};
 	char *dir = xasprintf("%s/kernels/%s", ctx->cache, hash);
-	char *tmp = xasprintf("%s/kernels/.tmp-%s.%d", ctx->cache, hash, (int)getpid());
-	char *bz_from = xasprintf("%s/arch/x86/boot/bzImage", builddir);
-	char *vm_from = xasprintf("%s/vmlinux", builddir);
-	char *bz = xasprintf("%s/bzImage", tmp), *vm = xasprintf("%s/vmlinux", tmp);
-	char *cf = xasprintf("%s/config", tmp);
+	struct tx_cache_entry e = {.dir = dir, .stage = "kernel", .fill = fill_kernel, .arg = &s};
+	int err = tx_cache_get(ctx, &e);
+
+	free(dir);
+	return err < 0 ? err : 0;
+}
+
+/* The tools kbuild needs for config (its compressor too). */
+static int build_tools(struct tx_ctx *ctx, const char *config)
+{
+	static const struct tool tools[] = {{"make", "make"},	{"gcc", "gcc"}, {"flex", "flex"},
+					    {"bison", "bison"}, {"bc", "bc"},	{"perl", "perl"}};
+	struct tool comp = {NULL, NULL};
+	int err = need_tools(ctx, tools, sizeof(tools) / sizeof(tools[0]));
+
+	comp.name = compressor_tool(config, &comp.pkg);
+	if (!err && comp.name)
+		err = need_tools(ctx, &comp, 1);
+	if (!err && !path_exists("/usr/include/gelf.h"))
+		err =
+		    tx_fail(ctx, -ENOENT, "kernel",
+			    "cannot find 'gelf.h' (maybe you need to: apt-get install libelf-dev)");
+	return err;
+}
+
+/* make exited with st > 0: the first error line in log names the problem
+ * better than make's last words. */
+static int kbuild_failed(struct tx_ctx *ctx, const char *target, int st, const char *log)
+{
+	char *t = NULL, *e = NULL, *b = NULL;
+	size_t len = 0;
 	int err;
 
-	tx_tmp_register(tmp);
-	err = mkdir_p(tmp, 0755);
-	if (err)
-		err = tx_fail(ctx, err, "kernel", "cannot create '%s': %s", tmp, strerror(-err));
-	if (!err && ((err = copy_file(bz_from, bz, 0644)) || (err = copy_file(vm_from, vm, 0644))))
-		tx_fail(ctx, err, "kernel", "cannot copy the kernel from '%s': %s", builddir,
-			strerror(-err));
-	if (!err && (err = write_file_atomic(cf, config, clen, 0644)))
-		tx_fail(ctx, err, "kernel", "cannot write '%s': %s", cf, strerror(-err));
-	if (!err && rename(tmp, dir) < 0) {
-		if (errno == ENOTEMPTY || errno == EEXIST)
-			rm_rf(tmp); /* the same kernel, stored by another run */
-		else
-			err = tx_fail(ctx, -errno, "kernel", "cannot rename '%s': %s", tmp,
-				      strerror(errno));
+	if (!read_file(log, &t, &len, 64u << 20)) {
+		e = strstr(t, "error:");
+		if (!e)
+			e = strstr(t, "Error ");
 	}
-	if (err)
-		rm_rf(tmp);
-	tx_tmp_release(tmp);
-	free(dir);
-	free(tmp);
-	free(bz_from);
-	free(vm_from);
-	free(bz);
-	free(vm);
-	free(cf);
+	if (e) {
+		for (b = e; b > t && b[-1] != '\n'; b--)
+			;
+		e = strchr(e, '\n');
+		if (e)
+			*e = 0;
+	}
+	err = tx_fail(ctx, -EIO, "kernel", "kbuild failed for '%s' (exit %d): %.300s (see '%s')",
+		      target, st, b ? b : "", log);
+	free(t);
 	return err;
 }
 
 static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, const char *target,
 		  const char *config)
 {
-	static const struct tool tools[] = {{"make", "make"},	{"gcc", "gcc"}, {"flex", "flex"},
-					    {"bison", "bison"}, {"bc", "bc"},	{"perl", "perl"}};
-	const char *pkg = NULL, *comp = compressor_tool(config, &pkg);
 	char *ccache_dir = xasprintf("%s/ccache", ctx->cache);
 	char *o = xasprintf("O=%s", builddir), *src = xstrdup(srcdir);
 	char *jobs = xasprintf(
@@ -463,72 +369,30 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, 
 	int have_ccache = in_path("ccache");
 	char *argv[] = {"make",	   "-C", src, o, jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
 			"bzImage", NULL};
-	char **envp = NULL;
+	char **envp;
 	unsigned count = 0;
-	int st = need_tools(ctx, tools, sizeof(tools) / sizeof(tools[0]));
+	int st = build_tools(ctx, config);
 
-	if (!st && comp) {
-		struct tool t = {comp, pkg};
-
-		st = need_tools(ctx, &t, 1);
-	}
-	if (!st && !path_exists("/usr/include/gelf.h"))
-		st =
-		    tx_fail(ctx, -ENOENT, "kernel",
-			    "cannot find 'gelf.h' (maybe you need to: apt-get install libelf-dev)");
-	if (st)
-		goto out;
-	if (!have_ccache)
-		tx_info(ctx, "kernel: no ccache: every build compiles from scratch "
-			     "(maybe you want: apt-get install ccache)");
-	envp = build_env(ccache_dir);
-	tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, log in %s)", target, jobs,
-		log);
-	st = run_kbuild(ctx, argv, envp, log, target, &count);
-	if (st < 0) {
-		st = tx_fail(ctx, st, "kernel", "cannot run 'make': %s", strerror(-st));
-	} else if (st > 0) {
-		char *t = NULL;
-		size_t len = 0;
-		const char *last = "";
-
-		/* the first error line names the problem better than make's last words */
-		if (!read_file(log, &t, &len, 64u << 20)) {
-			char *e = strstr(t, "error:");
-			char *b = e;
-
-			if (!e)
-				e = strstr(t, "Error ");
-			if (e) {
-				b = e;
-				while (b > t && b[-1] != '\n')
-					b--;
-				e = strchr(e, '\n');
-				if (e)
-					*e = 0;
-				last = b;
-			}
-		}
-		st = tx_fail(ctx, -EIO, "kernel",
-			     "kbuild failed for '%s' (exit %d): %.300s (see '%s')", target, st,
-			     last, log);
-		free(t);
-	}
-out:
-	if (envp)
+	if (!st) {
+		if (!have_ccache)
+			tx_info(ctx, "kernel: no ccache: every build compiles from scratch "
+				     "(maybe you want: apt-get install ccache)");
+		envp = build_env(ccache_dir);
+		tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, log in %s)", target,
+			jobs, log);
+		st = run_kbuild(ctx, argv, envp, log, target, &count);
 		free_env(envp);
+		if (st < 0)
+			st = tx_fail(ctx, st, "kernel", "cannot run 'make': %s", strerror(-st));
+		else if (st > 0)
+			st = kbuild_failed(ctx, target, st, log);
+	}
 	free(ccache_dir);
 	free(o);
 	free(src);
 	free(jobs);
 	free(log);
 	return st;
-}
-
-static void set_out_paths_cached(struct kernel_out *out, double t0, int cached)
-{
-	out->cached = cached;
-	out->seconds = (now_ms() - t0) / 1000.0;
 }
 
 /* Lock CACHE/kbuild/TARGET and make its .config from set: *config (owned),
@@ -591,13 +455,35 @@ int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfi
 	return fd;
 }
 
+/* kbuild config in CACHE/kbuild/TARGET (the caller holds its lock), check
+ * the PVH note, store the kernel as HASH and fill out from there. */
+static int build_store(struct tx_ctx *ctx, const char *srcdir, const char *target, const char *hash,
+		       const char *config, size_t clen, struct kernel_out *out)
+{
+	char *builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
+	char *vm = xasprintf("%s/vmlinux", builddir);
+	uint64_t entry = 0;
+	int err = kbuild(ctx, srcdir, builddir, target, config);
+
+	if (!err)
+		err = kernel_check_pvh(ctx, vm, &entry);
+	if (!err)
+		err = store_kernel(ctx, builddir, hash, config, clen);
+	if (!err && !cached_kernel(ctx, hash, out))
+		err = tx_fail(ctx, -EIO, "kernel", "cannot find the stored kernel '%s'", hash);
+	if (!err)
+		tx_info(ctx, "kernel: [%s] PVH entry 0x%llx", target, (unsigned long long)entry);
+	free(vm);
+	free(builddir);
+	return err;
+}
+
 int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
 		     struct kernel_out *out)
 {
 	struct sbuf all = {0};
-	char *srcdir = NULL, *version = NULL, *builddir = NULL, *index = NULL;
-	char *idxdir = NULL, *config = NULL, *prev = NULL;
-	char ihash[65], hash[65];
+	char *srcdir = NULL, *version = NULL, *index = NULL, *idxdir = NULL, *config = NULL;
+	char *prev = NULL, ihash[65], hash[65];
 	double t0 = now_ms();
 	size_t clen = 0;
 	int err, fd = -1;
@@ -614,42 +500,25 @@ int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfi
 	index = xasprintf("%s/%s", idxdir, ihash);
 	if (!read_file(index, &prev, NULL, 128) && is_hex64(prev)) {
 		prev[64] = 0;
-		if (cached_kernel(ctx, prev, out)) {
-			tx_info(ctx, "kernel: [%s] cached %s", target, prev);
-			set_out_paths_cached(out, t0, 1);
+		out->cached = cached_kernel(ctx, prev, out);
+	}
+	if (!out->cached) {
+		fd = configure_locked(ctx, target, srcdir, version, set, &config, &clen, hash);
+		if (fd < 0) {
+			err = fd;
 			goto out;
 		}
-	}
-	fd = configure_locked(ctx, target, srcdir, version, set, &config, &clen, hash);
-	if (fd < 0) {
-		err = fd;
-		goto out;
-	}
-	builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
-	if (cached_kernel(ctx, hash, out)) {
-		tx_info(ctx, "kernel: [%s] cached %s", target, hash);
-		set_out_paths_cached(out, t0, 1);
-	} else {
-		uint64_t entry = 0;
-		char *vm = xasprintf("%s/vmlinux", builddir);
-
-		err = kbuild(ctx, srcdir, builddir, target, config);
-		if (!err)
-			err = kernel_check_pvh(ctx, vm, &entry);
-		free(vm);
-		if (!err)
-			err = store_kernel(ctx, builddir, hash, config, clen);
-		if (!err && !cached_kernel(ctx, hash, out))
-			err = tx_fail(ctx, -EIO, "kernel", "cannot find the stored kernel '%s'",
-				      hash);
-		if (err)
+		out->cached = cached_kernel(ctx, hash, out);
+		if (!out->cached &&
+		    (err = build_store(ctx, srcdir, target, hash, config, clen, out)))
 			goto out;
-		tx_info(ctx, "kernel: [%s] PVH entry 0x%llx", target, (unsigned long long)entry);
-		set_out_paths_cached(out, t0, 0);
+		/* remember which kernel these requests made */
+		if (!mkdir_p(idxdir, 0755))
+			write_file_atomic(index, hash, 64, 0644);
 	}
-	/* remember which kernel these requests made */
-	if (!mkdir_p(idxdir, 0755))
-		write_file_atomic(index, hash, 64, 0644);
+	if (out->cached)
+		tx_info(ctx, "kernel: [%s] cached %s", target, out->hash);
+	out->seconds = (now_ms() - t0) / 1000.0;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -658,7 +527,6 @@ out:
 	sbuf_free(&all);
 	free(srcdir);
 	free(version);
-	free(builddir);
 	free(index);
 	free(idxdir);
 	free(config);

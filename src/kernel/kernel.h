@@ -1,8 +1,9 @@
 /* The kernel stage: Debian's linux-source, unpacked once, built out of tree
  * with kbuild through ccache, cached by the hash of the final .config.
  *
- * Cache layout (CACHE = ctx->cache):
- *   CACHE/linux/VERSION/            the unpacked source (temp dir + rename, locked)
+ * Cache layout (CACHE = ctx->cache); the source and the kernels are cache
+ * entries (lib/cache.h), whole when their dir exists:
+ *   CACHE/linux/VERSION/            the unpacked source
  *   CACHE/kbuild/TARGET/            the reused out-of-tree build dir (locked while used)
  *   CACHE/ccache/                   CCACHE_DIR
  *   CACHE/kernels/HASH/{bzImage,vmlinux,config}   HASH = sha256(.config, source version)
@@ -19,8 +20,8 @@
 #define KERNEL_TARBALL "/usr/src/linux-source-6.1.tar.xz"
 #define KERNEL_SOURCE_PKG "linux-source-6.1"
 
-/* Kernel source unpacked once into CACHE/linux/SRCVERSION (atomic: temp dir +
- * rename, locked). SRCVERSION is the Debian package version ("6.1.192-2"). */
+/* Kernel source unpacked once into CACHE/linux/SRCVERSION. SRCVERSION is the Debian package version
+ * ("6.1.192-2"). */
 int kernel_source(struct tx_ctx *ctx, char **srcdir_out, char **version_out);
 
 struct kernel_out {

@@ -68,6 +68,14 @@ struct kmin_result {
 	char *fragment; /* path of the written fragment */
 };
 
+/* 0: r holds the result (r->budget_hit when the budget stopped the search:
+ * the best config so far is the result). Else a negative errno with ctx->err
+ * set: -ETIMEDOUT when the app's own kernel or the minimized one does not
+ * serve (exit 3, as for a build); -ETIME (exit 1) when the set-up (staging,
+ * the base image) spent the whole budget before the app's full kernel could
+ * be judged; -EINVAL for bad options or candidates; others from the stages it
+ * runs (stage, closure, build, kernel, probe). Internally a judgement the
+ * budget leaves undone is KMIN_BUDGET (kmin-int.h), never -ETIMEDOUT. */
 int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *r);
 void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, struct sbuf *out);
 void kmin_report_json(const struct kmin_result *r, const struct kmin_opts *o, struct sbuf *out);
@@ -94,6 +102,9 @@ struct kmin_recs {
 };
 void kmin_recs_parse(const char *text, size_t len, struct kmin_recs *out);
 const struct kmin_rec *kmin_recs_find(const struct kmin_recs *rs, char kind, const char *key);
+/* The last 't' record of key timed against ref. */
+const struct kmin_rec *kmin_recs_find_time(const struct kmin_recs *rs, const char *key,
+					   const char *ref);
 void kmin_recs_free(struct kmin_recs *rs);
 
 #endif

@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			abort();
 		}
-		if (kmin_recs_find(&rs, r->kind, r->key) == NULL)
+		if (kmin_recs_find(&rs, r->kind, r->key) == NULL ||
+		    (r->kind == 't' && !kmin_recs_find_time(&rs, r->key, r->val)))
 			abort();
 	}
 	kmin_recs_free(&rs);

@@ -87,6 +87,8 @@ int main(void)
 	CHECK(kmin_recs_find(&rs, 't', h('3')) == NULL);
 	CHECK(kmin_recs_find(&rs, 't', h('4')) == NULL);
 	CHECK(kmin_recs_find(&rs, 't', h('5')) == NULL);
+	CHECK(kmin_recs_find_time(&rs, h('1'), h('2')) == r);
+	CHECK(kmin_recs_find_time(&rs, h('1'), h('3')) == NULL); /* timed against another */
 	r = kmin_recs_find(&rs, 'i', h('a'));
 	CHECK(r && !strcmp(r->val, h('b')));
 	r = kmin_recs_find(&rs, 'c', h('b'));
@@ -112,5 +114,19 @@ int main(void)
 	}
 	sbuf_free(&t);
 	RUN(test_report_json);
+	TCASE("json report lists");
+	{
+		struct kmin_opts o = {.app = "nginx", .target = "kvm"};
+		struct kmin_result res = {0};
+		struct sbuf j = {0};
+
+		strv_push(&res.removed, "PRINTK");
+		kmin_report_json(&res, &o, &j);
+		CHECK(strstr(j.s,
+			     "{\"app\":\"nginx\",\"target\":\"kvm\",\"removed\":[\"PRINTK\"],"
+			     "\"kept\":[],\"untried\":[],\"also_off\":[],\"compression\":") == j.s);
+		sbuf_free(&j);
+		kmin_result_free(&res);
+	}
 	return t_done("test-kmin");
 }
