@@ -79,6 +79,10 @@ int cmd_compare(struct tx_ctx *ctx, const struct cli *c)
 	o.plot = c->plot;
 	o.only = c->only;
 	o.no_min_mem = c->no_min_mem;
+	if (compare_check_only(ctx, c->only) < 0) {
+		fprintf(stderr, "tinyx: %s\n", ctx->err);
+		return TX_EXIT_USAGE;
+	}
 	r = compare_run(ctx, &o, &res);
 	if (c->json)
 		compare_report_json(&res, &out);
@@ -87,5 +91,6 @@ int cmd_compare(struct tx_ctx *ctx, const struct cli *c)
 	if (out.s)
 		fwrite(out.s, 1, out.len, stdout);
 	sbuf_free(&out);
+	compare_result_free(&res);
 	return r < 0 ? cli_fail(ctx, r) : 0;
 }
