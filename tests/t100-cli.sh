@@ -20,4 +20,10 @@ expect_fail 1 "^tinyx: stage: 'httpd' is a virtual package" -- "$TINYX" stage ht
 expect_fail 1 "^tinyx: closure: no root tree at '/nonexistent'" -- "$TINYX" closure nginx --root /nonexistent
 expect_fail 1 "^tinyx: stage: unsupported mirror URL 'ftp:" -- "$TINYX" stage nginx --mirror ftp://x/debian
 "$TINYX" help | grep -q '^usage: tinyx' && ok "help" || nok "help"
+# each command takes its own options: another command's is a usage error
+expect_fail 2 "option '--iperf3' does not apply to 'stage'" -- "$TINYX" stage nginx --iperf3
+expect_fail 2 "option '--minimize' does not apply to 'build'" -- "$TINYX" build nginx --minimize
+check "kconfig --help prints the kconfig usage" sh -c '"$1" kconfig --help | grep -q "tinyx kconfig APP --target"' - "$TINYX"
+check "probe -h exits 0" "$TINYX" probe -h
+expect_fail 2 "unknown system 'nosuch' \\(one of: debian-vm" -- "$TINYX" compare nginx --only tinyx-kvm,nosuch
 done_tests
