@@ -35,7 +35,8 @@
  * is set to "/init --poweroff": that signals PID 1.
  *
  * Not PID 1: `tinyx-init --print-conf FILE` prints the spec as parsed, in the
- * canonical form of appspec_text() (tests compare the two parsers). */
+ * canonical form of appspec_text() (tests/unit/test-appspec compares what the
+ * host writes with what this binary reads). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
