@@ -197,9 +197,5 @@ int appconf_parse(const char *text, size_t len, appconf_fn fn, void *arg, struct
 	e->line = 0;
 	e->kw = NULL;
 	e->kwlen = 0;
-	if (!nargs)
-		return refuse(e, APPCONF_NO_COMMAND);
-	if (!abs_cmd)
-		return refuse(e, APPCONF_RELATIVE_COMMAND);
-	return forking && !pidfile ? refuse(e, APPCONF_NO_PIDFILE) : 0;
+	return nargs && abs_cmd && (!forking || pidfile) ? 0 : refuse(e, APPCONF_INCOMPLETE);
 }

@@ -46,13 +46,11 @@ struct appconf_item {
 
 /* Why a text was refused. */
 enum appconf_problem {
-	APPCONF_NUL = 1,	  /* a NUL byte in the text */
-	APPCONF_NO_VALUE,	  /* a keyword without " VALUE" */
-	APPCONF_UNKNOWN,	  /* an unknown keyword */
-	APPCONF_BAD_VALUE,	  /* a value that does not fit its keyword */
-	APPCONF_NO_COMMAND,	  /* no "arg" line */
-	APPCONF_RELATIVE_COMMAND, /* argv[0] is not an absolute path */
-	APPCONF_NO_PIDFILE,	  /* "forking 1" without a pid file to follow */
+	APPCONF_NUL = 1,    /* a NUL byte in the text */
+	APPCONF_NO_VALUE,   /* a keyword without " VALUE" */
+	APPCONF_UNKNOWN,    /* an unknown keyword */
+	APPCONF_BAD_VALUE,  /* a value that does not fit its keyword */
+	APPCONF_INCOMPLETE, /* no command, a relative one, or forking without a pid file */
 };
 
 struct appconf_error {
