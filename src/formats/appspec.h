@@ -16,14 +16,15 @@
  *   forking 0|1          the command forks and exits: follow the pid file
  *   pidfile PATH         where a forking daemon writes its pid
  *   restart no|on-failure
- * The guest init (src/guest/init.c) has its own small parser of the same form;
- * `tinyx-init --print-conf FILE` prints what it read, so tests compare both. */
+ * One reader, formats/appconf.c, serves this file and the guest init (which
+ * cannot link lib/); `tinyx-init --print-conf FILE` prints what the init read,
+ * so tests compare the writer here with the guest binary's reading. */
 #ifndef TINYX_APPSPEC_H
 #define TINYX_APPSPEC_H
 
 #include "lib/util.h"
 
-#define APPSPEC_MAX_GROUPS 32
+#define APPSPEC_MAX_GROUPS 32 /* APPCONF_MAX_GROUPS */
 
 struct app_spec {
 	struct strv argv;
@@ -40,7 +41,8 @@ struct app_spec {
 };
 
 /* Parse untrusted text into s (zeroed by the caller or fresh). On error s is
- * freed, ctx->err says "appspec: line N: ..." and -EINVAL is returned. */
+ * freed, ctx->err says "STAGE: app spec line N: ..." (ctx->stage) and -EINVAL
+ * is returned. */
 int appspec_parse(struct tx_ctx *ctx, const char *text, size_t len, struct app_spec *s);
 /* Check a spec built in code before it is written: argv present with an
  * absolute argv[0], no newline or NUL in any string, valid dirs and env. */

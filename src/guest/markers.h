@@ -16,6 +16,12 @@
 #define TINYX_MARK_POWEROFF "poweroff"
 #define TINYX_MARK_IPERF3 "iperf3" /* "iperf3 done" or "iperf3 failed" */
 
+/* The dom0 role's lines (guest/dom0.c), the Xen probe times the guest by them */
+#define TINYX_DOM0_PREFIX "tinyx-dom0: "
+#define TINYX_DOM0_READY "ready"		/* the daemons run, the bridge is up */
+#define TINYX_DOM0_XL_CREATE "xl create"	/* just before xl runs */
+#define TINYX_DOM0_XL_EXITED "xl exited status" /* "xl exited status: N" */
+
 /* The whole line as the host sees it, e.g. TINYX_MARKER(TINYX_MARK_INIT). */
 #define TINYX_MARKER(m) TINYX_MARK_PREFIX m
 

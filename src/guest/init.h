@@ -1,0 +1,55 @@
+/* The parts of tinyx-init (src/guest/init.c says what it does). */
+#ifndef TINYX_GUEST_INIT_H
+#define TINYX_GUEST_INIT_H
+
+#include <net/if.h>
+#include <signal.h>
+
+#include "formats/appconf.h"
+
+/* The kernel command line's tinyx.* parameters (init.c) */
+struct cmdline {
+	char hostname[65], ip[64], gw[64], ifname[IFNAMSIZ], iperf3[80];
+	int debug_shell, off; /* off: 0 auto, 1 power off, 2 reboot */
+};
+extern struct cmdline cmd;
+
+/* The app spec as read by the shared reader (conf.c) */
+struct list {
+	char **v; /* NULL-terminated */
+	int n;
+};
+struct conf_dir {
+	char *path;
+	unsigned mode, uid, gid;
+};
+struct app_conf {
+	struct list argv, env;
+	struct conf_dir *dirs;
+	int ndirs;
+	unsigned uid, gid, groups[APPCONF_MAX_GROUPS];
+	size_t ngroups;
+	int has_user, forking, restart;
+	char *pidfile, *workdir; /* NULL: none, "/" */
+};
+extern struct app_conf conf;
+int list_push(struct list *l, char *s);
+/* Read path into c: 0, or -1 after saying why. */
+int conf_load(struct app_conf *c, const char *path);
+/* The canonical text form, as appspec_text() writes it, on stdout. */
+void conf_print(const struct app_conf *c);
+/* Create the spec's dirs (and their parents), with mode and owner. */
+void conf_make_dirs(const struct app_conf *c);
+
+/* The app's supervision (svc.c) */
+void start_shell(void);
+void start_app(void);
+void no_app(void); /* the spec could not be read: power off, unless a shell runs */
+void power_off(void) __attribute__((noreturn));
+void svc_loop(const sigset_t *set) __attribute__((noreturn));
+
+/* The static network (net.c) */
+void net_up(const struct cmdline *c);
+int if_up(int sock, const char *name); /* IFF_UP on the interface */
+
+#endif

@@ -1,0 +1,100 @@
+/* The one way the guest init starts a child (see spawn.h). */
+#include "guest/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "formats/appconf.h"
+#include "guest/util.h"
+
+extern char **environ;
+
+/* /dev/null on fds 0..last */
+static void null_fds(int last)
+{
+	int fd = open("/dev/null", last ? O_RDWR : O_RDONLY);
+
+	for (int i = 0; fd >= 0 && i <= last; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > last)
+		close(fd);
+}
+
+static void on_tty(const char *tty)
+{
+	int fd = open(tty, O_RDWR);
+
+	if (fd < 0)
+		fd = open("/dev/console", O_RDWR);
+	if (fd < 0)
+		return;
+	ioctl(fd, TIOCSCTTY, 0);
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+}
+
+static void drop(const struct gcred *c, const char *who)
+{
+	gid_t g[APPCONF_MAX_GROUPS];
+	int n = c->ngroups < APPCONF_MAX_GROUPS ? c->ngroups : APPCONF_MAX_GROUPS;
+
+	for (int i = 0; i < n; i++)
+		g[i] = c->groups[i];
+	if (setgroups((size_t)n, g) < 0 || setgid(c->gid) < 0 || setuid(c->uid) < 0) {
+		sayp(who, "cannot drop privileges to %u:%u: %s", c->uid, c->gid, strerror(errno));
+		_exit(126);
+	}
+}
+
+static void child(const struct gspawn *s)
+{
+	const char *who = s->who ? s->who : TINYX_MARK_PREFIX;
+
+	if (!(s->flags & GSPAWN_MASKED)) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	if (s->flags & GSPAWN_SETSID)
+		setsid();
+	if (s->tty)
+		on_tty(s->tty);
+	else if (s->flags & (GSPAWN_NULL_IN | GSPAWN_NULL_OUT))
+		null_fds(s->flags & GSPAWN_NULL_OUT ? 2 : 0);
+	if (s->cred)
+		drop(s->cred, who);
+	if (s->dir && chdir(s->dir) < 0)
+		sayp(who, "cannot chdir to %s: %s", s->dir, strerror(errno));
+	if (s->fn)
+		_exit(s->fn(s->arg));
+	execve(s->path ? s->path : s->argv[0], s->argv, s->envp ? s->envp : environ);
+	sayp(who, "cannot run %s: %s", s->path ? s->path : s->argv[0], strerror(errno));
+	_exit(127);
+}
+
+pid_t gspawn(const struct gspawn *s)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		child(s);
+	return pid;
+}
+
+int gwait(pid_t pid)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}

@@ -1,0 +1,360 @@
+/* The guest init's supervision of the app: start it (as its user, in its
+ * dirs), watch for its first listening socket, follow a forking daemon
+ * through its pid file, restart it on failure, reap, power off. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest/init.h"
+#include "guest/spawn.h"
+#include "guest/util.h"
+
+#define MAX_RESTARTS 5
+
+enum app_state { APP_NONE, APP_RUNNING, APP_STARTING, APP_WAIT_PIDFILE };
+
+static struct state {
+	enum app_state app;
+	pid_t pid;   /* the app (or the forking starter while APP_STARTING) */
+	pid_t shell; /* debug shell */
+	int restarts, ready, ready_once;
+	double since; /* ms: start of the current phase (ready poll, pid file wait) */
+} st;
+
+void start_app(void)
+{
+	static struct list envp;
+	struct gcred cred = {conf.uid, conf.gid, conf.groups, (int)conf.ngroups};
+	struct gspawn s = {.argv = conf.argv.v,
+			   .dir = conf.workdir ? conf.workdir : "/",
+			   .cred = conf.has_user ? &cred : NULL,
+			   .flags = GSPAWN_SETSID | GSPAWN_NULL_IN};
+	pid_t pid;
+
+	if (!envp.n) {
+		int has_path = 0;
+
+		for (int i = 0; i < conf.env.n; i++) {
+			list_push(&envp, conf.env.v[i]);
+			has_path |= !strncmp(conf.env.v[i], "PATH=", 5);
+		}
+		if (!has_path)
+			list_push(&envp, DEFAULT_PATH);
+	}
+	s.envp = envp.v;
+	conf_make_dirs(&conf);
+	pid = gspawn(&s);
+	if (pid < 0) {
+		say("cannot fork: %s", strerror(errno));
+		return;
+	}
+	st.pid = pid;
+	st.app = conf.forking ? APP_STARTING : APP_RUNNING;
+	st.ready = 0;
+	st.since = now_ms();
+}
+
+void start_shell(void)
+{
+	char tty[64] = "/dev/console", *act = slurp("/sys/class/tty/console/active", 128, NULL);
+	char *argv[] = {"-sh", NULL}, *envp[] = {DEFAULT_PATH, "HOME=/", "TERM=linux", NULL};
+	struct gspawn s = {.argv = argv,
+			   .path = "/bin/sh",
+			   .envp = envp,
+			   .tty = tty,
+			   .dir = "/",
+			   .flags = GSPAWN_SETSID};
+	pid_t pid;
+
+	if (act && *act) {
+		char *last = strrchr(act, ' ');
+
+		fmt(tty, sizeof(tty), "/dev/%.*s", (int)strcspn(last ? last + 1 : act, "\n"),
+		    last ? last + 1 : act);
+	}
+	free(act);
+	pid = gspawn(&s);
+	if (pid > 0) {
+		st.shell = pid;
+		say("debug shell on %s", tty);
+	}
+}
+
+/* Listening TCP ports in /proc/net/tcp and tcp6 (state 0A), sorted. */
+static int listen_ports(unsigned *ports, int max)
+{
+	static const char *files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	int n = 0;
+
+	for (int f = 0; f < 2; f++) {
+		char *text = slurp(files[f], 1 << 18, NULL), *line, *next;
+
+		for (line = text ? strchr(text, '\n') : NULL; line; line = next) {
+			/* "  sl  local_address rem_address   st ...": ADDR:PORT in hex */
+			char *tok[4], *p = line + 1;
+			unsigned long port;
+			int k = 0;
+
+			next = strchr(p, '\n');
+			if (next)
+				*next = 0;
+			for (; k < 4; k++) {
+				p += strspn(p, " ");
+				tok[k] = p;
+				p += strcspn(p, " ");
+				if (!*p)
+					break;
+				*p++ = 0;
+			}
+			if (k < 4 || strcmp(tok[3], "0A") || !strchr(tok[1], ':') ||
+			    num(strchr(tok[1], ':') + 1, 16, 65535, &port))
+				continue;
+			int dup = 0;
+			for (int i = 0; i < n; i++)
+				dup |= ports[i] == port;
+			if (!dup && n < max)
+				ports[n++] = port;
+		}
+		free(text);
+	}
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && ports[j - 1] > ports[j]; j--) {
+			unsigned t = ports[j];
+			ports[j] = ports[j - 1];
+			ports[j - 1] = t;
+		}
+	return n;
+}
+
+static void mem_used(void)
+{
+	char *mi = slurp("/proc/meminfo", 8192, NULL), *t, *a;
+
+	if (mi && (t = strstr(mi, "MemTotal:")) && (a = strstr(mi, "MemAvailable:")))
+		say(TINYX_MARK_MEM " %ld KB", strtol(t + 9, NULL, 10) - strtol(a + 13, NULL, 10));
+	free(mi);
+}
+
+/* The iperf3 child: retry every 200 ms for up to 2 min until the host's
+ * one-off server has taken one test. */
+static int iperf3_client(void *arg)
+{
+	char **argv = arg, *envp[] = {DEFAULT_PATH, "TMPDIR=/tmp", NULL};
+	struct gspawn s = {.argv = argv, .envp = envp, .flags = GSPAWN_NULL_OUT};
+
+	for (int i = 0; i < 600; i++) {
+		pid_t c = gspawn(&s);
+		int status = c < 0 ? -1 : gwait(c);
+
+		if (status < 0)
+			break;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+			say(TINYX_MARK_IPERF3 " done");
+			return 0;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+			break;
+		sleep_ms(200);
+	}
+	say(TINYX_MARK_IPERF3 " failed");
+	return 1;
+}
+
+/* The throughput client of tinyx compare (tinyx.iperf3=HOST,SECONDS), kept
+ * apart from the app's supervision: init only reaps it. */
+static void start_iperf3(void)
+{
+	char host[64], *secs = strchr(cmd.iperf3, ',');
+	char *argv[] = {"/usr/bin/iperf3", "-c", host, "-t", secs ? secs + 1 : NULL, NULL};
+	struct gspawn s = {.fn = iperf3_client, .arg = argv};
+
+	if (!cmd.iperf3[0] || !secs || secs - cmd.iperf3 >= (long)sizeof(host))
+		return;
+	memcpy(host, cmd.iperf3, (size_t)(secs - cmd.iperf3));
+	host[secs - cmd.iperf3] = 0;
+	gspawn(&s);
+}
+
+static void check_ready(void)
+{
+	unsigned ports[32];
+	int n = listen_ports(ports, 32);
+
+	if (!n)
+		return;
+	for (int i = 0; i < n; i++)
+		say(TINYX_MARK_READY_TCP "%u", ports[i]);
+	mem_used();
+	if (!st.ready_once)
+		start_iperf3();
+	st.ready_once = 1;
+	st.ready = 1;
+}
+
+/* Stop everything: SIGTERM, SIGKILL after 2 s. */
+static void kill_all(void)
+{
+	double t0;
+
+	if (st.pid > 0 && st.app != APP_NONE)
+		kill(st.pid, SIGTERM);
+	kill(-1, SIGTERM);
+	t0 = now_ms();
+	while (now_ms() - t0 < 2000) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+
+		if (p < 0 && errno == ECHILD)
+			break;
+		if (p <= 0)
+			sleep_ms(20);
+	}
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+void power_off(void)
+{
+	kill_all();
+	sync();
+	if (!cmd.off)
+		cmd.off = access("/sys/firmware/acpi", F_OK) == 0 ||
+				  access("/sys/hypervisor/type", F_OK) == 0
+			      ? 1
+			      : 2;
+	say(cmd.off == 1 ? TINYX_MARK_POWEROFF : TINYX_MARK_POWEROFF " (by reboot)");
+	if (cmd.off == 2) {
+		/* without ACPI the kernel would first poke a keyboard controller
+		 * that microvm does not have, for seconds under TCG */
+		int fd = open("/sys/kernel/reboot/type", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			if (write(fd, "triple", 6) < 0) {
+				/* keep the kernel's default */
+			}
+			close(fd);
+		}
+	}
+	reboot(cmd.off == 1 ? RB_POWER_OFF : RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
+void no_app(void)
+{
+	if (st.shell <= 0)
+		power_off();
+}
+
+static void app_gone(int status, int known)
+{
+	int failed = !known || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+
+	if (!known)
+		say(TINYX_MARK_EXITED " (pid %d is gone)", (int)st.pid);
+	else if (WIFSIGNALED(status))
+		say(TINYX_MARK_KILLED " by signal %d", WTERMSIG(status));
+	else
+		say(TINYX_MARK_EXITED " status %d", WEXITSTATUS(status));
+	st.app = APP_NONE;
+	st.pid = 0;
+	if (failed && conf.restart && st.restarts < MAX_RESTARTS) {
+		st.restarts++;
+		sleep_ms(100L << st.restarts); /* 200 ms .. 3.2 s */
+		say("restarting app (%d/%d)", st.restarts, MAX_RESTARTS);
+		start_app();
+		return;
+	}
+	if (st.shell > 0)
+		return; /* keep the machine up for whoever debugs it */
+	power_off();
+}
+
+static void read_pidfile(void)
+{
+	char *s = slurp(conf.pidfile, 64, NULL);
+	long pid = s ? strtol(s, NULL, 10) : 0;
+
+	free(s);
+	if (pid > 1 && kill((pid_t)pid, 0) == 0) {
+		st.pid = (pid_t)pid;
+		st.app = APP_RUNNING;
+		return;
+	}
+	if (now_ms() - st.since > 10000) {
+		say("no live pid in %s after the command forked", conf.pidfile);
+		st.pid = 0;
+		app_gone(0, 0);
+	}
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t p;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p == st.shell) {
+			st.shell = 0;
+			say("debug shell exited");
+			if (st.app == APP_NONE)
+				power_off();
+		} else if (p == st.pid && st.app == APP_STARTING) {
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+				st.app = APP_WAIT_PIDFILE;
+				st.since = now_ms();
+				read_pidfile();
+			} else {
+				app_gone(status, 1);
+			}
+		} else if (p == st.pid && st.app == APP_RUNNING) {
+			app_gone(status, 1);
+		}
+	}
+}
+
+/* How long to sleep before the next look: fast while waiting for the first
+ * listening socket, slower as time passes. -1: wait for a signal only. */
+static long tick_ms(void)
+{
+	double age = now_ms() - st.since;
+
+	if (st.app == APP_WAIT_PIDFILE)
+		return 20;
+	if (st.app == APP_NONE)
+		return -1;
+	if (!st.ready)
+		return age < 2000 ? 10 : age < 30000 ? 100 : 1000;
+	return conf.forking ? 500 : -1;
+}
+
+void svc_loop(const sigset_t *set)
+{
+	for (;;) {
+		long ms = tick_ms();
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		int sig = sigtimedwait(set, NULL, ms < 0 ? NULL : &ts);
+
+		if (sig == SIGCHLD)
+			reap();
+		else if (sig > 0 && sig != SIGHUP) {
+			say("signal %d: stopping", sig);
+			power_off();
+		}
+		if (st.app == APP_WAIT_PIDFILE)
+			read_pidfile();
+		if (st.app == APP_RUNNING && conf.forking && kill(st.pid, 0) < 0 &&
+		    errno == ESRCH) {
+			reap(); /* a reparented daemon is our child: prefer its status */
+			if (st.app == APP_RUNNING && kill(st.pid, 0) < 0)
+				app_gone(0, 0);
+		}
+		if ((st.app == APP_RUNNING || st.app == APP_STARTING) && !st.ready)
+			check_ready();
+	}
+}
