@@ -20,12 +20,13 @@
 #ifndef TINYX_XENPROBE_H
 #define TINYX_XENPROBE_H
 
+#include "guest/markers.h"
 #include "formats/imgconf.h"
 #include "probe/backend.h"
 #include "xen/xenkit.h"
 
-#define XENPROBE_MARK_CREATE "tinyx-dom0: xl create"
-#define XENPROBE_MARK_EXITED "tinyx-dom0: xl exited status"
+#define XENPROBE_MARK_CREATE TINYX_DOM0_PREFIX TINYX_DOM0_XL_CREATE
+#define XENPROBE_MARK_EXITED TINYX_DOM0_PREFIX TINYX_DOM0_XL_EXITED
 #define XENPROBE_DOM0_MAC "52:54:00:74:78:10"
 #define XENPROBE_TIMEOUT_S 150
 
