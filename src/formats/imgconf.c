@@ -53,6 +53,7 @@ void imgconf_free(struct imgconf *c)
 	free(c->disk);
 	free(c->append);
 	free(c->note);
+	free(c->comment);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -78,6 +79,11 @@ static int lookup(const char *const *names, int n, const char *v)
 		if (!strcmp(names[i], v))
 			return i;
 	return -1;
+}
+
+int img_service_find(const char *name)
+{
+	return lookup(service_names, 3, name);
 }
 
 /* Decimal, no sign, no spaces, within [lo, hi]. */
@@ -327,7 +333,8 @@ int imgconf_load(struct tx_ctx *ctx, const char *dir, struct imgconf *c)
 
 void imgconf_text(const struct imgconf *c, struct sbuf *out)
 {
-	sbuf_printf(out, "# Tinyx image description, read by `tinyx probe`.\n");
+	sbuf_printf(out, "# %s\n",
+		    c->comment ? c->comment : "Tinyx image description, read by `tinyx probe`.");
 	sbuf_printf(out, "machine=%s\n", img_machine_name(c->machine));
 	sbuf_printf(out, "kernel=%s\n", c->kernel ? c->kernel : "kernel");
 	sbuf_printf(out, "initrd=%s\n", c->initrd ? c->initrd : "initrd");
@@ -342,4 +349,19 @@ void imgconf_text(const struct imgconf *c, struct sbuf *out)
 	sbuf_printf(out, "target=%s\n", img_target_name(c->target));
 	if (c->note)
 		sbuf_printf(out, "note=%s\n", c->note);
+}
+
+int imgconf_write(struct tx_ctx *ctx, const char *dir, const struct imgconf *c)
+{
+	char *path = xasprintf("%s/%s", dir, IMGCONF_NAME);
+	struct sbuf s = {0};
+	int rc;
+
+	imgconf_text(c, &s);
+	rc = write_file_atomic(path, s.s, s.len, 0644);
+	if (rc < 0)
+		rc = tx_fail(ctx, rc, STAGE, "cannot write '%s': %s", path, strerror(-rc));
+	sbuf_free(&s);
+	free(path);
+	return rc;
 }
