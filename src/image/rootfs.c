@@ -421,28 +421,26 @@ static const struct {
 
 static int add_base(struct rctx *r)
 {
-	struct ment con = {.type = ME_NOD,
-			   .path = "/dev/console",
-			   .mode = 0600,
-			   .devtype = 'c',
-			   .major = 5,
-			   .minor = 1,
-			   .reason = "rootfs=base"};
-	struct ment null = {.type = ME_NOD,
-			    .path = "/dev/null",
-			    .mode = 0666,
-			    .devtype = 'c',
-			    .major = 1,
-			    .minor = 3,
-			    .reason = "rootfs=base"};
+	static const struct ment nodes[] = {{.type = ME_NOD,
+					     .path = "/dev/console",
+					     .mode = 0600,
+					     .devtype = 'c',
+					     .major = 5,
+					     .minor = 1,
+					     .reason = "rootfs=base"},
+					    {.type = ME_NOD,
+					     .path = "/dev/null",
+					     .mode = 0666,
+					     .devtype = 'c',
+					     .major = 1,
+					     .minor = 3,
+					     .reason = "rootfs=base"}};
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(base_dirs) / sizeof(base_dirs[0]) && !err; i++)
 		err = put_dir(r, base_dirs[i].path, base_dirs[i].mode);
-	if (!err)
-		err = put(r, &con, 0);
-	if (!err)
-		err = put(r, &null, 0);
+	for (size_t i = 0; i < 2 && !err; i++)
+		err = put(r, &nodes[i], 0);
 	return err;
 }
 

@@ -306,8 +306,12 @@ int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, 
 
 	if (r == 0 && o && o->mirror)
 		mirror = xstrdup(o->mirror);
-	else if (r == 0)
+	else if (r == 0) {
+		const char *was = tx_stage(ctx, "stage");
+
 		r = aptsrc_mirror(ctx, "/etc/apt", j.suite, &mirror);
+		tx_stage(ctx, was);
+	}
 	if (r == 0 && strncmp(mirror, "http://", 7) && strncmp(mirror, "https://", 8) &&
 	    strncmp(mirror, "file:/", 6))
 		r = tx_fail(ctx, -EINVAL, "stage", "unsupported mirror URL '%s'", mirror);
