@@ -17,40 +17,37 @@ static int is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
+/* The next whitespace-separated word of *s (its length in *n), or NULL at
+ * the end; *s moves past it. */
+static const char *next_word(const char **s, size_t *n)
+{
+	const char *w = *s;
+
+	while (is_ws(*w))
+		w++;
+	for (*n = 0; w[*n] && !is_ws(w[*n]);)
+		(*n)++;
+	*s = w + *n;
+	return *n ? w : NULL;
+}
+
 /* Does the whitespace-separated list s hold word w? */
 static int has_word(const char *s, const char *w)
 {
-	size_t wl = strlen(w);
+	size_t n, wl = strlen(w);
 
-	while (*s) {
-		size_t n;
-
-		while (is_ws(*s))
-			s++;
-		n = 0;
-		while (s[n] && !is_ws(s[n]))
-			n++;
-		if (n == wl && !strncmp(s, w, n))
+	for (const char *p; (p = next_word(&s, &n));)
+		if (n == wl && !strncmp(p, w, n))
 			return 1;
-		s += n;
-	}
 	return 0;
 }
 
 static void push_words(const char *s, struct strv *out)
 {
-	while (*s) {
-		size_t n;
+	size_t n;
 
-		while (is_ws(*s))
-			s++;
-		n = 0;
-		while (s[n] && !is_ws(s[n]))
-			n++;
-		if (n)
-			strv_pushn(out, s, n);
-		s += n;
-	}
+	for (const char *p; (p = next_word(&s, &n));)
+		strv_pushn(out, p, n);
 }
 
 /* One deb822 stanza's fields of interest. */
@@ -96,7 +93,7 @@ static int stanza_end(struct tx_ctx *ctx, const char *name, struct stanza *s, co
 	if (s->enabled.s && is_false(s->enabled.s))
 		goto out;
 	if (!s->types.s || !s->uris.s || !*u) {
-		r = tx_fail(ctx, -EINVAL, "stage", "missing %s in stanza at line %zu '%s'",
+		r = tx_fail(ctx, -EINVAL, NULL, "missing %s in stanza at line %zu '%s'",
 			    s->types.s ? "URIs" : "Types", s->line, name);
 		goto out;
 	}
@@ -156,7 +153,7 @@ static int parse822(struct tx_ctx *ctx, const char *name, const char *text, size
 			continue;
 		if (l[0] == ' ' || l[0] == '\t') {
 			if (!in_field) {
-				r = tx_fail(ctx, -EINVAL, "stage",
+				r = tx_fail(ctx, -EINVAL, NULL,
 					    "corrupt apt source at line %zu '%s'", lineno, name);
 				break;
 			}
@@ -168,7 +165,7 @@ static int parse822(struct tx_ctx *ctx, const char *name, const char *text, size
 		}
 		colon = memchr(l, ':', n);
 		if (!colon || colon == l) {
-			r = tx_fail(ctx, -EINVAL, "stage", "corrupt apt source at line %zu '%s'",
+			r = tx_fail(ctx, -EINVAL, NULL, "corrupt apt source at line %zu '%s'",
 				    lineno, name);
 			break;
 		}
@@ -218,7 +215,7 @@ static int list_line(struct tx_ctx *ctx, const char *name, size_t lineno, const 
 		return 0;
 	deb = n == 3 && !strncmp(w, "deb", 3);
 	if (!deb && !(n == 7 && !strncmp(w, "deb-src", 7)))
-		return tx_fail(ctx, -EINVAL, "stage", "unknown type '%.*s' at line %zu '%s'",
+		return tx_fail(ctx, -EINVAL, NULL, "unknown type '%.*s' at line %zu '%s'",
 			       (int)(n > 64 ? 64 : n), w, lineno, name);
 	while (is_ws(*l))
 		l++;
@@ -226,14 +223,14 @@ static int list_line(struct tx_ctx *ctx, const char *name, size_t lineno, const 
 		const char *e = strchr(l, ']');
 
 		if (!e)
-			return tx_fail(ctx, -EINVAL, "stage",
-				       "unterminated options at line %zu '%s'", lineno, name);
+			return tx_fail(ctx, -EINVAL, NULL, "unterminated options at line %zu '%s'",
+				       lineno, name);
 		l = e + 1;
 	}
 	un = word(&l, &uri);
 	n = word(&l, &w);
 	if (!un || !n)
-		return tx_fail(ctx, -EINVAL, "stage", "corrupt apt source at line %zu '%s'", lineno,
+		return tx_fail(ctx, -EINVAL, NULL, "corrupt apt source at line %zu '%s'", lineno,
 			       name);
 	if (deb && (!suite || (strlen(suite) == n && !strncmp(w, suite, n))))
 		strv_pushn(uris, uri, un);
@@ -320,7 +317,7 @@ static int uris_in_file(struct tx_ctx *ctx, const char *path, const char *suite,
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
-		return tx_fail(ctx, r, "stage", "cannot read '%s': %s", path, strerror(-r));
+		return tx_fail(ctx, r, NULL, "cannot read '%s': %s", path, strerror(-r));
 	if (ends_with(path, ".sources"))
 		r = parse822(ctx, path, text, len, suite, uris);
 	else
@@ -348,7 +345,7 @@ int aptsrc_mirror(struct tx_ctx *ctx, const char *etc_apt, const char *suite, ch
 	if (r < 0)
 		return r;
 	if (!*mirror)
-		return tx_fail(ctx, -ENOENT, "stage",
+		return tx_fail(ctx, -ENOENT, NULL,
 			       "no apt source for suite '%s' in '%s'; maybe pass --mirror URL",
 			       suite, etc_apt);
 	return 0;

@@ -53,6 +53,7 @@ void imgconf_free(struct imgconf *c)
 	free(c->disk);
 	free(c->append);
 	free(c->note);
+	free(c->comment);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -78,6 +79,11 @@ static int lookup(const char *const *names, int n, const char *v)
 		if (!strcmp(names[i], v))
 			return i;
 	return -1;
+}
+
+int img_service_find(const char *name)
+{
+	return lookup(service_names, 3, name);
 }
 
 /* Decimal, no sign, no spaces, within [lo, hi]. */
@@ -198,108 +204,88 @@ static int is_space(char ch)
 	return ch == ' ' || ch == '\t';
 }
 
+/* One line s (NUL-terminated, no newline): blank, comment or key=value. */
+static int parse_line(struct tx_ctx *ctx, const char *name, unsigned line, char *s, int *seen,
+		      struct imgconf *c)
+{
+	char *e = s + strlen(s), *eq, *v;
+	int id = -1;
+
+	if (e > s && e[-1] == '\r')
+		*--e = '\0';
+	while (is_space(*s))
+		s++;
+	while (e > s && is_space(e[-1]))
+		*--e = '\0';
+	if (!*s || *s == '#')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return tx_fail(ctx, -EINVAL, STAGE, "control character at %s:%u", name,
+				       line);
+	eq = strchr(s, '=');
+	if (!eq)
+		return tx_fail(ctx, -EINVAL, STAGE, "expected key=value at %s:%u", name, line);
+	for (char *t = eq; t > s && is_space(t[-1]); t--)
+		t[-1] = '\0';
+	*eq = '\0';
+	for (v = eq + 1; is_space(*v); v++)
+		;
+	for (int i = 0; i < K_COUNT; i++)
+		if (!strcmp(key_names[i], s))
+			id = i;
+	if (id < 0)
+		return tx_fail(ctx, -EINVAL, STAGE, "unknown key '%.39s' at %s:%u", s, name, line);
+	if (seen[id]++)
+		return tx_fail(ctx, -EINVAL, STAGE, "repeated key '%s' at %s:%u", key_names[id],
+			       name, line);
+	if (strlen(v) > IMGCONF_MAX_VALUE)
+		return tx_fail(ctx, -E2BIG, STAGE, "value of '%s' too long at %s:%u", key_names[id],
+			       name, line);
+	return set_key(ctx, name, line, c, id, v);
+}
+
+/* The rules between keys, once every line is read. */
+static int check_whole(struct tx_ctx *ctx, const char *name, const int *seen, struct imgconf *c)
+{
+	if (!seen[K_NET])
+		c->net = c->machine == IMG_PC ? IMG_NET_PCI : IMG_NET_MMIO;
+	/* microvm has no PCI bus unless asked for; keep it simple */
+	if (c->machine == IMG_MICROVM && c->net == IMG_NET_PCI)
+		return tx_fail(ctx, -EINVAL, STAGE, "net=virtio-pci needs machine=pc in '%s'",
+			       name);
+	if (c->service != IMG_SVC_NONE && c->port == 0)
+		return tx_fail(ctx, -EINVAL, STAGE, "service=%s needs a port in '%s'",
+			       img_service_name(c->service), name);
+	return 0;
+}
+
 int imgconf_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		  struct imgconf *c)
 {
-	int seen[K_COUNT] = {0};
+	int seen[K_COUNT] = {0}, rc = 0;
 	unsigned line = 0;
-	size_t pos = 0;
-	int rc = 0;
 	char *buf = NULL;
 
 	if (!name)
 		name = IMGCONF_NAME;
 	imgconf_init(c);
-	if (len > IMGCONF_MAX_BYTES) {
+	if (len > IMGCONF_MAX_BYTES)
 		rc = tx_fail(ctx, -EFBIG, STAGE, "file larger than %d bytes '%s'",
 			     IMGCONF_MAX_BYTES, name);
-		goto out;
-	}
-	if (len && memchr(text, '\0', len)) {
+	else if (len && memchr(text, '\0', len))
 		rc = tx_fail(ctx, -EINVAL, STAGE, "NUL byte in '%s'", name);
-		goto out;
+	if (rc == 0) {
+		buf = xstrndup(len ? text : "", len);
+		for (char *s = buf, *nl; rc == 0 && s < buf + len; s = nl ? nl + 1 : buf + len) {
+			nl = strchr(s, '\n');
+			if (nl)
+				*nl = '\0';
+			rc = parse_line(ctx, name, ++line, s, seen, c);
+		}
 	}
-	buf = xmalloc(len + 1);
-	if (len)
-		memcpy(buf, text, len);
-	buf[len] = '\0';
-
-	while (pos < len) {
-		char *s = buf + pos, *nl = strchr(s, '\n'), *e, *eq, *k, *v;
-		int id = -1;
-
-		line++;
-		if (nl) {
-			*nl = '\0';
-			pos = (size_t)(nl - buf) + 1;
-		} else {
-			pos = len;
-		}
-		e = s + strlen(s);
-		if (e > s && e[-1] == '\r')
-			*--e = '\0';
-		while (is_space(*s))
-			s++;
-		while (e > s && is_space(e[-1]))
-			*--e = '\0';
-		if (!*s || *s == '#')
-			continue;
-		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-			if (*p < 0x20 || *p == 0x7f) {
-				rc = tx_fail(ctx, -EINVAL, STAGE, "control character at %s:%u",
-					     name, line);
-				goto out;
-			}
-		eq = strchr(s, '=');
-		if (!eq) {
-			rc =
-			    tx_fail(ctx, -EINVAL, STAGE, "expected key=value at %s:%u", name, line);
-			goto out;
-		}
-		k = s;
-		v = eq + 1;
-		for (char *t = eq; t > k && is_space(t[-1]); t--)
-			t[-1] = '\0';
-		*eq = '\0';
-		while (is_space(*v))
-			v++;
-		for (int i = 0; i < K_COUNT; i++)
-			if (!strcmp(key_names[i], k))
-				id = i;
-		if (id < 0) {
-			char kk[40];
-			snprintf(kk, sizeof(kk), "%s", k);
-			rc = tx_fail(ctx, -EINVAL, STAGE, "unknown key '%s' at %s:%u", kk, name,
-				     line);
-			goto out;
-		}
-		if (seen[id]++) {
-			rc = tx_fail(ctx, -EINVAL, STAGE, "repeated key '%s' at %s:%u",
-				     key_names[id], name, line);
-			goto out;
-		}
-		if (strlen(v) > IMGCONF_MAX_VALUE) {
-			rc = tx_fail(ctx, -E2BIG, STAGE, "value of '%s' too long at %s:%u",
-				     key_names[id], name, line);
-			goto out;
-		}
-		rc = set_key(ctx, name, line, c, id, v);
-		if (rc < 0)
-			goto out;
-	}
-	if (!seen[K_NET])
-		c->net = c->machine == IMG_PC ? IMG_NET_PCI : IMG_NET_MMIO;
-	if (c->machine == IMG_MICROVM && c->net == IMG_NET_PCI) {
-		/* microvm has no PCI bus unless asked for; keep it simple */
-		rc = tx_fail(ctx, -EINVAL, STAGE, "net=virtio-pci needs machine=pc in '%s'", name);
-		goto out;
-	}
-	if (c->service != IMG_SVC_NONE && c->port == 0) {
-		rc = tx_fail(ctx, -EINVAL, STAGE, "service=%s needs a port in '%s'",
-			     img_service_name(c->service), name);
-		goto out;
-	}
-out:
+	if (rc == 0)
+		rc = check_whole(ctx, name, seen, c);
 	free(buf);
 	if (rc < 0)
 		imgconf_free(c);
@@ -327,7 +313,8 @@ int imgconf_load(struct tx_ctx *ctx, const char *dir, struct imgconf *c)
 
 void imgconf_text(const struct imgconf *c, struct sbuf *out)
 {
-	sbuf_printf(out, "# Tinyx image description, read by `tinyx probe`.\n");
+	sbuf_printf(out, "# %s\n",
+		    c->comment ? c->comment : "Tinyx image description, read by `tinyx probe`.");
 	sbuf_printf(out, "machine=%s\n", img_machine_name(c->machine));
 	sbuf_printf(out, "kernel=%s\n", c->kernel ? c->kernel : "kernel");
 	sbuf_printf(out, "initrd=%s\n", c->initrd ? c->initrd : "initrd");
@@ -342,4 +329,19 @@ void imgconf_text(const struct imgconf *c, struct sbuf *out)
 	sbuf_printf(out, "target=%s\n", img_target_name(c->target));
 	if (c->note)
 		sbuf_printf(out, "note=%s\n", c->note);
+}
+
+int imgconf_write(struct tx_ctx *ctx, const char *dir, const struct imgconf *c)
+{
+	char *path = xasprintf("%s/%s", dir, IMGCONF_NAME);
+	struct sbuf s = {0};
+	int rc;
+
+	imgconf_text(c, &s);
+	rc = write_file_atomic(path, s.s, s.len, 0644);
+	if (rc < 0)
+		rc = tx_fail(ctx, rc, STAGE, "cannot write '%s': %s", path, strerror(-rc));
+	sbuf_free(&s);
+	free(path);
+	return rc;
 }

@@ -48,6 +48,8 @@ struct imgconf {
 	enum img_service service; /* default none */
 	enum img_target target;	  /* default kvm */
 	char *note;		  /* NULL when none */
+	char *comment;		  /* imgconf_text's first line (after "# "); not
+				   * read back; NULL: the generic one */
 };
 
 /* Set the defaults (owned strings); imgconf_free() releases them. */
@@ -60,6 +62,8 @@ int imgconf_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 int imgconf_load(struct tx_ctx *ctx, const char *dir, struct imgconf *c);
 /* Canonical text (every key, fixed order); imgconf_parse() reads it back equal. */
 void imgconf_text(const struct imgconf *c, struct sbuf *out);
+/* Write imgconf_text to DIR/image.conf (atomic, 0644); the one writer. */
+int imgconf_write(struct tx_ctx *ctx, const char *dir, const struct imgconf *c);
 void imgconf_free(struct imgconf *c);
 
 /* A plain file name: non-empty, no '/', not "." or "..", printable, < 256. */
@@ -69,5 +73,7 @@ const char *img_machine_name(enum img_machine m);
 const char *img_net_name(enum img_net n);
 const char *img_service_name(enum img_service s);
 const char *img_target_name(enum img_target t);
+/* The service named NAME ("http", "tcp", "none"), or -1. */
+int img_service_find(const char *name);
 
 #endif

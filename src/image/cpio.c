@@ -140,7 +140,7 @@ static int header(struct writer *w, const char *name, unsigned mode, unsigned ui
 }
 
 static int write_body(struct tx_ctx *ctx, struct writer *w, const struct manifest *m,
-		     const struct ment *e, const char *name)
+		      const struct ment *e, const char *name)
 {
 	char *host = e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
 	int fd = open(host, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err = 0;

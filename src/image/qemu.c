@@ -26,12 +26,17 @@ char *qemu_append(const struct qemu_boot *b)
 	return s.s ? s.s : xstrdup("");
 }
 
+char *qemu_guest_cmdline(const char *app, const char *console)
+{
+	return xasprintf("console=%s quiet panic=-1 tinyx.hostname=%s", console, app);
+}
+
 static void push_disk(struct strv *a, const struct qemu_boot *b, int pc)
 {
 	/* snapshot=on: the image in the dir is never written */
 	strv_push(a, "-drive");
-	strv_push_own(
-	    a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=on", b->dir, b->c->disk));
+	strv_push_own(a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=%s", b->dir,
+				   b->c->disk, b->snapshot ? b->snapshot : "on"));
 	push2(a, "-device", pc ? "virtio-blk-pci,drive=d0" : "virtio-blk-device,drive=d0");
 }
 
@@ -54,7 +59,10 @@ void qemu_argv(const struct qemu_boot *b, struct strv *a)
 	strv_push_own(a, xasprintf("%d", c->vcpus));
 	strv_push(a, "-nodefaults");
 	strv_push(a, "-no-user-config");
-	push2(a, "-display", "none");
+	if (b->interactive)
+		strv_push(a, "-nographic");
+	else
+		push2(a, "-display", "none");
 	strv_push(a, "-no-reboot");
 	strv_push(a, "-kernel");
 	strv_push_own(a, xasprintf("%s/%s", b->dir, c->kernel));
@@ -64,8 +72,12 @@ void qemu_argv(const struct qemu_boot *b, struct strv *a)
 	}
 	strv_push(a, "-append");
 	strv_push_own(a, qemu_append(b));
-	push2(a, "-chardev", "stdio,id=c0,signal=off");
-	push2(a, "-serial", "chardev:c0");
+	if (b->interactive) {
+		push2(a, "-serial", "stdio");
+	} else {
+		push2(a, "-chardev", "stdio,id=c0,signal=off");
+		push2(a, "-serial", "chardev:c0");
+	}
 	push2(a, "-netdev", b->netdev);
 	strv_push(a, "-device");
 	strv_push_own(a, xasprintf("%s,netdev=n0%s%s", pci ? "virtio-net-pci" : "virtio-net-device",

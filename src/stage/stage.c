@@ -201,164 +201,150 @@ static int check_known(struct tx_ctx *ctx, const struct strv *pkgs)
 	return 0;
 }
 
-int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, char **root_out)
-{
-	const char *suite = o && o->suite ? o->suite : "bookworm";
-	struct strv pkgs = {0};
-	char *mirror = NULL, *arch = NULL, *roots = NULL, *root = NULL, *lock = NULL;
-	char *tmp = NULL, *log = NULL, *marker = NULL, *include = NULL;
-	struct sha256 h;
-	char key[65];
-	int r, lfd = -1;
-	double t0 = now_ms();
+/* What one staged root is made of. */
+struct stage_job {
+	const char *app, *suite, *arch, *mirror, *roots, *base; /* base: APP-KEY */
+	const struct strv *pkgs;
+};
 
-	r = check_names(ctx, app, o ? o->extra : NULL, &pkgs);
+/* Downloaded .debs are not part of the root. */
+static void drop_debs(const char *root)
+{
+	char *debs = xasprintf("%s/var/cache/apt/archives", root);
+	DIR *d = opendir(debs);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".deb")) {
+			char *f = xasprintf("%s/%s", debs, de->d_name);
+			unlink(f);
+			free(f);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(debs);
+}
+
+/* debootstrap into tmp, then the marker (tx_cache_get's fill). */
+static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
+{
+	const struct stage_job *j = arg;
+	struct sbuf inc = {0};
+	char *log = xasprintf("%s/%s.log", j->roots, j->base), *arch = NULL, *m, *info;
+	int r = check_known(ctx, j->pkgs);
+
+	if (r == 0 && geteuid() != 0)
+		r = tx_fail(ctx, -EPERM, "stage",
+			    "debootstrap needs root to stage '%s' (run tinyx as root)", j->app);
 	if (r < 0)
 		goto out;
-	if (o && o->mirror) {
-		mirror = xstrdup(o->mirror);
-	} else {
-		r = aptsrc_mirror(ctx, "/etc/apt", suite, &mirror);
-		if (r < 0)
-			goto out;
-	}
-	if (strncmp(mirror, "http://", 7) && strncmp(mirror, "https://", 8) &&
-	    strncmp(mirror, "file:/", 6)) {
-		r = tx_fail(ctx, -EINVAL, "stage", "unsupported mirror URL '%s'", mirror);
+	/* the cache removed what it could of dead runs' roots: debootstrap's
+	 * mounts need unmounting first */
+	clean_stale(j->roots, j->base);
+	sbuf_puts(&inc, "--include=");
+	for (size_t i = 0; i < j->pkgs->n; i++)
+		sbuf_printf(&inc, "%s%s", i ? "," : "", j->pkgs->v[i]);
+	arch = xasprintf("--arch=%s", j->arch);
+	char *argv[] = {"debootstrap", "--variant=minbase", inc.s, arch, (char *)j->suite,
+			(char *)tmp,   (char *)j->mirror,   NULL};
+	tx_info(ctx, "stage: debootstrap %s %s (%s) from the host's apt mirror; log in %s",
+		j->suite, inc.s + 10, j->arch, log);
+	r = run_debootstrap(ctx, argv, log);
+	umount_below(tmp);
+	if (r < 0)
+		r = tx_fail(ctx, r, "stage",
+			    "cannot run debootstrap (maybe apt-get install debootstrap)");
+	else if (r > 0)
+		r = tx_fail(ctx, -EIO, "stage", "debootstrap failed for '%s' (see '%s')", j->app,
+			    log);
+	if (r < 0)
 		goto out;
-	}
-	arch = o && o->arch ? xstrdup(o->arch) : host_arch(ctx);
+	drop_debs(tmp);
+	m = xasprintf("%s/.tinyx-stage", tmp);
+	info = xasprintf("suite=%s\narch=%s\nmirror=%s\npackages=%s\n", j->suite, j->arch,
+			 j->mirror, inc.s + 10);
+	r = write_file_atomic(m, info, strlen(info), 0644);
+	if (r < 0)
+		r = tx_fail(ctx, r, "stage", "cannot finish root '%s'", tmp);
+	free(m);
+	free(info);
+out:
+	sbuf_free(&inc);
+	free(arch);
+	free(log);
+	return r;
+}
+
+/* The cache key: 64 bits of sha256 are plenty to tell package sets apart. */
+static void stage_key(const struct stage_job *j, char key[17])
+{
+	struct sha256 h;
+	char hex[65];
 
 	sha256_init(&h);
 	sha256_update(&h, "tinyx-stage-1\n", 14);
-	sha256_update(&h, suite, strlen(suite) + 1);
-	sha256_update(&h, arch, strlen(arch) + 1);
-	sha256_update(&h, mirror, strlen(mirror) + 1);
-	for (size_t i = 0; i < pkgs.n; i++)
-		sha256_update(&h, pkgs.v[i], strlen(pkgs.v[i]) + 1);
-	sha256_hex(&h, key);
-	key[16] = 0; /* 64 bits are plenty to tell package sets apart */
+	sha256_update(&h, j->suite, strlen(j->suite) + 1);
+	sha256_update(&h, j->arch, strlen(j->arch) + 1);
+	sha256_update(&h, j->mirror, strlen(j->mirror) + 1);
+	for (size_t i = 0; i < j->pkgs->n; i++)
+		sha256_update(&h, j->pkgs->v[i], strlen(j->pkgs->v[i]) + 1);
+	sha256_hex(&h, hex);
+	memcpy(key, hex, 16);
+	key[16] = 0;
+}
 
-	roots = xasprintf("%s/roots", ctx->cache);
-	r = mkdir_p(roots, 0755);
-	if (r < 0) {
-		r = tx_fail(ctx, r, "stage", "cannot create cache dir '%s'", roots);
-		goto out;
+int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, char **root_out)
+{
+	struct stage_job j = {.app = app, .suite = o && o->suite ? o->suite : "bookworm"};
+	struct tx_cache_entry e = {.marker = ".tinyx-stage", .stage = "stage", .fill = fill_root};
+	struct strv pkgs = {0};
+	char *mirror = NULL, *arch = NULL, *root = NULL, *base = NULL, *what = NULL, key[17];
+	int r = check_names(ctx, app, o ? o->extra : NULL, &pkgs);
+
+	if (r == 0 && o && o->mirror)
+		mirror = xstrdup(o->mirror);
+	else if (r == 0) {
+		const char *was = tx_stage(ctx, "stage");
+
+		r = aptsrc_mirror(ctx, "/etc/apt", j.suite, &mirror);
+		tx_stage(ctx, was);
 	}
-	root = xasprintf("%s/%s-%s", roots, app, key);
-	marker = xasprintf("%s/.tinyx-stage", root);
-	if (path_exists(marker)) {
-		tx_info(ctx, "stage: reusing %s root %s", app, root);
-		goto done;
-	}
-	lock = xasprintf("%s.lock", root);
-	lfd = lock_path(lock);
-	if (lfd < 0) {
-		r = tx_fail(ctx, lfd, "stage", "cannot lock '%s'", lock);
-		goto out;
-	}
-	if (path_exists(marker)) { /* made by a concurrent run meanwhile */
-		tx_info(ctx, "stage: reusing %s root %s", app, root);
-		goto done;
-	}
-	r = check_known(ctx, &pkgs);
+	if (r == 0 && strncmp(mirror, "http://", 7) && strncmp(mirror, "https://", 8) &&
+	    strncmp(mirror, "file:/", 6))
+		r = tx_fail(ctx, -EINVAL, "stage", "unsupported mirror URL '%s'", mirror);
 	if (r < 0)
 		goto out;
-	if (geteuid() != 0) {
-		r = tx_fail(ctx, -EPERM, "stage",
-			    "debootstrap needs root to stage '%s' (run tinyx as root)", app);
-		goto out;
+	arch = o && o->arch ? xstrdup(o->arch) : host_arch(ctx);
+	j.arch = arch;
+	j.mirror = mirror;
+	j.pkgs = &pkgs;
+	stage_key(&j, key);
+	j.roots = xasprintf("%s/roots", ctx->cache);
+	base = xasprintf("%s-%s", app, key);
+	j.base = base;
+	root = xasprintf("%s/%s", j.roots, base);
+	e.dir = root;
+	e.arg = &j;
+	what = xasprintf("%s root", app); /* "stage: APP root ready in S s" */
+	e.what = what;
+	r = tx_cache_get(ctx, &e);
+	if (r == 1)
+		tx_info(ctx, "stage: reusing %s root %s", app, root);
+	if (r >= 0) {
+		*root_out = root;
+		root = NULL;
+		r = 0;
 	}
-	{
-		char *base = xasprintf("%s-%s", app, key);
-		clean_stale(roots, base);
-		free(base);
-	}
-	rm_rf(root); /* an incomplete root without marker (never renamed, but be safe) */
-	tmp = xasprintf("%s.tmp.%d", root, (int)getpid());
-	log = xasprintf("%s.log", root);
-	{
-		struct sbuf inc = {0};
-
-		for (size_t i = 0; i < pkgs.n; i++)
-			sbuf_printf(&inc, "%s%s", i ? "," : "", pkgs.v[i]);
-		include = xasprintf("--include=%s", inc.s);
-		sbuf_free(&inc);
-	}
-	char *arch_arg = xasprintf("--arch=%s", arch);
-	char *argv[] = {
-	    "debootstrap", "--variant=minbase", include, arch_arg, (char *)suite, tmp, mirror,
-	    NULL};
-	tx_info(ctx, "stage: debootstrap %s %s (%s) from the host's apt mirror; log in %s", suite,
-		include + 10, arch, log);
-	tx_tmp_register(tmp);
-	r = run_debootstrap(ctx, argv, log);
-	free(arch_arg);
-	if (r != 0) {
-		umount_below(tmp);
-		rm_rf(tmp);
-		tx_tmp_release(tmp);
-		if (r < 0)
-			r = tx_fail(ctx, r, "stage",
-				    "cannot run debootstrap (maybe apt-get install debootstrap)");
-		else
-			r = tx_fail(ctx, -EIO, "stage", "debootstrap failed for '%s' (see '%s')",
-				    app, log);
-		goto out;
-	}
-	umount_below(tmp);
-	/* downloaded .debs are not part of the root */
-	{
-		char *debs = xasprintf("%s/var/cache/apt/archives", tmp);
-		DIR *d = opendir(debs);
-		struct dirent *de;
-
-		while (d && (de = readdir(d))) {
-			size_t n = strlen(de->d_name);
-
-			if (n > 4 && !strcmp(de->d_name + n - 4, ".deb")) {
-				char *f = xasprintf("%s/%s", debs, de->d_name);
-				unlink(f);
-				free(f);
-			}
-		}
-		if (d)
-			closedir(d);
-		free(debs);
-	}
-	{
-		char *m = xasprintf("%s/.tinyx-stage", tmp);
-		char *info = xasprintf("suite=%s\narch=%s\nmirror=%s\npackages=%s\n", suite, arch,
-				       mirror, include + 10);
-		r = write_file_atomic(m, info, strlen(info), 0644);
-		free(m);
-		free(info);
-	}
-	if (r < 0 || rename(tmp, root) < 0) {
-		r = tx_fail(ctx, r < 0 ? r : -errno, "stage", "cannot finish root '%s'", root);
-		rm_rf(tmp);
-		tx_tmp_release(tmp);
-		goto out;
-	}
-	tx_tmp_release(tmp);
-	tx_info(ctx, "stage: %s root ready in %.1f s", app, (now_ms() - t0) / 1000);
-done:
-	*root_out = root;
-	root = NULL;
-	r = 0;
 out:
-	if (lfd >= 0) {
-		close(lfd);
-	}
 	strv_free(&pkgs);
 	free(mirror);
 	free(arch);
-	free(roots);
+	free((char *)j.roots);
+	free(base);
+	free(what);
 	free(root);
-	free(lock);
-	free(tmp);
-	free(log);
-	free(marker);
-	free(include);
 	return r;
 }

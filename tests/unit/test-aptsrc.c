@@ -42,7 +42,7 @@ static int parse_path(struct tx_ctx *ctx, const char *path, int deb822, struct s
 
 static void t_formats(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "stage"}; /* the caller names its stage */
 	struct strv u = {0};
 
 	CHECK(parse_path(&ctx, APT "/sources.list", 0, &u) == 0);
@@ -59,7 +59,7 @@ static void t_formats(void)
 
 static void t_errors(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "stage"}; /* the caller names its stage */
 	struct strv u = {0};
 	const char *t1 = "deb http://mirror.example/debian\n";
 	const char *t2 = "\n\ndeb [arch=amd64 http://mirror.example/debian bookworm main\n";
@@ -90,7 +90,7 @@ static void t_errors(void)
 
 static void t_mirror(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "stage"}; /* the caller names its stage */
 	char *m = NULL;
 
 	/* sources.list has only -updates and -security; the cdrom source and

@@ -1,0 +1,61 @@
+/* The state of one `tinyx build` run, shared by build.c (the steps),
+ * image-files.c (the image dirs) and image-report.c (build.json, summary). */
+#ifndef TINYX_BCTX_H
+#define TINYX_BCTX_H
+
+#include "formats/appspec.h"
+#include "formats/manifest.h"
+#include "image/build.h"
+#include "image/target.h"
+#include "probe/probe.h"
+
+#define BUILD_TIMINGS 16
+
+struct timing {
+	char name[32];
+	double ms;
+};
+
+struct target_res {
+	const struct image_target *t;
+	struct kernel_out k;
+	long long kernel_bytes;
+	char kernel_sha[65];
+	int verified;
+	struct probe_result pr;
+};
+
+struct bctx {
+	struct tx_ctx *ctx;
+	const struct build_opts *o;
+	char *root, *tmp, *final, *work;
+	struct manifest m;
+	struct app_spec spec;
+	char service[8];
+	int port;
+	struct timing t[BUILD_TIMINGS];
+	int nt;
+	struct target_res *tr;
+	int ntr;
+	long long epoch;
+	char initrd_sha[65], ext4_sha[65];
+	long long initrd_bytes, ext4_bytes;
+};
+
+/* Record the time since t0 (now_ms) under NAME (printf-style). */
+void build_timed(struct bctx *b, double t0, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* WORK/initrd and WORK/rootfs.ext4 from the manifest (sorted here). */
+int image_rootfs(struct bctx *b);
+/* TMP/manifest.txt: the manifest as published. */
+int image_manifest(struct bctx *b);
+/* TMP/NAME/: kernel, initrd, disk, image.conf, launch files. */
+int image_target_dir(struct bctx *b, struct target_res *t);
+
+/* build.json's text. */
+void image_report_json(const struct bctx *b, struct sbuf *s);
+/* The table on stdout. */
+void image_report_summary(const struct bctx *b);
+
+#endif

@@ -1,0 +1,180 @@
+/* The files of the image dirs: the rootfs (initrd, ext4), the published
+ * manifest, and each target's dir (kernel, rootfs, image.conf, launchers). */
+#include "image/bctx.h"
+#include "image/cpio.h"
+#include "image/ext4.h"
+#include "image/rootfs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The library's copy, with the build's error line. */
+static int copy_to(struct tx_ctx *ctx, const char *from, const char *to, mode_t mode)
+{
+	int r = copy_file(from, to, mode);
+
+	if (r < 0)
+		return tx_fail(ctx, r, "build", "cannot copy '%s' to '%s': %s", from, to,
+			       strerror(-r));
+	return 0;
+}
+
+/* WORK/NAME to DIR/NAME. */
+static int copy_work(struct bctx *b, const char *dir, const char *name)
+{
+	char *from = xasprintf("%s/%s", b->work, name), *to = xasprintf("%s/%s", dir, name);
+	int r = copy_to(b->ctx, from, to, 0644);
+
+	free(from);
+	free(to);
+	return r;
+}
+
+int image_rootfs(struct bctx *b)
+{
+	struct tx_ctx *ctx = b->ctx;
+	struct rootfs_opts ro = {.busybox = "/bin/busybox",
+				 .projdir = ctx->srcdir,
+				 .spec = &b->spec,
+				 .debug_shell = b->o->debug_shell,
+				 .with_busybox = 1,
+				 .workdir = b->work,
+				 .hostname = b->o->app};
+	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+	char *initrd = xasprintf("%s/initrd", b->work);
+	char *ext4 = xasprintf("%s/rootfs.ext4", b->work);
+	char *stg = xasprintf("%s/ext4-staging", b->work);
+	double t0 = now_ms();
+	int r = 0;
+
+	ro.init = init;
+	if (!path_exists(init))
+		r = tx_fail(ctx, -ENOENT, "rootfs", "no guest init '%s' (maybe run make)", init);
+	if (r == 0)
+		r = rootfs_assemble(ctx, &b->m, &ro);
+	if (r == 0) {
+		manifest_sort(&b->m);
+		r = cpio_write(ctx, &b->m, initrd, ROOTFS_COMPRESSOR, b->epoch);
+	}
+	if (r == 0) {
+		build_timed(b, t0, "initrd");
+		t0 = now_ms();
+		r = ext4_write(ctx, &b->m, stg, ext4, b->epoch);
+	}
+	if (r == 0) {
+		build_timed(b, t0, "ext4");
+		b->initrd_bytes = file_size(initrd);
+		b->ext4_bytes = file_size(ext4);
+		sha256_file(initrd, b->initrd_sha);
+		sha256_file(ext4, b->ext4_sha);
+		tx_info(ctx, "rootfs: %zu entries, initrd %.2f MB, ext4 %.2f MB", b->m.n,
+			b->initrd_bytes / 1e6, b->ext4_bytes / 1e6);
+	}
+	rm_rf(stg);
+	free(stg);
+	free(init);
+	free(initrd);
+	free(ext4);
+	return r;
+}
+
+/* The manifest as published: no build paths in it (the same bytes from any
+ * checkout, out dir or pid). Sources in the project dir are named relative
+ * to it; generated files lived in the work dir, gone by now: no src. */
+int image_manifest(struct bctx *b)
+{
+	size_t pl = strlen(b->ctx->srcdir), wl = strlen(b->work);
+	char **saved = xcalloc(b->m.n ? b->m.n : 1, sizeof(*saved));
+	char *p = xasprintf("%s/manifest.txt", b->tmp);
+	struct sbuf s = {0};
+	int r;
+
+	for (size_t i = 0; i < b->m.n; i++) {
+		struct ment *e = &b->m.e[i];
+
+		saved[i] = e->src;
+		if (!e->src)
+			continue;
+		if (!strncmp(e->src, b->work, wl) && e->src[wl] == '/')
+			e->src = NULL;
+		else if (!strncmp(e->src, b->ctx->srcdir, pl) && e->src[pl] == '/')
+			e->src += pl + 1;
+	}
+	manifest_text(&b->m, &s);
+	for (size_t i = 0; i < b->m.n; i++)
+		b->m.e[i].src = saved[i];
+	free(saved);
+	r = target_put(b->ctx, p, s.s ? s.s : "", 0644);
+	sbuf_free(&s);
+	free(p);
+	return r;
+}
+
+/* DIR/kernel: the bzImage as is, or the vmlinux stripped: symbols are of no
+ * use to a loader (the PVH note stays, and is checked again). */
+static int install_kernel(struct bctx *b, const struct target_res *t, const char *dir)
+{
+	struct tx_ctx *ctx = b->ctx;
+	char *p = xasprintf("%s/kernel", dir);
+	int r = 0;
+
+	if (t->t->kernel == TARGET_BZIMAGE) {
+		r = copy_to(ctx, t->k.bzimage, p, 0644);
+	} else {
+		char *argv[] = {"strip", "--strip-all", "-o", p, t->k.vmlinux, NULL};
+
+		if (run_cmd(ctx, argv, NULL, 1) != 0)
+			r = copy_to(ctx, t->k.vmlinux, p, 0644);
+		chmod(p, 0644);
+	}
+	if (r == 0 && t->t->pvh_entry)
+		r = kernel_check_pvh(ctx, p, NULL);
+	free(p);
+	return r;
+}
+
+/* Where the target dir will be once published, absolute when it can. */
+static char *final_dir(const struct bctx *b, const char *name)
+{
+	char *absout = realpath(b->o->out, NULL);
+	char *d = xasprintf("%s/%s/%s", absout ? absout : b->o->out, b->o->app, name);
+
+	free(absout);
+	return d;
+}
+
+int image_target_dir(struct bctx *b, struct target_res *t)
+{
+	struct tx_ctx *ctx = b->ctx;
+	char *dir = xasprintf("%s/%s", b->tmp, t->t->name), *fin = final_dir(b, t->t->name);
+	struct imgconf c;
+	struct target_job j = {ctx, t->t, b->o->app, dir, fin, &c};
+	int r = mkdir_p(dir, 0755);
+
+	image_target_conf(t->t, b->o->app, b->service, b->port, &c);
+	if (r < 0)
+		r = tx_fail(ctx, r, "build", "cannot create '%s'", dir);
+	if (r == 0)
+		r = copy_work(b, dir, c.initrd);
+	if (r == 0 && c.disk)
+		r = copy_work(b, dir, c.disk);
+	if (r == 0)
+		r = install_kernel(b, t, dir);
+	if (r == 0)
+		r = imgconf_write(ctx, dir, &c);
+	if (r == 0)
+		r = t->t->write_launch(&j);
+	if (r == 0) {
+		char *k = xasprintf("%s/%s", dir, c.kernel);
+
+		t->kernel_bytes = file_size(k);
+		sha256_file(k, t->kernel_sha);
+		free(k);
+	}
+	imgconf_free(&c);
+	free(fin);
+	free(dir);
+	return r;
+}

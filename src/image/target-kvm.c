@@ -1,0 +1,169 @@
+/* The KVM target: a bzImage for QEMU (-M microvm or pc) or libvirt, with
+ * the initrd and rootfs.ext4; run-qemu.sh and APP.xml launch it. */
+#include "image/qemu.h"
+#include "image/target.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A variable of run-qemu.sh inside a QEMU word: expanded, not quoted. The
+ * marks cannot come from the image: image.conf rejects control characters. */
+#define SH_VAR(name) "\001" name "\002"
+
+static void sh_literal(struct sbuf *s, const char *w, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (isalnum((unsigned char)w[i]) || strchr("_./,=:+-@%", w[i])))
+		i++;
+	if (i == n && n) {
+		sbuf_add(s, w, n);
+		return;
+	}
+	sbuf_puts(s, "'");
+	for (i = 0; i < n; i++)
+		if (w[i] == '\'')
+			sbuf_puts(s, "'\\''");
+		else
+			sbuf_add(s, w + i, 1);
+	sbuf_puts(s, "'");
+}
+
+/* One word: plain text bare, other text single-quoted, variables "${name}". */
+static void sh_word(struct sbuf *s, const char *w)
+{
+	if (!*w)
+		sh_literal(s, w, 0);
+	while (*w) {
+		const char *v = strchr(w, '\001'), *e;
+		size_t n = v ? (size_t)(v - w) : strlen(w);
+
+		if (n)
+			sh_literal(s, w, n);
+		if (!v || !(e = strchr(v, '\002')))
+			return;
+		sbuf_printf(s, "\"${%.*s}\"", (int)(e - v - 1), v + 1);
+		w = e + 1;
+	}
+}
+
+/* One case arm of run-qemu.sh: the argv the probe would run (image/qemu.h),
+ * as shell, with the user's choices as variables. */
+static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm)
+{
+	struct qemu_boot b = {.c = c,
+			      .dir = ".",
+			      .accel = kvm ? "kvm" : "tcg",
+			      .use_disk = disk,
+			      .netdev = SH_VAR("net"),
+			      .extra = SH_VAR("ip"),
+			      .snapshot = SH_VAR("snap"),
+			      .interactive = 1};
+	struct strv argv = {0};
+	size_t col = 4;
+
+	qemu_argv(&b, &argv);
+	sbuf_printf(s, "%d%d) exec", disk, kvm);
+	for (size_t i = 0; i < argv.n; i++) {
+		size_t at = s->len;
+
+		if (argv.v[i][0] == '-' && col > 60) {
+			sbuf_puts(s, " \\\n   ");
+			col = 3;
+		}
+		sbuf_puts(s, " ");
+		sh_word(s, argv.v[i]);
+		col += s->len - at;
+	}
+	sbuf_puts(s, " ;;\n");
+	strv_free(&argv);
+}
+
+/* run-qemu.sh boots the image as built; networking is the user's choice: a
+ * tap (TAP=name) or QEMU's user-mode net (the default). */
+static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
+{
+	sbuf_printf(
+	    s,
+	    "#!/bin/sh\n"
+	    "# Boot %s as built: QEMU microvm, serial console on stdio.\n"
+	    "# TAP=tap0 ./run-qemu.sh     to use a tap device instead of user-mode net\n"
+	    "# DISK=1 ./run-qemu.sh       to boot rootfs.ext4 as root instead of the initrd\n"
+	    "#                            (writes go to a snapshot; KEEP=1 to keep them)\n"
+	    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw "
+	    "10.0.2.2)\n"
+	    "# KVM=1                      KVM instead of TCG, when /dev/kvm is writable\n"
+	    "set -eu\n"
+	    "cd \"$(dirname \"$0\")\"\n"
+	    "kvm=0; [ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && kvm=1\n"
+	    "disk=0; [ \"${DISK:-0}\" = 1 ] && disk=1\n"
+	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
+	    "else net=\"user,id=n0\"; fi\n"
+	    "snap=on; [ \"${KEEP:-0}\" = 1 ] && snap=off\n"
+	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n"
+	    "case \"$disk$kvm\" in\n",
+	    j->app);
+	for (int disk = 0; disk < 2; disk++)
+		for (int kvm = 0; kvm < 2; kvm++)
+			sh_arm(s, j->conf, disk, kvm);
+	sbuf_puts(s, "esac\n");
+}
+
+/* libvirt wants absolute paths: where the image will be once published. */
+static void libvirt_xml(const struct target_job *j, struct sbuf *s)
+{
+	const char *app = j->app, *d = j->final_dir;
+
+	sbuf_printf(s,
+		    "<!-- tinyx image %s: a libvirt domain (virsh define %s.xml) -->\n"
+		    "<domain type='kvm'>\n"
+		    "  <name>tinyx-%s</name>\n"
+		    "  <memory unit='MiB'>%d</memory>\n"
+		    "  <vcpu>%d</vcpu>\n"
+		    "  <os>\n"
+		    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
+		    "    <kernel>%s/%s</kernel>\n"
+		    "    <initrd>%s/%s</initrd>\n"
+		    "    <cmdline>%s</cmdline>\n"
+		    "  </os>\n"
+		    "  <devices>\n"
+		    "    <interface type='network'><source network='default'/><model "
+		    "type='virtio'/></interface>\n"
+		    "    <serial type='pty'><target port='0'/></serial>\n"
+		    "    <console type='pty'><target type='serial' port='0'/></console>\n"
+		    "  </devices>\n"
+		    "</domain>\n",
+		    app, app, app, j->conf->memory_mb, j->conf->vcpus, d, j->conf->kernel, d,
+		    j->conf->initrd, j->conf->append); /* our own words: nothing to escape */
+}
+
+static int write_kvm(const struct target_job *j)
+{
+	struct sbuf s = {0};
+	char *p = xasprintf("%s/run-qemu.sh", j->dir);
+	int r;
+
+	run_qemu_sh(j, &s);
+	r = target_put(j->ctx, p, s.s, 0755);
+	free(p);
+	s.len = 0;
+	p = xasprintf("%s/%s.xml", j->dir, j->app);
+	libvirt_xml(j, &s);
+	if (r == 0)
+		r = target_put(j->ctx, p, s.s, 0644);
+	free(p);
+	sbuf_free(&s);
+	return r;
+}
+
+const struct image_target target_kvm = {
+    .name = "kvm",
+    .title = "KVM",
+    .conf = IMG_KVM,
+    .kernel = TARGET_BZIMAGE,
+    .fragment = "kvm.config",
+    .has_disk = 1,
+    .what = "bzImage; boots on -M microvm or pc",
+    .write_launch = write_kvm,
+};

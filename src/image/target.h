@@ -1,0 +1,67 @@
+/* The image targets: what `tinyx build` writes to OUT/APP/NAME/ for each.
+ *
+ * Adding a target: src/image/target-NAME.c (its struct and launch writer),
+ * kconfig-fragments/NAME.config, one line in image_targets[] (target.c),
+ * and its value of image.conf's target= (formats/imgconf.c). */
+#ifndef TINYX_TARGET_H
+#define TINYX_TARGET_H
+
+#include "formats/imgconf.h"
+#include "kernel/kernel.h"
+
+#include <sys/types.h>
+
+enum target_kernel {
+	TARGET_BZIMAGE, /* the kernel build's bzImage, as is */
+	TARGET_VMLINUX, /* its vmlinux, stripped (a loader needs no symbols) */
+};
+
+struct image_target;
+
+/* What a target's launch writer gets: the dir being made and the build's facts. */
+struct target_job {
+	struct tx_ctx *ctx;
+	const struct image_target *t;
+	const char *app;
+	const char *dir;	    /* the target dir being filled */
+	const char *final_dir;	    /* where it will be once published (absolute if it can) */
+	const struct imgconf *conf; /* what its image.conf says */
+};
+
+struct image_target {
+	const char *name;	   /* "kvm": its dir, --target, build.json, timing names */
+	const char *title;	   /* "KVM": for people */
+	enum img_target conf;	   /* image.conf's target= */
+	enum target_kernel kernel; /* what DIR/kernel is */
+	const char *fragment;	   /* its kconfig fragment, in kconfig-fragments/ */
+	int has_disk;		   /* ships rootfs.ext4 (image.conf disk=) besides the initrd */
+	const char *what;	   /* image.conf's comment: what the kernel is */
+	const char *note;	   /* image.conf's note=, or NULL */
+	/* The kernel has Xen's PVH entry (checked once installed), and the
+	 * build verifies the image through it on QEMU microvm (the probe's
+	 * xen_pvh_entry: seconds); the full check under Xen is `tinyx probe`. */
+	int pvh_entry;
+	/* Write the files that launch the image (the kernel, initrd, disk and
+	 * image.conf are there already); 0 or -errno with ctx->err. */
+	int (*write_launch)(const struct target_job *j);
+};
+
+extern const struct image_target target_kvm, target_xen;
+/* Every target, in build order; NULL-terminated. */
+extern const struct image_target *const image_targets[];
+
+/* The target called NAME, or NULL. */
+const struct image_target *image_target_find(const char *name);
+/* "kvm, xen" (with sep ", "): for usage and error messages; owned. */
+char *image_target_names(const char *sep);
+
+/* Fill c (imgconf_init'ed by this call) with what a build of APP for t says:
+ * the target, its files, the guest command line on ttyS0, GUEST_MB, the
+ * service to check (svc "http", "tcp" or "none") and its port. */
+void image_target_conf(const struct image_target *t, const char *app, const char *svc, int port,
+		       struct imgconf *c);
+
+/* PATH with mode, or ctx->err naming it ("build: cannot write 'PATH'"). */
+int target_put(struct tx_ctx *ctx, const char *path, const char *text, mode_t mode);
+
+#endif
