@@ -54,6 +54,7 @@ int cli_usage_error(const char *fmt, const char *arg)
 
 int cli_fail(struct tx_ctx *ctx, int err)
 {
+	tx_signals_hold(); /* a failure caused by Ctrl-C is not reported */
 	fprintf(stderr, "tinyx: %s\n", ctx->err[0] ? ctx->err : "failed");
 	return tx_exit_code(err < 0 ? err : -EINVAL);
 }

@@ -154,6 +154,7 @@ int main(int argc, char **argv)
 		return TX_EXIT_FAIL;
 	}
 	r = cmd->run(&ctx, &c);
+	tx_signals_hold();
 	free(cache);
 	free(proj);
 	return r;

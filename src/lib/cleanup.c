@@ -95,6 +95,14 @@ int tx_interrupted(void)
 	return reg.interrupted;
 }
 
+void tx_signals_hold(void)
+{
+	if (!reg.interrupted)
+		return;
+	for (;;)
+		pause();
+}
+
 /* The children of this run share our process group when we lead it: ask
  * them to stop and give them up to 10 s to go. */
 static void stop_children(void)

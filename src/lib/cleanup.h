@@ -19,6 +19,11 @@
 int tx_signals_start(void);
 /* 1 once a stop signal came (cleanup under way): long loops may stop early. */
 int tx_interrupted(void);
+/* Called by the CLI before it exits: when a stop signal came, the signal
+ * thread is still cleaning up and will end the process with that signal, so
+ * this never returns (the exit status must say "killed by SIGINT", not the
+ * failure the interrupted child caused). */
+void tx_signals_hold(void);
 
 /* Run fn(arg) if a signal stops the process; returns a handle for
  * tx_cleanup_pop (which forgets it without running it), or -1 when full. */
