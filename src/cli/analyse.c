@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 #include "closure/closure.h"
+#include "image/target.h"
 #include "kernel/kconfig.h"
 #include "kernel/kernel.h"
 #include "kernel/kmin.h"
@@ -10,13 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int need_target(const struct cli *c, const char *cmd)
+/* --target NAME: one of the image targets (image/target.h). */
+int cli_need_target(const struct cli *c, const char *cmd, int all)
 {
-	if (!c->target)
-		return cli_usage_error("%s: missing --target kvm|xen", cmd);
-	if (strcmp(c->target, "kvm") && strcmp(c->target, "xen"))
-		return cli_usage_error("unknown target '%s' (kvm or xen)", c->target);
-	return 0;
+	char *names = image_target_names(!c->target ? "|" : all ? ", " : " or "), *msg;
+	int r = 0;
+
+	if (!c->target || !(image_target_find(c->target) || (all && !strcmp(c->target, "all")))) {
+		msg = c->target
+			  ? xasprintf("unknown target '%%s' (%s%s)", names, all ? " or all" : "")
+			  : xasprintf("%%s: missing --target %s", names);
+		r = cli_usage_error(msg, c->target ? c->target : cmd);
+		free(msg);
+	}
+	free(names);
+	return r;
 }
 
 int cmd_stage(struct tx_ctx *ctx, const struct cli *c)
@@ -143,7 +152,7 @@ int cmd_kconfig(struct tx_ctx *ctx, const struct cli *c)
 	size_t len = 0;
 	int r;
 
-	if (need_target(c, "kconfig"))
+	if (cli_need_target(c, "kconfig", 0))
 		return TX_EXIT_USAGE;
 	if (c->minimize)
 		return cmd_minimize(ctx, c);
@@ -186,7 +195,7 @@ int cmd_kernel(struct tx_ctx *ctx, const struct cli *c)
 	struct kernel_out k = {0};
 	int r;
 
-	if (need_target(c, "kernel"))
+	if (cli_need_target(c, "kernel", 0))
 		return TX_EXIT_USAGE;
 	r = app_features(ctx, c, &m);
 	if (r == 0)

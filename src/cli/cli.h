@@ -33,6 +33,9 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli *c);
 int cli_usage_error(const char *fmt, const char *arg);
 /* The usage of every command, or of one. */
 void cli_usage(FILE *f, const struct cli_cmd *only);
+/* 0 when --target names an image target (or "all" when all), else a usage
+ * error (printed) and its exit code. */
+int cli_need_target(const struct cli *c, const char *cmd, int all);
 /* Print ctx->err and return the exit code for err (tx_exit_code). */
 int cli_fail(struct tx_ctx *ctx, int err);
 

@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 	char *cache = cache_dir(), *proj = project_dir();
 	ctx.cache = cache;
 	ctx.srcdir = proj;
+	ctx.stage = cmd->name; /* whose input a shared parser reads, unless a stage says */
 	ctx.verbose = c.quiet ? 0 : 1;
 	ctx.tty = isatty(2);
 	signal(SIGPIPE, SIG_IGN);

@@ -14,9 +14,8 @@ int cmd_build(struct tx_ctx *ctx, const struct cli *c)
 	struct build_opts o = {0};
 	int r;
 
-	if (c->target && strcmp(c->target, "kvm") && strcmp(c->target, "xen") &&
-	    strcmp(c->target, "all"))
-		return cli_usage_error("unknown target '%s' (kvm, xen or all)", c->target);
+	if (c->target && cli_need_target(c, "build", 1))
+		return TX_EXIT_USAGE;
 	o.app = c->app;
 	o.target = c->target ? c->target : "all";
 	o.out = c->out ? c->out : "out";

@@ -1,5 +1,6 @@
 /* The Tinyx images of tinyx compare; see cmpimg.h. */
 #include "compare/cmpimg.h"
+#include "image/target.h"
 #include "closure/closure.h"
 #include "compare/system.h"
 #include "formats/hints.h"
@@ -111,15 +112,15 @@ static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, in
 
 /* The four image dirs (cmpimg.h), from the two kernels and the two initrds. */
 static const struct cmpimg_dir {
-	const char *name; /* the row of compare_systems[] */
-	int xen;	  /* the Xen kernel (vmlinux, stripped), else the bzImage */
-	int min;	  /* the initrd without BusyBox */
-	int disk;	  /* rootfs.ext4 too, booted as root (the initrd unused) */
+	const char *name;	      /* the row of compare_systems[] */
+	const struct image_target *t; /* its kernel (a vmlinux is stripped) and image.conf */
+	int min;		      /* the initrd without BusyBox */
+	int disk;		      /* rootfs.ext4 too, booted as root (the initrd unused) */
 } dirs[] = {
-    {"tinyx-kvm", 0, 0, 0},
-    {"tinyx-kvm-disk", 0, 0, 1},
-    {"tinyx-xen-pvh", 1, 0, 0},
-    {"tinyx-min", 0, 1, 0},
+    {"tinyx-kvm", &target_kvm, 0, 0},
+    {"tinyx-kvm-disk", &target_kvm, 0, 1},
+    {"tinyx-xen-pvh", &target_xen, 0, 0},
+    {"tinyx-min", &target_kvm, 1, 0},
 };
 
 static int put_file(struct tx_ctx *ctx, const char *from, const char *d, const char *name,
@@ -143,19 +144,22 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 	char *d = xasprintf("%s/%s", dir, t->name);
 	char *initrd = xasprintf("%s/%s", work, t->min ? "initrd-min" : "initrd-full");
 	char *disk = xasprintf("%s/rootfs.ext4", work);
-	char *append = xasprintf("console=ttyS0 quiet panic=-1 tinyx.hostname=%s", app);
-	/* read only (kernel, initrd: the default names) */
-	struct imgconf c = {.disk = t->disk ? "rootfs.ext4" : NULL,
-			    .append = append,
-			    .memory_mb = GUEST_MB,
-			    .vcpus = 1,
-			    .target = t->xen ? IMG_XEN : IMG_KVM};
-	int r = mkdir_p(d, 0755);
+	int vmlinux = t->t->kernel == TARGET_VMLINUX, r = mkdir_p(d, 0755);
+	struct imgconf c;
+
+	/* what `tinyx build` says for its target, with this row's root */
+	image_target_conf(t->t, app, "none", 0, &c);
+	free(c.disk);
+	c.disk = t->disk ? xstrdup("rootfs.ext4") : NULL;
+	free(c.note);
+	c.note = NULL;
+	free(c.comment);
+	c.comment = xasprintf("tinyx compare: %s, %s", app, t->name);
 
 	if (r < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", d);
 	if (r == 0)
-		r = put_file(ctx, kernel, d, "kernel", t->xen);
+		r = put_file(ctx, kernel, d, "kernel", vmlinux);
 	if (r == 0)
 		r = put_file(ctx, initrd, d, "initrd", 0);
 	if (r == 0 && t->disk)
@@ -165,7 +169,7 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 	free(d);
 	free(initrd);
 	free(disk);
-	free(append);
+	imgconf_free(&c);
 	return r;
 }
 
@@ -185,9 +189,9 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, struct cm
 	/* the kernels: the app's own features only (iperf3's are checked to be a subset) */
 	r = closure_with_client(ctx, app, out->root, &m, &spec);
 	if (r == 0)
-		r = kernel_build(ctx, app, "kvm", m.f, m.nf, ctx->srcdir, &kk);
+		r = kernel_build(ctx, app, target_kvm.name, m.f, m.nf, ctx->srcdir, &kk);
 	if (r == 0)
-		r = kernel_build(ctx, app, "xen", m.f, m.nf, ctx->srcdir, &kx);
+		r = kernel_build(ctx, app, target_xen.name, m.f, m.nf, ctx->srcdir, &kx);
 	manifest_free(&m);
 	appspec_free(&spec);
 	if (r < 0)
@@ -204,7 +208,8 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, struct cm
 	if (r == 0)
 		r = make_initrd(ctx, app, out->root, 0, work, min, NULL);
 	for (size_t i = 0; r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		r = one_dir(ctx, app, dir, work, &dirs[i], dirs[i].xen ? kx.vmlinux : kk.bzimage);
+		r = one_dir(ctx, app, dir, work, &dirs[i],
+			    dirs[i].t == &target_xen ? kx.vmlinux : kk.bzimage);
 	rm_rf(work);
 done:
 	kernel_out_free(&kk);

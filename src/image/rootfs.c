@@ -465,9 +465,11 @@ static int make_gendir(struct rctx *r, const struct rootfs_opts *o)
 static int add_generated(struct rctx *r, const struct rootfs_opts *o)
 {
 	struct sbuf conf = {0};
+	const char *was = tx_stage(r->ctx, "rootfs");
 	char *host;
 	int err = appspec_check(r->ctx, o->spec);
 
+	tx_stage(r->ctx, was);
 	if (err)
 		return err;
 	appspec_text(o->spec, &conf);

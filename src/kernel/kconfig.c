@@ -1,6 +1,7 @@
 /* The kconfig stage: fragments + app features -> the request list, and the
  * KCONFIG_ALLCONFIG text that kbuild expands (kconfig-make.c). */
 #include "kernel/kconfig-int.h"
+#include "image/target.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -248,21 +249,26 @@ static int merge_fragment(struct tx_ctx *ctx, const char *projdir, const char *r
 int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, const char *target,
 		    const struct feature *f, size_t nf, int flags, struct kconfig_set *set)
 {
+	const struct image_target *t;
 	struct strv seen = {0};
 	char *rel;
 	int err;
 
-	if (!target || (strcmp(target, "kvm") && strcmp(target, "xen")))
-		return tx_fail(ctx, -EINVAL, "kconfig", "unknown target '%s' (expected kvm or xen)",
-			       target ? target : "");
+	t = target ? image_target_find(target) : NULL;
+	if (!t) {
+		char *names = image_target_names(" or ");
+
+		err = tx_fail(ctx, -EINVAL, "kconfig", "unknown target '%s' (expected %s)",
+			      target ? target : "", names);
+		free(names);
+		return err;
+	}
 	if (app && !valid_pkg_name(app))
 		return tx_fail(ctx, -EINVAL, "kconfig", "invalid app name '%s'", app);
 	err = merge_fragment(ctx, projdir, "base.config", 1, set);
 	if (err)
 		return err;
-	rel = xasprintf("%s.config", target);
-	err = merge_fragment(ctx, projdir, rel, 1, set);
-	free(rel);
+	err = merge_fragment(ctx, projdir, t->fragment, 1, set);
 	for (size_t i = 0; !err && i < nf; i++) {
 		const char *opt = f[i].option ? f[i].option : "";
 		char *why, *lower;

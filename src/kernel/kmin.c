@@ -1,4 +1,5 @@
 /* tinyx kconfig --minimize: the driver (see kmin.h and kmin-int.h). */
+#include "image/target.h"
 #include "kernel/kmin-int.h"
 
 #include <fcntl.h>
@@ -17,12 +18,24 @@
 /* The target checks (image/target.h's table is to answer them). */
 int kmin_target_known(const char *target)
 {
-	return !strcmp(target, "kvm") || !strcmp(target, "xen");
+	return image_target_find(target) != NULL;
 }
 
 int kmin_target_boots_bzimage(const char *target)
 {
-	return !strcmp(target, "kvm");
+	const struct image_target *t = image_target_find(target);
+
+	return t && t->kernel == TARGET_BZIMAGE;
+}
+
+static int kmin_unknown_target(struct tx_ctx *ctx, const char *target)
+{
+	char *names = image_target_names(" or ");
+	int r =
+	    tx_fail(ctx, -EINVAL, "kconfig", "unknown target '%s' (expected %s)", target, names);
+
+	free(names);
+	return r;
 }
 
 /* ---- set-up ---- */
@@ -277,8 +290,7 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 	if (!valid_pkg_name(o->app))
 		return tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", o->app);
 	if (!kmin_target_known(o->target))
-		return tx_fail(ctx, -EINVAL, "kconfig", "unknown target '%s' (expected kvm or xen)",
-			       o->target);
+		return kmin_unknown_target(ctx, o->target);
 	k.deadline = t0 + (o->budget_min > 0 ? o->budget_min : 60) * 60000.0;
 	k.work = xasprintf("%s/kmin/%s-%s", ctx->cache, o->app, o->target);
 	k.recpath = xasprintf("%s/trials", k.work);
