@@ -29,7 +29,7 @@ struct rd {
 
 static int bad(struct rd *r, const char *what)
 {
-	return tx_fail(r->ctx, -EINVAL, "closure", "cannot read ELF '%s': %s", r->name, what);
+	return tx_fail(r->ctx, -EINVAL, NULL, "cannot read ELF '%s': %s", r->name, what);
 }
 
 /* Map a virtual address to a file offset through the PT_LOAD segments. */
@@ -396,7 +396,7 @@ static int read_image(struct tx_ctx *ctx, const char *name, char *img, size_t le
 	if (len < SELFMAG || memcmp(img, ELFMAG, SELFMAG))
 		return 1;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return tx_fail(ctx, -EINVAL, "closure", "cannot read ELF '%s': %s", name,
+		return tx_fail(ctx, -EINVAL, NULL, "cannot read ELF '%s': %s", name,
 			       elf_errmsg(-1));
 	err = parse(&r, img, out);
 	if (r.elf)
@@ -433,12 +433,12 @@ int elf_read(struct tx_ctx *ctx, const char *path, struct elf_info *out)
 		err = -errno;
 		if (fd >= 0)
 			close(fd);
-		return tx_fail(ctx, err, "closure", "cannot read ELF '%s': %s", path,
+		return tx_fail(ctx, err, NULL, "cannot read ELF '%s': %s", path,
 			       strerror(-err));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return tx_fail(ctx, -EINVAL, "closure", "cannot read ELF '%s': not a regular file",
+		return tx_fail(ctx, -EINVAL, NULL, "cannot read ELF '%s': not a regular file",
 			       path);
 	}
 	if (st.st_size < SELFMAG || pread(fd, mag, SELFMAG, 0) != SELFMAG ||
@@ -450,7 +450,7 @@ int elf_read(struct tx_ctx *ctx, const char *path, struct elf_info *out)
 	err = -errno;
 	close(fd);
 	if (img == MAP_FAILED)
-		return tx_fail(ctx, err, "closure", "cannot read ELF '%s': %s", path,
+		return tx_fail(ctx, err, NULL, "cannot read ELF '%s': %s", path,
 			       strerror(-err));
 	err = read_image(ctx, path, img, (size_t)st.st_size, out);
 	munmap(img, (size_t)st.st_size);

@@ -429,7 +429,7 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 		p = nl ? nl + 1 : end;
 		for (const char *q = s; q < le; q++)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
-				return tx_fail(ctx, -EINVAL, "manifest",
+				return tx_fail(ctx, -EINVAL, NULL,
 					       "control character in entry at line %d", lineno);
 		if (!next_tok(&s, le, &tok, &tl) || *tok == '#')
 			continue;
@@ -507,7 +507,7 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 		}
 		ment_free(&e);
 		if (bad)
-			return tx_fail(ctx, -EINVAL, "manifest", "malformed entry at line %d",
+			return tx_fail(ctx, -EINVAL, NULL, "malformed entry at line %d",
 				       lineno);
 	}
 	return 0;
