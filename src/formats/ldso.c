@@ -148,8 +148,7 @@ int ldso_parse(struct tx_ctx *ctx, const char *root, const char *conf_path, cons
 	int err = 0;
 
 	if (depth > LDSO_MAX_DEPTH)
-		return tx_fail(ctx, -ELOOP, NULL, "too many nested includes in '%s'",
-			       conf_path);
+		return tx_fail(ctx, -ELOOP, NULL, "too many nested includes in '%s'", conf_path);
 	while (pos < len && !err) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
