@@ -38,7 +38,7 @@ int cl_stat(const struct cl *c, const char *path, struct stat *st);
 /* Is the in-root file an ELF object? (1 yes, 0 no) */
 int cl_is_elf(const struct cl *c, const char *path);
 /* An executable script needs its interpreter ("#!/usr/bin/perl -w"). */
-void cl_add_interpreter(struct cl *c, const char *path, int depth);
+void cl_add_interpreter(struct cl *c, const char *path);
 /* Add a path (following symlinks); ELF files are queued for the walk.
  * As manifest_add_path: 1 new, 0 known, -errno missing. */
 int cl_add_path(struct cl *c, const char *path, const char *reason);

@@ -74,7 +74,6 @@ int cl_system_dir(const char *path)
 	return 0;
 }
 
-/* lstat an in-root path. */
 int cl_lstat(const struct cl *c, const char *path, struct stat *st)
 {
 	char *host = root_join(c->root, path);
@@ -95,7 +94,6 @@ int cl_stat(const struct cl *c, const char *path, struct stat *st)
 	return r;
 }
 
-/* Is the in-root file an ELF object? */
 int cl_is_elf(const struct cl *c, const char *path)
 {
 	char *host = root_join(c->root, path);
@@ -123,8 +121,7 @@ static void note_elf(struct cl *c, const char *path)
 	free(real);
 }
 
-/* An executable script needs its interpreter ("#!/usr/bin/perl -w"). */
-void cl_add_interpreter(struct cl *c, const char *path, int depth)
+void cl_add_interpreter(struct cl *c, const char *path)
 {
 	char *host = root_join(c->root, path);
 	char line[256] = {0};
@@ -142,14 +139,13 @@ void cl_add_interpreter(struct cl *c, const char *path, int depth)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	p[strcspn(p, " \t\r\n")] = 0;
-	if (*p != '/' || depth)
+	if (*p != '/')
 		return;
 	char *reason = xasprintf("interpreter-of=%s", path);
 	cl_add_path(c, p, reason);
 	free(reason);
 }
 
-/* Add a path (following symlinks); ELF files are queued for the walk. */
 int cl_add_path(struct cl *c, const char *path, const char *reason)
 {
 	int r = manifest_add_path(c->m, path, reason);
@@ -165,12 +161,11 @@ int cl_add_path(struct cl *c, const char *path, const char *reason)
 			/* a script the app runs (its unit's command, one its config
 			 * names): its interpreter too. The package's other scripts
 			 * are admin tools, not run by the app. Once: no loop. */
-			cl_add_interpreter(c, path, 0);
+			cl_add_interpreter(c, path);
 	}
 	return r;
 }
 
-/* Take a whole dir the config named (a web root, a data dir), bounded. */
 void cl_add_tree(struct cl *c, const char *dir, const char *reason)
 {
 	struct strv todo = {0};

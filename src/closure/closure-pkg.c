@@ -61,7 +61,7 @@ static void take_named(struct cl *c, const char *raw, const char *cfg, int depth
 		if (!cl_is_elf(c, p)) {
 			/* a script the config runs (lighttpd's include_shell) */
 			if (st.st_mode & 0111)
-				cl_add_interpreter(c, p, 0);
+				cl_add_interpreter(c, p);
 			cl_scan_config(c, p, depth + 1);
 		}
 	}
