@@ -46,6 +46,13 @@ struct walk {
 	size_t n, cap;
 };
 
+/* Another name o is opened by (a link, a soname), once. */
+static void add_name(struct obj *o, const char *name)
+{
+	if (!strv_contains(&o->names, name))
+		strv_push(&o->names, name);
+}
+
 static size_t find_name(const struct walk *w, const char *name)
 {
 	for (size_t i = 0; i < w->n; i++)
@@ -80,8 +87,8 @@ static size_t push_obj(struct walk *w, char *path, char *real, char *origin, str
 	o->info = *info;
 	o->loader = loader;
 	strv_push(&o->names, path);
-	if (o->info.soname && !strv_contains(&o->names, o->info.soname))
-		strv_push(&o->names, o->info.soname);
+	if (o->info.soname)
+		add_name(o, o->info.soname);
 	return w->n++;
 }
 
@@ -279,10 +286,8 @@ static int load_needed(struct walk *w, size_t li, int dirs_only, const char *nam
 	known = find_real(w, real);
 	if (r < 0 || known != NONE) {
 		if (known != NONE) {
-			if (!strv_contains(&w->o[known].names, name))
-				strv_push(&w->o[known].names, name);
-			if (!strv_contains(&w->o[known].names, found))
-				strv_push(&w->o[known].names, found);
+			add_name(&w->o[known], name);
+			add_name(&w->o[known], found);
 		}
 		elf_info_free(&info);
 		free(found);
@@ -291,8 +296,7 @@ static int load_needed(struct walk *w, size_t li, int dirs_only, const char *nam
 	}
 	/* a library's $ORIGIN is the dir of the path it was opened as */
 	known = push_obj(w, found, real, path_dirname(found), &info, li);
-	if (!strv_contains(&w->o[known].names, name))
-		strv_push(&w->o[known].names, name);
+	add_name(&w->o[known], name);
 	return 0;
 }
 
@@ -317,8 +321,8 @@ static int load_interp(struct walk *w, size_t li)
 	if (r < 0 || find_real(w, real) != NONE) {
 		size_t k = find_real(w, real);
 
-		if (k != NONE && !strv_contains(&w->o[k].names, interp))
-			strv_push(&w->o[k].names, interp);
+		if (k != NONE)
+			add_name(&w->o[k], interp);
 		free(path);
 		free(real);
 		return r;
@@ -337,8 +341,7 @@ static int load_interp(struct walk *w, size_t li)
 	}
 	/* the interpreter is loaded by the kernel, not by an object */
 	li = push_obj(w, path, real, path_dirname(path), &info, NONE);
-	if (!strv_contains(&w->o[li].names, interp))
-		strv_push(&w->o[li].names, interp);
+	add_name(&w->o[li], interp);
 	return 0;
 }
 

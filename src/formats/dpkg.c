@@ -221,7 +221,7 @@ static int end_stanza(struct tx_ctx *ctx, const char *name, size_t line, struct 
 	s->in_stanza = 0;
 	if (!p->name || !*p->name) {
 		pkg_free(p);
-		return tx_fail(ctx, -EINVAL, "closure",
+		return tx_fail(ctx, -EINVAL, NULL,
 			       "missing Package field in stanza ending at line %zu '%s'", line,
 			       name);
 	}
@@ -259,8 +259,8 @@ static int parse_line(struct tx_ctx *ctx, const char *name, size_t lineno, const
 		const char *v;
 
 		if (!s->fname)
-			return tx_fail(ctx, -EINVAL, "closure",
-				       "corrupt dpkg status at line %zu '%s'", lineno, name);
+			return tx_fail(ctx, -EINVAL, NULL, "corrupt dpkg status at line %zu '%s'",
+				       lineno, name);
 		v = trim(l, &n);
 		sbuf_add(&s->val, "\n", 1);
 		sbuf_add(&s->val, v, n);
@@ -268,8 +268,8 @@ static int parse_line(struct tx_ctx *ctx, const char *name, size_t lineno, const
 	}
 	colon = memchr(l, ':', n);
 	if (!colon || colon == l)
-		return tx_fail(ctx, -EINVAL, "closure", "corrupt dpkg status at line %zu '%s'",
-			       lineno, name);
+		return tx_fail(ctx, -EINVAL, NULL, "corrupt dpkg status at line %zu '%s'", lineno,
+			       name);
 	flush_field(s);
 	s->in_stanza = 1;
 	s->fname = l;
@@ -316,8 +316,7 @@ int dpkg_load(struct tx_ctx *ctx, const char *root, struct dpkg_db *db)
 	int r = read_file(path, &text, &len, DPKG_STATUS_MAX);
 
 	if (r < 0) {
-		r = tx_fail(ctx, r, "closure", "cannot read dpkg status '%s': %s", path,
-			    strerror(-r));
+		r = tx_fail(ctx, r, NULL, "cannot read dpkg status '%s': %s", path, strerror(-r));
 		free(path);
 		return r;
 	}
@@ -373,7 +372,7 @@ int dpkg_pkg_files(struct tx_ctx *ctx, const char *root, const struct dpkg_pkg *
 
 	/* the name becomes a path: never let a status file point elsewhere */
 	if (!valid_pkg_name(p->name))
-		return tx_fail(ctx, -EINVAL, "closure", "invalid package name '%s'", p->name);
+		return tx_fail(ctx, -EINVAL, NULL, "invalid package name '%s'", p->name);
 	if (valid_arch(p->arch)) {
 		rel = xasprintf("/var/lib/dpkg/info/%s:%s.list", p->name, p->arch);
 		path = root_join(root, rel);
@@ -388,8 +387,7 @@ int dpkg_pkg_files(struct tx_ctx *ctx, const char *root, const struct dpkg_pkg *
 		r = read_file(path, &text, &len, DPKG_LIST_MAX);
 	}
 	if (r < 0) {
-		r = tx_fail(ctx, r, "closure", "cannot read file list '%s': %s", path,
-			    strerror(-r));
+		r = tx_fail(ctx, r, NULL, "cannot read file list '%s': %s", path, strerror(-r));
 		free(path);
 		return r;
 	}

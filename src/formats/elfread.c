@@ -29,10 +29,11 @@ struct rd {
 
 static int bad(struct rd *r, const char *what)
 {
-	return tx_fail(r->ctx, -EINVAL, "closure", "cannot read ELF '%s': %s", r->name, what);
+	return tx_fail(r->ctx, -EINVAL, NULL, "cannot read ELF '%s': %s", r->name, what);
 }
 
-/* Map a virtual address to a file offset through the PT_LOAD segments. */
+/* Map a virtual address to a file offset through the PT_LOAD segments:
+ * 0, or -EINVAL when no segment holds it. */
 static int va_to_off(const struct rd *r, uint64_t va, uint64_t *off)
 {
 	for (size_t i = 0; i < r->nload; i++) {
@@ -42,12 +43,12 @@ static int va_to_off(const struct rd *r, uint64_t va, uint64_t *off)
 			uint64_t o = s->off + (va - s->vaddr);
 
 			if (o < s->off || o >= r->len)
-				return -1;
+				return -EINVAL;
 			*off = o;
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }
 
 /* count items of type t at file offset off, converted; NULL when out of range. */
@@ -69,7 +70,8 @@ static const char *dstr(const struct rd *r, uint64_t off)
 	return r->str + off;
 }
 
-/* Number of symbols from DT_GNU_HASH: past the highest bucket's chain end. */
+/* Number of symbols from DT_GNU_HASH: past the highest bucket's chain end.
+ * 0 exact; 1 a lower bound only (nothing hashed); -EINVAL corrupt. */
 static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms)
 {
 	Elf_Data *d = chunk(r, off, 4, ELF_T_WORD);
@@ -78,20 +80,20 @@ static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms)
 	const uint32_t *w;
 
 	if (!d)
-		return -1;
+		return -EINVAL;
 	w = d->d_buf;
 	nbuckets = w[0];
 	symoffset = w[1];
 	bloomsz = w[2];
 	if (bloomsz > r->len / wordsz || nbuckets > r->len / 4)
-		return -1;
+		return -EINVAL;
 	boff = off + 16 + (uint64_t)bloomsz * wordsz;
 	if (boff > r->len)
-		return -1;
+		return -EINVAL;
 	if (nbuckets) {
 		d = chunk(r, boff, nbuckets, ELF_T_WORD);
 		if (!d)
-			return -1;
+			return -EINVAL;
 		w = d->d_buf;
 		for (uint32_t i = 0; i < nbuckets; i++)
 			if (w[i] > maxb)
@@ -104,16 +106,16 @@ static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms)
 		return 1;
 	}
 	if (maxb < symoffset)
-		return -1;
+		return -EINVAL;
 	coff = boff + (uint64_t)nbuckets * 4;
 	if (coff > r->len)
-		return -1;
+		return -EINVAL;
 	avail = (r->len - coff) / 4;
 	if ((uint64_t)(maxb - symoffset) >= avail)
-		return -1;
+		return -EINVAL;
 	d = chunk(r, coff, avail, ELF_T_WORD);
 	if (!d)
-		return -1;
+		return -EINVAL;
 	w = d->d_buf;
 	for (uint64_t j = maxb - symoffset; j < avail; j++) {
 		if (w[j] & 1) {
@@ -121,7 +123,7 @@ static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }
 
 struct dyninfo {
@@ -299,26 +301,20 @@ static int dyn_string(struct rd *r, int has, uint64_t off, char **out)
 	return 0;
 }
 
-static int parse(struct rd *r, char *img, struct elf_info *out)
+/* The program headers: PT_LOAD segments into r->load, PT_INTERP into out,
+ * the first PT_DYNAMIC into *dyn (*has_dyn set). */
+static int read_phdrs(struct rd *r, const char *img, const GElf_Ehdr *eh, struct elf_info *out,
+		      GElf_Phdr *dyn, int *has_dyn)
 {
-	GElf_Ehdr eh;
-	GElf_Phdr dynph = {0};
-	struct dyninfo di = {0};
 	size_t phnum;
-	int err = 0, has_dyn = 0;
 
-	r->elf = elf_memory(img, r->len);
-	if (!r->elf || elf_kind(r->elf) != ELF_K_ELF || !gelf_getehdr(r->elf, &eh))
-		return bad(r, "truncated or invalid ELF header");
-	out->elfclass = gelf_getclass(r->elf);
-	out->machine = eh.e_machine;
 	if (elf_getphdrnum(r->elf, &phnum) < 0)
 		return bad(r, "bad program header count");
 	/* libelf quietly clamps the count to what fits in the file: a
 	 * truncated table is corrupt, not empty */
-	if (eh.e_phnum != PN_XNUM && phnum != eh.e_phnum)
+	if (eh->e_phnum != PN_XNUM && phnum != eh->e_phnum)
 		return bad(r, "program headers out of bounds");
-	if (phnum && (eh.e_phoff > r->len || phnum > (r->len - eh.e_phoff) / 32))
+	if (phnum && (eh->e_phoff > r->len || phnum > (r->len - eh->e_phoff) / 32))
 		return bad(r, "program headers out of bounds");
 	r->load = xcalloc(phnum ? phnum : 1, sizeof(*r->load));
 	for (size_t i = 0; i < phnum; i++) {
@@ -331,57 +327,76 @@ static int parse(struct rd *r, char *img, struct elf_info *out)
 				return bad(r, "loadable segment out of bounds");
 			r->load[r->nload++] = (struct seg){ph.p_vaddr, ph.p_offset, ph.p_filesz};
 		} else if (ph.p_type == PT_INTERP && !out->interp) {
-			const char *p;
 			size_t n;
 
 			if (ph.p_offset > r->len || ph.p_filesz > r->len - ph.p_offset ||
 			    ph.p_filesz == 0)
 				return bad(r, "interpreter path out of bounds");
-			p = img + ph.p_offset;
-			n = strnlen(p, ph.p_filesz);
+			n = strnlen(img + ph.p_offset, ph.p_filesz);
 			if (n == 0)
 				return bad(r, "empty interpreter path");
-			out->interp = xstrndup(p, n);
-		} else if (ph.p_type == PT_DYNAMIC && !has_dyn) {
-			has_dyn = 1;
-			dynph = ph;
+			out->interp = xstrndup(img + ph.p_offset, n);
+		} else if (ph.p_type == PT_DYNAMIC && !*has_dyn) {
+			*has_dyn = 1;
+			*dyn = ph;
 		}
 	}
-	if (!has_dyn)
-		return 0;
-	out->is_dynamic = 1;
-	err = read_dynamic(r, &dynph, &di);
-	if (err)
-		goto out;
-	if (di.has_strtab) {
+	return 0;
+}
+
+/* What the dynamic table names: needed libraries, rpath, runpath, soname,
+ * imported symbols. */
+static int read_dyn_names(struct rd *r, const char *img, const struct dyninfo *di,
+			  struct elf_info *out)
+{
+	int err = 0;
+
+	if (di->has_strtab) {
 		uint64_t off;
 
-		if (va_to_off(r, di.strtab, &off) < 0) {
-			err = bad(r, "string table address not in a loadable segment");
-			goto out;
-		}
+		if (va_to_off(r, di->strtab, &off) < 0)
+			return bad(r, "string table address not in a loadable segment");
 		r->str = img + off;
 		r->strsz = r->len - off;
-		if (di.strsz && di.strsz < r->strsz)
-			r->strsz = di.strsz;
+		if (di->strsz && di->strsz < r->strsz)
+			r->strsz = di->strsz;
 	}
-	for (size_t i = 0; i < di.nneeded && !err; i++) {
-		const char *s = dstr(r, di.needed[i]);
+	for (size_t i = 0; i < di->nneeded; i++) {
+		const char *s = dstr(r, di->needed[i]);
 
 		if (!s || !*s)
-			err = bad(r, "needed library name out of bounds");
-		else
-			strv_push(&out->needed, s);
+			return bad(r, "needed library name out of bounds");
+		strv_push(&out->needed, s);
 	}
+	err = dyn_string(r, di->has_rpath, di->rpath, &out->rpath);
 	if (!err)
-		err = dyn_string(r, di.has_rpath, di.rpath, &out->rpath);
+		err = dyn_string(r, di->has_runpath, di->runpath, &out->runpath);
 	if (!err)
-		err = dyn_string(r, di.has_runpath, di.runpath, &out->runpath);
+		err = dyn_string(r, di->has_soname, di->soname, &out->soname);
 	if (!err)
-		err = dyn_string(r, di.has_soname, di.soname, &out->soname);
+		err = read_imports(r, di, out);
+	return err;
+}
+
+static int parse(struct rd *r, char *img, struct elf_info *out)
+{
+	GElf_Ehdr eh;
+	GElf_Phdr dynph = {0};
+	struct dyninfo di = {0};
+	int err, has_dyn = 0;
+
+	r->elf = elf_memory(img, r->len);
+	if (!r->elf || elf_kind(r->elf) != ELF_K_ELF || !gelf_getehdr(r->elf, &eh))
+		return bad(r, "truncated or invalid ELF header");
+	out->elfclass = gelf_getclass(r->elf);
+	out->machine = eh.e_machine;
+	err = read_phdrs(r, img, &eh, out, &dynph, &has_dyn);
+	if (err || !has_dyn)
+		return err;
+	out->is_dynamic = 1;
+	err = read_dynamic(r, &dynph, &di);
 	if (!err)
-		err = read_imports(r, &di, out);
-out:
+		err = read_dyn_names(r, img, &di, out);
 	free(di.needed);
 	return err;
 }
@@ -396,7 +411,7 @@ static int read_image(struct tx_ctx *ctx, const char *name, char *img, size_t le
 	if (len < SELFMAG || memcmp(img, ELFMAG, SELFMAG))
 		return 1;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return tx_fail(ctx, -EINVAL, "closure", "cannot read ELF '%s': %s", name,
+		return tx_fail(ctx, -EINVAL, NULL, "cannot read ELF '%s': %s", name,
 			       elf_errmsg(-1));
 	err = parse(&r, img, out);
 	if (r.elf)
@@ -433,12 +448,11 @@ int elf_read(struct tx_ctx *ctx, const char *path, struct elf_info *out)
 		err = -errno;
 		if (fd >= 0)
 			close(fd);
-		return tx_fail(ctx, err, "closure", "cannot read ELF '%s': %s", path,
-			       strerror(-err));
+		return tx_fail(ctx, err, NULL, "cannot read ELF '%s': %s", path, strerror(-err));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return tx_fail(ctx, -EINVAL, "closure", "cannot read ELF '%s': not a regular file",
+		return tx_fail(ctx, -EINVAL, NULL, "cannot read ELF '%s': not a regular file",
 			       path);
 	}
 	if (st.st_size < SELFMAG || pread(fd, mag, SELFMAG, 0) != SELFMAG ||
@@ -450,8 +464,7 @@ int elf_read(struct tx_ctx *ctx, const char *path, struct elf_info *out)
 	err = -errno;
 	close(fd);
 	if (img == MAP_FAILED)
-		return tx_fail(ctx, err, "closure", "cannot read ELF '%s': %s", path,
-			       strerror(-err));
+		return tx_fail(ctx, err, NULL, "cannot read ELF '%s': %s", path, strerror(-err));
 	err = read_image(ctx, path, img, (size_t)st.st_size, out);
 	munmap(img, (size_t)st.st_size);
 	return err;

@@ -15,7 +15,7 @@ static void push(struct hints *h, enum hint_kind k, const char *arg, int line)
 	h->n++;
 }
 
-/* "http 80" or "tcp 6379": 0, or -1 */
+/* "http 80" or "tcp 6379": 0, or -EINVAL */
 static int parse_service(const char *arg, struct hints *h)
 {
 	char proto[8];
@@ -24,20 +24,20 @@ static int parse_service(const char *arg, struct hints *h)
 	size_t n = strcspn(arg, " \t");
 
 	if (n == 0 || n >= sizeof(proto))
-		return -1;
+		return -EINVAL;
 	memcpy(proto, arg, n);
 	proto[n] = 0;
 	if (strcmp(proto, "http") && strcmp(proto, "tcp"))
-		return -1;
+		return -EINVAL;
 	arg += n;
 	while (*arg == ' ' || *arg == '\t')
 		arg++;
 	if (*arg < '0' || *arg > '9')
-		return -1;
+		return -EINVAL;
 	errno = 0;
 	port = strtol(arg, &end, 10);
 	if (errno || *end || port < 1 || port > 65535)
-		return -1;
+		return -EINVAL;
 	strcpy(h->service, proto);
 	h->port = (int)port;
 	return 0;
@@ -53,7 +53,7 @@ int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t l
 	strcpy(out->service, "none");
 	if (memchr(data, 0, len)) {
 		free(text);
-		return tx_fail(ctx, -EINVAL, "closure", "NUL byte in hints '%s'", name);
+		return tx_fail(ctx, -EINVAL, NULL, "NUL byte in hints '%s'", name);
 	}
 	for (char *l = text, *nl; l && *l && !r; l = nl) {
 		nl = strchr(l, '\n');
@@ -81,11 +81,11 @@ int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t l
 		while (*arg == ' ' || *arg == '\t')
 			arg++;
 		if (!*arg) {
-			r = tx_fail(ctx, -EINVAL, "closure", "hint without argument at %s:%d", name,
+			r = tx_fail(ctx, -EINVAL, NULL, "hint without argument at %s:%d", name,
 				    lineno);
 		} else if (!strcmp(l, "include") || !strcmp(l, "exclude")) {
 			if (arg[0] != '/')
-				r = tx_fail(ctx, -EINVAL, "closure",
+				r = tx_fail(ctx, -EINVAL, NULL,
 					    "hinted path is not absolute '%s' (%s:%d)", arg, name,
 					    lineno);
 			else
@@ -97,13 +97,13 @@ int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t l
 			push(out, HINT_USER, arg, lineno);
 		} else if (!strcmp(l, "service")) {
 			if (parse_service(arg, out) < 0)
-				r = tx_fail(ctx, -EINVAL, "closure",
+				r = tx_fail(ctx, -EINVAL, NULL,
 					    "bad service hint '%s' at %s:%d (http|tcp PORT)", arg,
 					    name, lineno);
 			else
 				push(out, HINT_SERVICE, arg, lineno);
 		} else {
-			r = tx_fail(ctx, -EINVAL, "closure", "unknown hint '%s' at %s:%d", l, name,
+			r = tx_fail(ctx, -EINVAL, NULL, "unknown hint '%s' at %s:%d", l, name,
 				    lineno);
 		}
 	}
@@ -125,11 +125,23 @@ int hints_load(struct tx_ctx *ctx, const char *projdir, const char *app, struct 
 	if (r == -ENOENT)
 		r = 0;
 	else if (r < 0)
-		r = tx_fail(ctx, r, "closure", "cannot read hints '%s'", file);
+		r = tx_fail(ctx, r, NULL, "cannot read hints '%s'", file);
 	else
 		r = hints_parse(ctx, file, text, len, out);
 	free(text);
 	free(file);
+	return r;
+}
+
+int hints_service(struct tx_ctx *ctx, const char *projdir, const char *app, char service[8],
+		  int *port)
+{
+	struct hints h;
+	int r = hints_load(ctx, projdir, app, &h);
+
+	strcpy(service, r == 0 ? h.service : "none");
+	*port = r == 0 ? h.port : 0;
+	hints_free(&h);
 	return r;
 }
 

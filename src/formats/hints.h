@@ -33,5 +33,11 @@ int hints_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t l
 /* Read DIR/rootfs-overlays/APP/hints; a missing file is no hints (0). */
 int hints_load(struct tx_ctx *ctx, const char *projdir, const char *app, struct hints *out);
 void hints_free(struct hints *h);
+/* Only the service line of DIR/rootfs-overlays/APP/hints (what the build's
+ * and the comparison's checks probe): service "http" or "tcp" and its port,
+ * "none" and 0 when the file is missing or says none. 0, or -errno with
+ * ctx->err for an unreadable or corrupt file (then "none" and 0 too). */
+int hints_service(struct tx_ctx *ctx, const char *projdir, const char *app, char service[8],
+		  int *port);
 
 #endif

@@ -148,8 +148,7 @@ int ldso_parse(struct tx_ctx *ctx, const char *root, const char *conf_path, cons
 	int err = 0;
 
 	if (depth > LDSO_MAX_DEPTH)
-		return tx_fail(ctx, -ELOOP, "closure", "too many nested includes in '%s'",
-			       conf_path);
+		return tx_fail(ctx, -ELOOP, NULL, "too many nested includes in '%s'", conf_path);
 	while (pos < len && !err) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -202,7 +201,7 @@ int ldso_dirs_for(struct tx_ctx *ctx, const char *root, int machine, int elfclas
 		if (stat(host, &st) == 0 && S_ISREG(st.st_mode)) {
 			err = read_file(host, &text, &len, LDSO_MAX_CONF);
 			if (err)
-				err = tx_fail(ctx, err, "closure", "cannot read '%s': %s", host,
+				err = tx_fail(ctx, err, NULL, "cannot read '%s': %s", host,
 					      strerror(-err));
 			else {
 				err = ldso_parse(ctx, root, "/etc/ld.so.conf", text, len, dirs, 0);

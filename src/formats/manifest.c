@@ -361,27 +361,66 @@ static int next_tok(const char **p, const char *end, const char **tok, size_t *l
 	return 1;
 }
 
-static int parse_uint(const char *s, size_t n, int base, unsigned max, unsigned *out)
+/* A decimal or octal number of a field, at most max: 0 or -EINVAL. */
+static int parse_uint(const char *s, int base, unsigned max, unsigned *out)
 {
 	unsigned long v = 0;
+	size_t n = strlen(s);
 
 	if (!n || n > 12)
-		return -1;
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int d;
-
-		if (s[i] >= '0' && s[i] <= '9')
-			d = s[i] - '0';
-		else
-			return -1;
-		if (d >= base)
-			return -1;
-		v = v * (unsigned long)base + (unsigned long)d;
+		if (s[i] < '0' || s[i] - '0' >= base)
+			return -EINVAL;
+		v = v * (unsigned long)base + (unsigned long)(s[i] - '0');
 		if (v > max)
-			return -1;
+			return -EINVAL;
 	}
 	*out = (unsigned)v;
 	return 0;
+}
+
+#define ID_MAX 0xfffffffeU
+
+/* "MODE UID GID" from f[0..2] */
+static int parse_owner(char **f, struct ment *e)
+{
+	if (parse_uint(f[0], 8, 07777, &e->mode) || parse_uint(f[1], 10, ID_MAX, &e->uid) ||
+	    parse_uint(f[2], 10, ID_MAX, &e->gid))
+		return -EINVAL;
+	return 0;
+}
+
+/* The fields after the path (f[0]) of an entry of type e->type; the strings
+ * it keeps move from f to e. 0 or -EINVAL. */
+static int parse_fields(char **f, struct ment *e)
+{
+	switch (e->type) {
+	case ME_DIR:
+	case ME_FILE:
+		return parse_owner(f + 1, e);
+	case ME_SLINK:
+		e->target = f[1];
+		f[1] = NULL;
+		return parse_owner(f + 2, e);
+	case ME_NOD:
+		if (parse_owner(f + 1, e) || strlen(f[4]) != 1 ||
+		    (f[4][0] != 'c' && f[4][0] != 'b') || parse_uint(f[5], 10, 4095, &e->major) ||
+		    parse_uint(f[6], 10, 1048575, &e->minor))
+			return -EINVAL;
+		e->devtype = f[4][0];
+		return 0;
+	case ME_USER:
+		e->target = f[3];
+		e->shell = f[4];
+		f[3] = f[4] = NULL;
+		if (parse_uint(f[1], 10, ID_MAX, &e->uid) || parse_uint(f[2], 10, ID_MAX, &e->gid))
+			return -EINVAL;
+		return 0;
+	case ME_GROUP:
+		return parse_uint(f[1], 10, ID_MAX, &e->gid);
+	}
+	return -EINVAL;
 }
 
 static int parse_line(const char *s, const char *end, struct ment *e, char **fields, int nf)
@@ -393,7 +432,7 @@ static int parse_line(const char *s, const char *end, struct ment *e, char **fie
 	while (i < nf && next_tok(&s, end, &tok, &len))
 		fields[i++] = xstrndup(tok, len);
 	if (i < nf)
-		return -1;
+		return -EINVAL;
 	/* the rest (after two spaces) is the reason, optionally after src= */
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
@@ -410,6 +449,33 @@ static int parse_line(const char *s, const char *end, struct ment *e, char **fie
 	return 0;
 }
 
+/* One entry line (after its type word tok): 0 or -EINVAL. */
+static int parse_entry(const char *tok, size_t tl, const char *s, const char *le, struct ment *e)
+{
+	static const int nfields[] = {4, 4, 5, 7, 5, 2};
+	char *f[8] = {0};
+	int t, r;
+
+	for (t = 0; t < 6; t++)
+		if (strlen(type_name[t]) == tl && !strncmp(tok, type_name[t], tl))
+			break;
+	if (t == 6)
+		return -EINVAL;
+	r = parse_line(s, le, e, f, nfields[t]);
+	if (r == 0) {
+		e->type = (enum ment_type)t;
+		e->path = f[0];
+		f[0] = NULL;
+		if (!is_account(e->type) && e->path[0] != '/')
+			r = -EINVAL;
+	}
+	if (r == 0)
+		r = parse_fields(f, e);
+	for (int i = 0; i < 8; i++)
+		free(f[i]);
+	return r;
+}
+
 int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct manifest *m)
 {
 	const char *p = text, *end = text + len;
@@ -421,94 +487,31 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 		const char *s = p, *tok;
 		size_t tl;
 		struct ment e = {0};
-		char *f[8] = {0};
-		int nf = 0, bad = 0, t;
-		unsigned v[5] = {0};
+		int r;
 
 		lineno++;
 		p = nl ? nl + 1 : end;
 		for (const char *q = s; q < le; q++)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
-				return tx_fail(ctx, -EINVAL, "manifest",
+				return tx_fail(ctx, -EINVAL, NULL,
 					       "control character in entry at line %d", lineno);
 		if (!next_tok(&s, le, &tok, &tl) || *tok == '#')
 			continue;
-		for (t = 0; t < 6; t++)
-			if (strlen(type_name[t]) == tl && !strncmp(tok, type_name[t], tl))
-				break;
-		static const int nfields[] = {4, 4, 5, 7, 5, 2};
-		if (t == 6) {
-			bad = 1;
-			goto done;
-		}
-		nf = nfields[t];
-		if (parse_line(s, le, &e, f, nf) < 0) {
-			bad = 1;
-			goto done;
-		}
-		e.type = (enum ment_type)t;
-		e.path = f[0];
-		f[0] = NULL;
-		if (!is_account(e.type) && e.path[0] != '/') {
-			bad = 1;
-			goto done;
-		}
-		switch (e.type) {
-		case ME_DIR:
-		case ME_FILE:
-			bad = parse_uint(f[1], strlen(f[1]), 8, 07777, &e.mode) ||
-			      parse_uint(f[2], strlen(f[2]), 10, 0xfffffffeU, &e.uid) ||
-			      parse_uint(f[3], strlen(f[3]), 10, 0xfffffffeU, &e.gid);
-			break;
-		case ME_SLINK:
-			e.target = f[1];
-			f[1] = NULL;
-			bad = parse_uint(f[2], strlen(f[2]), 8, 07777, &e.mode) ||
-			      parse_uint(f[3], strlen(f[3]), 10, 0xfffffffeU, &e.uid) ||
-			      parse_uint(f[4], strlen(f[4]), 10, 0xfffffffeU, &e.gid);
-			break;
-		case ME_NOD:
-			bad = parse_uint(f[1], strlen(f[1]), 8, 07777, &e.mode) ||
-			      parse_uint(f[2], strlen(f[2]), 10, 0xfffffffeU, &e.uid) ||
-			      parse_uint(f[3], strlen(f[3]), 10, 0xfffffffeU, &e.gid) ||
-			      strlen(f[4]) != 1 || (f[4][0] != 'c' && f[4][0] != 'b') ||
-			      parse_uint(f[5], strlen(f[5]), 10, 4095, &v[0]) ||
-			      parse_uint(f[6], strlen(f[6]), 10, 1048575, &v[1]);
-			if (!bad) {
-				e.devtype = f[4][0];
-				e.major = v[0];
-				e.minor = v[1];
-			}
-			break;
-		case ME_USER:
-			bad = parse_uint(f[1], strlen(f[1]), 10, 0xfffffffeU, &e.uid) ||
-			      parse_uint(f[2], strlen(f[2]), 10, 0xfffffffeU, &e.gid);
-			e.target = f[3];
-			e.shell = f[4];
-			f[3] = f[4] = NULL;
-			break;
-		case ME_GROUP:
-			bad = parse_uint(f[1], strlen(f[1]), 10, 0xfffffffeU, &e.gid);
-			break;
-		}
-	done:
-		for (int i = 0; i < 8; i++)
-			free(f[i]);
-		if (!bad) {
-			if (e.type == ME_FILE && e.path) {
-				char *host = e.src ? xstrdup(e.src) : root_join(m->root, e.path);
-				struct stat st;
+		r = parse_entry(tok, tl, s, le, &e);
+		if (r == 0 && e.type == ME_FILE) {
+			/* the size of the contents, for manifest_total_size */
+			char *host = e.src ? xstrdup(e.src) : root_join(m->root, e.path);
+			struct stat st;
 
-				if (stat(host, &st) == 0)
-					e.size = st.st_size;
-				free(host);
-			}
-			manifest_add(m, &e);
+			if (stat(host, &st) == 0)
+				e.size = st.st_size;
+			free(host);
 		}
+		if (r == 0)
+			manifest_add(m, &e);
 		ment_free(&e);
-		if (bad)
-			return tx_fail(ctx, -EINVAL, "manifest", "malformed entry at line %d",
-				       lineno);
+		if (r < 0)
+			return tx_fail(ctx, -EINVAL, NULL, "malformed entry at line %d", lineno);
 	}
 	return 0;
 }

@@ -58,6 +58,7 @@ int manifest_add(struct manifest *m, const struct ment *e);
  * dirs, every symlink on the way (chains kept), and the final file or dir.
  * Returns 1 if the final entry is new, 0 if known, -errno if it does not exist. */
 int manifest_add_path(struct manifest *m, const char *path, const char *reason);
+/* Add a feature: 1 new, 0 when the same option, symbol and binary are known. */
 int manifest_add_feature(struct manifest *m, const char *option, const char *symbol,
 			 const char *binary);
 /* Sort entries (by path, users and groups last) and features. */

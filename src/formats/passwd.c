@@ -116,7 +116,7 @@ static int parse_lines(struct tx_ctx *ctx, const char *what, const char *text, s
 		r = fn(db, l);
 		free(l);
 		if (r < 0)
-			return tx_fail(ctx, r, "closure", "corrupt entry at line %zu '%s'", lineno,
+			return tx_fail(ctx, r, NULL, "corrupt entry at line %zu '%s'", lineno,
 				       what);
 	}
 	return 0;
@@ -140,7 +140,7 @@ static int load_one(struct tx_ctx *ctx, const char *root, const char *abs, struc
 	int r = read_file(path, &text, &len, PASSWD_MAX);
 
 	if (r < 0) {
-		r = tx_fail(ctx, r, "closure", "cannot read '%s': %s", path, strerror(-r));
+		r = tx_fail(ctx, r, NULL, "cannot read '%s': %s", path, strerror(-r));
 		free(path);
 		return r;
 	}

@@ -142,8 +142,7 @@ int sd_split_cmdline(struct tx_ctx *ctx, const char *line, struct strv *argv)
 		strv_push(argv, b.s);
 	sbuf_free(&b);
 	if (r < 0)
-		return tx_fail(ctx, r, "closure", "bad quoting or escape in command line '%s'",
-			       line);
+		return tx_fail(ctx, r, NULL, "bad quoting or escape in command line '%s'", line);
 	return 0;
 }
 
@@ -304,15 +303,15 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 		return 0;
 	if (*l == '[') {
 		if (end[-1] != ']' || end - l < 3)
-			return tx_fail(ctx, -EINVAL, "closure",
+			return tx_fail(ctx, -EINVAL, NULL,
 				       "corrupt section header at line %zu '%s'", lineno, name);
 		*in_service = end - l == 9 && !strncmp(l, "[Service]", 9);
 		return 0;
 	}
 	eq = strchr(l, '=');
 	if (!eq || eq == l)
-		return tx_fail(ctx, -EINVAL, "closure", "corrupt unit file at line %zu '%s'",
-			       lineno, name);
+		return tx_fail(ctx, -EINVAL, NULL, "corrupt unit file at line %zu '%s'", lineno,
+			       name);
 	if (!*in_service)
 		return 0;
 	*eq = 0;
@@ -324,8 +323,7 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 		v++;
 	r = service_key(ctx, u, k, v);
 	if (r < 0)
-		return tx_fail(ctx, r, "closure", "bad %s= value at line %zu '%s'", k, lineno,
-			       name);
+		return tx_fail(ctx, r, NULL, "bad %s= value at line %zu '%s'", k, lineno, name);
 	return 0;
 }
 
@@ -356,8 +354,8 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 		if (!l.len)
 			start = lineno;
 		if (l.len + n > SD_LINE_MAX) {
-			r = tx_fail(ctx, -E2BIG, "closure", "line too long at line %zu '%s'",
-				    lineno, name);
+			r = tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", lineno,
+				    name);
 			break;
 		}
 		sbuf_add(&l, s, k);
@@ -451,8 +449,8 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 	if (r <= 0)
 		goto bad;
 	if (!b.s[0] || !strchr(tmpfiles_types, b.s[0]) || strspn(b.s + 1, "+!-=~^") != b.len - 1) {
-		r = tx_fail(ctx, -EINVAL, "closure", "unknown type '%s' at line %zu '%s'", b.s,
-			    lineno, name);
+		r = tx_fail(ctx, -EINVAL, NULL, "unknown type '%s' at line %zu '%s'", b.s, lineno,
+			    name);
 		goto out;
 	}
 	e->type = b.s[0];
@@ -463,7 +461,7 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 		goto bad;
 	if (mode) {
 		if (parse_mode(mode, &e->mode) < 0) {
-			r = tx_fail(ctx, -EINVAL, "closure", "bad mode '%s' at line %zu '%s'", mode,
+			r = tx_fail(ctx, -EINVAL, NULL, "bad mode '%s' at line %zu '%s'", mode,
 				    lineno, name);
 			goto out;
 		}
@@ -481,7 +479,7 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 	r = 0;
 	goto out;
 bad:
-	r = tx_fail(ctx, -EINVAL, "closure", "corrupt tmpfiles.d line %zu '%s'", lineno, name);
+	r = tx_fail(ctx, -EINVAL, NULL, "corrupt tmpfiles.d line %zu '%s'", lineno, name);
 out:
 	free(mode);
 	free(age);
@@ -505,8 +503,8 @@ int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_
 
 		lineno++;
 		if (n > SD_LINE_MAX)
-			return tx_fail(ctx, -E2BIG, "closure", "line too long at line %zu '%s'",
-				       lineno, name);
+			return tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", lineno,
+				       name);
 		l = xstrndup(p, n);
 		p = nl ? nl + 1 : end;
 		s = l;

@@ -29,7 +29,7 @@ static char *join(const struct strv *s)
 
 static void t_parse(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct dpkg_db db = {0};
 	struct dpkg_pkg *p;
 
@@ -86,7 +86,7 @@ out:
 
 static void t_closure(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct dpkg_db db = {0};
 	struct strv s = {0};
 
@@ -117,7 +117,7 @@ static void t_closure(void)
 
 static void t_files(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct dpkg_db db = {0};
 	struct strv f = {0};
 	struct dpkg_pkg *p;
@@ -140,7 +140,7 @@ static void t_files(void)
 
 static void t_errors(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct dpkg_db db = {0};
 	const char *bad1 = "Package: a\nStatus: install ok installed\n continued\nno colon here\n";
 	const char *bad2 = " leading continuation\n";
@@ -165,13 +165,18 @@ static void t_errors(void)
 	CHECK(dpkg_parse_status(&ctx, "s", "", 0, &db) == 0 && db.n == 0);
 	CHECK(dpkg_pkg_files(&ctx, FIX "/root", &evil, &f) == -EINVAL);
 	CHECK_STR(ctx.err, "closure: invalid package name '../../etc'");
+	/* a parser names the caller's stage, not its own */
+	tx_stage(&ctx, "xen");
+	CHECK(dpkg_pkg_files(&ctx, FIX "/root", &evil, &f) == -EINVAL);
+	CHECK_STR(ctx.err, "xen: invalid package name '../../etc'");
+	tx_stage(&ctx, "closure");
 	CHECK(dpkg_load(&ctx, FIX "/nonexistent", &db) == -ENOENT);
 	CHECK(strstr(ctx.err, "closure: cannot read dpkg status '") == ctx.err);
 }
 
 static void t_nginx_root(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct dpkg_db db = {0};
 	struct strv s = {0};
 	struct dpkg_pkg *p;

@@ -26,7 +26,7 @@ static int same_list(const struct strv *a, const struct strv *b)
 
 static void test_app(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct elf_info e;
 	char *p = fx("root/bin/app");
 
@@ -60,7 +60,7 @@ static void test_app(void)
 
 static void test_lib(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct elf_info e, s;
 	char *p = fx("root/lib/app/libfoo.so.1"), *q;
 
@@ -118,7 +118,7 @@ static size_t sstrip(char *img, size_t len, int kill_hash)
 
 static void test_stripped(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct elf_info e, s;
 	char *p = fx("root/bin/app"), *q = fx("build/app-stripped"), *img;
 	size_t len;
@@ -163,7 +163,7 @@ static void test_stripped(void)
 
 static void test_not_elf_and_corrupt(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct elf_info e;
 	char *p;
 
@@ -204,7 +204,7 @@ static void test_mutations(void)
 {
 	const char *files[] = {"root/bin/app", "root/lib/app/libfoo.so.1.2.3",
 			       "build/libfeat-sysv.so"};
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	unsigned seed = 12345;
 	int bad_err = 0, ok = 0;
 

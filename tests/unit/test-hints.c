@@ -4,6 +4,7 @@
 #include "t.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int parse(const char *text, struct hints *h, struct tx_ctx *ctx)
@@ -43,6 +44,29 @@ static void t_hints(void)
 	CHECK(hints_parse(&ctx, "h", "user a\0b\n", 9, &h) == -EINVAL);
 }
 
+/* The service line alone, as the build and the comparison read it. */
+static void t_service(void)
+{
+	struct tx_ctx ctx = {.stage = "compare"};
+	char dir[] = "/tmp/tinyx-hints-XXXXXX", svc[8];
+	int port = -1;
+
+	CHECK(hints_service(&ctx, ".", "nginx", svc, &port) == 0);
+	CHECK(!strcmp(svc, "http") && port == 80);
+	CHECK(hints_service(&ctx, ".", "no-such-app", svc, &port) == 0);
+	CHECK(!strcmp(svc, "none") && port == 0);
+	CHECK(mkdtemp(dir) != NULL);
+	char *d = xasprintf("%s/rootfs-overlays/bad", dir), *f = xasprintf("%s/hints", d);
+	CHECK(mkdir_p(d, 0755) == 0);
+	CHECK(write_file_atomic(f, "service tcp 6379\nfrob x\n", 24, 0644) == 0);
+	CHECK(hints_service(&ctx, dir, "bad", svc, &port) == -EINVAL);
+	CHECK(!strcmp(svc, "none") && port == 0);
+	CHECK(strstr(ctx.err, "compare: unknown hint 'frob'") == ctx.err);
+	rm_rf(dir);
+	free(f);
+	free(d);
+}
+
 static void t_link_inside(void)
 {
 	CHECK(rootfs_link_inside("/etc/idx", "../usr/share/x") == 1);
@@ -57,6 +81,7 @@ static void t_link_inside(void)
 int main(void)
 {
 	RUN(t_hints);
+	RUN(t_service);
 	RUN(t_link_inside);
 	return t_done("test-hints");
 }

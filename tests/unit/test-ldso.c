@@ -31,7 +31,7 @@ static int idx(const struct strv *s, const char *v)
 
 static void test_parse(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct strv d = {0};
 	const char *text = "# comment\n"
 			   "/opt/a/ # trailing comment\n"
@@ -66,7 +66,7 @@ static void test_parse(void)
 
 static void test_loop_and_escape(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct strv d = {0};
 	const char *loop = "include /etc/loop.conf\n";
 	char *lnk = xasprintf("%s/etc/esc.d", root);
@@ -88,7 +88,7 @@ static void test_loop_and_escape(void)
 
 static void test_dirs(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct strv d = {0};
 
 	put("/etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n");

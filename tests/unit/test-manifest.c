@@ -81,8 +81,9 @@ int main(void)
 	/* bad text: one clear error with the line */
 	struct manifest m3;
 	manifest_init(&m3, "t", tmp);
+	tx_stage(&ctx, "rootfs");
 	CHECK(manifest_parse(&ctx, "file /a 0644 0 0\nbogus /b\n", 26, &m3) < 0);
-	CHECK(strstr(ctx.err, "manifest: malformed entry at line 2") != NULL);
+	CHECK(strstr(ctx.err, "rootfs: malformed entry at line 2") == ctx.err);
 	CHECK(manifest_parse(&ctx, "file relative 0644 0 0\n", 23, &m3) < 0);
 	CHECK(manifest_parse(&ctx, "file /a 0999 0 0\n", 17, &m3) < 0);
 	CHECK(manifest_parse(&ctx, "nod /d 0600 0 0 x 1 1\n", 22, &m3) < 0);

@@ -10,7 +10,7 @@
 
 static void t_load(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct pw_db db = {0};
 	const struct pw_ent *u;
 	const struct gr_ent *g;
@@ -44,7 +44,7 @@ static void t_load(void)
 
 static void t_errors(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct pw_db db = {0};
 	const char *few = "root:x:0:0:root:/root:/bin/sh\na:x:1:1\n";
 	const char *many = "a:x:1:1:g:/h:/s:extra\n";
@@ -74,7 +74,7 @@ static void t_errors(void)
 
 static void t_nginx_root(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct pw_db db = {0};
 	const struct pw_ent *u;
 	const struct gr_ent *g;

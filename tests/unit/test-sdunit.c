@@ -56,7 +56,7 @@ static int parse_tmpfiles(struct tx_ctx *ctx, const char *path, struct tmpfiles 
 
 static void t_unit(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct sd_unit u = {0};
 	struct strv argv = {0};
 
@@ -86,7 +86,7 @@ static void t_unit(void)
 
 static void t_unit_more(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct sd_unit u = {0};
 	const char *caps = "[Service]\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"
 			   "AmbientCapabilities=\nUser=a\nUser=\n";
@@ -123,7 +123,7 @@ static void t_unit_more(void)
 
 static void t_split(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct strv a = {0};
 
 	CHECK(sd_split_cmdline(&ctx, "  a  b\\ c \"d e\"f 'g\"h' \"\" ${X}  ", &a) == 0);
@@ -146,7 +146,7 @@ static void t_split(void)
 
 static void t_tmpfiles(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct tmpfiles t = {0};
 	struct tmpfile_ent *e;
 
@@ -194,7 +194,7 @@ out:
 
 static void t_find(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct strv files = {0}, units = {0};
 	const char *list[] = {"/lib/systemd/system/webapp.service",
 			      "/lib/systemd/system/webapp@.service",
@@ -223,7 +223,7 @@ static void t_find(void)
 
 static void t_nginx_root(void)
 {
-	struct tx_ctx ctx = {0};
+	struct tx_ctx ctx = {.stage = "closure"};
 	struct dpkg_db db = {0};
 	struct strv files = {0}, units = {0}, argv = {0};
 	struct sd_unit u = {0};

@@ -1,0 +1,275 @@
+/* The closure's unit: how the app starts (its systemd unit or the hints),
+ * as whom, with which dirs; the command checked to be runnable here. */
+#include "closure/cl.h"
+#include "formats/elfread.h"
+#include "formats/sdunit.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int lookup_ids(struct cl *c, const char *user, const char *group, unsigned *uid,
+		      unsigned *gid)
+{
+	const struct pw_ent *u = user ? pw_by_name(&c->pw, user) : NULL;
+	const struct gr_ent *g = group ? gr_by_name(&c->pw, group) : NULL;
+
+	if (user && !u)
+		return tx_fail(c->ctx, -ENOENT, "closure", "unknown user '%s' in the unit of '%s'",
+			       user, c->app);
+	if (group && !g)
+		return tx_fail(c->ctx, -ENOENT, "closure", "unknown group '%s' in the unit of '%s'",
+			       group, c->app);
+	*uid = u ? u->uid : 0;
+	*gid = g ? g->gid : u ? u->gid : 0;
+	return 0;
+}
+
+/* The main binary of a package without a unit: /usr/sbin/APP, /usr/bin/APP,
+ * else the first executable in a bin dir. */
+static char *guess_main(struct cl *c)
+{
+	static const char *const dirs[] = {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"};
+	char *first = NULL;
+
+	for (size_t d = 0; d < 4; d++) {
+		char *p = xasprintf("%s%s", dirs[d], c->app);
+		struct ment *e = manifest_find(c->m, ME_FILE, p);
+
+		if (e || manifest_find(c->m, ME_SLINK, p))
+			return p;
+		free(p);
+	}
+	for (size_t i = 0; i < c->elves.n && !first; i++)
+		for (size_t d = 0; d < 4; d++)
+			if (!strncmp(c->elves.v[i], dirs[d], strlen(dirs[d])) ||
+			    (!strncmp(c->elves.v[i], "/usr", 4) &&
+			     !strncmp(c->elves.v[i] + 4, dirs[d], strlen(dirs[d]))))
+				first = xstrdup(c->elves.v[i]);
+	return first;
+}
+
+/* The dirs the packages' tmpfiles.d files create ("d" and "D" lines). */
+static void tmpfiles_dirs(struct cl *c, const struct strv *files, struct app_spec *spec)
+{
+	for (size_t i = 0; i < files->n; i++) {
+		const char *f = files->v[i];
+		struct tmpfiles t = {0};
+		char *host, *text = NULL;
+		size_t len;
+
+		if (!cl_has_prefix_dir(f, "/usr/lib/tmpfiles.d") || !strstr(f, ".conf"))
+			continue;
+		host = root_join(c->root, f);
+		if (read_file(host, &text, &len, 1 << 20) == 0 &&
+		    tmpfiles_parse(c->ctx, f, text, len, &t) == 0) {
+			for (size_t k = 0; k < t.n; k++) {
+				unsigned uid = 0, gid = 0;
+
+				if (t.e[k].type != 'd' && t.e[k].type != 'D')
+					continue;
+				if (lookup_ids(c, t.e[k].user, t.e[k].group, &uid, &gid) < 0)
+					continue;
+				if (t.e[k].user)
+					strv_push_own(&c->users, xasprintf("u:%s\ttmpfiles=%s",
+									   t.e[k].user, f));
+				if (spec)
+					appspec_add_dir(spec, t.e[k].path,
+							t.e[k].has_mode ? t.e[k].mode : 0755, uid,
+							gid);
+			}
+		}
+		tmpfiles_free(&t);
+		free(text);
+		free(host);
+	}
+}
+
+static void unit_dirs(struct app_spec *spec, const struct strv *names, const char *base,
+		      unsigned uid, unsigned gid)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		char *p = xasprintf("%s/%s", base, names->v[i]);
+		char *n = path_normalize(p);
+
+		appspec_add_dir(spec, n, 0755, uid, gid);
+		free(n);
+		free(p);
+	}
+}
+
+/* The command must be something this image can run: an x86_64 ELF file or
+ * a script ("#!"). A zero-length file, a 32-bit or foreign ELF would only
+ * fail at boot, far from the cause. */
+static int check_command(struct cl *c, const char *path)
+{
+	char *real = NULL, *host;
+	char head[2] = {0};
+	struct elf_info info;
+	FILE *f;
+	int r;
+
+	if (root_realpath(c->root, path, &real, NULL) < 0) {
+		free(real);
+		return 0; /* add_path has already said what is missing */
+	}
+	host = root_join(c->root, real);
+	free(real);
+	f = fopen(host, "rb");
+	if (f) {
+		if (fread(head, 1, 2, f) != 2)
+			head[0] = 0;
+		fclose(f);
+	}
+	if (head[0] == '#' && head[1] == '!') {
+		free(host);
+		return 0;
+	}
+	r = elf_read(c->ctx, host, &info);
+	free(host);
+	if (r == 1)
+		return tx_fail(c->ctx, -ENOEXEC, "closure",
+			       "the command is not an ELF file or a script '%s'", path);
+	if (r < 0)
+		return r;
+	if (info.elfclass != ELFCLASS64 || info.machine != EM_X86_64)
+		r = tx_fail(c->ctx, -ENOEXEC, "closure",
+			    "the command is a %s ELF file, not x86_64 '%s'",
+			    info.elfclass == ELFCLASS32 ? "32-bit" : "foreign", path);
+	elf_info_free(&info);
+	return r;
+}
+
+/* The app's unit among its packages' units: APP.service, else the first. */
+static const char *pick_unit(const struct cl *c, const struct strv *units)
+{
+	size_t n = strlen(c->app);
+
+	for (size_t i = 0; i < units->n; i++) {
+		const char *bn = path_basename(units->v[i]);
+
+		if (!strncmp(bn, c->app, n) && !strcmp(bn + n, ".service"))
+			return units->v[i];
+	}
+	return units->n ? units->v[0] : NULL;
+}
+
+/* Parse the unit at unit_path (NULL: none, u stays empty). */
+static int load_unit(struct cl *c, const char *unit_path, struct sd_unit *u)
+{
+	char *host, *text = NULL;
+	size_t len;
+	int r;
+
+	if (!unit_path)
+		return 0;
+	host = root_join(c->root, unit_path);
+	r = read_file(host, &text, &len, 1 << 20);
+	if (r < 0)
+		r = tx_fail(c->ctx, r, "closure", "cannot read unit '%s': %s", host, strerror(-r));
+	else
+		r = sd_unit_parse(c->ctx, unit_path, text, len, u);
+	free(text);
+	free(host);
+	if (r == 0 && !u->exec_start.n && !c->hint_exec.n)
+		r = tx_fail(c->ctx, -EINVAL, "closure", "unit has no ExecStart '%s'", unit_path);
+	return r;
+}
+
+/* The command: the hint's, the unit's ExecStart, else the main binary. */
+static int unit_command(struct cl *c, const struct sd_unit *u, struct strv *argv)
+{
+	if (c->hint_exec.n) {
+		for (size_t i = 0; i < c->hint_exec.n; i++)
+			strv_push(argv, c->hint_exec.v[i]);
+	} else if (u->exec_start.n) {
+		int r = sd_split_cmdline(c->ctx, u->exec_start.v[0], argv);
+
+		if (r < 0)
+			return r;
+	} else {
+		char *main_bin = guess_main(c);
+
+		if (main_bin)
+			strv_push_own(argv, main_bin);
+	}
+	if (!argv->n || argv->v[0][0] != '/')
+		return tx_fail(c->ctx, -EINVAL, "closure", "cannot tell how to start '%s'%s",
+			       c->app,
+			       argv->n ? " (ExecStart is not an absolute path)"
+				       : " (no unit, no executable; maybe add an 'exec' hint)");
+	return 0;
+}
+
+/* The command itself must be in the image, and runnable here. */
+static int add_command(struct cl *c, const char *cmd, const char *unit_path)
+{
+	char *reason = unit_path ? xasprintf("unit=%s", unit_path) : xstrdup("main-binary");
+	int r = cl_add_path(c, cmd, reason);
+
+	free(reason);
+	if (r < 0)
+		return tx_fail(c->ctx, r, "closure", "cannot find the command '%s' in the root",
+			       cmd);
+	return check_command(c, cmd);
+}
+
+/* What the guest init needs to start it as the unit says. */
+static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit *u,
+		      const struct strv *argv, unsigned uid, unsigned gid)
+{
+	for (size_t i = 0; i < argv->n; i++)
+		strv_push(&spec->argv, argv->v[i]);
+	for (size_t i = 0; i < u->environment.n; i++)
+		strv_push(&spec->env, u->environment.v[i]);
+	if (u->user || u->group) {
+		spec->has_user = 1;
+		spec->uid = uid;
+		spec->gid = gid;
+	}
+	unit_dirs(spec, &u->runtime_dirs, "/run", uid, gid);
+	unit_dirs(spec, &u->state_dirs, "/var/lib", uid, gid);
+	unit_dirs(spec, &u->logs_dirs, "/var/log", uid, gid);
+	unit_dirs(spec, &u->cache_dirs, "/var/cache", uid, gid);
+	if (!c->hint_exec.n && u->type && !strcmp(u->type, "forking")) {
+		spec->forking = 1;
+		if (u->pidfile)
+			spec->pidfile = xstrdup(u->pidfile);
+	}
+	if (u->working_dir && u->working_dir[0] == '/')
+		spec->workdir = xstrdup(u->working_dir);
+	spec->restart = 1;
+	tmpfiles_dirs(c, &c->own_files, spec);
+}
+
+int cl_read_unit(struct cl *c, struct app_spec *spec)
+{
+	struct strv units = {0}, argv = {0};
+	struct sd_unit u = {0};
+	const char *unit_path;
+	unsigned uid = 0, gid = 0;
+	int r;
+
+	sd_find_units(c->ctx, c->root, &c->own_files, &units);
+	unit_path = pick_unit(c, &units);
+	r = load_unit(c, unit_path, &u);
+	if (r == 0)
+		r = lookup_ids(c, u.user, u.group, &uid, &gid);
+	if (r == 0) {
+		if (u.user)
+			strv_push_own(&c->users, xasprintf("u:%s\tunit=%s", u.user, unit_path));
+		if (u.group)
+			strv_push_own(&c->users, xasprintf("g:%s\tunit=%s", u.group, unit_path));
+		r = unit_command(c, &u, &argv);
+	}
+	if (r == 0)
+		r = add_command(c, argv.v[0], unit_path);
+	if (r == 0 && spec)
+		fill_spec(c, spec, &u, &argv, uid, gid);
+	strv_free(&argv);
+	sd_unit_free(&u);
+	strv_free(&units);
+	return r;
+}
