@@ -20,30 +20,19 @@
 
 int cmpimg_service(struct tx_ctx *ctx, const char *app, enum img_service *svc, int *port)
 {
-	struct hints h = {0};
-	int r = hints_load(ctx, ctx->srcdir, app, &h);
+	char name[8];
+	int r = hints_service(ctx, ctx->srcdir, app, name, port), s = img_service_find(name);
 
-	*port = h.port;
-	if (svc) /* "http", "tcp" or "none" */
-		*svc = !strcmp(h.service, "http")  ? IMG_SVC_HTTP
-		       : !strcmp(h.service, "tcp") ? IMG_SVC_TCP
-						   : IMG_SVC_NONE;
-	hints_free(&h);
+	if (svc)
+		*svc = s < 0 ? IMG_SVC_NONE : (enum img_service)s;
 	return r;
 }
 
 int cmpimg_write_conf(struct tx_ctx *ctx, const char *app, const char *dir, struct imgconf *c)
 {
-	char *p = xasprintf("%s/" IMGCONF_NAME, dir);
-	struct sbuf s = {0};
 	int r = cmpimg_service(ctx, app, &c->service, &c->port);
 
-	imgconf_text(c, &s);
-	if (r == 0 && (r = write_file_atomic(p, s.s, s.len, 0644)) < 0)
-		tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
-	sbuf_free(&s);
-	free(p);
-	return r;
+	return r < 0 ? r : imgconf_write(ctx, dir, c);
 }
 
 /* The app's closure with the client's merged in; the app's kernel features

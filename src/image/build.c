@@ -34,12 +34,10 @@ void build_timed(struct bctx *b, double t0, const char *fmt, ...)
  * The closure has read the same file already: an error here cannot be new. */
 static int read_service(struct bctx *b)
 {
-	struct hints h;
-	int r = hints_load(b->ctx, b->ctx->srcdir, b->o->app, &h);
+	const char *was = tx_stage(b->ctx, "closure"); /* the closure read it first */
+	int r = hints_service(b->ctx, b->ctx->srcdir, b->o->app, b->service, &b->port);
 
-	strcpy(b->service, r == 0 ? h.service : "none");
-	b->port = r == 0 ? h.port : 0;
-	hints_free(&h);
+	tx_stage(b->ctx, was);
 	return r;
 }
 
