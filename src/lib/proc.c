@@ -83,6 +83,8 @@ int tx_spawn(struct tx_ctx *ctx, const struct tx_spawn *s, pid_t *pid)
 	int ep[2], nul, e = 0;
 	ssize_t n;
 
+	if (tx_interrupted()) /* the cleanup is under way: start nothing new */
+		return tx_fail(ctx, -EINTR, NULL, "interrupted before '%s'", s->argv[0]);
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		return tx_fail(ctx, -errno, NULL, "cannot start '%s': %s", s->argv[0],
 			       strerror(errno));
