@@ -116,10 +116,9 @@ static int put_file(struct tx_ctx *ctx, const char *from, const char *d, const c
 		    int strip)
 {
 	char *to = xasprintf("%s/%s", d, name);
-	char *st[] = {"strip", "--strip-all", "-o", to, (char *)from, NULL};
-	int r = strip ? (run_cmd(ctx, st, NULL, 1) == 0 ? 0 : -EIO) : copy_file(from, to, 0644);
+	int r = strip ? kernel_strip_to(ctx, from, to) : copy_file(from, to, 0644);
 
-	if (r < 0)
+	if (r < 0 && !strip)
 		tx_fail(ctx, r, STAGE, "cannot copy '%s'", from);
 	free(to);
 	return r;

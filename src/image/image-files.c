@@ -123,11 +123,7 @@ static int install_kernel(struct bctx *b, const struct target_res *t, const char
 	if (t->t->kernel == TARGET_BZIMAGE) {
 		r = copy_to(ctx, t->k.bzimage, p, 0644);
 	} else {
-		char *argv[] = {"strip", "--strip-all", "-o", p, t->k.vmlinux, NULL};
-
-		if (run_cmd(ctx, argv, NULL, 1) != 0)
-			r = copy_to(ctx, t->k.vmlinux, p, 0644);
-		chmod(p, 0644);
+		r = kernel_strip_to(ctx, t->k.vmlinux, p);
 	}
 	if (r == 0 && t->t->pvh_entry)
 		r = kernel_check_pvh(ctx, p, NULL);

@@ -555,3 +555,15 @@ void kernel_out_free(struct kernel_out *out)
 	free(out->config);
 	out->bzimage = out->vmlinux = out->config = NULL;
 }
+
+int kernel_strip_to(struct tx_ctx *ctx, const char *from, const char *to)
+{
+	char *argv[] = {"strip", "--strip-all", "-o", (char *)to, (char *)from, NULL};
+	int r = run_cmd(ctx, argv, NULL, 1) == 0 ? 0 : copy_file(from, to, 0644);
+
+	if (r < 0)
+		return tx_fail(ctx, r, "kernel", "cannot copy '%s' to '%s': %s", from, to,
+			       strerror(-r));
+	chmod(to, 0644);
+	return 0;
+}

@@ -102,11 +102,7 @@ static int trial_image(struct km *k, const struct kernel_out *kout, const char *
 		err = tx_fail(k->ctx, err, "kconfig", "cannot make the trial image '%s': %s", dir,
 			      strerror(-err));
 	} else if (!kmin_target_boots_bzimage(k->o->target)) {
-		char *argv[] = {"strip", "--strip-all", "-o", kpath, kout->vmlinux, NULL};
-
-		err = run_cmd(k->ctx, argv, NULL, 1);
-		if (err)
-			err = tx_fail(k->ctx, err, "kconfig", "cannot strip '%s'", kout->vmlinux);
+		err = kernel_strip_to(k->ctx, kout->vmlinux, kpath);
 	} else if (symlink(kout->bzimage, kpath) < 0) {
 		err = tx_fail(k->ctx, -errno, "kconfig", "cannot link '%s': %s", kpath,
 			      strerror(errno));
