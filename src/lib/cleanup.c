@@ -90,14 +90,17 @@ void tx_tmp_release(const char *path)
 	pthread_mutex_unlock(&reg.lock);
 }
 
+/* Set in the signal thread: its cleanup may spawn (runc delete). */
+static _Thread_local int cleaning;
+
 int tx_interrupted(void)
 {
-	return reg.interrupted;
+	return reg.interrupted && !cleaning;
 }
 
 void tx_signals_hold(void)
 {
-	if (!reg.interrupted)
+	if (!tx_interrupted())
 		return;
 	for (;;)
 		pause();
@@ -147,6 +150,7 @@ static void *signal_thread(void *arg)
 
 	while (sigwait(set, &sig) != 0)
 		;
+	cleaning = 1;
 	reg.interrupted = 1;
 	for (size_t i = 0; i < NSTOP; i++)
 		signal(stop_sigs[i], SIG_IGN); /* our own kill(0) must not count */

@@ -17,7 +17,9 @@
 
 /* Start taking signals (once, from the CLI). 0 or -errno. */
 int tx_signals_start(void);
-/* 1 once a stop signal came (cleanup under way): long loops may stop early. */
+/* 1 once a stop signal came (cleanup under way): long loops may stop early,
+ * and tx_spawn starts nothing new; 0 in the signal thread itself, whose
+ * cleanup may spawn (runc delete). */
 int tx_interrupted(void);
 /* Called by the CLI before it exits: when a stop signal came, the signal
  * thread is still cleaning up and will end the process with that signal, so
