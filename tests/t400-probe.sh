@@ -189,11 +189,50 @@ el=$(( $(date +%s) - start ))
 cat "$tmp/bad.err"
 check "no service: exit 3 (got $rc)" [ $rc = 3 ]
 check "no service: ends within the timeout + 10 s ($el s)" [ $el -le $((FT + 10)) ]
-check "no service: message says it did not serve" \
-	grep -q "^tinyx: probe: image did not serve within $FT s" "$tmp/bad.err"
-check "no service: the console tail is in the message" \
-	grep -q "^tinyx: probe: image did not serve.*console: .*tinyx: init" "$tmp/bad.err"
+check "no service: message says it did not answer" \
+	grep -q "^tinyx: probe: '[^']*' did not answer on tcp/81 within $FT s (image '$bad'); last output: ." "$tmp/bad.err"
 nothing_left "after failure" "$bad" "$1"
+
+# --- 2b. the app's own failures, with no service= (the probe checks the ports
+# the init says the app serves): an app that serves, one that exits at start
+# (restarted, then given up), one that never listens ------------------------------
+variant() { # NAME APP.CONF-TEXT
+	mkdir -p "$tmp/$1"
+	cp "$img/kernel" "$tmp/$1/kernel"
+	printf '%b' "$2" > "$root/etc/tinyx/app.conf"
+	(cd "$root" && find . | cpio -o -H newc --quiet) > "$tmp/$1/initrd"
+	grep -v '^port=\|^service=' "$img/image.conf" > "$tmp/$1/image.conf"
+}
+if [ -x "$INIT" ]; then
+	variant auto 'arg /bin/busybox\narg httpd\narg -f\narg -p\narg 80\narg -h\narg /www\n'
+	variant gone 'arg /bin/busybox\narg sh\narg -c\narg echo cannot load Foo/Bar.pm; exit 255\nrestart on-failure\n'
+	variant silent 'arg /bin/busybox\narg sleep\narg 1000\n'
+	printf 'arg /bin/busybox\narg httpd\narg -f\narg -p\narg 80\narg -h\narg /www\n' \
+		> "$root/etc/tinyx/app.conf"
+	timeout $((T * 2)) "$TINYX" probe "$tmp/auto" --json --timeout "$T" > "$tmp/auto.json" 2> "$tmp/auto.err"
+	rc=$?
+	cat "$tmp/auto.err"
+	check "no service=: exit 0 (got $rc)" [ $rc = 0 ]
+	check "no service=: the port the init found answers HTTP" \
+		grep -q '"check": "http 200 on tcp/80"' "$tmp/auto.json"
+	start=$(date +%s)
+	timeout $((T * 2)) "$TINYX" probe "$tmp/gone" --timeout "$T" > "$tmp/gone.out" 2> "$tmp/gone.err"
+	rc=$? el=$(( $(date +%s) - start ))
+	cat "$tmp/gone.err"
+	check "exits at start: exit 3 (got $rc)" [ $rc = 3 ]
+	check "exits at start: the cause and its output" grep -q \
+		"^tinyx: probe: '[^']*': '/bin/busybox' exited with status 255 after 5 restarts (image '$tmp/gone'); last output: .*cannot load Foo/Bar.pm" \
+		"$tmp/gone.err"
+	check "exits at start: not verified" grep -q "FAILED" "$tmp/gone.out"
+	check "exits at start: ends once the init gives up ($el s, timeout $T s)" [ $el -lt "$T" ]
+	timeout $((FT + 30)) "$TINYX" probe "$tmp/silent" --timeout $FT > "$tmp/silent.out" 2> "$tmp/silent.err"
+	rc=$?
+	cat "$tmp/silent.err"
+	check "never listens: exit 3 (got $rc)" [ $rc = 3 ]
+	check "never listens: the cause" grep -q \
+		"^tinyx: probe: '[^']*' never listened on a port within $FT s (image '$tmp/silent')" "$tmp/silent.err"
+	check "no QEMU left after the app's failures" [ -z "$(pgrep -f "qemu-system.*$tmp/")" ]
+fi
 
 # --- 3. SIGINT mid-boot ----------------------------------------------------------
 start=$(date +%s)

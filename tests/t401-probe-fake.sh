@@ -67,6 +67,42 @@ else
 fi
 nothing_left "after success"
 
+# no service= in image.conf: every port the init says the app serves is
+# checked by what it speaks
+mkdir -p "$tmp/auto"
+cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Werror -o "$tmp/fake-dns" tests/fixtures/probe/fake-dns.c ||
+	nok "build tests/fixtures/probe/fake-dns.c"
+export FAKE_DNS=$tmp/fake-dns
+cp "$tmp/img/kernel" "$tmp/img/initrd" "$tmp/auto/"
+printf 'machine=microvm\nappend=console=ttyS0\n' > "$tmp/auto/image.conf"
+FAKE_QEMU_MODE=ports timeout 60 "$TINYX" probe "$tmp/auto" --json > "$tmp/ports.json" 2> "$tmp/ports.err"
+rc=$?
+cat "$tmp/ports.json" "$tmp/ports.err"
+check "ports: exit 0 (got $rc)" [ $rc = 0 ]
+check "ports: http, tcp and dns checked" grep -q \
+	'"check": "http 200 on tcp/80, tcp accept on tcp/8080, dns answer on udp/53"' "$tmp/ports.json"
+nothing_left "after ports"
+
+# failures of the app itself: exit 3, the cause, the app's last lines
+for m in failed local silent; do
+	start=$(date +%s)
+	FAKE_QEMU_MODE=$m timeout 60 "$TINYX" probe "$tmp/auto" --timeout 8 > "$tmp/$m.out" 2> "$tmp/$m.err"
+	rc=$? el=$(( $(date +%s) - start ))
+	cat "$tmp/$m.err"
+	check "$m: exit 3 (got $rc)" [ $rc = 3 ]
+	case $m in
+	failed) pat="'tinyx-t401[^']*': '/usr/sbin/fake' exited with status 255 after 2 restarts (image '$tmp/auto'); last output: .*fake: cannot load module Foo::Bar"
+		check "$m: at once ($el s)" [ $el -le 4 ] ;;
+	local) pat="'[^']*' listens only on udp/53 127.0.0.1 (its own config); add an overlay to serve the network"
+		check "$m: within 5 s of the line ($el s)" [ $el -le 7 ] ;;
+	silent) pat="'[^']*' never listened on a port within 8 s (image '$tmp/auto'); last output: .*fake: running"
+		check "$m: within the timeout ($el s)" [ $el -le 10 ] ;;
+	esac
+	check "$m: message" grep -q "^tinyx: probe: $pat" "$tmp/$m.err"
+	check "$m: not verified" grep -q "FAILED" "$tmp/$m.out"
+	nothing_left "after $m"
+done
+
 # failures: exit 3, one line naming the image and the console tail
 for m in noserve exit panic; do
 	start=$(date +%s)
@@ -76,9 +112,9 @@ for m in noserve exit panic; do
 	check "$m: exit 3 (got $rc)" [ $rc = 3 ]
 	check "$m: within the timeout ($el s)" [ $el -le 6 ]
 	case $m in
-	noserve) pat="image did not serve within 4 s '$tmp/img' (the service did not answer); console: .*tinyx: ready tcp/80" ;;
-	exit) pat="QEMU exited with status 1 .*console: .*could not load kernel" ;;
-	panic) pat="the guest kernel panicked .*console: .*Kernel panic - not syncing" ;;
+	noserve) pat="'[^']*' did not answer on tcp/80 within 4 s (image '$tmp/img'); last output: .*Linux version" ;;
+	exit) pat="QEMU exited with status 1 .*last output: .*could not load kernel" ;;
+	panic) pat="the guest kernel panicked .*last output: .*Kernel panic - not syncing" ;;
 	esac
 	check "$m: message" grep -q "^tinyx: probe: $pat" "$tmp/$m.err"
 	check "$m: report shows the console" grep -q "console (last lines)" "$tmp/$m.out"

@@ -6,13 +6,19 @@
 #define TINYX_MARKERS_H
 
 #define TINYX_MARK_PREFIX "tinyx: "
-#define TINYX_MARK_INIT "init"		  /* first thing once userspace runs */
-#define TINYX_MARK_READY "ready"	  /* "ready tcp/PORT": a port listens */
-#define TINYX_MARK_READY_TCP "ready tcp/" /* ... followed by the port */
-#define TINYX_MARK_NET "net"		  /* "net IFACE ADDR/PREFIX" */
-#define TINYX_MARK_MEM "mem used"	  /* "mem used KB" */
-#define TINYX_MARK_EXITED "app exited"	  /* "app exited status N" */
-#define TINYX_MARK_KILLED "app killed"	  /* "app killed by signal N" */
+#define TINYX_MARK_INIT "init"		    /* first thing once userspace runs */
+#define TINYX_MARK_READY "ready"	    /* "ready tcp/PORT": a port listens */
+#define TINYX_MARK_READY_TCP "ready tcp/"   /* ... followed by the port */
+#define TINYX_MARK_READY_UDP "ready udp/"   /* a bound UDP port */
+#define TINYX_MARK_LOCAL "local "	    /* "local udp/53 127.0.0.1": loopback only */
+#define TINYX_MARK_NET "net"		    /* "net IFACE ADDR/PREFIX" */
+#define TINYX_MARK_MEM "mem used"	    /* "mem used KB" */
+#define TINYX_MARK_EXITED "app exited"	    /* "app exited status N" */
+#define TINYX_MARK_KILLED "app killed"	    /* "app killed by signal N" */
+#define TINYX_MARK_RESTART "restarting app" /* "restarting app (K/5)" */
+/* "app failed 'PROG' exited with status N after K restarts": the init
+ * will not start it again (also "was killed by signal N ...", "is gone") */
+#define TINYX_MARK_FAILED "app failed"
 #define TINYX_MARK_POWEROFF "poweroff"
 #define TINYX_MARK_IPERF3 "iperf3" /* "iperf3 done" or "iperf3 failed" */
 

@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include "guest/init.h"
+#include "guest/ports.h"
 #include "guest/spawn.h"
 #include "guest/util.h"
 
 #define MAX_RESTARTS 5
+#define LATE_PORTS_MS 3000 /* after ready, new ports are still said */
 
 enum app_state { APP_NONE, APP_RUNNING, APP_STARTING, APP_WAIT_PIDFILE };
 
@@ -25,6 +27,9 @@ static struct state {
 	int restarts, ready, ready_once;
 	double since; /* ms: start of the current phase (ready poll, pid file wait) */
 } st;
+
+static struct gport seen[32]; /* the ports said since the app started */
+static int nseen;
 
 void start_app(void)
 {
@@ -57,6 +62,7 @@ void start_app(void)
 	st.app = conf.forking ? APP_STARTING : APP_RUNNING;
 	st.ready = 0;
 	st.since = now_ms();
+	nseen = 0;
 }
 
 void start_shell(void)
@@ -83,52 +89,6 @@ void start_shell(void)
 		st.shell = pid;
 		say("debug shell on %s", tty);
 	}
-}
-
-/* Listening TCP ports in /proc/net/tcp and tcp6 (state 0A), sorted. */
-static int listen_ports(unsigned *ports, int max)
-{
-	static const char *files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
-	int n = 0;
-
-	for (int f = 0; f < 2; f++) {
-		char *text = slurp(files[f], 1 << 18, NULL), *line, *next;
-
-		for (line = text ? strchr(text, '\n') : NULL; line; line = next) {
-			/* "  sl  local_address rem_address   st ...": ADDR:PORT in hex */
-			char *tok[4], *p = line + 1;
-			unsigned long port;
-			int k = 0;
-
-			next = strchr(p, '\n');
-			if (next)
-				*next = 0;
-			for (; k < 4; k++) {
-				p += strspn(p, " ");
-				tok[k] = p;
-				p += strcspn(p, " ");
-				if (!*p)
-					break;
-				*p++ = 0;
-			}
-			if (k < 4 || strcmp(tok[3], "0A") || !strchr(tok[1], ':') ||
-			    num(strchr(tok[1], ':') + 1, 16, 65535, &port))
-				continue;
-			int dup = 0;
-			for (int i = 0; i < n; i++)
-				dup |= ports[i] == port;
-			if (!dup && n < max)
-				ports[n++] = port;
-		}
-		free(text);
-	}
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && ports[j - 1] > ports[j]; j--) {
-			unsigned t = ports[j];
-			ports[j] = ports[j - 1];
-			ports[j - 1] = t;
-		}
-	return n;
 }
 
 static void mem_used(void)
@@ -180,20 +140,53 @@ static void start_iperf3(void)
 	gspawn(&s);
 }
 
+/* Say each port the first time it serves the network ("ready tcp/80"), or
+ * the first time it is seen on loopback only ("local udp/53 127.0.0.1").
+ * Ready once a port serves; after that, ports that come later for a few
+ * more seconds are said too. */
 static void check_ready(void)
 {
-	unsigned ports[32];
-	int n = listen_ports(ports, 32);
+	struct gport now[32];
+	int n = ports_scan(now, 32), fresh = 0;
 
-	if (!n)
+	for (int i = 1; i < n; i++) /* by protocol and port: the same lines each boot */
+		for (int j = i;
+		     j > 0 && (now[j - 1].udp > now[j].udp ||
+			       (now[j - 1].udp == now[j].udp && now[j - 1].port > now[j].port));
+		     j--) {
+			struct gport t = now[j];
+			now[j] = now[j - 1];
+			now[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++) {
+		struct gport *k = NULL;
+
+		for (int j = 0; j < nseen && !k; j++)
+			if (seen[j].udp == now[i].udp && seen[j].port == now[i].port)
+				k = &seen[j];
+		if (!k && nseen < 32) {
+			k = &seen[nseen++];
+			*k = now[i];
+			k->said = 0;
+		}
+		if (!k || k->said == 2 || (k->said == 1 && now[i].local))
+			continue;
+		if (now[i].local)
+			say(TINYX_MARK_LOCAL "%s/%u %s", now[i].udp ? "udp" : "tcp", now[i].port,
+			    now[i].addr);
+		else
+			say(TINYX_MARK_READY " %s/%u", now[i].udp ? "udp" : "tcp", now[i].port);
+		k->said = now[i].local ? 1 : 2;
+		fresh += !now[i].local;
+	}
+	if (!fresh || st.ready)
 		return;
-	for (int i = 0; i < n; i++)
-		say(TINYX_MARK_READY_TCP "%u", ports[i]);
 	mem_used();
 	if (!st.ready_once)
 		start_iperf3();
 	st.ready_once = 1;
 	st.ready = 1;
+	st.since = now_ms();
 }
 
 /* Stop everything: SIGTERM, SIGKILL after 2 s. */
@@ -266,10 +259,19 @@ static void app_gone(int status, int known)
 	if (failed && conf.restart && st.restarts < MAX_RESTARTS) {
 		st.restarts++;
 		sleep_ms(100L << st.restarts); /* 200 ms .. 3.2 s */
-		say("restarting app (%d/%d)", st.restarts, MAX_RESTARTS);
+		say(TINYX_MARK_RESTART " (%d/%d)", st.restarts, MAX_RESTARTS);
 		start_app();
 		return;
 	}
+	/* the verdict the host's probe reads: the app is not running anymore */
+	if (!known)
+		say(TINYX_MARK_FAILED " '%s' is gone", conf.argv.v[0]);
+	else if (WIFSIGNALED(status))
+		say(TINYX_MARK_FAILED " '%s' was killed by signal %d after %d restarts",
+		    conf.argv.v[0], WTERMSIG(status), st.restarts);
+	else
+		say(TINYX_MARK_FAILED " '%s' exited with status %d after %d restarts",
+		    conf.argv.v[0], WEXITSTATUS(status), st.restarts);
 	if (st.shell > 0)
 		return; /* keep the machine up for whoever debugs it */
 	power_off();
@@ -330,6 +332,8 @@ static long tick_ms(void)
 		return -1;
 	if (!st.ready)
 		return age < 2000 ? 10 : age < 30000 ? 100 : 1000;
+	if (age < LATE_PORTS_MS)
+		return 100;
 	return conf.forking ? 500 : -1;
 }
 
@@ -354,7 +358,8 @@ void svc_loop(const sigset_t *set)
 			if (st.app == APP_RUNNING && kill(st.pid, 0) < 0)
 				app_gone(0, 0);
 		}
-		if ((st.app == APP_RUNNING || st.app == APP_STARTING) && !st.ready)
+		if ((st.app == APP_RUNNING || st.app == APP_STARTING) &&
+		    (!st.ready || now_ms() - st.since < LATE_PORTS_MS))
 			check_ready();
 	}
 }

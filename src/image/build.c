@@ -148,6 +148,29 @@ static int build_images(struct bctx *b)
 	return r;
 }
 
+/* The probe's message for the build: "verify: CAUSE (the kvm image); last
+ * output: ..." (the probe names the image by its temporary dir). */
+static int verify_failed(struct bctx *b, struct target_res *t, const char *dir, int r)
+{
+	struct tx_ctx *ctx = b->ctx;
+	char msg[sizeof(ctx->err)], *img = xasprintf(" (image '%s')", dir), *at;
+	const char *m = ctx->err;
+
+	if (!strncmp(m, "probe: ", 7))
+		m += 7;
+	snprintf(msg, sizeof(msg), "%s", m);
+	at = strstr(msg, img);
+	if (at) {
+		char rest[sizeof(msg)];
+
+		snprintf(rest, sizeof(rest), "%s", at + strlen(img));
+		snprintf(at, sizeof(msg) - (size_t)(at - msg), " (the %s image)%s", t->t->name,
+			 rest);
+	}
+	free(img);
+	return tx_fail(ctx, r == -PROBE_EDIED ? r : -ETIMEDOUT, "verify", "%s", msg);
+}
+
 static int verify_target(struct bctx *b, struct target_res *t)
 {
 	struct tx_ctx *ctx = b->ctx;
@@ -156,6 +179,7 @@ static int verify_target(struct bctx *b, struct target_res *t)
 	 * checked through that entry (seconds); the full check under Xen is
 	 * `tinyx probe out/APP/xen` (a minute, and the Xen kit). */
 	struct probe_opts po = {.dir = dir,
+				.app = b->o->app,
 				.runs = 1,
 				.timeout_s = 60,
 				.accel = "auto",
@@ -163,21 +187,15 @@ static int verify_target(struct bctx *b, struct target_res *t)
 	double t0 = now_ms();
 	int r;
 
-	tx_info(ctx, "verify: booting the %s image under QEMU and waiting for %s", t->t->name,
-		b->port ? "its service" : "its init");
+	tx_info(ctx, "verify: booting the %s image under QEMU and checking %s", t->t->name,
+		b->port ? "its service" : "every port the app listens on");
 	r = probe_run(ctx, &po, &t->pr);
 	build_timed(b, t0, "verify-%s", t->t->name);
+	if (r < 0)
+		r = verify_failed(b, t, dir, r);
 	free(dir);
-	if (r < 0) {
-		char msg[sizeof(ctx->err)];
-
-		/* the probe's message already ends with the console tail */
-		snprintf(msg, sizeof(msg), "%s", ctx->err);
-		return tx_fail(ctx, -ETIMEDOUT, "build", "the %s image did not serve: %s",
-			       t->t->name, msg);
-	}
-	t->verified = 1;
-	return 0;
+	t->verified = r == 0;
+	return r;
 }
 
 /* Put the finished tmp dir in place of OUT/APP. */

@@ -20,6 +20,10 @@ static void json_target(const struct bctx *b, const struct target_res *t, const 
 			    "\"init\": %.1f, \"network\": %.1f, \"service\": %.1f}",
 			    when, t->pr.console.median, t->pr.init.median, t->pr.network.median,
 			    t->pr.service.median);
+	if (t->verified) {
+		sbuf_puts(s, ", \"check\": ");
+		sbuf_json_str(s, t->pr.check);
+	}
 	sbuf_puts(s, "}");
 }
 
@@ -64,5 +68,9 @@ void image_report_summary(const struct bctx *b)
 		else
 			printf(" %9s %9s %9s\n", "-", "-", "-");
 	}
+	for (int i = 0; i < b->ntr; i++)
+		if (b->tr[i].verified)
+			printf("%s: the app runs and answers: %s\n", b->tr[i].t->name,
+			       b->tr[i].pr.check);
 	printf("images in %s\n", b->final);
 }

@@ -2,8 +2,9 @@
  * the guest answers. network (syn.c): the first RST or SYN-ACK for SYNs
  * sent every millisecond to a closed port; service (svc.c), by image.conf's
  * service=: http (a "HTTP/1.x 200" status line for "GET / HTTP/1.0") or tcp
- * (a connect). A new check (DNS, TLS) is one file with one of these and a
- * line in run.c's table. */
+ * (a connect); none: ports (portcheck.c), every port the app serves by
+ * what it speaks. A new check is one file with one of these and a line in
+ * run.c's table. */
 #ifndef TINYX_PROBE_CHECK_H
 #define TINYX_PROBE_CHECK_H
 
@@ -25,6 +26,7 @@ struct probe_check {
 	void (*stop)(void *st); /* close its sockets, free it */
 };
 
-extern const struct probe_check probe_check_syn, probe_check_http, probe_check_tcp;
+extern const struct probe_check probe_check_syn, probe_check_http, probe_check_tcp,
+    probe_check_ports;
 
 #endif

@@ -12,6 +12,13 @@
 #define MARK_INIT TINYX_MARKER(TINYX_MARK_INIT)
 #define MARK_READY TINYX_MARKER(TINYX_MARK_READY)
 #define MARK_MEM TINYX_MARKER(TINYX_MARK_MEM)
+#define MARK_LOCAL TINYX_MARKER(TINYX_MARK_LOCAL)
+#define MARK_FAILED TINYX_MARKER(TINYX_MARK_FAILED)
+#define MARK_EXITED TINYX_MARKER(TINYX_MARK_EXITED)
+#define MARK_KILLED TINYX_MARKER(TINYX_MARK_KILLED)
+#define MARK_RESTART TINYX_MARKER(TINYX_MARK_RESTART)
+/* the kernel's word for a root that did not fit the guest's RAM */
+#define INITRAMFS_FAILED "Initramfs unpacking failed"
 
 static void tail_add(struct run *R, const char *s, size_t n)
 {
@@ -64,6 +71,35 @@ static void died(struct run *R, double now)
 	}
 }
 
+/* The init's lines about the app: the ports it serves, its exits. */
+static void app_line(struct run *R, const char *l, double now)
+{
+	const char *p;
+	int port;
+
+	if ((p = strstr(l, MARK_READY " ")) && (p += strlen(MARK_READY " ")) &&
+	    (!strncmp(p, "tcp/", 4) || !strncmp(p, "udp/", 4)) && (port = atoi(p + 4)) > 0 &&
+	    port < 65536) {
+		int udp = *p == 'u', dup = 0;
+
+		for (int i = 0; i < R->nports; i++)
+			dup |= R->ports[i].udp == udp && R->ports[i].port == port;
+		if (!dup && R->nports < PROBE_PORTS_MAX)
+			R->ports[R->nports++] = (struct probe_port){udp, port};
+	} else if ((p = strstr(l, MARK_LOCAL)) && !R->local[0]) {
+		snprintf(R->local, sizeof(R->local), "%s", p + strlen(MARK_LOCAL));
+		R->local_t = now;
+	} else if (strstr(l, MARK_EXITED) || strstr(l, MARK_KILLED)) {
+		R->app_exits++;
+	} else if (strstr(l, MARK_RESTART)) {
+		R->rec.restarts++;
+	} else if ((p = strstr(l, MARK_FAILED)) && !R->why[0]) {
+		p += strlen(MARK_FAILED);
+		snprintf(R->why, sizeof(R->why), "%s", p + strspn(p, " "));
+		died(R, now);
+	}
+}
+
 static void on_line(struct run *R, char *l, double now)
 {
 	const char *p;
@@ -86,8 +122,56 @@ static void on_line(struct run *R, char *l, double now)
 		if (*p)
 			R->rec.guest_used_kb = strtoll(p, NULL, 10);
 	}
+	if (strstr(l, MARK_MEM) && R->nports)
+		R->batch_done = 1;
+	app_line(R, l, now);
+	if ((p = strstr(l, INITRAMFS_FAILED)) && !R->why[0]) {
+		snprintf(R->why, sizeof(R->why),
+			 "the kernel could not unpack the root into the guest's %d MB (%.80s)",
+			 R->o->memory_mb > 0 ? R->o->memory_mb : R->c->memory_mb, p);
+		died(R, now);
+	}
 	if (strstr(l, "Kernel panic"))
 		died(R, now);
+}
+
+/* A line of the init's protocol (its other lines, e.g. "cannot run ...",
+ * say what went wrong and stay). */
+static int is_marker(const char *l)
+{
+	static const char *const m[] = {TINYX_MARK_INIT,    TINYX_MARK_READY,	TINYX_MARK_LOCAL,
+					TINYX_MARK_NET,	    TINYX_MARK_MEM,	TINYX_MARK_EXITED,
+					TINYX_MARK_KILLED,  TINYX_MARK_RESTART, TINYX_MARK_FAILED,
+					TINYX_MARK_POWEROFF};
+	size_t p = strlen(TINYX_MARK_PREFIX);
+
+	if (strncmp(l, TINYX_MARK_PREFIX, p))
+		return 0;
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (!strncmp(l + p, m[i], strlen(m[i])))
+			return 1;
+	return 0;
+}
+
+void probe_app_output(const struct run *R, char *out, size_t max)
+{
+	char tail[2048], *lines[5], *save = NULL;
+	int n = 0;
+	size_t len = 0;
+
+	probe_tail_text(R, tail, sizeof(tail));
+	for (char *l = strtok_r(tail, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (is_marker(l) || !l[strspn(l, " ")] || (n && !strcmp(lines[n - 1], l)))
+			continue; /* a crash loop says the same each time: once is enough */
+		if (n == 5)
+			memmove(lines, lines + 1, sizeof(lines[0]) * --n);
+		lines[n++] = l;
+	}
+	out[0] = 0;
+	for (int i = 0; i < n && len < max; i++)
+		len += (size_t)snprintf(out + len, max - len, "%s%s", i ? " | " : "", lines[i]);
+	if (!n)
+		snprintf(out, max, "(nothing)");
 }
 
 static void console_feed(struct run *R, const char *s, size_t n, double now)

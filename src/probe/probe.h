@@ -8,7 +8,14 @@
  *   network  the first RST or SYN-ACK for the SYNs sent every millisecond to
  *            a closed port (1) of the guest,
  *   service  service=http: a "HTTP/1.x 200" status line for "GET / HTTP/1.0";
- *            service=tcp: a successful connect to the port; none: = network.
+ *            service=tcp: a successful connect to the port; none: every
+ *            port the init says the app serves ("tinyx: ready tcp/80")
+ *            answers its check (portcheck.c): HTTP where it speaks it, a
+ *            DNS reply on udp/53, else a connect not reset within 1 s.
+ * A run that serves is verified only if the app still runs: an init line
+ * "app failed ..." (it exited and will not be restarted), an exit after
+ * it served, a root the kernel could not unpack, or an app that listens
+ * on loopback only fail the run with that cause and the app's last lines.
  * QEMU is then stopped (SIGTERM, then SIGKILL) and the namespace dropped.
  * A stop signal during a run kills QEMU's process group through the cleanup
  * registry (lib/cleanup.h).
@@ -33,6 +40,7 @@
 
 struct probe_opts {
 	const char *dir;   /* the image dir (holds image.conf) */
+	const char *app;   /* the app's name in messages; NULL: DIR's parent's name */
 	int runs;	   /* default 1 */
 	int json;	   /* the caller prints probe_report_json() instead of text */
 	int timeout_s;	   /* per boot, default 30 */
@@ -68,6 +76,8 @@ struct probe_run_rec {
 	long long qemu_pss_kb;		  /* QEMU's Pss (smaps_rollup) once served */
 	double rtt_median_us, rtt_p99_us; /* ICMP echo flood */
 	double throughput_mbps;		  /* iperf3, guest -> host */
+	int restarts;			  /* times the init restarted the app */
+	char check[128];		  /* what answered: "http 200 on tcp/80" */
 };
 
 struct probe_result {
@@ -90,6 +100,7 @@ struct probe_result {
 	char machine[16], service_name[8], target[8];
 	int port, memory_mb, vcpus;
 	char note[256];
+	char check[128]; /* the last run's check that answered ("" when none) */
 	/* under Xen (xen_mode): the config, its type, dom0 boot, the kit */
 	int xen_mode;
 	char xen_cfg[64], xen_guest_type[8], xen_kit[160];
@@ -105,11 +116,12 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 void probe_result_free(struct probe_result *r);
 
 void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
-/* Keys: ok, runs, runs_ok, netns_isolated, accel, machine, target, service,
+/* Keys: ok, runs, runs_ok, netns_isolated, check (what answered: "http 200
+ * on tcp/80, dns answer on udp/53"), accel, machine, target, service,
  * boot_ms.{console,init,network,service}.{median,min,max,n},
  * size_bytes.{kernel,rootfs,total}, memory_kb.{guest_used,qemu_rss,qemu_pss}
  * (null when unknown), memory_mb.min_boot, rtt_us.{median,p99},
- * throughput_mbps, per_run[], console_tail (failures only), note. */
+ * throughput_mbps, per_run[] (each with restarts and check), console_tail (failures only), note. */
 void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
 
 /* --min-mem: the smallest guest RAM in MB at which the image still boots and

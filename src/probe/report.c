@@ -136,6 +136,8 @@ static void json_per_run(const struct probe_result *r, struct sbuf *out)
 			else
 				fmt_ms(out, *(const double *)(p + f[k].off));
 		}
+		sbuf_printf(out, ", \"restarts\": %d", r->per_run[i].restarts);
+		key_str(out, ", \"check\": ", r->per_run[i].check);
 		sbuf_puts(out, "}");
 	}
 	sbuf_puts(out, r->runs ? "\n  ]" : "]");
@@ -160,6 +162,8 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	sbuf_printf(out, ",\n  \"ok\": %s,\n  \"runs\": %d,\n  \"runs_ok\": %d,\n",
 		    r->ok ? "true" : "false", r->runs, r->runs_ok);
 	sbuf_printf(out, "  \"netns_isolated\": %s,\n", r->netns_isolated ? "true" : "false");
+	key_str(out, "  \"check\": ", r->check);
+	sbuf_puts(out, ",\n");
 	key_str(out, "  \"accel\": ", r->accel[0] ? r->accel : "tcg");
 	key_str(out, ", \"machine\": ", r->machine);
 	key_str(out, ", \"target\": ", r->target);
@@ -237,6 +241,8 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 	sbuf_printf(out, "  %-9s %9s %9s %9s\n", "ms", "median", "min", "max");
 	for (int i = 0; i < 4; i++)
 		text_row(out, phase_names[i], phase(r, i));
+	if (r->check[0])
+		sbuf_printf(out, "  check: %s\n", r->check);
 	sbuf_puts(out, "  size: ");
 	text_size(out, "kernel", r->size_kernel);
 	sbuf_puts(out, ", ");

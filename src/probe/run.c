@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The check of image.conf's service=; none: the network is the service. */
+/* The check of image.conf's service=; none: the ports the app serves. */
 static const struct {
 	enum img_service svc;
 	const struct probe_check *check;
@@ -28,8 +28,13 @@ static const struct {
 
 int probe_connect(struct run *R, int port)
 {
+	return probe_connect_type(R, SOCK_STREAM, port);
+}
+
+int probe_connect_type(struct run *R, int type, int port)
+{
 	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
@@ -84,6 +89,10 @@ static int run_extras(struct run *R)
 			     &R->rec.throughput_mbps);
 }
 
+/* An app that listens on loopback only, and on no other address this long
+ * after, serves no one outside the VM. */
+#define LOCAL_ONLY_MS 5000.0
+
 /* The loop's state: the checks in turn (network, then the service's). */
 struct loop {
 	const struct probe_check *ck[2];
@@ -92,6 +101,7 @@ struct loop {
 	void *st; /* the current check's */
 	double deadline, served_at;
 	int status, qemu_exited;
+	int exits; /* the app's exits when it served */
 };
 
 static void loop_init(struct run *R, struct loop *L)
@@ -99,13 +109,12 @@ static void loop_init(struct run *R, struct loop *L)
 	memset(L, 0, sizeof(*L));
 	L->ck[0] = &probe_check_syn;
 	L->at[0] = &R->rec.network;
-	L->n = 1;
+	L->ck[1] = &probe_check_ports;
+	L->at[1] = &R->rec.service;
+	L->n = 2;
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
-		if (services[i].svc == R->c->service) {
+		if (services[i].svc == R->c->service && R->c->port > 0)
 			L->ck[1] = services[i].check;
-			L->at[1] = &R->rec.service;
-			L->n = 2;
-		}
 	L->served_at = -1;
 	L->deadline = R->t0 + (R->o->timeout_s > 0 ? R->o->timeout_s : 30) * 1000.0;
 	L->st = L->ck[0]->start(R, R->t0);
@@ -121,17 +130,16 @@ static void loop_stop(struct loop *L)
 /* The current check answered: time it, start the next, or served. */
 static void phase_done(struct run *R, struct loop *L, double now)
 {
-	*L->at[L->cur] = now - R->t0;
+	if (*L->at[L->cur] < 0) /* a check may time its answer itself */
+		*L->at[L->cur] = now - R->t0;
 	loop_stop(L);
 	if (++L->cur < L->n) {
 		L->st = L->ck[L->cur]->start(R, now);
 		return;
 	}
 	L->served_at = now;
-	if (L->n == 1)
-		R->rec.service = R->rec.network;
-	else
-		R->rec.qemu_rss_kb = probe_qemu_rss_kb(R->pid);
+	L->exits = R->app_exits;
+	R->rec.qemu_rss_kb = probe_qemu_rss_kb(R->pid);
 }
 
 /* 1 when the run is over: served (and lingered a little for the guest's
@@ -139,6 +147,17 @@ static void phase_done(struct run *R, struct loop *L, double now)
  * (*rc PROBE_EDIED). */
 static int loop_over(struct run *R, struct loop *L, double now, int *rc)
 {
+	if (L->served_at >= 0 && R->app_exits > L->exits && !R->why[0])
+		snprintf(R->why, sizeof(R->why), "the app exited after it served");
+	if (L->served_at < 0 && R->local[0] && !R->nports && now - R->local_t > LOCAL_ONLY_MS) {
+		*rc = -ETIMEDOUT;
+		return 1;
+	}
+	if (R->why[0]) {
+		L->served_at = -1; /* whatever answered, the app is not running */
+		*rc = -PROBE_EDIED;
+		return 1;
+	}
 	if (L->served_at >= 0) {
 		if (R->rec.guest_used_kb >= 0 || R->rec.init < 0 ||
 		    now - L->served_at > (R->o->extras ? 3000 : 200))
@@ -213,37 +232,58 @@ static int loop_turn(struct run *R, struct loop *L, int *rc)
 	return 0;
 }
 
-/* ctx->err for a run that did not serve. */
+/* Why a run that timed out did not serve, from what the init said. */
+static void timeout_cause(struct run *R, char *why, size_t cap, int timeout_s)
+{
+	if (R->local[0] && !R->nports)
+		snprintf(why, cap,
+			 "'%s' listens only on %s (its own config); add an overlay to serve the "
+			 "network",
+			 R->app, R->local);
+	else if (R->rec.network >= 0 && R->c->port <= 0 && !R->nports)
+		snprintf(why, cap, "'%s' never listened on a port within %d s", R->app, timeout_s);
+	else if (R->rec.network >= 0 && R->c->port > 0 && R->c->service != IMG_SVC_NONE)
+		snprintf(why, cap, "'%s' did not answer on tcp/%d within %d s%s%s%s", R->app,
+			 R->c->port, timeout_s, R->last_status[0] ? " (last answer '" : "",
+			 R->last_status, R->last_status[0] ? "')" : "");
+	else if (R->rec.network >= 0)
+		snprintf(why, cap, "'%s' did not answer within %d s%s%s%s", R->app, timeout_s,
+			 R->last_status[0] ? " (last answer '" : "", R->last_status,
+			 R->last_status[0] ? "')" : "");
+	else
+		snprintf(why, cap, "the guest network did not come up within %d s", timeout_s);
+}
+
+/* ctx->err for a run that did not serve: the cause, then the app's last
+ * lines (the console's when the app said nothing). */
 static int run_failed(struct run *R, const struct loop *L, int rc)
 {
-	char tail[600], why[160], detail[160] = "";
+	char tail[600], why[320], out[400];
 	int timeout_s = R->o->timeout_s > 0 ? R->o->timeout_s : 30, st = L->status;
 
 	probe_tail_text(R, tail, sizeof(tail));
 	for (char *p = tail; *p; p++)
 		if (*p == '\n')
 			*p = '|';
-	if (rc == -ETIMEDOUT) {
-		snprintf(detail, sizeof(detail), " (%s%s%s%s)",
-			 R->rec.network < 0 ? "the guest network did not come up"
-					    : "the service did not answer",
-			 R->last_status[0] ? "; last answer '" : "", R->last_status,
-			 R->last_status[0] ? "'" : "");
-		snprintf(why, sizeof(why), "image did not serve within %d s", timeout_s);
-	} else if (L->qemu_exited && WIFEXITED(st)) {
+	probe_app_output(R, out, sizeof(out));
+	if (R->why[0])
+		snprintf(why, sizeof(why), "'%s': %s", R->app, R->why);
+	else if (rc == -ETIMEDOUT)
+		timeout_cause(R, why, sizeof(why), timeout_s);
+	else if (L->qemu_exited && WIFEXITED(st))
 		snprintf(why, sizeof(why), "QEMU exited with status %d before the image served",
 			 WEXITSTATUS(st));
-	} else if (L->qemu_exited && WIFSIGNALED(st)) {
+	else if (L->qemu_exited && WIFSIGNALED(st))
 		snprintf(why, sizeof(why), "QEMU died of signal %d before the image served",
 			 WTERMSIG(st));
-	} else if (L->qemu_exited) {
+	else if (L->qemu_exited)
 		snprintf(why, sizeof(why), "QEMU stopped before the image served");
-	} else if (!R->be->explain ||
-		   !R->be->explain(R->be_st, why, sizeof(why), detail, sizeof(detail))) {
+	else if (R->be->explain && R->be->explain(R->be_st, why, sizeof(why), out, sizeof(out)))
+		return tx_fail(R->ctx, rc, STAGE, "%s '%s'%s; console: %s", why, R->o->dir, out,
+			       tail[0] ? tail : "(nothing)");
+	else
 		snprintf(why, sizeof(why), "the guest kernel panicked");
-	}
-	return tx_fail(R->ctx, rc, STAGE, "%s '%s'%s; console: %s", why, R->o->dir, detail,
-		       tail[0] ? tail : "(nothing)");
+	return tx_fail(R->ctx, rc, STAGE, "%s (image '%s'); last output: %s", why, R->o->dir, out);
 }
 
 static void run_reset(struct run *R)
@@ -255,6 +295,30 @@ static void run_reset(struct run *R)
 	R->rec.rtt_median_us = R->rec.rtt_p99_us = R->rec.throughput_mbps = -1;
 	R->rec.dom0 = -1;
 	R->out_fd = R->err_fd = -1;
+}
+
+/* The app's name for messages: the caller's, else the image dir's parent's
+ * (out/nginx/kvm: nginx). */
+static char *probe_app_name(const struct probe_opts *o)
+{
+	char *d, *slash;
+
+	if (o->app && *o->app)
+		return xstrdup(o->app);
+	d = xstrdup(o->dir);
+	for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = 0;
+	slash = strrchr(d, '/');
+	if (slash) {
+		*slash = 0;
+		slash = strrchr(d, '/');
+		memmove(d, slash ? slash + 1 : d, strlen(slash ? slash + 1 : d) + 1);
+	}
+	if (!*d || !strcmp(d, ".")) {
+		free(d);
+		d = xstrdup("the app");
+	}
+	return d;
 }
 
 /* Returns 0 served, <0 error (ctx->err set), with R->rec filled. */
@@ -374,6 +438,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	struct strv argv = {0};
 	struct run *R = NULL;
 	void *st = NULL;
+	char *app = NULL;
 	int runs = o->runs > 0 ? o->runs : 1, rc;
 
 	rc = probe_setup(ctx, o, &c, r);
@@ -387,12 +452,18 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 		rc = be->prepare(ctx, &po, &c, r, &argv, &st);
 	if (rc < 0)
 		goto done;
+	app = probe_app_name(o);
 	r->per_run = xcalloc((size_t)runs, sizeof(*r->per_run));
 	R = xcalloc(1, sizeof(*R));
 	r->netns_isolated = 1;
 	for (int i = 0; i < runs && rc == 0; i++) {
-		*R = (struct run){
-		    .ctx = ctx, .o = &po, .c = &c, .be = be, .be_st = st, .cleanup = -1};
+		*R = (struct run){.ctx = ctx,
+				  .o = &po,
+				  .c = &c,
+				  .be = be,
+				  .be_st = st,
+				  .cleanup = -1,
+				  .app = app};
 		R->ns.host_fd = R->ns.ns_fd = R->ns.tap_fd = -1;
 		tx_info(ctx, "probe: run %d/%d of %s", i + 1, runs, o->dir);
 		rc = one_run(R, argv.v);
@@ -402,6 +473,8 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 		r->runs = i + 1;
 		r->netns_isolated &= R->isolated;
 		r->runs_ok += rc == 0;
+		if (rc == 0)
+			snprintf(r->check, sizeof(r->check), "%s", R->rec.check);
 		if (rc < 0)
 			probe_tail_text(R, r->console_tail, sizeof(r->console_tail));
 	}
@@ -409,6 +482,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	probe_result_stats(r);
 done:
 	free(R);
+	free(app);
 	strv_free(&argv);
 	imgconf_free(&c);
 	if (be->cleanup && st)

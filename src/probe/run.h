@@ -13,6 +13,7 @@
 #define STAGE "probe"
 #define TAIL_MAX 8192
 #define LINE_MAX_ 512
+#define PROBE_PORTS_MAX 16
 
 struct run {
 	struct tx_ctx *ctx;
@@ -34,13 +35,26 @@ struct run {
 	int panic; /* the guest died (a panic, or the backend says so) */
 	double panic_t;
 	char last_status[64]; /* the service's last wrong answer */
-	int isolated;	      /* all sockets so far in the private namespace */
+	/* what the guest's init said of the app (console.c; guest/markers.h) */
+	struct probe_port {
+		int udp, port;
+	} ports[PROBE_PORTS_MAX]; /* "ready tcp/80": the ports it serves */
+	int nports;
+	int batch_done;	 /* the memory line after the first ready lines */
+	char local[64];	 /* the first "local" line: "udp/53 127.0.0.1" */
+	double local_t;	 /* when it came */
+	int app_exits;	 /* "app exited" or "app killed" lines */
+	char why[256];	 /* why the guest or the app died, when it said so */
+	const char *app; /* the app's name in messages */
+	int isolated;	 /* all sockets so far in the private namespace */
 	int nsock;
 };
 
 /* console.c: QEMU's stdout (the console) and stderr, the tail of both. */
 void probe_read_pipe(struct run *R, int *fd, int *eof, int console, double now);
 void probe_tail_text(const struct run *R, char *out, size_t max);
+/* The last lines of the tail that are not the init's markers, "a | b". */
+void probe_app_output(const struct run *R, char *out, size_t max);
 
 /* qemu-proc.c: QEMU in the probe's namespace, its own process group. */
 int probe_spawn_qemu(struct run *R, char *const argv[]);
@@ -54,6 +68,8 @@ long long probe_qemu_rss_kb(pid_t pid);
 /* run.c: a non-blocking TCP socket connecting to the guest's port, created
  * (and checked) in the namespace; SO_ERROR of a socket. */
 int probe_connect(struct run *R, int port);
+/* The same for SOCK_STREAM or SOCK_DGRAM (a connected UDP socket). */
+int probe_connect_type(struct run *R, int type, int port);
 int probe_sock_error(int fd);
 
 /* report.c: the statistics of r->per_run. */

@@ -94,7 +94,7 @@ static int svc_fds(void *st, struct pollfd *pf)
 	return S->n;
 }
 
-/* 1 when connected (tcp) or the request is sent (http). */
+/* 2 when connected (tcp), else 0 (http: the request is sent). */
 static int svc_connected(struct svc *S, int i, short rev, double now)
 {
 	static const char req[] =
@@ -104,7 +104,7 @@ static int svc_connected(struct svc *S, int i, short rev, double now)
 
 	if (err == 0 && (rev & POLLOUT)) {
 		if (S->tcp)
-			return 1;
+			return 2;
 		if (send(t->fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1) {
 			svc_drop(S, i);
 			S->next = now + 1;
@@ -139,8 +139,10 @@ static int svc_status(struct svc *S, struct run *R, int i, double now)
 	if (nl)
 		*nl = '\0';
 	if (!strncmp(t->buf, "HTTP/1.", 7) && t->buf[7] >= '0' && t->buf[7] <= '9' &&
-	    !strncmp(t->buf + 8, " 200", 4) && (t->buf[12] == '\0' || t->buf[12] == ' '))
+	    !strncmp(t->buf + 8, " 200", 4) && (t->buf[12] == '\0' || t->buf[12] == ' ')) {
+		snprintf(R->rec.check, sizeof(R->rec.check), "http 200 on tcp/%d", R->c->port);
 		return 1;
+	}
 	if (t->len)
 		snprintf(R->last_status, sizeof(R->last_status), "%s", t->buf);
 	svc_drop(S, i);
@@ -159,8 +161,13 @@ static int svc_event(void *st, struct run *R, const struct pollfd *pf, int n, do
 		for (int i = 0; i < S->n; i++) {
 			if (S->t[i].fd != pf[k].fd)
 				continue;
-			if (S->t[i].st == SVC_CONNECTING ? svc_connected(S, i, pf[k].revents, now)
-							 : svc_status(S, R, i, now))
+			int r = S->t[i].st == SVC_CONNECTING
+				    ? svc_connected(S, i, pf[k].revents, now)
+				    : svc_status(S, R, i, now);
+			if (r == 2)
+				snprintf(R->rec.check, sizeof(R->rec.check),
+					 "tcp connect on tcp/%d", R->c->port);
+			if (r)
 				return 1;
 			break;
 		}

@@ -1,0 +1,285 @@
+/* The service check of an image with no service= (check.h): every port the
+ * guest's init says the app serves ("tinyx: ready tcp/80", console.c)
+ * answers, each by what it speaks:
+ *   tcp  a connect that is accepted and not reset within a second; at the
+ *        same time a second connection sends "GET / HTTP/1.0": an HTTP
+ *        status line back makes it "http NNN on tcp/P" at once;
+ *   udp  port 53: a DNS query for the root's NS answered by a well-formed
+ *        reply (any rcode: an authoritative server without the root
+ *        refuses); any other port: bound is all that can be known.
+ * It starts once the init's first ready lines are all in (the memory line
+ * follows them) and takes the ports said later too. The service time is
+ * when the last port answered (a tcp port's: its accept). */
+#include "probe/check.h"
+#include "probe/run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HOLD_MS 1000.0 /* a tcp connect must stay up this long */
+#define RETRY_MS 100.0
+#define DNS_RETRY_MS 500.0
+
+struct pport {
+	int udp, port, done;
+	double at; /* when it answered */
+	char what[40];
+	int hold;    /* tcp: the connect that must not be reset */
+	double held; /* when it was accepted, -1 while connecting */
+	int http;    /* tcp: the GET; udp: the query's socket */
+	int http_sent, http_over;
+	char buf[64];
+	size_t len;
+	double next; /* the next attempt */
+	unsigned short id;
+};
+
+struct pcheck {
+	struct pport p[PROBE_PORTS_MAX];
+	int n;
+};
+
+static void *pc_start(struct run *R, double now)
+{
+	(void)R, (void)now;
+	return xcalloc(1, sizeof(struct pcheck));
+}
+
+static void pp_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void pp_done(struct pport *p, double at, const char *what)
+{
+	p->done = 1;
+	p->at = at;
+	snprintf(p->what, sizeof(p->what), "%s", what);
+	pp_close(&p->hold);
+	pp_close(&p->http);
+}
+
+static void dns_send(struct run *R, struct pport *p, double now)
+{
+	/* header: id, RD, one question; "." NS IN */
+	unsigned char q[17] = {0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1};
+
+	if (p->http < 0)
+		p->http = probe_connect_type(R, SOCK_DGRAM, p->port);
+	p->id = (unsigned short)(p->id * 31 + 7 + (unsigned)now);
+	q[0] = (unsigned char)(p->id >> 8);
+	q[1] = (unsigned char)p->id;
+	if (p->http >= 0 && send(p->http, q, sizeof(q), MSG_NOSIGNAL) < 0)
+		pp_close(&p->http);
+	p->next = now + DNS_RETRY_MS;
+}
+
+static void pp_tick(struct run *R, struct pport *p, double now)
+{
+	char what[40];
+
+	if (p->udp && p->port != 53) {
+		snprintf(what, sizeof(what), "udp/%d bound", p->port);
+		pp_done(p, now, what);
+	} else if (p->udp) {
+		if (now >= p->next)
+			dns_send(R, p, now);
+	} else if (p->hold >= 0 && p->held >= 0 && now - p->held >= HOLD_MS) {
+		snprintf(what, sizeof(what), "tcp accept on tcp/%d", p->port);
+		pp_done(p, p->held, what);
+	} else if (p->hold < 0 && now >= p->next) {
+		p->hold = probe_connect(R, p->port);
+		p->held = -1;
+		p->next = now + RETRY_MS;
+		if (p->http < 0 && !p->http_over)
+			p->http = probe_connect(R, p->port);
+	}
+}
+
+static double pc_tick(void *st, struct run *R, double now)
+{
+	struct pcheck *C = st;
+	double wait = 50;
+
+	if (!R->batch_done && !(R->nports && now - R->t0 - R->rec.ready > 500))
+		return 20; /* the memory line after the ready lines is late */
+	for (; C->n < R->nports; C->n++) {
+		struct pport *p = &C->p[C->n];
+
+		*p = (struct pport){.udp = R->ports[C->n].udp, .port = R->ports[C->n].port};
+		p->hold = p->http = -1;
+		p->held = -1;
+	}
+	for (int i = 0; i < C->n; i++) {
+		struct pport *p = &C->p[i];
+
+		if (p->done)
+			continue;
+		pp_tick(R, p, now);
+		if (!p->done && p->held >= 0 && HOLD_MS - (now - p->held) < wait)
+			wait = HOLD_MS - (now - p->held);
+	}
+	return wait < 1 ? 1 : wait;
+}
+
+static int pc_fds(void *st, struct pollfd *pf)
+{
+	struct pcheck *C = st;
+	int n = 0;
+
+	for (int i = 0; i < C->n; i++) {
+		struct pport *p = &C->p[i];
+
+		if (p->hold >= 0)
+			pf[n++] = (struct pollfd){p->hold, p->held < 0 ? POLLOUT : POLLIN, 0};
+		if (p->http >= 0)
+			pf[n++] = (struct pollfd){p->http,
+						  !p->udp && !p->http_sent ? POLLOUT : POLLIN, 0};
+	}
+	return n;
+}
+
+/* The connect that must hold: accepted, then only a reset fails it (data
+ * or the peer's close are answers). */
+static void hold_event(struct run *R, struct pport *p, short rev, double now)
+{
+	char b[256];
+	int err = probe_sock_error(p->hold);
+
+	if (p->held < 0) {
+		if (!err && (rev & POLLOUT)) {
+			p->held = now;
+			return;
+		}
+	} else if (!err) {
+		ssize_t n = recv(p->hold, b, sizeof(b), MSG_DONTWAIT);
+
+		if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+			return;
+		if (n == 0) {
+			char what[40];
+
+			snprintf(what, sizeof(what), "tcp accept on tcp/%d", p->port);
+			pp_done(p, p->held, what);
+			return;
+		}
+		err = errno;
+	}
+	snprintf(R->last_status, sizeof(R->last_status), "tcp/%d: %s", p->port,
+		 strerror(err ? err : ECONNRESET));
+	pp_close(&p->hold);
+	p->next = now + RETRY_MS;
+}
+
+/* The GET: an HTTP status line ends the port's check. */
+static void http_event(struct pport *p, short rev, double now)
+{
+	static const char req[] =
+	    "GET / HTTP/1.0\r\nHost: " NETNS_GUEST_ADDR "\r\nUser-Agent: tinyx-probe\r\n\r\n";
+	ssize_t n;
+
+	if (!p->http_sent) {
+		if (probe_sock_error(p->http) || !(rev & POLLOUT) ||
+		    send(p->http, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1) {
+			pp_close(&p->http);
+			return; /* another try with the next connect */
+		}
+		p->http_sent = 1;
+		return;
+	}
+	n = recv(p->http, p->buf + p->len, sizeof(p->buf) - 1 - p->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		p->len += (size_t)n;
+	p->buf[p->len] = 0;
+	if (n > 0 && p->len < 12)
+		return;
+	if (!strncmp(p->buf, "HTTP/", 5) && p->len >= 12 && p->buf[8] == ' ') {
+		char what[40];
+		int code = atoi(p->buf + 9);
+
+		if (code >= 100 && code <= 599) {
+			snprintf(what, sizeof(what), "http %d on tcp/%d", code, p->port);
+			pp_done(p, now, what);
+			return;
+		}
+	}
+	pp_close(&p->http); /* not HTTP: the connect that holds decides */
+	p->http_over = 1;
+}
+
+/* A reply to our query: the same id, QR set, the question echoed. */
+static void dns_event(struct pport *p, double now)
+{
+	unsigned char b[512];
+	ssize_t n = recv(p->http, b, sizeof(b), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n >= 12 && b[0] == (p->id >> 8) && b[1] == (p->id & 0xff) && (b[2] & 0x80) &&
+	    b[4] == 0 && b[5] == 1) {
+		char what[40];
+
+		snprintf(what, sizeof(what), "dns answer on udp/%d", p->port);
+		pp_done(p, now, what);
+		return;
+	}
+	if (n < 0)
+		pp_close(&p->http); /* e.g. refused: a new socket next time */
+}
+
+static int pc_event(void *st, struct run *R, const struct pollfd *pf, int n, double now)
+{
+	struct pcheck *C = st;
+	double last = -1;
+	size_t len = 0;
+
+	for (int k = 0; k < n; k++) {
+		for (int i = 0; pf[k].revents && i < C->n; i++) {
+			struct pport *p = &C->p[i];
+
+			if (p->done)
+				continue;
+			if (p->hold == pf[k].fd)
+				hold_event(R, p, pf[k].revents, now);
+			else if (p->http == pf[k].fd && p->udp)
+				dns_event(p, now);
+			else if (p->http == pf[k].fd)
+				http_event(p, pf[k].revents, now);
+		}
+	}
+	if (!C->n)
+		return 0;
+	for (int i = 0; i < C->n; i++) {
+		if (!C->p[i].done)
+			return 0;
+		last = C->p[i].at > last ? C->p[i].at : last;
+	}
+	R->rec.check[0] = 0;
+	for (int i = 0; i < C->n && len < sizeof(R->rec.check); i++)
+		len += (size_t)snprintf(R->rec.check + len, sizeof(R->rec.check) - len, "%s%s",
+					i ? ", " : "", C->p[i].what);
+	R->rec.service = last - R->t0;
+	return 1;
+}
+
+static void pc_stop(void *st)
+{
+	struct pcheck *C = st;
+
+	for (int i = 0; i < C->n; i++) {
+		pp_close(&C->p[i].hold);
+		pp_close(&C->p[i].http);
+	}
+	free(C);
+}
+
+const struct probe_check probe_check_ports = {"ports", pc_start, pc_tick,
+					      pc_fds,  pc_event, pc_stop};
