@@ -8,6 +8,8 @@
 #include "compare/cmpimg.h"
 #include "compare/compare.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* What the systems of one run share. */
 struct compare_state {
 	const struct compare_opts *o;
