@@ -253,17 +253,28 @@ static const struct compare_row *base_row(const struct compare_result *res)
 	return NULL;
 }
 
-/* The text table's columns, figure i in column i: the figure over div. */
+/* Figure i of a row in the reports: its text column (none for the seconds),
+ * the figure over div with prec decimals; its JSON key, GROUP.KEY in the
+ * object GROUP. */
 static const struct column {
 	const char *head;
 	int width;
 	double div;
-	const char *fmt;
-} columns[] = {
-    {"image MB", 9, 1e6, "%.2f"}, {"RSS MB", 8, 1024, "%.1f"}, {"PSS MB", 8, 1024, "%.1f"},
-    {"used MB", 8, 1024, "%.1f"}, {"min MB", 7, 1, "%.0f"},    {"console", 8, 1, "%.0f"},
-    {"init", 8, 1, "%.0f"},	  {"net ms", 8, 1, "%.0f"},    {"serve ms", 8, 1, "%.0f"},
-    {"rtt us", 8, 1, "%.0f"},	  {"p99 us", 8, 1, "%.0f"},    {"Mbit/s", 8, 1, "%.0f"}};
+	int prec;
+	const char *key;
+} columns[COMPARE_NFIG] = {{"image MB", 9, 1e6, 2, "size_bytes.total"},
+			   {"RSS MB", 8, 1024, 1, "memory_kb.qemu_rss"},
+			   {"PSS MB", 8, 1024, 1, "memory_kb.qemu_pss"},
+			   {"used MB", 8, 1024, 1, "memory_kb.guest_used"},
+			   {"min MB", 7, 1, 0, "memory_mb.min_boot"},
+			   {"console", 8, 1, 0, "boot_ms.console"},
+			   {"init", 8, 1, 0, "boot_ms.init"},
+			   {"net ms", 8, 1, 0, "boot_ms.network"},
+			   {"serve ms", 8, 1, 0, "boot_ms.service"},
+			   {"rtt us", 8, 1, 0, "rtt_us.median"},
+			   {"p99 us", 8, 1, 0, "rtt_us.p99"},
+			   {"Mbit/s", 8, 1, 0, "throughput_mbps"},
+			   {"", 0, 1, 0, "seconds"}};
 
 /* The ratios to debian-vm (text column, JSON key, figure): how many times
  * smaller, or for throughput larger. */
@@ -287,7 +298,7 @@ void compare_report_text(const struct compare_result *res, struct sbuf *out)
 		sbuf_puts(out, "(an emulated VM against a native container is not a fair boot "
 			       "race; VMs against VMs are)\n");
 	sbuf_printf(out, "\n%-14s", "system");
-	for (size_t c = 0; c < NELEM(columns); c++)
+	for (size_t c = 0; *columns[c].head; c++)
 		sbuf_printf(out, " %*s", columns[c].width, columns[c].head);
 	for (int i = 0; i < res->nrows; i++) {
 		const struct compare_row *r = &res->row[i];
@@ -296,8 +307,8 @@ void compare_report_text(const struct compare_result *res, struct sbuf *out)
 		if (!r->measured)
 			sbuf_printf(out, " %s", r->note);
 		compare_row_figures(r, v);
-		for (size_t c = 0; r->measured && c < NELEM(columns); c++) {
-			snprintf(cell, sizeof(cell), v[c] < 0 ? "-" : columns[c].fmt,
+		for (size_t c = 0; r->measured && *columns[c].head; c++) {
+			snprintf(cell, sizeof(cell), v[c] < 0 ? "-" : "%.*f", columns[c].prec,
 				 v[c] / columns[c].div);
 			sbuf_printf(out, " %*s", columns[c].width, cell);
 		}
@@ -329,24 +340,6 @@ void compare_report_text(const struct compare_result *res, struct sbuf *out)
 			sbuf_printf(out, "%s: %s\n", res->row[i].name, res->row[i].note);
 }
 
-/* The JSON keys of a measured row's figures, figure i in key i; a group
- * opens an object ("": back at the row's level). */
-static const struct jkey {
-	const char *group, *key;
-} jkeys[] = {{"size_bytes", "total"},
-	     {"memory_kb", "qemu_rss"},
-	     {NULL, "qemu_pss"},
-	     {NULL, "guest_used"},
-	     {"memory_mb", "min_boot"},
-	     {"boot_ms", "console"},
-	     {NULL, "init"},
-	     {NULL, "network"},
-	     {NULL, "service"},
-	     {"rtt_us", "median"},
-	     {NULL, "p99"},
-	     {"", "throughput_mbps"},
-	     {NULL, "seconds"}};
-
 /* sep "key": v in fmt, or null when not measured (v < 0). */
 static void jnum(struct sbuf *out, const char *sep, const char *key, double v, const char *fmt)
 {
@@ -360,18 +353,20 @@ static void jnum(struct sbuf *out, const char *sep, const char *key, double v, c
 static void json_figures(const struct compare_row *r, const struct compare_row *b, struct sbuf *out)
 {
 	double v[COMPARE_NFIG], bv[COMPARE_NFIG];
-	const char *close = "";
+	int gl = -1; /* the length of the group's name, 0 at the row's level */
 
 	compare_row_figures(r, v);
-	for (size_t i = 0; i < NELEM(jkeys); i++) {
-		const char *g = jkeys[i].group;
+	for (size_t i = 0; i < COMPARE_NFIG; i++) {
+		const char *k = columns[i].key, *dot = strchr(k, '.');
+		int l = dot ? (int)(dot - k) : 0;
+		int same = l == gl && !strncmp(k, columns[i ? i - 1 : 0].key, (size_t)l);
 
-		if (g)
-			sbuf_printf(out, "%s,\n     %s%s%s", close, *g ? "\"" : "", g,
-				    *g ? "\": {" : "");
-		if (g)
-			close = *g ? "}" : "";
-		jnum(out, g ? "" : ", ", jkeys[i].key, v[i], i <= 4 ? "%.0f" : "%.1f");
+		if (!same)
+			sbuf_printf(out, "%s,\n     ", gl > 0 ? "}" : "");
+		if (!same && l)
+			sbuf_printf(out, "\"%.*s\": {", l, k);
+		gl = l;
+		jnum(out, same ? ", " : "", k + (l ? l + 1 : 0), v[i], i <= 4 ? "%.0f" : "%.1f");
 	}
 	if (!b || r == b)
 		return;
