@@ -111,7 +111,17 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 		   const struct compare_vm *vm)
 {
 	const struct compare_opts *o = st->o;
-	struct probe_opts po = {0};
+	/* a Xen image: its PVH entry on QEMU (the row tinyx-xen-pvh); the probe
+	 * under the real hypervisor is 'tinyx probe' without --pvh-entry */
+	struct probe_opts po = {.dir = vm->dir,
+				.runs = o->runs,
+				.timeout_s = vm->timeout_s,
+				.accel = "auto",
+				.init_marker = vm->init_marker,
+				.disk_initrd = vm->disk_initrd,
+				.extras = 1,
+				.iperf3 = 1,
+				.xen_pvh_entry = 1};
 	struct probe_result pr;
 	struct imgconf c;
 	double t0 = now_ms();
@@ -125,17 +135,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 	row->size_bytes = size0(vm->dir, c.kernel) +
 			  (!c.disk || vm->disk_initrd ? size0(vm->dir, c.initrd) : 0) +
 			  (c.disk ? size0(vm->dir, c.disk) : 0);
-	po.dir = vm->dir;
-	po.runs = o->runs;
-	po.timeout_s = vm->timeout_s;
-	po.accel = "auto";
-	po.init_marker = vm->init_marker;
 	po.use_disk = c.disk != NULL;
-	po.disk_initrd = vm->disk_initrd;
-	po.extras = po.iperf3 = 1;
-	/* a Xen image: its PVH entry on QEMU (the row tinyx-xen-pvh); the probe
-	 * under the real hypervisor is 'tinyx probe' without --pvh-entry */
-	po.xen_pvh_entry = 1;
 	tx_info(ctx, "compare: %s: boot, memory, round trips, throughput (%d run%s)", row->name,
 		o->runs, o->runs == 1 ? "" : "s");
 	rc = probe_run(ctx, &po, &pr);
@@ -230,7 +230,7 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 			tx_err_restore(ctx, &keep);
 	}
 out:
-	cmpimg_out_free(&st.img);
+	free(st.root);
 	free(st.dir);
 	return rc;
 }

@@ -483,7 +483,7 @@ static void teardown(struct ctr *C, int cleanup)
 
 int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
 {
-	struct ctr C = {.ctx = ctx, .app = st->o->app, .root = st->img.root};
+	struct ctr C = {.ctx = ctx, .app = st->o->app, .root = st->root};
 	char *du = NULL, *argv[] = {"du", "-s", "-b", (char *)C.root, NULL};
 	struct manifest m;
 	double t0 = now_ms();
