@@ -70,17 +70,11 @@ static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, in
 {
 	struct manifest m;
 	struct app_spec spec = {0};
-	struct rootfs_opts ro = {0};
 	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+	struct rootfs_opts ro = {
+	    .init = init, .spec = &spec, .with_busybox = busybox, .workdir = work, .hostname = app};
 	int r = closure_with_client(ctx, app, root, &m, &spec);
 
-	ro.busybox = "/bin/busybox";
-	ro.init = init;
-	ro.projdir = ctx->srcdir;
-	ro.spec = &spec;
-	ro.with_busybox = busybox;
-	ro.workdir = work;
-	ro.hostname = app;
 	if (r == 0)
 		r = rootfs_assemble(ctx, &m, &ro);
 	if (r == 0) {
@@ -132,7 +126,7 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 	char *d = xasprintf("%s/%s", dir, t->name);
 	char *initrd = xasprintf("%s/%s", work, t->min ? "initrd-min" : "initrd-full");
 	char *disk = xasprintf("%s/rootfs.ext4", work);
-	int vmlinux = t->t->kernel == TARGET_VMLINUX, r = mkdir_p(d, 0755);
+	int r = mkdir_p(d, 0755);
 	struct imgconf c;
 
 	/* what `tinyx build` says for its target, with this row's root */
@@ -147,22 +141,20 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 	if (r < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", d);
 	if (r == 0)
-		r = put_file(ctx, kernel, d, "kernel", vmlinux);
+		r = put_file(ctx, kernel, d, "kernel", t->t->kernel == TARGET_VMLINUX);
 	if (r == 0)
 		r = put_file(ctx, initrd, d, "initrd", 0);
 	if (r == 0 && t->disk)
 		r = put_file(ctx, disk, d, "rootfs.ext4", 0);
 	if (r == 0)
 		r = cmpimg_write_conf(ctx, app, d, &c);
-	free(d);
-	free(initrd);
-	free(disk);
+	free(d), free(initrd), free(disk);
 	imgconf_free(&c);
 	return r;
 }
 
 /* The dirs under dir (replaced whole). */
-static int build(struct tx_ctx *ctx, const char *app, const char *dir, struct cmpimg_out *out)
+static int build(struct tx_ctx *ctx, const char *app, const char *dir, char **root)
 {
 	struct stage_opts so = {.extra = CMPIMG_CLIENT};
 	struct kernel_out kk = {0}, kx = {0};
@@ -170,12 +162,12 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, struct cm
 	char *min = xasprintf("%s/initrd-min", work), *disk = xasprintf("%s/rootfs.ext4", work);
 	struct manifest m;
 	struct app_spec spec = {0};
-	int r = stage_root(ctx, app, &so, &out->root);
+	int r = stage_root(ctx, app, &so, root);
 
 	if (r < 0)
 		goto done;
 	/* the kernels: the app's own features only (iperf3's are checked to be a subset) */
-	r = closure_with_client(ctx, app, out->root, &m, &spec);
+	r = closure_with_client(ctx, app, *root, &m, &spec);
 	if (r == 0)
 		r = kernel_build(ctx, app, target_kvm.name, m.f, m.nf, ctx->srcdir, &kk);
 	if (r == 0)
@@ -185,40 +177,33 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, struct cm
 	if (r < 0)
 		goto done;
 	rm_rf(dir);
-	r = mkdir_p(work, 0755);
-	if (r < 0) {
+	if ((r = mkdir_p(work, 0755)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", work);
-		goto done;
-	}
-	tx_info(ctx, "compare: tinyx images of %s with %s (initrd with and without BusyBox)", app,
-		CMPIMG_CLIENT);
-	r = make_initrd(ctx, app, out->root, 1, work, full, disk);
+	else
+		tx_info(ctx,
+			"compare: tinyx images of %s with %s (initrd with and without BusyBox)",
+			app, CMPIMG_CLIENT);
 	if (r == 0)
-		r = make_initrd(ctx, app, out->root, 0, work, min, NULL);
-	for (size_t i = 0; r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		r = make_initrd(ctx, app, *root, 1, work, full, disk);
+	if (r == 0)
+		r = make_initrd(ctx, app, *root, 0, work, min, NULL);
+	for (size_t i = 0; r == 0 && i < NELEM(dirs); i++)
 		r = one_dir(ctx, app, dir, work, &dirs[i],
 			    dirs[i].t == &target_xen ? kx.vmlinux : kk.bzimage);
 	rm_rf(work);
 done:
 	kernel_out_free(&kk);
 	kernel_out_free(&kx);
-	free(work);
-	free(full);
-	free(min);
-	free(disk);
+	free(work), free(full), free(min), free(disk);
 	return r;
 }
 
 int cmpimg_prepare(struct tx_ctx *ctx, struct compare_state *st)
 {
-	int r;
-
-	if (st->img_made)
+	if (st->root)
 		return 0;
 	tx_info(ctx, "compare: preparing the Tinyx images and the container root");
-	r = build(ctx, st->o->app, st->dir, &st->img);
-	st->img_made = r == 0;
-	return r;
+	return build(ctx, st->o->app, st->dir, &st->root);
 }
 
 int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
@@ -229,10 +214,4 @@ int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 
 	free(d);
 	return r;
-}
-
-void cmpimg_out_free(struct cmpimg_out *out)
-{
-	free(out->root);
-	out->root = NULL;
 }

@@ -23,12 +23,6 @@
 
 #define CMPIMG_CLIENT "iperf3"
 
-struct cmpimg_out {
-	char *root; /* the staged root (app + iperf3), also the container's */
-};
-
-void cmpimg_out_free(struct cmpimg_out *out);
-
 /* The app's service from its hints ("service http 80"): *svc (when not
  * NULL) and the port, 0 for none. */
 int cmpimg_service(struct tx_ctx *ctx, const char *app, enum img_service *svc, int *port);

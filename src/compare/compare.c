@@ -111,7 +111,17 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 		   const struct compare_vm *vm)
 {
 	const struct compare_opts *o = st->o;
-	struct probe_opts po = {0};
+	/* a Xen image: its PVH entry on QEMU (the row tinyx-xen-pvh); the probe
+	 * under the real hypervisor is 'tinyx probe' without --pvh-entry */
+	struct probe_opts po = {.dir = vm->dir,
+				.runs = o->runs,
+				.timeout_s = vm->timeout_s,
+				.accel = "auto",
+				.init_marker = vm->init_marker,
+				.disk_initrd = vm->disk_initrd,
+				.extras = 1,
+				.iperf3 = 1,
+				.xen_pvh_entry = 1};
 	struct probe_result pr;
 	struct imgconf c;
 	double t0 = now_ms();
@@ -125,17 +135,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 	row->size_bytes = size0(vm->dir, c.kernel) +
 			  (!c.disk || vm->disk_initrd ? size0(vm->dir, c.initrd) : 0) +
 			  (c.disk ? size0(vm->dir, c.disk) : 0);
-	po.dir = vm->dir;
-	po.runs = o->runs;
-	po.timeout_s = vm->timeout_s;
-	po.accel = "auto";
-	po.init_marker = vm->init_marker;
 	po.use_disk = c.disk != NULL;
-	po.disk_initrd = vm->disk_initrd;
-	po.extras = po.iperf3 = 1;
-	/* a Xen image: its PVH entry on QEMU (the row tinyx-xen-pvh); the probe
-	 * under the real hypervisor is 'tinyx probe' without --pvh-entry */
-	po.xen_pvh_entry = 1;
 	tx_info(ctx, "compare: %s: boot, memory, round trips, throughput (%d run%s)", row->name,
 		o->runs, o->runs == 1 ? "" : "s");
 	rc = probe_run(ctx, &po, &pr);
@@ -230,9 +230,19 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 			tx_err_restore(ctx, &keep);
 	}
 out:
-	cmpimg_out_free(&st.img);
+	free(st.root);
 	free(st.dir);
 	return rc;
+}
+
+void compare_row_figures(const struct compare_row *r, double v[COMPARE_NFIG])
+{
+	const double f[COMPARE_NFIG] = {
+	    r->size_bytes, r->rss_kb,  r->pss_kb,     r->guest_used_kb, r->min_mb,
+	    r->console_ms, r->init_ms, r->network_ms, r->service_ms,	r->rtt_median_us,
+	    r->rtt_p99_us, r->mbps,    r->seconds};
+
+	memcpy(v, f, sizeof(f));
 }
 
 static const struct compare_row *base_row(const struct compare_result *res)
@@ -243,29 +253,42 @@ static const struct compare_row *base_row(const struct compare_result *res)
 	return NULL;
 }
 
-static void cell(struct sbuf *out, int width, double v, const char *fmt)
-{
-	char b[32];
+/* Figure i of a row in the reports: its text column (none for the seconds),
+ * the figure over div with prec decimals; its JSON key, GROUP.KEY in the
+ * object GROUP. */
+static const struct column {
+	const char *head;
+	int width;
+	double div;
+	int prec;
+	const char *key;
+} columns[COMPARE_NFIG] = {{"image MB", 9, 1e6, 2, "size_bytes.total"},
+			   {"RSS MB", 8, 1024, 1, "memory_kb.qemu_rss"},
+			   {"PSS MB", 8, 1024, 1, "memory_kb.qemu_pss"},
+			   {"used MB", 8, 1024, 1, "memory_kb.guest_used"},
+			   {"min MB", 7, 1, 0, "memory_mb.min_boot"},
+			   {"console", 8, 1, 0, "boot_ms.console"},
+			   {"init", 8, 1, 0, "boot_ms.init"},
+			   {"net ms", 8, 1, 0, "boot_ms.network"},
+			   {"serve ms", 8, 1, 0, "boot_ms.service"},
+			   {"rtt us", 8, 1, 0, "rtt_us.median"},
+			   {"p99 us", 8, 1, 0, "rtt_us.p99"},
+			   {"Mbit/s", 8, 1, 0, "throughput_mbps"},
+			   {"", 0, 1, 0, "seconds"}};
 
-	if (v < 0)
-		snprintf(b, sizeof(b), "-");
-	else
-		snprintf(b, sizeof(b), fmt, v);
-	sbuf_printf(out, " %*s", width, b);
-}
-
-/* How many times better than debian-vm (smaller is better for all but throughput). */
-static void ratio(struct sbuf *out, double v, double base, int higher_better)
-{
-	if (v <= 0 || base <= 0)
-		sbuf_printf(out, " %8s", "-");
-	else
-		sbuf_printf(out, " %7.1fx", higher_better ? v / base : base / v);
-}
+/* The ratios to debian-vm (text column, JSON key, figure): how many times
+ * smaller, or for throughput larger. */
+static const struct vs {
+	const char *head, *key;
+	int fig, higher;
+} vs[] = {{"image", "image", 0, 0},   {"RSS", "qemu_rss", 1, 0}, {"min RAM", "min_boot", 4, 0},
+	  {"serve", "service", 8, 0}, {"rtt", "rtt", 9, 0},	 {"Mbit/s", "throughput", 11, 1}};
 
 void compare_report_text(const struct compare_result *res, struct sbuf *out)
 {
 	const struct compare_row *b = base_row(res);
+	double v[COMPARE_NFIG], bv[COMPARE_NFIG];
+	char cell[32];
 
 	sbuf_printf(out,
 		    "tinyx compare %s: medians of %d run%s; VMs under QEMU %s, the container "
@@ -274,64 +297,91 @@ void compare_report_text(const struct compare_result *res, struct sbuf *out)
 	if (!strcmp(res->accel, "tcg"))
 		sbuf_puts(out, "(an emulated VM against a native container is not a fair boot "
 			       "race; VMs against VMs are)\n");
-	sbuf_printf(out, "\n%-14s %9s %8s %8s %8s %7s %8s %8s %8s %8s %8s %8s %8s\n", "system",
-		    "image MB", "RSS MB", "PSS MB", "used MB", "min MB", "console", "init",
-		    "net ms", "serve ms", "rtt us", "p99 us", "Mbit/s");
+	sbuf_printf(out, "\n%-14s", "system");
+	for (size_t c = 0; *columns[c].head; c++)
+		sbuf_printf(out, " %*s", columns[c].width, columns[c].head);
 	for (int i = 0; i < res->nrows; i++) {
 		const struct compare_row *r = &res->row[i];
 
-		sbuf_printf(out, "%-14s", r->name);
-		if (!r->measured) {
-			sbuf_printf(out, " %s\n", r->note);
-			continue;
+		sbuf_printf(out, "\n%-14s", r->name);
+		if (!r->measured)
+			sbuf_printf(out, " %s", r->note);
+		compare_row_figures(r, v);
+		for (size_t c = 0; r->measured && *columns[c].head; c++) {
+			snprintf(cell, sizeof(cell), v[c] < 0 ? "-" : "%.*f", columns[c].prec,
+				 v[c] / columns[c].div);
+			sbuf_printf(out, " %*s", columns[c].width, cell);
 		}
-		cell(out, 9, r->size_bytes < 0 ? -1 : r->size_bytes / 1e6, "%.2f");
-		cell(out, 8, r->rss_kb < 0 ? -1 : r->rss_kb / 1024.0, "%.1f");
-		cell(out, 8, r->pss_kb < 0 ? -1 : r->pss_kb / 1024.0, "%.1f");
-		cell(out, 8, r->guest_used_kb < 0 ? -1 : r->guest_used_kb / 1024.0, "%.1f");
-		cell(out, 7, r->min_mb, "%.0f");
-		cell(out, 8, r->console_ms, "%.0f");
-		cell(out, 8, r->init_ms, "%.0f");
-		cell(out, 8, r->network_ms, "%.0f");
-		cell(out, 8, r->service_ms, "%.0f");
-		cell(out, 8, r->rtt_median_us, "%.0f");
-		cell(out, 8, r->rtt_p99_us, "%.0f");
-		cell(out, 8, r->mbps, "%.0f");
-		sbuf_puts(out, "\n");
 	}
 	if (b) {
-		sbuf_printf(out, "\n%-14s %8s %8s %8s %8s %8s %8s\n", "vs debian-vm", "image",
-			    "RSS", "min RAM", "serve", "rtt", "Mbit/s");
+		compare_row_figures(b, bv);
+		sbuf_printf(out, "\n\n%-14s", "vs debian-vm");
+		for (size_t c = 0; c < NELEM(vs); c++)
+			sbuf_printf(out, " %8s", vs[c].head);
 		for (int i = 0; i < res->nrows; i++) {
-			const struct compare_row *r = &res->row[i];
-
-			if (!r->measured || r == b)
+			if (!res->row[i].measured || &res->row[i] == b)
 				continue;
-			sbuf_printf(out, "%-14s", r->name);
-			ratio(out, (double)r->size_bytes, (double)b->size_bytes, 0);
-			ratio(out, (double)r->rss_kb, (double)b->rss_kb, 0);
-			ratio(out, r->min_mb, b->min_mb, 0);
-			ratio(out, r->service_ms, b->service_ms, 0);
-			ratio(out, r->rtt_median_us, b->rtt_median_us, 0);
-			ratio(out, r->mbps, b->mbps, 1);
-			sbuf_puts(out, "\n");
+			compare_row_figures(&res->row[i], v);
+			sbuf_printf(out, "\n%-14s", res->row[i].name);
+			for (size_t c = 0; c < NELEM(vs); c++) {
+				double x = v[vs[c].fig], y = bv[vs[c].fig];
+
+				if (x <= 0 || y <= 0)
+					sbuf_printf(out, " %8s", "-");
+				else
+					sbuf_printf(out, " %7.1fx", vs[c].higher ? x / y : y / x);
+			}
 		}
-		sbuf_puts(out, "(times smaller / faster / more than debian-vm)\n");
+		sbuf_puts(out, "\n(times smaller / faster / more than debian-vm)");
 	}
+	sbuf_puts(out, "\n");
 	for (int i = 0; i < res->nrows; i++)
 		if (res->row[i].measured && res->row[i].note[0])
 			sbuf_printf(out, "%s: %s\n", res->row[i].name, res->row[i].note);
 }
 
-static void jnum(struct sbuf *out, const char *key, double v, const char *fmt, int comma)
+/* sep "key": v in fmt, or null when not measured (v < 0). */
+static void jnum(struct sbuf *out, const char *sep, const char *key, double v, const char *fmt)
 {
-	sbuf_printf(out, "\"%s\": ", key);
+	sbuf_printf(out, "%s\"%s\": ", sep, key);
 	if (v < 0)
 		sbuf_puts(out, "null");
 	else
 		sbuf_printf(out, fmt, v);
-	if (comma)
-		sbuf_puts(out, ", ");
+}
+
+static void json_figures(const struct compare_row *r, const struct compare_row *b, struct sbuf *out)
+{
+	double v[COMPARE_NFIG], bv[COMPARE_NFIG];
+	int gl = -1; /* the length of the group's name, 0 at the row's level */
+
+	compare_row_figures(r, v);
+	for (size_t i = 0; i < COMPARE_NFIG; i++) {
+		const char *k = columns[i].key, *dot = strchr(k, '.');
+		int l = dot ? (int)(dot - k) : 0;
+		int same = l == gl && !strncmp(k, columns[i ? i - 1 : 0].key, (size_t)l);
+
+		if (!same)
+			sbuf_printf(out, "%s,\n     ", gl > 0 ? "}" : "");
+		if (!same && l)
+			sbuf_printf(out, "\"%.*s\": {", l, k);
+		gl = l;
+		jnum(out, same ? ", " : "", k + (l ? l + 1 : 0), v[i], i <= 4 ? "%.0f" : "%.1f");
+	}
+	if (!b || r == b)
+		return;
+	compare_row_figures(b, bv);
+	sbuf_puts(out, ",\n     \"vs_debian_vm\": {");
+	for (size_t c = 0; c < NELEM(vs); c++) {
+		double x = v[vs[c].fig], y = bv[vs[c].fig];
+
+		if (vs[c].higher)
+			x = y > 0 ? x / y : -1;
+		else
+			x = x > 0 ? y / x : -1;
+		jnum(out, c ? ", " : "", vs[c].key, x, "%.2f");
+	}
+	sbuf_puts(out, "}");
 }
 
 void compare_report_json(const struct compare_result *res, struct sbuf *out)
@@ -355,47 +405,8 @@ void compare_report_json(const struct compare_result *res, struct sbuf *out)
 			sbuf_puts(out, ", \"note\": ");
 			sbuf_json_str(out, r->note);
 		}
-		if (!r->measured) {
-			sbuf_puts(out, "}");
-			continue;
-		}
-		sbuf_puts(out, ",\n     \"size_bytes\": {");
-		jnum(out, "total", (double)r->size_bytes, "%.0f", 0);
-		sbuf_puts(out, "},\n     \"memory_kb\": {");
-		jnum(out, "qemu_rss", (double)r->rss_kb, "%.0f", 1);
-		jnum(out, "qemu_pss", (double)r->pss_kb, "%.0f", 1);
-		jnum(out, "guest_used", (double)r->guest_used_kb, "%.0f", 0);
-		sbuf_puts(out, "},\n     \"memory_mb\": {");
-		jnum(out, "min_boot", r->min_mb, "%.0f", 0);
-		sbuf_puts(out, "},\n     \"boot_ms\": {");
-		jnum(out, "console", r->console_ms, "%.1f", 1);
-		jnum(out, "init", r->init_ms, "%.1f", 1);
-		jnum(out, "network", r->network_ms, "%.1f", 1);
-		jnum(out, "service", r->service_ms, "%.1f", 0);
-		sbuf_puts(out, "},\n     \"rtt_us\": {");
-		jnum(out, "median", r->rtt_median_us, "%.1f", 1);
-		jnum(out, "p99", r->rtt_p99_us, "%.1f", 0);
-		sbuf_puts(out, "},\n     ");
-		jnum(out, "throughput_mbps", r->mbps, "%.1f", 1);
-		jnum(out, "seconds", r->seconds, "%.1f", 0);
-		if (b && r != b) {
-			sbuf_puts(out, ",\n     \"vs_debian_vm\": {");
-			jnum(out, "image",
-			     r->size_bytes > 0 ? (double)b->size_bytes / r->size_bytes : -1, "%.2f",
-			     1);
-			jnum(out, "qemu_rss", r->rss_kb > 0 ? (double)b->rss_kb / r->rss_kb : -1,
-			     "%.2f", 1);
-			jnum(out, "min_boot",
-			     r->min_mb > 0 && b->min_mb > 0 ? (double)b->min_mb / r->min_mb : -1,
-			     "%.2f", 1);
-			jnum(out, "service", r->service_ms > 0 ? b->service_ms / r->service_ms : -1,
-			     "%.2f", 1);
-			jnum(out, "rtt",
-			     r->rtt_median_us > 0 ? b->rtt_median_us / r->rtt_median_us : -1,
-			     "%.2f", 1);
-			jnum(out, "throughput", b->mbps > 0 ? r->mbps / b->mbps : -1, "%.2f", 0);
-			sbuf_puts(out, "}");
-		}
+		if (r->measured)
+			json_figures(r, b, out);
 		sbuf_puts(out, "}");
 	}
 	sbuf_puts(out, "\n  ]\n}\n");

@@ -44,6 +44,13 @@ struct compare_result {
 	int nrows;
 };
 
+/* A row's figures in its units (-1: not measured), in the JSON report's
+ * order: size_bytes, rss_kb, pss_kb, guest_used_kb, min_mb, console_ms,
+ * init_ms, network_ms, service_ms, rtt_median_us, rtt_p99_us, mbps, seconds;
+ * the reports' and the figures' tables name them by that index. */
+#define COMPARE_NFIG 13
+void compare_row_figures(const struct compare_row *r, double v[COMPARE_NFIG]);
+
 /* Measure every system; 0 when every measured row has every figure, else
  * the first error (the table is still filled with what was measured).
  * compare_result_free() releases res in either case. */

@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ struct ctr {
 	struct tx_ctx *ctx;
 	const char *app, *root;
 	struct app_spec spec;
-	char *tmp, *bundle, *rootfs, *upper, *work;
+	char tmp[32], bundle[48], rootfs[64], upper[48], work[48];
 	char id[64];
 	int port;
 	struct netns ns;
@@ -110,11 +111,17 @@ static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
 	    (int)C->holder);
 }
 
-static int runc(struct ctr *C, const char *a1, const char *a2, const char *a3, const char *a4,
-		const char *a5)
+/* runc with the arguments up to a NULL (at most 10). */
+static int runc(struct ctr *C, ...)
 {
-	char *argv[8] = {"runc", (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, NULL};
+	char *argv[12] = {"runc"};
+	va_list ap;
+	int n = 1;
 
+	va_start(ap, C);
+	while (n < 11 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
 	return run_cmd(C->ctx, argv, NULL, 1);
 }
 
@@ -124,15 +131,15 @@ static void runc_delete(void *arg)
 {
 	struct ctr *C = arg;
 
-	runc(C, "delete", "-f", C->id, NULL, NULL);
+	runc(C, "delete", "-f", C->id, NULL);
 }
 
 static void runc_gone(struct ctr *C)
 {
 	if (!C->running)
 		return;
-	runc(C, "kill", C->id, "KILL", NULL, NULL);
-	runc(C, "delete", "-f", C->id, NULL, NULL);
+	runc(C, "kill", C->id, "KILL", NULL);
+	runc(C, "delete", "-f", C->id, NULL);
 	C->running = 0;
 }
 
@@ -248,43 +255,36 @@ static int overlay(struct ctr *C)
 	return r;
 }
 
-static double http_try(int port, int *answered)
+/* 1 when the app answers GET / with 200; *answered: the connection was
+ * taken or refused (the network is up). */
+static int http_try(int port, int *answered)
 {
-	struct sockaddr_in sin;
 	static const char req[] = "GET / HTTP/1.0\r\nHost: " NETNS_GUEST_ADDR "\r\n\r\n";
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+	struct pollfd pf = {.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), .events = POLLIN};
 	char buf[64] = {0};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok = 0;
-	struct pollfd pf;
 	size_t len = 0;
 
 	*answered = 0;
-	if (fd < 0)
+	if (pf.fd < 0)
 		return 0;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
 	inet_pton(AF_INET, NETNS_GUEST_ADDR, &sin.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+	if (connect(pf.fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		*answered = errno == ECONNREFUSED;
-		close(fd);
-		return 0;
+	} else {
+		*answered = 1;
+		if (send(pf.fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1)
+			while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len) &&
+			       poll(&pf, 1, 2000) > 0) {
+				ssize_t n = recv(pf.fd, buf + len, sizeof(buf) - 1 - len, 0);
+
+				if (n <= 0)
+					break;
+				len += (size_t)n;
+			}
 	}
-	*answered = 1;
-	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1) {
-		pf.fd = fd;
-		pf.events = POLLIN;
-		while (len < sizeof(buf) - 1 && poll(&pf, 1, 2000) > 0) {
-			ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-			if (n <= 0)
-				break;
-			len += (size_t)n;
-			if (memchr(buf, '\n', len))
-				break;
-		}
-		ok = !strncmp(buf, "HTTP/1.", 7) && !strncmp(buf + 8, " 200", 4);
-	}
-	close(fd);
-	return ok;
+	close(pf.fd);
+	return !strncmp(buf, "HTTP/1.", 7) && !strncmp(buf + 8, " 200", 4);
 }
 
 static void sleep_ms(long ms)
@@ -310,13 +310,12 @@ static int start(struct ctr *C, long long mem_limit, double *init, double *net, 
 	*init = *net = *serve = -1;
 	t0 = now_ms();
 	C->running = 1;
-	r = runc(C, "run", "-d", "--bundle", C->bundle, C->id) == 0 ? 0 : -EIO;
-	if (r < 0)
+	if (runc(C, "run", "-d", "--bundle", C->bundle, C->id, NULL) != 0)
 		return tx_fail(C->ctx, -EIO, STAGE, "runc run failed for '%s'", C->id);
 	*init = now_ms() - t0;
 	deadline = t0 + SERVE_TIMEOUT_MS;
 	while (now_ms() < deadline) {
-		int ok = (int)http_try(C->port, &answered);
+		int ok = http_try(C->port, &answered);
 
 		if (answered && *net < 0)
 			*net = now_ms() - t0;
@@ -329,11 +328,17 @@ static int start(struct ctr *C, long long mem_limit, double *init, double *net, 
 	return -ETIMEDOUT;
 }
 
-static void mem_of(struct ctr *C, long long *rss, long long *pss, long long *used)
+/* The memory of the container's processes (RSS, PSS) and "used": its
+ * memory cgroup's usage without inactive file pages (v1; v2: memory.current). */
+static void mem_of(struct ctr *C, double *rss, double *pss, double *used)
 {
-	char *out = NULL, *p, *path, *st = NULL;
+	char *out = NULL, *p, *st = NULL, *s2 = NULL;
 	char *argv[] = {"runc", "ps", "--format", "json", C->id, NULL};
+	char *v1 = xasprintf(CG_MEM "/%s/memory.usage_in_bytes", C->id);
+	char *v1s = xasprintf(CG_MEM "/%s/memory.stat", C->id);
+	char *v2 = xasprintf("/sys/fs/cgroup/%s/memory.current", C->id);
 	struct probex_mem m = {-1, -1};
+	long long inact = 0;
 
 	if (run_capture_q(C->ctx, argv, &out, 1 << 16, 1) == 0)
 		for (p = out; *p; p++)
@@ -343,86 +348,60 @@ static void mem_of(struct ctr *C, long long *rss, long long *pss, long long *use
 			}
 	*rss = m.rss_kb;
 	*pss = m.pss_kb;
-	free(out);
-	/* memory cgroup v1 (v2: memory.current and inactive_file) */
-	path = xasprintf(CG_MEM "/%s/memory.usage_in_bytes", C->id);
 	*used = -1;
-	if (read_file(path, &st, NULL, 4096) == 0) {
-		long long u = strtoll(st, NULL, 10), inact = 0;
-		char *s2 = NULL, *q, *p2 = xasprintf(CG_MEM "/%s/memory.stat", C->id);
-
-		if (read_file(p2, &s2, NULL, 1 << 16) == 0 &&
-		    (q = strstr(s2, "\ntotal_inactive_file ")))
-			inact = strtoll(q + 21, NULL, 10);
-		*used = (u - inact) / 1024;
-		free(s2);
-		free(p2);
-	} else {
-		char *p3 = xasprintf("/sys/fs/cgroup/%s/memory.current", C->id);
-		if (read_file(p3, &st, NULL, 4096) == 0)
-			*used = strtoll(st, NULL, 10) / 1024;
-		free(p3);
+	if (read_file(v1, &st, NULL, 4096) == 0) {
+		if (read_file(v1s, &s2, NULL, 1 << 16) == 0 &&
+		    (p = strstr(s2, "\ntotal_inactive_file ")))
+			inact = strtoll(p + 21, NULL, 10);
+		*used = (strtoll(st, NULL, 10) - inact) / 1024;
+	} else if (read_file(v2, &st, NULL, 4096) == 0) {
+		*used = strtoll(st, NULL, 10) / 1024;
 	}
-	free(st);
-	free(path);
+	free(out), free(st), free(s2), free(v1), free(v1s), free(v2);
 }
 
 static void start_client(void *arg)
 {
 	struct ctr *C = arg;
-	char *argv[] = {"runc",
-			"exec",
-			"-d",
-			C->id,
-			"/usr/bin/" CMPIMG_CLIENT,
-			"-c",
-			NETNS_HOST_ADDR,
-			"-t",
-			PROBEX_IPERF3_STR,
-			NULL};
 
-	run_cmd(C->ctx, argv, NULL, 1);
+	runc(C, "exec", "-d", C->id, "/usr/bin/" CMPIMG_CLIENT, "-c", NETNS_HOST_ADDR, "-t",
+	     PROBEX_IPERF3_STR, NULL);
 }
 
 /* The runs: each figure's median over them. */
 static int runs_of(struct ctr *C, int runs, struct compare_row *row)
 {
-	double *v = xcalloc((size_t)runs * 9 + 9, sizeof(double)), m[9];
-	int r = 0, i;
+	/* figure k of run i in v[k * runs + i]: init, network, service, RSS,
+	 * PSS, used, RTT median and p99, throughput */
+	double *v = xcalloc((size_t)runs * 9, sizeof(double)), m[9];
+	int r = 0;
 
-	for (i = 0; i < runs * 9; i++)
+	for (int i = 0; i < runs * 9; i++)
 		v[i] = -1;
-	for (i = 0; i < runs && r == 0; i++) {
-		double *x = v + i * 9;
-		long long rss, pss, used;
+	for (int i = 0; i < runs && r == 0; i++) {
+		double *x[9];
 		int replies;
 
+		for (int k = 0; k < 9; k++)
+			x[k] = v + k * runs + i;
 		tx_info(C->ctx, "compare: container: run %d/%d: runc run to HTTP 200", i + 1, runs);
-		r = start(C, 0, &x[0], &x[1], &x[2]);
-		if (r < 0) {
-			if (r == -ETIMEDOUT)
-				tx_fail(C->ctx, r, STAGE, "the container did not serve within %d s",
-					SERVE_TIMEOUT_MS / 1000);
+		r = start(C, 0, x[0], x[1], x[2]);
+		if (r == -ETIMEDOUT)
+			tx_fail(C->ctx, r, STAGE, "the container did not serve within %d s",
+				SERVE_TIMEOUT_MS / 1000);
+		if (r < 0)
 			break;
-		}
 		sleep_ms(200); /* as for a VM: let the app settle before the memory */
-		mem_of(C, &rss, &pss, &used);
-		x[3] = (double)rss, x[4] = (double)pss, x[5] = (double)used;
+		mem_of(C, x[3], x[4], x[5]);
 		tx_info(C->ctx, "compare: container: round trips and throughput");
-		r = probex_rtt(C->ctx, PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS, &x[6], &x[7], &replies);
+		r = probex_rtt(C->ctx, PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS, x[6], x[7], &replies);
 		if (r == 0)
 			r = probex_iperf3(C->ctx, (PROBEX_IPERF3_SECONDS + 30) * 1000, start_client,
-					  C, &x[8]);
+					  C, x[8]);
 		runc_gone(C);
 	}
-	for (int k = 0; k < 9; k++) {
-		double *col = xcalloc((size_t)runs + 1, sizeof(double));
-
-		for (int j = 0; j < runs; j++)
-			col[j] = v[j * 9 + k];
-		m[k] = median_of(col, (size_t)runs, NULL);
-		free(col);
-	}
+	for (int k = 0; k < 9; k++)
+		m[k] = median_of(v + k * runs, (size_t)runs, NULL);
 	row->init_ms = m[0], row->network_ms = m[1], row->service_ms = m[2];
 	row->rss_kb = (long long)m[3], row->pss_kb = (long long)m[4];
 	row->guest_used_kb = (long long)m[5];
@@ -463,19 +442,18 @@ static int min_limit(struct ctr *C, struct compare_row *row)
 /* The bundle's dirs in a temp dir (removed on an interruption too). */
 static int bundle(struct ctr *C)
 {
-	C->tmp = xstrdup("/tmp/tinyx-container-XXXXXX");
+	snprintf(C->tmp, sizeof(C->tmp), "/tmp/tinyx-container-XXXXXX");
 	if (!mkdtemp(C->tmp)) {
 		int r = tx_fail(C->ctx, -errno, STAGE, "cannot create a temp dir '%s'", C->tmp);
 
-		free(C->tmp);
-		C->tmp = NULL;
+		C->tmp[0] = 0;
 		return r;
 	}
 	tx_tmp_register(C->tmp);
-	C->bundle = xasprintf("%s/bundle", C->tmp);
-	C->rootfs = xasprintf("%s/rootfs", C->bundle);
-	C->upper = xasprintf("%s/upper", C->tmp);
-	C->work = xasprintf("%s/work", C->tmp);
+	snprintf(C->bundle, sizeof(C->bundle), "%s/bundle", C->tmp);
+	snprintf(C->rootfs, sizeof(C->rootfs), "%s/rootfs", C->bundle);
+	snprintf(C->upper, sizeof(C->upper), "%s/upper", C->tmp);
+	snprintf(C->work, sizeof(C->work), "%s/work", C->tmp);
 	if (mkdir_p(C->rootfs, 0755) < 0 || mkdir_p(C->upper, 0755) < 0 ||
 	    mkdir_p(C->work, 0755) < 0)
 		return tx_fail(C->ctx, -EIO, STAGE, "cannot create '%s'", C->tmp);
@@ -496,21 +474,16 @@ static void teardown(struct ctr *C, int cleanup)
 	tx_err_restore(C->ctx, &keep);
 	if (C->mounted)
 		umount2(C->rootfs, MNT_DETACH);
-	if (C->tmp) {
+	if (C->tmp[0]) {
 		rm_rf(C->tmp);
 		tx_tmp_release(C->tmp);
 	}
-	free(C->tmp);
-	free(C->bundle);
-	free(C->rootfs);
-	free(C->upper);
-	free(C->work);
 	appspec_free(&C->spec);
 }
 
 int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
 {
-	struct ctr C = {.ctx = ctx, .app = st->o->app, .root = st->img.root};
+	struct ctr C = {.ctx = ctx, .app = st->o->app, .root = st->root};
 	char *du = NULL, *argv[] = {"du", "-s", "-b", (char *)C.root, NULL};
 	struct manifest m;
 	double t0 = now_ms();

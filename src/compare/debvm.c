@@ -106,9 +106,7 @@ static int enable(struct tx_ctx *ctx, const char *dir, const char *unit)
 		r = -errno;
 	if (r < 0)
 		tx_fail(ctx, r, STAGE, "cannot enable '%s'", unit);
-	free(w);
-	free(l);
-	free(t);
+	free(w), free(l), free(t);
 	return r;
 }
 
@@ -131,15 +129,13 @@ static int customise(struct tx_ctx *ctx, const char *app, const char *dir)
 	};
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++)
+	for (size_t i = 0; r == 0 && i < NELEM(files); i++)
 		r = put(ctx, dir, files[i].rel, files[i].text, files[i].mode);
 	if (r == 0)
 		r = enable(ctx, dir, "tinyx-mem.service");
 	if (r == 0)
 		r = enable(ctx, dir, "tinyx-iperf3.service");
-	free(mu);
-	free(iu);
-	free(host);
+	free(mu), free(iu), free(host);
 	return r;
 }
 
@@ -182,10 +178,7 @@ static int boot_files(struct tx_ctx *ctx, const char *app, const char *root, con
 		r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'", kernel);
 	if (r == 0)
 		r = cmpimg_write_conf(ctx, app, tmp, &c);
-	free(kernel);
-	free(initrd);
-	free(k);
-	free(i);
+	free(kernel), free(initrd), free(k), free(i);
 	return r;
 }
 
@@ -214,10 +207,7 @@ static int make_disk(struct tx_ctx *ctx, const char *app, const char *root, cons
 			r = tx_fail(ctx, -EIO, STAGE, "mke2fs failed for '%s'", disk);
 	}
 	rm_rf(copy);
-	free(copy);
-	free(disk);
-	free(du_out);
-	free(size);
+	free(copy), free(disk), free(du_out), free(size);
 	return r;
 }
 

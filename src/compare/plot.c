@@ -24,26 +24,28 @@
 
 static const char *const colours[MAXS] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759"};
 
+/* The series of the figures: legend, the row's figure (compare_row_figures). */
+static const struct series {
+	const char *legend;
+	int fig;
+} series[] = {
+    {"image size", 0}, {"RSS once serving", 1}, {"smallest RAM that serves", 4}, {"console", 5},
+    {"init", 6},       {"network up", 7},	{"service (HTTP 200)", 8},	 {"median", 9},
+    {"p99", 10},       {"Mbit/s", 11}};
+
 struct fig {
 	const char *file, *title, *unit;
-	int log, nseries;
-	const char *series[MAXS];
+	int log, first, nseries; /* series[first ...] */
 };
 
-static double val(const struct compare_row *r, const char *file, int s)
+/* Series k of row r, in MB for the image size (bytes) and RSS (KB). */
+static double val(const struct compare_row *r, const struct fig *f, int k)
 {
-	if (!strcmp(file, "size-memory.svg"))
-		return s == 0	? r->size_bytes / 1e6
-		       : s == 1 ? r->rss_kb / 1024.0
-				: (double)r->min_mb;
-	if (!strcmp(file, "boot.svg"))
-		return s == 0	? r->console_ms
-		       : s == 1 ? r->init_ms
-		       : s == 2 ? r->network_ms
-				: r->service_ms;
-	if (!strcmp(file, "rtt.svg"))
-		return s == 0 ? r->rtt_median_us : r->rtt_p99_us;
-	return r->mbps;
+	int i = series[f->first + k].fig;
+	double v[COMPARE_NFIG];
+
+	compare_row_figures(r, v);
+	return v[i] / (i == 0 ? 1e6 : i == 1 ? 1024 : 1);
 }
 
 static double ypos(const struct fig *f, double v, double lo, double hi)
@@ -63,7 +65,7 @@ static void axis(const struct fig *f, const struct compare_row **rows, int n, do
 
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < f->nseries; k++) {
-			double v = val(rows[i], f->file, k);
+			double v = val(rows[i], f, k);
 			if (v > 0 && v < mn)
 				mn = v;
 			if (v > mx)
@@ -88,13 +90,15 @@ static void axis(const struct fig *f, const struct compare_row **rows, int n, do
 static void draw(const struct fig *f, const struct compare_result *res, struct sbuf *s)
 {
 	const struct compare_row **rows = xcalloc((size_t)res->nrows + 1, sizeof(*rows));
-	double lo, hi, step;
+	double lo, hi, step, gw, bw;
 	int n = 0;
 
 	for (int i = 0; i < res->nrows; i++)
 		if (res->row[i].measured)
 			rows[n++] = &res->row[i];
 	axis(f, rows, n, &lo, &hi, &step);
+	gw = (double)(W - ML - MR) / (n ? n : 1);
+	bw = gw * 0.8 / f->nseries;
 	sbuf_printf(s,
 		    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		    "font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -116,29 +120,24 @@ static void draw(const struct fig *f, const struct compare_result *res, struct s
 		    "text-anchor=\"middle\">%s</text>\n",
 		    (MT + H - MB) / 2, (MT + H - MB) / 2, f->unit);
 	/* bars */
-	{
-		double gw = (double)(W - ML - MR) / (n ? n : 1), bw = gw * 0.8 / f->nseries;
+	for (int i = 0; i < n; i++) {
+		double x0 = ML + gw * i + gw * 0.1;
 
-		for (int i = 0; i < n; i++) {
-			double x0 = ML + gw * i + gw * 0.1;
+		for (int k = 0; k < f->nseries; k++) {
+			double v = val(rows[i], f, k), y;
 
-			for (int k = 0; k < f->nseries; k++) {
-				double v = val(rows[i], f->file, k), y;
-
-				if (v <= 0)
-					continue;
-				y = ypos(f, v, lo, hi);
-				sbuf_printf(s,
-					    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-					    "height=\"%.1f\" fill=\"%s\"><title>%s %s: %g</title>"
-					    "</rect>\n",
-					    x0 + bw * k, y, bw - 1, H - MB - y, colours[k],
-					    rows[i]->name, f->series[k], v);
-			}
+			if (v <= 0)
+				continue;
+			y = ypos(f, v, lo, hi);
 			sbuf_printf(s,
-				    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-				    ML + gw * i + gw / 2, H - MB + 18, rows[i]->name);
+				    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				    "height=\"%.1f\" fill=\"%s\"><title>%s %s: %g</title>"
+				    "</rect>\n",
+				    x0 + bw * k, y, bw - 1, H - MB - y, colours[k], rows[i]->name,
+				    series[f->first + k].legend, v);
 		}
+		sbuf_printf(s, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+			    ML + gw * i + gw / 2, H - MB + 18, rows[i]->name);
 	}
 	sbuf_printf(s, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>\n", ML,
 		    H - MB, W - MR, H - MB);
@@ -148,7 +147,7 @@ static void draw(const struct fig *f, const struct compare_result *res, struct s
 			    "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
 			    "<text x=\"%d\" y=\"%d\">%s</text>\n",
 			    ML + k * 165, H - 34, colours[k], ML + k * 165 + 16, H - 24,
-			    f->series[k]);
+			    series[f->first + k].legend);
 	sbuf_printf(s, "<text x=\"%d\" y=\"%d\" fill=\"#666\">%s; VMs under QEMU %s</text>\n", ML,
 		    H - 6, "tinyx compare", res->accel);
 	sbuf_puts(s, "</svg>\n");
@@ -170,31 +169,10 @@ static void png(struct tx_ctx *ctx, const char *svg)
 int compare_plot(struct tx_ctx *ctx, const struct compare_result *res, const char *dir)
 {
 	static const struct fig figs[] = {
-	    {"size-memory.svg",
-	     "Image size and memory",
-	     "MB",
-	     1,
-	     3,
-	     {"image size", "RSS once serving", "smallest RAM that serves"}},
-	    {"boot.svg",
-	     "Boot time",
-	     "ms",
-	     1,
-	     4,
-	     {"console", "init", "network up", "service (HTTP 200)"}},
-	    {"rtt.svg",
-	     "Round-trip time (ICMP echo flood)",
-	     "microseconds",
-	     1,
-	     2,
-	     {"median", "p99"}},
-	    {"throughput.svg",
-	     "Throughput guest to host (iperf3, TCP)",
-	     "Mbit/s",
-	     0,
-	     1,
-	     {"Mbit/s"}},
-	};
+	    {"size-memory.svg", "Image size and memory", "MB", 1, 0, 3},
+	    {"boot.svg", "Boot time", "ms", 1, 3, 4},
+	    {"rtt.svg", "Round-trip time (ICMP echo flood)", "microseconds", 1, 7, 2},
+	    {"throughput.svg", "Throughput guest to host (iperf3, TCP)", "Mbit/s", 0, 9, 1}};
 	int r = mkdir_p(dir, 0755);
 
 	if (r < 0)

@@ -8,13 +8,15 @@
 #include "compare/cmpimg.h"
 #include "compare/compare.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 /* What the systems of one run share. */
 struct compare_state {
 	const struct compare_opts *o;
 	struct compare_result *res;
-	char *dir;	       /* OUT/compare/APP: the Tinyx images */
-	struct cmpimg_out img; /* made once, by the first prepare that needs it */
-	int img_made;
+	char *dir;  /* OUT/compare/APP: the Tinyx images */
+	char *root; /* the staged root (app + iperf3), also the container's: made
+		     * once, with the images, by the first prepare that needs it */
 };
 
 struct compare_system {

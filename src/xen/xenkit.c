@@ -84,29 +84,20 @@ int xenkit_module_order(struct tx_ctx *ctx, const char *dep_text, const char *co
 			struct strv *out)
 {
 	struct modline *ml = NULL;
-	size_t n = 0, cap = 0;
-	char *text = xstrdup(dep_text);
+	size_t n = 0;
+	char *text = xstrdup(dep_text), *sl, *tok, *save;
 	int r = 0;
 
-	for (char *l = text, *nl; l && *l; l = nl) {
-		char *colon, *tok, *save;
-		nl = strchr(l, '\n');
-		if (nl)
-			*nl++ = 0;
-		if (!*l)
-			continue;
-		colon = strchr(l, ':');
+	for (char *l = strtok_r(text, "\n", &sl); l; l = strtok_r(NULL, "\n", &sl)) {
+		char *colon = strchr(l, ':');
+
 		if (!colon || colon == l) {
 			r = tx_fail(ctx, -EINVAL, STAGE, "malformed modules.dep line '%.60s'", l);
 			goto out;
 		}
 		*colon = 0;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			ml = xrealloc(ml, cap * sizeof(*ml));
-		}
-		memset(&ml[n], 0, sizeof(ml[n]));
-		ml[n].path = l;
+		ml = xrealloc(ml, (n + 1) * sizeof(*ml));
+		ml[n] = (struct modline){.path = l};
 		for (tok = strtok_r(colon + 1, " \t", &save); tok;
 		     tok = strtok_r(NULL, " \t", &save))
 			strv_push(&ml[n].deps, tok);
@@ -132,15 +123,15 @@ out:
 	return r;
 }
 
-/* "Version:" (or the first name of "Depends:") of the candidate of pkg. */
+/* "Version:" (or the first name of "Depends:") of the candidate of pkg, in
+ * *out when not NULL. */
 static int apt_field(struct tx_ctx *ctx, const char *pkg, const char *field, char **out)
 {
 	char *argv[] = {"apt-cache", "show", "--no-all-versions", (char *)pkg, NULL};
-	char *text = NULL, *p, *e;
+	char *text = NULL, *p, *v = NULL;
 	size_t fl = strlen(field);
 	int r = run_capture_q(ctx, argv, &text, 1 << 22, 1);
 
-	*out = NULL;
 	if (r != 0 || !text || !*text) {
 		free(text);
 		return tx_fail(ctx, -ENOENT, STAGE,
@@ -148,38 +139,22 @@ static int apt_field(struct tx_ctx *ctx, const char *pkg, const char *field, cha
 			       "enable bookworm main in the apt sources)",
 			       pkg);
 	}
-	for (p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+	for (p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 		if (!strncmp(p, field, fl) && p[fl] == ':') {
-			p += fl + 1;
-			while (*p == ' ')
-				p++;
-			e = p + strcspn(p, " ,(\n");
-			*out = xstrndup(p, (size_t)(e - p));
+			p += fl + 1 + strspn(p + fl + 1, " ");
+			v = xstrndup(p, strcspn(p, " ,(\n"));
 			break;
 		}
-	}
 	free(text);
-	if (!*out || !**out) {
-		free(*out);
-		*out = NULL;
+	if (!v || !*v) {
+		free(v);
 		return tx_fail(ctx, -EINVAL, STAGE, "no %s for package '%s'", field, pkg);
 	}
+	if (out)
+		*out = v;
+	else
+		free(v);
 	return 0;
-}
-
-static int run_in(struct tx_ctx *ctx, const char *dir, char *const args[])
-{
-	struct strv a = {0};
-	int r;
-
-	strv_push(&a, "env");
-	strv_push(&a, "-C");
-	strv_push(&a, dir);
-	for (int i = 0; args[i]; i++)
-		strv_push(&a, args[i]);
-	r = run_cmd(ctx, a.v, NULL, 1);
-	strv_free(&a);
-	return r;
 }
 
 static int copy_to(struct tx_ctx *ctx, const char *from, const char *to)
@@ -189,17 +164,18 @@ static int copy_to(struct tx_ctx *ctx, const char *from, const char *to)
 	return r < 0 ? tx_fail(ctx, r, STAGE, "cannot copy '%s'", from) : 0;
 }
 
-/* Download the packages into tmp and unpack them into x. */
+/* Download the packages into tmp (dl: env -C TMP apt-get download ...) and
+ * unpack them into x. */
 static int unpack_debs(struct tx_ctx *ctx, const char *tmp, const char *x, char *const dl[])
 {
 	DIR *d;
 	struct dirent *de;
 	int r;
 
-	tx_info(ctx, "xenkit: downloading %s, %s", dl[3], dl[4]);
-	if (run_in(ctx, tmp, dl) != 0)
-		return tx_fail(ctx, -EIO, STAGE, "apt-get download failed for '%s %s'", dl[3],
-			       dl[4]);
+	tx_info(ctx, "xenkit: downloading %s, %s", dl[6], dl[7]);
+	if (run_cmd(ctx, dl, NULL, 1) != 0)
+		return tx_fail(ctx, -EIO, STAGE, "apt-get download failed for '%s %s'", dl[6],
+			       dl[7]);
 	d = opendir(tmp);
 	r = d ? 0 : -errno;
 	while (d && (de = readdir(d))) {
@@ -232,16 +208,12 @@ static int kit_modules(struct tx_ctx *ctx, const char *tmp, const char *x, const
 	int r;
 
 	/* the package ships no modules.dep: depmod writes it at install */
-	if (run_cmd(ctx, argv, NULL, 1) != 0) {
+	if (run_cmd(ctx, argv, NULL, 1) != 0)
 		r = tx_fail(ctx, -EIO, STAGE, "depmod failed for '%s'", kver);
-		goto out;
-	}
-	r = read_file(p, &text, NULL, 1 << 24);
-	if (r < 0) {
+	else if ((r = read_file(p, &text, NULL, 1 << 24)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", p);
-		goto out;
-	}
-	r = xenkit_module_order(ctx, text, dom0_modules, &order);
+	else
+		r = xenkit_module_order(ctx, text, dom0_modules, &order);
 	free(p);
 	p = xasprintf("%s/modules", tmp);
 	mkdir_p(p, 0755);
@@ -257,7 +229,6 @@ static int kit_modules(struct tx_ctx *ctx, const char *tmp, const char *x, const
 	p = xasprintf("%s/modules.list", tmp);
 	if (r == 0 && (r = write_file_atomic(p, list.s, list.len, 0644)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
-out:
 	strv_free(&order);
 	sbuf_free(&list);
 	free(p);
@@ -270,7 +241,8 @@ static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver, c
 {
 	char *x = xasprintf("%s/x", tmp), *p = NULL, *to = NULL;
 	char *hyp = xasprintf("%s=%s", XENKIT_HYP_PKG, hyp_ver);
-	char *dl[] = {"apt-get", "download", "-q", hyp, (char *)kpkg, NULL};
+	char *dl[] = {"env", "-C", (char *)tmp,	 "apt-get", "download",
+		      "-q",  hyp,  (char *)kpkg, NULL};
 	const char *kver = kpkg + strlen("linux-image-");
 	int r;
 
@@ -281,11 +253,8 @@ static int build_kit(struct tx_ctx *ctx, const char *tmp, const char *hyp_ver, c
 	/* the hypervisor: gunzipped, QEMU's multiboot loader reads it as is */
 	p = xasprintf("%s/boot/xen-4.17-amd64.gz", x);
 	to = xasprintf("%s/xen", tmp);
-	{
-		char *argv[] = {"gzip", "-dc", p, NULL};
-		if (run_cmd(ctx, argv, to, 1) != 0)
-			r = tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", p);
-	}
+	if (run_cmd(ctx, (char *[]){"gzip", "-dc", p, NULL}, to, 1) != 0)
+		r = tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s'", p);
 	free(p), free(to);
 	p = xasprintf("%s/boot/vmlinuz-%s", x, kver);
 	to = xasprintf("%s/vmlinuz", tmp);
@@ -301,25 +270,17 @@ out:
 
 static int root_version(struct tx_ctx *ctx, const char *root, const char *pkg, char **out)
 {
-	char *p = xasprintf("%s/var/lib/dpkg/status", root), *text = NULL, *s;
-	char *key = xasprintf("Package: %s\n", pkg);
-	int r = read_file(p, &text, NULL, 1 << 26);
+	struct dpkg_db db = {0};
+	struct dpkg_pkg *p;
 
-	*out = NULL;
-	if (r == 0 && (s = strstr(text, key))) {
-		char *end = strstr(s, "\n\n"), *v = strstr(s, "\nVersion: ");
-		if (v && (!end || v < end)) {
-			v += 10;
-			*out = xstrndup(v, strcspn(v, "\n"));
-		}
-	}
+	*out = dpkg_load(ctx, root, &db) == 0 && (p = dpkg_find(&db, pkg)) && p->version
+		   ? xstrdup(p->version)
+		   : NULL;
+	dpkg_free(&db);
 	if (!*out)
-		r = tx_fail(ctx, -ENOENT, STAGE, "no '%s' installed in the staged root '%s'", pkg,
-			    root);
-	free(p);
-	free(key);
-	free(text);
-	return r;
+		return tx_fail(ctx, -ENOENT, STAGE, "no '%s' installed in the staged root '%s'",
+			       pkg, root);
+	return 0;
 }
 
 /* Every regular file under dir (path, contents, mode) into s, in name order. */
@@ -353,6 +314,7 @@ static int dom0_role(struct tx_ctx *ctx, struct manifest *m, const char *kit, ch
 		     char *conf)
 {
 	struct sbuf c = {0};
+	char *save;
 	int r = 0;
 
 	sbuf_printf(&c,
@@ -362,26 +324,20 @@ static int dom0_role(struct tx_ctx *ctx, struct manifest *m, const char *kit, ch
 	manifest_add(
 	    m, &(struct ment){
 		   .type = ME_DIR, .path = "/usr/lib/modules", .mode = 0755, .reason = "xenkit"});
-	for (char *l = list, *nl; l && *l; l = nl) {
-		nl = strchr(l, '\n');
-		if (nl)
-			*nl++ = 0;
-		if (!*l)
-			continue;
-		char *in = xasprintf("/usr/lib/modules/%s", l),
-		     *src = xasprintf("%s/modules/%s", kit, l);
+	for (char *l = strtok_r(list, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save)) {
+		char *in = xasprintf("/usr/lib/modules/%s", l);
+		char *src = xasprintf("%s/modules/%s", kit, l);
 		struct stat st;
-		if (stat(src, &st) < 0) {
+
+		if (stat(src, &st) < 0)
 			r = tx_fail(ctx, -ENOENT, STAGE, "no module '%s' in the kit", src);
-			free(in), free(src);
-			goto out;
-		}
-		manifest_add(m, &(struct ment){.type = ME_FILE,
-					       .path = in,
-					       .src = src,
-					       .mode = 0644,
-					       .size = st.st_size,
-					       .reason = "xenkit: dom0 module"});
+		else
+			manifest_add(m, &(struct ment){.type = ME_FILE,
+						       .path = in,
+						       .src = src,
+						       .mode = 0644,
+						       .size = st.st_size,
+						       .reason = "xenkit: dom0 module"});
 		sbuf_printf(&c, "module %s\n", in);
 		free(in), free(src);
 	}
@@ -400,18 +356,15 @@ static int dom0_role(struct tx_ctx *ctx, struct manifest *m, const char *kit, ch
 		      "run /usr/lib/xen-4.17/bin/xen-init-dom0\n"
 		      "bridge xenbr0 eth0\n"
 		      "xl /usr/lib/xen-4.17/bin/xl\n");
-	r = write_file_atomic(conf, c.s, c.len, 0644);
-	if (r < 0) {
+	if (r == 0 && (r = write_file_atomic(conf, c.s, c.len, 0644)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", conf);
-		goto out;
-	}
-	manifest_add(m, &(struct ment){.type = ME_FILE,
-				       .path = "/etc/tinyx/dom0.conf",
-				       .src = conf,
-				       .mode = 0644,
-				       .size = (long long)c.len,
-				       .reason = "xenkit: the dom0 role"});
-out:
+	if (r == 0)
+		manifest_add(m, &(struct ment){.type = ME_FILE,
+					       .path = "/etc/tinyx/dom0.conf",
+					       .src = conf,
+					       .mode = 0644,
+					       .size = (long long)c.len,
+					       .reason = "xenkit: the dom0 role"});
 	sbuf_free(&c);
 	return r;
 }
@@ -422,49 +375,35 @@ static int build_dom0(struct tx_ctx *ctx, const char *root, const char *kit, con
 {
 	struct manifest m;
 	struct app_spec spec = {0};
-	struct rootfs_opts ro = {0};
 	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+	/* with BusyBox: the vif hotplug script is a BusyBox sh script */
+	struct rootfs_opts ro = {
+	    .init = init, .spec = &spec, .with_busybox = 1, .workdir = tmp, .hostname = "dom0"};
 	char *listp = xasprintf("%s/modules.list", kit), *list = NULL;
 	char *gen = xasprintf("%s/gen", tmp), *conf = xasprintf("%s/gen/dom0.conf", tmp);
-	char *out = xasprintf("%s/dom0-initrd", tmp);
+	char *out = xasprintf("%s/dom0-initrd", tmp), *rg = xasprintf("%s/rootfs-gen", tmp);
 	int r;
 
 	manifest_init(&m, XENKIT_TOOLS_PKG, root);
 	mkdir_p(gen, 0755);
 	r = closure_build(ctx, XENKIT_TOOLS_PKG, root, ctx->srcdir, &m, &spec);
-	if (r < 0)
-		goto out;
-	ro.busybox = "/bin/busybox";
-	ro.init = init;
-	ro.projdir = ctx->srcdir;
-	ro.spec = &spec;
-	ro.with_busybox = 1; /* the vif hotplug script is a BusyBox sh script */
-	ro.workdir = tmp;
-	ro.hostname = "dom0";
-	r = rootfs_assemble(ctx, &m, &ro);
-	if (r < 0)
-		goto out;
-	r = read_file(listp, &list, NULL, 1 << 20);
-	if (r < 0) {
+	if (r == 0)
+		r = rootfs_assemble(ctx, &m, &ro);
+	if (r == 0 && (r = read_file(listp, &list, NULL, 1 << 20)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", listp);
-		goto out;
-	}
-	r = dom0_role(ctx, &m, kit, list, conf);
-	if (r < 0)
-		goto out;
-	manifest_sort(&m);
-	r = cpio_write(ctx, &m, out, "lz4", 1);
+	if (r == 0)
+		r = dom0_role(ctx, &m, kit, list, conf);
 	if (r == 0) {
-		/* only the initrd stays in the cache */
-		char *rg = xasprintf("%s/rootfs-gen", tmp);
+		manifest_sort(&m);
+		r = cpio_write(ctx, &m, out, "lz4", 1);
+	}
+	if (r == 0) { /* only the initrd stays in the cache */
 		rm_rf(gen);
 		rm_rf(rg);
-		free(rg);
 	}
-out:
 	manifest_free(&m);
 	appspec_free(&spec);
-	free(init), free(listp), free(list), free(gen), free(conf), free(out);
+	free(init), free(listp), free(list), free(gen), free(conf), free(out), free(rg);
 	return r;
 }
 
@@ -488,30 +427,27 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 {
 	struct stage_opts so = {0};
 	char *root = NULL, *tools_ver = NULL, *kpkg = NULL, *kver = NULL, *kitdir = NULL;
-	char *dom0dir = NULL, *base = xasprintf("%s/xen", ctx->cache), hex[65], ihex[65];
+	char *dom0dir = NULL, *base = xasprintf("%s/xen", ctx->cache), hex[65];
+	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+	char *o1 = xasprintf("%s/rootfs-overlays/common", ctx->srcdir);
+	char *o2 = xasprintf("%s/rootfs-overlays/%s", ctx->srcdir, XENKIT_TOOLS_PKG);
 	struct sha256 s;
 	struct kit_args ka = {0};
 	int r;
 
 	memset(k, 0, sizeof(*k));
 	/* fail early and clearly when the index lacks a package */
-	r = apt_field(ctx, XENKIT_HYP_PKG, "Version", &kver);
-	free(kver);
-	kver = NULL;
+	r = apt_field(ctx, XENKIT_HYP_PKG, "Version", NULL);
 	if (r == 0)
-		r = apt_field(ctx, XENKIT_TOOLS_PKG, "Version", &kver);
-	free(kver);
-	kver = NULL;
+		r = apt_field(ctx, XENKIT_TOOLS_PKG, "Version", NULL);
 	if (r == 0)
 		r = apt_field(ctx, XENKIT_KERNEL_PKG, "Depends", &kpkg);
 	if (r == 0)
 		r = apt_field(ctx, kpkg, "Version", &kver);
-	if (r < 0)
-		goto out;
-	r = stage_root(ctx, XENKIT_TOOLS_PKG, &so, &root);
-	if (r < 0)
-		goto out;
-	r = root_version(ctx, root, XENKIT_TOOLS_PKG, &tools_ver);
+	if (r == 0)
+		r = stage_root(ctx, XENKIT_TOOLS_PKG, &so, &root);
+	if (r == 0)
+		r = root_version(ctx, root, XENKIT_TOOLS_PKG, &tools_ver);
 	if (r < 0)
 		goto out;
 	sha256_init(&s);
@@ -529,22 +465,13 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 	sha256_init(&s);
 	sha256_update(&s, kitdir, strlen(kitdir) + 1);
 	sha256_update(&s, root, strlen(root) + 1);
-	{
-		char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
-		char *o1 = xasprintf("%s/rootfs-overlays/common", ctx->srcdir);
-		char *o2 = xasprintf("%s/rootfs-overlays/%s", ctx->srcdir, XENKIT_TOOLS_PKG);
-		if (sha256_file(init, ihex) < 0) {
-			r = tx_fail(ctx, -ENOENT, STAGE, "no guest init '%s' (maybe run make)",
-				    init);
-		} else {
-			sha256_update(&s, ihex, 64);
-			hash_tree(&s, o1, 0);
-			hash_tree(&s, o2, 0);
-		}
-		free(init), free(o1), free(o2);
-		if (r < 0)
-			goto out;
+	if (sha256_file(init, hex) < 0) {
+		r = tx_fail(ctx, -ENOENT, STAGE, "no guest init '%s' (maybe run make)", init);
+		goto out;
 	}
+	sha256_update(&s, hex, 64);
+	hash_tree(&s, o1, 0);
+	hash_tree(&s, o2, 0);
 	sha256_update(&s, "dom0-4", 7); /* bump when build_dom0() changes */
 	sha256_hex(&s, hex);
 	dom0dir = xasprintf("%s/dom0-%.16s", base, hex);
@@ -559,7 +486,7 @@ int xenkit_get(struct tx_ctx *ctx, struct xenkit *k)
 	k->versions = xasprintf("%s %s, %s %s", XENKIT_HYP_PKG, tools_ver, kpkg, kver);
 out:
 	free(root), free(tools_ver), free(kpkg), free(kver), free(kitdir), free(dom0dir);
-	free(base);
+	free(base), free(init), free(o1), free(o2);
 	return r;
 }
 

@@ -33,20 +33,13 @@ static const char *cfg_value(const char *text, const char *key)
 	size_t kl = strlen(key);
 
 	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		const char *p = l;
-		while (*p == ' ' || *p == '\t')
-			p++;
+		const char *p = l + strspn(l, " \t");
+
 		if (strncmp(p, key, kl))
 			continue;
-		p += kl;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '=')
-			continue;
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		return p;
+		p += kl + strspn(p + kl, " \t");
+		if (*p == '=')
+			return p + 1 + strspn(p + 1, " \t");
 	}
 	return NULL;
 }
@@ -76,10 +69,7 @@ char *xenprobe_cfg_first(const char *text, const char *key)
 
 	if (!p || *p != '[')
 		return NULL;
-	p++;
-	while (*p == ' ' || *p == '\t' || *p == '\n')
-		p++;
-	return quoted(p);
+	return quoted(p + 1 + strspn(p + 1, " \t\n"));
 }
 
 /* The xl config: o->xen_cfg, else the one config of the dir not ending in
@@ -115,19 +105,24 @@ static char *pick_cfg(struct tx_ctx *ctx, const struct probe_opts *o)
 	return found;
 }
 
-static int add_file(struct tx_ctx *ctx, struct manifest *m, const char *in, const char *src)
+/* /guest/NAME, the file src. */
+static int add_file(struct tx_ctx *ctx, struct manifest *m, const char *name, const char *src)
 {
+	char *in = xasprintf("/guest/%s", name);
 	struct stat st;
+	int r = 0;
 
 	if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
-		return tx_fail(ctx, -ENOENT, STAGE, "no file '%s'", src);
-	manifest_add(m, &(struct ment){.type = ME_FILE,
-				       .path = (char *)in,
-				       .src = (char *)src,
-				       .mode = 0644,
-				       .size = st.st_size,
-				       .reason = "guest"});
-	return 0;
+		r = tx_fail(ctx, -ENOENT, STAGE, "no file '%s'", src);
+	else
+		manifest_add(m, &(struct ment){.type = ME_FILE,
+					       .path = in,
+					       .src = (char *)src,
+					       .mode = 0644,
+					       .size = st.st_size,
+					       .reason = "guest"});
+	free(in);
+	return r;
 }
 
 static int cat_files(struct tx_ctx *ctx, const char *a, const char *b, const char *to)
@@ -148,8 +143,7 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 	char *cfgp = xasprintf("%s/%s", o->dir, x->cfg), *text = NULL, *cmd = NULL, *vif = NULL;
 	char *kp = xasprintf("%s/%s", o->dir, c->kernel),
 	     *ip = xasprintf("%s/%s", o->dir, c->initrd);
-	char *args = xasprintf("%s/xl-args", x->tmp), *in = xasprintf("/guest/%s", x->cfg);
-	char *type = NULL;
+	char *args = xasprintf("%s/xl-args", x->tmp), *type = NULL;
 	struct sbuf a = {0};
 	int r;
 
@@ -184,19 +178,15 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 	}
 	manifest_add(
 	    &m, &(struct ment){.type = ME_DIR, .path = "/guest", .mode = 0755, .reason = "guest"});
-	r = add_file(ctx, &m, in, cfgp);
+	r = add_file(ctx, &m, x->cfg, cfgp);
 	if (r == 0)
-		r = add_file(ctx, &m, "/guest/xl-args", args);
+		r = add_file(ctx, &m, "xl-args", args);
 	/* the files the image.conf names; a config naming another file gets
 	 * xl's own error for it */
-	if (r == 0) {
-		char *k = xasprintf("/guest/%s", c->kernel), *i = xasprintf("/guest/%s", c->initrd);
-		r = add_file(ctx, &m, k, kp);
-		if (r == 0)
-			r = add_file(ctx, &m, i, ip);
-		free(k);
-		free(i);
-	}
+	if (r == 0)
+		r = add_file(ctx, &m, c->kernel, kp);
+	if (r == 0)
+		r = add_file(ctx, &m, c->initrd, ip);
 	if (r == 0) {
 		manifest_sort(&m);
 		r = cpio_write(ctx, &m, out, "none", 1);
@@ -204,8 +194,7 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 out:
 	manifest_free(&m);
 	sbuf_free(&a);
-	free(cfgp), free(text), free(cmd), free(vif), free(kp), free(ip), free(args), free(in);
-	free(type);
+	free(cfgp), free(text), free(cmd), free(vif), free(kp), free(ip), free(args), free(type);
 	return r;
 }
 
