@@ -114,6 +114,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 	/* a Xen image: its PVH entry on QEMU (the row tinyx-xen-pvh); the probe
 	 * under the real hypervisor is 'tinyx probe' without --pvh-entry */
 	struct probe_opts po = {.dir = vm->dir,
+				.app = o->app,
 				.runs = o->runs,
 				.timeout_s = vm->timeout_s,
 				.accel = "auto",
