@@ -2,6 +2,7 @@
  * paths and accounts their config files name. */
 #include "closure/cl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
@@ -11,11 +12,15 @@
 
 #define SCAN_MAX_BYTES (1 << 20) /* config files larger than this are data */
 
+/* The chars of a path in a config file, and of a word (an account name). */
 static int path_char(int ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '/' || ch == '.' || ch == '_' || ch == '-' || ch == '+' || ch == '*' ||
-	       ch == '?' || ch == '@';
+	return isalnum((unsigned char)ch) || (ch && strchr("/._-+*?@", ch));
+}
+
+static int word_char(int ch)
+{
+	return isalnum((unsigned char)ch) || (ch && strchr("_-.", ch));
 }
 
 /* A path a config file names: take what exists; for a file that does not
@@ -68,12 +73,6 @@ static void take_named(struct cl *c, const char *raw, const char *cfg, int depth
 out:
 	free(reason);
 	free(p);
-}
-
-static int word_char(int ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '_' || ch == '-' || ch == '.';
 }
 
 /* "user www-data;" / "User=redis" / "group nogroup": an account named after a

@@ -105,25 +105,16 @@ static void unit_dirs(struct app_spec *spec, const struct strv *names, const cha
  * fail at boot, far from the cause. */
 static int check_command(struct cl *c, const char *path)
 {
-	char *real = NULL, *host;
-	char head[2] = {0};
+	char *real = NULL, *host, head[3];
 	struct elf_info info;
-	FILE *f;
 	int r;
 
-	if (root_realpath(c->root, path, &real, NULL) < 0) {
-		free(real);
+	if (root_realpath(c->root, path, &real, NULL) < 0)
 		return 0; /* add_path has already said what is missing */
-	}
+	cl_head(c, real, head, sizeof(head));
 	host = root_join(c->root, real);
 	free(real);
-	f = fopen(host, "rb");
-	if (f) {
-		if (fread(head, 1, 2, f) != 2)
-			head[0] = 0;
-		fclose(f);
-	}
-	if (head[0] == '#' && head[1] == '!') {
+	if (!strncmp(head, "#!", 2)) {
 		free(host);
 		return 0;
 	}
