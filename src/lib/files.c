@@ -151,42 +151,20 @@ char *root_join(const char *root, const char *abs)
 
 char *path_normalize(const char *path)
 {
-	size_t n = strlen(path);
-	char *out = xmalloc(n + 2);
+	char *copy = xstrdup(path), *save = NULL, *out = xmalloc(strlen(path) + 2);
 	size_t o = 0;
-	const char *p = path;
 
-	out[o++] = '/';
-	while (*p) {
-		const char *s;
-		size_t len;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		len = (size_t)(p - s);
-		if (len == 1 && s[0] == '.')
-			continue;
-		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			if (o > 1) {
-				o--;
-				while (o > 1 && out[o - 1] != '/')
-					o--;
-				if (o > 1)
-					o--;
-			}
-			continue;
-		}
-		if (o > 1)
-			out[o++] = '/';
-		memcpy(out + o, s, len);
-		o += len;
+	for (char *s = strtok_r(copy, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(s, ".."))
+			while (o > 0 && out[--o] != '/')
+				;
+		else if (strcmp(s, "."))
+			o += (size_t)sprintf(out + o, "/%s", s);
 	}
+	if (!o)
+		out[o++] = '/';
 	out[o] = 0;
+	free(copy);
 	return out;
 }
 
