@@ -67,28 +67,25 @@ static int load_hints(struct cl *c)
 
 static void add_group(struct cl *c, const struct gr_ent *g, const char *reason)
 {
-	struct ment e = {.type = ME_GROUP, .reason = (char *)reason};
-
-	if (!g)
-		return;
-	e.path = g->name;
-	e.gid = g->gid;
-	manifest_add(c->m, &e);
+	if (g)
+		manifest_add(c->m, &(struct ment){.type = ME_GROUP,
+						  .path = g->name,
+						  .gid = g->gid,
+						  .reason = (char *)reason});
 }
 
 /* The user and its primary group. */
 static void add_user(struct cl *c, const struct pw_ent *u, const char *reason)
 {
-	struct ment e = {.type = ME_USER, .reason = (char *)reason};
-
 	if (!u)
 		return;
-	e.path = u->name;
-	e.uid = u->uid;
-	e.gid = u->gid;
-	e.target = u->home;
-	e.shell = u->shell;
-	manifest_add(c->m, &e);
+	manifest_add(c->m, &(struct ment){.type = ME_USER,
+					  .path = u->name,
+					  .uid = u->uid,
+					  .gid = u->gid,
+					  .target = u->home,
+					  .shell = u->shell,
+					  .reason = (char *)reason});
 	add_group(c, gr_by_gid(&c->pw, u->gid), reason);
 }
 

@@ -27,7 +27,7 @@ static int fill(struct tx_ctx *ctx, const struct tx_cache_entry *e, const char *
 	double t0 = now_ms();
 	int r;
 
-	rm_stale_pid_entries(parent, stale); /* the temp dirs of runs that died */
+	stale_pid_entries(parent, stale, NULL); /* the temp dirs of runs that died */
 	free(stale);
 	rm_rf(tmp);
 	r = mkdir_p(tmp, 0755);

@@ -257,22 +257,18 @@ void stale_pid_entries(const char *dir, const char *prefix, struct strv *out)
 		pid = strtol(de->d_name + n, &end, 10);
 		if (pid <= 0 || *end || kill((pid_t)pid, 0) == 0 || errno == EPERM)
 			continue;
-		strv_push_own(out, xasprintf("%s/%s", dir, de->d_name));
+		char *p = xasprintf("%s/%s", dir, de->d_name);
+
+		if (out) {
+			strv_push_own(out, p);
+			continue;
+		}
+		umount_below(p);
+		rm_rf(p);
+		free(p);
 	}
 	if (d)
 		closedir(d);
-}
-
-void rm_stale_pid_entries(const char *dir, const char *prefix)
-{
-	struct strv dead = {0};
-
-	stale_pid_entries(dir, prefix, &dead);
-	for (size_t i = 0; i < dead.n; i++) {
-		umount_below(dead.v[i]);
-		rm_rf(dead.v[i]);
-	}
-	strv_free(&dead);
 }
 
 int lock_path(const char *path)
