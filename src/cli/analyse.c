@@ -55,25 +55,39 @@ static int app_root(struct tx_ctx *ctx, const struct cli *c, char **root)
 	return stage_root(ctx, c->app, &o, root);
 }
 
-int cmd_closure(struct tx_ctx *ctx, const struct cli *c)
+/* The app's closure into m (freed by the caller, even on failure); errors
+ * before the analysis name stage. *ms (when not NULL): how long it took. */
+static int app_closure(struct tx_ctx *ctx, const struct cli *c, const char *stage,
+		       struct manifest *m, double *ms)
 {
-	struct manifest m;
 	struct app_spec spec = {0};
-	struct sbuf out = {0};
 	char *root = NULL;
 	double t0;
 	int r;
 
-	if (!valid_pkg_name(c->app)) {
-		tx_fail(ctx, -EINVAL, "closure", "invalid package name '%s'", c->app);
-		return cli_fail(ctx, -EINVAL);
-	}
+	memset(m, 0, sizeof(*m));
+	if (!valid_pkg_name(c->app))
+		return tx_fail(ctx, -EINVAL, stage, "invalid package name '%s'", c->app);
 	r = app_root(ctx, c, &root);
 	if (r < 0)
-		return cli_fail(ctx, r);
-	manifest_init(&m, c->app, root);
+		return r;
+	manifest_init(m, c->app, root);
 	t0 = now_ms();
-	r = closure_build(ctx, c->app, root, ctx->srcdir, &m, &spec);
+	r = closure_build(ctx, c->app, root, ctx->srcdir, m, &spec);
+	if (ms)
+		*ms = now_ms() - t0;
+	appspec_free(&spec);
+	free(root);
+	return r;
+}
+
+int cmd_closure(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct manifest m;
+	struct sbuf out = {0};
+	double ms;
+	int r = app_closure(ctx, c, "closure", &m, &ms);
+
 	if (r == 0) {
 		if (c->json)
 			manifest_json(&m, &out);
@@ -83,32 +97,11 @@ int cmd_closure(struct tx_ctx *ctx, const struct cli *c)
 		tx_info(ctx,
 			"closure: %zu entries, %lld bytes of files, %zu kernel features in "
 			"%.1f ms",
-			m.n, manifest_total_size(&m), m.nf, now_ms() - t0);
+			m.n, manifest_total_size(&m), m.nf, ms);
 	}
 	sbuf_free(&out);
 	manifest_free(&m);
-	appspec_free(&spec);
-	free(root);
 	return r < 0 ? cli_fail(ctx, r) : 0;
-}
-
-/* The app's kernel features, from its closure. */
-static int app_features(struct tx_ctx *ctx, const struct cli *c, struct manifest *m)
-{
-	struct app_spec spec = {0};
-	char *root = NULL;
-	int r;
-
-	if (!valid_pkg_name(c->app))
-		return tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", c->app);
-	r = app_root(ctx, c, &root);
-	if (r < 0)
-		return r;
-	manifest_init(m, c->app, root);
-	r = closure_build(ctx, c->app, root, ctx->srcdir, m, &spec);
-	appspec_free(&spec);
-	free(root);
-	return r;
 }
 
 static int cmd_minimize(struct tx_ctx *ctx, const struct cli *c)
@@ -124,13 +117,8 @@ static int cmd_minimize(struct tx_ctx *ctx, const struct cli *c)
 			      .root = c->root};
 	struct kmin_result r;
 	struct sbuf out = {0};
-	int err;
+	int err = kmin_run(ctx, &o, &r); /* it checks the name */
 
-	if (!valid_pkg_name(c->app)) {
-		tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", c->app);
-		return cli_fail(ctx, -EINVAL);
-	}
-	err = kmin_run(ctx, &o, &r);
 	if (!err) {
 		if (c->json)
 			kmin_report_json(&r, &o, &out);
@@ -156,7 +144,7 @@ int cmd_kconfig(struct tx_ctx *ctx, const struct cli *c)
 		return TX_EXIT_USAGE;
 	if (c->minimize)
 		return cmd_minimize(ctx, c);
-	r = app_features(ctx, c, &m);
+	r = app_closure(ctx, c, "kconfig", &m, NULL);
 	if (r == 0)
 		r = kconfig_collect(ctx, ctx->srcdir, c->app, c->target, m.f, m.nf, 0, &set);
 	if (r == 0)
@@ -197,7 +185,7 @@ int cmd_kernel(struct tx_ctx *ctx, const struct cli *c)
 
 	if (cli_need_target(c, "kernel", 0))
 		return TX_EXIT_USAGE;
-	r = app_features(ctx, c, &m);
+	r = app_closure(ctx, c, "kconfig", &m, NULL);
 	if (r == 0)
 		r = kernel_build(ctx, c->app, c->target, m.f, m.nf, ctx->srcdir, &k);
 	if (r == 0)

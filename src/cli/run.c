@@ -47,13 +47,9 @@ int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
 	o.extras = c->extras;
 	o.iperf3 = c->iperf3;
 	r = probe_run(ctx, &o, &res);
-	if (r == 0 && c->min_mem) {
-		int mb;
-		/* from the image's own RAM down: each try is one boot */
+	if (r == 0 && c->min_mem) /* from the image's own RAM down: each try is one boot */
 		r = probe_min_mem(ctx, &o, IMGCONF_MEM_MIN - 1, res.memory_mb,
-				  o.timeout_s < 20 ? o.timeout_s : 20, &mb);
-		res.min_boot_mb = mb;
-	}
+				  o.timeout_s < 20 ? o.timeout_s : 20, &res.min_boot_mb);
 	if (c->json)
 		probe_report_json(&res, &o, &out);
 	else

@@ -35,6 +35,9 @@ int cl_system_dir(const char *path);
 /* lstat an in-root path; cl_stat follows links inside the root. 0 or -errno. */
 int cl_lstat(const struct cl *c, const char *path, struct stat *st);
 int cl_stat(const struct cl *c, const char *path, struct stat *st);
+/* Read at most size - 1 bytes of an in-root file into buf (NUL-terminated);
+ * their count (0 when unreadable). */
+size_t cl_head(const struct cl *c, const char *path, char *buf, size_t size);
 /* Is the in-root file an ELF object? (1 yes, 0 no) */
 int cl_is_elf(const struct cl *c, const char *path);
 /* An executable script needs its interpreter ("#!/usr/bin/perl -w"). */

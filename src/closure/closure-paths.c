@@ -31,7 +31,9 @@ static const char *const excluded[] = {
     "/lib/udev", "/usr/lib/udev",
     /* package management */
     "/var/lib/dpkg", "/var/lib/apt", "/var/cache/apt", "/var/cache/debconf", "/var/log/apt",
-    "/usr/lib/python3/dist-packages", NULL};
+    "/usr/lib/python3/dist-packages",
+    /* the kernel's */
+    "/proc", "/sys", "/dev", NULL};
 
 /* Dirs too general to take whole when a config names them. */
 static const char *const system_dirs[] = {
@@ -60,9 +62,6 @@ int cl_excluded(const struct cl *c, const char *path)
 	for (size_t i = 0; i < c->exclude.n; i++)
 		if (cl_has_prefix_dir(path, c->exclude.v[i]))
 			return 1;
-	if (cl_has_prefix_dir(path, "/proc") || cl_has_prefix_dir(path, "/sys") ||
-	    cl_has_prefix_dir(path, "/dev"))
-		return 1;
 	return 0;
 }
 
@@ -94,20 +93,26 @@ int cl_stat(const struct cl *c, const char *path, struct stat *st)
 	return r;
 }
 
-int cl_is_elf(const struct cl *c, const char *path)
+size_t cl_head(const struct cl *c, const char *path, char *buf, size_t size)
 {
 	char *host = root_join(c->root, path);
-	unsigned char mag[4] = {0};
 	FILE *f = fopen(host, "rb");
-	int r = 0;
+	size_t n = 0;
 
 	if (f) {
-		r = fread(mag, 1, 4, f) == 4 && mag[0] == 0x7f && mag[1] == 'E' && mag[2] == 'L' &&
-		    mag[3] == 'F';
+		n = fread(buf, 1, size - 1, f);
 		fclose(f);
 	}
+	buf[n] = 0;
 	free(host);
-	return r;
+	return n;
+}
+
+int cl_is_elf(const struct cl *c, const char *path)
+{
+	char mag[5];
+
+	return cl_head(c, path, mag, sizeof(mag)) == 4 && !memcmp(mag, "\177ELF", 4);
 }
 
 static void note_elf(struct cl *c, const char *path)
@@ -123,25 +128,15 @@ static void note_elf(struct cl *c, const char *path)
 
 void cl_add_interpreter(struct cl *c, const char *path)
 {
-	char *host = root_join(c->root, path);
-	char line[256] = {0};
-	FILE *f = fopen(host, "rb");
+	char line[256], *p = line + 2, *reason;
 
-	free(host);
-	if (!f)
+	if (cl_head(c, path, line, sizeof(line)) < 2 || strncmp(line, "#!", 2))
 		return;
-	if (!fgets(line, sizeof(line), f) || strncmp(line, "#!", 2)) {
-		fclose(f);
-		return;
-	}
-	fclose(f);
-	char *p = line + 2;
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p += strspn(p, " \t");
 	p[strcspn(p, " \t\r\n")] = 0;
 	if (*p != '/')
 		return;
-	char *reason = xasprintf("interpreter-of=%s", path);
+	reason = xasprintf("interpreter-of=%s", path);
 	cl_add_path(c, p, reason);
 	free(reason);
 }
@@ -166,45 +161,44 @@ int cl_add_path(struct cl *c, const char *path, const char *reason)
 	return r;
 }
 
+/* One entry of a tree: a dir to walk, a file or link to take (files while
+ * the budget lasts). */
+static void tree_entry(struct cl *c, struct strv *todo, const char *p, const char *host,
+		       const char *reason)
+{
+	struct stat st;
+
+	if (cl_excluded(c, p) || lstat(host, &st) < 0)
+		return;
+	if (S_ISREG(st.st_mode))
+		c->dir_bytes += st.st_size;
+	if (S_ISDIR(st.st_mode))
+		strv_push(todo, p);
+	else if (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && c->dir_bytes <= DIR_BUDGET))
+		cl_add_path(c, p, reason);
+}
+
 void cl_add_tree(struct cl *c, const char *dir, const char *reason)
 {
 	struct strv todo = {0};
-	glob_t g;
 
 	strv_push(&todo, dir);
 	for (size_t i = 0; i < todo.n && i < 4096; i++) {
-		char *hd = root_join(c->root, todo.v[i]);
-		char *pat = xasprintf("%s/*", hd);
+		char *hd = root_join(c->root, todo.v[i]), *pat = xasprintf("%s/*", hd);
+		const char *base = strcmp(todo.v[i], "/") ? todo.v[i] : "";
+		glob_t g;
+		size_t n = glob(pat, GLOB_NOSORT | GLOB_PERIOD, NULL, &g) ? 0 : g.gl_pathc;
 
 		manifest_add_path(c->m, todo.v[i], reason);
+		for (size_t k = 0; k < n; k++) {
+			const char *bn = path_basename(g.gl_pathv[k]);
+			char *p;
 
-		if (!glob(pat, GLOB_NOSORT | GLOB_PERIOD, NULL, &g)) {
-			for (size_t k = 0; k < g.gl_pathc; k++) {
-				const char *bn = path_basename(g.gl_pathv[k]);
-				struct stat st;
-
-				if (!strcmp(bn, ".") || !strcmp(bn, ".."))
-					continue;
-				char *p =
-				    xasprintf("%s/%s", strcmp(todo.v[i], "/") ? todo.v[i] : "", bn);
-				if (cl_excluded(c, p) || lstat(g.gl_pathv[k], &st) < 0) {
-					free(p);
-					continue;
-				}
-				if (S_ISDIR(st.st_mode)) {
-					strv_push(&todo, p);
-				} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
-					if (S_ISREG(st.st_mode)) {
-						c->dir_bytes += st.st_size;
-						if (c->dir_bytes > DIR_BUDGET) {
-							free(p);
-							continue;
-						}
-					}
-					cl_add_path(c, p, reason);
-				}
-				free(p);
-			}
+			if (!strcmp(bn, ".") || !strcmp(bn, ".."))
+				continue;
+			p = xasprintf("%s/%s", base, bn);
+			tree_entry(c, &todo, p, g.gl_pathv[k], reason);
+			free(p);
 		}
 		globfree(&g);
 		free(pat);

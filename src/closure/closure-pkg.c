@@ -2,6 +2,7 @@
  * paths and accounts their config files name. */
 #include "closure/cl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
@@ -11,11 +12,15 @@
 
 #define SCAN_MAX_BYTES (1 << 20) /* config files larger than this are data */
 
+/* The chars of a path in a config file, and of a word (an account name). */
 static int path_char(int ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '/' || ch == '.' || ch == '_' || ch == '-' || ch == '+' || ch == '*' ||
-	       ch == '?' || ch == '@';
+	return isalnum((unsigned char)ch) || (ch && strchr("/._-+*?@", ch));
+}
+
+static int word_char(int ch)
+{
+	return isalnum((unsigned char)ch) || (ch && strchr("_-.", ch));
 }
 
 /* A path a config file names: take what exists; for a file that does not
@@ -31,15 +36,12 @@ static void take_named(struct cl *c, const char *raw, const char *cfg, int depth
 	if (strpbrk(p, "*?")) {
 		/* a glob ("include conf.d/ *.conf"): its files */
 		char *hp = root_join(c->root, p);
+		size_t off = strlen(hp) - strlen(p); /* ROOT/a/b -> /a/b */
 		glob_t g;
-		size_t rl = strlen(c->root);
+		size_t n = glob(hp, 0, NULL, &g) ? 0 : g.gl_pathc;
 
-		while (rl > 1 && c->root[rl - 1] == '/')
-			rl--;
-		if (!glob(hp, 0, NULL, &g)) {
-			for (size_t i = 0; i < g.gl_pathc && i < 1024; i++)
-				take_named(c, g.gl_pathv[i] + (rl == 1 ? 0 : rl), cfg, depth);
-		}
+		for (size_t i = 0; i < n && i < 1024; i++)
+			take_named(c, g.gl_pathv[i] + off, cfg, depth);
 		globfree(&g);
 		free(hp);
 		goto out;
@@ -68,12 +70,6 @@ static void take_named(struct cl *c, const char *raw, const char *cfg, int depth
 out:
 	free(reason);
 	free(p);
-}
-
-static int word_char(int ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '_' || ch == '-' || ch == '.';
 }
 
 /* "user www-data;" / "User=redis" / "group nogroup": an account named after a
@@ -128,12 +124,8 @@ void cl_scan_config(struct cl *c, const char *path, int depth)
 	host = root_join(c->root, real);
 	r = read_file(host, &text, &len, SCAN_MAX_BYTES);
 	free(host);
-	if (r < 0 || memchr(text, 0, len)) { /* unreadable, too big, or binary */
-		free(text);
-		free(real);
-		return;
-	}
-	for (char *l = text; l && *l;) {
+	/* not when unreadable, too big, or binary */
+	for (char *l = r < 0 || memchr(text, 0, len) ? NULL : text; l && *l;) {
 		char *nl = strchr(l, '\n');
 		size_t n = nl ? (size_t)(nl - l) : strlen(l);
 		size_t i = 0;

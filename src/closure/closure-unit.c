@@ -32,23 +32,23 @@ static int lookup_ids(struct cl *c, const char *user, const char *group, unsigne
 static char *guess_main(struct cl *c)
 {
 	static const char *const dirs[] = {"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"};
-	char *first = NULL;
 
 	for (size_t d = 0; d < 4; d++) {
 		char *p = xasprintf("%s%s", dirs[d], c->app);
-		struct ment *e = manifest_find(c->m, ME_FILE, p);
 
-		if (e || manifest_find(c->m, ME_SLINK, p))
+		if (manifest_find(c->m, ME_FILE, p) || manifest_find(c->m, ME_SLINK, p))
 			return p;
 		free(p);
 	}
-	for (size_t i = 0; i < c->elves.n && !first; i++)
+	for (size_t i = 0; i < c->elves.n; i++) {
+		const char *e = c->elves.v[i];
+
 		for (size_t d = 0; d < 4; d++)
-			if (!strncmp(c->elves.v[i], dirs[d], strlen(dirs[d])) ||
-			    (!strncmp(c->elves.v[i], "/usr", 4) &&
-			     !strncmp(c->elves.v[i] + 4, dirs[d], strlen(dirs[d]))))
-				first = xstrdup(c->elves.v[i]);
-	return first;
+			if (!strncmp(e, dirs[d], strlen(dirs[d])) ||
+			    (!strncmp(e, "/usr", 4) && !strncmp(e + 4, dirs[d], strlen(dirs[d]))))
+				return xstrdup(e);
+	}
+	return NULL;
 }
 
 /* The dirs the packages' tmpfiles.d files create ("d" and "D" lines). */
@@ -66,19 +66,17 @@ static void tmpfiles_dirs(struct cl *c, const struct strv *files, struct app_spe
 		if (read_file(host, &text, &len, 1 << 20) == 0 &&
 		    tmpfiles_parse(c->ctx, f, text, len, &t) == 0) {
 			for (size_t k = 0; k < t.n; k++) {
+				const struct tmpfile_ent *d = &t.e[k];
 				unsigned uid = 0, gid = 0;
 
-				if (t.e[k].type != 'd' && t.e[k].type != 'D')
+				if ((d->type != 'd' && d->type != 'D') ||
+				    lookup_ids(c, d->user, d->group, &uid, &gid) < 0)
 					continue;
-				if (lookup_ids(c, t.e[k].user, t.e[k].group, &uid, &gid) < 0)
-					continue;
-				if (t.e[k].user)
-					strv_push_own(&c->users, xasprintf("u:%s\ttmpfiles=%s",
-									   t.e[k].user, f));
-				if (spec)
-					appspec_add_dir(spec, t.e[k].path,
-							t.e[k].has_mode ? t.e[k].mode : 0755, uid,
-							gid);
+				if (d->user)
+					strv_push_own(&c->users,
+						      xasprintf("u:%s\ttmpfiles=%s", d->user, f));
+				appspec_add_dir(spec, d->path, d->has_mode ? d->mode : 0755, uid,
+						gid);
 			}
 		}
 		tmpfiles_free(&t);
@@ -87,43 +85,21 @@ static void tmpfiles_dirs(struct cl *c, const struct strv *files, struct app_spe
 	}
 }
 
-static void unit_dirs(struct app_spec *spec, const struct strv *names, const char *base,
-		      unsigned uid, unsigned gid)
-{
-	for (size_t i = 0; i < names->n; i++) {
-		char *p = xasprintf("%s/%s", base, names->v[i]);
-		char *n = path_normalize(p);
-
-		appspec_add_dir(spec, n, 0755, uid, gid);
-		free(n);
-		free(p);
-	}
-}
-
 /* The command must be something this image can run: an x86_64 ELF file or
  * a script ("#!"). A zero-length file, a 32-bit or foreign ELF would only
  * fail at boot, far from the cause. */
 static int check_command(struct cl *c, const char *path)
 {
-	char *real = NULL, *host;
-	char head[2] = {0};
+	char *real = NULL, *host, head[3];
 	struct elf_info info;
-	FILE *f;
 	int r;
 
-	if (root_realpath(c->root, path, &real, NULL) < 0) {
-		free(real);
+	if (root_realpath(c->root, path, &real, NULL) < 0)
 		return 0; /* add_path has already said what is missing */
-	}
+	cl_head(c, real, head, sizeof(head));
 	host = root_join(c->root, real);
 	free(real);
-	f = fopen(host, "rb");
-	if (f) {
-		if (fread(head, 1, 2, f) != 2)
-			head[0] = 0;
-		fclose(f);
-	}
-	if (head[0] == '#' && head[1] == '!') {
+	if (!strncmp(head, "#!", 2)) {
 		free(host);
 		return 0;
 	}
@@ -220,6 +196,11 @@ static int add_command(struct cl *c, const char *cmd, const char *unit_path)
 static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit *u,
 		      const struct strv *argv, unsigned uid, unsigned gid)
 {
+	/* RuntimeDirectory=, StateDirectory=, LogsDirectory=, CacheDirectory= */
+	static const char *const bases[] = {"/run", "/var/lib", "/var/log", "/var/cache"};
+	const struct strv *dirs[] = {&u->runtime_dirs, &u->state_dirs, &u->logs_dirs,
+				     &u->cache_dirs};
+
 	for (size_t i = 0; i < argv->n; i++)
 		strv_push(&spec->argv, argv->v[i]);
 	for (size_t i = 0; i < u->environment.n; i++)
@@ -229,10 +210,16 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 		spec->uid = uid;
 		spec->gid = gid;
 	}
-	unit_dirs(spec, &u->runtime_dirs, "/run", uid, gid);
-	unit_dirs(spec, &u->state_dirs, "/var/lib", uid, gid);
-	unit_dirs(spec, &u->logs_dirs, "/var/log", uid, gid);
-	unit_dirs(spec, &u->cache_dirs, "/var/cache", uid, gid);
+	for (size_t i = 0; i < 4; i++) {
+		for (size_t k = 0; k < dirs[i]->n; k++) {
+			char *p = xasprintf("%s/%s", bases[i], dirs[i]->v[k]);
+			char *n = path_normalize(p);
+
+			appspec_add_dir(spec, n, 0755, uid, gid);
+			free(n);
+			free(p);
+		}
+	}
 	if (!c->hint_exec.n && u->type && !strcmp(u->type, "forking")) {
 		spec->forking = 1;
 		if (u->pidfile)

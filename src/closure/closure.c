@@ -65,54 +65,46 @@ static int load_hints(struct cl *c)
 	return r < 0 ? r : 0;
 }
 
+static void add_group(struct cl *c, const struct gr_ent *g, const char *reason)
+{
+	if (g)
+		manifest_add(c->m, &(struct ment){.type = ME_GROUP,
+						  .path = g->name,
+						  .gid = g->gid,
+						  .reason = (char *)reason});
+}
+
+/* The user and its primary group. */
 static void add_user(struct cl *c, const struct pw_ent *u, const char *reason)
 {
-	struct ment e = {.type = ME_USER,
-			 .path = u->name,
-			 .uid = u->uid,
-			 .gid = u->gid,
-			 .target = u->home,
-			 .shell = u->shell,
-			 .reason = (char *)reason};
-	const struct gr_ent *g = gr_by_gid(&c->pw, u->gid);
-
-	manifest_add(c->m, &e);
-	if (g) {
-		struct ment ge = {
-		    .type = ME_GROUP, .path = g->name, .gid = g->gid, .reason = (char *)reason};
-		manifest_add(c->m, &ge);
-	}
+	if (!u)
+		return;
+	manifest_add(c->m, &(struct ment){.type = ME_USER,
+					  .path = u->name,
+					  .uid = u->uid,
+					  .gid = u->gid,
+					  .target = u->home,
+					  .shell = u->shell,
+					  .reason = (char *)reason});
+	add_group(c, gr_by_gid(&c->pw, u->gid), reason);
 }
 
 static void add_accounts(struct cl *c)
 {
-	const struct pw_ent *root = pw_by_uid(&c->pw, 0);
-
-	if (root)
-		add_user(c, root, "root");
+	add_user(c, pw_by_uid(&c->pw, 0), "root");
 	for (size_t i = 0; i < c->users.n; i++) {
-		char *tab = strchr(c->users.v[i], '\t');
-		char *name = xstrndup(c->users.v[i] + 2, (size_t)(tab - c->users.v[i] - 2));
+		const char *v = c->users.v[i], *tab = strchr(v, '\t');
+		char *name = xstrndup(v + 2, (size_t)(tab - v - 2));
 
-		if (c->users.v[i][0] == 'u') {
-			const struct pw_ent *u = pw_by_name(&c->pw, name);
-			if (u)
-				add_user(c, u, tab + 1);
-		} else {
-			const struct gr_ent *g = gr_by_name(&c->pw, name);
-			if (g) {
-				struct ment ge = {.type = ME_GROUP,
-						  .path = g->name,
-						  .gid = g->gid,
-						  .reason = tab + 1};
-				manifest_add(c->m, &ge);
-			}
-		}
+		if (v[0] == 'u')
+			add_user(c, pw_by_name(&c->pw, name), tab + 1);
+		else
+			add_group(c, gr_by_name(&c->pw, name), tab + 1);
 		free(name);
 	}
 	/* whoever owns a file in the image must exist in it */
 	for (size_t i = 0; i < c->m->n; i++) {
-		struct ment *e = &c->m->e[i];
+		const struct ment *e = &c->m->e[i];
 
 		if (e->type == ME_USER || e->type == ME_GROUP)
 			continue;
@@ -122,11 +114,7 @@ static void add_accounts(struct cl *c)
 
 		if (u && !manifest_find(c->m, ME_USER, u->name))
 			add_user(c, u, reason);
-		if (g && !manifest_find(c->m, ME_GROUP, g->name)) {
-			struct ment ge = {
-			    .type = ME_GROUP, .path = g->name, .gid = g->gid, .reason = reason};
-			manifest_add(c->m, &ge);
-		}
+		add_group(c, g, reason);
 		free(reason);
 	}
 }

@@ -140,48 +140,48 @@ static char *expand_dst(const struct obj *o, const char *s)
 	return b.s ? b.s : xstrdup("");
 }
 
+/* elf_read the in-root file real; "not an ELF file" is an error, why says
+ * what the file was to be (" (interpreter of 'X')"). */
+static int read_elf(struct walk *w, const char *real, struct elf_info *info, const char *why)
+{
+	char *host = root_join(w->m->root, real);
+	int r = elf_read(w->ctx, host, info);
+
+	if (r == 1)
+		r = tx_fail(w->ctx, -ENOEXEC, "closure", "cannot read ELF '%s': not an ELF file%s",
+			    host, why);
+	free(host);
+	return r;
+}
+
 /* Is cand (in-root) a library ld.so would take for loader? 1 yes (real and
  * info filled), 0 no (absent, or another class/machine), <0 error. */
 static int try_candidate(struct walk *w, const struct obj *loader, const char *cand,
 			 const char *name, char **real, struct elf_info *info)
 {
-	char *host;
+	char *host = NULL, *why;
 	struct stat st;
-	int r;
+	int r = 0;
 
 	*real = NULL;
-	if (root_realpath(w->m->root, cand, real, NULL) < 0) {
-		free(*real);
-		*real = NULL;
-		return 0;
+	if (root_realpath(w->m->root, cand, real, NULL) == 0)
+		host = root_join(w->m->root, *real);
+	if (host && stat(host, &st) == 0 && S_ISREG(st.st_mode)) {
+		why = xasprintf(" (as '%s' needed by '%s')", name, loader->path);
+		r = read_elf(w, *real, info, why);
+		free(why);
+		if (r == 0 && info->elfclass == loader->info.elfclass &&
+		    info->machine == loader->info.machine)
+			r = 1;
+		else if (r == 0)
+			elf_info_free(info);
 	}
-	host = root_join(w->m->root, *real);
-	if (stat(host, &st) < 0 || !S_ISREG(st.st_mode)) {
-		free(host);
-		free(*real);
-		*real = NULL;
-		return 0;
-	}
-	r = elf_read(w->ctx, host, info);
-	if (r == 1)
-		r = tx_fail(w->ctx, -ENOEXEC, "closure",
-			    "cannot read ELF '%s': not an ELF file (as '%s' needed by '%s')", host,
-			    name, loader->path);
 	free(host);
-	if (r == 0 &&
-	    (info->elfclass != loader->info.elfclass || info->machine != loader->info.machine)) {
-		elf_info_free(info);
-		r = 0;
+	if (r < 1) {
 		free(*real);
 		*real = NULL;
-		return 0;
 	}
-	if (r < 0) {
-		free(*real);
-		*real = NULL;
-		return r;
-	}
-	return 1;
+	return r;
 }
 
 /* Try name in every dir of a ':' list (DSTs expanded for object owner).
@@ -250,12 +250,14 @@ static int add_path(struct walk *w, const char *path, const char *reason)
 }
 
 /* Resolve one name needed by object li; add and queue what it finds. */
+
+/* Resolve one name needed by object li; add and queue what it finds. */
 static int load_needed(struct walk *w, size_t li, int dirs_only, const char *name,
 		       const char *reason_key, const char *reason_val)
 {
 	char *found = NULL, *real = NULL, *reason;
 	struct elf_info info;
-	size_t known;
+	size_t k;
 	int r;
 
 	if (find_name(w, name) != NONE)
@@ -268,43 +270,42 @@ static int load_needed(struct walk *w, size_t li, int dirs_only, const char *nam
 		free(e);
 		free(j);
 		r = try_candidate(w, &w->o[li], found, name, &real, &info);
-		if (r <= 0) {
-			free(found);
-			found = NULL;
-		}
 	} else {
 		r = search(w, li, dirs_only, name, &found, &real, &info);
 	}
-	if (r < 0)
-		return r;
 	if (r == 0)
-		return tx_fail(w->ctx, -ENOENT, "closure", "cannot find '%s' needed by '%s'", name,
-			       w->o[li].path);
+		r = tx_fail(w->ctx, -ENOENT, "closure", "cannot find '%s' needed by '%s'", name,
+			    w->o[li].path);
+	if (r < 0) {
+		free(found);
+		return r;
+	}
 	reason = xasprintf("%s=%s", reason_key, reason_val);
 	r = add_path(w, found, reason);
 	free(reason);
-	known = find_real(w, real);
-	if (r < 0 || known != NONE) {
-		if (known != NONE) {
-			add_name(&w->o[known], name);
-			add_name(&w->o[known], found);
-		}
-		elf_info_free(&info);
-		free(found);
-		free(real);
-		return r;
+	k = find_real(w, real);
+	if (r == 0 && k == NONE) {
+		/* a library's $ORIGIN is the dir of the path it was opened as */
+		k = push_obj(w, found, real, path_dirname(found), &info, li);
+		add_name(&w->o[k], name);
+		return 0;
 	}
-	/* a library's $ORIGIN is the dir of the path it was opened as */
-	known = push_obj(w, found, real, path_dirname(found), &info, li);
-	add_name(&w->o[known], name);
-	return 0;
+	if (k != NONE) {
+		add_name(&w->o[k], name);
+		add_name(&w->o[k], found);
+	}
+	elf_info_free(&info);
+	free(found);
+	free(real);
+	return r;
 }
 
 static int load_interp(struct walk *w, size_t li)
 {
 	const char *interp = w->o[li].info.interp;
-	char *path, *real = NULL, *host, *reason;
+	char *path, *real = NULL, *s;
 	struct elf_info info;
+	size_t k;
 	int r;
 
 	if (find_name(w, interp) != NONE)
@@ -315,33 +316,25 @@ static int load_interp(struct walk *w, size_t li)
 		return tx_fail(w->ctx, -ENOENT, "closure", "cannot find '%s' needed by '%s'",
 			       interp, w->o[li].path);
 	}
-	reason = xasprintf("interp-of=%s", w->o[li].path);
-	r = add_path(w, path, reason);
-	free(reason);
-	if (r < 0 || find_real(w, real) != NONE) {
-		size_t k = find_real(w, real);
-
+	s = xasprintf("interp-of=%s", w->o[li].path);
+	r = add_path(w, path, s);
+	free(s);
+	k = find_real(w, real);
+	if (r == 0 && k == NONE) {
+		s = xasprintf(" (interpreter of '%s')", w->o[li].path);
+		r = read_elf(w, real, &info, s);
+		free(s);
+	}
+	if (r < 0 || k != NONE) {
 		if (k != NONE)
 			add_name(&w->o[k], interp);
 		free(path);
 		free(real);
 		return r;
 	}
-	host = root_join(w->m->root, real);
-	r = elf_read(w->ctx, host, &info);
-	if (r == 1)
-		r = tx_fail(w->ctx, -ENOEXEC, "closure",
-			    "cannot read ELF '%s': not an ELF file (interpreter of '%s')", host,
-			    w->o[li].path);
-	free(host);
-	if (r < 0) {
-		free(path);
-		free(real);
-		return r;
-	}
 	/* the interpreter is loaded by the kernel, not by an object */
-	li = push_obj(w, path, real, path_dirname(path), &info, NONE);
-	add_name(&w->o[li], interp);
+	k = push_obj(w, path, real, path_dirname(path), &info, NONE);
+	add_name(&w->o[k], interp);
 	return 0;
 }
 
@@ -358,24 +351,16 @@ static void add_features(struct walk *w, const struct obj *o)
 
 static int add_root(struct walk *w, const char *path)
 {
-	char *real = NULL, *host;
+	char *real = NULL;
 	struct elf_info info;
 	int r = root_realpath(w->m->root, path, &real, NULL);
 
 	if (r < 0)
 		return tx_fail(w->ctx, r, "closure", "cannot read ELF '%s': %s", path,
 			       strerror(-r));
-	if (find_real(w, real) != NONE) {
-		free(real);
-		return 0;
-	}
-	host = root_join(w->m->root, real);
-	r = elf_read(w->ctx, host, &info);
-	if (r == 1)
-		r = tx_fail(w->ctx, -ENOEXEC, "closure", "cannot read ELF '%s': not an ELF file",
-			    host);
-	free(host);
-	if (r < 0) {
+	if (find_real(w, real) == NONE)
+		r = read_elf(w, real, &info, "");
+	if (r < 0 || find_real(w, real) != NONE) {
 		free(real);
 		return r;
 	}
@@ -388,6 +373,7 @@ static int add_root(struct walk *w, const char *path)
 int libdeps_walk(struct tx_ctx *ctx, struct manifest *m, const struct strv *dirs,
 		 const struct strv *elves)
 {
+	static const char *const cancel_syms[] = {"pthread_cancel", "pthread_exit"};
 	struct walk w = {.ctx = ctx, .m = m, .dirs = dirs};
 	size_t cancel_by = NONE;
 	const char *cancel_sym = NULL;
@@ -395,36 +381,26 @@ int libdeps_walk(struct tx_ctx *ctx, struct manifest *m, const struct strv *dirs
 
 	for (size_t i = 0; i < elves->n && !err; i++)
 		err = add_root(&w, elves->v[i]);
-	for (size_t i = 0; !err;) {
-		if (i == w.n) {
-			char *reason;
-
+	for (size_t i = 0; !err && i < w.n; i++) {
+		add_features(&w, &w.o[i]);
+		for (size_t k = 0; k < 2 && cancel_by == NONE; k++)
+			if (strv_contains(&w.o[i].info.imports, cancel_syms[k]))
+				cancel_by = i, cancel_sym = cancel_syms[k];
+		if (w.o[i].info.interp)
+			err = load_interp(&w, i);
+		for (size_t k = 0; !err && k < w.o[i].info.needed.n; k++)
+			err = load_needed(&w, i, 0, w.o[i].info.needed.v[k], "needed-by",
+					  w.o[i].path);
+		if (!err && i + 1 == w.n && cancel_by != NONE && !gcc_done) {
 			/* glibc dlopens libgcc_s.so.1 (for unwinding) the first
 			 * time a thread is cancelled or exits; without it the
 			 * process aborts. libc has no RPATH: the default search. */
-			if (cancel_by == NONE || gcc_done)
-				break;
+			char *reason = xasprintf("libc for %s", cancel_sym);
+
 			gcc_done = 1;
-			reason = xasprintf("libc for %s", cancel_sym);
 			err = load_needed(&w, cancel_by, 1, "libgcc_s.so.1", "dlopen-by", reason);
 			free(reason);
-			continue;
 		}
-		add_features(&w, &w.o[i]);
-		if (cancel_by == NONE) {
-			if (strv_contains(&w.o[i].info.imports, "pthread_cancel"))
-				cancel_by = i, cancel_sym = "pthread_cancel";
-			else if (strv_contains(&w.o[i].info.imports, "pthread_exit"))
-				cancel_by = i, cancel_sym = "pthread_exit";
-		}
-		if (w.o[i].info.interp)
-			err = load_interp(&w, i);
-		for (size_t k = 0; !err && k < w.o[i].info.needed.n; k++) {
-			char *name = w.o[i].info.needed.v[k];
-
-			err = load_needed(&w, i, 0, name, "needed-by", w.o[i].path);
-		}
-		i++;
 	}
 	for (size_t i = 0; i < w.n; i++) {
 		free(w.o[i].path);

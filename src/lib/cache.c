@@ -19,27 +19,16 @@ int tx_cache_has(const struct tx_cache_entry *e)
 	return r;
 }
 
-/* The temp dirs of runs that died (the caller holds the lock). */
-static void remove_stale(const char *dir)
-{
-	char *parent = path_dirname(dir), *prefix = xasprintf("%s.tmp.", path_basename(dir));
-	struct strv dead = {0};
-
-	stale_pid_entries(parent, prefix, &dead);
-	for (size_t i = 0; i < dead.n; i++)
-		rm_rf(dead.v[i]);
-	strv_free(&dead);
-	free(parent);
-	free(prefix);
-}
-
-static int fill(struct tx_ctx *ctx, const struct tx_cache_entry *e)
+/* Fill DIR.tmp.PID and rename it to DIR (the caller holds the lock). */
+static int fill(struct tx_ctx *ctx, const struct tx_cache_entry *e, const char *parent)
 {
 	char *tmp = xasprintf("%s.tmp.%d", e->dir, (int)getpid());
+	char *stale = xasprintf("%s.tmp.", path_basename(e->dir));
 	double t0 = now_ms();
 	int r;
 
-	remove_stale(e->dir);
+	stale_pid_entries(parent, stale, NULL); /* the temp dirs of runs that died */
+	free(stale);
 	rm_rf(tmp);
 	r = mkdir_p(tmp, 0755);
 	if (r < 0)
@@ -60,31 +49,29 @@ static int fill(struct tx_ctx *ctx, const struct tx_cache_entry *e)
 
 int tx_cache_get(struct tx_ctx *ctx, const struct tx_cache_entry *e)
 {
-	char *lock, *parent;
+	char *parent, *lock;
 	int fd, r;
 
 	if (tx_cache_has(e))
 		return 1;
 	parent = path_dirname(e->dir);
-	r = mkdir_p(parent, 0755);
-	free(parent);
-	if (r < 0)
-		return tx_fail(ctx, r, e->stage, "cannot create the parent of '%s': %s", e->dir,
-			       strerror(-r));
 	lock = xasprintf("%s.lock", e->dir);
-	fd = lock_path(lock);
-	if (fd < 0) {
+	r = mkdir_p(parent, 0755);
+	if (r < 0)
+		r = tx_fail(ctx, r, e->stage, "cannot create the parent of '%s': %s", e->dir,
+			    strerror(-r));
+	fd = r < 0 ? r : lock_path(lock);
+	if (r == 0 && fd < 0)
 		r = tx_fail(ctx, fd, e->stage, "cannot lock '%s': %s", lock, strerror(-fd));
-		free(lock);
-		return r;
-	}
-	free(lock);
-	r = tx_cache_has(e) ? 1 : 0; /* another run may have made it while we waited */
 	if (r == 0) {
-		if (e->marker)
+		r = tx_cache_has(e); /* another run may have made it while we waited */
+		if (r == 0 && e->marker)
 			rm_rf(e->dir);
-		r = fill(ctx, e);
+		if (r == 0)
+			r = fill(ctx, e, parent);
+		close(fd);
 	}
-	close(fd);
+	free(parent);
+	free(lock);
 	return r;
 }

@@ -52,16 +52,12 @@ static int push(const struct entry *n)
 
 int tx_cleanup_push(void (*fn)(void *arg), void *arg)
 {
-	struct entry n = {.fn = fn, .arg = arg};
-
-	return push(&n);
+	return push(&(struct entry){.fn = fn, .arg = arg});
 }
 
 int tx_cleanup_pgrp(pid_t pgid)
 {
-	struct entry n = {.pgid = pgid};
-
-	return pgid > 0 ? push(&n) : -1;
+	return pgid > 0 ? push(&(struct entry){.pgid = pgid}) : -1;
 }
 
 void tx_cleanup_pop(int h)

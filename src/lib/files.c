@@ -16,7 +16,7 @@
 
 int read_file(const char *path, char **out, size_t *len, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
 	struct sbuf b = {0};
 	char buf[65536];
 
@@ -25,29 +25,38 @@ int read_file(const char *path, char **out, size_t *len, size_t max)
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = -errno;
-			close(fd);
-			sbuf_free(&b);
-			return e;
-		}
-		if (n == 0)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || b.len + (size_t)n > max)
+			r = n < 0 ? -errno : -EFBIG;
+		if (n <= 0 || r < 0)
 			break;
-		if (b.len + (size_t)n > max) {
-			close(fd);
-			sbuf_free(&b);
-			return -EFBIG;
-		}
 		sbuf_add(&b, buf, (size_t)n);
 	}
 	close(fd);
-	if (!b.s)
-		b.s = xstrdup("");
-	*out = b.s;
+	if (r < 0) {
+		sbuf_free(&b);
+		return r;
+	}
+	*out = b.s ? b.s : xstrdup("");
 	if (len)
 		*len = b.len;
+	return 0;
+}
+
+/* Write all of len bytes; a write that makes no progress is -EIO. */
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }
 
@@ -55,33 +64,15 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 {
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	const char *p = data;
-	int err = 0;
+	int err = fd < 0 ? -errno : write_all(fd, data, len);
 
-	if (fd < 0) {
-		err = -errno;
-		free(tmp);
-		return err;
-	}
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) < 0 && !err)
+	if (fd >= 0 && close(fd) < 0 && !err)
 		err = -errno;
 	if (!err && fchmodat(AT_FDCWD, tmp, mode, 0) < 0)
 		err = -errno;
 	if (!err && rename(tmp, path) < 0)
 		err = -errno;
-	if (err)
+	if (err && fd >= 0)
 		unlink(tmp);
 	free(tmp);
 	return err;
@@ -90,24 +81,24 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path);
+	int r = 0;
 
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
+	/* each prefix ending before a '/', then the whole path */
+	for (char *s = p + 1; r == 0; s++) {
+		char ch = *s;
+
+		if (ch && ch != '/')
 			continue;
 		*s = 0;
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			int e = -errno;
-			free(p);
-			return e;
-		}
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST) {
-		int e = -errno;
-		free(p);
-		return e;
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			r = -errno;
+		*s = ch;
+		if (!ch)
+			break;
 	}
 	free(p);
+	if (r < 0)
+		return r;
 	return is_dir(path) ? 0 : -ENOTDIR;
 }
 
@@ -160,42 +151,20 @@ char *root_join(const char *root, const char *abs)
 
 char *path_normalize(const char *path)
 {
-	size_t n = strlen(path);
-	char *out = xmalloc(n + 2);
+	char *copy = xstrdup(path), *save = NULL, *out = xmalloc(strlen(path) + 2);
 	size_t o = 0;
-	const char *p = path;
 
-	out[o++] = '/';
-	while (*p) {
-		const char *s;
-		size_t len;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		len = (size_t)(p - s);
-		if (len == 1 && s[0] == '.')
-			continue;
-		if (len == 2 && s[0] == '.' && s[1] == '.') {
-			if (o > 1) {
-				o--;
-				while (o > 1 && out[o - 1] != '/')
-					o--;
-				if (o > 1)
-					o--;
-			}
-			continue;
-		}
-		if (o > 1)
-			out[o++] = '/';
-		memcpy(out + o, s, len);
-		o += len;
+	for (char *s = strtok_r(copy, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(s, ".."))
+			while (o > 0 && out[--o] != '/')
+				;
+		else if (strcmp(s, "."))
+			o += (size_t)sprintf(out + o, "/%s", s);
 	}
+	if (!o)
+		out[o++] = '/';
 	out[o] = 0;
+	free(copy);
 	return out;
 }
 
@@ -217,71 +186,62 @@ const char *path_basename(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* 1 when the in-root path is a symlink (its target in lnk), 0 when it is
+ * something else, or -errno. */
+static int read_link_in(const char *root, const char *path, char lnk[PATH_MAX])
+{
+	char *host = root_join(root, path);
+	struct stat st;
+	ssize_t n;
+	int r = lstat(host, &st) < 0 ? -errno : 0;
+
+	if (r == 0 && S_ISLNK(st.st_mode)) {
+		n = readlink(host, lnk, PATH_MAX - 1);
+		r = n < 0 ? -errno : 1;
+		lnk[n < 0 ? 0 : n] = 0;
+	}
+	free(host);
+	return r;
+}
+
 int root_realpath(const char *root, const char *path, char **out, struct strv *chain)
 {
-	char *cur = path_normalize(path);
-	int hops = 0;
+	char *cur = path_normalize(path), lnk[PATH_MAX];
+	size_t end = 0;
+	int hops = 0, r;
 
 	/* Walk component by component so that a symlinked directory in the
 	 * middle (e.g. /lib -> usr/lib) is followed too. */
-	for (;;) {
-		char *resolved = NULL;
-		size_t i;
-		int changed = 0;
+	do {
+		char *prefix, *dir, *joined;
 
-		for (i = 1; cur[i - 1];) {
-			size_t end = i;
-			char *prefix, *host, lnk[PATH_MAX];
-			ssize_t ln;
-			struct stat st;
-
-			while (cur[end] && cur[end] != '/')
-				end++;
-			prefix = xstrndup(cur, end);
-			host = root_join(root, prefix);
-			if (lstat(host, &st) < 0) {
-				int e = -errno;
-				free(host);
-				free(prefix);
-				free(cur);
-				return e;
-			}
-			if (S_ISLNK(st.st_mode)) {
-				ln = readlink(host, lnk, sizeof(lnk) - 1);
-				free(host);
-				if (ln < 0 || ++hops > 40) {
-					free(prefix);
-					free(cur);
-					return ln < 0 ? -errno : -ELOOP;
-				}
-				lnk[ln] = 0;
-				if (chain)
-					strv_push(chain, prefix);
-				char *dir = path_dirname(prefix);
-				char *joined = lnk[0] == '/'
-						   ? xasprintf("%s%s", lnk, cur + end)
-						   : xasprintf("%s/%s%s", dir, lnk, cur + end);
-				free(dir);
-				free(prefix);
-				resolved = path_normalize(joined);
-				free(joined);
-				changed = 1;
-				break;
-			}
-			free(host);
-			free(prefix);
-			if (!cur[end])
-				break;
-			i = end + 1;
+		end += 1 + strcspn(cur + end + 1, "/");
+		prefix = xstrndup(cur, end);
+		r = read_link_in(root, prefix, lnk);
+		if (r == 1 && ++hops > 40)
+			r = -ELOOP;
+		if (r == 1) {
+			if (chain)
+				strv_push(chain, prefix);
+			dir = path_dirname(prefix);
+			joined = lnk[0] == '/' ? xasprintf("%s%s", lnk, cur + end)
+					       : xasprintf("%s/%s%s", dir, lnk, cur + end);
+			free(cur);
+			cur = path_normalize(joined);
+			end = 0;
+			free(joined);
+			free(dir);
 		}
-		if (!changed) {
-			*out = cur;
-			return 0;
-		}
+		free(prefix);
+	} while (r >= 0 && cur[end]);
+	if (r < 0) {
 		free(cur);
-		cur = resolved;
+		return r;
 	}
+	*out = cur;
+	return 0;
 }
+
 void stale_pid_entries(const char *dir, const char *prefix, struct strv *out)
 {
 	size_t n = strlen(prefix);
@@ -297,7 +257,15 @@ void stale_pid_entries(const char *dir, const char *prefix, struct strv *out)
 		pid = strtol(de->d_name + n, &end, 10);
 		if (pid <= 0 || *end || kill((pid_t)pid, 0) == 0 || errno == EPERM)
 			continue;
-		strv_push_own(out, xasprintf("%s/%s", dir, de->d_name));
+		char *p = xasprintf("%s/%s", dir, de->d_name);
+
+		if (out) {
+			strv_push_own(out, p);
+			continue;
+		}
+		umount_below(p);
+		rm_rf(p);
+		free(p);
 	}
 	if (d)
 		closedir(d);
@@ -365,28 +333,18 @@ long long file_size_at(const char *dir, const char *name)
 static int copy_fd(int in, int out)
 {
 	char buf[1 << 16];
+	int r = 0;
 
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf)), off = 0;
+	while (r == 0) {
+		ssize_t n = read(in, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		while (off < n) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -errno;
-			if (w == 0)
-				return -EIO;
-			off += w;
-		}
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		r = write_all(out, buf, (size_t)n);
 	}
+	return r;
 }
 
 int copy_file(const char *src, const char *dst, mode_t mode)

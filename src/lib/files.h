@@ -36,7 +36,8 @@ const char *path_basename(const char *path);
 int root_realpath(const char *root, const char *path, char **out, struct strv *chain);
 
 /* Entries of dir named PREFIX+PID whose process is gone: the temp dirs of
- * runs that died. Appends their paths (DIR/NAME) to out. */
+ * runs that died. Appends their paths (DIR/NAME) to out; a NULL out removes
+ * them instead (the mounts below them first). */
 void stale_pid_entries(const char *dir, const char *prefix, struct strv *out);
 
 /* Unmount (lazily) every mount point below dir, deepest first. */

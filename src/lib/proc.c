@@ -114,13 +114,6 @@ int tx_spawn(struct tx_ctx *ctx, const struct tx_spawn *s, pid_t *pid)
 	return 0;
 }
 
-static int status_of(int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return 128 + WTERMSIG(st);
-}
-
 int tx_wait(pid_t pid, int timeout_ms)
 {
 	double t0 = now_ms();
@@ -130,7 +123,7 @@ int tx_wait(pid_t pid, int timeout_ms)
 		pid_t p = waitpid(pid, &st, timeout_ms < 0 ? 0 : WNOHANG);
 
 		if (p == pid)
-			return status_of(st);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		if (p < 0 && errno != EINTR)
 			return -errno;
 		if (p == 0) {
@@ -182,23 +175,6 @@ int run_cmd(struct tx_ctx *ctx, char *const argv[], const char *out_path, int qu
 	return r;
 }
 
-/* Read fd to its end; keep at most max bytes in b. */
-static void drain(int fd, struct sbuf *b, size_t max)
-{
-	char buf[8192];
-
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (b->len + (size_t)n <= max)
-			sbuf_add(b, buf, (size_t)n);
-	}
-}
-
 int run_capture_q(struct tx_ctx *ctx, char *const argv[], char **out, size_t max, int quiet)
 {
 	struct tx_spawn s = TX_SPAWN_INIT(argv);
@@ -214,11 +190,20 @@ int run_capture_q(struct tx_ctx *ctx, char *const argv[], char **out, size_t max
 		s.err = TX_FD_NULL;
 	r = tx_spawn(ctx, &s, &pid);
 	close(p[1]);
-	if (r == 0) {
-		drain(p[0], &b, max);
-		r = tx_wait(pid, -1);
+	while (r == 0) { /* to the end; at most max bytes kept */
+		char buf[8192];
+		ssize_t n = read(p[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (b.len + (size_t)n <= max)
+			sbuf_add(&b, buf, (size_t)n);
 	}
 	close(p[0]);
+	if (r == 0)
+		r = tx_wait(pid, -1);
 	*out = b.s ? b.s : xstrdup("");
 	return r;
 }

@@ -5,36 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *xmalloc(size_t n)
+/* Every allocation failure ends here. */
+static void *oom_check(void *p)
 {
-	void *p = malloc(n ? n : 1);
-
 	if (!p) {
 		fputs("tinyx: out of memory\n", stderr);
 		abort();
 	}
 	return p;
+}
+
+void *xmalloc(size_t n)
+{
+	return oom_check(malloc(n ? n : 1));
 }
 
 void *xcalloc(size_t n, size_t m)
 {
-	void *p = calloc(n ? n : 1, m ? m : 1);
-
-	if (!p) {
-		fputs("tinyx: out of memory\n", stderr);
-		abort();
-	}
-	return p;
+	return oom_check(calloc(n ? n : 1, m ? m : 1));
 }
 
 void *xrealloc(void *p, size_t n)
 {
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("tinyx: out of memory\n", stderr);
-		abort();
-	}
-	return p;
+	return oom_check(realloc(p, n ? n : 1));
 }
 
 char *xstrdup(const char *s)
@@ -51,16 +44,24 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+/* vasprintf that cannot fail; the length in *n when not NULL. */
+static char *xvasprintf(const char *fmt, va_list ap, int *n)
+{
+	char *s;
+	int k = vasprintf(&s, fmt, ap);
+
+	if (n)
+		*n = k;
+	return oom_check(k < 0 ? NULL : s);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0) {
-		fputs("tinyx: out of memory\n", stderr);
-		abort();
-	}
+	s = xvasprintf(fmt, ap, NULL);
 	va_end(ap);
 	return s;
 }
@@ -153,12 +154,8 @@ int sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = xvasprintf(fmt, ap, &n);
 	va_end(ap);
-	if (n < 0) {
-		fputs("tinyx: out of memory\n", stderr);
-		abort();
-	}
 	sbuf_add(b, s, (size_t)n);
 	free(s);
 	return 0;
@@ -168,18 +165,12 @@ int sbuf_json_str(struct sbuf *b, const char *s)
 {
 	sbuf_add(b, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char esc[8];
-
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			sbuf_add(b, esc, 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			sbuf_add(b, esc, 6);
-		} else {
+		if (*p == '"' || *p == '\\')
+			sbuf_printf(b, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			sbuf_printf(b, "\\u%04x", *p);
+		else
 			sbuf_add(b, (const char *)p, 1);
-		}
 	}
 	sbuf_add(b, "\"", 1);
 	return 0;
@@ -191,20 +182,13 @@ void sbuf_free(struct sbuf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+#define PKG_ALNUM "abcdefghijklmnopqrstuvwxyz0123456789"
+
 int valid_pkg_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n < 2 || n > 100)
-		return 0;
-	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' ||
-		      c == '.'))
-			return 0;
-	}
-	return 1;
+	return n >= 2 && n <= 100 && strspn(name, PKG_ALNUM) > 0 &&
+	       strspn(name, PKG_ALNUM "+-.") == n;
 }
