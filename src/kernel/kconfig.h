@@ -72,10 +72,7 @@ int kconfig_allconfig_text(struct tx_ctx *ctx, const char *srcdir_kernel,
 
 /* Make the final builddir/.config (allnoconfig + KCONFIG_ALLCONFIG, olddefconfig)
  * and check it. kbuild's output goes to builddir/kconfig.log. Holds the lock
- * file BUILDDIR.lock (the one kernel_build holds while it builds there);
- * kconfig_make_locked is the same for a caller that holds it already. */
-int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
-			const struct kconfig_set *set);
+ * file BUILDDIR.lock (the one kernel_build holds while it builds there). */
 int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 		 const struct kconfig_set *set);
 

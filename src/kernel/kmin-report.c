@@ -12,7 +12,7 @@ int km_count_on(const char *cfg, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(cfg + len - p));
 		size_t l = (size_t)((nl ? nl : cfg + len) - p);
 
-		if (l > 9 && !memcmp(p, "CONFIG_", 7) && l >= 2 && p[l - 2] == '=' &&
+		if (l > 9 && !memcmp(p, "CONFIG_", 7) && p[l - 2] == '=' &&
 		    (p[l - 1] == 'y' || p[l - 1] == 'm'))
 			n++;
 		p = nl ? nl + 1 : NULL;
