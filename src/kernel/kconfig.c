@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define FRAG_MAX (1u << 20)
+#define FRAGS "kconfig-fragments/"
 
 /* ---- the request set ---- */
 
@@ -206,12 +207,11 @@ int kconfig_parse_fragment(struct tx_ctx *ctx, const char *name, const char *tex
 	return 0;
 }
 
-/* Read and merge kconfig-fragments/REL (freed here); a missing optional one
- * is skipped. */
+/* Read and merge the fragment called name (FRAGS..., freed here); a missing optional one is
+ * skipped. */
 static int merge_fragment(struct tx_ctx *ctx, const char *projdir, int required,
-			  struct kconfig_set *set, char *rel)
+			  struct kconfig_set *set, char *name)
 {
-	char *name = xasprintf("kconfig-fragments/%s", rel);
 	char *path = xasprintf("%s/%s", projdir, name);
 	char *text = NULL;
 	size_t len = 0;
@@ -228,7 +228,6 @@ static int merge_fragment(struct tx_ctx *ctx, const char *projdir, int required,
 	free(text);
 	free(path);
 	free(name);
-	free(rel);
 	return err;
 }
 
@@ -257,9 +256,9 @@ int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, co
 		return -EINVAL;
 	if (app && !valid_pkg_name(app))
 		return tx_fail(ctx, -EINVAL, "kconfig", "invalid app name '%s'", app);
-	err = merge_fragment(ctx, projdir, 1, set, xstrdup("base.config"));
+	err = merge_fragment(ctx, projdir, 1, set, xstrdup(FRAGS "base.config"));
 	if (!err)
-		err = merge_fragment(ctx, projdir, 1, set, xstrdup(t->fragment));
+		err = merge_fragment(ctx, projdir, 1, set, xasprintf(FRAGS "%s", t->fragment));
 	for (size_t i = 0; !err && i < nf; i++) {
 		const char *opt = f[i].option ? f[i].option : "";
 		const char *bin = f[i].binary ? f[i].binary : "?";
@@ -275,17 +274,17 @@ int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, co
 		if (strv_contains(&seen, opt))
 			continue;
 		strv_push(&seen, opt);
-		rel = xasprintf("features/%s.config", opt);
-		for (char *c = rel + 9; *c; c++)
+		rel = xasprintf(FRAGS "features/%s.config", opt);
+		for (char *c = strrchr(rel, '/'); *c; c++)
 			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
 		err = merge_fragment(ctx, projdir, 0, set, rel);
 	}
 	strv_free(&seen);
 	if (!err && app)
-		err = merge_fragment(ctx, projdir, 0, set, xasprintf("apps/%s.config", app));
+		err = merge_fragment(ctx, projdir, 0, set, xasprintf(FRAGS "apps/%s.config", app));
 	if (!err && app && !(flags & KCOLLECT_NO_MIN))
 		err = merge_fragment(ctx, projdir, 0, set,
-				     xasprintf("apps/%s.%s.min.config", app, target));
+				     xasprintf(FRAGS "apps/%s.%s.min.config", app, target));
 	return err;
 }
 

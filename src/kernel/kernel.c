@@ -50,13 +50,10 @@ static int need_tools(struct tx_ctx *ctx, const struct tool *t, size_t n)
 
 static int valid_version(const char *v)
 {
-	if (!*v || *v == '.' || strlen(v) > 64)
-		return 0;
-	for (; *v; v++)
-		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-",
-			    *v))
-			return 0;
-	return 1;
+	size_t n = strlen(v);
+
+	return n && n <= 64 && *v != '.' &&
+	       strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-") == n;
 }
 
 static char *source_version(struct tx_ctx *ctx)
@@ -229,23 +226,17 @@ static int build_tools(struct tx_ctx *ctx, const char *config)
 	static const struct tool tools[] = {{"make", "make"},	{"gcc", "gcc"}, {"flex", "flex"},
 					    {"bison", "bison"}, {"bc", "bc"},	{"perl", "perl"}};
 	static const struct {
-		const char *opt;
-		struct tool t;
-	} comp[] = {{"CONFIG_KERNEL_ZSTD=y", {"zstd", "zstd"}},
-		    {"CONFIG_KERNEL_LZ4=y", {"lz4", "lz4"}},
-		    {"CONFIG_KERNEL_XZ=y", {"xz", "xz-utils"}},
-		    {"CONFIG_KERNEL_LZMA=y", {"lzma", "xz-utils"}},
-		    {"CONFIG_KERNEL_LZO=y", {"lzop", "lzop"}},
-		    {"CONFIG_KERNEL_BZIP2=y", {"bzip2", "bzip2"}},
-		    {"CONFIG_KERNEL_GZIP=y", {"gzip", "gzip"}}};
-	const size_t nc = sizeof(comp) / sizeof(comp[0]);
+		const char *opt, *name, *pkg;
+	} comp[] = {
+	    {"CONFIG_KERNEL_ZSTD=y", "zstd", "zstd"}, {"CONFIG_KERNEL_LZ4=y", "lz4", "lz4"},
+	    {"CONFIG_KERNEL_XZ=y", "xz", "xz-utils"}, {"CONFIG_KERNEL_LZMA=y", "lzma", "xz-utils"},
+	    {"CONFIG_KERNEL_LZO=y", "lzop", "lzop"},  {"CONFIG_KERNEL_BZIP2=y", "bzip2", "bzip2"},
+	    {"CONFIG_KERNEL_GZIP=y", "gzip", "gzip"}};
 	int err = need_tools(ctx, tools, sizeof(tools) / sizeof(tools[0]));
-	size_t c = 0;
 
-	while (c < nc && !strstr(config, comp[c].opt))
-		c++;
-	if (!err && c < nc)
-		err = need_tools(ctx, &comp[c].t, 1);
+	for (size_t i = 0; !err && i < sizeof(comp) / sizeof(comp[0]); i++)
+		if (strstr(config, comp[i].opt))
+			err = need_tools(ctx, &(struct tool){comp[i].name, comp[i].pkg}, 1);
 	if (!err && !path_exists("/usr/include/gelf.h"))
 		err =
 		    tx_fail(ctx, -ENOENT, "kernel",

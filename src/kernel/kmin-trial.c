@@ -14,19 +14,16 @@
 
 void km_record(struct km *k, const char *fmt, ...)
 {
+	char line[320]; /* the longest, a "time" line, takes 180 bytes */
 	va_list ap;
-	char *line;
-	int n;
+	size_t n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	n = (size_t)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		abort();
-	if (write(k->recfd, line, (size_t)n) != n)
+	if (write(k->recfd, line, n) != (ssize_t)n)
 		tx_info(k->ctx, "kconfig: cannot append to '%s': %s", k->recpath, strerror(errno));
-	kmin_recs_add_line(&k->recs, line, (size_t)n - 1);
-	free(line);
+	kmin_recs_add_line(&k->recs, line, n - 1);
 }
 
 /* The trial's request set: the base with the candidates in off[] switched off,
