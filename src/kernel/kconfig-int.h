@@ -30,13 +30,16 @@ void kconfig_lines(const char *text, size_t len, int notset, struct cmap *m);
 /* The environment kbuild gets: ours without what kbuild_env_ignored drops,
  * then extra (NULL-terminated, or NULL). Owns the array, not the strings. */
 char **kconfig_env(char *const extra[]);
+/* A line of the log at path for a one-line error: the first that says
+ * "error:" (else "Error "), or with last the last non-empty one; "" if none. */
+char *kconfig_log_line(const char *path, int last);
 /* Run argv with stdout and stderr appended to log, in the environment
  * kconfig_env(NULL). Returns the exit status or -errno. */
 int kconfig_run_logged(struct tx_ctx *ctx, char *const argv[], const char *log);
 
-/* Create builddir and lock BUILDDIR.lock: the fd, or -errno with a message
- * naming stage. */
-int kconfig_lock(struct tx_ctx *ctx, const char *stage, const char *builddir);
+/* Create builddir and lock BUILDDIR+suffix (".lock", "/.lock"): the fd, or
+ * -errno with a message naming stage. */
+int kconfig_lock(struct tx_ctx *ctx, const char *stage, const char *builddir, const char *suffix);
 /* kconfig_make for a caller that holds the lock; *config (when config is not
  * NULL) gets the .config text (owned). */
 int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,

@@ -20,24 +20,30 @@ extern char **environ;
 
 #define CONFIG_MAX (16u << 20)
 
-/* Last non-empty line of a log, for one-line errors. */
-static char *log_tail(const char *path)
+char *kconfig_log_line(const char *path, int last)
 {
-	char *text = NULL, *e, *s;
+	char *t = NULL, *e = NULL, *b = NULL;
 	size_t len = 0;
 
-	if (read_file(path, &text, &len, 64u << 20) || !len) {
-		free(text);
+	if (read_file(path, &t, &len, 64u << 20)) {
+		free(t);
 		return xstrdup("");
 	}
-	e = text + len;
-	while (e > text && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
-		e--;
-	*e = 0;
-	s = strrchr(text, '\n');
-	s = xstrdup(s ? s + 1 : text);
-	free(text);
-	return s;
+	if (last) {
+		for (e = t + len; e > t && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '); e--)
+			;
+		*e = 0;
+		b = strrchr(t, '\n');
+		b = b ? b + 1 : t;
+	} else if ((e = strstr(t, "error:")) || (e = strstr(t, "Error "))) {
+		for (b = e; b > t && b[-1] != '\n'; b--)
+			;
+		if ((e = strchr(e, '\n')))
+			*e = 0;
+	}
+	b = xstrdup(b ? b : "");
+	free(t);
+	return b;
 }
 
 int kbuild_env_ignored(const char *e)
@@ -113,7 +119,7 @@ static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *bui
 	if (st < 0)
 		return tx_fail(ctx, st, "kconfig", "cannot run 'make': %s", strerror(-st));
 	if (st > 0) {
-		char *t = log_tail(log);
+		char *t = kconfig_log_line(log, 1);
 
 		st = tx_fail(ctx, -EIO, "kconfig", "kbuild '%s' failed (exit %d): %s (see '%s')",
 			     target, st, t, log);
@@ -158,9 +164,9 @@ int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const cha
 	return err;
 }
 
-int kconfig_lock(struct tx_ctx *ctx, const char *stage, const char *builddir)
+int kconfig_lock(struct tx_ctx *ctx, const char *stage, const char *builddir, const char *suffix)
 {
-	char *lock = xasprintf("%s.lock", builddir);
+	char *lock = xasprintf("%s%s", builddir, suffix);
 	int fd = mkdir_p(builddir, 0755);
 
 	if (fd)
@@ -175,7 +181,7 @@ int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *buil
 		 const struct kconfig_set *set)
 {
 	/* the same lock kernel_build holds: never rewrite .config under a build */
-	int fd = kconfig_lock(ctx, "kconfig", builddir), err;
+	int fd = kconfig_lock(ctx, "kconfig", builddir, ".lock"), err;
 
 	if (fd < 0)
 		return fd;

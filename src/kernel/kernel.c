@@ -244,32 +244,6 @@ static int build_tools(struct tx_ctx *ctx, const char *config)
 	return err;
 }
 
-/* make exited with st > 0: the first error line in log names the problem
- * better than make's last words. */
-static int kbuild_failed(struct tx_ctx *ctx, const char *target, int st, const char *log)
-{
-	char *t = NULL, *e = NULL, *b = NULL;
-	size_t len = 0;
-	int err;
-
-	if (!read_file(log, &t, &len, 64u << 20)) {
-		e = strstr(t, "error:");
-		if (!e)
-			e = strstr(t, "Error ");
-	}
-	if (e) {
-		for (b = e; b > t && b[-1] != '\n'; b--)
-			;
-		e = strchr(e, '\n');
-		if (e)
-			*e = 0;
-	}
-	err = tx_fail(ctx, -EIO, "kernel", "kbuild failed for '%s' (exit %d): %.300s (see '%s')",
-		      target, st, b ? b : "", log);
-	free(t);
-	return err;
-}
-
 static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, const char *target,
 		  const char *config)
 {
@@ -306,8 +280,15 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, 
 			fputc('\n', stderr);
 		if (st < 0)
 			st = tx_fail(ctx, st, "kernel", "cannot run 'make': %s", strerror(-st));
-		else if (st > 0)
-			st = kbuild_failed(ctx, target, st, log);
+		else if (st > 0) {
+			/* the first error line names the problem better than make's last words */
+			char *e = kconfig_log_line(log, 0);
+
+			st = tx_fail(ctx, -EIO, "kernel",
+				     "kbuild failed for '%s' (exit %d): %.300s (see '%s')", target,
+				     st, e, log);
+			free(e);
+		}
 	}
 	free(ccache);
 	free(o);
@@ -324,7 +305,7 @@ static int configure_locked(struct tx_ctx *ctx, const char *target, const char *
 			    size_t *clen, char hash[65])
 {
 	char *builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
-	int fd = kconfig_lock(ctx, "kernel", builddir), err;
+	int fd = kconfig_lock(ctx, "kernel", builddir, ".lock"), err;
 
 	*config = NULL;
 	if (fd >= 0 && (err = kconfig_make_locked(ctx, srcdir, builddir, set, config, clen))) {

@@ -53,24 +53,6 @@ static int read_record(struct km *k)
 	return 0;
 }
 
-/* The work dir CACHE/kmin/APP-TARGET, locked (*lfd) for the run. */
-static int open_work(struct km *k, int *lfd)
-{
-	char *lock;
-	int err = mkdir_p(k->work, 0755);
-
-	if (err)
-		return tx_fail(k->ctx, err, "kconfig", "cannot create '%s': %s", k->work,
-			       strerror(-err));
-	lock = xasprintf("%s/.lock", k->work);
-	*lfd = lock_path(lock);
-	if (*lfd < 0)
-		err =
-		    tx_fail(k->ctx, *lfd, "kconfig", "cannot lock '%s': %s", lock, strerror(-*lfd));
-	free(lock);
-	return err ? err : read_record(k);
-}
-
 static int app_requests(struct km *k)
 {
 	struct stage_opts so = {.mirror = k->o->mirror};
@@ -161,13 +143,8 @@ static int base_image(struct km *k)
 	int err = build_run(k->ctx, &bo);
 
 	k->basedir = xasprintf("%s/%s/%s", out, k->o->app, k->o->target);
+	k->has_disk = file_size_at(k->basedir, "rootfs.ext4") >= 0;
 	free(out);
-	if (!err) {
-		char *disk = xasprintf("%s/rootfs.ext4", k->basedir);
-
-		k->has_disk = path_exists(disk);
-		free(disk);
-	}
 	return err;
 }
 
@@ -272,7 +249,9 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 	k.work = xasprintf("%s/kmin/%s-%s", ctx->cache, o->app, o->target);
 	k.recpath = xasprintf("%s/trials", k.work);
 	k.trialdir = xasprintf("%s/trial", k.work);
-	err = open_work(&k, &lfd);
+	/* the work dir CACHE/kmin/APP-TARGET, locked for the run */
+	lfd = kconfig_lock(ctx, "kconfig", k.work, "/.lock");
+	err = lfd < 0 ? lfd : read_record(&k);
 	if (!err)
 		err = app_requests(&k);
 	if (!err)
