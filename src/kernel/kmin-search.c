@@ -228,18 +228,13 @@ static int try_compression(struct km *k, const char *mode, const char *fulldir,
 	r = km_trial(k, k->removed, what, hash);
 	if (r == 1)
 		r = no_slower(k, hash, fulldir, fullhash, &ms, &ref);
-	if (r == 1) {
-		tx_info(k->ctx, "kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: kept",
-			k->comp, ms, ref);
+	if (r == 1 || (r == 0 && ms > 0))
+		tx_info(k->ctx, "kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: %s",
+			mode, ms, ref, r == 1 ? "kept" : "slower, not kept");
+	if (r == 1)
 		lower(k->r->compression, sizeof(k->r->compression), k->comp);
-		return 1;
-	}
-	k->comp = NULL;
-	if (r == 0 && ms > 0)
-		tx_info(k->ctx,
-			"kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: slower, not "
-			"kept",
-			mode, ms, ref);
+	else
+		k->comp = NULL;
 	return r;
 }
 
