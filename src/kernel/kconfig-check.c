@@ -11,16 +11,6 @@
 
 /* ---- reading a .config ---- */
 
-struct centry {
-	const char *name, *val;
-	size_t nlen, vlen;
-};
-
-struct cmap {
-	struct centry *e;
-	size_t n;
-};
-
 static int cmp_centry(const void *a, const void *b)
 {
 	const struct centry *x = a, *y = b;
@@ -32,10 +22,10 @@ static int cmp_centry(const void *a, const void *b)
 	return x->nlen < y->nlen ? -1 : x->nlen > y->nlen;
 }
 
-static void cmap_parse(const char *text, size_t len, struct cmap *m)
+void kconfig_lines(const char *text, size_t len, int notset, struct cmap *m)
 {
-	static const char notset[] = " is not set";
-	const size_t nl = sizeof(notset) - 1;
+	static const char ns[] = " is not set";
+	const size_t nl = sizeof(ns) - 1;
 	const char *p = text, *end = text + len;
 	size_t cap = 0;
 
@@ -45,24 +35,15 @@ static void cmap_parse(const char *text, size_t len, struct cmap *m)
 		const char *q = memchr(p, '\n', (size_t)(end - p));
 		const char *e = q ? q : end;
 		size_t n = (size_t)(e - p);
+		const char *eq = memchr(p, '=', n);
 		struct centry c = {0};
 
-		if (n > 7 && !memcmp(p, "CONFIG_", 7)) {
-			const char *eq = memchr(p, '=', n);
-
-			if (eq && eq > p + 7) {
-				c.name = p + 7;
-				c.nlen = (size_t)(eq - p - 7);
-				c.val = eq + 1;
-				c.vlen = (size_t)(e - eq - 1);
-			}
-		} else if (n > 9 + nl && !memcmp(p, "# CONFIG_", 9) &&
-			   !memcmp(e - nl, notset, nl)) {
-			c.name = p + 9;
-			c.nlen = n - 9 - nl;
-			c.val = "n";
-			c.vlen = 1;
-		}
+		if (n > 7 && !memcmp(p, "CONFIG_", 7) && eq && eq > p + 7)
+			c = (struct centry){p + 7, eq + 1, (size_t)(eq - p - 7),
+					    (size_t)(e - eq - 1)};
+		else if (notset && n > 9 + nl && !memcmp(p, "# CONFIG_", 9) &&
+			 !memcmp(e - nl, ns, nl))
+			c = (struct centry){p + 9, "n", n - 9 - nl, 1};
 		if (c.name) {
 			if (m->n == cap) {
 				cap = cap ? cap * 2 : 256;
@@ -72,13 +53,19 @@ static void cmap_parse(const char *text, size_t len, struct cmap *m)
 		}
 		p = q ? q + 1 : end;
 	}
+}
+
+/* The .config's settings sorted by name, for cmap_get. */
+static void cmap_parse(const char *text, size_t len, struct cmap *m)
+{
+	kconfig_lines(text, len, 1, m);
 	if (m->n)
 		qsort(m->e, m->n, sizeof(*m->e), cmp_centry);
 }
 
-static const struct centry *cmap_get(const struct cmap *m, const char *name, size_t nlen)
+static const struct centry *cmap_get(const struct cmap *m, const char *name)
 {
-	struct centry key = {.name = name, .nlen = nlen};
+	struct centry key = {.name = name, .nlen = strlen(name)};
 
 	if (!m->n)
 		return NULL;
@@ -232,29 +219,25 @@ static void explain_off(const struct kxrec *k, struct sbuf *out)
 
 /* ---- the survival check ---- */
 
+static int is_off(const struct centry *got)
+{
+	return !got || (got->vlen == 1 && got->val[0] == 'n');
+}
+
 static int value_ok(const char *want, const struct centry *got)
 {
 	char *g;
 	int ok;
 
-	if (!strcmp(want, "n"))
-		return !got || (got->vlen == 1 && got->val[0] == 'n');
-	if (!got)
-		return 0;
+	if (!strcmp(want, "n") || !got)
+		return is_off(got) && !strcmp(want, "n");
 	g = xstrndup(got->val, got->vlen);
-	ok = !strcmp(want, g);
 	/* a tristate asked as module is built in when MODULES is off */
-	if (!ok && !strcmp(want, "m") && !strcmp(g, "y"))
-		ok = 1;
+	ok = !strcmp(want, g) || (!strcmp(want, "m") && !strcmp(g, "y"));
 	if (!ok && kconfig_valid_number(want, strlen(want)) && kconfig_valid_number(g, strlen(g)))
 		ok = strtoll(want, NULL, 0) == strtoll(g, NULL, 0);
 	free(g);
 	return ok;
-}
-
-static int is_off(const struct centry *got)
-{
-	return !got || (got->vlen == 1 && got->val[0] == 'n');
 }
 
 /* The error for the first failed request r. */
@@ -270,14 +253,11 @@ static int fail_one(struct tx_ctx *ctx, const struct kconfig_req *r, const struc
 		suggest(r->option, k, m, &why);
 	else if (k->found)
 		explain_off(k, &why);
-	if (k->unknown && is_off(got))
-		err = tx_fail(ctx, -EINVAL, "kconfig",
-			      "option '%s' does not exist in this kernel (requested at %s%s)",
-			      r->option, r->why, why.s ? why.s : "");
-	else if (is_off(got))
-		err = tx_fail(ctx, -EINVAL, "kconfig",
-			      "option '%s' dropped by olddefconfig (requested at %s%s)", r->option,
-			      r->why, why.s ? why.s : "");
+	if (is_off(got))
+		err = tx_fail(
+		    ctx, -EINVAL, "kconfig", "option '%s' %s (requested at %s%s)", r->option,
+		    k->unknown ? "does not exist in this kernel" : "dropped by olddefconfig",
+		    r->why, why.s ? why.s : "");
 	else
 		err = tx_fail(
 		    ctx, -EINVAL, "kconfig", "option '%s' is '%.*s', not '%s' (requested at %s%s)",
@@ -301,7 +281,7 @@ static int check(struct tx_ctx *ctx, const char *config_text, size_t len,
 	cmap_parse(config_text, len, &m);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct kconfig_req *r = &set->r[i];
-		const struct centry *got = cmap_get(&m, r->option, strlen(r->option));
+		const struct centry *got = cmap_get(&m, r->option);
 		struct kxrec k;
 
 		if ((r->flags & KREQ_SOFT) || value_ok(r->value, got))
@@ -346,12 +326,10 @@ int kconfig_check_explained(struct tx_ctx *ctx, const char *config_text, size_t 
 int kconfig_is_on(const char *config_text, size_t len, const char *option)
 {
 	struct cmap m;
-	const struct centry *c;
 	int on;
 
 	cmap_parse(config_text, len, &m);
-	c = cmap_get(&m, option, strlen(option));
-	on = c && !(c->vlen == 1 && c->val[0] == 'n');
+	on = !is_off(cmap_get(&m, option));
 	free(m.e);
 	return on;
 }

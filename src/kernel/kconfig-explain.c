@@ -35,14 +35,17 @@ static int fresh(const char *bin, const char *kdir)
 	return ok;
 }
 
+/* Compile src into bin (via a temp file), linked with kdir's objects. */
 static int build(struct tx_ctx *ctx, const char *srcdir, const char *kdir, const char *src,
-		 const char *bin, const char *log)
+		 const char *bin, const char *builddir)
 {
 	char *inc = xasprintf("-I%s/scripts/kconfig", srcdir);
 	char *tmp = xasprintf("%s.tmp.%d", bin, (int)getpid());
+	char *log = xasprintf("%s/kexplain.log", builddir);
 	char *argv[8 + NKOBJS] = {"gcc", "-std=gnu11", "-O1", inc, "-o", tmp, (char *)src};
 	int st;
 
+	tx_info(ctx, "kconfig: building the kexplain helper in %s", kdir);
 	for (size_t i = 0; i < NKOBJS; i++)
 		argv[7 + i] = xasprintf("%s/%s", kdir, kobjs[i]);
 	unlink(log);
@@ -58,52 +61,32 @@ static int build(struct tx_ctx *ctx, const char *srcdir, const char *kdir, const
 		free(argv[7 + i]);
 	free(inc);
 	free(tmp);
-	return st;
-}
-
-/* *bin: the helper for builddir, built when missing or stale. */
-static int helper(struct tx_ctx *ctx, const char *srcdir, const char *builddir, char **bin)
-{
-	char *src = xasprintf("%s/%s", ctx->srcdir ? ctx->srcdir : ".", KEXPLAIN_SRC);
-	char *kdir = xasprintf("%s/scripts/kconfig", builddir);
-	char *log = xasprintf("%s/kexplain.log", builddir);
-	char *text = NULL, hex[65];
-	size_t len = 0;
-	struct sha256 h;
-	int err = read_file(src, &text, &len, 1u << 20);
-
-	*bin = NULL;
-	if (err) {
-		err = tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", src, strerror(-err));
-		goto out;
-	}
-	sha256_init(&h);
-	sha256_update(&h, text, len);
-	sha256_hex(&h, hex);
-	*bin = xasprintf("%s/tinyx-kexplain-%.16s", kdir, hex);
-	if (!fresh(*bin, kdir)) {
-		tx_info(ctx, "kconfig: building the kexplain helper in %s", kdir);
-		err = build(ctx, srcdir, kdir, src, *bin, log);
-	}
-	if (err) {
-		free(*bin);
-		*bin = NULL;
-	}
-out:
-	free(text);
-	free(src);
-	free(kdir);
 	free(log);
-	return err;
+	return st;
 }
 
 int kconfig_kexplain(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 		     const char *option, char **out)
 {
-	char *bin = NULL, *cfg = xasprintf("%s/.config", builddir);
-	int err = helper(ctx, srcdir_kernel, builddir, &bin);
+	char *src = xasprintf("%s/%s", ctx->srcdir ? ctx->srcdir : ".", KEXPLAIN_SRC);
+	char *kdir = xasprintf("%s/scripts/kconfig", builddir);
+	char *cfg = xasprintf("%s/.config", builddir), *bin = NULL, *text = NULL, hex[65];
+	size_t len = 0;
+	struct sha256 h;
+	int err = read_file(src, &text, &len, 1u << 20);
 
 	*out = NULL;
+	if (err) {
+		err = tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", src, strerror(-err));
+		goto out;
+	}
+	/* the binary is named by the hash of its source */
+	sha256_init(&h);
+	sha256_update(&h, text, len);
+	sha256_hex(&h, hex);
+	bin = xasprintf("%s/tinyx-kexplain-%.16s", kdir, hex);
+	if (!fresh(bin, kdir))
+		err = build(ctx, srcdir_kernel, kdir, src, bin, builddir);
 	if (!err) {
 		char *argv[] = {bin, (char *)srcdir_kernel, cfg, (char *)option, NULL};
 
@@ -117,7 +100,11 @@ int kconfig_kexplain(struct tx_ctx *ctx, const char *srcdir_kernel, const char *
 		free(*out);
 		*out = NULL;
 	}
-	free(bin);
+out:
+	free(text);
+	free(src);
+	free(kdir);
 	free(cfg);
+	free(bin);
 	return err;
 }

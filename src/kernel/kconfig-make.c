@@ -14,31 +14,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
 
 #define CONFIG_MAX (16u << 20)
 
-/* Last non-empty line of a log, for one-line errors. */
-static char *log_tail(const char *path)
+char *kconfig_log_line(const char *path, int last)
 {
-	char *text = NULL, *e, *s;
+	char *t = NULL, *e = NULL, *b = NULL;
 	size_t len = 0;
 
-	if (read_file(path, &text, &len, 64u << 20) || !len) {
-		free(text);
+	if (read_file(path, &t, &len, 64u << 20)) {
+		free(t);
 		return xstrdup("");
 	}
-	e = text + len;
-	while (e > text && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
-		e--;
-	*e = 0;
-	s = strrchr(text, '\n');
-	s = xstrdup(s ? s + 1 : text);
-	free(text);
-	return s;
+	if (last) {
+		for (e = t + len; e > t && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '); e--)
+			;
+		*e = 0;
+		b = strrchr(t, '\n');
+		b = b ? b + 1 : t;
+	} else if ((e = strstr(t, "error:")) || (e = strstr(t, "Error "))) {
+		for (b = e; b > t && b[-1] != '\n'; b--)
+			;
+		if ((e = strchr(e, '\n')))
+			*e = 0;
+	}
+	b = xstrdup(b ? b : "");
+	free(t);
+	return b;
 }
 
 int kbuild_env_ignored(const char *e)
@@ -56,22 +61,33 @@ int kbuild_env_ignored(const char *e)
 	return 0;
 }
 
+char **kconfig_env(char *const extra[])
+{
+	size_t n = 0, x = 0, o = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	while (extra && extra[x])
+		x++;
+	env = xcalloc(n + x + 1, sizeof(*env));
+	for (size_t i = 0; i < n; i++)
+		if (!kbuild_env_ignored(environ[i]))
+			env[o++] = environ[i];
+	for (size_t i = 0; i < x; i++)
+		env[o++] = extra[i];
+	return env;
+}
+
 int kconfig_run_logged(struct tx_ctx *ctx, char *const argv[], const char *log)
 {
 	struct tx_spawn sp = TX_SPAWN_INIT(argv);
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), st;
-	size_t n = 0, o = 0;
 	char **env;
 
 	if (fd < 0)
 		return -errno;
-	while (environ[n])
-		n++;
-	env = xcalloc(n + 1, sizeof(*env));
-	for (size_t i = 0; i < n; i++)
-		if (!kbuild_env_ignored(environ[i]))
-			env[o++] = environ[i];
-	sp.envp = env;
+	sp.envp = env = kconfig_env(NULL);
 	sp.out = sp.err = fd;
 	st = tx_run(ctx, &sp);
 	close(fd);
@@ -79,13 +95,12 @@ int kconfig_run_logged(struct tx_ctx *ctx, char *const argv[], const char *log)
 	return st;
 }
 
+/* make -s -C SRC O=BUILD [KCONFIG_ALLCONFIG=FILE] TARGET, logged in log */
 static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *builddir,
-			 const char *allconfig, const char *target)
+			 const char *log, const char *allconfig, const char *target)
 {
 	char *o = xasprintf("O=%s", builddir);
 	char *a = allconfig ? xasprintf("KCONFIG_ALLCONFIG=%s", allconfig) : NULL;
-	char *log = xasprintf("%s/kconfig.log", builddir);
-	/* make -s -C SRC O=BUILD [KCONFIG_ALLCONFIG=FILE] TARGET */
 	char *argv[] = {"make",
 			"-s",
 			"-C",
@@ -94,64 +109,53 @@ static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *bui
 			a ? a : (char *)target,
 			a ? (char *)target : NULL,
 			NULL};
-	int st;
+	int st = kconfig_run_logged(ctx, argv, log);
 
-	st = kconfig_run_logged(ctx, argv, log);
+	free(o);
+	free(a);
 	if (st == -ENOENT)
-		st = tx_fail(ctx, st, "kconfig",
-			     "cannot run 'make' (maybe you need to: apt-get install make)");
-	else if (st < 0)
-		st = tx_fail(ctx, st, "kconfig", "cannot run 'make': %s", strerror(-st));
-	else if (st > 0) {
-		char *t = log_tail(log);
+		return tx_fail(ctx, st, "kconfig",
+			       "cannot run 'make' (maybe you need to: apt-get install make)");
+	if (st < 0)
+		return tx_fail(ctx, st, "kconfig", "cannot run 'make': %s", strerror(-st));
+	if (st > 0) {
+		char *t = kconfig_log_line(log, 1);
 
 		st = tx_fail(ctx, -EIO, "kconfig", "kbuild '%s' failed (exit %d): %s (see '%s')",
 			     target, st, t, log);
 		free(t);
 	}
-	free(o);
-	free(a);
-	free(log);
 	return st;
 }
 
 int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
-			const struct kconfig_set *set)
+			const struct kconfig_set *set, char **config, size_t *clen)
 {
 	struct sbuf all = {0};
-	char *allpath = NULL, *cfgpath = NULL, *log = NULL, *text = NULL;
+	char *allpath = xasprintf("%s/tinyx.allconfig", builddir);
+	char *cfgpath = xasprintf("%s/.config", builddir);
+	char *log = xasprintf("%s/kconfig.log", builddir), *text = NULL;
 	size_t len = 0;
-	int err = mkdir_p(builddir, 0755);
+	int err = kconfig_allconfig_text(ctx, srcdir_kernel, set, &all);
 
-	if (err)
-		return tx_fail(ctx, err, "kconfig", "cannot create '%s': %s", builddir,
-			       strerror(-err));
-	err = kconfig_allconfig_text(ctx, srcdir_kernel, set, &all);
-	if (err)
-		goto out;
-	allpath = xasprintf("%s/tinyx.allconfig", builddir);
-	cfgpath = xasprintf("%s/.config", builddir);
-	log = xasprintf("%s/kconfig.log", builddir);
 	unlink(log);
-	err = write_file_atomic(allpath, all.s, all.len, 0644);
-	if (err) {
-		err =
-		    tx_fail(ctx, err, "kconfig", "cannot write '%s': %s", allpath, strerror(-err));
-		goto out;
+	if (!err && (err = write_file_atomic(allpath, all.s, all.len, 0644)))
+		tx_fail(ctx, err, "kconfig", "cannot write '%s': %s", allpath, strerror(-err));
+	if (!err) {
+		tx_info(ctx, "kconfig: allnoconfig + %zu requests, olddefconfig", set->n);
+		err = kbuild_config(ctx, srcdir_kernel, builddir, log, allpath, "allnoconfig");
 	}
-	tx_info(ctx, "kconfig: allnoconfig + %zu requests, olddefconfig", set->n);
-	err = kbuild_config(ctx, srcdir_kernel, builddir, allpath, "allnoconfig");
 	if (!err)
-		err = kbuild_config(ctx, srcdir_kernel, builddir, NULL, "olddefconfig");
-	if (err)
-		goto out;
-	err = read_file(cfgpath, &text, &len, CONFIG_MAX);
-	if (err) {
-		err = tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", cfgpath, strerror(-err));
-		goto out;
+		err = kbuild_config(ctx, srcdir_kernel, builddir, log, NULL, "olddefconfig");
+	if (!err && (err = read_file(cfgpath, &text, &len, CONFIG_MAX)))
+		tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", cfgpath, strerror(-err));
+	if (!err)
+		err = kconfig_check(ctx, text, len, set, srcdir_kernel, builddir);
+	if (!err && config) {
+		*config = text;
+		*clen = len;
+		text = NULL;
 	}
-	err = kconfig_check(ctx, text, len, set, srcdir_kernel, builddir);
-out:
 	free(text);
 	free(log);
 	free(cfgpath);
@@ -160,23 +164,28 @@ out:
 	return err;
 }
 
+int kconfig_lock(struct tx_ctx *ctx, const char *stage, const char *builddir, const char *suffix)
+{
+	char *lock = xasprintf("%s%s", builddir, suffix);
+	int fd = mkdir_p(builddir, 0755);
+
+	if (fd)
+		fd = tx_fail(ctx, fd, stage, "cannot create '%s': %s", builddir, strerror(-fd));
+	else if ((fd = lock_path(lock)) < 0)
+		fd = tx_fail(ctx, fd, stage, "cannot lock '%s': %s", lock, strerror(-fd));
+	free(lock);
+	return fd;
+}
+
 int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 		 const struct kconfig_set *set)
 {
 	/* the same lock kernel_build holds: never rewrite .config under a build */
-	char *lock = xasprintf("%s.lock", builddir);
-	char *parent = path_dirname(builddir);
-	int fd, err = mkdir_p(parent, 0755);
+	int fd = kconfig_lock(ctx, "kconfig", builddir, ".lock"), err;
 
-	free(parent);
-	fd = err ? err : lock_path(lock);
-	if (fd < 0) {
-		err = tx_fail(ctx, fd, "kconfig", "cannot lock '%s': %s", lock, strerror(-fd));
-		free(lock);
-		return err;
-	}
-	free(lock);
-	err = kconfig_make_locked(ctx, srcdir_kernel, builddir, set);
+	if (fd < 0)
+		return fd;
+	err = kconfig_make_locked(ctx, srcdir_kernel, builddir, set, NULL, NULL);
 	close(fd);
 	return err;
 }

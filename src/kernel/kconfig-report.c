@@ -40,44 +40,35 @@ static void json_value(struct sbuf *out, const char *v, size_t n)
 	free(s);
 }
 
+/* KEY: after a comma but for the first (i == 0) */
+static void json_key(struct sbuf *out, size_t i, const char *key)
+{
+	sbuf_puts(out, i ? "," : "");
+	sbuf_json_str(out, key);
+	sbuf_puts(out, ":");
+}
+
 void kconfig_report_json(const struct kconfig_set *set, const char *config_text, struct sbuf *out)
 {
-	int first = 1;
+	struct cmap m = {0};
 
 	sbuf_puts(out, "{\"options\":{");
-	if (config_text) {
-		const char *p = config_text;
+	if (config_text)
+		kconfig_lines(config_text, strlen(config_text), 0, &m);
+	for (size_t i = 0; i < m.n; i++) {
+		char *name = xstrndup(m.e[i].name, m.e[i].nlen);
 
-		while (*p) {
-			const char *e = strchr(p, '\n');
-			size_t n = e ? (size_t)(e - p) : strlen(p);
-			const char *eq = memchr(p, '=', n);
-
-			if (n > 7 && !memcmp(p, "CONFIG_", 7) && eq && eq > p + 7) {
-				char *name = xstrndup(p + 7, (size_t)(eq - p - 7));
-
-				sbuf_puts(out, first ? "" : ",");
-				sbuf_json_str(out, name);
-				sbuf_puts(out, ":");
-				json_value(out, eq + 1, (size_t)(p + n - eq - 1));
-				free(name);
-				first = 0;
-			}
-			p = e ? e + 1 : p + n;
-		}
-	} else {
-		for (size_t i = 0; i < set->n; i++) {
-			sbuf_puts(out, i ? "," : "");
-			sbuf_json_str(out, set->r[i].option);
-			sbuf_puts(out, ":");
-			json_value(out, set->r[i].value, strlen(set->r[i].value));
-		}
+		json_key(out, i, name);
+		json_value(out, m.e[i].val, m.e[i].vlen);
+		free(name);
+	}
+	for (size_t i = 0; !config_text && i < set->n; i++) {
+		json_key(out, i, set->r[i].option);
+		json_value(out, set->r[i].value, strlen(set->r[i].value));
 	}
 	sbuf_puts(out, "},\"reasons\":{");
 	for (size_t i = 0; i < set->n; i++) {
-		sbuf_puts(out, i ? "," : "");
-		sbuf_json_str(out, set->r[i].option);
-		sbuf_puts(out, ":");
+		json_key(out, i, set->r[i].option);
 		sbuf_json_str(out, set->r[i].why);
 	}
 	sbuf_puts(out, "},\"notes\":[");
@@ -86,4 +77,5 @@ void kconfig_report_json(const struct kconfig_set *set, const char *config_text,
 		sbuf_json_str(out, set->notes.v[i]);
 	}
 	sbuf_puts(out, "]}\n");
+	free(m.e);
 }

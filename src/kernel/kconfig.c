@@ -9,23 +9,19 @@
 #include <string.h>
 
 #define FRAG_MAX (1u << 20)
+#define FRAGS "kconfig-fragments/"
 
 /* ---- the request set ---- */
 
-static int is_sym_char(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '_';
-}
-
 static int valid_sym(const char *s, size_t n)
 {
-	if (!n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!is_sym_char((unsigned char)s[i]))
-			return 0;
-	return 1;
+	size_t i = 0;
+
+	/* (c | 32) folds A-Z onto a-z and nothing else onto them */
+	while (i < n && (s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
+			 ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z')))
+		i++;
+	return n && i == n;
 }
 
 static int valid_quoted(const char *v, size_t n)
@@ -78,43 +74,43 @@ const struct kconfig_req *kconfig_set_find(const struct kconfig_set *set, const 
 	return NULL;
 }
 
-int kconfig_set_add(struct kconfig_set *set, const char *option, const char *value, const char *why)
+/* kconfig_set_add, returning the request. */
+static struct kconfig_req *set_put(struct kconfig_set *set, const char *option, const char *value,
+				   const char *why)
 {
 	struct kconfig_req *r = (struct kconfig_req *)kconfig_set_find(set, option);
 
 	if (r) {
 		/* same value: keep the first reason, it is the one that decided */
 		if (!strcmp(r->value, value))
-			return 0;
+			return r;
 		strv_push_own(&set->notes, xasprintf("%s: %s overrides %s (%s -> %s)", option, why,
 						     r->why, r->value, value));
 		free(r->value);
 		free(r->why);
-		r->value = xstrdup(value);
-		r->why = xstrdup(why);
-		return 0;
+	} else {
+		set->r = xrealloc(set->r, (set->n + 1) * sizeof(*set->r));
+		r = &set->r[set->n++];
+		r->option = xstrdup(option);
+		r->flags = 0;
 	}
-	set->r = xrealloc(set->r, (set->n + 1) * sizeof(*set->r));
-	r = &set->r[set->n++];
-	r->option = xstrdup(option);
 	r->value = xstrdup(value);
 	r->why = xstrdup(why);
-	r->flags = 0;
+	return r;
+}
+
+int kconfig_set_add(struct kconfig_set *set, const char *option, const char *value, const char *why)
+{
+	set_put(set, option, value, why);
 	return 0;
 }
 
 void kconfig_set_copy(struct kconfig_set *dst, const struct kconfig_set *src)
 {
 	memset(dst, 0, sizeof(*dst));
-	if (src->n)
-		dst->r = xcalloc(src->n, sizeof(*dst->r));
-	for (size_t i = 0; i < src->n; i++) {
-		dst->r[i].option = xstrdup(src->r[i].option);
-		dst->r[i].value = xstrdup(src->r[i].value);
-		dst->r[i].why = xstrdup(src->r[i].why);
-		dst->r[i].flags = src->r[i].flags;
-	}
-	dst->n = src->n;
+	for (size_t i = 0; i < src->n; i++)
+		set_put(dst, src->r[i].option, src->r[i].value, src->r[i].why)->flags =
+		    src->r[i].flags;
 	for (size_t i = 0; i < src->notes.n; i++)
 		strv_push(&dst->notes, src->notes.v[i]);
 }
@@ -150,50 +146,39 @@ static int parse_line(struct tx_ctx *ctx, const char *name, int lineno, const ch
 		l++;
 		n--;
 	}
-	if (!n) {
-		*required = 0;
-		return 0;
-	}
 	if (n == sizeof(marker) - 1 && !memcmp(l, marker, n)) {
 		*required = 1;
 		return 0;
 	}
-	if (l[0] == '#') {
-		size_t s;
-
-		if (n < 9 + nl || memcmp(l, "# CONFIG_", 9) || memcmp(l + n - nl, notset, nl)) {
-			*required = 0; /* an ordinary comment starts a new paragraph */
-			return 0;
-		}
-		s = n - nl - 9;
-		if (!valid_sym(l + 9, s)) {
+	if (!n || l[0] == '#') {
+		/* an ordinary comment starts a new paragraph */
+		if (n < 9 + nl || memcmp(l, "# CONFIG_", 9) || memcmp(l + n - nl, notset, nl) ||
+		    !valid_sym(l + 9, n - nl - 9)) {
 			*required = 0;
 			return 0;
 		}
-		opt = xstrndup(l + 9, s);
+		opt = xstrndup(l + 9, n - nl - 9);
 		val = xstrdup("n");
 	} else {
 		const char *eq = memchr(l, '=', n);
+		size_t on = eq ? (size_t)(eq - l - 7) : 0, vn = eq ? (size_t)(l + n - eq - 1) : 0;
 
 		if (n < 8 || memcmp(l, "CONFIG_", 7) || !eq)
 			return tx_fail(ctx, -EINVAL, "kconfig", "cannot parse '%.*s' at %s:%d",
 				       (int)(n > 80 ? 80 : n), l, name, lineno);
-		if (!valid_sym(l + 7, (size_t)(eq - l - 7)))
+		if (!valid_sym(l + 7, on))
 			return tx_fail(ctx, -EINVAL, "kconfig",
 				       "invalid option name '%.*s' at %s:%d",
-				       (int)(eq - l > 80 ? 80 : eq - l), l, name, lineno);
-		if (!valid_value(eq + 1, (size_t)(l + n - eq - 1)))
-			return tx_fail(ctx, -EINVAL, "kconfig",
-				       "invalid value '%.*s' for '%.*s' at %s:%d",
-				       (int)(l + n - eq - 1 > 80 ? 80 : l + n - eq - 1), eq + 1,
-				       (int)(eq - l - 7), l + 7, name, lineno);
-		opt = xstrndup(l + 7, (size_t)(eq - l - 7));
-		val = xstrndup(eq + 1, (size_t)(l + n - eq - 1));
+				       (int)(on + 7 > 80 ? 80 : on + 7), l, name, lineno);
+		if (!valid_value(eq + 1, vn))
+			return tx_fail(
+			    ctx, -EINVAL, "kconfig", "invalid value '%.*s' for '%.*s' at %s:%d",
+			    (int)(vn > 80 ? 80 : vn), eq + 1, (int)on, l + 7, name, lineno);
+		opt = xstrndup(l + 7, on);
+		val = xstrndup(eq + 1, vn);
 	}
 	why = xasprintf("%s:%d", name, lineno);
-	kconfig_set_add(set, opt, val, why);
-	if (*required)
-		((struct kconfig_req *)kconfig_set_find(set, opt))->flags |= KREQ_REQUIRED;
+	set_put(set, opt, val, why)->flags |= *required ? KREQ_REQUIRED : 0;
 	free(opt);
 	free(val);
 	free(why);
@@ -222,11 +207,11 @@ int kconfig_parse_fragment(struct tx_ctx *ctx, const char *name, const char *tex
 	return 0;
 }
 
-/* Read and merge kconfig-fragments/REL; a missing optional one is skipped. */
-static int merge_fragment(struct tx_ctx *ctx, const char *projdir, const char *rel, int required,
-			  struct kconfig_set *set)
+/* Read and merge the fragment called name (FRAGS..., freed here); a missing optional one is
+ * skipped. */
+static int merge_fragment(struct tx_ctx *ctx, const char *projdir, int required,
+			  struct kconfig_set *set, char *name)
 {
-	char *name = xasprintf("kconfig-fragments/%s", rel);
 	char *path = xasprintf("%s/%s", projdir, name);
 	char *text = NULL;
 	size_t len = 0;
@@ -246,65 +231,60 @@ static int merge_fragment(struct tx_ctx *ctx, const char *projdir, const char *r
 	return err;
 }
 
+const struct image_target *kconfig_target(struct tx_ctx *ctx, const char *target)
+{
+	const struct image_target *t = target ? image_target_find(target) : NULL;
+	char *names;
+
+	if (t)
+		return t;
+	names = image_target_names(" or ");
+	tx_fail(ctx, -EINVAL, "kconfig", "unknown target '%s' (expected %s)", target ? target : "",
+		names);
+	free(names);
+	return NULL;
+}
+
 int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, const char *target,
 		    const struct feature *f, size_t nf, int flags, struct kconfig_set *set)
 {
-	const struct image_target *t;
+	const struct image_target *t = kconfig_target(ctx, target);
 	struct strv seen = {0};
-	char *rel;
 	int err;
 
-	t = target ? image_target_find(target) : NULL;
-	if (!t) {
-		char *names = image_target_names(" or ");
-
-		err = tx_fail(ctx, -EINVAL, "kconfig", "unknown target '%s' (expected %s)",
-			      target ? target : "", names);
-		free(names);
-		return err;
-	}
+	if (!t)
+		return -EINVAL;
 	if (app && !valid_pkg_name(app))
 		return tx_fail(ctx, -EINVAL, "kconfig", "invalid app name '%s'", app);
-	err = merge_fragment(ctx, projdir, "base.config", 1, set);
-	if (err)
-		return err;
-	err = merge_fragment(ctx, projdir, t->fragment, 1, set);
+	err = merge_fragment(ctx, projdir, 1, set, xstrdup(FRAGS "base.config"));
+	if (!err)
+		err = merge_fragment(ctx, projdir, 1, set, xasprintf(FRAGS "%s", t->fragment));
 	for (size_t i = 0; !err && i < nf; i++) {
 		const char *opt = f[i].option ? f[i].option : "";
-		char *why, *lower;
+		const char *bin = f[i].binary ? f[i].binary : "?";
+		char *why, *rel;
 
 		if (!valid_sym(opt, strlen(opt)))
 			return tx_fail(ctx, -EINVAL, "kconfig",
-				       "invalid feature option '%s' from '%s'", opt,
-				       f[i].binary ? f[i].binary : "?");
+				       "invalid feature option '%s' from '%s'", opt, bin);
 		why = xasprintf("%s: %s (%s)", app ? app : "app", f[i].symbol ? f[i].symbol : "?",
-				f[i].binary ? f[i].binary : "?");
-		kconfig_set_add(set, opt, "y", why);
-		((struct kconfig_req *)kconfig_set_find(set, opt))->flags |= KREQ_REQUIRED;
+				bin);
+		set_put(set, opt, "y", why)->flags |= KREQ_REQUIRED;
 		free(why);
 		if (strv_contains(&seen, opt))
 			continue;
 		strv_push(&seen, opt);
-		lower = xstrdup(opt);
-		for (char *c = lower; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		rel = xasprintf("features/%s.config", lower);
-		err = merge_fragment(ctx, projdir, rel, 0, set);
-		free(rel);
-		free(lower);
+		rel = xasprintf(FRAGS "features/%s.config", opt);
+		for (char *c = strrchr(rel, '/'); *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+		err = merge_fragment(ctx, projdir, 0, set, rel);
 	}
 	strv_free(&seen);
-	if (!err && app) {
-		rel = xasprintf("apps/%s.config", app);
-		err = merge_fragment(ctx, projdir, rel, 0, set);
-		free(rel);
-	}
-	if (!err && app && !(flags & KCOLLECT_NO_MIN)) {
-		rel = xasprintf("apps/%s.%s.min.config", app, target);
-		err = merge_fragment(ctx, projdir, rel, 0, set);
-		free(rel);
-	}
+	if (!err && app)
+		err = merge_fragment(ctx, projdir, 0, set, xasprintf(FRAGS "apps/%s.config", app));
+	if (!err && app && !(flags & KCOLLECT_NO_MIN))
+		err = merge_fragment(ctx, projdir, 0, set,
+				     xasprintf(FRAGS "apps/%s.%s.min.config", app, target));
 	return err;
 }
 
@@ -351,4 +331,13 @@ int kconfig_allconfig_text(struct tx_ctx *ctx, const char *srcdir_kernel,
 		sbuf_puts(out, "\n");
 	}
 	return 0;
+}
+
+int kconfig_hex64(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		i++;
+	return n == 64 && i == n;
 }

@@ -3,23 +3,20 @@
  *
  * Order of the request list (later wins, and a note says so):
  *   kconfig-fragments/base.config
- *   kconfig-fragments/TARGET.config                  (kvm or xen)
- *   each feature the closure found (OPTION=y, why "APP: SYMBOL (BINARY)"),
- *     followed by kconfig-fragments/features/option.config when that file
- *     exists (lowercased option name: extras that make the feature useful)
- *   kconfig-fragments/apps/APP.config               (when present: what analysis
- *                                                     cannot see, so an app can also
- *                                                     switch a feature off)
- *   kconfig-fragments/apps/APP.TARGET.min.config    (when present and not
- *                                                     KCOLLECT_NO_MIN: what
- *                                                     'tinyx kconfig --minimize' removed)
+ *   kconfig-fragments/TARGET.config (kvm or xen)
+ *   each feature the closure found (OPTION=y, why "APP: SYMBOL (BINARY)"), then
+ *     kconfig-fragments/features/option.config when it exists (the lowercased
+ *     option: extras that make the feature useful)
+ *   kconfig-fragments/apps/APP.config when present: what analysis cannot see
+ *     (so an app can also switch a feature off)
+ *   kconfig-fragments/apps/APP.TARGET.min.config when present and not
+ *     KCOLLECT_NO_MIN: what 'tinyx kconfig --minimize' removed
  *
- * Required options: in a fragment, a comment line "# tinyx: required" marks
- * every option after it up to the next blank line or ordinary comment (the
- * rest of its paragraph) as required: the minimizer
- * never tries to remove it (for what its boot test cannot see, e.g. -M pc
- * support when the probe boots -M microvm). Options that the app's binaries
- * ask for (features) are always required.
+ * Required options: in a fragment, a line "# tinyx: required" marks every
+ * option after it up to the next blank line or ordinary comment as required:
+ * the minimizer never tries to remove it (for what its boot test cannot see,
+ * e.g. -M pc support when the probe boots -M microvm). The features the app's
+ * binaries ask for are always required.
  * The final .config is tinyconfig's fragments + the request list expanded by
  * allnoconfig with KCONFIG_ALLCONFIG (anything not asked for stays off), then
  * olddefconfig, then every request is checked against the result. */
@@ -34,9 +31,8 @@
 struct kconfig_req {
 	char *option; /* without CONFIG_ */
 	char *value;  /* "y", "m", "n" (for '# CONFIG_X is not set'), "\"str\"", "123", "0x1f" */
-	char *why; /* "kconfig-fragments/base.config:12" or "nginx: epoll_create1 (/usr/sbin/nginx)"
-		    */
-	int flags; /* KREQ_* */
+	char *why;    /* "kconfig-fragments/base.config:12", "nginx: epoll (/usr/sbin/nginx)" */
+	int flags;    /* KREQ_* */
 };
 
 struct kconfig_set {
@@ -72,10 +68,7 @@ int kconfig_allconfig_text(struct tx_ctx *ctx, const char *srcdir_kernel,
 
 /* Make the final builddir/.config (allnoconfig + KCONFIG_ALLCONFIG, olddefconfig)
  * and check it. kbuild's output goes to builddir/kconfig.log. Holds the lock
- * file BUILDDIR.lock (the one kernel_build holds while it builds there);
- * kconfig_make_locked is the same for a caller that holds it already. */
-int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
-			const struct kconfig_set *set);
+ * file BUILDDIR.lock (the one kernel_build holds while it builds there). */
 int kconfig_make(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 		 const struct kconfig_set *set);
 

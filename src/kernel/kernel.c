@@ -1,7 +1,7 @@
 /* The kernel stage: unpack linux-source once, make the .config, build through
  * ccache out of tree, cache the result by the hash of the final .config. */
 #include "kernel/kernel.h"
-#include "kernel/kconfig.h"
+#include "kernel/kconfig-int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,14 +12,6 @@
 
 /* bump when the build recipe changes what comes out for the same .config */
 #define RECIPE "tinyx-kernel-1"
-
-/* Fixed so that the same .config gives the same bytes (uname -v, /proc/version). */
-static const char *const kbuild_env[] = {
-    "KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
-    "KBUILD_BUILD_USER=tinyx",
-    "KBUILD_BUILD_HOST=tinyx",
-    "KBUILD_BUILD_VERSION=1",
-};
 
 struct tool {
 	const char *name, *pkg;
@@ -58,13 +50,10 @@ static int need_tools(struct tx_ctx *ctx, const struct tool *t, size_t n)
 
 static int valid_version(const char *v)
 {
-	if (!*v || *v == '.' || strlen(v) > 64)
-		return 0;
-	for (; *v; v++)
-		if (!strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-",
-			    *v))
-			return 0;
-	return 1;
+	size_t n = strlen(v);
+
+	return n && n <= 64 && *v != '.' &&
+	       strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~-") == n;
 }
 
 static char *source_version(struct tx_ctx *ctx)
@@ -146,128 +135,45 @@ static void hash_hex(const char *tag, const char *version, const char *text, siz
 	sha256_hex(&s, out);
 }
 
-static int is_hex64(const char *s)
-{
-	size_t i = 0;
-
-	for (; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[i] == 0 || s[i] == '\n';
-}
-
 /* Fill out from CACHE/kernels/HASH when it holds a complete kernel. */
 static int cached_kernel(struct tx_ctx *ctx, const char *hash, struct kernel_out *out)
 {
-	char *dir = xasprintf("%s/kernels/%s", ctx->cache, hash);
-	char *bz = xasprintf("%s/bzImage", dir), *vm = xasprintf("%s/vmlinux", dir);
-	char *cf = xasprintf("%s/config", dir);
-	int ok = path_exists(bz) && path_exists(vm) && path_exists(cf);
-
-	free(dir);
-	if (!ok) {
-		free(bz);
-		free(vm);
-		free(cf);
+	out->bzimage = xasprintf("%s/kernels/%s/bzImage", ctx->cache, hash);
+	out->vmlinux = xasprintf("%s/kernels/%s/vmlinux", ctx->cache, hash);
+	out->config = xasprintf("%s/kernels/%s/config", ctx->cache, hash);
+	if (!path_exists(out->bzimage) || !path_exists(out->vmlinux) || !path_exists(out->config)) {
+		kernel_out_free(out);
 		return 0;
 	}
-	out->bzimage = bz;
-	out->vmlinux = vm;
-	out->config = cf;
 	memcpy(out->hash, hash, 64);
 	out->hash[64] = 0;
 	return 1;
 }
 
-/* The environment for make: ours plus the caller's minus what we set. */
-static char **build_env(const char *ccache_dir)
-{
-	size_t n = 0, o = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	env = xcalloc(n + 8, sizeof(*env));
-	for (size_t i = 0; i < n; i++) {
-		if (kbuild_env_ignored(environ[i]))
-			continue;
-		env[o++] = xstrdup(environ[i]);
-	}
-	for (size_t i = 0; i < sizeof(kbuild_env) / sizeof(kbuild_env[0]); i++)
-		env[o++] = xstrdup(kbuild_env[i]);
-	env[o++] = xasprintf("CCACHE_DIR=%s", ccache_dir);
-	env[o] = NULL;
-	return env;
-}
-
-static void free_env(char **env)
-{
-	for (size_t i = 0; env[i]; i++)
-		free(env[i]);
-	free(env);
-}
-
-/* Show kbuild's progress: a running count of the files it compiles. */
-static void progress(struct tx_ctx *ctx, const char *target, const char *line, size_t n,
-		     unsigned *count)
-{
-	if (n < 4 || strncmp(line, "  ", 2) || line[2] == ' ')
-		return;
-	(*count)++;
-	if (!ctx->verbose)
-		return;
-	if (ctx->tty)
-		fprintf(stderr, "\rtinyx: kernel: [%s] %u %-60.*s", target, *count,
-			(int)(n - 2 > 60 ? 60 : n - 2), line + 2);
-	else if (*count % 100 == 0)
-		fprintf(stderr, "tinyx: kernel: [%s] %u steps (%.*s)\n", target, *count,
-			(int)(n - 2 > 60 ? 60 : n - 2), line + 2);
-}
-
 struct kb_progress {
 	struct tx_ctx *ctx;
 	const char *target;
-	unsigned *count;
+	unsigned count;
 };
 
+/* Show kbuild's progress: a running count of the files it compiles. */
 static void kb_line(void *arg, const char *line)
 {
 	struct kb_progress *p = arg;
+	size_t n = strlen(line);
+	int w = (int)(n - 2 > 60 ? 60 : n - 2);
 
-	progress(p->ctx, p->target, line, strlen(line), p->count);
-}
-
-/* Run argv with envp, output into log, progress from its lines. */
-static int run_kbuild(struct tx_ctx *ctx, char *const argv[], char **envp, const char *log,
-		      const char *target, unsigned *count)
-{
-	struct tx_spawn s = TX_SPAWN_INIT(argv);
-	struct kb_progress p = {ctx, target, count};
-	int r;
-
-	s.envp = envp;
-	r = tx_run_lines(ctx, &s, log, kb_line, &p);
-	if (ctx->verbose && ctx->tty && *count)
-		fputc('\n', stderr);
-	return r;
-}
-
-static const char *compressor_tool(const char *config, const char **pkg)
-{
-	static const struct {
-		const char *opt, *tool, *pkg;
-	} c[] = {
-	    {"CONFIG_KERNEL_ZSTD=y", "zstd", "zstd"}, {"CONFIG_KERNEL_LZ4=y", "lz4", "lz4"},
-	    {"CONFIG_KERNEL_XZ=y", "xz", "xz-utils"}, {"CONFIG_KERNEL_LZMA=y", "lzma", "xz-utils"},
-	    {"CONFIG_KERNEL_LZO=y", "lzop", "lzop"},  {"CONFIG_KERNEL_BZIP2=y", "bzip2", "bzip2"},
-	    {"CONFIG_KERNEL_GZIP=y", "gzip", "gzip"}};
-
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-		if (strstr(config, c[i].opt)) {
-			*pkg = c[i].pkg;
-			return c[i].tool;
-		}
-	return NULL;
+	if (n < 4 || strncmp(line, "  ", 2) || line[2] == ' ')
+		return;
+	p->count++;
+	if (!p->ctx->verbose)
+		return;
+	if (p->ctx->tty)
+		fprintf(stderr, "\rtinyx: kernel: [%s] %u %-60.*s", p->target, p->count, w,
+			line + 2);
+	else if (p->count % 100 == 0)
+		fprintf(stderr, "tinyx: kernel: [%s] %u steps (%.*s)\n", p->target, p->count, w,
+			line + 2);
 }
 
 struct store {
@@ -319,12 +225,18 @@ static int build_tools(struct tx_ctx *ctx, const char *config)
 {
 	static const struct tool tools[] = {{"make", "make"},	{"gcc", "gcc"}, {"flex", "flex"},
 					    {"bison", "bison"}, {"bc", "bc"},	{"perl", "perl"}};
-	struct tool comp = {NULL, NULL};
+	static const struct {
+		const char *opt, *name, *pkg;
+	} comp[] = {
+	    {"CONFIG_KERNEL_ZSTD=y", "zstd", "zstd"}, {"CONFIG_KERNEL_LZ4=y", "lz4", "lz4"},
+	    {"CONFIG_KERNEL_XZ=y", "xz", "xz-utils"}, {"CONFIG_KERNEL_LZMA=y", "lzma", "xz-utils"},
+	    {"CONFIG_KERNEL_LZO=y", "lzop", "lzop"},  {"CONFIG_KERNEL_BZIP2=y", "bzip2", "bzip2"},
+	    {"CONFIG_KERNEL_GZIP=y", "gzip", "gzip"}};
 	int err = need_tools(ctx, tools, sizeof(tools) / sizeof(tools[0]));
 
-	comp.name = compressor_tool(config, &comp.pkg);
-	if (!err && comp.name)
-		err = need_tools(ctx, &comp, 1);
+	for (size_t i = 0; !err && i < sizeof(comp) / sizeof(comp[0]); i++)
+		if (strstr(config, comp[i].opt))
+			err = need_tools(ctx, &(struct tool){comp[i].name, comp[i].pkg}, 1);
 	if (!err && !path_exists("/usr/include/gelf.h"))
 		err =
 		    tx_fail(ctx, -ENOENT, "kernel",
@@ -332,62 +244,53 @@ static int build_tools(struct tx_ctx *ctx, const char *config)
 	return err;
 }
 
-/* make exited with st > 0: the first error line in log names the problem
- * better than make's last words. */
-static int kbuild_failed(struct tx_ctx *ctx, const char *target, int st, const char *log)
-{
-	char *t = NULL, *e = NULL, *b = NULL;
-	size_t len = 0;
-	int err;
-
-	if (!read_file(log, &t, &len, 64u << 20)) {
-		e = strstr(t, "error:");
-		if (!e)
-			e = strstr(t, "Error ");
-	}
-	if (e) {
-		for (b = e; b > t && b[-1] != '\n'; b--)
-			;
-		e = strchr(e, '\n');
-		if (e)
-			*e = 0;
-	}
-	err = tx_fail(ctx, -EIO, "kernel", "kbuild failed for '%s' (exit %d): %.300s (see '%s')",
-		      target, st, b ? b : "", log);
-	free(t);
-	return err;
-}
-
 static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, const char *target,
 		  const char *config)
 {
-	char *ccache_dir = xasprintf("%s/ccache", ctx->cache);
 	char *o = xasprintf("O=%s", builddir), *src = xstrdup(srcdir);
 	char *jobs = xasprintf(
 	    "-j%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1L);
 	char *log = xasprintf("%s/build.log", builddir);
+	char *ccache = xasprintf("CCACHE_DIR=%s/ccache", ctx->cache);
 	int have_ccache = in_path("ccache");
 	char *argv[] = {"make",	   "-C", src, o, jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
 			"bzImage", NULL};
+	/* fixed so that the same .config gives the same bytes (uname -v, /proc/version) */
+	char *env[] = {"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
+		       "KBUILD_BUILD_USER=tinyx",
+		       "KBUILD_BUILD_HOST=tinyx",
+		       "KBUILD_BUILD_VERSION=1",
+		       ccache,
+		       NULL};
+	struct tx_spawn s = TX_SPAWN_INIT(argv);
+	struct kb_progress p = {ctx, target, 0};
 	char **envp;
-	unsigned count = 0;
 	int st = build_tools(ctx, config);
 
 	if (!st) {
 		if (!have_ccache)
 			tx_info(ctx, "kernel: no ccache: every build compiles from scratch "
 				     "(maybe you want: apt-get install ccache)");
-		envp = build_env(ccache_dir);
 		tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, log in %s)", target,
 			jobs, log);
-		st = run_kbuild(ctx, argv, envp, log, target, &count);
-		free_env(envp);
+		s.envp = envp = kconfig_env(env);
+		st = tx_run_lines(ctx, &s, log, kb_line, &p);
+		free(envp);
+		if (ctx->verbose && ctx->tty && p.count)
+			fputc('\n', stderr);
 		if (st < 0)
 			st = tx_fail(ctx, st, "kernel", "cannot run 'make': %s", strerror(-st));
-		else if (st > 0)
-			st = kbuild_failed(ctx, target, st, log);
+		else if (st > 0) {
+			/* the first error line names the problem better than make's last words */
+			char *e = kconfig_log_line(log, 0);
+
+			st = tx_fail(ctx, -EIO, "kernel",
+				     "kbuild failed for '%s' (exit %d): %.300s (see '%s')", target,
+				     st, e, log);
+			free(e);
+		}
 	}
-	free(ccache_dir);
+	free(ccache);
 	free(o);
 	free(src);
 	free(jobs);
@@ -402,37 +305,16 @@ static int configure_locked(struct tx_ctx *ctx, const char *target, const char *
 			    size_t *clen, char hash[65])
 {
 	char *builddir = xasprintf("%s/kbuild/%s", ctx->cache, target);
-	char *lock = xasprintf("%s/kbuild/%s.lock", ctx->cache, target);
-	char *cfgpath = xasprintf("%s/.config", builddir);
-	int err = mkdir_p(builddir, 0755), fd = -1;
+	int fd = kconfig_lock(ctx, "kernel", builddir, ".lock"), err;
 
 	*config = NULL;
-	if (err) {
-		err =
-		    tx_fail(ctx, err, "kernel", "cannot create '%s': %s", builddir, strerror(-err));
-		goto out;
-	}
-	fd = lock_path(lock);
-	if (fd < 0) {
-		err = tx_fail(ctx, fd, "kernel", "cannot lock '%s': %s", lock, strerror(-fd));
-		goto out;
-	}
-	err = kconfig_make_locked(ctx, srcdir, builddir, set);
-	if (!err && (err = read_file(cfgpath, config, clen, 16u << 20)))
-		tx_fail(ctx, err, "kernel", "cannot read '%s': %s", cfgpath, strerror(-err));
-	if (!err)
-		hash_hex(RECIPE, version, *config, *clen, hash);
-out:
-	if (err) {
-		if (fd >= 0)
-			close(fd);
-		free(*config);
-		*config = NULL;
+	if (fd >= 0 && (err = kconfig_make_locked(ctx, srcdir, builddir, set, config, clen))) {
+		close(fd);
 		fd = err;
 	}
+	if (fd >= 0)
+		hash_hex(RECIPE, version, *config, *clen, hash);
 	free(builddir);
-	free(lock);
-	free(cfgpath);
 	return fd;
 }
 
@@ -498,7 +380,7 @@ int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfi
 	hash_hex(RECIPE "-input", version, all.s, all.len, ihash);
 	idxdir = xasprintf("%s/kernels/by-input", ctx->cache);
 	index = xasprintf("%s/%s", idxdir, ihash);
-	if (!read_file(index, &prev, NULL, 128) && is_hex64(prev)) {
+	if (!read_file(index, &prev, NULL, 128) && kconfig_hex64(prev, strcspn(prev, "\n"))) {
 		prev[64] = 0;
 		out->cached = cached_kernel(ctx, prev, out);
 	}

@@ -30,18 +30,15 @@ struct km {
 	int recfd;
 	double deadline;
 	int has_disk;
+	int bzimage;	       /* the target boots the bzImage (kvm); else the stripped vmlinux */
 	const char *comp;      /* trials use this bzImage compression ("ZSTD"), or NULL */
 	const char *comp_from; /* the app's own ("LZ4"), or NULL */
 };
 
-/* The target checks, one function each (kmin.c), for the target table. */
-int kmin_target_known(const char *target);	   /* kvm or xen */
-int kmin_target_boots_bzimage(const char *target); /* kvm; xen: the stripped vmlinux */
-
 void kmin_recs_add_line(struct kmin_recs *rs, const char *line, size_t n); /* no newline */
 
-/* Append line (with its newline) to the record file and to k->recs. */
-void km_record(struct km *k, const char *line);
+/* Append a line (printf, with its newline) to the record file and to k->recs. */
+void km_record(struct km *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Judge the config with off[] switched off: 1 pass, 0 fail, KMIN_BUDGET,
  * < 0 error. cfg_hash (when not NULL) gets the .config hash of a pass. */
 int km_trial(struct km *k, const char *off, const char *what, char cfg_hash[65]);

@@ -1,18 +1,9 @@
 /* The minimizer's trial record (see kmin.h): a pure parser, fuzzed. */
+#include "kernel/kconfig-int.h"
 #include "kernel/kmin-int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int hex64(const char *s, size_t n)
-{
-	if (n != 64)
-		return 0;
-	for (size_t i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
 
 /* Split l (n bytes) at spaces into at most max words. */
 static size_t words(const char *l, size_t n, const char *w[], size_t wl[], size_t max)
@@ -52,44 +43,36 @@ static int parse_num(const char *s, size_t n, long long max, long long *v)
 	return 0;
 }
 
-static int pass_word(const char *w, size_t n)
-{
-	return n == 4 && (!memcmp(w, "pass", 4) || !memcmp(w, "fail", 4));
-}
-
 void kmin_recs_add_line(struct kmin_recs *out, const char *l, size_t n)
 {
 	const char *w[7];
 	size_t wl[7], k = words(l, n, w, wl, 6);
 	struct kmin_rec r = {0};
-	long long v;
+	long long ms = 0, ref = 0;
 
-	if (k == 3 && wl[0] == 2 && !memcmp(w[0], "in", 2) && hex64(w[1], wl[1]) &&
-	    (hex64(w[2], wl[2]) || (wl[2] == 1 && w[2][0] == '-'))) {
+#define IS(i, s) (wl[i] == sizeof(s) - 1 && !memcmp(w[i], s, wl[i]))
+	if (k < 3 || !kconfig_hex64(w[1], wl[1]))
+		return;
+	if (k == 3 && IS(0, "in") && (kconfig_hex64(w[2], wl[2]) || IS(2, "-"))) {
 		r.kind = 'i';
 		memcpy(r.val, w[2], wl[2]);
-	} else if (k == 5 && wl[0] == 3 && !memcmp(w[0], "cfg", 3) && hex64(w[1], wl[1]) &&
-		   pass_word(w[2], wl[2])) {
+	} else if (k == 5 && IS(0, "cfg") && (IS(2, "pass") || IS(2, "fail")) &&
+		   !parse_num(w[3], wl[3], 1LL << 40, &r.bytes) &&
+		   !parse_num(w[4], wl[4], 1LL << 30, &ms)) {
 		r.kind = 'c';
 		r.pass = w[2][0] == 'p';
-		if (parse_num(w[3], wl[3], 1LL << 40, &r.bytes) ||
-		    parse_num(w[4], wl[4], 1LL << 30, &v))
-			return;
-		r.service_ms = (double)v;
-	} else if (k == 6 && wl[0] == 4 && !memcmp(w[0], "time", 4) && hex64(w[1], wl[1]) &&
-		   hex64(w[2], wl[2]) && pass_word(w[3], wl[3])) {
+	} else if (k == 6 && IS(0, "time") && kconfig_hex64(w[2], wl[2]) &&
+		   (IS(3, "pass") || IS(3, "fail")) && !parse_num(w[4], wl[4], 1LL << 30, &ms) &&
+		   !parse_num(w[5], wl[5], 1LL << 30, &ref)) {
 		r.kind = 't';
 		r.pass = w[3][0] == 'p';
 		memcpy(r.val, w[2], 64);
-		if (parse_num(w[4], wl[4], 1LL << 30, &v))
-			return;
-		r.service_ms = (double)v;
-		if (parse_num(w[5], wl[5], 1LL << 30, &v))
-			return;
-		r.ref_ms = (double)v;
 	} else {
 		return;
 	}
+#undef IS
+	r.service_ms = (double)ms;
+	r.ref_ms = (double)ref;
 	memcpy(r.key, w[1], 64);
 	out->r = xrealloc(out->r, (out->n + 1) * sizeof(*out->r));
 	out->r[out->n++] = r;
@@ -111,23 +94,27 @@ void kmin_recs_parse(const char *text, size_t len, struct kmin_recs *out)
 	}
 }
 
-const struct kmin_rec *kmin_recs_find(const struct kmin_recs *rs, char kind, const char *key)
+/* The last record of kind for key (and ref, when not NULL): a later
+ * judgement replaces an earlier one. */
+static const struct kmin_rec *find(const struct kmin_recs *rs, char kind, const char *key,
+				   const char *ref)
 {
-	/* the last word wins: a later judgement replaces an earlier one */
 	for (size_t i = rs->n; i-- > 0;)
-		if (rs->r[i].kind == kind && !strcmp(rs->r[i].key, key))
+		if (rs->r[i].kind == kind && !strcmp(rs->r[i].key, key) &&
+		    (!ref || !strcmp(rs->r[i].val, ref)))
 			return &rs->r[i];
 	return NULL;
+}
+
+const struct kmin_rec *kmin_recs_find(const struct kmin_recs *rs, char kind, const char *key)
+{
+	return find(rs, kind, key, NULL);
 }
 
 const struct kmin_rec *kmin_recs_find_time(const struct kmin_recs *rs, const char *key,
 					   const char *ref)
 {
-	for (size_t i = rs->n; i-- > 0;) /* the last judgement wins */
-		if (rs->r[i].kind == 't' && !strcmp(rs->r[i].key, key) &&
-		    !strcmp(rs->r[i].val, ref))
-			return &rs->r[i];
-	return NULL;
+	return find(rs, 't', key, ref);
 }
 
 void kmin_recs_free(struct kmin_recs *rs)

@@ -12,7 +12,7 @@ int km_count_on(const char *cfg, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(cfg + len - p));
 		size_t l = (size_t)((nl ? nl : cfg + len) - p);
 
-		if (l > 9 && !memcmp(p, "CONFIG_", 7) && l >= 2 && p[l - 2] == '=' &&
+		if (l > 9 && !memcmp(p, "CONFIG_", 7) && p[l - 2] == '=' &&
 		    (p[l - 1] == 'y' || p[l - 1] == 'm'))
 			n++;
 		p = nl ? nl + 1 : NULL;
@@ -118,15 +118,13 @@ static void text_list(struct sbuf *b, const char *title, const struct strv *v)
 	sbuf_puts(b, "\n");
 }
 
+static double smaller(long long before, long long after)
+{
+	return before > 0 ? 100.0 * (double)(before - after) / (double)before : 0;
+}
+
 void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, struct sbuf *b)
 {
-	double pct = r->size_before > 0
-			 ? 100.0 * (double)(r->size_before - r->size_after) / (double)r->size_before
-			 : 0;
-	double opct = r->size_before > 0 ? 100.0 * (double)(r->size_before - r->size_options) /
-					       (double)r->size_before
-					 : 0;
-
 	sbuf_printf(b, "kconfig --minimize %s (%s)\n", o->app, o->target);
 	text_list(b, "removed", &r->removed);
 	text_list(b, "also off", &r->also_off);
@@ -136,9 +134,10 @@ void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, st
 	sbuf_printf(b, "options    %d -> %d enabled in .config\n", r->options_before,
 		    r->options_after);
 	sbuf_printf(b, "kernel     %lld -> %lld bytes (%.1f%% smaller)\n", r->size_before,
-		    r->size_after, pct);
+		    r->size_after, smaller(r->size_before, r->size_after));
 	sbuf_printf(b, "           %lld bytes (%.1f%% smaller) with the removals alone (%s)\n",
-		    r->size_options, opct, r->compression_from[0] ? r->compression_from : "-");
+		    r->size_options, smaller(r->size_before, r->size_options),
+		    r->compression_from[0] ? r->compression_from : "-");
 	sbuf_printf(b, "compress   %s\n",
 		    r->compression[0] ? r->compression
 				      : (r->compression_from[0] ? "unchanged (no mode was smaller "

@@ -170,7 +170,6 @@ static int no_slower(struct km *k, const char *hash, const char *fulldir, const 
 		     double *ms, double *ref_ms)
 {
 	const struct kmin_rec *t = kmin_recs_find_time(&k->recs, hash, fullhash);
-	char line[320];
 	long long size;
 	int ok;
 
@@ -190,10 +189,8 @@ static int no_slower(struct km *k, const char *hash, const char *fulldir, const 
 	if (ok < 0)
 		return ok;
 	ok = ok && *ms <= *ref_ms;
-	snprintf(line, sizeof(line), "time %s %s %s %lld %lld\n", hash, fullhash,
-		 ok ? "pass" : "fail", (long long)(*ms > 0 ? *ms : 0),
-		 (long long)(*ref_ms > 0 ? *ref_ms : 0));
-	km_record(k, line);
+	km_record(k, "time %s %s %s %lld %lld\n", hash, fullhash, ok ? "pass" : "fail",
+		  (long long)(*ms > 0 ? *ms : 0), (long long)(*ref_ms > 0 ? *ref_ms : 0));
 	return ok;
 }
 
@@ -231,25 +228,20 @@ static int try_compression(struct km *k, const char *mode, const char *fulldir,
 	r = km_trial(k, k->removed, what, hash);
 	if (r == 1)
 		r = no_slower(k, hash, fulldir, fullhash, &ms, &ref);
-	if (r == 1) {
-		tx_info(k->ctx, "kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: kept",
-			k->comp, ms, ref);
+	if (r == 1 || (r == 0 && ms > 0))
+		tx_info(k->ctx, "kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: %s",
+			mode, ms, ref, r == 1 ? "kept" : "slower, not kept");
+	if (r == 1)
 		lower(k->r->compression, sizeof(k->r->compression), k->comp);
-		return 1;
-	}
-	k->comp = NULL;
-	if (r == 0 && ms > 0)
-		tx_info(k->ctx,
-			"kconfig: %s: serves in %.0f ms, the full kernel in %.0f ms: slower, not "
-			"kept",
-			mode, ms, ref);
+	else
+		k->comp = NULL;
 	return r;
 }
 
 int km_compression(struct km *k, const char *fulldir, const char *fullhash)
 {
 	k->comp_from = own_compression(k);
-	if (!kmin_target_boots_bzimage(k->o->target) || !k->comp_from)
+	if (!k->bzimage || !k->comp_from)
 		return 0; /* Xen boots the uncompressed vmlinux */
 	lower(k->r->compression_from, sizeof(k->r->compression_from), k->comp_from);
 	for (size_t m = 0; m < sizeof(comp_modes) / sizeof(comp_modes[0]); m++) {

@@ -3,6 +3,7 @@
 #include "kernel/kmin-int.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,15 @@
 #include "kernel/kernel.h"
 #include "probe/probe.h"
 
-void km_record(struct km *k, const char *line)
+void km_record(struct km *k, const char *fmt, ...)
 {
-	size_t n = strlen(line);
+	char line[320]; /* the longest, a "time" line, takes 180 bytes */
+	va_list ap;
+	size_t n;
 
+	va_start(ap, fmt);
+	n = (size_t)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	if (write(k->recfd, line, n) != (ssize_t)n)
 		tx_info(k->ctx, "kconfig: cannot append to '%s': %s", k->recpath, strerror(errno));
 	kmin_recs_add_line(&k->recs, line, n - 1);
@@ -101,7 +107,7 @@ static int trial_image(struct km *k, const struct kernel_out *kout, const char *
 	if (err) {
 		err = tx_fail(k->ctx, err, "kconfig", "cannot make the trial image '%s': %s", dir,
 			      strerror(-err));
-	} else if (!kmin_target_boots_bzimage(k->o->target)) {
+	} else if (!k->bzimage) {
 		err = kernel_strip_to(k->ctx, kout->vmlinux, kpath);
 	} else if (symlink(kout->bzimage, kpath) < 0) {
 		err = tx_fail(k->ctx, -errno, "kconfig", "cannot link '%s': %s", kpath,
@@ -111,61 +117,64 @@ static int trial_image(struct km *k, const struct kernel_out *kout, const char *
 	return err;
 }
 
+/* Boot po: 1 served (with the init marker on the console when init), 0 not
+ * (said as "kconfig: FAILED: why": a verdict, not an error of the run), < 0
+ * cannot probe at all (a broken image dir, not a broken kernel). *ms: the
+ * median boot to service, or -1. */
+static int boot(struct km *k, const struct probe_opts *po, int init, const char *failed, double *ms)
+{
+	struct probe_result pr = {0};
+	struct tx_errsave before;
+	int err;
+
+	k->r->boots += po->runs;
+	tx_err_save(k->ctx, &before);
+	err = probe_run(k->ctx, po, &pr);
+	/* serving is not enough: the console must show the init too */
+	if (!err && init && pr.init.n < po->runs)
+		err =
+		    tx_fail(k->ctx, -EIO, "kconfig", "no init marker on the console '%s'", po->dir);
+	*ms = pr.service.n ? pr.service.median : -1;
+	probe_result_free(&pr);
+	if (err == -EINVAL || err == -ENOENT)
+		return err;
+	if (err) {
+		tx_info(k->ctx, "kconfig: %s: %s", failed, k->ctx->err);
+		tx_err_restore(k->ctx, &before);
+	}
+	return !err;
+}
+
 int km_boot_ok(struct km *k, const char *dir, int runs, double *service_ms)
 {
-	for (int disk = 0; disk <= k->has_disk; disk++) {
+	int ok = 1;
+	double ms;
+
+	for (int disk = 0; disk <= k->has_disk && ok == 1; disk++) {
 		struct probe_opts po = {.dir = dir,
 					.runs = disk ? 1 : runs,
 					.timeout_s = k->o->trial_timeout_s,
 					.use_disk = disk};
-		struct probe_result pr = {0};
-		struct tx_errsave before;
-		int err;
 
-		k->r->boots += po.runs;
-		tx_err_save(k->ctx, &before);
-		err = probe_run(k->ctx, &po, &pr);
-		/* serving is not enough: the console must show the init too */
-		if (!err && pr.init.n < po.runs)
-			err = tx_fail(k->ctx, -EIO, "kconfig", "no init marker on the console '%s'",
-				      dir);
+		ok = boot(k, &po, 1, disk ? "disk boot failed" : "initrd boot failed", &ms);
 		if (!disk && service_ms)
-			*service_ms = pr.service.n ? pr.service.median : -1;
-		probe_result_free(&pr);
-		if (err == -EINVAL || err == -ENOENT)
-			return err; /* a broken image dir, not a broken kernel */
-		if (err) {
-			tx_info(k->ctx, "kconfig: %s boot failed: %s", disk ? "disk" : "initrd",
-				k->ctx->err);
-			tx_err_restore(k->ctx, &before); /* a verdict, not an error of the run */
-			return 0;
-		}
+			*service_ms = ms;
 	}
-	return 1;
+	return ok;
 }
 
-/* The record's answer for set, when it has one: 1 (and *pass), else 0. ih
- * gets set's input hash. */
-static int recorded(struct km *k, const struct kconfig_set *set, char ih[65], char cfg_hash[65],
-		    int *pass)
+/* The record's verdict on the .config hashed ch: 1 (and *pass), else 0. */
+static int recorded(struct km *k, const char *ch, char cfg_hash[65], int *pass)
 {
-	const struct kmin_rec *rec;
+	const struct kmin_rec *rec = kmin_recs_find(&k->recs, 'c', ch);
 
-	input_hash(k, set, ih);
-	rec = kmin_recs_find(&k->recs, 'i', ih);
-	if (rec && rec->val[0] == '-') {
-		k->r->reused++;
-		*pass = 0;
-		return 1;
-	}
-	if (rec && (rec = kmin_recs_find(&k->recs, 'c', rec->val))) {
-		k->r->reused++;
-		if (cfg_hash)
-			memcpy(cfg_hash, rec->key, 65);
-		*pass = rec->pass;
-		return 1;
-	}
-	return 0;
+	if (!rec)
+		return 0;
+	k->r->reused++;
+	if (cfg_hash)
+		memcpy(cfg_hash, rec->key, 65);
+	*pass = rec->pass;
+	return 1;
 }
 
 int km_trial(struct km *k, const char *off, const char *what, char cfg_hash[65])
@@ -173,21 +182,25 @@ int km_trial(struct km *k, const char *off, const char *what, char cfg_hash[65])
 	struct kconfig_set set = {0};
 	struct tx_errsave before;
 	const struct kmin_rec *rec;
-	char ih[65], ch[65], line[256];
-	char *cfg = NULL;
+	char ih[65], ch[65], *cfg = NULL;
 	size_t clen = 0;
 	double t0 = now_ms(), svc = -1;
 	long long size;
-	int err;
+	int err = 0;
 
 	k->r->trials++;
 	trial_set(k, off, &set);
-	if (recorded(k, &set, ih, cfg_hash, &err))
-		goto out;
-	if (now_ms() > k->deadline) {
-		err = KMIN_BUDGET;
+	input_hash(k, &set, ih);
+	rec = kmin_recs_find(&k->recs, 'i', ih);
+	if (rec && rec->val[0] == '-') {
+		k->r->reused++;
 		goto out;
 	}
+	if (rec && recorded(k, rec->val, cfg_hash, &err))
+		goto out;
+	err = KMIN_BUDGET;
+	if (now_ms() > k->deadline)
+		goto out;
 	tx_info(k->ctx, "kconfig: trial %d: %s", k->r->trials, what);
 	tx_err_save(k->ctx, &before);
 	err = kernel_configure(k->ctx, k->o->target, &set, &cfg, &clen, ch);
@@ -196,8 +209,7 @@ int km_trial(struct km *k, const char *off, const char *what, char cfg_hash[65])
 		/* a required option went off with the removed ones */
 		tx_info(k->ctx, "kconfig: trial %d: cannot be met: %s", k->r->trials, k->ctx->err);
 		tx_err_restore(k->ctx, &before);
-		snprintf(line, sizeof(line), "in %s -\n", ih);
-		km_record(k, line);
+		km_record(k, "in %s -\n", ih);
 		err = 0;
 		goto out;
 	}
@@ -205,21 +217,16 @@ int km_trial(struct km *k, const char *off, const char *what, char cfg_hash[65])
 		goto out;
 	if (cfg_hash)
 		memcpy(cfg_hash, ch, 65);
-	snprintf(line, sizeof(line), "in %s %s\n", ih, ch);
-	km_record(k, line);
-	if ((rec = kmin_recs_find(&k->recs, 'c', ch))) {
-		k->r->reused++;
-		err = rec->pass;
+	km_record(k, "in %s %s\n", ih, ch);
+	if (recorded(k, ch, cfg_hash, &err))
 		goto out;
-	}
 	err = km_prepare(k, off, k->trialdir, &size, NULL, NULL, NULL);
 	if (!err)
 		err = km_boot_ok(k, k->trialdir, 1, &svc);
 	if (err < 0)
 		goto out;
-	snprintf(line, sizeof(line), "cfg %s %s %lld %lld\n", ch, err ? "pass" : "fail",
-		 size > 0 ? size : 0, svc > 0 ? (long long)svc : 0);
-	km_record(k, line);
+	km_record(k, "cfg %s %s %lld %lld\n", ch, err ? "pass" : "fail", size > 0 ? size : 0,
+		  svc > 0 ? (long long)svc : 0);
 	tx_info(k->ctx, "kconfig: trial %d: %s in %.0f s", k->r->trials,
 		err ? "serves: removed" : "fails: kept for now", (now_ms() - t0) / 1000.0);
 out:
@@ -257,30 +264,15 @@ int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, 
 {
 	double *v[2] = {xcalloc((size_t)runs, sizeof(double)),
 			xcalloc((size_t)runs, sizeof(double))};
+	char *failed[2] = {xasprintf("'%s' did not serve", a), xasprintf("'%s' did not serve", b)};
 	int ok = 1;
 
 	for (int i = 0; i < runs && ok == 1; i++)
 		for (int j = 0; j < 2 && ok == 1; j++) {
 			struct probe_opts po = {
 			    .dir = j ? b : a, .runs = 1, .timeout_s = k->o->trial_timeout_s};
-			struct probe_result pr = {0};
-			struct tx_errsave before;
-			int err;
 
-			tx_err_save(k->ctx, &before);
-			err = probe_run(k->ctx, &po, &pr);
-			k->r->boots++;
-			if (!err && pr.service.n == 1) {
-				v[j][i] = pr.service.median;
-			} else if (err == -EINVAL || err == -ENOENT) {
-				ok = err;
-			} else {
-				tx_info(k->ctx, "kconfig: '%s' did not serve: %s", po.dir,
-					k->ctx->err);
-				tx_err_restore(k->ctx, &before);
-				ok = 0;
-			}
-			probe_result_free(&pr);
+			ok = boot(k, &po, 0, failed[j], &v[j][i]);
 		}
 	if (ok == 1) {
 		*ma = median_of(v[0], (size_t)runs, NULL);
@@ -288,6 +280,8 @@ int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, 
 	}
 	free(v[0]);
 	free(v[1]);
+	free(failed[0]);
+	free(failed[1]);
 	return ok;
 }
 

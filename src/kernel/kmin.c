@@ -1,5 +1,6 @@
 /* tinyx kconfig --minimize: the driver (see kmin.h and kmin-int.h). */
 #include "image/target.h"
+#include "kernel/kconfig-int.h"
 #include "kernel/kmin-int.h"
 
 #include <fcntl.h>
@@ -14,29 +15,6 @@
 #include "stage/stage.h"
 
 #define RECS_MAX (64u << 20)
-
-/* The target checks (image/target.h's table is to answer them). */
-int kmin_target_known(const char *target)
-{
-	return image_target_find(target) != NULL;
-}
-
-int kmin_target_boots_bzimage(const char *target)
-{
-	const struct image_target *t = image_target_find(target);
-
-	return t && t->kernel == TARGET_BZIMAGE;
-}
-
-static int kmin_unknown_target(struct tx_ctx *ctx, const char *target)
-{
-	char *names = image_target_names(" or ");
-	int r =
-	    tx_fail(ctx, -EINVAL, "kconfig", "unknown target '%s' (expected %s)", target, names);
-
-	free(names);
-	return r;
-}
 
 /* ---- set-up ---- */
 
@@ -71,26 +49,8 @@ static int read_record(struct km *k)
 		return tx_fail(k->ctx, -errno, "kconfig", "cannot open '%s': %s", k->recpath,
 			       strerror(errno));
 	if (!k->recs.n && lseek(k->recfd, 0, SEEK_END) == 0)
-		km_record(k, KMIN_RECORD_HEAD);
+		km_record(k, "%s", KMIN_RECORD_HEAD);
 	return 0;
-}
-
-/* The work dir CACHE/kmin/APP-TARGET, locked (*lfd) for the run. */
-static int open_work(struct km *k, int *lfd)
-{
-	char *lock;
-	int err = mkdir_p(k->work, 0755);
-
-	if (err)
-		return tx_fail(k->ctx, err, "kconfig", "cannot create '%s': %s", k->work,
-			       strerror(-err));
-	lock = xasprintf("%s/.lock", k->work);
-	*lfd = lock_path(lock);
-	if (*lfd < 0)
-		err =
-		    tx_fail(k->ctx, *lfd, "kconfig", "cannot lock '%s': %s", lock, strerror(-*lfd));
-	free(lock);
-	return err ? err : read_record(k);
 }
 
 static int app_requests(struct km *k)
@@ -173,26 +133,18 @@ static int pick_candidates(struct km *k)
  * into the work dir. */
 static int base_image(struct km *k)
 {
+	char *out = xasprintf("%s/base", k->work);
 	struct build_opts bo = {.app = k->o->app,
 				.target = k->o->target,
-				.out = NULL,
+				.out = out,
 				.mirror = k->o->mirror,
 				.root = k->o->root,
-				.verify = 0,
 				.no_summary = 1};
-	char *out = xasprintf("%s/base", k->work);
-	int err;
+	int err = build_run(k->ctx, &bo);
 
-	bo.out = out;
-	err = build_run(k->ctx, &bo);
 	k->basedir = xasprintf("%s/%s/%s", out, k->o->app, k->o->target);
+	k->has_disk = file_size_at(k->basedir, "rootfs.ext4") >= 0;
 	free(out);
-	if (!err) {
-		char *disk = xasprintf("%s/rootfs.ext4", k->basedir);
-
-		k->has_disk = path_exists(disk);
-		free(disk);
-	}
 	return err;
 }
 
@@ -283,19 +235,23 @@ static int minimize(struct km *k)
 int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *r)
 {
 	struct km k = {.ctx = ctx, .o = o, .r = r, .recfd = -1};
+	const struct image_target *t;
 	double t0 = now_ms();
 	int err, lfd = -1;
 
 	memset(r, 0, sizeof(*r));
 	if (!valid_pkg_name(o->app))
 		return tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", o->app);
-	if (!kmin_target_known(o->target))
-		return kmin_unknown_target(ctx, o->target);
+	if (!(t = kconfig_target(ctx, o->target)))
+		return -EINVAL;
+	k.bzimage = t->kernel == TARGET_BZIMAGE;
 	k.deadline = t0 + (o->budget_min > 0 ? o->budget_min : 60) * 60000.0;
 	k.work = xasprintf("%s/kmin/%s-%s", ctx->cache, o->app, o->target);
 	k.recpath = xasprintf("%s/trials", k.work);
 	k.trialdir = xasprintf("%s/trial", k.work);
-	err = open_work(&k, &lfd);
+	/* the work dir CACHE/kmin/APP-TARGET, locked for the run */
+	lfd = kconfig_lock(ctx, "kconfig", k.work, "/.lock");
+	err = lfd < 0 ? lfd : read_record(&k);
 	if (!err)
 		err = app_requests(&k);
 	if (!err)

@@ -9,8 +9,7 @@
  * off with it), builds the kernel in the reused out-of-tree dir (ccache), and
  * boots it with the app's rootfs under the probe: initrd, and the ext4 disk
  * when the image has one (a Xen image boots under Xen, as the probe does it).
- * It passes when every boot serves and the console
- * shows the init's marker.
+ * It passes when every boot serves and the console shows the init's marker.
  *
  * Search: delta debugging. Try to remove the whole candidate group; on
  * failure halve it and try each half, down to single options. A removal that
