@@ -38,17 +38,17 @@ static int run_tool(struct tx_ctx *ctx, char *const *tool, const char *img, long
 	for (size_t n = 2; *tool && n < 31; n++)
 		argv[n] = *tool++;
 	r = tx_run_lines(ctx, &s, log, dbg ? debugfs_line : NULL, &bad);
-	if (r == 0 && bad) {
-		r = tx_fail(ctx, -EIO, "rootfs", "debugfs on '%s': %s", img, bad);
-	} else if (r != 0) {
+	if (r != 0)
 		read_file(log, &text, NULL, 4096);
-		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "%s failed on '%s' (status %d): %s",
-			    what, img, r, text ? text : "");
-	}
-	free(text);
-	free(bad);
 	unlink(log);
 	free(log);
+	if (r == 0 && bad)
+		r = tx_fail(ctx, -EIO, "rootfs", "debugfs on '%s': %s", img, bad);
+	else if (r != 0)
+		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "%s failed on '%s' (status %d): %s",
+			    what, img, r, text ? text : "");
+	free(text);
+	free(bad);
 	return r;
 }
 

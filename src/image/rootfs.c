@@ -1,8 +1,10 @@
 /* Rootfs assembly: init, BusyBox, base dirs and nodes, generated /etc files
  * and overlays, all added to the manifest (which stays the only truth). */
 #include "image/rootfs.h"
+#include "formats/elfread.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,21 +67,16 @@ static int resolve_parents(struct rctx *r, const char *path, char **out)
 	return err;
 }
 
-static int add_parent_dirs(struct rctx *r, const char *path)
+static void add_parent_dirs(struct rctx *r, const char *path)
 {
 	char *dir = path_dirname(path);
-	int err = 0;
+	struct ment d = {.type = ME_DIR, .path = dir, .mode = 0755, .reason = "rootfs=parent"};
 
 	if (strcmp(dir, "/") && !manifest_find(r->m, ME_DIR, dir)) {
-		struct ment d = {.type = ME_DIR, .mode = 0755, .reason = "rootfs=parent"};
-
-		err = add_parent_dirs(r, dir);
-		d.path = dir;
-		if (!err)
-			manifest_add(r->m, &d);
+		add_parent_dirs(r, dir);
+		manifest_add(r->m, &d);
 	}
 	free(dir);
-	return err;
 }
 
 static void set_str(char **dst, const char *s)
@@ -96,10 +93,10 @@ static int put(struct rctx *r, const struct ment *e, int replace)
 	char *path = NULL;
 	int err = resolve_parents(r, e->path, &path);
 
-	if (!err)
-		err = add_parent_dirs(r, path);
-	if (!err)
+	if (!err) {
+		add_parent_dirs(r, path);
 		old = manifest_find(r->m, e->type, path);
+	}
 	if (!err && !old) {
 		c.path = path;
 		manifest_add(r->m, &c);
@@ -209,29 +206,13 @@ static int gen_accounts(struct rctx *r, int with_sh)
 }
 
 /* A static executable has no PT_INTERP: a dynamic BusyBox would not run in an
- * image that lacks its libc. Reads the ELF64 program headers only. */
-static int is_static_elf(const char *path)
+ * image that lacks its libc. */
+static int is_static_elf(struct tx_ctx *ctx, const char *path)
 {
-	unsigned char h[64], ph[56];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
+	struct elf_info ei = {0};
+	int ok = elf_read(ctx, path, &ei) == 0 && ei.elfclass == ELFCLASS64 && !ei.interp;
 
-	if (fd < 0)
-		return 0;
-	if (pread(fd, h, 64, 0) == 64 && !memcmp(h, "\177ELF", 4) && h[4] == 2 && h[5] == 1) {
-		unsigned long long phoff = 0;
-		unsigned phentsize = h[54] | h[55] << 8, phnum = h[56] | h[57] << 8;
-
-		for (int i = 7; i >= 0; i--)
-			phoff = phoff << 8 | h[32 + i];
-		ok = phentsize == 56;
-		for (unsigned i = 0; ok && i < phnum; i++) {
-			if (pread(fd, ph, 56, (off_t)(phoff + (unsigned long long)i * 56)) != 56)
-				ok = 0;
-			else if ((ph[0] | ph[1] << 8 | ph[2] << 16 | (unsigned)ph[3] << 24) == 3)
-				ok = 0; /* PT_INTERP */
-		}
-	}
-	close(fd);
+	elf_info_free(&ei);
 	return ok;
 }
 
@@ -240,7 +221,7 @@ static int add_busybox(struct rctx *r, const char *bb)
 	char *argv[] = {(char *)bb, "--list-full", NULL}, *list = NULL;
 	int err;
 
-	if (!is_static_elf(bb))
+	if (!is_static_elf(r->ctx, bb))
 		return tx_fail(r->ctx, -EINVAL, "rootfs",
 			       "'%s' is not a static executable (maybe install busybox-static)",
 			       bb);
