@@ -144,29 +144,22 @@ static int stage_tree(struct tx_ctx *ctx, const struct manifest *m, const char *
 
 /* Every parent of an entry must be a dir of the manifest: the staging tree is
  * then made of our own dirs only, and nothing is written through a symlink. */
-static int check_parents(struct tx_ctx *ctx, const struct ment **v, size_t n)
+static int check_parents(struct tx_ctx *ctx, const struct manifest *m, const struct ment **v,
+			 size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *dir = path_dirname(v[i]->path);
-		int ok = !strcmp(dir, "/");
+	int err = 0;
 
-		/* v is sorted: the parent, if present, is before the entry */
-		for (size_t j = i; !ok && j-- > 0;) {
-			if (!strcmp(v[j]->path, dir)) {
-				ok = v[j]->type == ME_DIR ? 1 : -1;
-				break;
-			}
-		}
-		if (ok != 1) {
-			int e =
+	for (size_t i = 0; i < n && !err; i++) {
+		char *dir = path_dirname(v[i]->path);
+		const struct ment *p = manifest_find((struct manifest *)m, ME_DIR, dir);
+
+		if (strcmp(dir, "/") && (!p || p->type != ME_DIR))
+			err =
 			    tx_fail(ctx, -EINVAL, "rootfs", "the parent of '%s' is %s", v[i]->path,
-				    ok ? "not a dir in the manifest" : "not in the manifest");
-			free(dir);
-			return e;
-		}
+				    p ? "not a dir in the manifest" : "not in the manifest");
 		free(dir);
 	}
-	return 0;
+	return err;
 }
 
 static void content_uuid(const struct ment **v, size_t n, long long epoch, char out[37])
@@ -225,7 +218,7 @@ int ext4_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg, co
 	int r = cpio_sorted_entries(ctx, m, &v, &n);
 
 	if (!r)
-		r = check_parents(ctx, v, n);
+		r = check_parents(ctx, m, v, n);
 	rm_rf(stg); /* ours: a stale one from an interrupted run goes */
 	if (!r && mkdir(stg, 0755) < 0)
 		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", stg, strerror(errno));
