@@ -79,31 +79,27 @@ static int stage_tree(struct tx_ctx *ctx, const struct manifest *m, const char *
 		      const struct ment **v, size_t n, long long epoch, struct sbuf *cmd,
 		      long long *blocks)
 {
+	static const unsigned ifmt[] = {
+	    [ME_DIR] = S_IFDIR, [ME_FILE] = S_IFREG, [ME_SLINK] = S_IFLNK, [ME_NOD] = S_IFCHR};
 	int err = 0;
 
 	set_meta(cmd, "/", S_IFDIR | 0755, 0, 0, epoch);
 	set_meta(cmd, "/lost+found", S_IFDIR | 0700, 0, 0, epoch);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct ment *e = v[i];
-		char *host = root_join(stg, e->path), *src;
-		unsigned perm = e->mode & 07777, type = 0;
-		long long size = 0;
+		char *host = root_join(stg, e->path), *src, *dir;
+		unsigned type = e->type == ME_NOD && e->devtype == 'b' ? S_IFBLK : ifmt[e->type];
+		long long size;
 
 		if (!quotable(e->path)) {
-			free(host);
-			return tx_fail(ctx, -EINVAL, "rootfs", "path '%s' cannot go in ext4",
-				       e->path);
-		}
-		switch (e->type) {
-		case ME_DIR:
-			type = S_IFDIR;
-			if (mkdir(host, 0755) < 0 && errno != EEXIST)
-				err = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", host,
-					      strerror(errno));
-			*blocks += 1;
-			break;
-		case ME_FILE:
-			type = S_IFREG;
+			err =
+			    tx_fail(ctx, -EINVAL, "rootfs", "path '%s' cannot go in ext4", e->path);
+		} else if (e->type == ME_DIR && mkdir(host, 0755) < 0 && errno != EEXIST) {
+			err = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", host,
+				      strerror(errno));
+		} else if (e->type == ME_SLINK && symlink(e->target, host) < 0) {
+			err = tx_fail(ctx, -errno, "rootfs", "cannot make symlink '%s'", e->path);
+		} else if (e->type == ME_FILE) {
 			src =
 			    e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
 			err = copy_file(src, host, 0644);
@@ -113,31 +109,19 @@ static int stage_tree(struct tx_ctx *ctx, const struct manifest *m, const char *
 			size = err ? 0 : file_size(host);
 			free(src);
 			/* data plus extent blocks for big files */
-			*blocks += (size + BLOCK - 1) / BLOCK + size / (BLOCK * 340 * 32768) + 1;
-			break;
-		case ME_SLINK:
-			type = S_IFLNK;
-			perm = 0777;
-			if (symlink(e->target, host) < 0)
-				err = tx_fail(ctx, -errno, "rootfs", "cannot make symlink '%s'",
-					      e->path);
-			*blocks += 1;
-			break;
-		case ME_NOD: {
-			char *dir = path_dirname(e->path);
-
-			type = e->devtype == 'b' ? S_IFBLK : S_IFCHR;
+			*blocks += (size + BLOCK - 1) / BLOCK + size / (BLOCK * 340 * 32768);
+		} else if (e->type == ME_NOD) {
+			dir = path_dirname(e->path);
 			sbuf_printf(cmd, "cd \"%s\"\nmknod \"%s\" %c %u %u\ncd /\n", dir,
 				    path_basename(e->path), e->devtype, e->major, e->minor);
 			free(dir);
-			break;
 		}
-		default:
-			break;
-		}
+		*blocks += e->type != ME_NOD; /* and one per dir, file and symlink */
 		free(host);
 		if (!err)
-			set_meta(cmd, e->path, type | perm, e->uid, e->gid, epoch);
+			set_meta(cmd, e->path,
+				 type | (e->type == ME_SLINK ? 0777 : e->mode & 07777), e->uid,
+				 e->gid, epoch);
 	}
 	return err;
 }

@@ -10,24 +10,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The library's copy, with the build's error line. */
-static int copy_to(struct tx_ctx *ctx, const char *from, const char *to, mode_t mode)
+/* FROM (NULL: WORK/NAME) to DIR/NAME, with the build's error line. */
+static int copy_to(struct bctx *b, const char *from, const char *dir, const char *name)
 {
-	int r = copy_file(from, to, mode);
+	char *f = from ? xstrdup(from) : xasprintf("%s/%s", b->work, name);
+	char *to = xasprintf("%s/%s", dir, name);
+	int r = copy_file(f, to, 0644);
 
 	if (r < 0)
-		return tx_fail(ctx, r, "build", "cannot copy '%s' to '%s': %s", from, to,
-			       strerror(-r));
-	return 0;
-}
-
-/* WORK/NAME to DIR/NAME. */
-static int copy_work(struct bctx *b, const char *dir, const char *name)
-{
-	char *from = xasprintf("%s/%s", b->work, name), *to = xasprintf("%s/%s", dir, name);
-	int r = copy_to(b->ctx, from, to, 0644);
-
-	free(from);
+		r = tx_fail(b->ctx, r, "build", "cannot copy '%s' to '%s': %s", f, to,
+			    strerror(-r));
+	free(f);
 	free(to);
 	return r;
 }
@@ -116,7 +109,7 @@ int image_manifest(struct bctx *b)
 static int install_kernel(struct bctx *b, struct target_res *t, const char *dir)
 {
 	char *p = xasprintf("%s/kernel", dir);
-	int r = t->t->kernel == TARGET_BZIMAGE ? copy_to(b->ctx, t->k.bzimage, p, 0644)
+	int r = t->t->kernel == TARGET_BZIMAGE ? copy_to(b, t->k.bzimage, dir, "kernel")
 					       : kernel_strip_to(b->ctx, t->k.vmlinux, p);
 
 	if (r == 0 && t->t->pvh_entry)
@@ -141,9 +134,9 @@ int image_target_dir(struct bctx *b, struct target_res *t)
 	if (r < 0)
 		r = tx_fail(ctx, r, "build", "cannot create '%s'", dir);
 	if (r == 0)
-		r = copy_work(b, dir, c.initrd);
+		r = copy_to(b, NULL, dir, c.initrd);
 	if (r == 0 && c.disk)
-		r = copy_work(b, dir, c.disk);
+		r = copy_to(b, NULL, dir, c.disk);
 	if (r == 0)
 		r = install_kernel(b, t, dir);
 	if (r == 0)
