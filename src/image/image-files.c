@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* FROM (NULL: WORK/NAME) to DIR/NAME, with the build's error line. */
 static int copy_to(struct bctx *b, const char *from, const char *dir, const char *name)

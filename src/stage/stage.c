@@ -5,91 +5,35 @@
 
 #include <errno.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* Is the package known to the host's apt index? 0 yes, -ENOENT unknown,
- * -EISDIR virtual (with the providers listed in *providers). */
-static int pkg_known(struct tx_ctx *ctx, const char *pkg, char **providers)
-{
-	char *show[] = {"apt-cache", "show", "--no-all-versions", (char *)pkg, NULL};
-	char *showpkg[] = {"apt-cache", "showpkg", (char *)pkg, NULL};
-	char *out = NULL, *l = NULL;
-	struct sbuf b = {0};
-	int st = run_capture_q(ctx, show, &out, 1 << 20, 1), n = 0;
-
-	*providers = NULL;
-	if (st != 0 || strstr(out, "Package: ")) {
-		free(out);
-		return st < 0 ? st : st ? -ENOENT : 0;
-	}
-	free(out);
-	/* empty answer with success: a purely virtual package */
-	if (run_capture_q(ctx, showpkg, &out, 1 << 20, 1) == 0)
-		l = strstr(out, "Reverse Provides:");
-	for (l = l ? strchr(l, '\n') : NULL; l && *++l && n < 6; l = strchr(l, '\n')) {
-		char *e = strchr(l, ' '), *nl = strchr(l, '\n'), *name;
-
-		if (!e || (nl && nl < e))
-			break;
-		name = xstrndup(l, (size_t)(e - l));
-		if (!b.s || !strstr(b.s, name))
-			sbuf_printf(&b, "%s%s", n++ ? ", " : "", name);
-		free(name);
-	}
-	*providers = b.s;
-	free(out);
-	return -EISDIR;
-}
 
 static char *host_arch(struct tx_ctx *ctx)
 {
-	char *argv[] = {"dpkg", "--print-architecture", NULL};
-	char *out = NULL;
+	char *argv[] = {"dpkg", "--print-architecture", NULL}, *out = NULL;
 
-	if (run_capture(ctx, argv, &out, 4096) != 0 || !*out) {
-		free(out);
-		return xstrdup("amd64");
+	if (run_capture(ctx, argv, &out, 4096) == 0 && *out) {
+		out[strcspn(out, "\n")] = 0;
+		return out;
 	}
-	out[strcspn(out, "\n")] = 0;
-	return out;
+	free(out);
+	return xstrdup("amd64");
 }
 
-/* Remove temp roots of earlier runs that died (their pid is gone). */
-static void clean_stale(const char *roots, const char *key)
-{
-	char *prefix = xasprintf("%s.tmp.", key);
-	struct strv dead = {0};
-
-	stale_pid_entries(roots, prefix, &dead);
-	for (size_t i = 0; i < dead.n; i++) {
-		umount_below(dead.v[i]);
-		rm_rf(dead.v[i]);
-	}
-	strv_free(&dead);
-	free(prefix);
-}
-
+/* "Extracting dpkg...", "Retrieving adduser 3.134": a package step;
+ * "Unpacking the base system...": a phase */
 static int is_perpkg(const char *l)
 {
-	static const char *verbs[] = {"I: Retrieving ", "I: Validating ", "I: Extracting ",
-				      "I: Unpacking ", "I: Configuring "};
+	static const char *const verbs[] = {"I: Retrieving ", "I: Validating ", "I: Extracting ",
+					    "I: Unpacking ", "I: Configuring "};
+	int spaces = 0;
+
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++) {
-		size_t n = strlen(verbs[i]);
-
-		int spaces = 0;
-
-		if (strncmp(l, verbs[i], n))
+		if (strncmp(l, verbs[i], strlen(verbs[i])))
 			continue;
-		/* "Extracting dpkg...", "Retrieving adduser 3.134": a package;
-		 * "Unpacking the base system...": a phase */
-		for (const char *p = l + n; *p; p++)
+		for (const char *p = l + strlen(verbs[i]); *p; p++)
 			spaces += *p == ' ';
 		return spaces <= 1;
 	}
@@ -138,28 +82,56 @@ static int check_names(struct tx_ctx *ctx, const char *app, const char *extra, s
 	return 0;
 }
 
+/* The packages that provide a purely virtual one ("Reverse Provides:" of
+ * apt-cache showpkg), at most 6, or NULL. */
+static char *providers(struct tx_ctx *ctx, char *pkg)
+{
+	char *argv[] = {"apt-cache", "showpkg", pkg, NULL}, *out = NULL, *l = NULL;
+	struct sbuf b = {0};
+	int n = 0;
+
+	if (run_capture_q(ctx, argv, &out, 1 << 20, 1) == 0)
+		l = strstr(out, "Reverse Provides:");
+	for (l = l ? strchr(l, '\n') : NULL; l && *++l && n < 6; l = strchr(l, '\n')) {
+		char *e = strchr(l, ' '), *nl = strchr(l, '\n'), *name;
+
+		if (!e || (nl && nl < e))
+			break;
+		name = xstrndup(l, (size_t)(e - l));
+		if (!b.s || !strstr(b.s, name))
+			sbuf_printf(&b, "%s%s", n++ ? ", " : "", name);
+		free(name);
+	}
+	free(out);
+	return b.s;
+}
+
 /* Every package must be in the apt index: fail in seconds, not after a
- * debootstrap run. */
+ * debootstrap run. An empty answer with success: a purely virtual package. */
 static int check_known(struct tx_ctx *ctx, const struct strv *pkgs)
 {
 	for (size_t i = 0; i < pkgs->n; i++) {
-		char *prov = NULL;
-		int r = pkg_known(ctx, pkgs->v[i], &prov);
+		char *argv[] = {"apt-cache", "show", "--no-all-versions", pkgs->v[i], NULL};
+		char *out = NULL, *prov;
+		int st = run_capture_q(ctx, argv, &out, 1 << 20, 1), r = 0;
 
-		if (r == -EISDIR)
+		if (st < 0)
+			r = tx_fail(ctx, st, "stage",
+				    "cannot query the apt index for '%s' (is apt-cache installed?)",
+				    pkgs->v[i]);
+		else if (st > 0)
 			r = tx_fail(ctx, -ENOENT, "stage",
-				    "'%s' is a virtual package; name one that provides it%s%s",
-				    pkgs->v[i], prov ? ", e.g. " : "", prov ? prov : "");
-		else if (r == -ENOENT)
-			r = tx_fail(ctx, r, "stage",
 				    "unknown package '%s' (not in the apt index; maybe run "
 				    "'apt-get update')",
 				    pkgs->v[i]);
-		else if (r < 0)
-			r = tx_fail(ctx, r, "stage",
-				    "cannot query the apt index for '%s' (is apt-cache installed?)",
-				    pkgs->v[i]);
-		free(prov);
+		else if (!strstr(out, "Package: ")) {
+			prov = providers(ctx, pkgs->v[i]);
+			r = tx_fail(ctx, -ENOENT, "stage",
+				    "'%s' is a virtual package; name one that provides it%s%s",
+				    pkgs->v[i], prov ? ", e.g. " : "", prov ? prov : "");
+			free(prov);
+		}
+		free(out);
 		if (r < 0)
 			return r;
 	}
@@ -178,16 +150,12 @@ static void drop_debs(const char *root)
 {
 	char *debs = xasprintf("%s/var/cache/apt/archives", root);
 	DIR *d = opendir(debs);
-	struct dirent *de;
 
-	while (d && (de = readdir(d))) {
+	for (struct dirent *de; d && (de = readdir(d));) {
 		size_t n = strlen(de->d_name);
 
-		if (n > 4 && !strcmp(de->d_name + n - 4, ".deb")) {
-			char *f = xasprintf("%s/%s", debs, de->d_name);
-			unlink(f);
-			free(f);
-		}
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".deb"))
+			unlinkat(dirfd(d), de->d_name, 0);
 	}
 	if (d)
 		closedir(d);
@@ -200,12 +168,13 @@ static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 {
 	const struct stage_job *j = arg;
 	struct sbuf inc = {0};
-	char *log = xasprintf("%s/%s.log", j->roots, j->base), *m, *info;
+	char *log = xasprintf("%s/%s.log", j->roots, j->base), *m, *info, *prefix;
 	char *arch = xasprintf("--arch=%s", j->arch);
 	char *argv[] = {"debootstrap",	  "--variant=minbase", NULL,	  arch,
 			(char *)j->suite, (char *)tmp,	       j->mirror, NULL};
 	struct tx_spawn s = TX_SPAWN_INIT(argv);
 	struct dbs_progress p = {ctx, 0};
+	struct strv dead = {0};
 	int r = check_known(ctx, j->pkgs);
 
 	if (r == 0 && geteuid() != 0)
@@ -213,9 +182,16 @@ static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 			    "debootstrap needs root to stage '%s' (run tinyx as root)", j->app);
 	if (r < 0)
 		goto out;
-	/* the cache removed what it could of dead runs' roots: debootstrap's
-	 * mounts need unmounting first */
-	clean_stale(j->roots, j->base);
+	/* the cache removed what it could of dead runs' roots (BASE.tmp.PID):
+	 * debootstrap's mounts need unmounting first */
+	prefix = xasprintf("%s.tmp.", j->base);
+	stale_pid_entries(j->roots, prefix, &dead);
+	for (size_t i = 0; i < dead.n; i++) {
+		umount_below(dead.v[i]);
+		rm_rf(dead.v[i]);
+	}
+	strv_free(&dead);
+	free(prefix);
 	sbuf_puts(&inc, "--include=");
 	for (size_t i = 0; i < j->pkgs->n; i++)
 		sbuf_printf(&inc, "%s%s", i ? "," : "", j->pkgs->v[i]);
