@@ -27,9 +27,7 @@ static int copy_to(struct bctx *b, const char *from, const char *dir, const char
 int image_rootfs(struct bctx *b)
 {
 	struct tx_ctx *ctx = b->ctx;
-	struct rootfs_opts ro = {.busybox = "/bin/busybox",
-				 .projdir = ctx->srcdir,
-				 .spec = &b->spec,
+	struct rootfs_opts ro = {.spec = &b->spec,
 				 .debug_shell = b->o->debug_shell,
 				 .with_busybox = 1,
 				 .workdir = b->work,

@@ -156,10 +156,10 @@ static int cmp_account(const void *a, const void *b)
 	return ix != iy ? (ix < iy ? -1 : 1) : strcmp(x->path, y->path);
 }
 
-/* An account name or home that would break a colon-separated line. */
+/* An account name, home or shell that would break a colon-separated line. */
 static int bad_field(const char *s)
 {
-	return !s || strpbrk(s, ":\n\r") != NULL;
+	return s && strpbrk(s, ":\n\r") != NULL;
 }
 
 static int gen_accounts(struct rctx *r, int with_sh)
@@ -181,9 +181,8 @@ static int gen_accounts(struct rctx *r, int with_sh)
 	for (size_t i = 0; i < k && !err; i++) {
 		const struct ment *e = v[i];
 
-		if (bad_field(e->path) ||
-		    (e->type == ME_USER && e->target && bad_field(e->target)) ||
-		    (e->type == ME_USER && e->shell && bad_field(e->shell))) {
+		if (!e->path || bad_field(e->path) ||
+		    (e->type == ME_USER && (bad_field(e->target) || bad_field(e->shell)))) {
 			err = tx_fail(r->ctx, -EINVAL, "rootfs", "bad account '%s' in the manifest",
 				      e->path);
 		} else if (e->type == ME_USER) {
@@ -218,6 +217,10 @@ static int is_static_elf(struct tx_ctx *ctx, const char *path)
 static int add_busybox(struct rctx *r, const char *bb)
 {
 	char *argv[] = {(char *)bb, "--list-full", NULL}, *list = NULL;
+	struct ment e = {.type = ME_SLINK,
+			 .mode = 0777,
+			 .target = "/bin/busybox",
+			 .reason = "rootfs=busybox-applet"};
 	int err;
 
 	if (!is_static_elf(r->ctx, bb))
@@ -233,19 +236,12 @@ static int add_busybox(struct rctx *r, const char *bb)
 		return tx_fail(r->ctx, err < 0 ? err : -EIO, "rootfs",
 			       "cannot list the applets of '%s'", bb);
 	}
-	for (char *l = list, *nl; l && *l; l = nl) {
-		const char *name;
-		struct ment e = {.type = ME_SLINK,
-				 .mode = 0777,
-				 .target = "/bin/busybox",
-				 .reason = "rootfs=busybox-applet"};
-
+	for (char *l = list, *nl; l && *l && !err; l = nl) {
 		nl = strchr(l, '\n');
 		if (nl)
 			*nl++ = 0;
-		name = path_basename(l);
 		for (size_t i = 0; applets[i] && !err; i++) {
-			if (strcmp(applets[i], name) || strstr(l, "..") || !*l)
+			if (strcmp(applets[i], path_basename(l)) || strstr(l, ".."))
 				continue;
 			e.path = xasprintf("/%s", l);
 			err = put(r, &e, 0);
@@ -377,20 +373,19 @@ static int add_base(struct rctx *r)
 
 static int make_gendir(struct rctx *r, const struct rootfs_opts *o)
 {
-	if (o->workdir) {
-		r->gendir = xasprintf("%s/rootfs-gen", o->workdir);
-		rm_rf(r->gendir);
-		if (mkdir_p(r->gendir, 0755) < 0)
-			return tx_fail(r->ctx, -errno, "rootfs", "cannot create '%s'", r->gendir);
-		return 0;
-	}
 	const char *t = getenv("TMPDIR");
 
-	r->gendir = xasprintf("%s/tinyx-rootfs-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(r->gendir))
-		return tx_fail(r->ctx, -errno, "rootfs", "cannot create a temp dir '%s'",
-			       r->gendir);
-	return 0;
+	if (!o->workdir) {
+		r->gendir = xasprintf("%s/tinyx-rootfs-XXXXXX", t && *t ? t : "/tmp");
+		return mkdtemp(r->gendir) ? 0
+					  : tx_fail(r->ctx, -errno, "rootfs",
+						    "cannot create a temp dir '%s'", r->gendir);
+	}
+	r->gendir = xasprintf("%s/rootfs-gen", o->workdir);
+	rm_rf(r->gendir);
+	return mkdir_p(r->gendir, 0755) < 0
+		   ? tx_fail(r->ctx, -errno, "rootfs", "cannot create '%s'", r->gendir)
+		   : 0;
 }
 
 static int add_generated(struct rctx *r, const struct rootfs_opts *o)
