@@ -30,32 +30,21 @@ void build_timed(struct bctx *b, double t0, const char *fmt, ...)
 	b->t[b->nt++].ms = now_ms() - t0;
 }
 
-/* The service to check: from the hints ("service http 80"), else none.
- * The closure has read the same file already: an error here cannot be new. */
-static int read_service(struct bctx *b)
-{
-	const char *was = tx_stage(b->ctx, "closure"); /* the closure read it first */
-	int r = hints_service(b->ctx, b->ctx->srcdir, b->o->app, b->service, &b->port);
-
-	tx_stage(b->ctx, was);
-	return r;
-}
-
-/* The root (staged, or the caller's), the closure and the service. */
+/* The root (staged, or the caller's), the closure and the service to check:
+ * from the hints ("service http 80"), else none. */
 static int build_inputs(struct bctx *b)
 {
 	struct tx_ctx *ctx = b->ctx;
 	struct stage_opts so = {.mirror = b->o->mirror};
 	double t0 = now_ms();
+	const char *was;
 	int r = 0;
 
 	if (b->o->root && !is_dir(b->o->root))
 		return tx_fail(ctx, -ENOENT, "build", "no root tree at '%s'", b->o->root);
 	if (b->o->root)
 		b->root = xstrdup(b->o->root);
-	else
-		r = stage_root(ctx, b->o->app, &so, &b->root);
-	if (r < 0)
+	else if ((r = stage_root(ctx, b->o->app, &so, &b->root)) < 0)
 		return r;
 	build_timed(b, t0, "stage");
 	t0 = now_ms();
@@ -66,7 +55,11 @@ static int build_inputs(struct bctx *b)
 	build_timed(b, t0, "closure");
 	tx_info(ctx, "closure: %zu entries, %.2f MB of files, %zu kernel features", b->m.n,
 		manifest_total_size(&b->m) / 1e6, b->m.nf);
-	return read_service(b);
+	/* the closure has read the same file already: an error here cannot be new */
+	was = tx_stage(ctx, "closure");
+	r = hints_service(ctx, ctx->srcdir, b->o->app, b->service, &b->port);
+	tx_stage(ctx, was);
+	return r;
 }
 
 /* The targets asked for ("all": every one), each with its kernel. */
@@ -109,16 +102,17 @@ static int build_kernels(struct bctx *b)
  * OUT/APP.old.PID whose PID is gone. */
 static void clean_stale_tmp(const char *out, const char *app)
 {
-	char *tmp = xasprintf(".%s.tmp.", app), *old = xasprintf("%s.old.", app);
 	struct strv dead = {0};
 
-	stale_pid_entries(out, tmp, &dead);
-	stale_pid_entries(out, old, &dead);
+	for (int i = 0; i < 2; i++) {
+		char *prefix = xasprintf(i ? "%s.old." : ".%s.tmp.", app);
+
+		stale_pid_entries(out, prefix, &dead);
+		free(prefix);
+	}
 	for (size_t i = 0; i < dead.n; i++)
 		rm_rf(dead.v[i]);
 	strv_free(&dead);
-	free(tmp);
-	free(old);
 }
 
 /* OUT/.APP.tmp.PID with the manifest and every target's dir. */
@@ -242,19 +236,19 @@ static int build_finish(struct bctx *b, double tall)
 
 static void build_free(struct bctx *b)
 {
-	if (b->tmp && path_exists(b->tmp))
+	if (b->tmp) {
 		rm_rf(b->tmp);
-	if (b->tmp)
 		tx_tmp_release(b->tmp);
+		free(b->tmp);
+	}
 	for (int i = 0; i < b->ntr; i++) {
 		kernel_out_free(&b->tr[i].k);
 		probe_result_free(&b->tr[i].pr);
 	}
 	free(b->tr);
 	manifest_free(&b->m);
-	appspec_free(&b->spec);
 	free(b->root);
-	free(b->tmp);
+	appspec_free(&b->spec);
 	free(b->final);
 	free(b->work);
 }

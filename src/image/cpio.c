@@ -14,24 +14,12 @@
  * input gives the same bytes. lz4 -l: the kernel reads only the legacy frame.
  * xz: the kernel's decoder knows CRC32 only; a 1 MiB dictionary is what the
  * kernel's own usr/Makefile uses and bounds the guest's decoder memory. */
-static const char *const zstd_argv[] = {"zstd", "-q", "-19", "--single-thread", "-c", NULL};
-static const char *const lz4_argv[] = {"lz4", "-q", "-l", "-9", "-c", NULL};
-static const char *const xz_argv[] = {
-    "xz", "-q", "--check=crc32", "--lzma2=dict=1MiB", "--threads=1", "-c", NULL};
-static const char *const gzip_argv[] = {"gzip", "-n", "-9", "-c", NULL};
-
-const char *const *cpio_compressor_argv(const char *c)
-{
-	if (!strcmp(c, "zstd"))
-		return zstd_argv;
-	if (!strcmp(c, "lz4"))
-		return lz4_argv;
-	if (!strcmp(c, "xz"))
-		return xz_argv;
-	if (!strcmp(c, "gzip"))
-		return gzip_argv;
-	return NULL;
-}
+static const char *const compressors[][7] = {
+    {"zstd", "-q", "-19", "--single-thread", "-c"},
+    {"lz4", "-q", "-l", "-9", "-c"},
+    {"xz", "-q", "--check=crc32", "--lzma2=dict=1MiB", "--threads=1", "-c"},
+    {"gzip", "-n", "-9", "-c"},
+};
 
 int cpio_check_path(const char *path)
 {
@@ -67,35 +55,37 @@ int cpio_sorted_entries(struct tx_ctx *ctx, const struct manifest *m, const stru
 {
 	const struct ment **v = xcalloc(m->n ? m->n : 1, sizeof(*v));
 	size_t k = 0;
+	int err = 0;
 
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; i < m->n && !err; i++) {
 		const struct ment *e = &m->e[i];
 
 		if (e->type == ME_USER || e->type == ME_GROUP)
 			continue;
-		if (!e->path || cpio_check_path(e->path)) {
-			free(v);
-			return tx_fail(ctx, -EINVAL, "rootfs", "bad path '%s' in the manifest",
-				       e->path ? e->path : "");
-		}
-		if (!strcmp(e->path, "/"))
-			continue; /* the root exists already */
-		if (!strcmp(e->path, "/TRAILER!!!")) {
-			free(v);
-			return tx_fail(ctx, -EINVAL, "rootfs",
-				       "path '%s' would end the cpio archive early", e->path);
-		}
-		v[k++] = e;
+		if (!e->path || cpio_check_path(e->path))
+			err = tx_fail(ctx, -EINVAL, "rootfs", "bad path '%s' in the manifest",
+				      e->path ? e->path : "");
+		else if (!strcmp(e->path, "/TRAILER!!!"))
+			err = tx_fail(ctx, -EINVAL, "rootfs",
+				      "path '%s' would end the cpio archive early", e->path);
+		else if (e->type == ME_SLINK && (!e->target || !e->target[0]))
+			err =
+			    tx_fail(ctx, -EINVAL, "rootfs", "symlink '%s' has no target", e->path);
+		else if (e->type == ME_NOD && e->devtype != 'c' && e->devtype != 'b')
+			err = tx_fail(ctx, -EINVAL, "rootfs", "device '%s' is neither c nor b",
+				      e->path);
+		else if (strcmp(e->path, "/")) /* the root exists already */
+			v[k++] = e;
 	}
-	qsort(v, k, sizeof(*v), cmp_ment);
-	for (size_t i = 1; i < k; i++) {
-		if (!strcmp(v[i]->path, v[i - 1]->path)) {
-			const char *p = v[i]->path;
-
-			free(v);
-			return tx_fail(ctx, -EINVAL, "rootfs", "path '%s' is twice in the manifest",
-				       p);
-		}
+	if (!err)
+		qsort(v, k, sizeof(*v), cmp_ment);
+	for (size_t i = 1; !err && i < k; i++)
+		if (!strcmp(v[i]->path, v[i - 1]->path))
+			err = tx_fail(ctx, -EINVAL, "rootfs", "path '%s' is twice in the manifest",
+				      v[i]->path);
+	if (err) {
+		free(v);
+		return err;
 	}
 	*out = v;
 	*n = k;
@@ -143,27 +133,20 @@ static int write_body(struct tx_ctx *ctx, struct writer *w, const struct manifes
 		      const struct ment *e, const char *name)
 {
 	char *host = e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
-	int fd = open(host, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err = 0;
+	int fd = open(host, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err = fd < 0 ? -errno : 0;
 	struct stat st;
-	unsigned long long left;
+	unsigned long long left = 0;
 	char buf[65536];
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = fd < 0 ? -errno : -EINVAL;
-		if (fd >= 0)
-			close(fd);
+	if (!err && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
+		err = -EINVAL;
+	if (err)
 		err = tx_fail(ctx, err, "rootfs", "cannot read file '%s' for '%s'%s", host, e->path,
 			      err == -EINVAL || err == -ELOOP ? ": not a regular file" : "");
-		free(host);
-		return err;
-	}
-	if ((unsigned long long)st.st_size > 0xffffffffull) {
-		close(fd);
-		free(host);
-		return tx_fail(ctx, -EFBIG, "rootfs", "file '%s' is too big for cpio", e->path);
-	}
-	left = (unsigned long long)st.st_size;
-	err = header(w, name, S_IFREG | (e->mode & 07777), e->uid, e->gid, 1, left, 0, 0);
+	else if ((left = (unsigned long long)st.st_size) > 0xffffffffull)
+		err = tx_fail(ctx, -EFBIG, "rootfs", "file '%s' is too big for cpio", e->path);
+	else
+		err = header(w, name, S_IFREG | (e->mode & 07777), e->uid, e->gid, 1, left, 0, 0);
 	while (!err && left) {
 		ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
 
@@ -179,7 +162,8 @@ static int write_body(struct tx_ctx *ctx, struct writer *w, const struct manifes
 	}
 	if (!err)
 		err = pad4(w);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	free(host);
 	return err;
 }
@@ -197,18 +181,12 @@ static int write_entry(struct tx_ctx *ctx, struct writer *w, const struct manife
 	case ME_FILE:
 		return write_body(ctx, w, m, e, name);
 	case ME_SLINK:
-		if (!e->target || !e->target[0])
-			return tx_fail(ctx, -EINVAL, "rootfs", "symlink '%s' has no target",
-				       e->path);
 		tl = strlen(e->target);
 		if (header(w, name, S_IFLNK | 0777, e->uid, e->gid, 1, tl, 0, 0) ||
 		    put(w, e->target, tl) || pad4(w))
 			return -EIO;
 		return 0;
 	case ME_NOD:
-		if (e->devtype != 'c' && e->devtype != 'b')
-			return tx_fail(ctx, -EINVAL, "rootfs", "device '%s' is neither c nor b",
-				       e->path);
 		return header(w, name, (e->devtype == 'c' ? S_IFCHR : S_IFBLK) | perm, e->uid,
 			      e->gid, 1, 0, e->major, e->minor);
 	default:
@@ -236,13 +214,10 @@ static int write_archive(struct tx_ctx *ctx, const struct manifest *m, const cha
 		return err;
 	w.mtime = epoch < 0 ? 0 : epoch > 0xffffffffll ? 0xffffffffu : (unsigned)epoch;
 	w.f = fopen(path, "wbe");
-	if (!w.f) {
-		err =
-		    tx_fail(ctx, -errno, "rootfs", "cannot write '%s': %s", path, strerror(errno));
-		free(v);
-		return err;
-	}
-	setvbuf(w.f, NULL, _IOFBF, 1 << 20);
+	if (!w.f)
+		err = write_failed(ctx, path);
+	else
+		setvbuf(w.f, NULL, _IOFBF, 1 << 20);
 	for (size_t i = 0; i < n && !err; i++) {
 		err = write_entry(ctx, &w, m, v[i]);
 		if (err == -EIO)
@@ -250,7 +225,7 @@ static int write_archive(struct tx_ctx *ctx, const struct manifest *m, const cha
 	}
 	if (!err && header(&w, "TRAILER!!!", 0, 0, 0, 1, 0, 0, 0))
 		err = write_failed(ctx, path);
-	if (fclose(w.f) != 0 && !err)
+	if (w.f && fclose(w.f) != 0 && !err)
 		err = write_failed(ctx, path);
 	free(v);
 	return err;
@@ -259,37 +234,29 @@ static int write_archive(struct tx_ctx *ctx, const struct manifest *m, const cha
 int cpio_write(struct tx_ctx *ctx, const struct manifest *m, const char *out_path,
 	       const char *compressor, long long epoch)
 {
-	const char *const *cargv = cpio_compressor_argv(compressor);
 	char *raw = xasprintf("%s.tmp-cpio", out_path), *tmp = xasprintf("%s.tmp", out_path);
-	char *argv[16];
+	const char *const *c = NULL;
+	char *argv[8] = {0};
 	size_t k = 0;
-	int err;
+	int err = 0;
 
-	if (!cargv && strcmp(compressor, "none")) {
+	for (size_t i = 0; i < sizeof(compressors) / sizeof(*compressors); i++)
+		if (!strcmp(compressor, compressors[i][0]))
+			c = compressors[i];
+	if (!c && strcmp(compressor, "none"))
 		err = tx_fail(ctx, -EINVAL, "rootfs",
 			      "unknown compressor '%s' (zstd, lz4, xz, gzip or none)", compressor);
-		goto out;
-	}
-	err = write_archive(ctx, m, raw, epoch);
-	if (err || !cargv)
-		goto out;
-	while (cargv[k] && k < 14) {
-		argv[k] = (char *)cargv[k];
-		k++;
-	}
-	argv[k++] = raw;
-	argv[k] = NULL;
-	err = run_cmd(ctx, argv, tmp, 1);
-	if (err) {
+	if (!err)
+		err = write_archive(ctx, m, raw, epoch);
+	for (; c && c[k]; k++)
+		argv[k] = (char *)c[k];
+	argv[k] = raw;
+	if (!err && c && (err = run_cmd(ctx, argv, tmp, 1)))
 		err =
 		    tx_fail(ctx, err < 0 ? err : -EIO, "rootfs",
 			    "cannot compress the initramfs with '%s' (status %d); maybe install %s",
 			    compressor, err, compressor);
-		unlink(tmp);
-		goto out;
-	}
-out:
-	if (!err && rename(cargv ? tmp : raw, out_path) < 0)
+	if (!err && rename(c ? tmp : raw, out_path) < 0)
 		err = tx_fail(ctx, -errno, "rootfs", "cannot rename to '%s': %s", out_path,
 			      strerror(errno));
 	unlink(raw);

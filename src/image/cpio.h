@@ -16,12 +16,9 @@
 int cpio_write(struct tx_ctx *ctx, const struct manifest *m, const char *out_path,
 	       const char *compressor, long long epoch);
 
-/* The compressor command for a name ("zstd", ...), NULL-terminated argv
- * without the input file; NULL for "none" or an unknown name. */
-const char *const *cpio_compressor_argv(const char *compressor);
-
 /* The path entries of m (no users or groups, no "/") sorted by path, in a new
- * array of pointers into m (free it); a duplicate or a bad path is an error. */
+ * array of pointers into m (free it); a duplicate or a bad path, a symlink
+ * without a target or a device neither c nor b is an error. */
 int cpio_sorted_entries(struct tx_ctx *ctx, const struct manifest *m, const struct ment ***out,
 			size_t *n);
 

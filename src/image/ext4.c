@@ -9,29 +9,47 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define BLOCK 4096ll
 
-static int copy_into(struct tx_ctx *ctx, const char *from, const char *to, long long *size)
+/* A line of debugfs's output other than its echo of a command: it reports
+ * failed commands there but exits 0. The first one is kept in *arg. */
+static void debugfs_line(void *arg, const char *l)
 {
-	int r = copy_file(from, to, 0644);
+	char **bad = arg;
 
-	if (r < 0)
-		return tx_fail(ctx, r, "rootfs", "cannot copy '%s' to '%s': %s", from, to,
-			       strerror(-r));
-	*size = file_size(to);
-	return 0;
+	if (!*bad && *l && strncmp(l, "debugfs ", 8) && strncmp(l, "debugfs: ", 9) &&
+	    strncmp(l, "Allocated inode", 15))
+		*bad = xstrdup(l);
 }
 
-/* Run argv (no shell) with stdout and stderr both in log: the e2fsprogs tools
- * say what went wrong on stderr. Returns the exit status or -errno. */
-static int run_log(struct tx_ctx *ctx, char **argv, const char *log)
+/* Run the e2fsprogs tool argv (no shell) with E2FSPROGS_FAKE_TIME=epoch, its
+ * stdout and stderr in IMG.log: the tools say what went wrong on stderr. */
+static int run_tool(struct tx_ctx *ctx, char *const *tool, const char *img, long long epoch,
+		    const char *what)
 {
+	char fake[64], *argv[32] = {"env", fake}, *log = xasprintf("%s.log", img);
+	char *text = NULL, *bad = NULL;
 	struct tx_spawn s = TX_SPAWN_INIT(argv);
+	int dbg = !strcmp(tool[0], "debugfs"), r;
 
-	return tx_run_lines(ctx, &s, log, NULL, NULL);
+	snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", epoch);
+	for (size_t n = 2; *tool && n < 31; n++)
+		argv[n] = *tool++;
+	r = tx_run_lines(ctx, &s, log, dbg ? debugfs_line : NULL, &bad);
+	if (r != 0)
+		read_file(log, &text, NULL, 4096);
+	unlink(log);
+	free(log);
+	if (r == 0 && bad)
+		r = tx_fail(ctx, -EIO, "rootfs", "debugfs on '%s': %s", img, bad);
+	else if (r != 0)
+		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "%s failed on '%s' (status %d): %s",
+			    what, img, r, text ? text : "");
+	free(text);
+	free(bad);
+	return r;
 }
 
 /* debugfs reads its arguments with ss_parse: double quotes keep blanks, and a
@@ -61,93 +79,71 @@ static int stage_tree(struct tx_ctx *ctx, const struct manifest *m, const char *
 		      const struct ment **v, size_t n, long long epoch, struct sbuf *cmd,
 		      long long *blocks)
 {
+	static const unsigned ifmt[] = {
+	    [ME_DIR] = S_IFDIR, [ME_FILE] = S_IFREG, [ME_SLINK] = S_IFLNK, [ME_NOD] = S_IFCHR};
 	int err = 0;
 
 	set_meta(cmd, "/", S_IFDIR | 0755, 0, 0, epoch);
 	set_meta(cmd, "/lost+found", S_IFDIR | 0700, 0, 0, epoch);
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct ment *e = v[i];
-		char *host = root_join(stg, e->path), *src;
-		unsigned perm = e->mode & 07777, type = 0;
-		long long size = 0;
+		char *host = root_join(stg, e->path), *src, *dir;
+		unsigned type = e->type == ME_NOD && e->devtype == 'b' ? S_IFBLK : ifmt[e->type];
+		long long size;
 
 		if (!quotable(e->path)) {
-			free(host);
-			return tx_fail(ctx, -EINVAL, "rootfs", "path '%s' cannot go in ext4",
-				       e->path);
-		}
-		switch (e->type) {
-		case ME_DIR:
-			type = S_IFDIR;
-			if (mkdir(host, 0755) < 0 && errno != EEXIST)
-				err = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", host,
-					      strerror(errno));
-			*blocks += 1;
-			break;
-		case ME_FILE:
-			type = S_IFREG;
+			err =
+			    tx_fail(ctx, -EINVAL, "rootfs", "path '%s' cannot go in ext4", e->path);
+		} else if (e->type == ME_DIR && mkdir(host, 0755) < 0 && errno != EEXIST) {
+			err = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", host,
+				      strerror(errno));
+		} else if (e->type == ME_SLINK && symlink(e->target, host) < 0) {
+			err = tx_fail(ctx, -errno, "rootfs", "cannot make symlink '%s'", e->path);
+		} else if (e->type == ME_FILE) {
 			src =
 			    e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
-			err = copy_into(ctx, src, host, &size);
+			err = copy_file(src, host, 0644);
+			if (err < 0)
+				err = tx_fail(ctx, err, "rootfs", "cannot copy '%s' to '%s': %s",
+					      src, host, strerror(-err));
+			size = err ? 0 : file_size(host);
 			free(src);
 			/* data plus extent blocks for big files */
-			*blocks += (size + BLOCK - 1) / BLOCK + size / (BLOCK * 340 * 32768) + 1;
-			break;
-		case ME_SLINK:
-			type = S_IFLNK;
-			perm = 0777;
-			if (!e->target || !*e->target || symlink(e->target, host) < 0)
-				err = tx_fail(ctx, e->target && *e->target ? -errno : -EINVAL,
-					      "rootfs", "cannot make symlink '%s'", e->path);
-			*blocks += 1;
-			break;
-		case ME_NOD: {
-			char *dir = path_dirname(e->path);
-
-			type = e->devtype == 'b' ? S_IFBLK : S_IFCHR;
-			if (e->devtype != 'c' && e->devtype != 'b')
-				err = tx_fail(ctx, -EINVAL, "rootfs",
-					      "device '%s' is neither c nor b", e->path);
+			*blocks += (size + BLOCK - 1) / BLOCK + size / (BLOCK * 340 * 32768);
+		} else if (e->type == ME_NOD) {
+			dir = path_dirname(e->path);
 			sbuf_printf(cmd, "cd \"%s\"\nmknod \"%s\" %c %u %u\ncd /\n", dir,
 				    path_basename(e->path), e->devtype, e->major, e->minor);
 			free(dir);
-			break;
 		}
-		default:
-			break;
-		}
+		*blocks += e->type != ME_NOD; /* and one per dir, file and symlink */
 		free(host);
 		if (!err)
-			set_meta(cmd, e->path, type | perm, e->uid, e->gid, epoch);
+			set_meta(cmd, e->path,
+				 type | (e->type == ME_SLINK ? 0777 : e->mode & 07777), e->uid,
+				 e->gid, epoch);
 	}
 	return err;
 }
 
 /* Every parent of an entry must be a dir of the manifest: the staging tree is
  * then made of our own dirs only, and nothing is written through a symlink. */
-static int check_parents(struct tx_ctx *ctx, const struct ment **v, size_t n)
+static int check_parents(struct tx_ctx *ctx, const struct manifest *m, const struct ment **v,
+			 size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char *dir = path_dirname(v[i]->path);
-		int ok = !strcmp(dir, "/");
+	int err = 0;
 
-		/* v is sorted: the parent, if present, is before the entry */
-		for (size_t j = i; !ok && j-- > 0;) {
-			if (!strcmp(v[j]->path, dir)) {
-				ok = v[j]->type == ME_DIR ? 1 : -1;
-				break;
-			}
-		}
-		if (ok != 1) {
-			int e =
+	for (size_t i = 0; i < n && !err; i++) {
+		char *dir = path_dirname(v[i]->path);
+		const struct ment *p = manifest_find((struct manifest *)m, ME_DIR, dir);
+
+		if (strcmp(dir, "/") && (!p || p->type != ME_DIR))
+			err =
 			    tx_fail(ctx, -EINVAL, "rootfs", "the parent of '%s' is %s", v[i]->path,
-				    ok ? "not a dir in the manifest" : "not in the manifest");
-			free(dir);
-			return e;
-		}
+				    p ? "not a dir in the manifest" : "not in the manifest");
 		free(dir);
 	}
-	return 0;
+	return err;
 }
 
 static void content_uuid(const struct ment **v, size_t n, long long epoch, char out[37])
@@ -174,86 +170,24 @@ static void content_uuid(const struct ment **v, size_t n, long long epoch, char 
 static int mkfs(struct tx_ctx *ctx, const char *stg, const char *img, long long blocks,
 		size_t inodes, const char *uuid, long long epoch)
 {
-	char fake[64], nino[32], ext[128], *log = xasprintf("%s.log", img);
-	char *argv[] = {"env", fake,	    "mke2fs",	    "-q",  "-F",	 "-t", "ext4",
-			"-b",  "4096",	    "-I",	    "256", "-N",	 nino, "-m",
-			"0",   "-O",	    "^has_journal", "-U",  (char *)uuid, "-E", ext,
-			"-d",  (char *)stg, (char *)img,    NULL};
-	int fd, r;
+	char nino[32], ext[128];
+	char *argv[] = {"mke2fs", "-q", "-F",		"-t",	     "ext4",	   "-b",
+			"4096",	  "-I", "256",		"-N",	     nino,	   "-m",
+			"0",	  "-O", "^has_journal", "-U",	     (char *)uuid, "-E",
+			ext,	  "-d", (char *)stg,	(char *)img, NULL};
+	int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r;
 
-	snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", epoch);
 	snprintf(nino, sizeof(nino), "%zu", inodes);
 	snprintf(ext, sizeof(ext), "hash_seed=%s,root_owner=0:0,lazy_itable_init=0,nodiscard",
 		 uuid);
-	fd = open(img, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || ftruncate(fd, blocks * BLOCK) < 0) {
 		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", img, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		free(log);
 		return r;
 	}
 	close(fd);
-	r = run_log(ctx, argv, log);
-	if (r != 0) {
-		char *text = NULL;
-
-		read_file(log, &text, NULL, 4096);
-		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "mke2fs failed (status %d): %s", r,
-			    text ? text : "");
-		free(text);
-	}
-	unlink(log);
-	free(log);
-	return r;
-}
-
-static int run_tool(struct tx_ctx *ctx, char **argv, const char *img, const char *what)
-{
-	char *log = xasprintf("%s.log", img), *text = NULL;
-	int r = run_log(ctx, argv, log);
-
-	if (r != 0) {
-		read_file(log, &text, NULL, 4096);
-		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "%s failed on '%s' (status %d): %s",
-			    what, img, r, text ? text : "");
-		free(text);
-	}
-	unlink(log);
-	free(log);
-	return r;
-}
-
-/* debugfs reports failed commands on stderr but exits 0: look for them. */
-static int debugfs_run(struct tx_ctx *ctx, const char *cmdfile, const char *img, long long epoch)
-{
-	char fake[64], *log = xasprintf("%s.dbg", img), *text = NULL;
-	char *argv[] = {"env", fake, "debugfs", "-w", "-f", (char *)cmdfile, (char *)img, NULL};
-	int r;
-
-	snprintf(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", epoch);
-	r = run_log(ctx, argv, log);
-	if (r == 0 && read_file(log, &text, NULL, 1 << 24) == 0) {
-		/* every line is "debugfs: CMD" echo; anything else is a complaint */
-		for (char *l = text; l && *l;) {
-			char *nl = strchr(l, '\n');
-
-			if (nl)
-				*nl = 0;
-			if (strncmp(l, "debugfs ", 8) && strncmp(l, "debugfs: ", 9) &&
-			    strncmp(l, "Allocated inode", 15) && *l) {
-				r = tx_fail(ctx, -EIO, "rootfs", "debugfs on '%s': %s", img, l);
-				break;
-			}
-			l = nl ? nl + 1 : NULL;
-		}
-	} else if (r != 0) {
-		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "debugfs failed on '%s'", img);
-	}
-	free(text);
-	unlink(log);
-	free(log);
-	return r;
+	return run_tool(ctx, argv, img, epoch, "mke2fs");
 }
 
 int ext4_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg, const char *out_path,
@@ -265,45 +199,34 @@ int ext4_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg, co
 	char *cmdfile = xasprintf("%s.debugfs", out_path);
 	long long blocks = 0;
 	size_t n = 0;
-	int r;
+	int r = cpio_sorted_entries(ctx, m, &v, &n);
 
-	r = cpio_sorted_entries(ctx, m, &v, &n);
 	if (!r)
-		r = check_parents(ctx, v, n);
-	if (r)
-		goto out;
+		r = check_parents(ctx, m, v, n);
 	rm_rf(stg); /* ours: a stale one from an interrupted run goes */
-	if (mkdir(stg, 0755) < 0) {
+	if (!r && mkdir(stg, 0755) < 0)
 		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", stg, strerror(errno));
-		goto out;
-	}
-	r = stage_tree(ctx, m, stg, v, n, epoch, &cmd, &blocks);
+	if (!r)
+		r = stage_tree(ctx, m, stg, v, n, epoch, &cmd, &blocks);
 	if (!r)
 		r = write_file_atomic(cmdfile, cmd.s ? cmd.s : "", cmd.len, 0600);
-	if (r)
-		goto out;
 	content_uuid(v, n, epoch, uuid);
 	/* content, inode tables (256 B each), group metadata, 20% and 1 MiB slack */
-	blocks = blocks + (long long)(n + 64) * 256 / BLOCK;
-	blocks = blocks * 6 / 5 + 256 + 64;
-	for (int tries = 0;; tries++) {
-		r = mkfs(ctx, stg, tmp, blocks, n + 64, uuid, epoch);
-		if (!r || tries == 2)
-			break;
-		blocks = blocks * 3 / 2; /* the estimate was short: grow and retry */
+	blocks = (blocks + (long long)(n + 64) * 256 / BLOCK) * 6 / 5 + 256 + 64;
+	/* three tries: when the estimate was short, grow and retry */
+	for (int tries = 0;
+	     !r && (r = mkfs(ctx, stg, tmp, blocks, n + 64, uuid, epoch)) && tries < 2; tries++) {
+		r = 0;
+		blocks = blocks * 3 / 2;
 	}
-	if (r)
-		goto out;
-	r = debugfs_run(ctx, cmdfile, tmp, epoch);
-	if (!r) {
-		char *argv[] = {"e2fsck", "-fn", tmp, NULL};
-
-		r = run_tool(ctx, argv, tmp, "e2fsck -fn");
-	}
+	if (!r)
+		r = run_tool(ctx, (char *[]){"debugfs", "-w", "-f", cmdfile, tmp, NULL}, tmp, epoch,
+			     "debugfs");
+	if (!r)
+		r = run_tool(ctx, (char *[]){"e2fsck", "-fn", tmp, NULL}, tmp, epoch, "e2fsck -fn");
 	if (!r && rename(tmp, out_path) < 0)
 		r = tx_fail(ctx, -errno, "rootfs", "cannot rename to '%s': %s", out_path,
 			    strerror(errno));
-out:
 	if (r)
 		unlink(tmp);
 	unlink(cmdfile);

@@ -8,26 +8,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-/* The library's copy, with the build's error line. */
-static int copy_to(struct tx_ctx *ctx, const char *from, const char *to, mode_t mode)
+/* FROM (NULL: WORK/NAME) to DIR/NAME, with the build's error line. */
+static int copy_to(struct bctx *b, const char *from, const char *dir, const char *name)
 {
-	int r = copy_file(from, to, mode);
+	char *f = from ? xstrdup(from) : xasprintf("%s/%s", b->work, name);
+	char *to = xasprintf("%s/%s", dir, name);
+	int r = copy_file(f, to, 0644);
 
 	if (r < 0)
-		return tx_fail(ctx, r, "build", "cannot copy '%s' to '%s': %s", from, to,
-			       strerror(-r));
-	return 0;
-}
-
-/* WORK/NAME to DIR/NAME. */
-static int copy_work(struct bctx *b, const char *dir, const char *name)
-{
-	char *from = xasprintf("%s/%s", b->work, name), *to = xasprintf("%s/%s", dir, name);
-	int r = copy_to(b->ctx, from, to, 0644);
-
-	free(from);
+		r = tx_fail(b->ctx, r, "build", "cannot copy '%s' to '%s': %s", f, to,
+			    strerror(-r));
+	free(f);
 	free(to);
 	return r;
 }
@@ -35,9 +27,7 @@ static int copy_work(struct bctx *b, const char *dir, const char *name)
 int image_rootfs(struct bctx *b)
 {
 	struct tx_ctx *ctx = b->ctx;
-	struct rootfs_opts ro = {.busybox = "/bin/busybox",
-				 .projdir = ctx->srcdir,
-				 .spec = &b->spec,
+	struct rootfs_opts ro = {.spec = &b->spec,
 				 .debug_shell = b->o->debug_shell,
 				 .with_busybox = 1,
 				 .workdir = b->work,
@@ -72,7 +62,6 @@ int image_rootfs(struct bctx *b)
 		tx_info(ctx, "rootfs: %zu entries, initrd %.2f MB, ext4 %.2f MB", b->m.n,
 			b->initrd_bytes / 1e6, b->ext4_bytes / 1e6);
 	}
-	rm_rf(stg);
 	free(stg);
 	free(init);
 	free(initrd);
@@ -112,39 +101,28 @@ int image_manifest(struct bctx *b)
 	return r;
 }
 
-/* DIR/kernel: the bzImage as is, or the vmlinux stripped: symbols are of no
- * use to a loader (the PVH note stays, and is checked again). */
-static int install_kernel(struct bctx *b, const struct target_res *t, const char *dir)
+/* DIR/kernel (c.kernel): the bzImage as is, or the vmlinux stripped: symbols
+ * are of no use to a loader (the PVH note stays, and is checked again). */
+static int install_kernel(struct bctx *b, struct target_res *t, const char *dir)
 {
-	struct tx_ctx *ctx = b->ctx;
 	char *p = xasprintf("%s/kernel", dir);
-	int r = 0;
+	int r = t->t->kernel == TARGET_BZIMAGE ? copy_to(b, t->k.bzimage, dir, "kernel")
+					       : kernel_strip_to(b->ctx, t->k.vmlinux, p);
 
-	if (t->t->kernel == TARGET_BZIMAGE) {
-		r = copy_to(ctx, t->k.bzimage, p, 0644);
-	} else {
-		r = kernel_strip_to(ctx, t->k.vmlinux, p);
-	}
 	if (r == 0 && t->t->pvh_entry)
-		r = kernel_check_pvh(ctx, p, NULL);
+		r = kernel_check_pvh(b->ctx, p, NULL);
+	t->kernel_bytes = file_size(p);
+	sha256_file(p, t->kernel_sha);
 	free(p);
 	return r;
-}
-
-/* Where the target dir will be once published, absolute when it can. */
-static char *final_dir(const struct bctx *b, const char *name)
-{
-	char *absout = realpath(b->o->out, NULL);
-	char *d = xasprintf("%s/%s/%s", absout ? absout : b->o->out, b->o->app, name);
-
-	free(absout);
-	return d;
 }
 
 int image_target_dir(struct bctx *b, struct target_res *t)
 {
 	struct tx_ctx *ctx = b->ctx;
-	char *dir = xasprintf("%s/%s", b->tmp, t->t->name), *fin = final_dir(b, t->t->name);
+	char *dir = xasprintf("%s/%s", b->tmp, t->t->name);
+	char *absout = realpath(b->o->out, NULL); /* libvirt wants absolute paths */
+	char *fin = xasprintf("%s/%s/%s", absout ? absout : b->o->out, b->o->app, t->t->name);
 	struct imgconf c;
 	struct target_job j = {ctx, t->t, b->o->app, dir, fin, &c};
 	int r = mkdir_p(dir, 0755);
@@ -153,23 +131,17 @@ int image_target_dir(struct bctx *b, struct target_res *t)
 	if (r < 0)
 		r = tx_fail(ctx, r, "build", "cannot create '%s'", dir);
 	if (r == 0)
-		r = copy_work(b, dir, c.initrd);
+		r = copy_to(b, NULL, dir, c.initrd);
 	if (r == 0 && c.disk)
-		r = copy_work(b, dir, c.disk);
+		r = copy_to(b, NULL, dir, c.disk);
 	if (r == 0)
 		r = install_kernel(b, t, dir);
 	if (r == 0)
 		r = imgconf_write(ctx, dir, &c);
 	if (r == 0)
 		r = t->t->write_launch(&j);
-	if (r == 0) {
-		char *k = xasprintf("%s/%s", dir, c.kernel);
-
-		t->kernel_bytes = file_size(k);
-		sha256_file(k, t->kernel_sha);
-		free(k);
-	}
 	imgconf_free(&c);
+	free(absout);
 	free(fin);
 	free(dir);
 	return r;

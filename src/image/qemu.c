@@ -1,7 +1,5 @@
 #include "image/qemu.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void push2(struct strv *a, const char *opt, const char *val)

@@ -31,19 +31,10 @@ int rootfs_link_inside(const char *path, const char *target)
 }
 
 /* Paths that must never be in an image, with everything under them. */
-static const char *const banned[] = {"/var/lib/dpkg",
-				     "/var/lib/apt",
-				     "/var/cache/apt",
-				     "/var/cache/debconf",
-				     "/etc/apt",
-				     "/usr/lib/apt",
-				     "/usr/bin/apt",
-				     "/usr/bin/apt-get",
-				     "/usr/bin/dpkg",
-				     "/usr/share/doc",
-				     "/usr/share/man",
-				     "/usr/share/info",
-				     NULL};
+static const char *const banned[] = {"/var/lib/dpkg",	   "/var/lib/apt",     "/var/cache/apt",
+				     "/var/cache/debconf", "/etc/apt",	       "/usr/lib/apt",
+				     "/usr/bin/apt",	   "/usr/bin/apt-get", "/usr/bin/dpkg",
+				     "/usr/share/doc",	   "/usr/share/man",   "/usr/share/info"};
 
 static int under(const char *path, const char *dir)
 {
@@ -72,10 +63,7 @@ static int check_pw_file(struct tx_ctx *ctx, const struct manifest *m, const str
 		if (nl)
 			*nl++ = 0;
 		lineno++;
-		if (!*l || *l == '#')
-			continue;
-		end = f ? strchr(f + 1, ':') : NULL;
-		if (!f || !end)
+		if (!*l || *l == '#' || !f || !(end = strchr(f + 1, ':')))
 			continue;
 		*end = 0;
 		f++;
@@ -98,7 +86,7 @@ int rootfs_check(struct tx_ctx *ctx, const struct manifest *m)
 
 		if (e->type == ME_USER || e->type == ME_GROUP)
 			continue;
-		for (size_t b = 0; banned[b]; b++)
+		for (size_t b = 0; b < sizeof(banned) / sizeof(*banned); b++)
 			if (under(e->path, banned[b]))
 				return tx_fail(ctx, -EINVAL, "rootfs",
 					       "'%s' must not be in an image (%s)", e->path,

@@ -1,11 +1,12 @@
 /* Rootfs assembly: init, BusyBox, base dirs and nodes, generated /etc files
  * and overlays, all added to the manifest (which stays the only truth). */
 #include "image/rootfs.h"
+#include "formats/elfread.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,11 +25,6 @@ static const char *const applets[] = {
     "tail",   "test",	  "top",    "touch",	"tr",	 "true",    "umount",	"uname", "uniq",
     "vi",     "wc",	  "wget",   "which",	"xargs", NULL};
 
-const char *const *rootfs_applets(void)
-{
-	return applets;
-}
-
 struct rctx {
 	struct tx_ctx *ctx;
 	struct manifest *m;
@@ -39,68 +35,47 @@ struct rctx {
  * "/bin/busybox" lands at "/usr/bin/busybox" when /bin -> usr/bin. */
 static int resolve_parents(struct rctx *r, const char *path, char **out)
 {
-	char *cur = path_normalize(path);
+	char *cur = path_normalize(path), *slash = cur;
+	int hops = 0, err = 0;
 
-	for (int hops = 0;; hops++) {
-		char *slash = cur + 1, *next = NULL;
+	while (!err && (slash = strchr(slash + 1, '/'))) {
+		char *prefix = xstrndup(cur, (size_t)(slash - cur)), *dir, *j;
+		struct ment *e = manifest_find(r->m, ME_DIR, prefix);
 
-		if (hops > 40) {
-			int e = tx_fail(r->ctx, -ELOOP, "rootfs",
-					"too many symlinks resolving '%s'", path);
+		if (e && e->type == ME_SLINK && ++hops > 40) {
+			err = tx_fail(r->ctx, -ELOOP, "rootfs", "too many symlinks resolving '%s'",
+				      path);
+		} else if (e && e->type == ME_SLINK) {
+			dir = path_dirname(prefix);
+			j = e->target[0] == '/' ? xasprintf("%s%s", e->target, slash)
+						: xasprintf("%s/%s%s", dir, e->target, slash);
 			free(cur);
-			return e;
+			cur = slash = path_normalize(j);
+			free(j);
+			free(dir);
+		} else if (e && e->type != ME_DIR) {
+			err = tx_fail(r->ctx, -ENOTDIR, "rootfs",
+				      "cannot add '%s': '%s' is not a dir", path, prefix);
 		}
-		while ((slash = strchr(slash, '/'))) {
-			char *prefix = xstrndup(cur, (size_t)(slash - cur));
-			struct ment *e = manifest_find(r->m, ME_DIR, prefix);
-
-			if (e && e->type == ME_SLINK) {
-				char *dir = path_dirname(prefix), *j;
-
-				j = e->target[0] == '/'
-					? xasprintf("%s%s", e->target, slash)
-					: xasprintf("%s/%s%s", dir, e->target, slash);
-				next = path_normalize(j);
-				free(j);
-				free(dir);
-				free(prefix);
-				break;
-			}
-			if (e && e->type != ME_DIR) {
-				int err =
-				    tx_fail(r->ctx, -ENOTDIR, "rootfs",
-					    "cannot add '%s': '%s' is not a dir", path, prefix);
-				free(prefix);
-				free(cur);
-				return err;
-			}
-			free(prefix);
-			slash++;
-		}
-		if (!next) {
-			*out = cur;
-			return 0;
-		}
-		free(cur);
-		cur = next;
+		free(prefix);
 	}
+	if (err)
+		free(cur);
+	else
+		*out = cur;
+	return err;
 }
 
-static int add_parent_dirs(struct rctx *r, const char *path)
+static void add_parent_dirs(struct rctx *r, const char *path)
 {
 	char *dir = path_dirname(path);
-	int err = 0;
+	struct ment d = {.type = ME_DIR, .path = dir, .mode = 0755, .reason = "rootfs=parent"};
 
 	if (strcmp(dir, "/") && !manifest_find(r->m, ME_DIR, dir)) {
-		struct ment d = {.type = ME_DIR, .mode = 0755, .reason = "rootfs=parent"};
-
-		err = add_parent_dirs(r, dir);
-		d.path = dir;
-		if (!err)
-			manifest_add(r->m, &d);
+		add_parent_dirs(r, dir);
+		manifest_add(r->m, &d);
 	}
 	free(dir);
-	return err;
 }
 
 static void set_str(char **dst, const char *s)
@@ -113,47 +88,32 @@ static void set_str(char **dst, const char *s)
  * (it must be of the same kind), else kept. */
 static int put(struct rctx *r, const struct ment *e, int replace)
 {
-	struct ment c = *e, *old;
+	struct ment c = *e, *old = NULL;
 	char *path = NULL;
 	int err = resolve_parents(r, e->path, &path);
 
-	if (err)
-		return err;
-	err = add_parent_dirs(r, path);
-	if (err)
-		goto out;
-	old = manifest_find(r->m, e->type, path);
-	if (!old) {
+	if (!err) {
+		add_parent_dirs(r, path);
+		old = manifest_find(r->m, e->type, path);
+	}
+	if (!err && !old) {
 		c.path = path;
 		manifest_add(r->m, &c);
-		goto out;
-	}
-	if (!replace)
-		goto out;
-	if (old->type != e->type) {
+	} else if (old && replace && old->type != e->type) {
 		err = tx_fail(r->ctx, -EEXIST, "rootfs",
 			      "cannot replace '%s': it is a %s in the manifest", path,
 			      old->type == ME_DIR ? "dir" : "different kind of entry");
-		goto out;
+	} else if (old && replace) {
+		set_str(&old->src, e->src);
+		set_str(&old->target, e->target);
+		set_str(&old->reason, e->reason);
+		old->mode = e->mode;
+		old->uid = e->uid;
+		old->gid = e->gid;
+		old->size = e->size;
 	}
-	set_str(&old->src, e->src);
-	set_str(&old->target, e->target);
-	set_str(&old->reason, e->reason);
-	old->mode = e->mode;
-	old->uid = e->uid;
-	old->gid = e->gid;
-	old->size = e->size;
-out:
 	free(path);
 	return err;
-}
-
-static int put_dir(struct rctx *r, const char *path, unsigned mode)
-{
-	struct ment e = {
-	    .type = ME_DIR, .path = (char *)path, .mode = mode, .reason = "rootfs=base"};
-
-	return put(r, &e, 0);
 }
 
 static int put_host_file(struct rctx *r, const char *path, const char *host, unsigned mode,
@@ -173,11 +133,10 @@ static int put_host_file(struct rctx *r, const char *path, const char *host, uns
 	return put(r, &e, replace);
 }
 
-/* Write generated content to GENDIR/NAME and add it at path. */
-static int put_generated(struct rctx *r, const char *path, const char *name, const char *text,
-			 unsigned mode)
+/* Write generated content to GENDIR/BASENAME and add it at path. */
+static int put_generated(struct rctx *r, const char *path, const char *text, unsigned mode)
 {
-	char *host = xasprintf("%s/%s", r->gendir, name);
+	char *host = xasprintf("%s/%s", r->gendir, path_basename(path));
 	int err = write_file_atomic(host, text, strlen(text), 0644);
 
 	if (err)
@@ -197,22 +156,23 @@ static int cmp_account(const void *a, const void *b)
 	return ix != iy ? (ix < iy ? -1 : 1) : strcmp(x->path, y->path);
 }
 
-/* An account name or home that would break a colon-separated line. */
+/* An account name, home or shell that would break a colon-separated line. */
 static int bad_field(const char *s)
 {
-	return !s || strpbrk(s, ":\n\r") != NULL;
+	return s && strpbrk(s, ":\n\r") != NULL;
 }
 
 static int gen_accounts(struct rctx *r, int with_sh)
 {
-	struct sbuf pw = {0}, gr = {0}, sh = {0};
+	static const char *const files[] = {"/etc/passwd", "/etc/group", "/etc/shadow"};
+	struct sbuf f[3] = {0}, *pw = &f[0], *gr = &f[1], *sh = &f[2];
 	const struct ment **v = xcalloc(r->m->n ? r->m->n : 1, sizeof(*v));
 	size_t k = 0;
 	int err = 0;
 
-	sbuf_printf(&pw, "root:x:0:0:root:/root:%s\n", with_sh ? "/bin/sh" : "/sbin/nologin");
-	sbuf_puts(&gr, "root:x:0:\n");
-	sbuf_puts(&sh, "root:*::0:99999:7:::\n");
+	sbuf_printf(pw, "root:x:0:0:root:/root:%s\n", with_sh ? "/bin/sh" : "/sbin/nologin");
+	sbuf_puts(gr, "root:x:0:\n");
+	sbuf_puts(sh, "root:*::0:99999:7:::\n");
 	for (size_t i = 0; i < r->m->n; i++)
 		if ((r->m->e[i].type == ME_USER || r->m->e[i].type == ME_GROUP) &&
 		    strcmp(r->m->e[i].path, "root"))
@@ -221,66 +181,49 @@ static int gen_accounts(struct rctx *r, int with_sh)
 	for (size_t i = 0; i < k && !err; i++) {
 		const struct ment *e = v[i];
 
-		if (bad_field(e->path) ||
-		    (e->type == ME_USER && e->target && bad_field(e->target)) ||
-		    (e->type == ME_USER && e->shell && bad_field(e->shell))) {
+		if (!e->path || bad_field(e->path) ||
+		    (e->type == ME_USER && (bad_field(e->target) || bad_field(e->shell)))) {
 			err = tx_fail(r->ctx, -EINVAL, "rootfs", "bad account '%s' in the manifest",
 				      e->path);
 		} else if (e->type == ME_USER) {
-			sbuf_printf(&pw, "%s:x:%u:%u::%s:%s\n", e->path, e->uid, e->gid,
+			sbuf_printf(pw, "%s:x:%u:%u::%s:%s\n", e->path, e->uid, e->gid,
 				    e->target ? e->target : "/nonexistent",
 				    e->shell ? e->shell : "/usr/sbin/nologin");
-			sbuf_printf(&sh, "%s:*::0:99999:7:::\n", e->path);
+			sbuf_printf(sh, "%s:*::0:99999:7:::\n", e->path);
 		} else {
-			sbuf_printf(&gr, "%s:x:%u:\n", e->path, e->gid);
+			sbuf_printf(gr, "%s:x:%u:\n", e->path, e->gid);
 		}
 	}
-	if (!err)
-		err = put_generated(r, "/etc/passwd", "passwd", pw.s, 0644);
-	if (!err)
-		err = put_generated(r, "/etc/group", "group", gr.s, 0644);
-	if (!err)
-		err = put_generated(r, "/etc/shadow", "shadow", sh.s, 0600);
+	for (int i = 0; i < 3; i++) {
+		if (!err)
+			err = put_generated(r, files[i], f[i].s, i == 2 ? 0600 : 0644);
+		sbuf_free(&f[i]);
+	}
 	free(v);
-	sbuf_free(&pw);
-	sbuf_free(&gr);
-	sbuf_free(&sh);
 	return err;
 }
 
 /* A static executable has no PT_INTERP: a dynamic BusyBox would not run in an
- * image that lacks its libc. Reads the ELF64 program headers only. */
-static int is_static_elf(const char *path)
+ * image that lacks its libc. */
+static int is_static_elf(struct tx_ctx *ctx, const char *path)
 {
-	unsigned char h[64], ph[56];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ok = 0;
+	struct elf_info ei = {0};
+	int ok = elf_read(ctx, path, &ei) == 0 && ei.elfclass == ELFCLASS64 && !ei.interp;
 
-	if (fd < 0)
-		return 0;
-	if (pread(fd, h, 64, 0) == 64 && !memcmp(h, "\177ELF", 4) && h[4] == 2 && h[5] == 1) {
-		unsigned long long phoff = 0;
-		unsigned phentsize = h[54] | h[55] << 8, phnum = h[56] | h[57] << 8;
-
-		for (int i = 7; i >= 0; i--)
-			phoff = phoff << 8 | h[32 + i];
-		ok = phentsize == 56;
-		for (unsigned i = 0; ok && i < phnum; i++) {
-			if (pread(fd, ph, 56, (off_t)(phoff + (unsigned long long)i * 56)) != 56)
-				ok = 0;
-			else if ((ph[0] | ph[1] << 8 | ph[2] << 16 | (unsigned)ph[3] << 24) == 3)
-				ok = 0; /* PT_INTERP */
-		}
-	}
-	close(fd);
+	elf_info_free(&ei);
 	return ok;
 }
 
 static int add_busybox(struct rctx *r, const char *bb)
 {
 	char *argv[] = {(char *)bb, "--list-full", NULL}, *list = NULL;
+	struct ment e = {.type = ME_SLINK,
+			 .mode = 0777,
+			 .target = "/bin/busybox",
+			 .reason = "rootfs=busybox-applet"};
 	int err;
 
-	if (!is_static_elf(bb))
+	if (!is_static_elf(r->ctx, bb))
 		return tx_fail(r->ctx, -EINVAL, "rootfs",
 			       "'%s' is not a static executable (maybe install busybox-static)",
 			       bb);
@@ -293,19 +236,12 @@ static int add_busybox(struct rctx *r, const char *bb)
 		return tx_fail(r->ctx, err < 0 ? err : -EIO, "rootfs",
 			       "cannot list the applets of '%s'", bb);
 	}
-	for (char *l = list, *nl; l && *l; l = nl) {
-		const char *name;
-		struct ment e = {.type = ME_SLINK,
-				 .mode = 0777,
-				 .target = "/bin/busybox",
-				 .reason = "rootfs=busybox-applet"};
-
+	for (char *l = list, *nl; l && *l && !err; l = nl) {
 		nl = strchr(l, '\n');
 		if (nl)
 			*nl++ = 0;
-		name = path_basename(l);
 		for (size_t i = 0; applets[i] && !err; i++) {
-			if (strcmp(applets[i], name) || strstr(l, "..") || !*l)
+			if (strcmp(applets[i], path_basename(l)) || strstr(l, ".."))
 				continue;
 			e.path = xasprintf("/%s", l);
 			err = put(r, &e, 0);
@@ -319,6 +255,49 @@ static int add_busybox(struct rctx *r, const char *bb)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int overlay_dir(struct rctx *r, const char *host, const char *path, const char *reason,
+		       int top);
+
+/* One overlay entry: host file h at in-image path p. */
+static int overlay_entry(struct rctx *r, const char *h, char *p, const char *reason)
+{
+	struct ment e = {.type = ME_DIR, .path = p, .reason = (char *)reason};
+	struct stat st;
+	char lnk[4096];
+	ssize_t ln;
+	int fd = -1, err;
+
+	if (lstat(h, &st) < 0 ||
+	    (S_ISREG(st.st_mode) && (fd = open(h, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0))
+		return tx_fail(r->ctx, -errno, "rootfs", "cannot read overlay file '%s'", h);
+	e.mode = st.st_mode & 07777;
+	if (fd >= 0) {
+		close(fd);
+		return put_host_file(r, p, h, e.mode, reason, 1);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = put(r, &e, 0);
+		return err ? err : overlay_dir(r, h, p, reason, 0);
+	}
+	if (!S_ISLNK(st.st_mode))
+		return tx_fail(r->ctx, -EPERM, "rootfs",
+			       "overlay entry '%s' is a device, fifo or socket (only files, "
+			       "dirs and symlinks are taken)",
+			       h);
+	ln = readlink(h, lnk, sizeof(lnk) - 1);
+	if (ln >= 0)
+		lnk[ln] = 0;
+	if (ln < 0 || !rootfs_link_inside(p, lnk))
+		return tx_fail(r->ctx, -EPERM, "rootfs", "overlay symlink '%s' -> '%s' %s", h,
+			       ln < 0 ? "" : lnk,
+			       ln >= 0 && lnk[0] == '/' ? "is absolute (use a relative target)"
+							: "points outside the root");
+	e.type = ME_SLINK;
+	e.target = lnk;
+	e.mode = 0777;
+	return put(r, &e, 1);
 }
 
 static int overlay_dir(struct rctx *r, const char *host, const char *path, const char *reason,
@@ -340,58 +319,10 @@ static int overlay_dir(struct rctx *r, const char *host, const char *path, const
 	for (size_t i = 0; i < names.n && !err; i++) {
 		char *h = xasprintf("%s/%s", host, names.v[i]);
 		char *p = xasprintf("%s/%s", strcmp(path, "/") ? path : "", names.v[i]);
-		struct stat st;
-		char lnk[4096];
-		ssize_t ln;
 
-		if (top && !strcmp(names.v[i], "hints")) {
-			/* the closure's input, not a file of the image */
-		} else if (lstat(h, &st) < 0) {
-			err = tx_fail(r->ctx, -errno, "rootfs", "cannot read overlay file '%s'", h);
-		} else if (S_ISDIR(st.st_mode)) {
-			struct ment e = {.type = ME_DIR,
-					 .path = p,
-					 .mode = st.st_mode & 07777,
-					 .reason = (char *)reason};
-
-			err = put(r, &e, 0);
-			if (!err)
-				err = overlay_dir(r, h, p, reason, 0);
-		} else if (S_ISREG(st.st_mode)) {
-			int fd = open(h, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-			if (fd < 0)
-				err = tx_fail(r->ctx, -errno, "rootfs",
-					      "cannot read overlay file '%s'", h);
-			else
-				close(fd);
-			if (!err)
-				err = put_host_file(r, p, h, st.st_mode & 07777, reason, 1);
-		} else if (S_ISLNK(st.st_mode)) {
-			ln = readlink(h, lnk, sizeof(lnk) - 1);
-			if (ln >= 0)
-				lnk[ln] = 0;
-			if (ln < 0 || !rootfs_link_inside(p, lnk)) {
-				err = tx_fail(
-				    r->ctx, -EPERM, "rootfs", "overlay symlink '%s' -> '%s' %s", h,
-				    ln < 0 ? "" : lnk,
-				    ln >= 0 && lnk[0] == '/' ? "is absolute (use a relative target)"
-							     : "points outside the root");
-			} else {
-				struct ment e = {.type = ME_SLINK,
-						 .path = p,
-						 .target = lnk,
-						 .mode = 0777,
-						 .reason = (char *)reason};
-
-				err = put(r, &e, 1);
-			}
-		} else {
-			err = tx_fail(r->ctx, -EPERM, "rootfs",
-				      "overlay entry '%s' is a device, fifo or socket (only files, "
-				      "dirs and symlinks are taken)",
-				      h);
-		}
+		/* a top-level 'hints' is the closure's input, not a file of the image */
+		if (!top || strcmp(names.v[i], "hints"))
+			err = overlay_entry(r, h, p, reason);
 		free(h);
 		free(p);
 	}
@@ -412,54 +343,49 @@ static int add_overlay(struct rctx *r, const char *projdir, const char *name)
 	return err;
 }
 
+/* The base dirs, then /dev/console and /dev/null (char nodes: major set). */
 static const struct {
 	const char *path;
-	unsigned mode;
-} base_dirs[] = {{"/dev", 0755},  {"/etc", 0755},     {"/etc/tinyx", 0755}, {"/proc", 0555},
-		 {"/root", 0700}, {"/run", 0755},     {"/sys", 0555},	    {"/tmp", 01777},
-		 {"/var", 0755},  {"/var/log", 0755}, {"/var/tmp", 01777}};
+	unsigned mode, major, minor;
+} base[] = {{"/dev", 0755, 0, 0},     {"/etc", 0755, 0, 0},	 {"/etc/tinyx", 0755, 0, 0},
+	    {"/proc", 0555, 0, 0},    {"/root", 0700, 0, 0},	 {"/run", 0755, 0, 0},
+	    {"/sys", 0555, 0, 0},     {"/tmp", 01777, 0, 0},	 {"/var", 0755, 0, 0},
+	    {"/var/log", 0755, 0, 0}, {"/var/tmp", 01777, 0, 0}, {"/dev/console", 0600, 5, 1},
+	    {"/dev/null", 0666, 1, 3}};
 
 static int add_base(struct rctx *r)
 {
-	static const struct ment nodes[] = {{.type = ME_NOD,
-					     .path = "/dev/console",
-					     .mode = 0600,
-					     .devtype = 'c',
-					     .major = 5,
-					     .minor = 1,
-					     .reason = "rootfs=base"},
-					    {.type = ME_NOD,
-					     .path = "/dev/null",
-					     .mode = 0666,
-					     .devtype = 'c',
-					     .major = 1,
-					     .minor = 3,
-					     .reason = "rootfs=base"}};
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(base_dirs) / sizeof(base_dirs[0]) && !err; i++)
-		err = put_dir(r, base_dirs[i].path, base_dirs[i].mode);
-	for (size_t i = 0; i < 2 && !err; i++)
-		err = put(r, &nodes[i], 0);
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]) && !err; i++) {
+		struct ment e = {.type = base[i].major ? ME_NOD : ME_DIR,
+				 .path = (char *)base[i].path,
+				 .mode = base[i].mode,
+				 .devtype = base[i].major ? 'c' : 0,
+				 .major = base[i].major,
+				 .minor = base[i].minor,
+				 .reason = "rootfs=base"};
+
+		err = put(r, &e, 0);
+	}
 	return err;
 }
 
 static int make_gendir(struct rctx *r, const struct rootfs_opts *o)
 {
-	if (o->workdir) {
-		r->gendir = xasprintf("%s/rootfs-gen", o->workdir);
-		rm_rf(r->gendir);
-		if (mkdir_p(r->gendir, 0755) < 0)
-			return tx_fail(r->ctx, -errno, "rootfs", "cannot create '%s'", r->gendir);
-		return 0;
-	}
 	const char *t = getenv("TMPDIR");
 
-	r->gendir = xasprintf("%s/tinyx-rootfs-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(r->gendir))
-		return tx_fail(r->ctx, -errno, "rootfs", "cannot create a temp dir '%s'",
-			       r->gendir);
-	return 0;
+	if (!o->workdir) {
+		r->gendir = xasprintf("%s/tinyx-rootfs-XXXXXX", t && *t ? t : "/tmp");
+		return mkdtemp(r->gendir) ? 0
+					  : tx_fail(r->ctx, -errno, "rootfs",
+						    "cannot create a temp dir '%s'", r->gendir);
+	}
+	r->gendir = xasprintf("%s/rootfs-gen", o->workdir);
+	rm_rf(r->gendir);
+	return mkdir_p(r->gendir, 0755) < 0
+		   ? tx_fail(r->ctx, -errno, "rootfs", "cannot create '%s'", r->gendir)
+		   : 0;
 }
 
 static int add_generated(struct rctx *r, const struct rootfs_opts *o)
@@ -473,15 +399,15 @@ static int add_generated(struct rctx *r, const struct rootfs_opts *o)
 	if (err)
 		return err;
 	appspec_text(o->spec, &conf);
-	err = put_generated(r, "/etc/tinyx/app.conf", "app.conf", conf.s, 0644);
+	err = put_generated(r, "/etc/tinyx/app.conf", conf.s, 0644);
 	sbuf_free(&conf);
 	if (!err) {
 		host = xasprintf("%s\n", o->hostname ? o->hostname : "tinyx");
-		err = put_generated(r, "/etc/hostname", "hostname", host, 0644);
+		err = put_generated(r, "/etc/hostname", host, 0644);
 		free(host);
 	}
 	if (!err && o->debug_shell)
-		err = put_generated(r, "/etc/tinyx/debug-shell", "debug-shell",
+		err = put_generated(r, "/etc/tinyx/debug-shell",
 				    "# tinyx.debug_shell=1 on the kernel command line starts "
 				    "/bin/sh on the console\n",
 				    0644);

@@ -43,9 +43,6 @@ int rootfs_assemble(struct tx_ctx *ctx, struct manifest *m, const struct rootfs_
  * /etc/passwd, /etc/shadow or /etc/gshadow. 0 or -EINVAL naming the entry. */
 int rootfs_check(struct tx_ctx *ctx, const struct manifest *m);
 
-/* The BusyBox applets an image gets (a NULL-terminated list of names). */
-const char *const *rootfs_applets(void);
-
 /* Does a symlink at in-image path (absolute, normalised) with this target
  * stay inside the image root? Absolute and empty targets: no (an overlay link
  * must be relative; resolved on the host at build time an absolute one would

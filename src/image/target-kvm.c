@@ -157,13 +157,7 @@ static int write_kvm(const struct target_job *j)
 	return r;
 }
 
+/* the fields in struct image_target's order */
 const struct image_target target_kvm = {
-    .name = "kvm",
-    .title = "KVM",
-    .conf = IMG_KVM,
-    .kernel = TARGET_BZIMAGE,
-    .fragment = "kvm.config",
-    .has_disk = 1,
-    .what = "bzImage; boots on -M microvm or pc",
-    .write_launch = write_kvm,
-};
+    "kvm", "KVM", IMG_KVM,  TARGET_BZIMAGE, "kvm.config", 1, "bzImage; boots on -M microvm or pc",
+    NULL,  0,	  write_kvm};

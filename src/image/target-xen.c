@@ -43,15 +43,9 @@ static int write_xen(const struct target_job *j)
 	return r < 0 ? r : xl_config(j, "pv", "-pv");
 }
 
+static const char xen_note[] = "verified through the PVH entry on QEMU microvm; Xen front-end "
+			       "drivers not exercised";
+
+/* the fields in struct image_target's order */
 const struct image_target target_xen = {
-    .name = "xen",
-    .title = "Xen",
-    .conf = IMG_XEN,
-    .kernel = TARGET_VMLINUX,
-    .fragment = "xen.config",
-    .what = "PVH vmlinux",
-    .note = "verified through the PVH entry on QEMU microvm; Xen front-end drivers not "
-	    "exercised",
-    .pvh_entry = 1,
-    .write_launch = write_xen,
-};
+    "xen", "Xen", IMG_XEN, TARGET_VMLINUX, "xen.config", 0, "PVH vmlinux", xen_note, 1, write_xen};

@@ -5,106 +5,35 @@
 
 #include <errno.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* Is the package known to the host's apt index? 0 yes, -ENOENT unknown,
- * -EISDIR virtual (with the providers listed in *providers). */
-static int pkg_known(struct tx_ctx *ctx, const char *pkg, char **providers)
-{
-	char *argv[] = {"apt-cache", "show", "--no-all-versions", (char *)pkg, NULL};
-	char *out = NULL;
-	int st = run_capture_q(ctx, argv, &out, 1 << 20, 1);
-
-	*providers = NULL;
-	if (st < 0) {
-		free(out);
-		return st;
-	}
-	if (st == 0 && strstr(out, "Package: ")) {
-		free(out);
-		return 0;
-	}
-	free(out);
-	if (st != 0)
-		return -ENOENT;
-	/* empty answer with success: a purely virtual package */
-	char *argv2[] = {"apt-cache", "showpkg", (char *)pkg, NULL};
-	if (run_capture_q(ctx, argv2, &out, 1 << 20, 1) == 0) {
-		char *rp = strstr(out, "Reverse Provides:");
-		struct sbuf b = {0};
-		int n = 0;
-
-		for (char *l = rp ? strchr(rp, '\n') : NULL; l && *++l && n < 6;) {
-			char *e = strchr(l, ' ');
-			char *nl = strchr(l, '\n');
-
-			if (!e || (nl && nl < e))
-				break;
-			char *name = xstrndup(l, (size_t)(e - l));
-			if (!b.s || !strstr(b.s, name)) {
-				sbuf_printf(&b, "%s%s", n ? ", " : "", name);
-				n++;
-			}
-			free(name);
-			l = nl;
-			if (!l)
-				break;
-		}
-		*providers = b.s;
-	}
-	free(out);
-	return -EISDIR;
-}
 
 static char *host_arch(struct tx_ctx *ctx)
 {
-	char *argv[] = {"dpkg", "--print-architecture", NULL};
-	char *out = NULL;
+	char *argv[] = {"dpkg", "--print-architecture", NULL}, *out = NULL;
 
-	if (run_capture(ctx, argv, &out, 4096) != 0 || !*out) {
-		free(out);
-		return xstrdup("amd64");
+	if (run_capture(ctx, argv, &out, 4096) == 0 && *out) {
+		out[strcspn(out, "\n")] = 0;
+		return out;
 	}
-	out[strcspn(out, "\n")] = 0;
-	return out;
+	free(out);
+	return xstrdup("amd64");
 }
 
-/* Remove temp roots of earlier runs that died (their pid is gone). */
-static void clean_stale(const char *roots, const char *key)
-{
-	char *prefix = xasprintf("%s.tmp.", key);
-	struct strv dead = {0};
-
-	stale_pid_entries(roots, prefix, &dead);
-	for (size_t i = 0; i < dead.n; i++) {
-		umount_below(dead.v[i]);
-		rm_rf(dead.v[i]);
-	}
-	strv_free(&dead);
-	free(prefix);
-}
-
+/* "Extracting dpkg...", "Retrieving adduser 3.134": a package step;
+ * "Unpacking the base system...": a phase */
 static int is_perpkg(const char *l)
 {
-	static const char *verbs[] = {"I: Retrieving ", "I: Validating ", "I: Extracting ",
-				      "I: Unpacking ", "I: Configuring "};
+	static const char *const verbs[] = {"I: Retrieving ", "I: Validating ", "I: Extracting ",
+					    "I: Unpacking ", "I: Configuring "};
+	int spaces = 0;
+
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(*verbs); i++) {
-		size_t n = strlen(verbs[i]);
-
-		int spaces = 0;
-
-		if (strncmp(l, verbs[i], n))
+		if (strncmp(l, verbs[i], strlen(verbs[i])))
 			continue;
-		/* "Extracting dpkg...", "Retrieving adduser 3.134": a package;
-		 * "Unpacking the base system...": a phase */
-		for (const char *p = l + n; *p; p++)
+		for (const char *p = l + strlen(verbs[i]); *p; p++)
 			spaces += *p == ' ';
 		return spaces <= 1;
 	}
@@ -137,73 +66,82 @@ static void dbs_line(void *arg, const char *line)
 		fprintf(stderr, "%stinyx: stage: %s\n", ctx->tty ? "\r\033[K" : "", line + 3);
 }
 
-/* Run debootstrap; its output goes to the log, a summary to the terminal. */
-static int run_debootstrap(struct tx_ctx *ctx, char *const argv[], const char *log)
-{
-	struct tx_spawn s = TX_SPAWN_INIT(argv);
-	struct dbs_progress p = {ctx, 0};
-	int r = tx_run_lines(ctx, &s, log, dbs_line, &p);
-
-	if (ctx->verbose && ctx->tty)
-		fputs("\r\033[K", stderr);
-	return r;
-}
-
 static int check_names(struct tx_ctx *ctx, const char *app, const char *extra, struct strv *pkgs)
 {
-	if (!valid_pkg_name(app))
-		return tx_fail(ctx, -EINVAL, "stage", "invalid package name '%s'", app);
-	strv_push(pkgs, app);
-	if (extra && *extra) {
-		char *dup = xstrdup(extra);
+	char *dup = xstrdup(extra ? extra : "");
 
-		for (char *t = strtok(dup, ","); t; t = strtok(NULL, ",")) {
-			if (!valid_pkg_name(t)) {
-				free(dup);
-				return tx_fail(ctx, -EINVAL, "stage", "invalid package name '%s'",
-					       t);
-			}
-			strv_push(pkgs, t);
-		}
-		free(dup);
-	}
+	strv_push(pkgs, app);
+	for (char *t = strtok(dup, ","); t; t = strtok(NULL, ","))
+		strv_push(pkgs, t);
+	free(dup);
+	for (size_t i = 0; i < pkgs->n; i++)
+		if (!valid_pkg_name(pkgs->v[i]))
+			return tx_fail(ctx, -EINVAL, "stage", "invalid package name '%s'",
+				       pkgs->v[i]);
 	strv_sort_uniq(pkgs);
 	return 0;
 }
 
+/* The packages that provide a purely virtual one ("Reverse Provides:" of
+ * apt-cache showpkg), at most 6, or NULL. */
+static char *providers(struct tx_ctx *ctx, char *pkg)
+{
+	char *argv[] = {"apt-cache", "showpkg", pkg, NULL}, *out = NULL, *l = NULL;
+	struct sbuf b = {0};
+	int n = 0;
+
+	if (run_capture_q(ctx, argv, &out, 1 << 20, 1) == 0)
+		l = strstr(out, "Reverse Provides:");
+	for (l = l ? strchr(l, '\n') : NULL; l && *++l && n < 6; l = strchr(l, '\n')) {
+		char *e = strchr(l, ' '), *nl = strchr(l, '\n'), *name;
+
+		if (!e || (nl && nl < e))
+			break;
+		name = xstrndup(l, (size_t)(e - l));
+		if (!b.s || !strstr(b.s, name))
+			sbuf_printf(&b, "%s%s", n++ ? ", " : "", name);
+		free(name);
+	}
+	free(out);
+	return b.s;
+}
+
 /* Every package must be in the apt index: fail in seconds, not after a
- * debootstrap run. */
+ * debootstrap run. An empty answer with success: a purely virtual package. */
 static int check_known(struct tx_ctx *ctx, const struct strv *pkgs)
 {
 	for (size_t i = 0; i < pkgs->n; i++) {
-		char *prov = NULL;
-		int r = pkg_known(ctx, pkgs->v[i], &prov);
+		char *argv[] = {"apt-cache", "show", "--no-all-versions", pkgs->v[i], NULL};
+		char *out = NULL, *prov;
+		int st = run_capture_q(ctx, argv, &out, 1 << 20, 1), r = 0;
 
-		if (r == -EISDIR) {
-			tx_fail(ctx, -ENOENT, "stage",
-				"'%s' is a virtual package; name one that provides it%s%s",
-				pkgs->v[i], prov ? ", e.g. " : "", prov ? prov : "");
+		if (st < 0)
+			r = tx_fail(ctx, st, "stage",
+				    "cannot query the apt index for '%s' (is apt-cache installed?)",
+				    pkgs->v[i]);
+		else if (st > 0)
+			r = tx_fail(ctx, -ENOENT, "stage",
+				    "unknown package '%s' (not in the apt index; maybe run "
+				    "'apt-get update')",
+				    pkgs->v[i]);
+		else if (!strstr(out, "Package: ")) {
+			prov = providers(ctx, pkgs->v[i]);
+			r = tx_fail(ctx, -ENOENT, "stage",
+				    "'%s' is a virtual package; name one that provides it%s%s",
+				    pkgs->v[i], prov ? ", e.g. " : "", prov ? prov : "");
 			free(prov);
-			return -ENOENT;
 		}
-		free(prov);
-		if (r == -ENOENT)
-			return tx_fail(ctx, r, "stage",
-				       "unknown package '%s' (not in the apt index; maybe run "
-				       "'apt-get update')",
-				       pkgs->v[i]);
+		free(out);
 		if (r < 0)
-			return tx_fail(
-			    ctx, r, "stage",
-			    "cannot query the apt index for '%s' (is apt-cache installed?)",
-			    pkgs->v[i]);
+			return r;
 	}
 	return 0;
 }
 
 /* What one staged root is made of. */
 struct stage_job {
-	const char *app, *suite, *arch, *mirror, *roots, *base; /* base: APP-KEY */
+	const char *app, *suite;
+	char *arch, *mirror, *roots, *base; /* base: APP-KEY */
 	const struct strv *pkgs;
 };
 
@@ -212,28 +150,31 @@ static void drop_debs(const char *root)
 {
 	char *debs = xasprintf("%s/var/cache/apt/archives", root);
 	DIR *d = opendir(debs);
-	struct dirent *de;
 
-	while (d && (de = readdir(d))) {
+	for (struct dirent *de; d && (de = readdir(d));) {
 		size_t n = strlen(de->d_name);
 
-		if (n > 4 && !strcmp(de->d_name + n - 4, ".deb")) {
-			char *f = xasprintf("%s/%s", debs, de->d_name);
-			unlink(f);
-			free(f);
-		}
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".deb"))
+			unlinkat(dirfd(d), de->d_name, 0);
 	}
 	if (d)
 		closedir(d);
 	free(debs);
 }
 
-/* debootstrap into tmp, then the marker (tx_cache_get's fill). */
+/* debootstrap into tmp, then the marker (tx_cache_get's fill). Its output
+ * goes to the log, a summary to the terminal. */
 static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 {
 	const struct stage_job *j = arg;
 	struct sbuf inc = {0};
-	char *log = xasprintf("%s/%s.log", j->roots, j->base), *arch = NULL, *m, *info;
+	char *log = xasprintf("%s/%s.log", j->roots, j->base), *m, *info, *prefix;
+	char *arch = xasprintf("--arch=%s", j->arch);
+	char *argv[] = {"debootstrap",	  "--variant=minbase", NULL,	  arch,
+			(char *)j->suite, (char *)tmp,	       j->mirror, NULL};
+	struct tx_spawn s = TX_SPAWN_INIT(argv);
+	struct dbs_progress p = {ctx, 0};
+	struct strv dead = {0};
 	int r = check_known(ctx, j->pkgs);
 
 	if (r == 0 && geteuid() != 0)
@@ -241,18 +182,25 @@ static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 			    "debootstrap needs root to stage '%s' (run tinyx as root)", j->app);
 	if (r < 0)
 		goto out;
-	/* the cache removed what it could of dead runs' roots: debootstrap's
-	 * mounts need unmounting first */
-	clean_stale(j->roots, j->base);
+	/* the cache removed what it could of dead runs' roots (BASE.tmp.PID):
+	 * debootstrap's mounts need unmounting first */
+	prefix = xasprintf("%s.tmp.", j->base);
+	stale_pid_entries(j->roots, prefix, &dead);
+	for (size_t i = 0; i < dead.n; i++) {
+		umount_below(dead.v[i]);
+		rm_rf(dead.v[i]);
+	}
+	strv_free(&dead);
+	free(prefix);
 	sbuf_puts(&inc, "--include=");
 	for (size_t i = 0; i < j->pkgs->n; i++)
 		sbuf_printf(&inc, "%s%s", i ? "," : "", j->pkgs->v[i]);
-	arch = xasprintf("--arch=%s", j->arch);
-	char *argv[] = {"debootstrap", "--variant=minbase", inc.s, arch, (char *)j->suite,
-			(char *)tmp,   (char *)j->mirror,   NULL};
+	argv[2] = inc.s;
 	tx_info(ctx, "stage: debootstrap %s %s (%s) from the host's apt mirror; log in %s",
 		j->suite, inc.s + 10, j->arch, log);
-	r = run_debootstrap(ctx, argv, log);
+	r = tx_run_lines(ctx, &s, log, dbs_line, &p);
+	if (ctx->verbose && ctx->tty)
+		fputs("\r\033[K", stderr);
 	umount_below(tmp);
 	if (r < 0)
 		r = tx_fail(ctx, r, "stage",
@@ -298,39 +246,35 @@ static void stage_key(const struct stage_job *j, char key[17])
 
 int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, char **root_out)
 {
-	struct stage_job j = {.app = app, .suite = o && o->suite ? o->suite : "bookworm"};
-	struct tx_cache_entry e = {.marker = ".tinyx-stage", .stage = "stage", .fill = fill_root};
 	struct strv pkgs = {0};
-	char *mirror = NULL, *arch = NULL, *root = NULL, *base = NULL, *what = NULL, key[17];
+	struct stage_job j = {
+	    .app = app, .suite = o && o->suite ? o->suite : "bookworm", .pkgs = &pkgs};
+	struct tx_cache_entry e = {
+	    .marker = ".tinyx-stage", .stage = "stage", .fill = fill_root, .arg = &j};
+	char *root = NULL, key[17];
+	char *what = xasprintf("%s root", app); /* "stage: APP root ready in S s" */
 	int r = check_names(ctx, app, o ? o->extra : NULL, &pkgs);
 
 	if (r == 0 && o && o->mirror)
-		mirror = xstrdup(o->mirror);
+		j.mirror = xstrdup(o->mirror);
 	else if (r == 0) {
 		const char *was = tx_stage(ctx, "stage");
 
-		r = aptsrc_mirror(ctx, "/etc/apt", j.suite, &mirror);
+		r = aptsrc_mirror(ctx, "/etc/apt", j.suite, &j.mirror);
 		tx_stage(ctx, was);
 	}
-	if (r == 0 && strncmp(mirror, "http://", 7) && strncmp(mirror, "https://", 8) &&
-	    strncmp(mirror, "file:/", 6))
-		r = tx_fail(ctx, -EINVAL, "stage", "unsupported mirror URL '%s'", mirror);
-	if (r < 0)
-		goto out;
-	arch = o && o->arch ? xstrdup(o->arch) : host_arch(ctx);
-	j.arch = arch;
-	j.mirror = mirror;
-	j.pkgs = &pkgs;
-	stage_key(&j, key);
-	j.roots = xasprintf("%s/roots", ctx->cache);
-	base = xasprintf("%s-%s", app, key);
-	j.base = base;
-	root = xasprintf("%s/%s", j.roots, base);
-	e.dir = root;
-	e.arg = &j;
-	what = xasprintf("%s root", app); /* "stage: APP root ready in S s" */
-	e.what = what;
-	r = tx_cache_get(ctx, &e);
+	if (r == 0 && strncmp(j.mirror, "http://", 7) && strncmp(j.mirror, "https://", 8) &&
+	    strncmp(j.mirror, "file:/", 6))
+		r = tx_fail(ctx, -EINVAL, "stage", "unsupported mirror URL '%s'", j.mirror);
+	if (r == 0) {
+		j.arch = o && o->arch ? xstrdup(o->arch) : host_arch(ctx);
+		stage_key(&j, key);
+		j.roots = xasprintf("%s/roots", ctx->cache);
+		j.base = xasprintf("%s-%s", app, key);
+		e.dir = root = xasprintf("%s/%s", j.roots, j.base);
+		e.what = what;
+		r = tx_cache_get(ctx, &e);
+	}
 	if (r == 1)
 		tx_info(ctx, "stage: reusing %s root %s", app, root);
 	if (r >= 0) {
@@ -338,12 +282,11 @@ int stage_root(struct tx_ctx *ctx, const char *app, const struct stage_opts *o, 
 		root = NULL;
 		r = 0;
 	}
-out:
 	strv_free(&pkgs);
-	free(mirror);
-	free(arch);
-	free((char *)j.roots);
-	free(base);
+	free(j.mirror);
+	free(j.arch);
+	free(j.roots);
+	free(j.base);
 	free(what);
 	free(root);
 	return r;
