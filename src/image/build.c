@@ -102,17 +102,12 @@ static int build_kernels(struct bctx *b)
  * OUT/APP.old.PID whose PID is gone. */
 static void clean_stale_tmp(const char *out, const char *app)
 {
-	struct strv dead = {0};
-
 	for (int i = 0; i < 2; i++) {
 		char *prefix = xasprintf(i ? "%s.old." : ".%s.tmp.", app);
 
-		stale_pid_entries(out, prefix, &dead);
+		stale_pid_entries(out, prefix, NULL);
 		free(prefix);
 	}
-	for (size_t i = 0; i < dead.n; i++)
-		rm_rf(dead.v[i]);
-	strv_free(&dead);
 }
 
 /* OUT/.APP.tmp.PID with the manifest and every target's dir. */

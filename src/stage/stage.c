@@ -174,7 +174,6 @@ static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 			(char *)j->suite, (char *)tmp,	       j->mirror, NULL};
 	struct tx_spawn s = TX_SPAWN_INIT(argv);
 	struct dbs_progress p = {ctx, 0};
-	struct strv dead = {0};
 	int r = check_known(ctx, j->pkgs);
 
 	if (r == 0 && geteuid() != 0)
@@ -185,12 +184,7 @@ static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 	/* the cache removed what it could of dead runs' roots (BASE.tmp.PID):
 	 * debootstrap's mounts need unmounting first */
 	prefix = xasprintf("%s.tmp.", j->base);
-	stale_pid_entries(j->roots, prefix, &dead);
-	for (size_t i = 0; i < dead.n; i++) {
-		umount_below(dead.v[i]);
-		rm_rf(dead.v[i]);
-	}
-	strv_free(&dead);
+	stale_pid_entries(j->roots, prefix, NULL);
 	free(prefix);
 	sbuf_puts(&inc, "--include=");
 	for (size_t i = 0; i < j->pkgs->n; i++)
