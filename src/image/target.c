@@ -41,6 +41,14 @@ void image_target_conf(const struct image_target *t, const char *app, const char
 	c->comment = xasprintf("tinyx image: %s for %s (%s)", app, t->title, t->what);
 }
 
+int image_guest_mb(long long initrd_bytes, long long files_bytes)
+{
+	long long mb = 24 + (initrd_bytes + 2 * files_bytes + (1 << 20) - 1) / (1 << 20);
+
+	mb = (mb + 15) / 16 * 16;
+	return mb < GUEST_MB ? GUEST_MB : mb > IMGCONF_MEM_MAX ? IMGCONF_MEM_MAX : (int)mb;
+}
+
 int target_put(struct tx_ctx *ctx, const char *path, const char *text, mode_t mode)
 {
 	int r = write_file_atomic(path, text, strlen(text), mode);

@@ -56,10 +56,19 @@ const struct image_target *image_target_find(const char *name);
 char *image_target_names(const char *sep);
 
 /* Fill c (imgconf_init'ed by this call) with what a build of APP for t says:
- * the target, its files, the guest command line on ttyS0, GUEST_MB, the
+ * the target, its files, the guest command line on ttyS0, GUEST_MB (the
+ * caller raises it with image_guest_mb), the
  * service to check (svc "http", "tcp" or "none") and its port. */
 void image_target_conf(const struct image_target *t, const char *app, const char *svc, int port,
 		       struct imgconf *c);
+
+/* The guest RAM in MB an image needs, from its initrd and the size of its
+ * files: while the kernel unpacks the initramfs, the compressed archive and
+ * the files are both in RAM (twice the files, to be safe with the page
+ * cache), plus 24 MB for the kernel and the app; in 16 MB steps, at least
+ * GUEST_MB. A root that does not fit makes the kernel say "Initramfs
+ * unpacking failed" and the app missing: the probe fails such a boot. */
+int image_guest_mb(long long initrd_bytes, long long files_bytes);
 
 /* PATH with mode, or ctx->err naming it ("build: cannot write 'PATH'"). */
 int target_put(struct tx_ctx *ctx, const char *path, const char *text, mode_t mode);

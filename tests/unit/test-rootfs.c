@@ -2,7 +2,9 @@
  * and the ext4 image (fsck-clean, owners set, same bytes twice). */
 #include "image/cpio.h"
 #include "image/ext4.h"
+#include "image/qemu.h"
 #include "image/rootfs.h"
+#include "image/target.h"
 #include "t.h"
 
 #include <errno.h>
@@ -308,6 +310,17 @@ static void test_options(void)
 	free(proj);
 }
 
+/* The guest RAM follows the image: nginx's root (4.1 MB initrd, 12.1 MB of
+ * files) keeps the default; a root that would not unpack in it gets more. */
+static void test_guest_mb(void)
+{
+	CHECK(image_guest_mb(4119471, 12100000) == GUEST_MB);
+	CHECK(image_guest_mb(0, 0) == GUEST_MB);
+	CHECK(image_guest_mb(15 << 20, 40 << 20) == 128);  /* 24 + 15 + 80 = 119 */
+	CHECK(image_guest_mb(60 << 20, 200 << 20) == 496); /* 24 + 60 + 400 = 484 */
+	CHECK(image_guest_mb(1LL << 40, 1LL << 41) == IMGCONF_MEM_MAX);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -315,6 +328,7 @@ int main(void)
 	RUN(test_assemble);
 	RUN(test_overlay_rejects);
 	RUN(test_options);
+	RUN(test_guest_mb);
 	rm_rf(dir);
 	return t_done("test-rootfs");
 }
