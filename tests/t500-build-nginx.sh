@@ -23,6 +23,7 @@ done
 check "no temp dir left in the out dir" test -z "$(ls -A "$out" | grep -v '^nginx$')"
 check "kvm verified" jq -e '.targets.kvm.verified == true' "$d/build.json"
 check "xen verified" jq -e '.targets.xen.verified == true' "$d/build.json"
+check "kvm: what answered" jq -e '.targets.kvm.check == "http 200 on tcp/80"' "$d/build.json"
 check "summary printed" grep -q '^kvm ' "$tmp/build1.log"
 check "xen config is PVH" grep -q '^type = "pvh"' "$d/xen/nginx.cfg"
 check "xen PV config" grep -q '^type = "pv"' "$d/xen/nginx-pv.cfg"
