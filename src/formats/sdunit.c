@@ -5,6 +5,7 @@
  * commands a service runs, its user, and the directories systemd would make
  * for it. */
 #include "formats/sdunit.h"
+#include "formats/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,11 +14,6 @@
 #include <sys/stat.h>
 
 #define SD_LINE_MAX (256u << 10)
-
-static int is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
 
 static int hexval(char c)
 {
@@ -33,38 +29,16 @@ static int hexval(char c)
 /* One backslash escape at *p (just after the backslash) into b. */
 static int unescape_one(const char **p, struct sbuf *b)
 {
-	const char *s = *p;
+	static const char from[] = "abfnrstv", to[] = "\a\b\f\n\r \t\v";
+	const char *s = *p, *m;
 	char c = *s++;
 	int v;
 
-	switch (c) {
-	case 0:
+	if (!c)
 		return -EINVAL;
-	case 'a':
-		c = '\a';
-		break;
-	case 'b':
-		c = '\b';
-		break;
-	case 'f':
-		c = '\f';
-		break;
-	case 'n':
-		c = '\n';
-		break;
-	case 'r':
-		c = '\r';
-		break;
-	case 's':
-		c = ' ';
-		break;
-	case 't':
-		c = '\t';
-		break;
-	case 'v':
-		c = '\v';
-		break;
-	case 'x':
+	if ((m = strchr(from, c))) {
+		c = to[m - from];
+	} else if (c == 'x') {
 		if (hexval(s[0]) < 0 || hexval(s[1]) < 0)
 			return -EINVAL;
 		v = hexval(s[0]) * 16 + hexval(s[1]);
@@ -72,20 +46,16 @@ static int unescape_one(const char **p, struct sbuf *b)
 		if (!v)
 			return -EINVAL;
 		c = (char)v;
-		break;
-	default:
-		if (c >= '0' && c <= '7') {
-			if (s[0] < '0' || s[0] > '7' || s[1] < '0' || s[1] > '7')
-				return -EINVAL;
-			v = (c - '0') * 64 + (s[0] - '0') * 8 + (s[1] - '0');
-			s += 2;
-			if (!v || v > 255)
-				return -EINVAL;
-			c = (char)v;
-		}
-		/* anything else stands for itself: \\ \" \' \  \$ ... */
-		break;
+	} else if (c >= '0' && c <= '7') {
+		if (s[0] < '0' || s[0] > '7' || s[1] < '0' || s[1] > '7')
+			return -EINVAL;
+		v = (c - '0') * 64 + (s[0] - '0') * 8 + (s[1] - '0');
+		s += 2;
+		if (!v || v > 255)
+			return -EINVAL;
+		c = (char)v;
 	}
+	/* anything else stands for itself: \\ \" \' \  \$ ... */
 	sbuf_add(b, &c, 1);
 	*p = s;
 	return 0;
@@ -100,7 +70,7 @@ static int next_word(const char **p, struct sbuf *b)
 	char quote = 0;
 
 	b->len = 0;
-	while (is_ws(*s))
+	while (fmt_is_ws(*s))
 		s++;
 	if (!*s) {
 		*p = s;
@@ -120,7 +90,7 @@ static int next_word(const char **p, struct sbuf *b)
 				sbuf_add(b, s, 1);
 		} else if (*s == '"' || *s == '\'') {
 			quote = *s;
-		} else if (is_ws(*s)) {
+		} else if (fmt_is_ws(*s)) {
 			break;
 		} else {
 			sbuf_add(b, s, 1);
@@ -212,7 +182,7 @@ static int add_exec(struct tx_ctx *ctx, const char *v, struct strv *l)
 	}
 	while (*v && strchr("-@:+!", *v))
 		v++;
-	while (is_ws(*v))
+	while (fmt_is_ws(*v))
 		v++;
 	/* check the quoting now, so that a bad line fails here with its
 	 * line number rather than later */
@@ -225,28 +195,16 @@ static int add_exec(struct tx_ctx *ctx, const char *v, struct strv *l)
 
 static void set_caps(struct sd_unit *u, const char *v)
 {
-	int inv = 0, has = 0;
+	int inv = *v == '~', has = 0;
+	size_t n;
 
 	if (!*v) {
 		u->ambient_net_bind = 0;
 		return;
 	}
-	if (*v == '~') {
-		inv = 1;
-		v++;
-	}
-	while (*v) {
-		size_t n;
-
-		while (is_ws(*v))
-			v++;
-		n = 0;
-		while (v[n] && !is_ws(v[n]))
-			n++;
-		if (n == 20 && !strncasecmp(v, "CAP_NET_BIND_SERVICE", n))
+	for (const char *w, *l = v + inv; (w = fmt_word(&l, &n));)
+		if (n == 20 && !strncasecmp(w, "CAP_NET_BIND_SERVICE", n))
 			has = 1;
-		v += n;
-	}
 	/* "~LIST" assigns every capability but those listed */
 	if (inv)
 		u->ambient_net_bind = !has;
@@ -256,34 +214,30 @@ static void set_caps(struct sd_unit *u, const char *v)
 
 static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, const char *v)
 {
+	static const char *const scalars[] = {"User", "Group", "Type", "PIDFile",
+					      "WorkingDirectory"};
+	static const char *const dirs[] = {"RuntimeDirectory", "StateDirectory", "LogsDirectory",
+					   "CacheDirectory", "ConfigurationDirectory"};
+	char **scalar[] = {&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir};
+	struct strv *dir[] = {&u->runtime_dirs, &u->state_dirs, &u->logs_dirs, &u->cache_dirs,
+			      &u->config_dirs};
+
 	if (!strcmp(k, "ExecStart"))
 		return add_exec(ctx, v, &u->exec_start);
 	if (!strcmp(k, "ExecStartPre"))
 		return add_exec(ctx, v, &u->exec_start_pre);
-	if (!strcmp(k, "User"))
-		set_scalar(&u->user, v);
-	else if (!strcmp(k, "Group"))
-		set_scalar(&u->group, v);
-	else if (!strcmp(k, "Type"))
-		set_scalar(&u->type, v);
-	else if (!strcmp(k, "PIDFile"))
-		set_scalar(&u->pidfile, v);
-	else if (!strcmp(k, "WorkingDirectory"))
-		set_scalar(&u->working_dir, *v == '-' ? v + 1 : v);
-	else if (!strcmp(k, "RuntimeDirectory"))
-		return add_words(ctx, v, &u->runtime_dirs, 1, 0);
-	else if (!strcmp(k, "StateDirectory"))
-		return add_words(ctx, v, &u->state_dirs, 1, 0);
-	else if (!strcmp(k, "LogsDirectory"))
-		return add_words(ctx, v, &u->logs_dirs, 1, 0);
-	else if (!strcmp(k, "CacheDirectory"))
-		return add_words(ctx, v, &u->cache_dirs, 1, 0);
-	else if (!strcmp(k, "ConfigurationDirectory"))
-		return add_words(ctx, v, &u->config_dirs, 1, 0);
-	else if (!strcmp(k, "Environment"))
+	if (!strcmp(k, "Environment"))
 		return add_words(ctx, v, &u->environment, 0, 1);
-	else if (!strcmp(k, "AmbientCapabilities"))
+	if (!strcmp(k, "AmbientCapabilities"))
 		set_caps(u, v);
+	if (!strcmp(k, "WorkingDirectory") && *v == '-')
+		v++;
+	for (size_t i = 0; i < 5; i++) {
+		if (!strcmp(k, scalars[i]))
+			set_scalar(scalar[i], v);
+		if (!strcmp(k, dirs[i]))
+			return add_words(ctx, v, dir[i], 1, 0);
+	}
 	return 0;
 }
 
@@ -294,11 +248,8 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 	char *eq, *k, *v, *end;
 	int r;
 
-	while (is_ws(*l))
-		l++;
+	l = fmt_strip(l);
 	end = l + strlen(l);
-	while (end > l && is_ws(end[-1]))
-		*--end = 0;
 	if (!*l || *l == '#' || *l == ';')
 		return 0;
 	if (*l == '[') {
@@ -316,10 +267,10 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 		return 0;
 	*eq = 0;
 	k = l;
-	for (char *e = eq; e > k && is_ws(e[-1]);)
+	for (char *e = eq; e > k && fmt_is_ws(e[-1]);)
 		*--e = 0;
 	v = eq + 1;
-	while (is_ws(*v))
+	while (fmt_is_ws(*v))
 		v++;
 	r = service_key(ctx, u, k, v);
 	if (r < 0)
@@ -336,17 +287,12 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 	int in_service = 0, r = 0;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *s = p;
-		size_t k = n;
+		size_t n, k;
+		const char *s = fmt_line(&p, end, &n);
 
 		lineno++;
-		p = nl ? nl + 1 : end;
-		while (k && is_ws(*s)) {
-			s++;
-			k--;
-		}
+		k = n;
+		s = fmt_trim(s, &k);
 		/* comment lines are skipped, also inside a continuation (and a
 		 * comment's trailing backslash continues nothing) */
 		if (k && (*s == '#' || *s == ';'))
@@ -361,7 +307,7 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 		sbuf_add(&l, s, k);
 		/* a NUL in the file ends the logical line's text */
 		l.len = strlen(l.s);
-		while (l.len && is_ws(l.s[l.len - 1]))
+		while (l.len && fmt_is_ws(l.s[l.len - 1]))
 			l.s[--l.len] = 0;
 		if (l.len && l.s[l.len - 1] == '\\' && p < end) {
 			l.s[l.len - 1] = ' ';
@@ -380,19 +326,9 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 
 void sd_unit_free(struct sd_unit *u)
 {
-	strv_free(&u->exec_start);
-	strv_free(&u->exec_start_pre);
-	free(u->user);
-	free(u->group);
-	free(u->type);
-	free(u->pidfile);
-	strv_free(&u->runtime_dirs);
-	strv_free(&u->state_dirs);
-	strv_free(&u->logs_dirs);
-	strv_free(&u->cache_dirs);
-	strv_free(&u->config_dirs);
-	free(u->working_dir);
-	strv_free(&u->environment);
+	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, NULL);
+	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->runtime_dirs, &u->state_dirs,
+		       &u->logs_dirs, &u->cache_dirs, &u->config_dirs, &u->environment, NULL);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -431,10 +367,7 @@ static int parse_mode(const char *s, unsigned *mode)
 
 static void ent_free(struct tmpfile_ent *e)
 {
-	free(e->path);
-	free(e->user);
-	free(e->group);
-	free(e->arg);
+	fmt_free_strs(&e->path, &e->user, &e->group, &e->arg, NULL);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -467,12 +400,12 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 		}
 		e->has_mode = 1;
 	}
-	while (is_ws(*l))
+	while (fmt_is_ws(*l))
 		l++;
 	if (*l && strcmp(l, "-")) {
 		size_t n = strlen(l);
 
-		while (n && is_ws(l[n - 1]))
+		while (n && fmt_is_ws(l[n - 1]))
 			n--;
 		e->arg = xstrndup(l, n);
 	}
@@ -491,24 +424,22 @@ int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_
 		   struct tmpfiles *t)
 {
 	const char *p = text, *end = text + len;
-	size_t lineno = 0, cap = t->n;
+	size_t lineno = 0;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t n;
+		const char *line = fmt_line(&p, end, &n), *s;
 		struct tmpfile_ent e = {0};
 		char *l;
-		const char *s;
 		int r;
 
 		lineno++;
 		if (n > SD_LINE_MAX)
 			return tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", lineno,
 				       name);
-		l = xstrndup(p, n);
-		p = nl ? nl + 1 : end;
+		l = xstrndup(line, n);
 		s = l;
-		while (is_ws(*s))
+		while (fmt_is_ws(*s))
 			s++;
 		if (!*s || *s == '#') {
 			free(l);
@@ -520,10 +451,7 @@ int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_
 			ent_free(&e);
 			return r;
 		}
-		if (t->n == cap || !t->e) {
-			cap = cap > t->n ? cap * 2 : t->n * 2 + 8;
-			t->e = xrealloc(t->e, cap * sizeof(*t->e));
-		}
+		t->e = fmt_grow(t->e, t->n, sizeof(e));
 		t->e[t->n++] = e;
 	}
 	return 0;
