@@ -6,10 +6,6 @@
 #include "formats/text.h"
 
 #include <dirent.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
 #define APTSRC_FILE_MAX (4u << 20)
 

@@ -1,16 +1,8 @@
-/* The dpkg database of a root tree.
- *
- * var/lib/dpkg/status is a list of RFC822-style stanzas (deb822(5)): "Field:
- * value" lines, continuation lines starting with a space or tab, stanzas
- * separated by blank lines. The file comes from the staged root, so it is
- * untrusted: sizes are bounded and nothing recurses. */
+/* The dpkg database of a root tree. var/lib/dpkg/status (deb822 stanzas)
+ * comes from the staged root, so it is untrusted: sizes are bounded and
+ * nothing recurses. */
 #include "formats/dpkg.h"
 #include "formats/text.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
 #define DPKG_STATUS_MAX (256u << 20)
 #define DPKG_LIST_MAX (64u << 20)
@@ -39,12 +31,13 @@ static int is_name_end(char c)
 	       c == ',';
 }
 
-/* "a (>= 1) | b:any [amd64]" -> "a|b"; appends to out, empty when no name. */
-static void dep_group(const char *s, size_t n, struct sbuf *out)
+/* "a (>= 1) | b:any [amd64]" -> "a|b" (with single, only "a"); appends to
+ * out, empty when no name. */
+static void dep_group(const char *s, size_t n, struct sbuf *out, int single)
 {
 	const char *end = s + n;
 
-	while (s < end) {
+	while (s < end && !(single && out->len)) {
 		const char *alt = s, *aend = memchr(s, '|', (size_t)(end - s));
 		size_t k = 0;
 
@@ -69,25 +62,15 @@ static void parse_deps(const char *v, struct strv *out, int single)
 {
 	strv_free(out);
 	while (*v) {
-		const char *c = strchr(v, ',');
-		size_t n = c ? (size_t)(c - v) : strlen(v);
+		size_t n = strcspn(v, ",");
 		struct sbuf b = {0};
 
-		dep_group(v, n, &b);
-		if (b.len) {
-			if (single) {
-				char *bar = strchr(b.s, '|');
-
-				if (bar)
-					*bar = 0;
-			}
+		dep_group(v, n, &b, single);
+		if (b.len)
 			strv_push_own(out, b.s);
-		} else {
+		else
 			sbuf_free(&b);
-		}
-		v += n;
-		if (*v == ',')
-			v++;
+		v += n + (v[n] == ',');
 	}
 }
 
@@ -110,11 +93,8 @@ static int last_word_is(const char *s, const char *word)
 {
 	size_t n = strlen(s), wl = strlen(word);
 
-	while (n && fmt_is_ws(s[n - 1]))
-		n--;
-	if (n < wl || memcmp(s + n - wl, word, wl))
-		return 0;
-	return n == wl || fmt_is_ws(s[n - wl - 1]);
+	s = fmt_trim(s, &n);
+	return n >= wl && !memcmp(s + n - wl, word, wl) && (n == wl || fmt_is_ws(s[n - wl - 1]));
 }
 
 /* arg: the stanza being read, first in struct pstate */
@@ -220,31 +200,37 @@ int dpkg_load(struct tx_ctx *ctx, const char *root, struct dpkg_db *db)
 	return r;
 }
 
-struct dpkg_pkg *dpkg_find(struct dpkg_db *db, const char *name)
+static int is_name(const char *s, const char *name, size_t nl)
 {
-	const char *colon = strchr(name, ':');
-	size_t nl = colon ? (size_t)(colon - name) : strlen(name);
-	const char *arch = colon ? colon + 1 : NULL;
+	return strlen(s) == nl && !memcmp(s, name, nl);
+}
 
-	if (arch && !strcmp(arch, "any"))
-		arch = NULL;
+/* The installed package name (nl bytes), of arch unless NULL; else the first
+ * installed package that Provides it. */
+static struct dpkg_pkg *find(struct dpkg_db *db, const char *name, size_t nl, const char *arch)
+{
 	for (size_t i = 0; i < db->n; i++) {
 		struct dpkg_pkg *p = &db->p[i];
 
-		if (p->installed && strlen(p->name) == nl && !memcmp(p->name, name, nl) &&
-		    (!arch || !strcmp(p->arch, arch)))
+		if (p->installed && is_name(p->name, name, nl) && (!arch || !strcmp(p->arch, arch)))
 			return p;
 	}
 	for (size_t i = 0; i < db->n; i++) {
 		struct dpkg_pkg *p = &db->p[i];
 
-		if (!p->installed)
-			continue;
-		for (size_t j = 0; j < p->provides.n; j++)
-			if (strlen(p->provides.v[j]) == nl && !memcmp(p->provides.v[j], name, nl))
+		for (size_t j = 0; p->installed && j < p->provides.n; j++)
+			if (is_name(p->provides.v[j], name, nl))
 				return p;
 	}
 	return NULL;
+}
+
+struct dpkg_pkg *dpkg_find(struct dpkg_db *db, const char *name)
+{
+	const char *colon = strchr(name, ':');
+	const char *arch = colon && strcmp(colon + 1, "any") ? colon + 1 : NULL;
+
+	return find(db, name, colon ? (size_t)(colon - name) : strlen(name), arch);
 }
 
 static int valid_arch(const char *a)
@@ -291,116 +277,44 @@ int dpkg_pkg_files(struct tx_ctx *ctx, const char *root, const struct dpkg_pkg *
 	return 0;
 }
 
-/* Name -> installed package index, real names before Provides. */
-struct idx_ent {
-	const char *key;
-	size_t pkg;
-	int prov;
-};
-
-static int cmp_idx(const void *a, const void *b)
-{
-	const struct idx_ent *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	if (c)
-		return c;
-	if (x->prov != y->prov)
-		return x->prov - y->prov;
-	return x->pkg < y->pkg ? -1 : x->pkg > y->pkg;
-}
-
-struct pkg_index {
-	struct idx_ent *e;
-	size_t n;
-};
-
-static void index_build(const struct dpkg_db *db, struct pkg_index *ix)
-{
-	size_t cap = 0;
-
-	for (size_t i = 0; i < db->n; i++)
-		if (db->p[i].installed)
-			cap += 1 + db->p[i].provides.n;
-	ix->e = xcalloc(cap ? cap : 1, sizeof(*ix->e));
-	ix->n = 0;
-	for (size_t i = 0; i < db->n; i++) {
-		const struct dpkg_pkg *p = &db->p[i];
-
-		if (!p->installed)
-			continue;
-		ix->e[ix->n++] = (struct idx_ent){p->name, i, 0};
-		for (size_t j = 0; j < p->provides.n; j++)
-			ix->e[ix->n++] = (struct idx_ent){p->provides.v[j], i, 1};
-	}
-	qsort(ix->e, ix->n, sizeof(*ix->e), cmp_idx);
-}
-
-/* Index of the installed package for name (first real, else first provider),
- * or -1. */
-static long index_find(const struct pkg_index *ix, const char *name, size_t nl)
-{
-	size_t lo = 0, hi = ix->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strncmp(ix->e[mid].key, name, nl);
-
-		if (!c && ix->e[mid].key[nl])
-			c = 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < ix->n && !strncmp(ix->e[lo].key, name, nl) && !ix->e[lo].key[nl])
-		return (long)ix->e[lo].pkg;
-	return -1;
-}
-
-static void visit_deps(const struct pkg_index *ix, const struct strv *deps, char *mark,
-		       size_t *queue, size_t *qn)
+static void visit_deps(struct dpkg_db *db, const struct strv *deps, char *mark, size_t *queue,
+		       size_t *qn)
 {
 	for (size_t i = 0; i < deps->n; i++) {
 		const char *alt = deps->v[i];
 
 		while (*alt) {
 			size_t n = strcspn(alt, "|");
-			long k = index_find(ix, alt, n);
+			struct dpkg_pkg *p = find(db, alt, n, NULL);
 
-			if (k >= 0) {
-				if (!mark[k]) {
-					mark[k] = 1;
-					queue[(*qn)++] = (size_t)k;
+			if (p) {
+				if (!mark[p - db->p]) {
+					mark[p - db->p] = 1;
+					queue[(*qn)++] = (size_t)(p - db->p);
 				}
 				break;
 			}
-			alt += n;
-			if (*alt == '|')
-				alt++;
+			alt += n + (alt[n] == '|');
 		}
 	}
 }
 
 /* Mark the dependency closure of start (breadth-first, no recursion). */
-static char *closure_marks(const struct dpkg_db *db, size_t start)
+static char *closure_marks(struct dpkg_db *db, size_t start)
 {
-	struct pkg_index ix;
 	char *mark = xcalloc(db->n, 1);
 	size_t *queue = xcalloc(db->n, sizeof(*queue));
 	size_t qh = 0, qn = 0;
 
-	index_build(db, &ix);
 	mark[start] = 1;
 	queue[qn++] = start;
 	while (qh < qn) {
 		const struct dpkg_pkg *p = &db->p[queue[qh++]];
 
-		visit_deps(&ix, &p->predepends, mark, queue, &qn);
-		visit_deps(&ix, &p->depends, mark, queue, &qn);
+		visit_deps(db, &p->predepends, mark, queue, &qn);
+		visit_deps(db, &p->depends, mark, queue, &qn);
 	}
 	free(queue);
-	free(ix.e);
 	return mark;
 }
 

@@ -1,10 +1,6 @@
 /* The per-app hint file; see hints.h. */
 #include "formats/hints.h"
-
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "formats/text.h"
 
 static void push(struct hints *h, enum hint_kind k, const char *arg, int line)
 {
@@ -18,27 +14,15 @@ static void push(struct hints *h, enum hint_kind k, const char *arg, int line)
 /* "http 80" or "tcp 6379": 0, or -EINVAL */
 static int parse_service(const char *arg, struct hints *h)
 {
-	char proto[8];
-	char *end;
-	long port;
 	size_t n = strcspn(arg, " \t");
+	unsigned port;
 
-	if (n == 0 || n >= sizeof(proto))
+	if (!(n == 4 && !strncmp(arg, "http", 4)) && !(n == 3 && !strncmp(arg, "tcp", 3)))
 		return -EINVAL;
-	memcpy(proto, arg, n);
-	proto[n] = 0;
-	if (strcmp(proto, "http") && strcmp(proto, "tcp"))
+	if (fmt_uint(arg + n + strspn(arg + n, " \t"), 10, 65535, &port) < 0 || port < 1)
 		return -EINVAL;
-	arg += n;
-	while (*arg == ' ' || *arg == '\t')
-		arg++;
-	if (*arg < '0' || *arg > '9')
-		return -EINVAL;
-	errno = 0;
-	port = strtol(arg, &end, 10);
-	if (errno || *end || port < 1 || port > 65535)
-		return -EINVAL;
-	strcpy(h->service, proto);
+	memcpy(h->service, arg, n);
+	h->service[n] = 0;
 	h->port = (int)port;
 	return 0;
 }

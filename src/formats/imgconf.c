@@ -2,11 +2,7 @@
 #include "formats/imgconf.h"
 #include "formats/text.h"
 
-#include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define STAGE "imgconf"
 
@@ -83,24 +79,6 @@ int img_service_find(const char *name)
 	return lookup(service_names, 3, name);
 }
 
-/* Decimal, no sign, no spaces, within [lo, hi]. */
-static int parse_int(const char *v, long lo, long hi, int *out)
-{
-	long x = 0;
-
-	if (!*v || strlen(v) > 9)
-		return -1;
-	for (const char *p = v; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		x = x * 10 + (*p - '0');
-	}
-	if (x < lo || x > hi)
-		return -1;
-	*out = (int)x;
-	return 0;
-}
-
 /* The keys, in imgconf_text's order, and how their values are read. */
 enum kind { V_ENUM, V_INT, V_NAME, V_ASCII, V_TEXT };
 static const struct key {
@@ -140,6 +118,7 @@ static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct i
 {
 	/* the enum fields hold small values: an int lvalue reaches them */
 	int *num = (int *)((char *)c + k->off), i;
+	unsigned u;
 	char **str = (char **)((char *)c + k->off);
 
 	switch (k->kind) {
@@ -150,9 +129,12 @@ static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct i
 		*num = i;
 		return 0;
 	case V_INT:
-		if (parse_int(v, k->lo, k->hi, num) < 0)
+		/* decimal, no sign, no spaces */
+		if (strlen(v) > 9 || fmt_uint(v, 10, (unsigned)k->hi, &u) < 0 ||
+		    u < (unsigned)k->lo)
 			return tx_fail(ctx, -ERANGE, STAGE, "%s must be %d..%d at %s:%u", k->name,
 				       k->lo, k->hi, name, line);
+		*num = (int)u;
 		return 0;
 	case V_NAME:
 		if ((*v || !k->opt) && !imgconf_valid_name(v))

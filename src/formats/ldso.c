@@ -4,10 +4,7 @@
 #include "formats/text.h"
 
 #include <elf.h>
-#include <errno.h>
 #include <glob.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #define LDSO_MAX_DEPTH 16

@@ -1,10 +1,6 @@
 #include "formats/manifest.h"
 #include "formats/text.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -320,23 +316,10 @@ static int next_tok(const char **p, const char *end, const char **tok, size_t *l
 	return 1;
 }
 
-/* A decimal or octal number of a field, at most max: 0 or -EINVAL. */
-static int parse_uint(const char *s, int base, unsigned max, unsigned *out)
+/* A field's number: at most 12 digits of base, at most max. */
+static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *out)
 {
-	unsigned long v = 0;
-	size_t n = strlen(s);
-
-	if (!n || n > 12)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] - '0' >= base)
-			return -EINVAL;
-		v = v * (unsigned long)base + (unsigned long)(s[i] - '0');
-		if (v > max)
-			return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
+	return strlen(s) > 12 ? -EINVAL : fmt_uint(s, base, max, out);
 }
 
 #define ID_MAX 0xfffffffeU

@@ -2,10 +2,6 @@
 #include "formats/passwd.h"
 #include "formats/text.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
 #define PASSWD_MAX (16u << 20)
 #define PW_FIELDS_MAX 8
 
@@ -28,23 +24,8 @@ static size_t split_colon(char *l, char **f, size_t max)
 	}
 }
 
-/* A uid or gid: decimal, no sign, below (unsigned)-1 (which means "none"). */
-static int parse_id(const char *s, unsigned *out)
-{
-	unsigned long long v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*s - '0');
-		if (v >= 0xffffffffull)
-			return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
-}
+/* A uid or gid: below (unsigned)-1, which means "none". */
+#define PW_ID_MAX 0xfffffffeu
 
 typedef int (*line_fn)(struct pw_db *db, char *line);
 
@@ -55,7 +36,7 @@ static int pw_line(struct pw_db *db, char *l)
 
 	if (split_colon(l, f, 7) != 7 || !*f[0])
 		return -EINVAL;
-	if (parse_id(f[2], &e.uid) < 0 || parse_id(f[3], &e.gid) < 0)
+	if (fmt_uint(f[2], 10, PW_ID_MAX, &e.uid) < 0 || fmt_uint(f[3], 10, PW_ID_MAX, &e.gid) < 0)
 		return -EINVAL;
 	e.name = xstrdup(f[0]);
 	e.home = xstrdup(f[5]);
@@ -72,7 +53,7 @@ static int gr_line(struct pw_db *db, char *l)
 
 	if (split_colon(l, f, 4) != 4 || !*f[0])
 		return -EINVAL;
-	if (parse_id(f[2], &e.gid) < 0)
+	if (fmt_uint(f[2], 10, PW_ID_MAX, &e.gid) < 0)
 		return -EINVAL;
 	e.name = xstrdup(f[0]);
 	for (char *m = f[3]; *m;) {

@@ -7,10 +7,6 @@
 #include "formats/sdunit.h"
 #include "formats/text.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #define SD_LINE_MAX (256u << 10)
@@ -139,7 +135,12 @@ static int valid_dir_name(const char *s)
 	return 1;
 }
 
-static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs, int env)
+/* What a list-valued key holds. */
+enum words { W_DIRS, W_ENV, W_EXEC };
+
+/* Add the words of v to l (directory names or assignments), or v itself
+ * as a command line (W_EXEC: without its prefix chars); an empty v resets l. */
+static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, enum words kind)
 {
 	struct strv w = {0};
 	int r;
@@ -148,11 +149,20 @@ static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs
 		strv_free(l);
 		return 0;
 	}
+	if (kind == W_EXEC) {
+		v += strspn(v, "-@:+!");
+		while (fmt_is_ws(*v))
+			v++;
+	}
+	/* the quoting is checked now for commands too, so that a bad line
+	 * fails here with its line number rather than later */
 	r = sd_split_cmdline(ctx, v, &w);
-	for (size_t i = 0; r == 0 && i < w.n; i++) {
+	if (kind == W_EXEC && r == 0 && w.n)
+		strv_push(l, v);
+	for (size_t i = 0; kind != W_EXEC && r == 0 && i < w.n; i++) {
 		char *s = w.v[i];
 
-		if (dirs) {
+		if (kind == W_DIRS) {
 			/* "name:symlink" (systemd 250): the directory is the name */
 			char *c = strchr(s, ':');
 
@@ -163,32 +173,10 @@ static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs
 			if (!valid_dir_name(s))
 				continue;
 		}
-		if (env && (!strchr(s, '=') || s[0] == '='))
+		if (kind == W_ENV && (!strchr(s, '=') || s[0] == '='))
 			continue;
 		strv_push(l, s);
 	}
-	strv_free(&w);
-	return r;
-}
-
-static int add_exec(struct tx_ctx *ctx, const char *v, struct strv *l)
-{
-	struct strv w = {0};
-	int r;
-
-	if (!*v) {
-		strv_free(l);
-		return 0;
-	}
-	while (*v && strchr("-@:+!", *v))
-		v++;
-	while (fmt_is_ws(*v))
-		v++;
-	/* check the quoting now, so that a bad line fails here with its
-	 * line number rather than later */
-	r = sd_split_cmdline(ctx, v, &w);
-	if (r == 0 && w.n)
-		strv_push(l, v);
 	strv_free(&w);
 	return r;
 }
@@ -223,11 +211,11 @@ static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, con
 			      &u->config_dirs};
 
 	if (!strcmp(k, "ExecStart"))
-		return add_exec(ctx, v, &u->exec_start);
+		return add_words(ctx, v, &u->exec_start, W_EXEC);
 	if (!strcmp(k, "ExecStartPre"))
-		return add_exec(ctx, v, &u->exec_start_pre);
+		return add_words(ctx, v, &u->exec_start_pre, W_EXEC);
 	if (!strcmp(k, "Environment"))
-		return add_words(ctx, v, &u->environment, 0, 1);
+		return add_words(ctx, v, &u->environment, W_ENV);
 	if (!strcmp(k, "AmbientCapabilities"))
 		set_caps(u, v);
 	if (!strcmp(k, "WorkingDirectory") && *v == '-')
@@ -236,7 +224,7 @@ static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, con
 		if (!strcmp(k, scalars[i]))
 			set_scalar(scalar[i], v);
 		if (!strcmp(k, dirs[i]))
-			return add_words(ctx, v, dir[i], 1, 0);
+			return add_words(ctx, v, dir[i], W_DIRS);
 	}
 	return 0;
 }
@@ -345,26 +333,6 @@ static int tf_field(const char **p, struct sbuf *b, char **out)
 	return r < 0 ? r : 0;
 }
 
-static int parse_mode(const char *s, unsigned *mode)
-{
-	unsigned m = 0;
-
-	/* "~" masks by the existing mode, ":" applies only on creation */
-	while (*s == '~' || *s == ':')
-		s++;
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '7')
-			return -EINVAL;
-		m = m * 8 + (unsigned)(*s - '0');
-		if (m > 07777)
-			return -EINVAL;
-	}
-	*mode = m;
-	return 0;
-}
-
 static void ent_free(struct tmpfile_ent *e)
 {
 	fmt_free_strs(&e->path, &e->user, &e->group, &e->arg, NULL);
@@ -376,44 +344,34 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 {
 	struct sbuf b = {0};
 	char *mode = NULL, *age = NULL;
-	int r;
+	int r = next_word(&l, &b);
+	char type = r > 0 ? b.s[0] : 0;
 
-	r = next_word(&l, &b);
-	if (r <= 0)
-		goto bad;
-	if (!b.s[0] || !strchr(tmpfiles_types, b.s[0]) || strspn(b.s + 1, "+!-=~^") != b.len - 1) {
+	if (r > 0 &&
+	    (!type || !strchr(tmpfiles_types, type) || strspn(b.s + 1, "+!-=~^") != b.len - 1))
 		r = tx_fail(ctx, -EINVAL, NULL, "unknown type '%s' at line %zu '%s'", b.s, lineno,
 			    name);
-		goto out;
-	}
-	e->type = b.s[0];
-	if (tf_field(&l, &b, &e->path) < 0 || !e->path)
-		goto bad;
-	if (tf_field(&l, &b, &mode) < 0 || tf_field(&l, &b, &e->user) < 0 ||
-	    tf_field(&l, &b, &e->group) < 0 || tf_field(&l, &b, &age) < 0)
-		goto bad;
-	if (mode) {
-		if (parse_mode(mode, &e->mode) < 0) {
-			r = tx_fail(ctx, -EINVAL, NULL, "bad mode '%s' at line %zu '%s'", mode,
-				    lineno, name);
-			goto out;
-		}
-		e->has_mode = 1;
-	}
+	else if (r <= 0 || tf_field(&l, &b, &e->path) < 0 || !e->path ||
+		 tf_field(&l, &b, &mode) < 0 || tf_field(&l, &b, &e->user) < 0 ||
+		 tf_field(&l, &b, &e->group) < 0 || tf_field(&l, &b, &age) < 0)
+		r = tx_fail(ctx, -EINVAL, NULL, "corrupt tmpfiles.d line %zu '%s'", lineno, name);
+	/* "~" masks by the existing mode, ":" applies only on creation */
+	else if (mode && fmt_uint(mode + strspn(mode, "~:"), 8, 07777, &e->mode) < 0)
+		r = tx_fail(ctx, -EINVAL, NULL, "bad mode '%s' at line %zu '%s'", mode, lineno,
+			    name);
+	else
+		r = 0;
+	e->type = type;
+	e->has_mode = mode != NULL;
 	while (fmt_is_ws(*l))
 		l++;
-	if (*l && strcmp(l, "-")) {
+	if (r == 0 && *l && strcmp(l, "-")) {
 		size_t n = strlen(l);
 
 		while (n && fmt_is_ws(l[n - 1]))
 			n--;
 		e->arg = xstrndup(l, n);
 	}
-	r = 0;
-	goto out;
-bad:
-	r = tx_fail(ctx, -EINVAL, NULL, "corrupt tmpfiles.d line %zu '%s'", lineno, name);
-out:
 	free(mode);
 	free(age);
 	sbuf_free(&b);

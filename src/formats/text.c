@@ -1,10 +1,7 @@
 /* Helpers the parsers share; see text.h. */
 #include "formats/text.h"
 
-#include <errno.h>
 #include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
 
 int fmt_is_ws(char c)
 {
@@ -29,6 +26,23 @@ const char *fmt_trim(const char *s, size_t *n)
 	while (*n && fmt_is_ws(s[*n - 1]))
 		(*n)--;
 	return s;
+}
+
+int fmt_uint(const char *s, unsigned base, unsigned long max, unsigned *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s - '0' >= (int)base)
+			return -EINVAL;
+		v = v * base + (unsigned)(*s - '0');
+		if (v > max)
+			return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
 }
 
 char *fmt_strip(char *s)

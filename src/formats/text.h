@@ -5,6 +5,12 @@
 
 #include "lib/util.h"
 
+/* the libc every parser here uses */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 /* ' ', '\t', '\r', '\n', '\f' or '\v' (not locale-dependent). */
 int fmt_is_ws(char c);
 /* The line at *p in [*p, end) without its '\n', its length in *n; *p moves
@@ -12,6 +18,9 @@ int fmt_is_ws(char c);
 const char *fmt_line(const char **p, const char *end, size_t *n);
 /* s (*n bytes) with surrounding whitespace trimmed, as a range. */
 const char *fmt_trim(const char *s, size_t *n);
+/* Digits of base (8 or 10) only, not empty, at most max: 0 and *out, or
+ * -EINVAL. */
+int fmt_uint(const char *s, unsigned base, unsigned long max, unsigned *out);
 /* s with trailing whitespace cut off (in place) and leading skipped. */
 char *fmt_strip(char *s);
 /* The next whitespace-separated word of *s (its length in *n), or NULL at
