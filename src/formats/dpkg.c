@@ -142,8 +142,7 @@ void dpkg_free(struct dpkg_db *db)
 	for (size_t i = 0; i < db->n; i++)
 		pkg_free(&db->p[i]);
 	free(db->p);
-	db->p = NULL;
-	db->n = 0;
+	memset(db, 0, sizeof(*db));
 }
 
 /* The parser's state: the stanza being read, the db it goes to. */

@@ -61,9 +61,7 @@ static Elf_Data *chunk(const struct rd *r, uint64_t off, uint64_t count, Elf_Typ
 
 static const char *dstr(const struct rd *r, uint64_t off)
 {
-	if (!r->str || off >= r->strsz)
-		return NULL;
-	if (!memchr(r->str + off, 0, r->strsz - off))
+	if (!r->str || off >= r->strsz || !memchr(r->str + off, 0, r->strsz - off))
 		return NULL;
 	return r->str + off;
 }

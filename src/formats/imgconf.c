@@ -257,8 +257,7 @@ int imgconf_load(struct tx_ctx *ctx, const char *dir, struct imgconf *c)
 	if (rc < 0) {
 		rc = tx_fail(ctx, rc, STAGE, "cannot read %s (%s) '%s'", IMGCONF_NAME,
 			     rc == -EFBIG ? "too large" : strerror(-rc), path);
-		imgconf_init(c);
-		imgconf_free(c);
+		memset(c, 0, sizeof(*c)); /* what imgconf_parse leaves on errors */
 	} else {
 		rc = imgconf_parse(ctx, path, text, len, c);
 	}

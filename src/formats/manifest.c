@@ -300,22 +300,6 @@ void manifest_json(const struct manifest *m, struct sbuf *b)
 
 /* ---- parsing the text form ---- */
 
-static int next_tok(const char **p, const char *end, const char **tok, size_t *len)
-{
-	const char *s = *p;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	if (s >= end)
-		return 0;
-	*tok = s;
-	while (s < end && *s != ' ' && *s != '\t')
-		s++;
-	*len = (size_t)(s - *tok);
-	*p = s;
-	return 1;
-}
-
 /* A field's number: at most 12 digits of base, at most max. */
 static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *out)
 {
@@ -365,34 +349,33 @@ static int parse_fields(char **f, struct ment *e)
 	return -EINVAL;
 }
 
-static int parse_line(const char *s, const char *end, struct ment *e, char **fields, int nf)
+/* nf fields and the reason from s (a line without control characters but
+ * tabs: whitespace is ' ' and '\t'). */
+static int parse_line(const char *s, struct ment *e, char **fields, int nf)
 {
 	const char *tok;
 	size_t len;
 	int i = 0;
 
-	while (i < nf && next_tok(&s, end, &tok, &len))
+	while (i < nf && (tok = fmt_word(&s, &len)))
 		fields[i++] = xstrndup(tok, len);
 	if (i < nf)
 		return -EINVAL;
 	/* the rest (after two spaces) is the reason, optionally after src= */
-	while (s < end && (*s == ' ' || *s == '\t'))
+	while (fmt_is_ws(*s))
 		s++;
-	if (end - s >= 4 && !memcmp(s, "src=", 4)) {
-		const char *t = s + 4;
-
-		while (s < end && *s != ' ' && *s != '\t')
-			s++;
-		e->src = xstrndup(t, (size_t)(s - t));
-		while (s < end && (*s == ' ' || *s == '\t'))
+	if (!strncmp(s, "src=", 4)) {
+		tok = fmt_word(&s, &len);
+		e->src = xstrndup(tok + 4, len - 4);
+		while (fmt_is_ws(*s))
 			s++;
 	}
-	e->reason = xstrndup(s, (size_t)(end - s));
+	e->reason = xstrdup(s);
 	return 0;
 }
 
 /* One entry line (after its type word tok): 0 or -EINVAL. */
-static int parse_entry(const char *tok, size_t tl, const char *s, const char *le, struct ment *e)
+static int parse_entry(const char *tok, size_t tl, const char *s, struct ment *e)
 {
 	static const int nfields[] = {4, 4, 5, 7, 5, 2};
 	char *f[8] = {0};
@@ -403,7 +386,7 @@ static int parse_entry(const char *tok, size_t tl, const char *s, const char *le
 			break;
 	if (t == 6)
 		return -EINVAL;
-	r = parse_line(s, le, e, f, nfields[t]);
+	r = parse_line(s, e, f, nfields[t]);
 	if (r == 0) {
 		e->type = (enum ment_type)t;
 		e->path = f[0];
@@ -425,18 +408,20 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 
 	while (p < end) {
 		size_t n, tl;
-		const char *s = fmt_line(&p, end, &n), *le = s + n, *tok;
+		const char *l = fmt_line(&p, end, &n), *s, *tok;
 		struct ment e = {0};
+		char *line;
 		int r;
 
 		lineno++;
-		for (const char *q = s; q < le; q++)
+		for (const char *q = l; q < l + n; q++)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
 				return tx_fail(ctx, -EINVAL, NULL,
 					       "control character in entry at line %d", lineno);
-		if (!next_tok(&s, le, &tok, &tl) || *tok == '#')
-			continue;
-		r = parse_entry(tok, tl, s, le, &e);
+		s = line = xstrndup(l, n);
+		tok = fmt_word(&s, &tl);
+		r = tok && *tok != '#' ? parse_entry(tok, tl, s, &e) : 1;
+		free(line);
 		if (r == 0 && e.type == ME_FILE) {
 			/* the size of the contents, for manifest_total_size */
 			char *host = e.src ? xstrdup(e.src) : root_join(m->root, e.path);

@@ -420,8 +420,7 @@ void tmpfiles_free(struct tmpfiles *t)
 	for (size_t i = 0; i < t->n; i++)
 		ent_free(&t->e[i]);
 	free(t->e);
-	t->e = NULL;
-	t->n = 0;
+	memset(t, 0, sizeof(*t));
 }
 
 static int is_service_path(const char *f)
