@@ -1,23 +1,11 @@
-/* The dpkg database of a root tree.
- *
- * var/lib/dpkg/status is a list of RFC822-style stanzas (deb822(5)): "Field:
- * value" lines, continuation lines starting with a space or tab, stanzas
- * separated by blank lines. The file comes from the staged root, so it is
- * untrusted: sizes are bounded and nothing recurses. */
+/* The dpkg database of a root tree. var/lib/dpkg/status (deb822 stanzas)
+ * comes from the staged root, so it is untrusted: sizes are bounded and
+ * nothing recurses. */
 #include "formats/dpkg.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
+#include "formats/text.h"
 
 #define DPKG_STATUS_MAX (256u << 20)
 #define DPKG_LIST_MAX (64u << 20)
-
-static int is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
 
 static void set_str(char **dst, const char *s, size_t n)
 {
@@ -25,48 +13,37 @@ static void set_str(char **dst, const char *s, size_t n)
 	*dst = xstrndup(s, n);
 }
 
-/* s with surrounding whitespace trimmed, as a range. */
-static const char *trim(const char *s, size_t *n)
-{
-	while (*n && is_ws(*s)) {
-		s++;
-		(*n)--;
-	}
-	while (*n && is_ws(s[*n - 1]))
-		(*n)--;
-	return s;
-}
-
 /* The first word of s (up to whitespace or '('). */
 static void set_first_word(char **dst, const char *s)
 {
 	size_t n = 0;
 
-	while (*s && is_ws(*s))
+	while (fmt_is_ws(*s))
 		s++;
-	while (s[n] && !is_ws(s[n]) && s[n] != '(')
+	while (s[n] && !fmt_is_ws(s[n]) && s[n] != '(')
 		n++;
 	set_str(dst, s, n);
 }
 
 static int is_name_end(char c)
 {
-	return !c || is_ws(c) || c == '(' || c == '[' || c == '<' || c == ':' || c == '|' ||
+	return !c || fmt_is_ws(c) || c == '(' || c == '[' || c == '<' || c == ':' || c == '|' ||
 	       c == ',';
 }
 
-/* "a (>= 1) | b:any [amd64]" -> "a|b"; appends to out, empty when no name. */
-static void dep_group(const char *s, size_t n, struct sbuf *out)
+/* "a (>= 1) | b:any [amd64]" -> "a|b" (with single, only "a"); appends to
+ * out, empty when no name. */
+static void dep_group(const char *s, size_t n, struct sbuf *out, int single)
 {
 	const char *end = s + n;
 
-	while (s < end) {
+	while (s < end && !(single && out->len)) {
 		const char *alt = s, *aend = memchr(s, '|', (size_t)(end - s));
 		size_t k = 0;
 
 		if (!aend)
 			aend = end;
-		while (alt < aend && is_ws(*alt))
+		while (alt < aend && fmt_is_ws(*alt))
 			alt++;
 		while (alt + k < aend && !is_name_end(alt[k]))
 			k++;
@@ -85,45 +62,30 @@ static void parse_deps(const char *v, struct strv *out, int single)
 {
 	strv_free(out);
 	while (*v) {
-		const char *c = strchr(v, ',');
-		size_t n = c ? (size_t)(c - v) : strlen(v);
+		size_t n = strcspn(v, ",");
 		struct sbuf b = {0};
 
-		dep_group(v, n, &b);
-		if (b.len) {
-			if (single) {
-				char *bar = strchr(b.s, '|');
-
-				if (bar)
-					*bar = 0;
-			}
+		dep_group(v, n, &b, single);
+		if (b.len)
 			strv_push_own(out, b.s);
-		} else {
+		else
 			sbuf_free(&b);
-		}
-		v += n;
-		if (*v == ',')
-			v++;
+		v += n + (v[n] == ',');
 	}
 }
 
 static void parse_conffiles(const char *v, struct strv *out)
 {
 	strv_free(out);
-	while (*v) {
-		const char *nl = strchr(v, '\n');
-		size_t n = nl ? (size_t)(nl - v) : strlen(v), k = 0;
-		const char *s = v;
+	for (const char *end = v + strlen(v), *l; v < end;) {
+		size_t n, k = 0;
 
-		while (n && is_ws(*s)) {
-			s++;
-			n--;
-		}
-		while (k < n && !is_ws(s[k]))
+		l = fmt_line(&v, end, &n);
+		l = fmt_trim(l, &n);
+		while (k < n && !fmt_is_ws(l[k]))
 			k++;
-		if (k && s[0] == '/')
-			strv_pushn(out, s, k);
-		v = nl ? nl + 1 : v + strlen(v);
+		if (k && l[0] == '/')
+			strv_pushn(out, l, k);
 	}
 }
 
@@ -131,15 +93,15 @@ static int last_word_is(const char *s, const char *word)
 {
 	size_t n = strlen(s), wl = strlen(word);
 
-	while (n && is_ws(s[n - 1]))
-		n--;
-	if (n < wl || memcmp(s + n - wl, word, wl))
-		return 0;
-	return n == wl || is_ws(s[n - wl - 1]);
+	s = fmt_trim(s, &n);
+	return n >= wl && !memcmp(s + n - wl, word, wl) && (n == wl || fmt_is_ws(s[n - wl - 1]));
 }
 
-static void apply_field(struct dpkg_pkg *p, const char *f, size_t fl, const char *v)
+/* arg: the stanza being read, first in struct pstate */
+static void apply_field(void *arg, const char *f, size_t fl, const char *v)
 {
+	struct dpkg_pkg *p = arg;
+
 #define IS(lit) (fl == sizeof(lit) - 1 && !strncasecmp(f, lit, fl))
 	if (IS("Package")) {
 		set_first_word(&p->name, v);
@@ -170,16 +132,8 @@ static void apply_field(struct dpkg_pkg *p, const char *f, size_t fl, const char
 
 static void pkg_free(struct dpkg_pkg *p)
 {
-	free(p->name);
-	free(p->arch);
-	free(p->version);
-	free(p->source);
-	free(p->status);
-	free(p->priority);
-	strv_free(&p->depends);
-	strv_free(&p->predepends);
-	strv_free(&p->provides);
-	strv_free(&p->conffiles);
+	fmt_free_strs(&p->name, &p->arch, &p->version, &p->source, &p->status, &p->priority, NULL);
+	fmt_free_lists(&p->depends, &p->predepends, &p->provides, &p->conffiles, NULL);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -188,37 +142,21 @@ void dpkg_free(struct dpkg_db *db)
 	for (size_t i = 0; i < db->n; i++)
 		pkg_free(&db->p[i]);
 	free(db->p);
-	db->p = NULL;
-	db->n = 0;
+	memset(db, 0, sizeof(*db));
 }
 
-/* The parser's state between lines. */
+/* The parser's state: the stanza being read, the db it goes to. */
 struct pstate {
 	struct dpkg_pkg cur;
-	int in_stanza;
-	const char *fname; /* current field name (points into text) */
-	size_t flen;
-	struct sbuf val;
-	size_t cap;
+	struct dpkg_db *db;
 };
 
-static void flush_field(struct pstate *s)
+static int end_stanza(struct tx_ctx *ctx, const char *name, void *arg, size_t first, size_t line)
 {
-	if (s->fname)
-		apply_field(&s->cur, s->fname, s->flen, s->val.s ? s->val.s : "");
-	s->fname = NULL;
-	sbuf_free(&s->val);
-}
-
-static int end_stanza(struct tx_ctx *ctx, const char *name, size_t line, struct pstate *s,
-		      struct dpkg_db *db)
-{
+	struct pstate *s = arg;
 	struct dpkg_pkg *p = &s->cur;
+	char **unset[] = {&p->arch, &p->version, &p->status, &p->priority};
 
-	flush_field(s);
-	if (!s->in_stanza)
-		return 0;
-	s->in_stanza = 0;
 	if (!p->name || !*p->name) {
 		pkg_free(p);
 		return tx_fail(ctx, -EINVAL, NULL,
@@ -227,130 +165,71 @@ static int end_stanza(struct tx_ctx *ctx, const char *name, size_t line, struct 
 	}
 	if (!p->source || !*p->source)
 		set_str(&p->source, p->name, strlen(p->name));
-	if (!p->arch)
-		p->arch = xstrdup("");
-	if (!p->version)
-		p->version = xstrdup("");
-	if (!p->status)
-		p->status = xstrdup("");
-	if (!p->priority)
-		p->priority = xstrdup("");
-	if (db->n == s->cap || !db->p) {
-		s->cap = s->cap > db->n ? s->cap * 2 : db->n * 2 + 16;
-		db->p = xrealloc(db->p, s->cap * sizeof(*db->p));
-	}
-	db->p[db->n++] = *p;
+	for (size_t i = 0; i < 4; i++)
+		if (!*unset[i])
+			*unset[i] = xstrdup("");
+	s->db->p = fmt_grow(s->db->p, s->db->n, sizeof(*p));
+	s->db->p[s->db->n++] = *p;
 	memset(p, 0, sizeof(*p));
-	return 0;
-}
-
-static int parse_line(struct tx_ctx *ctx, const char *name, size_t lineno, const char *l, size_t n,
-		      struct pstate *s, struct dpkg_db *db)
-{
-	size_t tn = n;
-	const char *colon;
-
-	trim(l, &tn);
-	if (!tn)
-		return end_stanza(ctx, name, lineno, s, db);
-	if (l[0] == '#')
-		return 0;
-	if (l[0] == ' ' || l[0] == '\t') {
-		const char *v;
-
-		if (!s->fname)
-			return tx_fail(ctx, -EINVAL, NULL, "corrupt dpkg status at line %zu '%s'",
-				       lineno, name);
-		v = trim(l, &n);
-		sbuf_add(&s->val, "\n", 1);
-		sbuf_add(&s->val, v, n);
-		return 0;
-	}
-	colon = memchr(l, ':', n);
-	if (!colon || colon == l)
-		return tx_fail(ctx, -EINVAL, NULL, "corrupt dpkg status at line %zu '%s'", lineno,
-			       name);
-	flush_field(s);
-	s->in_stanza = 1;
-	s->fname = l;
-	s->flen = (size_t)(colon - l);
-	n -= s->flen + 1;
-	l = trim(colon + 1, &n);
-	sbuf_add(&s->val, l, n);
-	if (!s->val.s)
-		sbuf_add(&s->val, "", 0);
 	return 0;
 }
 
 int dpkg_parse_status(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		      struct dpkg_db *db)
 {
-	struct pstate s = {0};
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
-	int r = 0;
+	struct pstate s = {.db = db};
+	struct fmt_822 how = {"dpkg status", '\n', 1, apply_field, end_stanza, &s};
+	int r = fmt_parse822(ctx, name, text, len, &how);
 
-	s.cap = db->n;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		lineno++;
-		r = parse_line(ctx, name, lineno, p, n, &s, db);
-		if (r < 0)
-			break;
-		p = nl ? nl + 1 : end;
-	}
-	if (r >= 0)
-		r = end_stanza(ctx, name, lineno, &s, db);
-	sbuf_free(&s.val);
 	pkg_free(&s.cur);
 	return r;
 }
 
 int dpkg_load(struct tx_ctx *ctx, const char *root, struct dpkg_db *db)
 {
-	char *path = root_join(root, "/var/lib/dpkg/status");
-	char *text;
+	char *path = root_join(root, "/var/lib/dpkg/status"), *text;
 	size_t len;
-	int r = read_file(path, &text, &len, DPKG_STATUS_MAX);
+	int r = fmt_read(ctx, "dpkg status ", path, DPKG_STATUS_MAX, &text, &len, 0);
 
-	if (r < 0) {
-		r = tx_fail(ctx, r, NULL, "cannot read dpkg status '%s': %s", path, strerror(-r));
-		free(path);
-		return r;
+	if (r == 0) {
+		r = dpkg_parse_status(ctx, path, text, len, db);
+		free(text);
 	}
-	r = dpkg_parse_status(ctx, path, text, len, db);
-	free(text);
 	free(path);
 	return r;
 }
 
-struct dpkg_pkg *dpkg_find(struct dpkg_db *db, const char *name)
+static int is_name(const char *s, const char *name, size_t nl)
 {
-	const char *colon = strchr(name, ':');
-	size_t nl = colon ? (size_t)(colon - name) : strlen(name);
-	const char *arch = colon ? colon + 1 : NULL;
+	return strlen(s) == nl && !memcmp(s, name, nl);
+}
 
-	if (arch && !strcmp(arch, "any"))
-		arch = NULL;
+/* The installed package name (nl bytes), of arch unless NULL; else the first
+ * installed package that Provides it. */
+static struct dpkg_pkg *find(struct dpkg_db *db, const char *name, size_t nl, const char *arch)
+{
 	for (size_t i = 0; i < db->n; i++) {
 		struct dpkg_pkg *p = &db->p[i];
 
-		if (p->installed && strlen(p->name) == nl && !memcmp(p->name, name, nl) &&
-		    (!arch || !strcmp(p->arch, arch)))
+		if (p->installed && is_name(p->name, name, nl) && (!arch || !strcmp(p->arch, arch)))
 			return p;
 	}
 	for (size_t i = 0; i < db->n; i++) {
 		struct dpkg_pkg *p = &db->p[i];
 
-		if (!p->installed)
-			continue;
-		for (size_t j = 0; j < p->provides.n; j++)
-			if (strlen(p->provides.v[j]) == nl && !memcmp(p->provides.v[j], name, nl))
+		for (size_t j = 0; p->installed && j < p->provides.n; j++)
+			if (is_name(p->provides.v[j], name, nl))
 				return p;
 	}
 	return NULL;
+}
+
+struct dpkg_pkg *dpkg_find(struct dpkg_db *db, const char *name)
+{
+	const char *colon = strchr(name, ':');
+	const char *arch = colon && strcmp(colon + 1, "any") ? colon + 1 : NULL;
+
+	return find(db, name, colon ? (size_t)(colon - name) : strlen(name), arch);
 }
 
 static int valid_arch(const char *a)
@@ -366,155 +245,75 @@ static int valid_arch(const char *a)
 int dpkg_pkg_files(struct tx_ctx *ctx, const char *root, const struct dpkg_pkg *p,
 		   struct strv *files)
 {
-	char *path = NULL, *rel, *text = NULL, *s, *end;
-	size_t len;
+	char *text = NULL;
+	const char *s, *end;
+	size_t len, n;
 	int r = -ENOENT;
 
 	/* the name becomes a path: never let a status file point elsewhere */
 	if (!valid_pkg_name(p->name))
 		return tx_fail(ctx, -EINVAL, NULL, "invalid package name '%s'", p->name);
-	if (valid_arch(p->arch)) {
-		rel = xasprintf("/var/lib/dpkg/info/%s:%s.list", p->name, p->arch);
-		path = root_join(root, rel);
-		free(rel);
-		r = read_file(path, &text, &len, DPKG_LIST_MAX);
-	}
-	if (r == -ENOENT) {
-		free(path);
-		rel = xasprintf("/var/lib/dpkg/info/%s.list", p->name);
-		path = root_join(root, rel);
-		free(rel);
-		r = read_file(path, &text, &len, DPKG_LIST_MAX);
-	}
-	if (r < 0) {
-		r = tx_fail(ctx, r, NULL, "cannot read file list '%s': %s", path, strerror(-r));
-		free(path);
-		return r;
-	}
-	free(path);
-	for (s = text, end = text + len; s < end;) {
-		char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
-		const char *t = trim(s, &n);
+	/* NAME:ARCH.list first (multiarch), else NAME.list */
+	for (int qual = valid_arch(p->arch); qual >= 0 && r == -ENOENT; qual--) {
+		char *rel = qual ? xasprintf("/var/lib/dpkg/info/%s:%s.list", p->name, p->arch)
+				 : xasprintf("/var/lib/dpkg/info/%s.list", p->name);
+		char *path = root_join(root, rel);
 
+		r = fmt_read(ctx, "file list ", path, DPKG_LIST_MAX, &text, &len, qual);
+		free(path);
+		free(rel);
+	}
+	if (r < 0)
+		return r;
+	for (s = text, end = text + len; s < end;) {
+		const char *t = fmt_line(&s, end, &n);
+
+		t = fmt_trim(t, &n);
 		if (n && t[0] == '/' && !(n == 2 && t[1] == '.') && !memchr(t, 0, n))
 			strv_pushn(files, t, n);
-		s = nl ? nl + 1 : end;
 	}
 	free(text);
 	return 0;
 }
 
-/* Name -> installed package index, real names before Provides. */
-struct idx_ent {
-	const char *key;
-	size_t pkg;
-	int prov;
-};
-
-static int cmp_idx(const void *a, const void *b)
-{
-	const struct idx_ent *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	if (c)
-		return c;
-	if (x->prov != y->prov)
-		return x->prov - y->prov;
-	return x->pkg < y->pkg ? -1 : x->pkg > y->pkg;
-}
-
-struct pkg_index {
-	struct idx_ent *e;
-	size_t n;
-};
-
-static void index_build(const struct dpkg_db *db, struct pkg_index *ix)
-{
-	size_t cap = 0;
-
-	for (size_t i = 0; i < db->n; i++)
-		if (db->p[i].installed)
-			cap += 1 + db->p[i].provides.n;
-	ix->e = xcalloc(cap ? cap : 1, sizeof(*ix->e));
-	ix->n = 0;
-	for (size_t i = 0; i < db->n; i++) {
-		const struct dpkg_pkg *p = &db->p[i];
-
-		if (!p->installed)
-			continue;
-		ix->e[ix->n++] = (struct idx_ent){p->name, i, 0};
-		for (size_t j = 0; j < p->provides.n; j++)
-			ix->e[ix->n++] = (struct idx_ent){p->provides.v[j], i, 1};
-	}
-	qsort(ix->e, ix->n, sizeof(*ix->e), cmp_idx);
-}
-
-/* Index of the installed package for name (first real, else first provider),
- * or -1. */
-static long index_find(const struct pkg_index *ix, const char *name, size_t nl)
-{
-	size_t lo = 0, hi = ix->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strncmp(ix->e[mid].key, name, nl);
-
-		if (!c && ix->e[mid].key[nl])
-			c = 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < ix->n && !strncmp(ix->e[lo].key, name, nl) && !ix->e[lo].key[nl])
-		return (long)ix->e[lo].pkg;
-	return -1;
-}
-
-static void visit_deps(const struct pkg_index *ix, const struct strv *deps, char *mark,
-		       size_t *queue, size_t *qn)
+static void visit_deps(struct dpkg_db *db, const struct strv *deps, char *mark, size_t *queue,
+		       size_t *qn)
 {
 	for (size_t i = 0; i < deps->n; i++) {
 		const char *alt = deps->v[i];
 
 		while (*alt) {
 			size_t n = strcspn(alt, "|");
-			long k = index_find(ix, alt, n);
+			struct dpkg_pkg *p = find(db, alt, n, NULL);
 
-			if (k >= 0) {
-				if (!mark[k]) {
-					mark[k] = 1;
-					queue[(*qn)++] = (size_t)k;
+			if (p) {
+				if (!mark[p - db->p]) {
+					mark[p - db->p] = 1;
+					queue[(*qn)++] = (size_t)(p - db->p);
 				}
 				break;
 			}
-			alt += n;
-			if (*alt == '|')
-				alt++;
+			alt += n + (alt[n] == '|');
 		}
 	}
 }
 
 /* Mark the dependency closure of start (breadth-first, no recursion). */
-static char *closure_marks(const struct dpkg_db *db, size_t start)
+static char *closure_marks(struct dpkg_db *db, size_t start)
 {
-	struct pkg_index ix;
 	char *mark = xcalloc(db->n, 1);
 	size_t *queue = xcalloc(db->n, sizeof(*queue));
 	size_t qh = 0, qn = 0;
 
-	index_build(db, &ix);
 	mark[start] = 1;
 	queue[qn++] = start;
 	while (qh < qn) {
 		const struct dpkg_pkg *p = &db->p[queue[qh++]];
 
-		visit_deps(&ix, &p->predepends, mark, queue, &qn);
-		visit_deps(&ix, &p->depends, mark, queue, &qn);
+		visit_deps(db, &p->predepends, mark, queue, &qn);
+		visit_deps(db, &p->depends, mark, queue, &qn);
 	}
 	free(queue);
-	free(ix.e);
 	return mark;
 }
 

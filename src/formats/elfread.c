@@ -2,12 +2,10 @@
  * (byte order, class); every offset and count from the file is checked here
  * before use, and elf_getdata_rawchunk() checks ranges again. */
 #include "formats/elfread.h"
+#include "formats/text.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,9 +61,7 @@ static Elf_Data *chunk(const struct rd *r, uint64_t off, uint64_t count, Elf_Typ
 
 static const char *dstr(const struct rd *r, uint64_t off)
 {
-	if (!r->str || off >= r->strsz)
-		return NULL;
-	if (!memchr(r->str + off, 0, r->strsz - off))
+	if (!r->str || off >= r->strsz || !memchr(r->str + off, 0, r->strsz - off))
 		return NULL;
 	return r->str + off;
 }
@@ -126,11 +122,14 @@ static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms)
 	return -EINVAL;
 }
 
+/* The dynamic tags read besides DT_NEEDED, as indexes into struct dyninfo. */
+enum { D_STRTAB, D_STRSZ, D_SYMTAB, D_HASH, D_GNU_HASH, D_RPATH, D_RUNPATH, D_SONAME, D_N };
+static const int64_t dyn_tags[D_N] = {DT_STRTAB,   DT_STRSZ, DT_SYMTAB,	 DT_HASH,
+				      DT_GNU_HASH, DT_RPATH, DT_RUNPATH, DT_SONAME};
+
 struct dyninfo {
-	int has_strtab, has_symtab, has_hash, has_gnu_hash;
-	uint64_t strtab, strsz, symtab, hash, gnu_hash;
-	uint64_t rpath, runpath, soname;
-	int has_rpath, has_runpath, has_soname;
+	int has[D_N];
+	uint64_t v[D_N];
 	uint64_t *needed;
 	size_t nneeded;
 };
@@ -152,48 +151,17 @@ static int read_dynamic(struct rd *r, const GElf_Phdr *ph, struct dyninfo *di)
 
 		if (!gelf_getdyn(d, (int)i, &dyn))
 			return bad(r, "bad dynamic entry");
-		switch (dyn.d_tag) {
-		case DT_NULL:
+		if (dyn.d_tag == DT_NULL)
 			return 0;
-		case DT_NEEDED:
+		if (dyn.d_tag == DT_NEEDED)
 			di->needed[di->nneeded++] = dyn.d_un.d_val;
-			break;
-		case DT_STRTAB:
-			di->has_strtab = 1;
-			di->strtab = dyn.d_un.d_ptr;
-			break;
-		case DT_STRSZ:
-			di->strsz = dyn.d_un.d_val;
-			break;
-		case DT_SYMTAB:
-			di->has_symtab = 1;
-			di->symtab = dyn.d_un.d_ptr;
-			break;
-		case DT_HASH:
-			di->has_hash = 1;
-			di->hash = dyn.d_un.d_ptr;
-			break;
-		case DT_GNU_HASH:
-			di->has_gnu_hash = 1;
-			di->gnu_hash = dyn.d_un.d_ptr;
-			break;
-		case DT_RPATH:
-			if (!di->has_rpath)
-				di->rpath = dyn.d_un.d_val;
-			di->has_rpath = 1;
-			break;
-		case DT_RUNPATH:
-			if (!di->has_runpath)
-				di->runpath = dyn.d_un.d_val;
-			di->has_runpath = 1;
-			break;
-		case DT_SONAME:
-			if (!di->has_soname)
-				di->soname = dyn.d_un.d_val;
-			di->has_soname = 1;
-			break;
-		default:
-			break;
+		/* the names (rpath, runpath, soname) keep their first value,
+		 * the others their last */
+		for (int k = 0; k < D_N; k++) {
+			if (dyn.d_tag == dyn_tags[k] && !(k >= D_RPATH && di->has[k])) {
+				di->has[k] = 1;
+				di->v[k] = dyn.d_un.d_val;
+			}
 		}
 	}
 	return 0;
@@ -210,7 +178,7 @@ static int count_syms(struct rd *r, const struct dyninfo *di, uint64_t symoff, u
 
 	*nsyms = 0;
 	*guessed = 0;
-	if (di->has_hash && va_to_off(r, di->hash, &off) == 0) {
+	if (di->has[D_HASH] && va_to_off(r, di->v[D_HASH], &off) == 0) {
 		Elf_Data *d = chunk(r, off, 2, ELF_T_WORD);
 
 		if (!d)
@@ -218,7 +186,7 @@ static int count_syms(struct rd *r, const struct dyninfo *di, uint64_t symoff, u
 		*nsyms = ((const uint32_t *)d->d_buf)[1];
 		return 0;
 	}
-	if (di->has_gnu_hash && va_to_off(r, di->gnu_hash, &off) == 0) {
+	if (di->has[D_GNU_HASH] && va_to_off(r, di->v[D_GNU_HASH], &off) == 0) {
 		int g = gnu_hash_nsyms(r, off, nsyms);
 
 		if (g < 0)
@@ -235,7 +203,7 @@ static int count_syms(struct rd *r, const struct dyninfo *di, uint64_t symoff, u
 			return 0;
 		}
 	}
-	if (di->has_strtab && va_to_off(r, di->strtab, &off) == 0 && off > symoff) {
+	if (di->has[D_STRTAB] && va_to_off(r, di->v[D_STRTAB], &off) == 0 && off > symoff) {
 		size_t ssz = gelf_fsize(r->elf, ELF_T_SYM, 1, EV_CURRENT);
 
 		*nsyms = ssz ? (off - symoff) / ssz : 0;
@@ -254,7 +222,7 @@ static int read_imports(struct rd *r, const struct dyninfo *di, struct elf_info 
 	Elf_Data *d;
 	int err, guessed;
 
-	if (!di->has_symtab || va_to_off(r, di->symtab, &symoff) < 0)
+	if (!di->has[D_SYMTAB] || va_to_off(r, di->v[D_SYMTAB], &symoff) < 0)
 		return 0;
 	err = count_syms(r, di, symoff, &nsyms, &guessed);
 	if (err)
@@ -349,17 +317,18 @@ static int read_phdrs(struct rd *r, const char *img, const GElf_Ehdr *eh, struct
 static int read_dyn_names(struct rd *r, const char *img, const struct dyninfo *di,
 			  struct elf_info *out)
 {
+	char **names[] = {&out->rpath, &out->runpath, &out->soname};
 	int err = 0;
 
-	if (di->has_strtab) {
+	if (di->has[D_STRTAB]) {
 		uint64_t off;
 
-		if (va_to_off(r, di->strtab, &off) < 0)
+		if (va_to_off(r, di->v[D_STRTAB], &off) < 0)
 			return bad(r, "string table address not in a loadable segment");
 		r->str = img + off;
 		r->strsz = r->len - off;
-		if (di->strsz && di->strsz < r->strsz)
-			r->strsz = di->strsz;
+		if (di->v[D_STRSZ] && di->v[D_STRSZ] < r->strsz)
+			r->strsz = di->v[D_STRSZ];
 	}
 	for (size_t i = 0; i < di->nneeded; i++) {
 		const char *s = dstr(r, di->needed[i]);
@@ -368,14 +337,9 @@ static int read_dyn_names(struct rd *r, const char *img, const struct dyninfo *d
 			return bad(r, "needed library name out of bounds");
 		strv_push(&out->needed, s);
 	}
-	err = dyn_string(r, di->has_rpath, di->rpath, &out->rpath);
-	if (!err)
-		err = dyn_string(r, di->has_runpath, di->runpath, &out->runpath);
-	if (!err)
-		err = dyn_string(r, di->has_soname, di->soname, &out->soname);
-	if (!err)
-		err = read_imports(r, di, out);
-	return err;
+	for (int k = D_RPATH; k < D_N && !err; k++)
+		err = dyn_string(r, di->has[k], di->v[k], names[k - D_RPATH]);
+	return err ? err : read_imports(r, di, out);
 }
 
 static int parse(struct rd *r, char *img, struct elf_info *out)
@@ -472,11 +436,7 @@ int elf_read(struct tx_ctx *ctx, const char *path, struct elf_info *out)
 
 void elf_info_free(struct elf_info *e)
 {
-	free(e->interp);
-	free(e->rpath);
-	free(e->runpath);
-	free(e->soname);
-	strv_free(&e->needed);
-	strv_free(&e->imports);
+	fmt_free_strs(&e->interp, &e->rpath, &e->runpath, &e->soname, NULL);
+	fmt_free_lists(&e->needed, &e->imports, NULL);
 	memset(e, 0, sizeof(*e));
 }

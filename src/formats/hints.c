@@ -1,10 +1,6 @@
 /* The per-app hint file; see hints.h. */
 #include "formats/hints.h"
-
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "formats/text.h"
 
 static void push(struct hints *h, enum hint_kind k, const char *arg, int line)
 {
@@ -18,27 +14,15 @@ static void push(struct hints *h, enum hint_kind k, const char *arg, int line)
 /* "http 80" or "tcp 6379": 0, or -EINVAL */
 static int parse_service(const char *arg, struct hints *h)
 {
-	char proto[8];
-	char *end;
-	long port;
 	size_t n = strcspn(arg, " \t");
+	unsigned port;
 
-	if (n == 0 || n >= sizeof(proto))
+	if (!(n == 4 && !strncmp(arg, "http", 4)) && !(n == 3 && !strncmp(arg, "tcp", 3)))
 		return -EINVAL;
-	memcpy(proto, arg, n);
-	proto[n] = 0;
-	if (strcmp(proto, "http") && strcmp(proto, "tcp"))
+	if (fmt_uint(arg + n + strspn(arg + n, " \t"), 10, 65535, &port) < 0 || port < 1)
 		return -EINVAL;
-	arg += n;
-	while (*arg == ' ' || *arg == '\t')
-		arg++;
-	if (*arg < '0' || *arg > '9')
-		return -EINVAL;
-	errno = 0;
-	port = strtol(arg, &end, 10);
-	if (errno || *end || port < 1 || port > 65535)
-		return -EINVAL;
-	strcpy(h->service, proto);
+	memcpy(h->service, arg, n);
+	h->service[n] = 0;
 	h->port = (int)port;
 	return 0;
 }
@@ -46,8 +30,11 @@ static int parse_service(const char *arg, struct hints *h)
 int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t len,
 		struct hints *out)
 {
+	/* the keywords, in enum hint_kind's order */
+	static const char *const kinds[] = {"include", "exclude", "exec", "user", "service"};
+	enum { HINT_COUNT = sizeof(kinds) / sizeof(kinds[0]) };
 	char *text = xstrndup(data, len);
-	int r = 0, lineno = 0;
+	int r = 0, lineno = 0, k;
 
 	memset(out, 0, sizeof(*out));
 	strcpy(out->service, "none");
@@ -80,32 +67,23 @@ int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t l
 			*arg++ = 0;
 		while (*arg == ' ' || *arg == '\t')
 			arg++;
-		if (!*arg) {
+		for (k = 0; k < HINT_COUNT && strcmp(l, kinds[k]);)
+			k++;
+		if (!*arg)
 			r = tx_fail(ctx, -EINVAL, NULL, "hint without argument at %s:%d", name,
 				    lineno);
-		} else if (!strcmp(l, "include") || !strcmp(l, "exclude")) {
-			if (arg[0] != '/')
-				r = tx_fail(ctx, -EINVAL, NULL,
-					    "hinted path is not absolute '%s' (%s:%d)", arg, name,
-					    lineno);
-			else
-				push(out, !strcmp(l, "include") ? HINT_INCLUDE : HINT_EXCLUDE, arg,
-				     lineno);
-		} else if (!strcmp(l, "exec")) {
-			push(out, HINT_EXEC, arg, lineno);
-		} else if (!strcmp(l, "user")) {
-			push(out, HINT_USER, arg, lineno);
-		} else if (!strcmp(l, "service")) {
-			if (parse_service(arg, out) < 0)
-				r = tx_fail(ctx, -EINVAL, NULL,
-					    "bad service hint '%s' at %s:%d (http|tcp PORT)", arg,
-					    name, lineno);
-			else
-				push(out, HINT_SERVICE, arg, lineno);
-		} else {
+		else if (k == HINT_COUNT)
 			r = tx_fail(ctx, -EINVAL, NULL, "unknown hint '%s' at %s:%d", l, name,
 				    lineno);
-		}
+		else if ((k == HINT_INCLUDE || k == HINT_EXCLUDE) && arg[0] != '/')
+			r = tx_fail(ctx, -EINVAL, NULL, "hinted path is not absolute '%s' (%s:%d)",
+				    arg, name, lineno);
+		else if (k == HINT_SERVICE && parse_service(arg, out) < 0)
+			r = tx_fail(ctx, -EINVAL, NULL,
+				    "bad service hint '%s' at %s:%d (http|tcp PORT)", arg, name,
+				    lineno);
+		else
+			push(out, (enum hint_kind)k, arg, lineno);
 	}
 	free(text);
 	if (r < 0)

@@ -1,10 +1,8 @@
 /* image.conf reader and writer; see imgconf.h. */
 #include "formats/imgconf.h"
+#include "formats/text.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
 #define STAGE "imgconf"
 
@@ -48,12 +46,7 @@ void imgconf_free(struct imgconf *c)
 {
 	if (!c)
 		return;
-	free(c->kernel);
-	free(c->initrd);
-	free(c->disk);
-	free(c->append);
-	free(c->note);
-	free(c->comment);
+	fmt_free_strs(&c->kernel, &c->initrd, &c->disk, &c->append, &c->note, &c->comment, NULL);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -86,117 +79,82 @@ int img_service_find(const char *name)
 	return lookup(service_names, 3, name);
 }
 
-/* Decimal, no sign, no spaces, within [lo, hi]. */
-static int parse_int(const char *v, long lo, long hi, int *out)
-{
-	long x = 0;
+/* The keys, in imgconf_text's order, and how their values are read. */
+enum kind { V_ENUM, V_INT, V_NAME, V_ASCII, V_TEXT };
+static const struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;		  /* of the field in struct imgconf */
+	int opt;		  /* strings: an empty value means none (NULL) */
+	const char *const *names; /* V_ENUM: the values, as many as hi */
+	int lo, hi;		  /* V_INT: the range */
+} keys[] = {
+#define OFF(f) offsetof(struct imgconf, f)
+    {"machine", V_ENUM, OFF(machine), .names = machine_names, .hi = 2},
+    {"kernel", V_NAME, OFF(kernel), .opt = 0},
+    {"initrd", V_NAME, OFF(initrd), .opt = 0},
+    {"disk", V_NAME, OFF(disk), .opt = 1},
+    {"append", V_ASCII, OFF(append), .opt = 0},
+    {"memory_mb", V_INT, OFF(memory_mb), .lo = IMGCONF_MEM_MIN, .hi = IMGCONF_MEM_MAX},
+    {"vcpus", V_INT, OFF(vcpus), .lo = 1, .hi = IMGCONF_VCPUS_MAX},
+    {"net", V_ENUM, OFF(net), .names = net_names, .hi = 2},
+    {"port", V_INT, OFF(port), .lo = 0, .hi = 65535},
+    {"service", V_ENUM, OFF(service), .names = service_names, .hi = 3},
+    {"target", V_ENUM, OFF(target), .names = target_names, .hi = 2},
+    {"note", V_TEXT, OFF(note), .opt = 1},
+};
+#define K_COUNT (sizeof(keys) / sizeof(keys[0]))
 
-	if (!*v || strlen(v) > 9)
-		return -1;
-	for (const char *p = v; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		x = x * 10 + (*p - '0');
-	}
-	if (x < lo || x > hi)
-		return -1;
-	*out = (int)x;
-	return 0;
+static int key_index(const char *s)
+{
+	for (size_t i = 0; i < K_COUNT; i++)
+		if (!strcmp(keys[i].name, s))
+			return (int)i;
+	return -1;
 }
 
-enum key_id {
-	K_MACHINE,
-	K_KERNEL,
-	K_INITRD,
-	K_DISK,
-	K_APPEND,
-	K_MEMORY,
-	K_VCPUS,
-	K_NET,
-	K_PORT,
-	K_SERVICE,
-	K_TARGET,
-	K_NOTE,
-	K_COUNT
-};
-static const char *const key_names[K_COUNT] = {"machine", "kernel",    "initrd", "disk",
-					       "append",  "memory_mb", "vcpus",	 "net",
-					       "port",	  "service",   "target", "note"};
-
-static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct imgconf *c, int k,
-		   const char *v)
+static int set_key(struct tx_ctx *ctx, const char *name, unsigned line, struct imgconf *c,
+		   const struct key *k, const char *v)
 {
-	int i;
+	/* the enum fields hold small values: an int lvalue reaches them */
+	int *num = (int *)((char *)c + k->off), i;
+	unsigned u;
+	char **str = (char **)((char *)c + k->off);
 
-	switch (k) {
-	case K_MACHINE:
-		if ((i = lookup(machine_names, 2, v)) < 0)
-			goto bad_enum;
-		c->machine = (enum img_machine)i;
+	switch (k->kind) {
+	case V_ENUM:
+		if ((i = lookup(k->names, k->hi, v)) < 0)
+			return tx_fail(ctx, -EINVAL, STAGE, "unknown %s value at %s:%u", k->name,
+				       name, line);
+		*num = i;
 		return 0;
-	case K_NET:
-		if ((i = lookup(net_names, 2, v)) < 0)
-			goto bad_enum;
-		c->net = (enum img_net)i;
+	case V_INT:
+		/* decimal, no sign, no spaces */
+		if (strlen(v) > 9 || fmt_uint(v, 10, (unsigned)k->hi, &u) < 0 ||
+		    u < (unsigned)k->lo)
+			return tx_fail(ctx, -ERANGE, STAGE, "%s must be %d..%d at %s:%u", k->name,
+				       k->lo, k->hi, name, line);
+		*num = (int)u;
 		return 0;
-	case K_SERVICE:
-		if ((i = lookup(service_names, 3, v)) < 0)
-			goto bad_enum;
-		c->service = (enum img_service)i;
-		return 0;
-	case K_TARGET:
-		if ((i = lookup(target_names, 2, v)) < 0)
-			goto bad_enum;
-		c->target = (enum img_target)i;
-		return 0;
-	case K_KERNEL:
-	case K_INITRD:
-	case K_DISK: {
-		char **dst = k == K_KERNEL ? &c->kernel : k == K_INITRD ? &c->initrd : &c->disk;
-		if (k == K_DISK && !*v) {
-			free(c->disk);
-			c->disk = NULL;
-			return 0;
-		}
-		if (!imgconf_valid_name(v))
+	case V_NAME:
+		if ((*v || !k->opt) && !imgconf_valid_name(v))
 			return tx_fail(ctx, -EINVAL, STAGE,
 				       "%s is not a plain file name inside the image dir at %s:%u",
-				       key_names[k], name, line);
-		free(*dst);
-		*dst = xstrdup(v);
-		return 0;
-	}
-	case K_APPEND:
+				       k->name, name, line);
+		break;
+	case V_ASCII:
 		for (const unsigned char *p = (const unsigned char *)v; *p; p++)
 			if (*p >= 0x7f)
 				return tx_fail(ctx, -EINVAL, STAGE,
-					       "append has a non-ASCII byte at %s:%u", name, line);
-		free(c->append);
-		c->append = xstrdup(v);
-		return 0;
-	case K_NOTE:
-		free(c->note);
-		c->note = *v ? xstrdup(v) : NULL;
-		return 0;
-	case K_MEMORY:
-		if (parse_int(v, IMGCONF_MEM_MIN, IMGCONF_MEM_MAX, &c->memory_mb) < 0)
-			return tx_fail(ctx, -ERANGE, STAGE, "memory_mb must be %d..%d at %s:%u",
-				       IMGCONF_MEM_MIN, IMGCONF_MEM_MAX, name, line);
-		return 0;
-	case K_VCPUS:
-		if (parse_int(v, 1, IMGCONF_VCPUS_MAX, &c->vcpus) < 0)
-			return tx_fail(ctx, -ERANGE, STAGE, "vcpus must be 1..%d at %s:%u",
-				       IMGCONF_VCPUS_MAX, name, line);
-		return 0;
-	case K_PORT:
-		if (parse_int(v, 0, 65535, &c->port) < 0)
-			return tx_fail(ctx, -ERANGE, STAGE, "port must be 0..65535 at %s:%u", name,
-				       line);
-		return 0;
+					       "%s has a non-ASCII byte at %s:%u", k->name, name,
+					       line);
+		break;
+	case V_TEXT:
+		break;
 	}
-	return -EINVAL;
-bad_enum:
-	return tx_fail(ctx, -EINVAL, STAGE, "unknown %s value at %s:%u", key_names[k], name, line);
+	free(*str);
+	*str = *v || !k->opt ? xstrdup(v) : NULL;
+	return 0;
 }
 
 static int is_space(char ch)
@@ -209,7 +167,7 @@ static int parse_line(struct tx_ctx *ctx, const char *name, unsigned line, char 
 		      struct imgconf *c)
 {
 	char *e = s + strlen(s), *eq, *v;
-	int id = -1;
+	int id;
 
 	if (e > s && e[-1] == '\r')
 		*--e = '\0';
@@ -231,24 +189,22 @@ static int parse_line(struct tx_ctx *ctx, const char *name, unsigned line, char 
 	*eq = '\0';
 	for (v = eq + 1; is_space(*v); v++)
 		;
-	for (int i = 0; i < K_COUNT; i++)
-		if (!strcmp(key_names[i], s))
-			id = i;
+	id = key_index(s);
 	if (id < 0)
 		return tx_fail(ctx, -EINVAL, STAGE, "unknown key '%.39s' at %s:%u", s, name, line);
 	if (seen[id]++)
-		return tx_fail(ctx, -EINVAL, STAGE, "repeated key '%s' at %s:%u", key_names[id],
+		return tx_fail(ctx, -EINVAL, STAGE, "repeated key '%s' at %s:%u", keys[id].name,
 			       name, line);
 	if (strlen(v) > IMGCONF_MAX_VALUE)
-		return tx_fail(ctx, -E2BIG, STAGE, "value of '%s' too long at %s:%u", key_names[id],
+		return tx_fail(ctx, -E2BIG, STAGE, "value of '%s' too long at %s:%u", keys[id].name,
 			       name, line);
-	return set_key(ctx, name, line, c, id, v);
+	return set_key(ctx, name, line, c, &keys[id], v);
 }
 
 /* The rules between keys, once every line is read. */
 static int check_whole(struct tx_ctx *ctx, const char *name, const int *seen, struct imgconf *c)
 {
-	if (!seen[K_NET])
+	if (!seen[key_index("net")])
 		c->net = c->machine == IMG_PC ? IMG_NET_PCI : IMG_NET_MMIO;
 	/* microvm has no PCI bus unless asked for; keep it simple */
 	if (c->machine == IMG_MICROVM && c->net == IMG_NET_PCI)
@@ -301,8 +257,7 @@ int imgconf_load(struct tx_ctx *ctx, const char *dir, struct imgconf *c)
 	if (rc < 0) {
 		rc = tx_fail(ctx, rc, STAGE, "cannot read %s (%s) '%s'", IMGCONF_NAME,
 			     rc == -EFBIG ? "too large" : strerror(-rc), path);
-		imgconf_init(c);
-		imgconf_free(c);
+		memset(c, 0, sizeof(*c)); /* what imgconf_parse leaves on errors */
 	} else {
 		rc = imgconf_parse(ctx, path, text, len, c);
 	}

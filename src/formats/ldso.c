@@ -1,13 +1,10 @@
 /* ld.so.conf parsing and the default library dirs. */
 #include "formats/ldso.h"
 #include "formats/elfread.h"
+#include "formats/text.h"
 
-#include <ctype.h>
 #include <elf.h>
-#include <errno.h>
 #include <glob.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #define LDSO_MAX_DEPTH 16
@@ -61,116 +58,100 @@ static void add_dir(struct strv *dirs, const char *dir)
 		strv_push_own(dirs, n);
 }
 
-static int has_glob_meta(const char *s)
+/* Parse the in-root file PATH (resolved inside root) as the ld.so.conf named
+ * as (NULL: its resolved path). A missing or not regular file adds nothing;
+ * an unreadable one is an error only with report. */
+static int parse_conf(struct tx_ctx *ctx, const char *root, const char *path, const char *as,
+		      struct strv *dirs, int depth, int report)
 {
-	return strpbrk(s, "*?[") != NULL;
+	char *real = NULL, *host, *text;
+	size_t len;
+	struct stat st;
+	int err = 0;
+
+	if (root_realpath(root, path, &real, NULL) < 0)
+		return 0;
+	host = root_join(root, real);
+	if (stat(host, &st) == 0 && S_ISREG(st.st_mode)) {
+		err = read_file(host, &text, &len, LDSO_MAX_CONF);
+		if (err == 0) {
+			err = ldso_parse(ctx, root, as ? as : real, text, len, dirs, depth);
+			free(text);
+		} else if (report) {
+			err = tx_fail(ctx, err, NULL, "cannot read '%s': %s", host, strerror(-err));
+		} else {
+			err = 0;
+		}
+	}
+	free(host);
+	free(real);
+	return err;
 }
 
 /* Expand one include pattern inside root and parse every file it names. */
 static int include_glob(struct tx_ctx *ctx, const char *root, const char *conf_path,
 			const char *pat, struct strv *dirs, int depth)
 {
-	char *full, *dir, *hostpat, *rdir = NULL;
-	const char *base;
+	char *cd = path_dirname(conf_path), *rdir = NULL, *hd, *hostpat;
+	char *j = pat[0] == '/' ? xstrdup(pat) : xasprintf("%s/%s", cd, pat);
+	char *full = path_normalize(j), *dir = path_dirname(full);
+	const char *base = path_basename(full);
 	size_t rl = strlen(root);
 	glob_t g;
-	int err = 0, gr;
+	int err = 0;
 
 	while (rl > 1 && root[rl - 1] == '/')
 		rl--;
-	if (pat[0] == '/') {
-		full = path_normalize(pat);
-	} else {
-		char *cd = path_dirname(conf_path), *j = xasprintf("%s/%s", cd, pat);
-
-		full = path_normalize(j);
-		free(cd);
-		free(j);
-	}
-	dir = path_dirname(full);
-	base = path_basename(full);
-	if (!*base) {
-		free(dir);
-		free(full);
-		return 0;
-	}
 	/* resolve the fixed part inside root, so an absolute symlink such as
-	 * /etc/ld.so.conf.d -> /somewhere is read from the root tree */
-	if (!has_glob_meta(dir)) {
-		if (root_realpath(root, dir, &rdir, NULL) < 0) {
-			free(dir);
-			free(full);
-			return 0; /* like ldconfig: an include matching nothing is fine */
-		}
-		free(dir);
-		dir = rdir;
-	}
-	{
-		char *hd = root_join(root, dir);
+	 * /etc/ld.so.conf.d -> /somewhere is read from the root tree; like
+	 * ldconfig, an include matching nothing is fine */
+	if (*base && (strpbrk(dir, "*?[") || root_realpath(root, dir, &rdir, NULL) == 0)) {
+		const char *fixed = rdir ? rdir : dir;
 
-		hostpat =
-		    !strcmp(dir, "/") ? xasprintf("%s%s", hd, base) : xasprintf("%s/%s", hd, base);
+		hd = root_join(root, fixed);
+		hostpat = xasprintf("%s%s%s", hd, strcmp(fixed, "/") ? "/" : "", base);
+		if (glob(hostpat, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc && !err; i++) {
+				const char *match = g.gl_pathv[i];
+
+				/* only a match inside root, resolved again there:
+				 * never read a file outside it */
+				if (!strncmp(match, root, rl) && (rl <= 1 || match[rl] == '/'))
+					err = parse_conf(ctx, root, rl > 1 ? match + rl : match,
+							 NULL, dirs, depth + 1, 0);
+			}
+			globfree(&g);
+		}
 		free(hd);
+		free(hostpat);
 	}
-	gr = glob(hostpat, 0, NULL, &g);
-	for (size_t i = 0; gr == 0 && i < g.gl_pathc && !err; i++) {
-		const char *match = g.gl_pathv[i];
-		char *real = NULL, *host, *text;
-		size_t len;
-		struct stat st;
-
-		if (strncmp(match, root, rl) || (rl > 1 && match[rl] != '/'))
-			continue;
-		/* re-resolve inside root: never read a file outside it */
-		if (root_realpath(root, rl > 1 ? match + rl : match, &real, NULL) < 0)
-			continue;
-		host = root_join(root, real);
-		if (stat(host, &st) == 0 && S_ISREG(st.st_mode) &&
-		    read_file(host, &text, &len, LDSO_MAX_CONF) == 0) {
-			err = ldso_parse(ctx, root, real, text, len, dirs, depth + 1);
-			free(text);
-		}
-		free(host);
-		free(real);
-	}
-	if (gr == 0)
-		globfree(&g);
-	free(hostpat);
-	free(dir);
-	free(full);
+	fmt_free_strs(&cd, &j, &full, &dir, &rdir, NULL);
 	return err;
 }
 
 int ldso_parse(struct tx_ctx *ctx, const char *root, const char *conf_path, const char *text,
 	       size_t len, struct strv *dirs, int depth)
 {
-	size_t pos = 0;
+	const char *p = text, *end = text + len;
 	int err = 0;
 
 	if (depth > LDSO_MAX_DEPTH)
 		return tx_fail(ctx, -ELOOP, NULL, "too many nested includes in '%s'", conf_path);
-	while (pos < len && !err) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		char *line = xstrndup(text + pos, ll), *s, *e, *hash;
+	while (p < end && !err) {
+		size_t n;
+		const char *l = fmt_line(&p, end, &n);
+		char *line = xstrndup(l, n), *s, *hash = strchr(line, '#');
 
-		pos += ll + 1;
-		hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
-		s = line;
-		while (isspace((unsigned char)*s))
-			s++;
-		e = s + strlen(s);
-		while (e > s && isspace((unsigned char)e[-1]))
-			*--e = 0;
-		if (!strncmp(s, "include", 7) && isspace((unsigned char)s[7])) {
+		s = fmt_strip(line);
+		if (!strncmp(s, "include", 7) && fmt_is_ws(s[7])) {
 			char *save = NULL;
 
 			for (char *t = strtok_r(s + 7, " \t\v\f\r", &save); t && !err;
 			     t = strtok_r(NULL, " \t\v\f\r", &save))
 				err = include_glob(ctx, root, conf_path, t, dirs, depth);
-		} else if (!strncmp(s, "hwcap", 5) && isspace((unsigned char)s[5])) {
+		} else if (!strncmp(s, "hwcap", 5) && fmt_is_ws(s[5])) {
 			/* obsolete hwcap lines: nothing to search */
 		} else if (*s == '/') {
 			/* libc5-era "dir=TYPE" suffixes are dropped, as ldconfig does */
@@ -190,36 +171,15 @@ int ldso_dirs_for(struct tx_ctx *ctx, const char *root, int machine, int elfclas
 		  struct strv *dirs)
 {
 	const char *triplet = ldso_multiarch(machine, elfclass);
-	char *real = NULL;
-	int err = 0;
+	int err = parse_conf(ctx, root, "/etc/ld.so.conf", "/etc/ld.so.conf", dirs, 0, 1);
 
-	if (root_realpath(root, "/etc/ld.so.conf", &real, NULL) == 0) {
-		char *host = root_join(root, real), *text;
-		size_t len;
-		struct stat st;
-
-		if (stat(host, &st) == 0 && S_ISREG(st.st_mode)) {
-			err = read_file(host, &text, &len, LDSO_MAX_CONF);
-			if (err)
-				err = tx_fail(ctx, err, NULL, "cannot read '%s': %s", host,
-					      strerror(-err));
-			else {
-				err = ldso_parse(ctx, root, "/etc/ld.so.conf", text, len, dirs, 0);
-				free(text);
-			}
-		}
-		free(host);
-		free(real);
-	}
 	if (err)
 		return err;
-	if (triplet) {
-		char *a = xasprintf("/lib/%s", triplet), *b = xasprintf("/usr/lib/%s", triplet);
+	for (int usr = 0; triplet && usr < 2; usr++) {
+		char *d = xasprintf("%s/lib/%s", usr ? "/usr" : "", triplet);
 
-		add_dir(dirs, a);
-		add_dir(dirs, b);
-		free(a);
-		free(b);
+		add_dir(dirs, d);
+		free(d);
 	}
 	add_dir(dirs, "/lib");
 	add_dir(dirs, "/usr/lib");

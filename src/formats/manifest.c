@@ -1,9 +1,6 @@
 #include "formats/manifest.h"
+#include "formats/text.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -19,26 +16,18 @@ void manifest_init(struct manifest *m, const char *app, const char *root)
 
 static void ment_free(struct ment *e)
 {
-	free(e->path);
-	free(e->target);
-	free(e->shell);
-	free(e->src);
-	free(e->reason);
+	fmt_free_strs(&e->path, &e->target, &e->shell, &e->src, &e->reason, NULL);
 }
 
 void manifest_free(struct manifest *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		ment_free(&m->e[i]);
-	for (size_t i = 0; i < m->nf; i++) {
-		free(m->f[i].option);
-		free(m->f[i].symbol);
-		free(m->f[i].binary);
-	}
+	for (size_t i = 0; i < m->nf; i++)
+		fmt_free_strs(&m->f[i].option, &m->f[i].symbol, &m->f[i].binary, NULL);
 	free(m->e);
 	free(m->f);
-	free(m->app);
-	free(m->root);
+	fmt_free_strs(&m->app, &m->root, NULL);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -90,35 +79,26 @@ int manifest_add(struct manifest *m, const struct ment *e)
 /* Add one in-root path exactly as it is (no following), from lstat. */
 static int add_lstat(struct manifest *m, const char *path, const char *reason)
 {
-	char *host = root_join(m->root, path);
-	struct ment e = {0};
+	char *host = root_join(m->root, path), lnk[4096];
+	struct ment e = {.path = (char *)path, .reason = (char *)reason};
 	struct stat st;
-	char lnk[4096];
-	int r;
+	ssize_t n = 0;
+	int r = lstat(host, &st) < 0 ? -errno : 0;
 
-	if (lstat(host, &st) < 0) {
+	if (r == 0 && S_ISLNK(st.st_mode) && (n = readlink(host, lnk, sizeof(lnk) - 1)) < 0)
 		r = -errno;
-		free(host);
+	free(host);
+	if (r < 0)
 		return r;
-	}
-	e.path = (char *)path;
 	e.mode = st.st_mode & 07777;
 	e.uid = st.st_uid;
 	e.gid = st.st_gid;
-	e.reason = (char *)reason;
 	if (S_ISDIR(st.st_mode)) {
 		e.type = ME_DIR;
 	} else if (S_ISREG(st.st_mode)) {
 		e.type = ME_FILE;
 		e.size = st.st_size;
 	} else if (S_ISLNK(st.st_mode)) {
-		ssize_t n = readlink(host, lnk, sizeof(lnk) - 1);
-
-		if (n < 0) {
-			r = -errno;
-			free(host);
-			return r;
-		}
 		lnk[n] = 0;
 		e.type = ME_SLINK;
 		e.target = lnk;
@@ -129,65 +109,45 @@ static int add_lstat(struct manifest *m, const char *path, const char *reason)
 		e.major = major(st.st_rdev);
 		e.minor = minor(st.st_rdev);
 	} else {
-		free(host);
 		return -EINVAL; /* fifos and sockets are made at run time */
 	}
-	free(host);
 	return manifest_add(m, &e);
 }
 
-static int add_parents(struct manifest *m, const char *path)
+/* add_lstat, after the parents not known yet (as plain dirs: a parent that
+ * is itself a symlink, /lib -> usr/lib, is resolved by the caller). */
+static int add_tree(struct manifest *m, const char *path, const char *reason)
 {
 	char *dir = path_dirname(path);
 	int r = 0;
 
-	if (strcmp(dir, "/") && !manifest_find(m, ME_DIR, dir)) {
-		r = add_parents(m, dir);
-		if (r >= 0) {
-			/* a parent that is itself a symlink (/lib -> usr/lib) is
-			 * resolved by the caller; here it is a plain dir */
-			r = add_lstat(m, dir, "parent");
-		}
-	}
+	if (strcmp(dir, "/") && !manifest_find(m, ME_DIR, dir))
+		r = add_tree(m, dir, "parent");
 	free(dir);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : add_lstat(m, path, reason);
 }
 
 int manifest_add_path(struct manifest *m, const char *path, const char *reason)
 {
 	struct strv chain = {0};
 	char *real = NULL;
-	int r;
+	int r = root_realpath(m->root, path, &real, &chain);
 
-	r = root_realpath(m->root, path, &real, &chain);
-	if (r < 0) {
-		strv_free(&chain);
-		return r;
-	}
 	/* every symlink met on the way (including symlinked parent dirs such
 	 * as /lib -> usr/lib) is kept, so the same path resolves in the image */
-	for (size_t i = 0; i < chain.n; i++) {
-		char *d = path_dirname(chain.v[i]);
-		char *rd = NULL;
+	for (size_t i = 0; i < chain.n && r >= 0; i++) {
+		char *d = path_dirname(chain.v[i]), *rd = NULL;
+		/* the link's own parent may pass through a symlink too: then
+		 * the chain also holds that parent link */
+		int covered = root_realpath(m->root, d, &rd, NULL) == 0 && strcmp(rd, d);
 
-		/* the link's own parent may pass through a symlink too */
-		if (root_realpath(m->root, d, &rd, NULL) == 0 && strcmp(rd, d)) {
-			free(d);
-			free(rd);
-			continue; /* covered: the chain also holds that parent link */
-		}
 		free(d);
 		free(rd);
-		r = add_parents(m, chain.v[i]);
-		if (r >= 0)
-			r = add_lstat(m, chain.v[i], reason);
-		if (r < 0)
-			goto out;
+		if (!covered)
+			r = add_tree(m, chain.v[i], reason);
 	}
-	r = add_parents(m, real);
 	if (r >= 0)
-		r = add_lstat(m, real, reason);
-out:
+		r = add_tree(m, real, reason);
 	strv_free(&chain);
 	free(real);
 	return r;
@@ -294,50 +254,45 @@ void manifest_text(const struct manifest *m, struct sbuf *b)
 	}
 }
 
+/* text (a separator and a key) and v as a JSON string */
+static void json_kv(struct sbuf *b, const char *text, const char *v)
+{
+	sbuf_puts(b, text);
+	sbuf_json_str(b, v);
+}
+
 void manifest_json(const struct manifest *m, struct sbuf *b)
 {
-	sbuf_puts(b, "{\n  \"app\": ");
-	sbuf_json_str(b, m->app);
+	json_kv(b, "{\n  \"app\": ", m->app);
 	sbuf_printf(b, ",\n  \"total_file_bytes\": %lld,\n  \"entries\": [",
 		    manifest_total_size(m));
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ment *e = &m->e[i];
 
-		sbuf_puts(b, i ? ",\n    {" : "\n    {");
-		sbuf_printf(b, "\"type\": \"%s\", \"path\": ", type_name[e->type]);
-		sbuf_json_str(b, e->path);
+		sbuf_printf(b, "%s\n    {\"type\": \"%s\"", i ? "," : "", type_name[e->type]);
+		json_kv(b, ", \"path\": ", e->path);
 		sbuf_printf(b, ", \"mode\": \"%04o\", \"uid\": %u, \"gid\": %u", e->mode, e->uid,
 			    e->gid);
 		if (e->type == ME_FILE)
 			sbuf_printf(b, ", \"size\": %lld", e->size);
-		if (e->type == ME_SLINK) {
-			sbuf_puts(b, ", \"target\": ");
-			sbuf_json_str(b, e->target);
-		}
+		if (e->type == ME_SLINK)
+			json_kv(b, ", \"target\": ", e->target);
 		if (e->type == ME_NOD)
 			sbuf_printf(b, ", \"dev\": \"%c %u %u\"", e->devtype, e->major, e->minor);
 		if (e->type == ME_USER) {
-			sbuf_puts(b, ", \"home\": ");
-			sbuf_json_str(b, e->target ? e->target : "/");
-			sbuf_puts(b, ", \"shell\": ");
-			sbuf_json_str(b, e->shell ? e->shell : "/bin/false");
+			json_kv(b, ", \"home\": ", e->target ? e->target : "/");
+			json_kv(b, ", \"shell\": ", e->shell ? e->shell : "/bin/false");
 		}
-		if (e->src) {
-			sbuf_puts(b, ", \"src\": ");
-			sbuf_json_str(b, e->src);
-		}
-		sbuf_puts(b, ", \"reason\": ");
-		sbuf_json_str(b, e->reason ? e->reason : "");
+		if (e->src)
+			json_kv(b, ", \"src\": ", e->src);
+		json_kv(b, ", \"reason\": ", e->reason ? e->reason : "");
 		sbuf_puts(b, "}");
 	}
 	sbuf_puts(b, "\n  ],\n  \"kernel_features\": [");
 	for (size_t i = 0; i < m->nf; i++) {
-		sbuf_puts(b, i ? ",\n    {\"option\": " : "\n    {\"option\": ");
-		sbuf_json_str(b, m->f[i].option);
-		sbuf_puts(b, ", \"symbol\": ");
-		sbuf_json_str(b, m->f[i].symbol);
-		sbuf_puts(b, ", \"binary\": ");
-		sbuf_json_str(b, m->f[i].binary);
+		json_kv(b, i ? ",\n    {\"option\": " : "\n    {\"option\": ", m->f[i].option);
+		json_kv(b, ", \"symbol\": ", m->f[i].symbol);
+		json_kv(b, ", \"binary\": ", m->f[i].binary);
 		sbuf_puts(b, "}");
 	}
 	sbuf_puts(b, "\n  ]\n}\n");
@@ -345,39 +300,10 @@ void manifest_json(const struct manifest *m, struct sbuf *b)
 
 /* ---- parsing the text form ---- */
 
-static int next_tok(const char **p, const char *end, const char **tok, size_t *len)
+/* A field's number: at most 12 digits of base, at most max. */
+static int parse_uint(const char *s, unsigned base, unsigned max, unsigned *out)
 {
-	const char *s = *p;
-
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	if (s >= end)
-		return 0;
-	*tok = s;
-	while (s < end && *s != ' ' && *s != '\t')
-		s++;
-	*len = (size_t)(s - *tok);
-	*p = s;
-	return 1;
-}
-
-/* A decimal or octal number of a field, at most max: 0 or -EINVAL. */
-static int parse_uint(const char *s, int base, unsigned max, unsigned *out)
-{
-	unsigned long v = 0;
-	size_t n = strlen(s);
-
-	if (!n || n > 12)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] - '0' >= base)
-			return -EINVAL;
-		v = v * (unsigned long)base + (unsigned long)(s[i] - '0');
-		if (v > max)
-			return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
+	return strlen(s) > 12 ? -EINVAL : fmt_uint(s, base, max, out);
 }
 
 #define ID_MAX 0xfffffffeU
@@ -423,34 +349,33 @@ static int parse_fields(char **f, struct ment *e)
 	return -EINVAL;
 }
 
-static int parse_line(const char *s, const char *end, struct ment *e, char **fields, int nf)
+/* nf fields and the reason from s (a line without control characters but
+ * tabs: whitespace is ' ' and '\t'). */
+static int parse_line(const char *s, struct ment *e, char **fields, int nf)
 {
 	const char *tok;
 	size_t len;
 	int i = 0;
 
-	while (i < nf && next_tok(&s, end, &tok, &len))
+	while (i < nf && (tok = fmt_word(&s, &len)))
 		fields[i++] = xstrndup(tok, len);
 	if (i < nf)
 		return -EINVAL;
 	/* the rest (after two spaces) is the reason, optionally after src= */
-	while (s < end && (*s == ' ' || *s == '\t'))
+	while (fmt_is_ws(*s))
 		s++;
-	if (end - s >= 4 && !memcmp(s, "src=", 4)) {
-		const char *t = s + 4;
-
-		while (s < end && *s != ' ' && *s != '\t')
-			s++;
-		e->src = xstrndup(t, (size_t)(s - t));
-		while (s < end && (*s == ' ' || *s == '\t'))
+	if (!strncmp(s, "src=", 4)) {
+		tok = fmt_word(&s, &len);
+		e->src = xstrndup(tok + 4, len - 4);
+		while (fmt_is_ws(*s))
 			s++;
 	}
-	e->reason = xstrndup(s, (size_t)(end - s));
+	e->reason = xstrdup(s);
 	return 0;
 }
 
 /* One entry line (after its type word tok): 0 or -EINVAL. */
-static int parse_entry(const char *tok, size_t tl, const char *s, const char *le, struct ment *e)
+static int parse_entry(const char *tok, size_t tl, const char *s, struct ment *e)
 {
 	static const int nfields[] = {4, 4, 5, 7, 5, 2};
 	char *f[8] = {0};
@@ -461,7 +386,7 @@ static int parse_entry(const char *tok, size_t tl, const char *s, const char *le
 			break;
 	if (t == 6)
 		return -EINVAL;
-	r = parse_line(s, le, e, f, nfields[t]);
+	r = parse_line(s, e, f, nfields[t]);
 	if (r == 0) {
 		e->type = (enum ment_type)t;
 		e->path = f[0];
@@ -482,22 +407,21 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 	int lineno = 0;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		const char *s = p, *tok;
-		size_t tl;
+		size_t n, tl;
+		const char *l = fmt_line(&p, end, &n), *s, *tok;
 		struct ment e = {0};
+		char *line;
 		int r;
 
 		lineno++;
-		p = nl ? nl + 1 : end;
-		for (const char *q = s; q < le; q++)
+		for (const char *q = l; q < l + n; q++)
 			if ((unsigned char)*q < 0x20 && *q != '\t')
 				return tx_fail(ctx, -EINVAL, NULL,
 					       "control character in entry at line %d", lineno);
-		if (!next_tok(&s, le, &tok, &tl) || *tok == '#')
-			continue;
-		r = parse_entry(tok, tl, s, le, &e);
+		s = line = xstrndup(l, n);
+		tok = fmt_word(&s, &tl);
+		r = tok && *tok != '#' ? parse_entry(tok, tl, s, &e) : 1;
+		free(line);
 		if (r == 0 && e.type == ME_FILE) {
 			/* the size of the contents, for manifest_total_size */
 			char *host = e.src ? xstrdup(e.src) : root_join(m->root, e.path);

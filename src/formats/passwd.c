@@ -1,9 +1,6 @@
 /* /etc/passwd and /etc/group of a root tree (untrusted: bounded, no crash). */
 #include "formats/passwd.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
+#include "formats/text.h"
 
 #define PASSWD_MAX (16u << 20)
 #define PW_FIELDS_MAX 8
@@ -27,23 +24,8 @@ static size_t split_colon(char *l, char **f, size_t max)
 	}
 }
 
-/* A uid or gid: decimal, no sign, below (unsigned)-1 (which means "none"). */
-static int parse_id(const char *s, unsigned *out)
-{
-	unsigned long long v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*s - '0');
-		if (v >= 0xffffffffull)
-			return -EINVAL;
-	}
-	*out = (unsigned)v;
-	return 0;
-}
+/* A uid or gid: below (unsigned)-1, which means "none". */
+#define PW_ID_MAX 0xfffffffeu
 
 typedef int (*line_fn)(struct pw_db *db, char *line);
 
@@ -54,14 +36,12 @@ static int pw_line(struct pw_db *db, char *l)
 
 	if (split_colon(l, f, 7) != 7 || !*f[0])
 		return -EINVAL;
-	if (parse_id(f[2], &e.uid) < 0 || parse_id(f[3], &e.gid) < 0)
+	if (fmt_uint(f[2], 10, PW_ID_MAX, &e.uid) < 0 || fmt_uint(f[3], 10, PW_ID_MAX, &e.gid) < 0)
 		return -EINVAL;
 	e.name = xstrdup(f[0]);
 	e.home = xstrdup(f[5]);
 	e.shell = xstrdup(f[6]);
-	/* grow to 2, 4, 8, ... when the count is 0, 1, 3, 7, ... */
-	if (!(db->nu & (db->nu + 1)) || !db->u)
-		db->u = xrealloc(db->u, (db->nu * 2 + 2) * sizeof(*db->u));
+	db->u = fmt_grow(db->u, db->nu, sizeof(e));
 	db->u[db->nu++] = e;
 	return 0;
 }
@@ -73,7 +53,7 @@ static int gr_line(struct pw_db *db, char *l)
 
 	if (split_colon(l, f, 4) != 4 || !*f[0])
 		return -EINVAL;
-	if (parse_id(f[2], &e.gid) < 0)
+	if (fmt_uint(f[2], 10, PW_ID_MAX, &e.gid) < 0)
 		return -EINVAL;
 	e.name = xstrdup(f[0]);
 	for (char *m = f[3]; *m;) {
@@ -85,8 +65,7 @@ static int gr_line(struct pw_db *db, char *l)
 		if (*m == ',')
 			m++;
 	}
-	if (!(db->ng & (db->ng + 1)) || !db->g)
-		db->g = xrealloc(db->g, (db->ng * 2 + 2) * sizeof(*db->g));
+	db->g = fmt_grow(db->g, db->ng, sizeof(e));
 	db->g[db->ng++] = e;
 	return 0;
 }
@@ -98,14 +77,12 @@ static int parse_lines(struct tx_ctx *ctx, const char *what, const char *text, s
 	size_t lineno = 0;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char *l;
+		size_t n;
+		const char *line = fmt_line(&p, end, &n);
+		char *l = xstrndup(line, n);
 		int r;
 
 		lineno++;
-		l = xstrndup(p, n);
-		p = nl ? nl + 1 : end;
 		if (n && l[n - 1] == '\r')
 			l[n - 1] = 0;
 		/* blank, comments, and NIS compat entries (+name, -name) */
@@ -137,15 +114,12 @@ static int load_one(struct tx_ctx *ctx, const char *root, const char *abs, struc
 {
 	char *path = root_join(root, abs), *text;
 	size_t len;
-	int r = read_file(path, &text, &len, PASSWD_MAX);
+	int r = fmt_read(ctx, "", path, PASSWD_MAX, &text, &len, 0);
 
-	if (r < 0) {
-		r = tx_fail(ctx, r, NULL, "cannot read '%s': %s", path, strerror(-r));
-		free(path);
-		return r;
+	if (r == 0) {
+		r = parse(ctx, text, len, db);
+		free(text);
 	}
-	r = parse(ctx, text, len, db);
-	free(text);
 	free(path);
 	return r;
 }
@@ -159,11 +133,8 @@ int passwd_load(struct tx_ctx *ctx, const char *root, struct pw_db *db)
 
 void passwd_free(struct pw_db *db)
 {
-	for (size_t i = 0; i < db->nu; i++) {
-		free(db->u[i].name);
-		free(db->u[i].home);
-		free(db->u[i].shell);
-	}
+	for (size_t i = 0; i < db->nu; i++)
+		fmt_free_strs(&db->u[i].name, &db->u[i].home, &db->u[i].shell, NULL);
 	for (size_t i = 0; i < db->ng; i++) {
 		free(db->g[i].name);
 		strv_free(&db->g[i].members);
@@ -173,34 +144,18 @@ void passwd_free(struct pw_db *db)
 	memset(db, 0, sizeof(*db));
 }
 
-const struct pw_ent *pw_by_name(const struct pw_db *db, const char *n)
-{
-	for (size_t i = 0; i < db->nu; i++)
-		if (!strcmp(db->u[i].name, n))
-			return &db->u[i];
-	return NULL;
-}
-
-const struct pw_ent *pw_by_uid(const struct pw_db *db, unsigned uid)
-{
-	for (size_t i = 0; i < db->nu; i++)
-		if (db->u[i].uid == uid)
-			return &db->u[i];
-	return NULL;
-}
-
-const struct gr_ent *gr_by_name(const struct pw_db *db, const char *n)
-{
-	for (size_t i = 0; i < db->ng; i++)
-		if (!strcmp(db->g[i].name, n))
-			return &db->g[i];
-	return NULL;
-}
-
-const struct gr_ent *gr_by_gid(const struct pw_db *db, unsigned gid)
-{
-	for (size_t i = 0; i < db->ng; i++)
-		if (db->g[i].gid == gid)
-			return &db->g[i];
-	return NULL;
-}
+/* The lookups: the first entry e of db->arr that matches. */
+#define LOOKUP(type, fn, key_type, arr, n, match)                                                  \
+	const struct type *fn(const struct pw_db *db, key_type key)                                \
+	{                                                                                          \
+		for (size_t i = 0; i < db->n; i++) {                                               \
+			const struct type *e = &db->arr[i];                                        \
+			if (match)                                                                 \
+				return e;                                                          \
+		}                                                                                  \
+		return NULL;                                                                       \
+	}
+LOOKUP(pw_ent, pw_by_name, const char *, u, nu, !strcmp(e->name, key))
+LOOKUP(pw_ent, pw_by_uid, unsigned, u, nu, e->uid == key)
+LOOKUP(gr_ent, gr_by_name, const char *, g, ng, !strcmp(e->name, key))
+LOOKUP(gr_ent, gr_by_gid, unsigned, g, ng, e->gid == key)

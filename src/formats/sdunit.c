@@ -5,19 +5,11 @@
  * commands a service runs, its user, and the directories systemd would make
  * for it. */
 #include "formats/sdunit.h"
+#include "formats/text.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #define SD_LINE_MAX (256u << 10)
-
-static int is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
 
 static int hexval(char c)
 {
@@ -33,38 +25,16 @@ static int hexval(char c)
 /* One backslash escape at *p (just after the backslash) into b. */
 static int unescape_one(const char **p, struct sbuf *b)
 {
-	const char *s = *p;
+	static const char from[] = "abfnrstv", to[] = "\a\b\f\n\r \t\v";
+	const char *s = *p, *m;
 	char c = *s++;
 	int v;
 
-	switch (c) {
-	case 0:
+	if (!c)
 		return -EINVAL;
-	case 'a':
-		c = '\a';
-		break;
-	case 'b':
-		c = '\b';
-		break;
-	case 'f':
-		c = '\f';
-		break;
-	case 'n':
-		c = '\n';
-		break;
-	case 'r':
-		c = '\r';
-		break;
-	case 's':
-		c = ' ';
-		break;
-	case 't':
-		c = '\t';
-		break;
-	case 'v':
-		c = '\v';
-		break;
-	case 'x':
+	if ((m = strchr(from, c))) {
+		c = to[m - from];
+	} else if (c == 'x') {
 		if (hexval(s[0]) < 0 || hexval(s[1]) < 0)
 			return -EINVAL;
 		v = hexval(s[0]) * 16 + hexval(s[1]);
@@ -72,20 +42,16 @@ static int unescape_one(const char **p, struct sbuf *b)
 		if (!v)
 			return -EINVAL;
 		c = (char)v;
-		break;
-	default:
-		if (c >= '0' && c <= '7') {
-			if (s[0] < '0' || s[0] > '7' || s[1] < '0' || s[1] > '7')
-				return -EINVAL;
-			v = (c - '0') * 64 + (s[0] - '0') * 8 + (s[1] - '0');
-			s += 2;
-			if (!v || v > 255)
-				return -EINVAL;
-			c = (char)v;
-		}
-		/* anything else stands for itself: \\ \" \' \  \$ ... */
-		break;
+	} else if (c >= '0' && c <= '7') {
+		if (s[0] < '0' || s[0] > '7' || s[1] < '0' || s[1] > '7')
+			return -EINVAL;
+		v = (c - '0') * 64 + (s[0] - '0') * 8 + (s[1] - '0');
+		s += 2;
+		if (!v || v > 255)
+			return -EINVAL;
+		c = (char)v;
 	}
+	/* anything else stands for itself: \\ \" \' \  \$ ... */
 	sbuf_add(b, &c, 1);
 	*p = s;
 	return 0;
@@ -100,7 +66,7 @@ static int next_word(const char **p, struct sbuf *b)
 	char quote = 0;
 
 	b->len = 0;
-	while (is_ws(*s))
+	while (fmt_is_ws(*s))
 		s++;
 	if (!*s) {
 		*p = s;
@@ -120,7 +86,7 @@ static int next_word(const char **p, struct sbuf *b)
 				sbuf_add(b, s, 1);
 		} else if (*s == '"' || *s == '\'') {
 			quote = *s;
-		} else if (is_ws(*s)) {
+		} else if (fmt_is_ws(*s)) {
 			break;
 		} else {
 			sbuf_add(b, s, 1);
@@ -169,7 +135,12 @@ static int valid_dir_name(const char *s)
 	return 1;
 }
 
-static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs, int env)
+/* What a list-valued key holds. */
+enum words { W_DIRS, W_ENV, W_EXEC };
+
+/* Add the words of v to l (directory names or assignments), or v itself
+ * as a command line (W_EXEC: without its prefix chars); an empty v resets l. */
+static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, enum words kind)
 {
 	struct strv w = {0};
 	int r;
@@ -178,11 +149,20 @@ static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs
 		strv_free(l);
 		return 0;
 	}
+	if (kind == W_EXEC) {
+		v += strspn(v, "-@:+!");
+		while (fmt_is_ws(*v))
+			v++;
+	}
+	/* the quoting is checked now for commands too, so that a bad line
+	 * fails here with its line number rather than later */
 	r = sd_split_cmdline(ctx, v, &w);
-	for (size_t i = 0; r == 0 && i < w.n; i++) {
+	if (kind == W_EXEC && r == 0 && w.n)
+		strv_push(l, v);
+	for (size_t i = 0; kind != W_EXEC && r == 0 && i < w.n; i++) {
 		char *s = w.v[i];
 
-		if (dirs) {
+		if (kind == W_DIRS) {
 			/* "name:symlink" (systemd 250): the directory is the name */
 			char *c = strchr(s, ':');
 
@@ -193,7 +173,7 @@ static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs
 			if (!valid_dir_name(s))
 				continue;
 		}
-		if (env && (!strchr(s, '=') || s[0] == '='))
+		if (kind == W_ENV && (!strchr(s, '=') || s[0] == '='))
 			continue;
 		strv_push(l, s);
 	}
@@ -201,52 +181,18 @@ static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, int dirs
 	return r;
 }
 
-static int add_exec(struct tx_ctx *ctx, const char *v, struct strv *l)
-{
-	struct strv w = {0};
-	int r;
-
-	if (!*v) {
-		strv_free(l);
-		return 0;
-	}
-	while (*v && strchr("-@:+!", *v))
-		v++;
-	while (is_ws(*v))
-		v++;
-	/* check the quoting now, so that a bad line fails here with its
-	 * line number rather than later */
-	r = sd_split_cmdline(ctx, v, &w);
-	if (r == 0 && w.n)
-		strv_push(l, v);
-	strv_free(&w);
-	return r;
-}
-
 static void set_caps(struct sd_unit *u, const char *v)
 {
-	int inv = 0, has = 0;
+	int inv = *v == '~', has = 0;
+	size_t n;
 
 	if (!*v) {
 		u->ambient_net_bind = 0;
 		return;
 	}
-	if (*v == '~') {
-		inv = 1;
-		v++;
-	}
-	while (*v) {
-		size_t n;
-
-		while (is_ws(*v))
-			v++;
-		n = 0;
-		while (v[n] && !is_ws(v[n]))
-			n++;
-		if (n == 20 && !strncasecmp(v, "CAP_NET_BIND_SERVICE", n))
+	for (const char *w, *l = v + inv; (w = fmt_word(&l, &n));)
+		if (n == 20 && !strncasecmp(w, "CAP_NET_BIND_SERVICE", n))
 			has = 1;
-		v += n;
-	}
 	/* "~LIST" assigns every capability but those listed */
 	if (inv)
 		u->ambient_net_bind = !has;
@@ -256,34 +202,30 @@ static void set_caps(struct sd_unit *u, const char *v)
 
 static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, const char *v)
 {
+	static const char *const scalars[] = {"User", "Group", "Type", "PIDFile",
+					      "WorkingDirectory"};
+	static const char *const dirs[] = {"RuntimeDirectory", "StateDirectory", "LogsDirectory",
+					   "CacheDirectory", "ConfigurationDirectory"};
+	char **scalar[] = {&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir};
+	struct strv *dir[] = {&u->runtime_dirs, &u->state_dirs, &u->logs_dirs, &u->cache_dirs,
+			      &u->config_dirs};
+
 	if (!strcmp(k, "ExecStart"))
-		return add_exec(ctx, v, &u->exec_start);
+		return add_words(ctx, v, &u->exec_start, W_EXEC);
 	if (!strcmp(k, "ExecStartPre"))
-		return add_exec(ctx, v, &u->exec_start_pre);
-	if (!strcmp(k, "User"))
-		set_scalar(&u->user, v);
-	else if (!strcmp(k, "Group"))
-		set_scalar(&u->group, v);
-	else if (!strcmp(k, "Type"))
-		set_scalar(&u->type, v);
-	else if (!strcmp(k, "PIDFile"))
-		set_scalar(&u->pidfile, v);
-	else if (!strcmp(k, "WorkingDirectory"))
-		set_scalar(&u->working_dir, *v == '-' ? v + 1 : v);
-	else if (!strcmp(k, "RuntimeDirectory"))
-		return add_words(ctx, v, &u->runtime_dirs, 1, 0);
-	else if (!strcmp(k, "StateDirectory"))
-		return add_words(ctx, v, &u->state_dirs, 1, 0);
-	else if (!strcmp(k, "LogsDirectory"))
-		return add_words(ctx, v, &u->logs_dirs, 1, 0);
-	else if (!strcmp(k, "CacheDirectory"))
-		return add_words(ctx, v, &u->cache_dirs, 1, 0);
-	else if (!strcmp(k, "ConfigurationDirectory"))
-		return add_words(ctx, v, &u->config_dirs, 1, 0);
-	else if (!strcmp(k, "Environment"))
-		return add_words(ctx, v, &u->environment, 0, 1);
-	else if (!strcmp(k, "AmbientCapabilities"))
+		return add_words(ctx, v, &u->exec_start_pre, W_EXEC);
+	if (!strcmp(k, "Environment"))
+		return add_words(ctx, v, &u->environment, W_ENV);
+	if (!strcmp(k, "AmbientCapabilities"))
 		set_caps(u, v);
+	if (!strcmp(k, "WorkingDirectory") && *v == '-')
+		v++;
+	for (size_t i = 0; i < 5; i++) {
+		if (!strcmp(k, scalars[i]))
+			set_scalar(scalar[i], v);
+		if (!strcmp(k, dirs[i]))
+			return add_words(ctx, v, dir[i], W_DIRS);
+	}
 	return 0;
 }
 
@@ -294,11 +236,8 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 	char *eq, *k, *v, *end;
 	int r;
 
-	while (is_ws(*l))
-		l++;
+	l = fmt_strip(l);
 	end = l + strlen(l);
-	while (end > l && is_ws(end[-1]))
-		*--end = 0;
 	if (!*l || *l == '#' || *l == ';')
 		return 0;
 	if (*l == '[') {
@@ -316,10 +255,10 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 		return 0;
 	*eq = 0;
 	k = l;
-	for (char *e = eq; e > k && is_ws(e[-1]);)
+	for (char *e = eq; e > k && fmt_is_ws(e[-1]);)
 		*--e = 0;
 	v = eq + 1;
-	while (is_ws(*v))
+	while (fmt_is_ws(*v))
 		v++;
 	r = service_key(ctx, u, k, v);
 	if (r < 0)
@@ -336,17 +275,12 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 	int in_service = 0, r = 0;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *s = p;
-		size_t k = n;
+		size_t n, k;
+		const char *s = fmt_line(&p, end, &n);
 
 		lineno++;
-		p = nl ? nl + 1 : end;
-		while (k && is_ws(*s)) {
-			s++;
-			k--;
-		}
+		k = n;
+		s = fmt_trim(s, &k);
 		/* comment lines are skipped, also inside a continuation (and a
 		 * comment's trailing backslash continues nothing) */
 		if (k && (*s == '#' || *s == ';'))
@@ -361,7 +295,7 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 		sbuf_add(&l, s, k);
 		/* a NUL in the file ends the logical line's text */
 		l.len = strlen(l.s);
-		while (l.len && is_ws(l.s[l.len - 1]))
+		while (l.len && fmt_is_ws(l.s[l.len - 1]))
 			l.s[--l.len] = 0;
 		if (l.len && l.s[l.len - 1] == '\\' && p < end) {
 			l.s[l.len - 1] = ' ';
@@ -380,19 +314,9 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 
 void sd_unit_free(struct sd_unit *u)
 {
-	strv_free(&u->exec_start);
-	strv_free(&u->exec_start_pre);
-	free(u->user);
-	free(u->group);
-	free(u->type);
-	free(u->pidfile);
-	strv_free(&u->runtime_dirs);
-	strv_free(&u->state_dirs);
-	strv_free(&u->logs_dirs);
-	strv_free(&u->cache_dirs);
-	strv_free(&u->config_dirs);
-	free(u->working_dir);
-	strv_free(&u->environment);
+	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, NULL);
+	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->runtime_dirs, &u->state_dirs,
+		       &u->logs_dirs, &u->cache_dirs, &u->config_dirs, &u->environment, NULL);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -409,32 +333,9 @@ static int tf_field(const char **p, struct sbuf *b, char **out)
 	return r < 0 ? r : 0;
 }
 
-static int parse_mode(const char *s, unsigned *mode)
-{
-	unsigned m = 0;
-
-	/* "~" masks by the existing mode, ":" applies only on creation */
-	while (*s == '~' || *s == ':')
-		s++;
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '7')
-			return -EINVAL;
-		m = m * 8 + (unsigned)(*s - '0');
-		if (m > 07777)
-			return -EINVAL;
-	}
-	*mode = m;
-	return 0;
-}
-
 static void ent_free(struct tmpfile_ent *e)
 {
-	free(e->path);
-	free(e->user);
-	free(e->group);
-	free(e->arg);
+	fmt_free_strs(&e->path, &e->user, &e->group, &e->arg, NULL);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -443,44 +344,34 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 {
 	struct sbuf b = {0};
 	char *mode = NULL, *age = NULL;
-	int r;
+	int r = next_word(&l, &b);
+	char type = r > 0 ? b.s[0] : 0;
 
-	r = next_word(&l, &b);
-	if (r <= 0)
-		goto bad;
-	if (!b.s[0] || !strchr(tmpfiles_types, b.s[0]) || strspn(b.s + 1, "+!-=~^") != b.len - 1) {
+	if (r > 0 &&
+	    (!type || !strchr(tmpfiles_types, type) || strspn(b.s + 1, "+!-=~^") != b.len - 1))
 		r = tx_fail(ctx, -EINVAL, NULL, "unknown type '%s' at line %zu '%s'", b.s, lineno,
 			    name);
-		goto out;
-	}
-	e->type = b.s[0];
-	if (tf_field(&l, &b, &e->path) < 0 || !e->path)
-		goto bad;
-	if (tf_field(&l, &b, &mode) < 0 || tf_field(&l, &b, &e->user) < 0 ||
-	    tf_field(&l, &b, &e->group) < 0 || tf_field(&l, &b, &age) < 0)
-		goto bad;
-	if (mode) {
-		if (parse_mode(mode, &e->mode) < 0) {
-			r = tx_fail(ctx, -EINVAL, NULL, "bad mode '%s' at line %zu '%s'", mode,
-				    lineno, name);
-			goto out;
-		}
-		e->has_mode = 1;
-	}
-	while (is_ws(*l))
+	else if (r <= 0 || tf_field(&l, &b, &e->path) < 0 || !e->path ||
+		 tf_field(&l, &b, &mode) < 0 || tf_field(&l, &b, &e->user) < 0 ||
+		 tf_field(&l, &b, &e->group) < 0 || tf_field(&l, &b, &age) < 0)
+		r = tx_fail(ctx, -EINVAL, NULL, "corrupt tmpfiles.d line %zu '%s'", lineno, name);
+	/* "~" masks by the existing mode, ":" applies only on creation */
+	else if (mode && fmt_uint(mode + strspn(mode, "~:"), 8, 07777, &e->mode) < 0)
+		r = tx_fail(ctx, -EINVAL, NULL, "bad mode '%s' at line %zu '%s'", mode, lineno,
+			    name);
+	else
+		r = 0;
+	e->type = type;
+	e->has_mode = mode != NULL;
+	while (fmt_is_ws(*l))
 		l++;
-	if (*l && strcmp(l, "-")) {
+	if (r == 0 && *l && strcmp(l, "-")) {
 		size_t n = strlen(l);
 
-		while (n && is_ws(l[n - 1]))
+		while (n && fmt_is_ws(l[n - 1]))
 			n--;
 		e->arg = xstrndup(l, n);
 	}
-	r = 0;
-	goto out;
-bad:
-	r = tx_fail(ctx, -EINVAL, NULL, "corrupt tmpfiles.d line %zu '%s'", lineno, name);
-out:
 	free(mode);
 	free(age);
 	sbuf_free(&b);
@@ -491,24 +382,22 @@ int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_
 		   struct tmpfiles *t)
 {
 	const char *p = text, *end = text + len;
-	size_t lineno = 0, cap = t->n;
+	size_t lineno = 0;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t n;
+		const char *line = fmt_line(&p, end, &n), *s;
 		struct tmpfile_ent e = {0};
 		char *l;
-		const char *s;
 		int r;
 
 		lineno++;
 		if (n > SD_LINE_MAX)
 			return tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", lineno,
 				       name);
-		l = xstrndup(p, n);
-		p = nl ? nl + 1 : end;
+		l = xstrndup(line, n);
 		s = l;
-		while (is_ws(*s))
+		while (fmt_is_ws(*s))
 			s++;
 		if (!*s || *s == '#') {
 			free(l);
@@ -520,10 +409,7 @@ int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_
 			ent_free(&e);
 			return r;
 		}
-		if (t->n == cap || !t->e) {
-			cap = cap > t->n ? cap * 2 : t->n * 2 + 8;
-			t->e = xrealloc(t->e, cap * sizeof(*t->e));
-		}
+		t->e = fmt_grow(t->e, t->n, sizeof(e));
 		t->e[t->n++] = e;
 	}
 	return 0;
@@ -534,8 +420,7 @@ void tmpfiles_free(struct tmpfiles *t)
 	for (size_t i = 0; i < t->n; i++)
 		ent_free(&t->e[i]);
 	free(t->e);
-	t->e = NULL;
-	t->n = 0;
+	memset(t, 0, sizeof(*t));
 }
 
 static int is_service_path(const char *f)
