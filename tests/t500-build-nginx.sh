@@ -102,4 +102,33 @@ timeout 600 "$TINYX" build nginx --target kvm --out "$tmp/out3" >"$tmp/b5.log" 2
 check "the next build succeeds" test -s "$tmp/out3/nginx/kvm/initrd"
 check "no QEMU left" sh -c "! pgrep -f '[q]emu-system-x86_64.*$tmp' >/dev/null"
 check "no namespace left" sh -c "! ip netns list | grep -q tinyx"
+
+# --overlay: the operator's config over the staged root before the analysis
+# (nginx finds the new server's root through it) and in the image, root's
+ov=$tmp/overlay
+mkdir -p "$ov/etc/nginx/conf.d" "$ov/var/www/ovl"
+printf 'server {\n\tlisten 8080;\n\troot /var/www/ovl;\n}\n' > "$ov/etc/nginx/conf.d/extra.conf"
+echo "from the overlay" > "$ov/var/www/ovl/index.html"
+chown -R 1000:1000 "$ov"
+timeout 600 "$TINYX" build nginx --target kvm --out "$tmp/out4" --overlay "$ov" >"$tmp/b6.log" 2>&1
+rc=$?
+tail -n 4 "$tmp/b6.log"
+check "overlay: build verified (exit $rc)" [ $rc = 0 ]
+check "overlay: its files in the manifest, root's" \
+	grep -q '^file  /etc/nginx/conf.d/extra.conf 0644 0 0 .*overlay=operator' "$tmp/out4/nginx/manifest.txt"
+check "overlay: the analysis followed its config (no uid 1000 anywhere)" \
+	sh -c "grep -q '^dir   /var/www/ovl 0755 0 0 *named-in=/etc/nginx/conf.d/extra.conf' '$tmp/out4/nginx/manifest.txt' && ! grep -q ' 1000 1000 ' '$tmp/out4/nginx/manifest.txt'"
+mkdir -p "$tmp/p8080"
+cp "$tmp/out4/nginx/kvm/kernel" "$tmp/out4/nginx/kvm/initrd" "$tmp/p8080/"
+sed 's/^port=80$/port=8080/' "$tmp/out4/nginx/kvm/image.conf" > "$tmp/p8080/image.conf"
+timeout 300 "$TINYX" probe "$tmp/p8080" --json > "$tmp/p8080.json" 2>"$tmp/p8080.err"
+check "overlay: nginx serves the overlay's server on 8080" grep -q '"check": "http 200 on tcp/8080"' "$tmp/p8080.json"
+check "overlay: nothing left mounted" sh -c "! grep -q tinyx-overlay /proc/mounts"
+mkdir -p "$tmp/bad-ov/etc"
+ln -s /etc/shadow "$tmp/bad-ov/etc/evil"
+timeout 600 "$TINYX" build nginx --target kvm --out "$tmp/out5" --overlay "$tmp/bad-ov" >"$tmp/b7.log" 2>&1
+rc=$?
+check "bad overlay: exit 1 ($rc)" [ $rc = 1 ]
+check "bad overlay: one line naming the link" grep -q "^tinyx: overlay: overlay symlink '$tmp/bad-ov/etc/evil' -> '/etc/shadow' is absolute" "$tmp/b7.log"
+check "bad overlay: no output" test ! -e "$tmp/out5/nginx"
 done_tests

@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "stage/overlay.h"
 #include "closure/closure.h"
 #include "image/target.h"
 #include "kernel/kconfig.h"
@@ -61,7 +62,7 @@ static int app_closure(struct tx_ctx *ctx, const struct cli *c, const char *stag
 		       struct manifest *m, double *ms)
 {
 	struct app_spec spec = {0};
-	char *root = NULL;
+	char *root = NULL, *ovl = NULL;
 	double t0;
 	int r;
 
@@ -69,14 +70,21 @@ static int app_closure(struct tx_ctx *ctx, const struct cli *c, const char *stag
 	if (!valid_pkg_name(c->app))
 		return tx_fail(ctx, -EINVAL, stage, "invalid package name '%s'", c->app);
 	r = app_root(ctx, c, &root);
-	if (r < 0)
+	if (r == 0)
+		r = overlay_mount(ctx, root, c->overlay, c->noverlay, &ovl);
+	if (r < 0) {
+		free(root);
 		return r;
-	manifest_init(m, c->app, root);
+	}
+	manifest_init(m, c->app, ovl ? ovl : root);
 	t0 = now_ms();
-	r = closure_build(ctx, c->app, root, ctx->srcdir, m, &spec);
+	r = closure_build(ctx, c->app, ovl ? ovl : root, ctx->srcdir, m, &spec);
+	if (r == 0 && ovl)
+		overlay_owners(m, root);
 	if (ms)
 		*ms = now_ms() - t0;
 	appspec_free(&spec);
+	overlay_umount(ovl);
 	free(root);
 	return r;
 }
@@ -142,6 +150,10 @@ int cmd_kconfig(struct tx_ctx *ctx, const struct cli *c)
 
 	if (cli_need_target(c, "kconfig", 0))
 		return TX_EXIT_USAGE;
+	if (c->minimize && c->noverlay)
+		return cli_usage_error("%s: --minimize takes no --overlay (it trims the kernel "
+				       "of the staged app)",
+				       "kconfig");
 	if (c->minimize)
 		return cmd_minimize(ctx, c);
 	r = app_closure(ctx, c, "kconfig", &m, NULL);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { FLAG, TEXT, NUM };
+enum kind { FLAG, TEXT, NUM, LIST };
 
 /* Every option of every command; a command says which of them it takes. */
 static const struct opt {
@@ -38,6 +38,7 @@ static const struct opt {
     {"--with", TEXT, offsetof(struct cli, with), 0, 0, NULL},
     {"--plot", TEXT, offsetof(struct cli, plot), 0, 0, NULL},
     {"--only", TEXT, offsetof(struct cli, only), 0, 0, NULL},
+    {"--overlay", LIST, offsetof(struct cli, overlay), 0, 0, NULL},
     {"--runs", NUM, offsetof(struct cli, runs), 1, 1000, "bad number of runs '%s'"},
     {"--timeout", NUM, offsetof(struct cli, timeout), 1, 3600, "bad timeout '%s'"},
     {"--memory", NUM, offsetof(struct cli, memory), 16, 65536, "bad guest memory (MB) '%s'"},
@@ -113,7 +114,11 @@ static int parse_opt(const struct cli_cmd *cmd, int argc, char **argv, int *i, s
 	if (*i + 1 >= argc)
 		return cli_usage_error("option '%s' needs a value", a);
 	(*i)++;
-	if (o->kind == TEXT)
+	if (o->kind == LIST && c->noverlay >= (int)(sizeof(c->overlay) / sizeof(c->overlay[0])))
+		return cli_usage_error("too many '%s' options (8 at most)", a);
+	if (o->kind == LIST)
+		c->overlay[c->noverlay++] = argv[*i];
+	else if (o->kind == TEXT)
 		*(const char **)(field + o->off) = argv[*i];
 	else if (parse_int(argv[*i], o->lo, o->hi, (int *)(field + o->off)) < 0)
 		return cli_usage_error(o->bad, argv[*i]);

@@ -14,6 +14,8 @@ struct cli {
 	int json, no_verify, debug_shell, runs, disk, timeout, memory, pvh_entry, console;
 	int minimize, budget, min_mem, extras, iperf3, no_min_mem;
 	int quiet, help;
+	const char *overlay[8]; /* --overlay DIR, repeatable (stage/overlay.h) */
+	int noverlay;
 };
 
 struct cli_cmd {

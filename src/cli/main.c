@@ -10,27 +10,31 @@
 #include <unistd.h>
 
 static const struct cli_cmd cmds[] = {
-    {"build", "APP", "--target --out --no-verify --debug-shell --mirror --root",
+    {"build", "APP", "--target --out --no-verify --debug-shell --mirror --root --overlay",
      "[--target kvm|xen|all] [--out DIR] [--no-verify] [--debug-shell]\n"
-     "        stage, analyse, build kernel and rootfs, emit images, boot them",
+     "        [--overlay DIR]...\n"
+     "        stage, analyse, build kernel and rootfs, emit images, boot them;\n"
+     "        --overlay: DIR's files over the staged root before the analysis and\n"
+     "        in the image (your config; repeatable, the last wins)",
      cmd_build},
     {"stage", "APP", "--mirror --with",
      "[--mirror URL] [--with PKG,...]\n"
      "        a cached debootstrap root with APP (and PKGs) installed",
      cmd_stage},
-    {"closure", "APP", "--root --json --mirror",
-     "[--root DIR] [--json]\n"
+    {"closure", "APP", "--root --json --mirror --overlay",
+     "[--root DIR] [--json] [--overlay DIR]...\n"
      "        the manifest: every file, user and group APP needs, and why",
      cmd_closure},
     {"kconfig", "APP",
-     "--target --json --minimize --budget --candidates --timeout --runs --out --mirror --root",
+     "--target --json --minimize --budget --candidates --timeout --runs --out --mirror --root "
+     "--overlay",
      "--target kvm|xen [--json]\n"
      "        the merged, verified kernel config and why each option is set\n"
      "    --minimize [--budget MIN] [--candidates A,B,...] [--timeout S] [--runs N]\n"
      "        [--out FILE]: switch options off by trial (build, boot, serve); write\n"
      "        the smallest config that still serves as a fragment",
      cmd_kconfig},
-    {"kernel", "APP", "--target --mirror --root",
+    {"kernel", "APP", "--target --mirror --root --overlay",
      "--target kvm|xen\n"
      "        build (or reuse) the kernel for APP",
      cmd_kernel},

@@ -23,6 +23,8 @@ int cmd_build(struct tx_ctx *ctx, const struct cli *c)
 	o.debug_shell = c->debug_shell;
 	o.mirror = c->mirror;
 	o.root = c->root;
+	o.overlays = c->overlay;
+	o.noverlays = c->noverlay;
 	r = build_run(ctx, &o);
 	return r < 0 ? cli_fail(ctx, r) : 0;
 }

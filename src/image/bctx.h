@@ -29,6 +29,7 @@ struct bctx {
 	struct tx_ctx *ctx;
 	const struct build_opts *o;
 	char *root, *tmp, *final, *work;
+	char *ovl; /* the overlays' mount over the staged root, or NULL */
 	struct manifest m;
 	struct app_spec spec;
 	char service[8];

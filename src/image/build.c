@@ -8,6 +8,7 @@
 #include "closure/closure.h"
 #include "formats/hints.h"
 #include "image/bctx.h"
+#include "stage/overlay.h"
 #include "stage/stage.h"
 
 #include <errno.h>
@@ -47,11 +48,16 @@ static int build_inputs(struct bctx *b)
 	else if ((r = stage_root(ctx, b->o->app, &so, &b->root)) < 0)
 		return r;
 	build_timed(b, t0, "stage");
-	t0 = now_ms();
-	manifest_init(&b->m, b->o->app, b->root);
-	r = closure_build(ctx, b->o->app, b->root, ctx->srcdir, &b->m, &b->spec);
+	r = overlay_mount(ctx, b->root, b->o->overlays, b->o->noverlays, &b->ovl);
 	if (r < 0)
 		return r;
+	t0 = now_ms();
+	manifest_init(&b->m, b->o->app, b->ovl ? b->ovl : b->root);
+	r = closure_build(ctx, b->o->app, b->ovl ? b->ovl : b->root, ctx->srcdir, &b->m, &b->spec);
+	if (r < 0)
+		return r;
+	if (b->ovl)
+		overlay_owners(&b->m, b->root);
 	build_timed(b, t0, "closure");
 	tx_info(ctx, "closure: %zu entries, %.2f MB of files, %zu kernel features", b->m.n,
 		manifest_total_size(&b->m) / 1e6, b->m.nf);
@@ -243,6 +249,7 @@ static void build_free(struct bctx *b)
 	free(b->tr);
 	manifest_free(&b->m);
 	free(b->root);
+	overlay_umount(b->ovl);
 	appspec_free(&b->spec);
 	free(b->final);
 	free(b->work);

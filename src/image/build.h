@@ -12,7 +12,10 @@ struct build_opts {
 	const char *root;   /* NULL: stage one */
 	int verify;	    /* boot each image and check the app serves */
 	int debug_shell;
-	int no_summary; /* no table on stdout (a caller that prints its own report) */
+	int no_summary;		     /* no table on stdout (a caller that prints its own report) */
+	const char *const *overlays; /* --overlay DIRs: over the root before the
+				      * analysis, and into the image */
+	int noverlays;
 };
 
 /* 0 ok; -ETIMEDOUT when an image did not boot or serve (exit code 3). */

@@ -31,7 +31,9 @@ int image_rootfs(struct bctx *b)
 				 .debug_shell = b->o->debug_shell,
 				 .with_busybox = 1,
 				 .workdir = b->work,
-				 .hostname = b->o->app};
+				 .hostname = b->o->app,
+				 .overlays = b->o->overlays,
+				 .noverlays = b->o->noverlays};
 	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
 	char *initrd = xasprintf("%s/initrd", b->work);
 	char *ext4 = xasprintf("%s/rootfs.ext4", b->work);

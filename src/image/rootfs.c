@@ -443,6 +443,8 @@ int rootfs_assemble(struct tx_ctx *ctx, struct manifest *m, const struct rootfs_
 		err = add_overlay(&r, projdir, "common");
 	if (!err && projdir)
 		err = add_overlay(&r, projdir, m->app);
+	for (int i = 0; !err && i < o->noverlays; i++)
+		err = overlay_dir(&r, o->overlays[i], "/", "overlay=operator", 0);
 	if (!err)
 		err = rootfs_check(ctx, m);
 	free(r.gendir);

@@ -22,6 +22,8 @@ struct rootfs_opts {
 	const char *workdir;	     /* generated files go to WORKDIR/rootfs-gen/ and must live
 				      * until the images are written; NULL: a new dir in $TMPDIR */
 	const char *hostname;	     /* /etc/hostname; NULL: "tinyx" */
+	const char *const *overlays; /* the operator's --overlay dirs, last wins */
+	int noverlays;
 };
 
 /* Add to m: /init; /bin/busybox and the applet links of rootfs_applets (those
@@ -29,7 +31,8 @@ struct rootfs_opts {
  * /dev/null; generated /etc/tinyx/app.conf, /etc/hostname, /etc/passwd,
  * /etc/group and /etc/shadow (only root and the manifest's users and groups,
  * no password: 'x' and '*'); then the files of rootfs-overlays/common/ and of
- * rootfs-overlays/APP/ (except a top-level file named 'hints'), owned by root
+ * rootfs-overlays/APP/ (except a top-level file named 'hints') and of the
+ * operator's overlays (reason overlay=operator), owned by root
  * with their modes kept. Overlays are untrusted: absolute symlinks, symlinks
  * that leave the root, device nodes, fifos, sockets and unreadable files are
  * errors. Generated and overlay files replace an entry of the same path (an
