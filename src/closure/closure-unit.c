@@ -154,15 +154,52 @@ static int load_unit(struct cl *c, const char *unit_path, struct sd_unit *u)
 	return r;
 }
 
-/* The command: the hint's, the unit's ExecStart, else the main binary. */
-static int unit_command(struct cl *c, const struct sd_unit *u, struct strv *argv)
+/* The unit's environment: Environment=, then each EnvironmentFile= read
+ * from the root (a later setting wins, as in systemd). */
+static int unit_env(struct cl *c, const struct sd_unit *u, const char *unit_path, struct strv *env)
+{
+	for (size_t i = 0; i < u->environment.n; i++)
+		strv_push(env, u->environment.v[i]);
+	for (size_t i = 0; i < u->environment_files.n; i++) {
+		const char *f = u->environment_files.v[i];
+		int optional = *f == '-';
+		char *real = NULL, *host, *text = NULL;
+		size_t len;
+		int r;
+
+		f += optional;
+		r = *f == '/' ? root_realpath(c->root, f, &real, NULL) : -EINVAL;
+		host = real ? root_join(c->root, real) : NULL;
+		if (r == 0)
+			r = read_file(host, &text, &len, 1 << 20);
+		if (r == 0)
+			sd_env_file_parse(text, len, env);
+		free(text);
+		free(host);
+		free(real);
+		if (r < 0 && !optional)
+			return tx_fail(c->ctx, r, "closure",
+				       "cannot read the EnvironmentFile of unit '%s': %s '%s'",
+				       unit_path, strerror(-r), f);
+	}
+	return 0;
+}
+
+/* The command: the hint's, the unit's ExecStart (its $NAME and ${NAME}
+ * from env), else the main binary. */
+static int unit_command(struct cl *c, const struct sd_unit *u, const struct strv *env,
+			struct strv *argv)
 {
 	if (c->hint_exec.n) {
 		for (size_t i = 0; i < c->hint_exec.n; i++)
 			strv_push(argv, c->hint_exec.v[i]);
 	} else if (u->exec_start.n) {
-		int r = sd_split_cmdline(c->ctx, u->exec_start.v[0], argv);
+		struct strv raw = {0};
+		int r = sd_split_cmdline(c->ctx, u->exec_start.v[0], &raw);
 
+		if (r == 0)
+			sd_expand_argv(&raw, env, argv);
+		strv_free(&raw);
 		if (r < 0)
 			return r;
 	} else {
@@ -194,7 +231,7 @@ static int add_command(struct cl *c, const char *cmd, const char *unit_path)
 
 /* What the guest init needs to start it as the unit says. */
 static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit *u,
-		      const struct strv *argv, unsigned uid, unsigned gid)
+		      const struct strv *argv, const struct strv *env, unsigned uid, unsigned gid)
 {
 	/* RuntimeDirectory=, StateDirectory=, LogsDirectory=, CacheDirectory= */
 	static const char *const bases[] = {"/run", "/var/lib", "/var/log", "/var/cache"};
@@ -203,8 +240,8 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 
 	for (size_t i = 0; i < argv->n; i++)
 		strv_push(&spec->argv, argv->v[i]);
-	for (size_t i = 0; i < u->environment.n; i++)
-		strv_push(&spec->env, u->environment.v[i]);
+	for (size_t i = 0; i < env->n; i++)
+		strv_push(&spec->env, env->v[i]);
 	if (u->user || u->group) {
 		spec->has_user = 1;
 		spec->uid = uid;
@@ -233,7 +270,7 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 
 int cl_read_unit(struct cl *c, struct app_spec *spec)
 {
-	struct strv units = {0}, argv = {0};
+	struct strv units = {0}, argv = {0}, env = {0};
 	struct sd_unit u = {0};
 	const char *unit_path;
 	unsigned uid = 0, gid = 0;
@@ -249,13 +286,16 @@ int cl_read_unit(struct cl *c, struct app_spec *spec)
 			strv_push_own(&c->users, xasprintf("u:%s\tunit=%s", u.user, unit_path));
 		if (u.group)
 			strv_push_own(&c->users, xasprintf("g:%s\tunit=%s", u.group, unit_path));
-		r = unit_command(c, &u, &argv);
+		r = unit_env(c, &u, unit_path, &env);
 	}
+	if (r == 0)
+		r = unit_command(c, &u, &env, &argv);
 	if (r == 0)
 		r = add_command(c, argv.v[0], unit_path);
 	if (r == 0 && spec)
-		fill_spec(c, spec, &u, &argv, uid, gid);
+		fill_spec(c, spec, &u, &argv, &env, uid, gid);
 	strv_free(&argv);
+	strv_free(&env);
 	sd_unit_free(&u);
 	strv_free(&units);
 	return r;

@@ -216,6 +216,10 @@ static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, con
 		return add_words(ctx, v, &u->exec_start_pre, W_EXEC);
 	if (!strcmp(k, "Environment"))
 		return add_words(ctx, v, &u->environment, W_ENV);
+	if (!strcmp(k, "EnvironmentFile") && !*v)
+		strv_free(&u->environment_files); /* an empty assignment resets the list */
+	else if (!strcmp(k, "EnvironmentFile"))
+		strv_push(&u->environment_files, v);
 	if (!strcmp(k, "AmbientCapabilities"))
 		set_caps(u, v);
 	if (!strcmp(k, "WorkingDirectory") && *v == '-')
@@ -315,6 +319,7 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 void sd_unit_free(struct sd_unit *u)
 {
 	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, NULL);
+	strv_free(&u->environment_files);
 	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->runtime_dirs, &u->state_dirs,
 		       &u->logs_dirs, &u->cache_dirs, &u->config_dirs, &u->environment, NULL);
 	memset(u, 0, sizeof(*u));

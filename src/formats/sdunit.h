@@ -14,6 +14,8 @@ struct sd_unit {
 	struct strv runtime_dirs, state_dirs, logs_dirs, cache_dirs, config_dirs;
 	char *working_dir;	 /* without the "-" prefix */
 	struct strv environment; /* "NAME=value", unquoted */
+	/* EnvironmentFile= paths as written ("-" first: the file may be missing) */
+	struct strv environment_files;
 	int ambient_net_bind;	 /* AmbientCapabilities has CAP_NET_BIND_SERVICE */
 };
 
@@ -51,5 +53,16 @@ void tmpfiles_free(struct tmpfiles *t);
  * in root as regular files (when root is not NULL). Appends, sorted uniq. */
 int sd_find_units(struct tx_ctx *ctx, const char *root, const struct strv *pkg_files,
 		  struct strv *units);
+
+
+/* An EnvironmentFile's "NAME=value" lines (systemd's reading: '#' and ';'
+ * comments, blanks, "..." or '...' around the value, backslash escapes in
+ * "..."; a line that is not NAME=value is skipped, as systemd does with a
+ * warning). Appends "NAME=value" to env. */
+void sd_env_file_parse(const char *text, size_t len, struct strv *env);
+/* argv's words with $NAME (a whole word: split on whitespace, no word when
+ * empty) and ${NAME} (anywhere: as text) taken from env ("NAME=value", the
+ * last wins); $$ is a '$'. As systemd does for Exec*= lines. Appends to out. */
+void sd_expand_argv(const struct strv *argv, const struct strv *env, struct strv *out);
 
 #endif

@@ -72,8 +72,12 @@ int main(void)
 	CHECK(out && !strstr(out, "/etc/secret.conf")); /* only named in a comment */
 	CHECK(out && !strstr(out, "nobody"));
 	/* what the unit says */
-	CHECK(spec.argv.n == 3);
-	CHECK_STR(spec.argv.n == 3 ? spec.argv.v[2] : NULL, "/etc/demo/demo.conf");
+	/* ExecStart=... $DEMO_OPTS with DEMO_OPTS from EnvironmentFile=-/etc/default/demo */
+	CHECK(spec.argv.n == 6);
+	CHECK_STR(spec.argv.n == 6 ? spec.argv.v[2] : NULL, "/etc/demo/demo.conf");
+	CHECK_STR(spec.argv.n == 6 ? spec.argv.v[5] : NULL, "8080");
+	CHECK(spec.env.n == 1);
+	CHECK_STR(spec.env.n == 1 ? spec.env.v[0] : NULL, "DEMO_OPTS=-v --port 8080");
 	CHECK(spec.has_user && spec.uid == 100 && spec.gid == 101);
 	CHECK(spec.forking == 1);
 	CHECK_STR(spec.pidfile, "/run/demo.pid");

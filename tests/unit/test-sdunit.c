@@ -256,11 +256,51 @@ static void t_nginx_root(void)
 	dpkg_free(&db);
 }
 
+/* EnvironmentFile= contents and the $NAME / ${NAME} expansion of ExecStart */
+static void t_env(void)
+{
+	static const char file[] = "# options for the daemon\n"
+				   "OPTIONS=\"-u bind -4\"\n"
+				   "  RESOLVCONF=no  \n"
+				   "; a comment\n"
+				   "not a setting\n"
+				   "export X=1\n"
+				   "Q='a \"b\" c'\n"
+				   "E=\"x\\\"y\"\n"
+				   "EMPTY=\n";
+	struct strv env = {0}, argv = {0}, out = {0};
+	static const char *const words[] = {
+	    "/usr/sbin/named", "-f",	 "$OPTIONS", "$EMPTY",
+	    "$UNSET",	       "${Q}/x", "a$$b",     "-c${RESOLVCONF}"};
+
+	sd_env_file_parse(file, sizeof(file) - 1, &env);
+	CHECK(env.n == 5);
+	CHECK_STR(env.n > 0 ? env.v[0] : NULL, "OPTIONS=-u bind -4");
+	CHECK_STR(env.n > 1 ? env.v[1] : NULL, "RESOLVCONF=no");
+	CHECK_STR(env.n > 2 ? env.v[2] : NULL, "Q=a \"b\" c");
+	CHECK_STR(env.n > 3 ? env.v[3] : NULL, "E=x\"y");
+	CHECK_STR(env.n > 4 ? env.v[4] : NULL, "EMPTY=");
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		strv_push(&argv, words[i]);
+	sd_expand_argv(&argv, &env, &out);
+	CHECK(out.n == 8);
+	CHECK_STR(out.n > 2 ? out.v[2] : NULL, "-u");
+	CHECK_STR(out.n > 3 ? out.v[3] : NULL, "bind");
+	CHECK_STR(out.n > 4 ? out.v[4] : NULL, "-4");
+	CHECK_STR(out.n > 5 ? out.v[5] : NULL, "a \"b\" c/x");
+	CHECK_STR(out.n > 6 ? out.v[6] : NULL, "a$b");
+	CHECK_STR(out.n > 7 ? out.v[7] : NULL, "-cno");
+	strv_free(&env);
+	strv_free(&argv);
+	strv_free(&out);
+}
+
 int main(void)
 {
 	RUN(t_unit);
 	RUN(t_unit_more);
 	RUN(t_split);
+	RUN(t_env);
 	RUN(t_tmpfiles);
 	RUN(t_find);
 	RUN(t_nginx_root);
