@@ -61,7 +61,10 @@ check "rootfs with a user and a dir" mk user -u 33:34 -k "/run/x/y 0750 33 34" "
 # a daemon that forks, writes its pid file, and is killed 3 s later
 check "rootfs with a forking daemon" mk fork -F /run/h.pid "$tmp/fork.initrd" . build/tinyx-init \
 	-- /bin/busybox sh -c 'httpd -p 8080 -h /; pidof httpd >/run/h.pid; (sleep 3; killall httpd) &'
-for n in httpd fail restart user fork; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
+# the same without a pid file: the init takes the process left over (httpd)
+check "rootfs with a forking daemon, no pid file" mk forkp -P "$tmp/forkp.initrd" . build/tinyx-init \
+	-- /bin/busybox sh -c 'httpd -p 8080 -h /; (sleep 3; killall httpd) &'
+for n in httpd fail restart user fork forkp; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
 
 # boot NAME WANT-EXIT(0: kill it once the markers are seen; 1: it must power
 # off by itself) MARKER... -- QEMU-ARGS...
@@ -130,6 +133,9 @@ if [ -n "$vm" ]; then
 	boot microvm-forking 1 "tinyx: ready tcp/8080" "tinyx: app killed by signal 15" \
 		"tinyx: poweroff" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/fork.initrd" -append "$APPEND"
+	boot microvm-forking-nopid 1 "tinyx: ready tcp/8080" "tinyx: app killed by signal 15" \
+		"tinyx: app failed '/bin/busybox' was killed by signal 15" "tinyx: poweroff" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/forkp.initrd" -append "$APPEND"
 	boot microvm-restart 1 "tinyx: restarting app (5/5)" "tinyx: poweroff" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/restart.initrd" -append "$APPEND"
 fi

@@ -197,5 +197,5 @@ int appconf_parse(const char *text, size_t len, appconf_fn fn, void *arg, struct
 	e->line = 0;
 	e->kw = NULL;
 	e->kwlen = 0;
-	return nargs && abs_cmd && (!forking || pidfile) ? 0 : refuse(e, APPCONF_INCOMPLETE);
+	return nargs && abs_cmd ? 0 : refuse(e, APPCONF_INCOMPLETE);
 }

@@ -50,7 +50,7 @@ enum appconf_problem {
 	APPCONF_NO_VALUE,   /* a keyword without " VALUE" */
 	APPCONF_UNKNOWN,    /* an unknown keyword */
 	APPCONF_BAD_VALUE,  /* a value that does not fit its keyword */
-	APPCONF_INCOMPLETE, /* no command, a relative one, or forking without a pid file */
+	APPCONF_INCOMPLETE, /* no command, or a relative one */
 };
 
 struct appconf_error {

@@ -90,9 +90,6 @@ int appspec_check(struct tx_ctx *ctx, const struct app_spec *s)
 		return tx_fail(ctx, -EINVAL, NULL, "bad app pid file '%s'", s->pidfile);
 	if (s->workdir && appconf_path(s->workdir, strlen(s->workdir)))
 		return tx_fail(ctx, -EINVAL, NULL, "bad app workdir '%s'", s->workdir);
-	if (s->forking && !s->pidfile)
-		return tx_fail(ctx, -EINVAL, NULL,
-			       "a forking app command needs a pid file to be followed");
 	if (s->ngroups > APPSPEC_MAX_GROUPS)
 		return tx_fail(ctx, -EINVAL, NULL, "too many supplementary groups for the app");
 	return 0;

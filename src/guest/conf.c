@@ -81,7 +81,7 @@ int conf_load(struct app_conf *c, const char *path)
 	else if (r && e.line)
 		say("%s: line %d: bad directive '%.*s'", path, e.line, (int)e.kwlen, e.kw);
 	else if (r)
-		say("%s: no absolute command, or forking without pidfile", path);
+		say("%s: no absolute command", path);
 	free(text);
 	return r ? -1 : 0;
 }

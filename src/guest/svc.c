@@ -1,6 +1,7 @@
 /* The guest init's supervision of the app: start it (as its user, in its
  * dirs), watch for its first listening socket, follow a forking daemon
  * through its pid file, restart it on failure, reap, power off. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -22,8 +23,9 @@ enum app_state { APP_NONE, APP_RUNNING, APP_STARTING, APP_WAIT_PIDFILE };
 
 static struct state {
 	enum app_state app;
-	pid_t pid;   /* the app (or the forking starter while APP_STARTING) */
-	pid_t shell; /* debug shell */
+	pid_t pid;    /* the app (or the forking starter while APP_STARTING) */
+	pid_t shell;  /* debug shell */
+	pid_t iperf3; /* the throughput client, when asked for */
 	int restarts, ready, ready_once;
 	double since; /* ms: start of the current phase (ready poll, pid file wait) */
 } st;
@@ -137,7 +139,7 @@ static void start_iperf3(void)
 		return;
 	memcpy(host, cmd.iperf3, (size_t)(secs - cmd.iperf3));
 	host[secs - cmd.iperf3] = 0;
-	gspawn(&s);
+	st.iperf3 = gspawn(&s);
 }
 
 /* Say each port the first time it serves the network ("ready tcp/80"), or
@@ -277,11 +279,46 @@ static void app_gone(int status, int known)
 	power_off();
 }
 
+/* A forking daemon without a pid file: as systemd guesses its main
+ * process, the one left once the command exited. Orphans are the init's
+ * children: the oldest process whose parent is the init (not the debug
+ * shell, not the iperf3 client) is the daemon; its workers are its own. */
+static long guess_main(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	long best = 0;
+
+	while (d && (de = readdir(d))) {
+		unsigned long pid, ppid;
+		char path[64], *stat, *p;
+
+		if (num(de->d_name, 10, 1UL << 22, &pid) || pid <= 1 || (pid_t)pid == st.shell ||
+		    (pid_t)pid == st.iperf3)
+			continue;
+		fmt(path, sizeof(path), "/proc/%lu/stat", pid);
+		stat = slurp(path, 1024, NULL);
+		p = stat ? strrchr(stat, ')') : NULL; /* "PID (COMM) S PPID ..." */
+		if (p && p[1] == ' ' && p[2] && p[3] == ' ') {
+			p[4 + strcspn(p + 4, " ")] = 0;
+			if (!num(p + 4, 10, 1UL << 22, &ppid) && ppid == 1 &&
+			    (!best || (long)pid < best))
+				best = (long)pid;
+		}
+		free(stat);
+	}
+	if (d)
+		closedir(d);
+	return best;
+}
+
 static void read_pidfile(void)
 {
-	char *s = slurp(conf.pidfile, 64, NULL);
+	char *s = conf.pidfile ? slurp(conf.pidfile, 64, NULL) : NULL;
 	long pid = s ? strtol(s, NULL, 10) : 0;
 
+	if (!conf.pidfile && now_ms() - st.since >= 100) /* a double fork settles first */
+		pid = guess_main();
 	free(s);
 	if (pid > 1 && kill((pid_t)pid, 0) == 0) {
 		st.pid = (pid_t)pid;
@@ -289,10 +326,21 @@ static void read_pidfile(void)
 		return;
 	}
 	if (now_ms() - st.since > 10000) {
-		say("no live pid in %s after the command forked", conf.pidfile);
+		if (conf.pidfile)
+			say("no live pid in %s after the command forked", conf.pidfile);
+		else
+			say("no process left after the command forked");
 		st.pid = 0;
 		app_gone(0, 0);
 	}
+}
+
+/* A guessed main process that exits 0 was a step of the daemon's double
+ * fork: guess again (the daemon is then the init's child too). */
+static int guessed_gone(int status)
+{
+	return st.app == APP_RUNNING && conf.forking && !conf.pidfile && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
 }
 
 static void reap(void)
@@ -306,7 +354,7 @@ static void reap(void)
 			say("debug shell exited");
 			if (st.app == APP_NONE)
 				power_off();
-		} else if (p == st.pid && st.app == APP_STARTING) {
+		} else if (p == st.pid && (st.app == APP_STARTING || guessed_gone(status))) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 				st.app = APP_WAIT_PIDFILE;
 				st.since = now_ms();

@@ -90,7 +90,6 @@ static void test_bad(void)
 	    "arg /x\nuser 4294967295\n",       /* (uid_t)-1 */
 	    "arg /x\nuser 33x\n",	       /* junk */
 	    "arg /x\nfrobnicate 1\n",	       /* unknown */
-	    "arg /x\nforking 1\n",	       /* no pid file */
 	    "arg /x\nforking 2\npidfile /p\n", /* not 0/1 */
 	    "arg /x\nrestart always\n",	       /* not supported */
 	    "arg /x\ndir run 0755 0 0\n",      /* relative dir */
@@ -110,6 +109,10 @@ static void test_bad(void)
 	int have_init = access(init, X_OK) == 0;
 	char nul[] = "arg /x\0y\n", *out;
 	struct app_spec s;
+
+	/* a forking daemon without a pid file: the init guesses its main process */
+	CHECK(parse("arg /x\nforking 1\n", &s, &ctx) == 0 && s.forking && !s.pidfile);
+	appspec_free(&s);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = parse(bad[i], &s, &ctx);
