@@ -3,8 +3,10 @@
 #include "image/rootfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int rootfs_link_inside(const char *path, const char *target)
 {
@@ -78,6 +80,41 @@ static int check_pw_file(struct tx_ctx *ctx, const struct manifest *m, const str
 	return err;
 }
 
+/* A private key in PEM or OpenSSH form: a "-----BEGIN ... PRIVATE KEY-----"
+ * line in the file's first 64 KB. Only /etc and /var, where a package's
+ * postinst leaves what it generated (SSH host keys, snakeoil certificates),
+ * and never the operator's own files (--overlay: their key, their call). */
+static int check_key(struct tx_ctx *ctx, const struct manifest *m, const struct ment *e)
+{
+	char *host, buf[65536], *p;
+	ssize_t n;
+	int fd;
+
+	if ((!under(e->path, "/etc") && !under(e->path, "/var")) ||
+	    (e->reason && !strcmp(e->reason, "overlay=operator")))
+		return 0;
+	host = e->src ? xstrdup(e->src) : root_join(m->root ? m->root : "/", e->path);
+	fd = open(host, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(host);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0; /* unreadable files fail where the image is written */
+	buf[n] = 0;
+	for (p = buf; (p = strstr(p, "-----BEGIN ")); p++) {
+		char *eol = strchr(p, '\n'), *key = strstr(p, "PRIVATE KEY-----");
+
+		if ((p == buf || p[-1] == '\n') && key && (!eol || key < eol))
+			return tx_fail(ctx, -EPERM, "rootfs",
+				       "'%s' is a private key made when the package was installed "
+				       "(%s): every image would share it; put your own in with "
+				       "--overlay",
+				       e->path, e->reason ? e->reason : "no reason");
+	}
+	return 0;
+}
+
 int rootfs_check(struct tx_ctx *ctx, const struct manifest *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
@@ -97,6 +134,8 @@ int rootfs_check(struct tx_ctx *ctx, const struct manifest *m)
 			err = check_pw_file(ctx, m, e, 0);
 		else if (!strcmp(e->path, "/etc/shadow") || !strcmp(e->path, "/etc/gshadow"))
 			err = check_pw_file(ctx, m, e, 1);
+		else
+			err = check_key(ctx, m, e);
 		if (err)
 			return err;
 	}

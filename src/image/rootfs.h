@@ -43,7 +43,9 @@ struct rootfs_opts {
 int rootfs_assemble(struct tx_ctx *ctx, struct manifest *m, const struct rootfs_opts *o);
 
 /* The content rules: no dpkg or apt state, no apt, no docs, no password in
- * /etc/passwd, /etc/shadow or /etc/gshadow. 0 or -EINVAL naming the entry. */
+ * /etc/passwd, /etc/shadow or /etc/gshadow (0 or -EINVAL naming the entry);
+ * no private key under /etc or /var but the operator's (-EPERM: a key the
+ * package's postinst made in the staged root would be every image's). */
 int rootfs_check(struct tx_ctx *ctx, const struct manifest *m);
 
 /* Does a symlink at in-image path (absolute, normalised) with this target

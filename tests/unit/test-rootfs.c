@@ -310,6 +310,36 @@ static void test_options(void)
 	free(proj);
 }
 
+/* A private key the package's postinst made is no image's; the operator's is. */
+static void test_keys(void)
+{
+	struct tx_ctx ctx = {0};
+	struct manifest m;
+	struct ment k = {.type = ME_FILE, .path = "/etc/ssh/ssh_host_ed25519_key", .mode = 0600};
+	struct ment c = {.type = ME_FILE, .path = "/etc/ssl/certs/x.pem", .mode = 0644};
+
+	put_file("keys/etc/ssh/ssh_host_ed25519_key",
+		 "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE "
+		 "KEY-----\n",
+		 0600);
+	put_file("keys/etc/ssl/certs/x.pem",
+		 "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", 0644);
+	manifest_init(&m, "demo", at("keys"));
+	k.reason = "package=openssh-server";
+	c.reason = "package=demo";
+	manifest_add(&m, &c);
+	CHECK(rootfs_check(&ctx, &m) == 0); /* a certificate is public */
+	manifest_add(&m, &k);
+	CHECK(rootfs_check(&ctx, &m) == -EPERM);
+	CHECK(strstr(ctx.err, "'/etc/ssh/ssh_host_ed25519_key' is a private key") != NULL);
+	manifest_free(&m);
+	manifest_init(&m, "demo", at("keys"));
+	k.reason = "overlay=operator";
+	manifest_add(&m, &k);
+	CHECK(rootfs_check(&ctx, &m) == 0);
+	manifest_free(&m);
+}
+
 /* The guest RAM follows the image: nginx's root (4.1 MB initrd, 12.1 MB of
  * files) keeps the default; a root that would not unpack in it gets more. */
 static void test_guest_mb(void)
@@ -329,6 +359,7 @@ int main(void)
 	RUN(test_overlay_rejects);
 	RUN(test_options);
 	RUN(test_guest_mb);
+	RUN(test_keys);
 	rm_rf(dir);
 	return t_done("test-rootfs");
 }
