@@ -4,11 +4,14 @@
 #include "formats/elfread.h"
 #include "formats/sdunit.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int lookup_ids(struct cl *c, const char *user, const char *group, unsigned *uid,
 		      unsigned *gid)
@@ -118,18 +121,65 @@ static int check_command(struct cl *c, const char *path)
 	return r;
 }
 
-/* The app's unit among its packages' units: APP.service, else the first. */
+/* Is the unit (a path) enabled in the root: a link to it in one of
+ * /etc/systemd/system/\*.wants/, or an alias /etc/systemd/system/ALIAS
+ * pointing to it when alias is given? */
+static int unit_enabled(const struct cl *c, const char *unit, const char *alias)
+{
+	char *sys = root_join(c->root, "/etc/systemd/system"), *p;
+	const char *bn = path_basename(unit);
+	DIR *d = opendir(sys);
+	struct dirent *de;
+	struct stat st;
+	int yes = 0;
+
+	if (alias) {
+		char lnk[256];
+		ssize_t n;
+
+		p = xasprintf("%s/%s", sys, alias);
+		n = readlink(p, lnk, sizeof(lnk) - 1);
+		free(p);
+		if (n > 0) {
+			lnk[n] = 0;
+			yes = !strcmp(path_basename(lnk), bn);
+		}
+	}
+	while (!alias && d && !yes && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n < 7 || strcmp(de->d_name + n - 6, ".wants"))
+			continue;
+		p = xasprintf("%s/%s/%s", sys, de->d_name, bn);
+		yes = lstat(p, &st) == 0;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(sys);
+	return yes;
+}
+
+/* The app's unit among its packages' units: APP.service, the one the
+ * alias APP.service names, else the first one enabled in the staged root
+ * (bind9: named.service, not the disabled named-resolvconf.service), else
+ * the first. */
 static const char *pick_unit(const struct cl *c, const struct strv *units)
 {
-	size_t n = strlen(c->app);
+	char *alias = xasprintf("%s.service", c->app);
+	const char *found = NULL;
 
-	for (size_t i = 0; i < units->n; i++) {
-		const char *bn = path_basename(units->v[i]);
-
-		if (!strncmp(bn, c->app, n) && !strcmp(bn + n, ".service"))
-			return units->v[i];
-	}
-	return units->n ? units->v[0] : NULL;
+	for (size_t i = 0; i < units->n && !found; i++)
+		if (!strcmp(path_basename(units->v[i]), alias))
+			found = units->v[i];
+	for (size_t i = 0; i < units->n && !found; i++)
+		if (unit_enabled(c, units->v[i], alias))
+			found = units->v[i];
+	for (size_t i = 0; i < units->n && !found; i++)
+		if (unit_enabled(c, units->v[i], NULL))
+			found = units->v[i];
+	free(alias);
+	return found ? found : units->n ? units->v[0] : NULL;
 }
 
 /* Parse the unit at unit_path (NULL: none, u stays empty). */
@@ -292,6 +342,11 @@ int cl_read_unit(struct cl *c, struct app_spec *spec)
 		r = unit_command(c, &u, &env, &argv);
 	if (r == 0)
 		r = add_command(c, argv.v[0], unit_path);
+	/* a user the command names (named -u bind): the image needs it */
+	for (size_t i = 1; r == 0 && i < argv.n; i++)
+		if (strcmp(argv.v[i], "root") && pw_by_name(&c->pw, argv.v[i]))
+			strv_push_own(&c->users,
+				      xasprintf("u:%s	command=%s", argv.v[i], argv.v[0]));
 	if (r == 0 && spec)
 		fill_spec(c, spec, &u, &argv, &env, uid, gid);
 	strv_free(&argv);
