@@ -317,6 +317,7 @@ static void test_keys(void)
 	struct manifest m;
 	struct ment k = {.type = ME_FILE, .path = "/etc/ssh/ssh_host_ed25519_key", .mode = 0600};
 	struct ment c = {.type = ME_FILE, .path = "/etc/ssl/certs/x.pem", .mode = 0644};
+	char *root = at("keys");
 
 	put_file("keys/etc/ssh/ssh_host_ed25519_key",
 		 "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE "
@@ -324,7 +325,7 @@ static void test_keys(void)
 		 0600);
 	put_file("keys/etc/ssl/certs/x.pem",
 		 "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", 0644);
-	manifest_init(&m, "demo", at("keys"));
+	manifest_init(&m, "demo", root);
 	k.reason = "package=openssh-server";
 	c.reason = "package=demo";
 	manifest_add(&m, &c);
@@ -333,11 +334,12 @@ static void test_keys(void)
 	CHECK(rootfs_check(&ctx, &m) == -EPERM);
 	CHECK(strstr(ctx.err, "'/etc/ssh/ssh_host_ed25519_key' is a private key") != NULL);
 	manifest_free(&m);
-	manifest_init(&m, "demo", at("keys"));
+	manifest_init(&m, "demo", root);
 	k.reason = "overlay=operator";
 	manifest_add(&m, &k);
 	CHECK(rootfs_check(&ctx, &m) == 0);
 	manifest_free(&m);
+	free(root);
 }
 
 /* The guest RAM follows the image: nginx's root (4.1 MB initrd, 12.1 MB of
