@@ -22,12 +22,18 @@ static void put(const char *rel, const char *text)
 	free(p);
 }
 
+static void cleanup(void)
+{
+	rm_rf(root);
+}
+
 static void setup(void)
 {
 	char *l;
 
 	if (!mkdtemp(root))
 		abort();
+	atexit(cleanup); /* libFuzzer ends a timed run with exit() */
 	put("/etc/ld.so.conf.d/a.conf", "/opt/a\ninclude b.conf\n");
 	put("/etc/ld.so.conf.d/b.conf", "/opt/b # x\nhwcap 1 x\n");
 	put("/etc/loop.conf", "include /etc/loop.conf\n");
