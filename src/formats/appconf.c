@@ -160,7 +160,7 @@ static int refuse(struct appconf_error *e, int problem)
 int appconf_parse(const char *text, size_t len, appconf_fn fn, void *arg, struct appconf_error *e)
 {
 	size_t pos = 0, nargs = 0;
-	int abs_cmd = 0, forking = 0, pidfile = 0;
+	int abs_cmd = 0;
 
 	memset(e, 0, sizeof(*e));
 	if (memchr(text, 0, len))
@@ -188,8 +188,6 @@ int appconf_parse(const char *text, size_t len, appconf_fn fn, void *arg, struct
 			return refuse(e, r);
 		if (it.key == APPCONF_ARG && !nargs++)
 			abs_cmd = it.vlen && it.val[0] == '/';
-		forking = it.key == APPCONF_FORKING ? (int)it.num : forking;
-		pidfile |= it.key == APPCONF_PIDFILE;
 		r = fn(arg, &it);
 		if (r)
 			return r;

@@ -242,15 +242,15 @@ static void timeout_cause(struct run *R, char *why, size_t cap, int timeout_s)
 			 R->app, R->local);
 	else if (R->rec.network >= 0 && R->c->port <= 0 && !R->nports)
 		snprintf(why, cap, "'%s' never listened on a port within %d s", R->app, timeout_s);
-	else if (R->rec.network >= 0 && R->c->port > 0 && R->c->service != IMG_SVC_NONE)
-		snprintf(why, cap, "'%s' did not answer on tcp/%d within %d s%s%s%s", R->app,
-			 R->c->port, timeout_s, R->last_status[0] ? " (last answer '" : "",
-			 R->last_status, R->last_status[0] ? "')" : "");
-	else if (R->rec.network >= 0)
-		snprintf(why, cap, "'%s' did not answer within %d s%s%s%s", R->app, timeout_s,
+	else if (R->rec.network >= 0) {
+		char on[24] = "";
+
+		if (R->c->port > 0 && R->c->service != IMG_SVC_NONE)
+			snprintf(on, sizeof(on), " on tcp/%d", R->c->port);
+		snprintf(why, cap, "'%s' did not answer%s within %d s%s%s%s", R->app, on, timeout_s,
 			 R->last_status[0] ? " (last answer '" : "", R->last_status,
 			 R->last_status[0] ? "')" : "");
-	else
+	} else
 		snprintf(why, cap, "the guest network did not come up within %d s", timeout_s);
 }
 
