@@ -21,7 +21,8 @@ zstd:compress kernel and initramfs
 lz4:compress kernel and initramfs
 cpio:kernel build (initramfs tools)
 busybox-static:the tools inside images
-e2fsprogs:ext4 images without root (mke2fs -d, debugfs)
+squashfs-tools:the read-only root disk, without root (mksquashfs)
+e2fsprogs:the standard Debian VM of tinyx compare (mke2fs)
 qemu-system-x86:boot and verify images
 iproute2:private network namespaces for the probe
 kmod:depmod for the Xen kit's dom0 modules (the kernel package ships no modules.dep)

@@ -79,7 +79,7 @@ if root=$("$TINYX" stage "$app" 2>"$tmp/stage.err") && [ -d "$TINYX_CACHE/linux"
 	printf 'CONFIG_NET=y\nCONFIG_IPV6=y\n' >"$tmp/proj/kconfig-fragments/base.config"
 	# the app fragment comes last: it wins over the features that ask for INET
 	printf '# CONFIG_INET is not set\n' >"$tmp/proj/kconfig-fragments/apps/$app.config"
-	: >"$tmp/proj/kconfig-fragments/kvm.config"
+	: >"$tmp/proj/kconfig-fragments/vm.config"
 	TINYX_HOME=$tmp/proj TINYX_CACHE=$tmp/cache "$TINYX" kconfig "$app" --target kvm \
 		--root "$root" >"$tmp/ipv6.out" 2>&1
 	st=$?

@@ -3,7 +3,8 @@
 # an app.conf running `busybox httpd -f -p 8080`) made by the rootfs stage
 # through tests/fixtures/rootfs-driver.c, booted under QEMU (TCG unless
 # /dev/kvm works) on -M microvm with the PVH vmlinux and on -M pc with the
-# bzImage, then as an ext4 disk root. Checks the console markers `tinyx: init`
+# bzImage, then as a read-only squashfs disk root (the app writes to /etc
+# first: the init's tmpfs overlay must take it, and the disk must not change). Checks the console markers `tinyx: init`
 # and `tinyx: ready tcp/8080`, the crash report and power off of an app that
 # exits, restart on-failure with its cap, a user and a dir made for it, and
 # a forking daemon followed through its pid file. (microvm runs with acpi=off:
@@ -50,8 +51,9 @@ mk() { # NAME DRIVER-ARGS... -- APP...
 	name=$1; shift
 	"$tmp/driver" "$@" >"$tmp/$name.manifest" 2>"$tmp/$name.err"
 }
-check "rootfs with httpd" mk httpd -e "$tmp/httpd.ext4" "$tmp/httpd.initrd" . build/tinyx-init \
-	-- /bin/busybox httpd -f -p 8080 -h /
+check "rootfs with httpd" mk httpd -e "$tmp/httpd.squashfs" "$tmp/httpd.initrd" . build/tinyx-init \
+	-- /bin/busybox sh -c 'echo w >/etc/written && exec /bin/busybox httpd -f -p 8080 -h /'
+sq0=$(sha256sum <"$tmp/httpd.squashfs")
 check "rootfs with an app that fails" mk fail "$tmp/fail.initrd" . build/tinyx-init \
 	-- /bin/busybox sh -c "echo failing; exit 3"
 check "rootfs with restart on-failure" mk restart -r "$tmp/restart.initrd" . build/tinyx-init \
@@ -147,22 +149,24 @@ kconfig() {
 	[ -f "$cfg" ] || return 0
 	for o; do grep -q "^CONFIG_$o=y" "$cfg" || return 1; done
 }
-DISK_APPEND="$APPEND root=/dev/vda rw rootfstype=ext4 init=/init"
-if [ -n "$vm" ] && kconfig EXT4_FS VIRTIO_BLK VIRTIO_MMIO; then
-	# the ext4 image as the root disk
+DISK_APPEND="$APPEND root=/dev/vda ro rootfstype=squashfs init=/init"
+if [ -n "$vm" ] && kconfig SQUASHFS OVERLAY_FS VIRTIO_BLK VIRTIO_MMIO; then
+	# the squashfs image as the root disk (written to, if anything could)
 	boot microvm-disk 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
 		-M microvm,acpi=off -kernel "$vm" -append "$DISK_APPEND" \
-		-drive "file=$tmp/httpd.ext4,format=raw,if=none,id=d0" \
+		-drive "file=$tmp/httpd.squashfs,format=raw,if=none,id=d0" \
 		-device virtio-blk-device,drive=d0
+	check "no overlay error on the console" sh -c "! grep -q 'cannot put a writable overlay' '$tmp/microvm-disk.log'"
+	check "the squashfs root is unchanged" [ "$(sha256sum <"$tmp/httpd.squashfs")" = "$sq0" ]
 fi
 if [ -n "$bz" ] && kconfig PCI VIRTIO_PCI; then
 	boot pc 0 "tinyx: init" "tinyx: net eth0 10.0.2.15/24" "tinyx: ready tcp/8080" -- \
 		-M pc -kernel "$bz" -initrd "$tmp/httpd.initrd" -append "$APPEND" \
 		$NET -device virtio-net-pci,netdev=n0
-	if kconfig EXT4_FS VIRTIO_BLK; then
+	if kconfig SQUASHFS OVERLAY_FS VIRTIO_BLK; then
 		boot pc-disk 0 "tinyx: init" "tinyx: ready tcp/8080" -- \
 			-M pc -kernel "$bz" -append "$DISK_APPEND" \
-			-drive "file=$tmp/httpd.ext4,format=raw,if=virtio" \
+			-drive "file=$tmp/httpd.squashfs,format=raw,if=virtio,readonly=on" \
 			$NET -device virtio-net-pci,netdev=n0
 	fi
 elif [ -n "$bz" ]; then

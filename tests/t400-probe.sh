@@ -163,20 +163,24 @@ cat "$tmp/ok.txt"
 check "text report: exit 0" [ $rc = 0 ]
 check "text report has the service line" grep -Eq '^  service +[0-9]' "$tmp/ok.txt"
 
-# --- 1b. the same rootfs as an ext4 disk root (--disk); the file is never written
-if command -v mke2fs >/dev/null; then
-	mke2fs -q -t ext4 -O ^has_journal -d "$root" "$img/rootfs.ext4" 16M
-	echo "disk=rootfs.ext4" >> "$img/image.conf"
-	h1=$(sha256sum < "$img/rootfs.ext4")
-	timeout $((T * 2)) "$TINYX" probe "$img" --disk --json --timeout "$T" > "$tmp/disk.json" 2> "$tmp/disk.err"
-	rc=$?
-	cat "$tmp/disk.err"
-	check "disk root: exit 0" [ $rc = 0 ]
-	check "disk root: ok" grep -q '"ok": true' "$tmp/disk.json"
-	check "disk root: the image file is unchanged (snapshot=on)" [ "$(sha256sum < "$img/rootfs.ext4")" = "$h1" ]
-	check "disk root: size_bytes.rootfs is the disk" grep -q '"rootfs": 16777216' "$tmp/disk.json"
-	nothing_left "after disk boot" "$img" ""
-fi
+# --- 1b. the same rootfs as a squashfs disk root: the default once the image
+# has a disk (--initrd boots the initrd); the file is never written
+mksquashfs "$root" "$img/rootfs.squashfs" -all-root -noappend -quiet -no-progress >/dev/null
+echo "disk=rootfs.squashfs" >> "$img/image.conf"
+h1=$(sha256sum < "$img/rootfs.squashfs")
+sz=$(stat -c %s "$img/rootfs.squashfs")
+timeout $((T * 2)) "$TINYX" probe "$img" --json --timeout "$T" > "$tmp/disk.json" 2> "$tmp/disk.err"
+rc=$?
+cat "$tmp/disk.err"
+check "disk root: exit 0" [ $rc = 0 ]
+check "disk root: ok, booted from the disk" jq -e '.ok and .disk' "$tmp/disk.json"
+check "disk root: the image file is unchanged" [ "$(sha256sum < "$img/rootfs.squashfs")" = "$h1" ]
+check "disk root: size_bytes.rootfs is the disk" grep -q "\"rootfs\": $sz" "$tmp/disk.json"
+nothing_left "after disk boot" "$img" ""
+timeout $((T * 2)) "$TINYX" probe "$img" --initrd --json --timeout "$T" > "$tmp/initrd.json" 2> "$tmp/initrd.err"
+check "--initrd: exit 0, booted from the initrd" jq -e '.ok and (.disk | not)' "$tmp/initrd.json"
+expect_fail 1 "^tinyx: probe: --disk and --initrd together" -- "$TINYX" probe "$img" --disk --initrd
+sed -i '/^disk=/d' "$img/image.conf"
 
 # --- 2. a service that never comes up -------------------------------------------
 FT=8

@@ -137,7 +137,7 @@ timeout 600 "$TINYX" build nginx --root "$NGINX" --target kvm --out "$out" >"$tm
 rc=$?
 check "the next build succeeds (exit $rc)" [ $rc = 0 ]
 check "it reuses the cached kernel" grep -q 'kvm reused from the cache' "$tmp/final.log"
-check "it wrote the image" sh -c '[ -s "$1" ] && [ -s "$2" ]' - "$out/nginx/kvm/rootfs.ext4" "$out/nginx/build.json"
+check "it wrote the image" sh -c '[ -s "$1" ] && [ -s "$2" ]' - "$out/nginx/kvm/rootfs.squashfs" "$out/nginx/build.json"
 check "no QEMU left" [ -z "$(procs "[q]emu-system-x86_64.*$tmp")" ]
 [ $T_FAIL = 0 ] || tail -n 5 "$tmp/final.log"
 done_tests

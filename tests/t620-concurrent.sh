@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 NGINX=$("$TINYX" stage nginx 2>/dev/null) || { nok "stage nginx"; done_tests; exit 1; }
 same() { # same DIR-A DIR-B: the image files are byte-identical
-	for f in manifest.txt kvm/kernel kvm/initrd kvm/rootfs.ext4 kvm/image.conf kvm/run-qemu.sh; do
+	for f in manifest.txt kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/image.conf kvm/run-qemu.sh; do
 		cmp -s "$1/$f" "$2/$f" || { echo "differs: $f ($1 vs $2)"; return 1; }
 	done
 }

@@ -2,9 +2,9 @@
 # t630: the same inputs give the same bytes.
 #  - two builds from the same staged root, into different out dirs, from
 #    different working dirs, at different times, with different TMPDIRs:
-#    byte-identical initrd, rootfs.ext4, kernel, manifest.txt, image.conf;
+#    byte-identical initrd, rootfs.squashfs, kernel, manifest.txt, image.conf;
 #  - no build path and no host name inside the images;
-#  - build.json records the sha256 of the kernel, initrd and ext4, and they
+#  - build.json records the sha256 of the kernel, initrd and squashfs, and they
 #    are the files' hashes;
 #  - SOURCE_DATE_EPOCH is honoured (another epoch: other bytes, so the
 #    comparison above can fail);
@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 NGINX=$("$TINYX" stage nginx 2>/dev/null) || { nok "stage nginx"; done_tests; exit 1; }
 CACHE=${TINYX_CACHE:-$HOME/.cache/tinyx}
-files="manifest.txt kvm/kernel kvm/initrd kvm/rootfs.ext4 kvm/image.conf kvm/run-qemu.sh xen/kernel xen/initrd xen/image.conf xen/nginx.cfg"
+files="manifest.txt kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/image.conf kvm/run-qemu.sh xen/kernel xen/initrd xen/image.conf xen/nginx.cfg"
 
 mkdir -p "$tmp/w1" "$tmp/w2/deeper/dir" "$tmp/t1" "$tmp/t2"
 (cd "$tmp/w1" && TMPDIR=$tmp/t1 "$TINYX" build nginx --root "$NGINX" --no-verify -q --out "$tmp/o1") >"$tmp/b1.log" 2>&1
@@ -36,7 +36,7 @@ zstd -dc "$tmp/o1/nginx/kvm/initrd" >"$tmp/initrd.cpio" 2>/dev/null ||
 	xz -dc "$tmp/o1/nginx/kvm/initrd" >"$tmp/initrd.cpio" 2>/dev/null ||
 	gzip -dc "$tmp/o1/nginx/kvm/initrd" >"$tmp/initrd.cpio"
 check "the initrd decompresses" [ -s "$tmp/initrd.cpio" ]
-for img in "$tmp/initrd.cpio" "$tmp/o1/nginx/kvm/rootfs.ext4" "$tmp/o1/nginx/manifest.txt"; do
+for img in "$tmp/initrd.cpio" "$tmp/o1/nginx/kvm/rootfs.squashfs" "$tmp/o1/nginx/manifest.txt"; do
 	n=$(basename "$img")
 	check "no build path in $n" sh -c "! grep -aq -e '$tmp' -e '$PWD' '$img'"
 	h=$(hostname)
@@ -53,13 +53,13 @@ for t in kvm xen; do
 done
 check "build.json: initrd_sha256" test "$(jq -r .rootfs.initrd_sha256 "$j")" = \
 	"$(sha256sum <"$tmp/o1/nginx/kvm/initrd" | cut -d' ' -f1)"
-check "build.json: ext4_sha256" test "$(jq -r .rootfs.ext4_sha256 "$j")" = \
-	"$(sha256sum <"$tmp/o1/nginx/kvm/rootfs.ext4" | cut -d' ' -f1)"
+check "build.json: squashfs_sha256" test "$(jq -r .rootfs.squashfs_sha256 "$j")" = \
+	"$(sha256sum <"$tmp/o1/nginx/kvm/rootfs.squashfs" | cut -d' ' -f1)"
 
 # SOURCE_DATE_EPOCH: another epoch, other bytes
 SOURCE_DATE_EPOCH=1700000000 "$TINYX" build nginx --root "$NGINX" --target kvm --no-verify -q --out "$tmp/o3" >"$tmp/b3.log" 2>&1
 check "another SOURCE_DATE_EPOCH gives another initrd" sh -c "! cmp -s '$tmp/o1/nginx/kvm/initrd' '$tmp/o3/nginx/kvm/initrd'"
-check "another SOURCE_DATE_EPOCH gives another ext4" sh -c "! cmp -s '$tmp/o1/nginx/kvm/rootfs.ext4' '$tmp/o3/nginx/kvm/rootfs.ext4'"
+check "another SOURCE_DATE_EPOCH gives another squashfs" sh -c "! cmp -s '$tmp/o1/nginx/kvm/rootfs.squashfs' '$tmp/o3/nginx/kvm/rootfs.squashfs'"
 
 # the kernel, rebuilt from an empty kbuild dir
 if [ "${TINYX_T630_KERNEL:-1}" = 1 ]; then

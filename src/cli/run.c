@@ -41,7 +41,8 @@ int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
 	o.json = c->json;
 	o.timeout_s = c->timeout; /* 0: 30 s, under Xen 150 s */
 	o.use_disk = c->disk;
-	o.xen_pvh_entry = c->pvh_entry;
+	o.use_initrd = c->initrd;
+	o.xen_on_qemu = c->on_qemu;
 	o.xen_cfg = c->xen_cfg;
 	o.keep_console = c->console;
 	o.memory_mb = c->memory;

@@ -5,7 +5,7 @@
 #include "compare/system.h"
 #include "formats/hints.h"
 #include "image/cpio.h"
-#include "image/ext4.h"
+#include "image/squashfs.h"
 #include "image/qemu.h"
 #include "image/rootfs.h"
 #include "kernel/kernel.h"
@@ -66,7 +66,7 @@ static int closure_with_client(struct tx_ctx *ctx, const char *app, const char *
 }
 
 static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, int busybox,
-		       const char *work, const char *out, const char *ext4)
+		       const char *work, const char *out, const char *disk)
 {
 	struct manifest m;
 	struct app_spec spec = {0};
@@ -81,9 +81,9 @@ static int make_initrd(struct tx_ctx *ctx, const char *app, const char *root, in
 		manifest_sort(&m);
 		r = cpio_write(ctx, &m, out, ROOTFS_COMPRESSOR, 1);
 	}
-	if (r == 0 && ext4) {
-		char *stg = xasprintf("%s/ext4-staging", work);
-		r = ext4_write(ctx, &m, stg, ext4, 1);
+	if (r == 0 && disk) {
+		char *stg = xasprintf("%s/squashfs-staging", work);
+		r = squashfs_write(ctx, &m, stg, disk, 1);
 		rm_rf(stg);
 		free(stg);
 	}
@@ -98,12 +98,13 @@ static const struct cmpimg_dir {
 	const char *name;	      /* the row of compare_systems[] */
 	const struct image_target *t; /* its kernel (a vmlinux is stripped) and image.conf */
 	int min;		      /* the initrd without BusyBox */
-	int disk;		      /* rootfs.ext4 too, booted as root (the initrd unused) */
+	int disk;		      /* rootfs.squashfs too, booted as root (the initrd unused) */
+	int pvh;		      /* the kernel's vmlinux, booted through its PVH entry */
 } dirs[] = {
-    {"tinyx-kvm", &target_kvm, 0, 0},
-    {"tinyx-kvm-disk", &target_kvm, 0, 1},
-    {"tinyx-xen-pvh", &target_xen, 0, 0},
-    {"tinyx-min", &target_kvm, 1, 0},
+    {"tinyx-kvm", &target_kvm, 0, 1, 0},
+    {"tinyx-kvm-initrd", &target_kvm, 0, 0, 0},
+    {"tinyx-xen-pvh", &target_xen, 0, 0, 1},
+    {"tinyx-min", &target_kvm, 1, 0, 0},
 };
 
 static int put_file(struct tx_ctx *ctx, const char *from, const char *d, const char *name,
@@ -125,14 +126,14 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 {
 	char *d = xasprintf("%s/%s", dir, t->name);
 	char *initrd = xasprintf("%s/%s", work, t->min ? "initrd-min" : "initrd-full");
-	char *disk = xasprintf("%s/rootfs.ext4", work);
+	char *disk = xasprintf("%s/rootfs.squashfs", work);
 	int r = mkdir_p(d, 0755);
 	struct imgconf c;
 
 	/* what `tinyx build` says for its target, with this row's root */
 	image_target_conf(t->t, app, "none", 0, &c);
 	free(c.disk);
-	c.disk = t->disk ? xstrdup("rootfs.ext4") : NULL;
+	c.disk = t->disk ? xstrdup("rootfs.squashfs") : NULL;
 	free(c.note);
 	c.note = NULL;
 	free(c.comment);
@@ -141,11 +142,11 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 	if (r < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", d);
 	if (r == 0)
-		r = put_file(ctx, kernel, d, "kernel", t->t->kernel == TARGET_VMLINUX);
+		r = put_file(ctx, kernel, d, "kernel", t->pvh);
 	if (r == 0)
 		r = put_file(ctx, initrd, d, "initrd", 0);
 	if (r == 0 && t->disk)
-		r = put_file(ctx, disk, d, "rootfs.ext4", 0);
+		r = put_file(ctx, disk, d, "rootfs.squashfs", 0);
 	if (r == 0)
 		r = cmpimg_write_conf(ctx, app, d, &c);
 	free(d), free(initrd), free(disk);
@@ -159,7 +160,7 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, char **ro
 	struct stage_opts so = {.extra = CMPIMG_CLIENT};
 	struct kernel_out kk = {0}, kx = {0};
 	char *work = xasprintf("%s/.work", dir), *full = xasprintf("%s/initrd-full", work);
-	char *min = xasprintf("%s/initrd-min", work), *disk = xasprintf("%s/rootfs.ext4", work);
+	char *min = xasprintf("%s/initrd-min", work), *disk = xasprintf("%s/rootfs.squashfs", work);
 	struct manifest m;
 	struct app_spec spec = {0};
 	int r = stage_root(ctx, app, &so, root);
@@ -189,7 +190,7 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, char **ro
 		r = make_initrd(ctx, app, *root, 0, work, min, NULL);
 	for (size_t i = 0; r == 0 && i < NELEM(dirs); i++)
 		r = one_dir(ctx, app, dir, work, &dirs[i],
-			    dirs[i].t == &target_xen ? kx.vmlinux : kk.bzimage);
+			    dirs[i].pvh ? kx.vmlinux : kk.bzimage);
 	rm_rf(work);
 done:
 	kernel_out_free(&kk);

@@ -3,11 +3,11 @@
  * when the kernel command line asks: tinyx.iperf3=), so every system compared
  * carries the same client.
  *
- *   DIR/tinyx-kvm/      bzImage + initrd (BusyBox, as built)      microvm
- *   DIR/tinyx-kvm-disk/ bzImage + rootfs.ext4 of the same files, booted as the
- *                       root disk (no initramfs unpacked in RAM)
- *   DIR/tinyx-xen-pvh/  the Xen kernel (PVH vmlinux) + that initrd, booted
- *                       through its PVH entry on QEMU microvm
+ *   DIR/tinyx-kvm/      bzImage + rootfs.squashfs (BusyBox, as built), booted
+ *                       as the read-only root disk: the default image
+ *   DIR/tinyx-kvm-initrd/ bzImage + an initrd of the same files  microvm
+ *   DIR/tinyx-xen-pvh/  the kernel's vmlinux + that initrd, booted through
+ *                       its PVH entry (Xen's) on QEMU microvm
  *   DIR/tinyx-min/      bzImage + an initrd without BusyBox: the app, its
  *                       libraries, iperf3 and the init only
  *

@@ -21,9 +21,9 @@ static int not_in_debian(struct tx_ctx *ctx, struct compare_state *st, struct co
 /* The rows, in this order. */
 const struct compare_system compare_systems[] = {
     {"debian-vm", "systemd, Debian kernel + initramfs, ext4 disk, QEMU pc", 1, NULL, debvm_measure},
-    {"tinyx-kvm", "bzImage + initrd, QEMU microvm", 1, cmpimg_prepare, cmpimg_measure},
-    {"tinyx-kvm-disk", "bzImage + rootfs.ext4 as root, QEMU microvm", 1, cmpimg_prepare,
+    {"tinyx-kvm", "bzImage + read-only squashfs root disk, QEMU microvm", 1, cmpimg_prepare,
      cmpimg_measure},
+    {"tinyx-kvm-initrd", "bzImage + initrd, QEMU microvm", 1, cmpimg_prepare, cmpimg_measure},
     {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm", 1, cmpimg_prepare,
      cmpimg_measure},
     {"tinyx-min", "no BusyBox: app + libraries + init, QEMU microvm", 1, cmpimg_prepare,
@@ -122,7 +122,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 				.disk_initrd = vm->disk_initrd,
 				.extras = 1,
 				.iperf3 = 1,
-				.xen_pvh_entry = 1};
+				.xen_on_qemu = 1};
 	struct probe_result pr;
 	struct imgconf c;
 	double t0 = now_ms();

@@ -6,7 +6,7 @@
  *   machine=microvm            microvm | pc
  *   kernel=kernel              file names: plain names inside the dir
  *   initrd=initrd
- *   disk=rootfs.ext4           optional
+ *   disk=rootfs.squashfs           optional
  *   append=console=ttyS0 quiet kernel cmdline without the network part
  *   memory_mb=64               16..65536
  *   vcpus=1                    1..64

@@ -1,6 +1,6 @@
 /* tinyx-init: PID 1 of a Tinyx VM.
  *
- * Mounts the API filesystems, sets the hostname and a static network from the
+ * Puts a tmpfs overlay on a read-only root, mounts the API filesystems, sets the hostname and a static network from the
  * kernel command line, runs the one app described by /etc/tinyx/app.conf
  * (format in src/formats/appspec.h, read by formats/appconf.c, the reader the
  * host shares), watches it, and powers off when it is done. The parts: conf.c
@@ -45,6 +45,8 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "guest/dom0.h"
@@ -103,6 +105,30 @@ static void do_mount(const char *src, const char *dir, const char *type, unsigne
 	mkdir(dir, 0755);
 	if (mount(src, dir, type, fl, data) < 0 && errno != EBUSY && !(optional && errno == ENODEV))
 		say("cannot mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+/* A read-only root (the squashfs disk): a tmpfs overlay on top becomes "/",
+ * so the app writes where it likes (into RAM) and the disk is never written.
+ * Its upper dir lives on a tmpfs mounted on the old root's /run, which the
+ * overlay keeps once the old root is detached. */
+static void root_overlay(void)
+{
+	static const char *const dirs[] = {"/run/rw", "/run/work", "/run/root"};
+	struct statvfs sv;
+	int r;
+
+	if (statvfs("/", &sv) < 0 || !(sv.f_flag & ST_RDONLY))
+		return;
+	r = mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	for (size_t i = 0; i < 3 && r == 0; i++)
+		r = mkdir(dirs[i], 0755);
+	if (r == 0)
+		r = mount("overlay", "/run/root", "overlay", 0,
+			  "lowerdir=/,upperdir=/run/rw,workdir=/run/work");
+	if (r == 0 && chdir("/run/root") == 0 && syscall(SYS_pivot_root, ".", ".") == 0 &&
+	    umount2(".", MNT_DETACH) == 0 && chdir("/") == 0)
+		return;
+	say("cannot put a writable overlay on the read-only root: %s", strerror(errno));
 }
 
 static void mount_all(void)
@@ -190,6 +216,7 @@ int main(int argc, char **argv)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	reboot(RB_DISABLE_CAD); /* ctrl-alt-del becomes SIGINT */
+	root_overlay();
 	mount_all();
 	console_fds();
 	if (!early)

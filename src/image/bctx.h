@@ -39,15 +39,15 @@ struct bctx {
 	struct target_res *tr;
 	int ntr;
 	long long epoch;
-	char initrd_sha[65], ext4_sha[65];
-	long long initrd_bytes, ext4_bytes;
+	char initrd_sha[65], disk_sha[65];
+	long long initrd_bytes, disk_bytes;
 };
 
 /* Record the time since t0 (now_ms) under NAME (printf-style). */
 void build_timed(struct bctx *b, double t0, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* WORK/initrd and WORK/rootfs.ext4 from the manifest (sorted here). */
+/* WORK/initrd and WORK/rootfs.squashfs from the manifest (sorted here). */
 int image_rootfs(struct bctx *b);
 /* TMP/manifest.txt: the manifest as published. */
 int image_manifest(struct bctx *b);

@@ -1,6 +1,6 @@
 /* tinyx build APP: the whole pipeline, into OUT/APP/ whole or not at all.
  *
- *   stage -> closure -> kernel (per target) -> rootfs (initrd, ext4)
+ *   stage -> closure -> kernel (per target) -> rootfs (initrd, squashfs)
  *         -> OUT/APP.tmp.PID/{manifest.txt, TARGET/...} -> verify (boot) -> rename
  *
  * The targets are image/target.h's table; their dirs are image-files.c's,
@@ -178,7 +178,7 @@ static int verify_target(struct bctx *b, struct target_res *t)
 				.runs = 1,
 				.timeout_s = 60,
 				.accel = "auto",
-				.xen_pvh_entry = t->t->pvh_entry};
+				.xen_on_qemu = t->t->on_qemu};
 	double t0 = now_ms();
 	int r;
 

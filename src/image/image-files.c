@@ -1,8 +1,8 @@
-/* The files of the image dirs: the rootfs (initrd, ext4), the published
+/* The files of the image dirs: the rootfs (initrd, squashfs), the published
  * manifest, and each target's dir (kernel, rootfs, image.conf, launchers). */
 #include "image/bctx.h"
 #include "image/cpio.h"
-#include "image/ext4.h"
+#include "image/squashfs.h"
 #include "image/rootfs.h"
 
 #include <errno.h>
@@ -36,8 +36,8 @@ int image_rootfs(struct bctx *b)
 				 .noverlays = b->o->noverlays};
 	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
 	char *initrd = xasprintf("%s/initrd", b->work);
-	char *ext4 = xasprintf("%s/rootfs.ext4", b->work);
-	char *stg = xasprintf("%s/ext4-staging", b->work);
+	char *disk = xasprintf("%s/rootfs.squashfs", b->work);
+	char *stg = xasprintf("%s/squashfs-staging", b->work);
 	double t0 = now_ms();
 	int r = 0;
 
@@ -53,21 +53,21 @@ int image_rootfs(struct bctx *b)
 	if (r == 0) {
 		build_timed(b, t0, "initrd");
 		t0 = now_ms();
-		r = ext4_write(ctx, &b->m, stg, ext4, b->epoch);
+		r = squashfs_write(ctx, &b->m, stg, disk, b->epoch);
 	}
 	if (r == 0) {
-		build_timed(b, t0, "ext4");
+		build_timed(b, t0, "squashfs");
 		b->initrd_bytes = file_size(initrd);
-		b->ext4_bytes = file_size(ext4);
+		b->disk_bytes = file_size(disk);
 		sha256_file(initrd, b->initrd_sha);
-		sha256_file(ext4, b->ext4_sha);
-		tx_info(ctx, "rootfs: %zu entries, initrd %.2f MB, ext4 %.2f MB", b->m.n,
-			b->initrd_bytes / 1e6, b->ext4_bytes / 1e6);
+		sha256_file(disk, b->disk_sha);
+		tx_info(ctx, "rootfs: %zu entries, initrd %.2f MB, squashfs %.2f MB", b->m.n,
+			b->initrd_bytes / 1e6, b->disk_bytes / 1e6);
 	}
 	free(stg);
 	free(init);
 	free(initrd);
-	free(ext4);
+	free(disk);
 	return r;
 }
 
@@ -103,16 +103,13 @@ int image_manifest(struct bctx *b)
 	return r;
 }
 
-/* DIR/kernel (c.kernel): the bzImage as is, or the vmlinux stripped: symbols
- * are of no use to a loader (the PVH note stays, and is checked again). */
+/* DIR/kernel (c.kernel): the bzImage as is (the build checked its vmlinux's
+ * PVH note). */
 static int install_kernel(struct bctx *b, struct target_res *t, const char *dir)
 {
 	char *p = xasprintf("%s/kernel", dir);
-	int r = t->t->kernel == TARGET_BZIMAGE ? copy_to(b, t->k.bzimage, dir, "kernel")
-					       : kernel_strip_to(b->ctx, t->k.vmlinux, p);
+	int r = copy_to(b, t->k.bzimage, dir, "kernel");
 
-	if (r == 0 && t->t->pvh_entry)
-		r = kernel_check_pvh(b->ctx, p, NULL);
 	t->kernel_bytes = file_size(p);
 	sha256_file(p, t->kernel_sha);
 	free(p);

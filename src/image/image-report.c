@@ -4,15 +4,22 @@
 #include <stdio.h>
 #include <time.h>
 
+/* The root a target's image boots by default: its disk when it has one. */
+static long long root_bytes(const struct bctx *b, const struct target_res *t)
+{
+	return t->t->has_disk ? b->disk_bytes : b->initrd_bytes;
+}
+
 static void json_target(const struct bctx *b, const struct target_res *t, const char *when,
 			struct sbuf *s)
 {
 	sbuf_printf(s,
 		    "\n    \"%s\": {\"kernel_bytes\": %lld, \"kernel_sha256\": \"%s\", "
 		    "\"kernel_config_hash\": \"%s\", \"kernel_cached\": %s, "
-		    "\"total_bytes\": %lld, \"verified\": %s",
+		    "\"root\": \"%s\", \"total_bytes\": %lld, \"verified\": %s",
 		    t->t->name, t->kernel_bytes, t->kernel_sha, t->k.hash,
-		    t->k.cached ? "true" : "false", t->kernel_bytes + b->initrd_bytes,
+		    t->k.cached ? "true" : "false", t->t->has_disk ? "squashfs" : "initrd",
+		    t->kernel_bytes + root_bytes(b, t),
 		    t->verified ? "true" : "false");
 	if (t->verified)
 		sbuf_printf(s,
@@ -38,9 +45,9 @@ void image_report_json(const struct bctx *b, struct sbuf *s)
 	sbuf_printf(s,
 		    ",\n  \"manifest_entries\": %zu,\n  \"manifest_file_bytes\": %lld,\n"
 		    "  \"rootfs\": {\"initrd_bytes\": %lld, \"initrd_sha256\": \"%s\", "
-		    "\"ext4_bytes\": %lld, \"ext4_sha256\": \"%s\"},\n  \"targets\": {",
+		    "\"squashfs_bytes\": %lld, \"squashfs_sha256\": \"%s\"},\n  \"targets\": {",
 		    b->m.n, manifest_total_size(&b->m), b->initrd_bytes, b->initrd_sha,
-		    b->ext4_bytes, b->ext4_sha);
+		    b->disk_bytes, b->disk_sha);
 	for (int i = 0; i < b->ntr; i++) {
 		if (i)
 			sbuf_puts(s, ",");
@@ -54,14 +61,14 @@ void image_report_json(const struct bctx *b, struct sbuf *s)
 
 void image_report_summary(const struct bctx *b)
 {
-	printf("\n%-6s %12s %12s %12s %9s %9s %9s %9s\n", "target", "kernel", "rootfs", "total",
-	       "verified", "init ms", "net ms", "serve ms");
+	printf("\n%-6s %12s %12s %9s %12s %9s %9s %9s %9s\n", "target", "kernel", "root", "(kind)",
+	       "total", "verified", "init ms", "net ms", "serve ms");
 	for (int i = 0; i < b->ntr; i++) {
 		const struct target_res *t = &b->tr[i];
 
-		printf("%-6s %12lld %12lld %12lld %9s", t->t->name, t->kernel_bytes,
-		       b->initrd_bytes, t->kernel_bytes + b->initrd_bytes,
-		       t->verified ? "yes" : "no");
+		printf("%-6s %12lld %12lld %9s %12lld %9s", t->t->name, t->kernel_bytes,
+		       root_bytes(b, t), t->t->has_disk ? "squashfs" : "initrd",
+		       t->kernel_bytes + root_bytes(b, t), t->verified ? "yes" : "no");
 		if (t->verified)
 			printf(" %9.0f %9.0f %9.0f\n", t->pr.init.median, t->pr.network.median,
 			       t->pr.service.median);

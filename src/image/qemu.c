@@ -8,14 +8,25 @@ static void push2(struct strv *a, const char *opt, const char *val)
 	strv_push(a, val);
 }
 
+/* The disk's file system is its name's extension: a Tinyx root is a
+ * read-only squashfs; an ext4 (a distro's VM) is written, to a snapshot. */
+static int squashfs_disk(const struct imgconf *c)
+{
+	const char *dot = c->disk ? strrchr(c->disk, '.') : NULL;
+
+	return dot && !strcmp(dot, ".squashfs");
+}
+
 char *qemu_append(const struct qemu_boot *b)
 {
 	const struct imgconf *c = b->c;
 	struct sbuf s = {0};
+	int sq = squashfs_disk(c);
 
 	sbuf_puts(&s, c->append);
 	if (b->use_disk)
-		sbuf_printf(&s, "%sroot=/dev/vda rw rootfstype=ext4%s", s.len ? " " : "",
+		sbuf_printf(&s, "%sroot=/dev/vda %s rootfstype=%s%s", s.len ? " " : "",
+			    sq ? "ro" : "rw", sq ? "squashfs" : "ext4",
 			    strstr(c->append, "init=") ? "" : " init=/init");
 	if (b->extra && *b->extra)
 		sbuf_printf(&s, "%s%s", s.len ? " " : "", b->extra);
@@ -31,10 +42,10 @@ char *qemu_guest_cmdline(const char *app, const char *console)
 
 static void push_disk(struct strv *a, const struct qemu_boot *b, int pc)
 {
-	/* snapshot=on: the image in the dir is never written */
+	/* the image in the dir is never written */
 	strv_push(a, "-drive");
-	strv_push_own(a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,snapshot=%s", b->dir,
-				   b->c->disk, b->snapshot ? b->snapshot : "on"));
+	strv_push_own(a, xasprintf("file=%s/%s,format=raw,if=none,id=d0,%s", b->dir, b->c->disk,
+				   squashfs_disk(b->c) ? "readonly=on" : "snapshot=on"));
 	push2(a, "-device", pc ? "virtio-blk-pci,drive=d0" : "virtio-blk-device,drive=d0");
 }
 

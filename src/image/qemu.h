@@ -20,8 +20,6 @@ struct qemu_boot {
 	const char *netdev;   /* -netdev value, e.g. "tap,id=n0,fd=3" (id must be n0) */
 	const char *mac;      /* the NIC's MAC, or NULL */
 	const char *extra;    /* appended to the kernel command line, or NULL */
-	const char *snapshot; /* the disk's snapshot= value; NULL: "on" (the image
-			       * in the dir is never written) */
 	int interactive;      /* a person's console: -nographic, serial on stdio */
 };
 

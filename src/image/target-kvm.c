@@ -1,5 +1,5 @@
 /* The KVM target: a bzImage for QEMU (-M microvm or pc) or libvirt, with
- * the initrd and rootfs.ext4; run-qemu.sh and APP.xml launch it. */
+ * the initrd and rootfs.squashfs; run-qemu.sh and APP.xml launch it. */
 #include "image/qemu.h"
 #include "image/target.h"
 
@@ -58,7 +58,6 @@ static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm)
 			      .use_disk = disk,
 			      .netdev = SH_VAR("net"),
 			      .extra = SH_VAR("ip"),
-			      .snapshot = SH_VAR("snap"),
 			      .interactive = 1};
 	struct strv argv = {0};
 	size_t col = 4;
@@ -89,18 +88,17 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	    "#!/bin/sh\n"
 	    "# Boot %s as built: QEMU microvm, serial console on stdio.\n"
 	    "# TAP=tap0 ./run-qemu.sh     to use a tap device instead of user-mode net\n"
-	    "# DISK=1 ./run-qemu.sh       to boot rootfs.ext4 as root instead of the initrd\n"
-	    "#                            (writes go to a snapshot; KEEP=1 to keep them)\n"
+	    "# INITRD=1 ./run-qemu.sh     to boot the initrd (root in RAM) instead of\n"
+	    "#                            rootfs.squashfs (read-only, writes go to RAM)\n"
 	    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw "
 	    "10.0.2.2)\n"
 	    "# KVM=1                      KVM instead of TCG, when /dev/kvm is writable\n"
 	    "set -eu\n"
 	    "cd \"$(dirname \"$0\")\"\n"
 	    "kvm=0; [ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && kvm=1\n"
-	    "disk=0; [ \"${DISK:-0}\" = 1 ] && disk=1\n"
+	    "disk=1; [ \"${INITRD:-0}\" = 1 ] && disk=0\n"
 	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
 	    "else net=\"user,id=n0\"; fi\n"
-	    "snap=on; [ \"${KEEP:-0}\" = 1 ] && snap=off\n"
 	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n"
 	    "case \"$disk$kvm\" in\n",
 	    j->app);
@@ -110,10 +108,13 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	sbuf_puts(s, "esac\n");
 }
 
-/* libvirt wants absolute paths: where the image will be once published. */
+/* libvirt wants absolute paths: where the image will be once published. The
+ * root is the image's default: its read-only disk when it has one. */
 static void libvirt_xml(const struct target_job *j, struct sbuf *s)
 {
 	const char *app = j->app, *d = j->final_dir;
+	struct qemu_boot b = {.c = j->conf, .accel = "kvm", .use_disk = j->conf->disk != NULL};
+	char *append = qemu_append(&b); /* our own words: nothing to escape */
 
 	sbuf_printf(s,
 		    "<!-- tinyx image %s: a libvirt domain (virsh define %s.xml) -->\n"
@@ -123,19 +124,24 @@ static void libvirt_xml(const struct target_job *j, struct sbuf *s)
 		    "  <vcpu>%d</vcpu>\n"
 		    "  <os>\n"
 		    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
-		    "    <kernel>%s/%s</kernel>\n"
-		    "    <initrd>%s/%s</initrd>\n"
-		    "    <cmdline>%s</cmdline>\n"
-		    "  </os>\n"
-		    "  <devices>\n"
-		    "    <interface type='network'><source network='default'/><model "
-		    "type='virtio'/></interface>\n"
-		    "    <serial type='pty'><target port='0'/></serial>\n"
-		    "    <console type='pty'><target type='serial' port='0'/></console>\n"
-		    "  </devices>\n"
-		    "</domain>\n",
-		    app, app, app, j->conf->memory_mb, j->conf->vcpus, d, j->conf->kernel, d,
-		    j->conf->initrd, j->conf->append); /* our own words: nothing to escape */
+		    "    <kernel>%s/%s</kernel>\n",
+		    app, app, app, j->conf->memory_mb, j->conf->vcpus, d, j->conf->kernel);
+	if (!b.use_disk)
+		sbuf_printf(s, "    <initrd>%s/%s</initrd>\n", d, j->conf->initrd);
+	sbuf_printf(s, "    <cmdline>%s</cmdline>\n  </os>\n  <devices>\n", append);
+	if (b.use_disk)
+		sbuf_printf(s,
+			    "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+			    "<source file='%s/%s'/><target dev='vda' bus='virtio'/><readonly/>"
+			    "</disk>\n",
+			    d, j->conf->disk);
+	sbuf_puts(s, "    <interface type='network'><source network='default'/><model "
+		     "type='virtio'/></interface>\n"
+		     "    <serial type='pty'><target port='0'/></serial>\n"
+		     "    <console type='pty'><target type='serial' port='0'/></console>\n"
+		     "  </devices>\n"
+		     "</domain>\n");
+	free(append);
 }
 
 static int write_kvm(const struct target_job *j)
@@ -159,5 +165,5 @@ static int write_kvm(const struct target_job *j)
 
 /* the fields in struct image_target's order */
 const struct image_target target_kvm = {
-    "kvm", "KVM", IMG_KVM,  TARGET_BZIMAGE, "kvm.config", 1, "bzImage; boots on -M microvm or pc",
-    NULL,  0,	  write_kvm};
+    "kvm", "KVM", IMG_KVM, "vm.config", 1, "bzImage; boots on -M microvm or pc", NULL, 0,
+    write_kvm};

@@ -31,7 +31,7 @@ void image_target_conf(const struct image_target *t, const char *app, const char
 
 	imgconf_init(c);
 	c->target = t->conf;
-	c->disk = t->has_disk ? xstrdup("rootfs.ext4") : NULL;
+	c->disk = t->has_disk ? xstrdup("rootfs.squashfs") : NULL;
 	free(c->append);
 	c->append = qemu_guest_cmdline(app, "ttyS0");
 	c->memory_mb = GUEST_MB;

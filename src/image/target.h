@@ -11,11 +11,6 @@
 
 #include <sys/types.h>
 
-enum target_kernel {
-	TARGET_BZIMAGE, /* the kernel build's bzImage, as is */
-	TARGET_VMLINUX, /* its vmlinux, stripped (a loader needs no symbols) */
-};
-
 struct image_target;
 
 /* What a target's launch writer gets: the dir being made and the build's facts. */
@@ -32,15 +27,14 @@ struct image_target {
 	const char *name;	   /* "kvm": its dir, --target, build.json, timing names */
 	const char *title;	   /* "KVM": for people */
 	enum img_target conf;	   /* image.conf's target= */
-	enum target_kernel kernel; /* what DIR/kernel is */
 	const char *fragment;	   /* its kconfig fragment, in kconfig-fragments/ */
-	int has_disk;		   /* ships rootfs.ext4 (image.conf disk=) besides the initrd */
+	int has_disk;		   /* ships rootfs.squashfs (image.conf disk=) besides the initrd */
 	const char *what;	   /* image.conf's comment: what the kernel is */
 	const char *note;	   /* image.conf's note=, or NULL */
-	/* The kernel has Xen's PVH entry (checked once installed), and the
-	 * build verifies the image through it on QEMU microvm (the probe's
-	 * xen_pvh_entry: seconds); the full check under Xen is `tinyx probe`. */
-	int pvh_entry;
+	/* The build verifies the image on QEMU microvm (the probe's
+	 * xen_on_qemu: seconds), not under Xen: the full check under Xen is
+	 * `tinyx probe` (a minute, and the Xen kit). */
+	int on_qemu;
 	/* Write the files that launch the image (the kernel, initrd, disk and
 	 * image.conf are there already); 0 or -errno with ctx->err. */
 	int (*write_launch)(const struct target_job *j);

@@ -30,7 +30,6 @@ struct km {
 	int recfd;
 	double deadline;
 	int has_disk;
-	int bzimage;	       /* the target boots the bzImage (kvm); else the stripped vmlinux */
 	const char *comp;      /* trials use this bzImage compression ("ZSTD"), or NULL */
 	const char *comp_from; /* the app's own ("LZ4"), or NULL */
 };

@@ -42,7 +42,7 @@ int km_write_fragment(struct km *k, const char *base_cfg, size_t blen, const cha
 		    "# the app's rootfs (initrd%s) and the app served. Applied after\n"
 		    "# apps/%s.config. Delete the file to get the full kernel back.\n",
 		    k->o->app, k->o->target, k->o->app, k->o->target,
-		    k->has_disk ? " and ext4 disk" : "", k->o->app);
+		    k->has_disk ? " and squashfs disk" : "", k->o->app);
 	for (size_t i = 0; i < k->base.n; i++) {
 		const struct kconfig_req *q = &k->base.r[i];
 

@@ -241,8 +241,8 @@ static int try_compression(struct km *k, const char *mode, const char *fulldir,
 int km_compression(struct km *k, const char *fulldir, const char *fullhash)
 {
 	k->comp_from = own_compression(k);
-	if (!k->bzimage || !k->comp_from)
-		return 0; /* Xen boots the uncompressed vmlinux */
+	if (!k->comp_from)
+		return 0;
 	lower(k->r->compression_from, sizeof(k->r->compression_from), k->comp_from);
 	for (size_t m = 0; m < sizeof(comp_modes) / sizeof(comp_modes[0]); m++) {
 		int r;

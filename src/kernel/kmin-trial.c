@@ -107,8 +107,6 @@ static int trial_image(struct km *k, const struct kernel_out *kout, const char *
 	if (err) {
 		err = tx_fail(k->ctx, err, "kconfig", "cannot make the trial image '%s': %s", dir,
 			      strerror(-err));
-	} else if (!k->bzimage) {
-		err = kernel_strip_to(k->ctx, kout->vmlinux, kpath);
 	} else if (symlink(kout->bzimage, kpath) < 0) {
 		err = tx_fail(k->ctx, -errno, "kconfig", "cannot link '%s': %s", kpath,
 			      strerror(errno));
@@ -154,7 +152,8 @@ int km_boot_ok(struct km *k, const char *dir, int runs, double *service_ms)
 		struct probe_opts po = {.dir = dir,
 					.runs = disk ? 1 : runs,
 					.timeout_s = k->o->trial_timeout_s,
-					.use_disk = disk};
+					.use_disk = disk,
+					.use_initrd = !disk};
 
 		ok = boot(k, &po, 1, disk ? "disk boot failed" : "initrd boot failed", &ms);
 		if (!disk && service_ms)

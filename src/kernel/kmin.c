@@ -143,7 +143,7 @@ static int base_image(struct km *k)
 	int err = build_run(k->ctx, &bo);
 
 	k->basedir = xasprintf("%s/%s/%s", out, k->o->app, k->o->target);
-	k->has_disk = file_size_at(k->basedir, "rootfs.ext4") >= 0;
+	k->has_disk = file_size_at(k->basedir, "rootfs.squashfs") >= 0;
 	free(out);
 	return err;
 }
@@ -244,7 +244,6 @@ int kmin_run(struct tx_ctx *ctx, const struct kmin_opts *o, struct kmin_result *
 		return tx_fail(ctx, -EINVAL, "kconfig", "invalid package name '%s'", o->app);
 	if (!(t = kconfig_target(ctx, o->target)))
 		return -EINVAL;
-	k.bzimage = t->kernel == TARGET_BZIMAGE;
 	k.deadline = t0 + (o->budget_min > 0 ? o->budget_min : 60) * 60000.0;
 	k.work = xasprintf("%s/kmin/%s-%s", ctx->cache, o->app, o->target);
 	k.recpath = xasprintf("%s/trials", k.work);

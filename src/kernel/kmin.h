@@ -7,7 +7,7 @@
  * set of candidates off, lets kbuild resolve the dependencies (requests that
  * are not required are not checked, so what depends on a removed option goes
  * off with it), builds the kernel in the reused out-of-tree dir (ccache), and
- * boots it with the app's rootfs under the probe: initrd, and the ext4 disk
+ * boots it with the app's rootfs under the probe: initrd, and the squashfs disk
  * when the image has one (a Xen image boots under Xen, as the probe does it).
  * It passes when every boot serves and the console shows the init's marker.
  *

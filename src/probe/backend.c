@@ -37,19 +37,19 @@ const struct probe_backend probe_backend_qemu = {.name = "qemu", .prepare = qemu
 
 static const struct {
 	enum img_target target;
-	int pvh_entry; /* -1: either */
+	int on_qemu; /* -1: either */
 	const struct probe_backend *be;
 } backends[] = {
     {IMG_KVM, -1, &probe_backend_qemu},
-    {IMG_XEN, 1, &probe_backend_qemu}, /* the Xen kernel's PVH entry on QEMU */
+    {IMG_XEN, 1, &probe_backend_qemu}, /* the Xen image's files on QEMU microvm */
     {IMG_XEN, 0, &xenprobe_backend},   /* under the real hypervisor */
 };
 
-const struct probe_backend *probe_backend_for(enum img_target t, int pvh_entry)
+const struct probe_backend *probe_backend_for(enum img_target t, int on_qemu)
 {
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (backends[i].target == t &&
-		    (backends[i].pvh_entry < 0 || backends[i].pvh_entry == !!pvh_entry))
+		    (backends[i].on_qemu < 0 || backends[i].on_qemu == !!on_qemu))
 			return backends[i].be;
 	return &probe_backend_qemu;
 }

@@ -36,6 +36,6 @@ struct probe_backend {
 extern const struct probe_backend probe_backend_qemu;
 
 /* The backend for an image's target (image.conf target=) and --pvh-entry. */
-const struct probe_backend *probe_backend_for(enum img_target t, int pvh_entry);
+const struct probe_backend *probe_backend_for(enum img_target t, int on_qemu);
 
 #endif

@@ -44,14 +44,17 @@ struct probe_opts {
 	int runs;	   /* default 1 */
 	int json;	   /* the caller prints probe_report_json() instead of text */
 	int timeout_s;	   /* per boot, default 30 */
-	int use_disk;	   /* boot the image's disk (rootfs.ext4) as root, no initrd */
+	int use_disk;	   /* boot the image's disk (rootfs.squashfs) as root, no initrd;
+			    * the default when the image has a disk, unless use_initrd */
+	int use_initrd;	   /* boot the initrd as root */
 	int memory_mb;	   /* override image.conf's memory_mb when > 0 */
 	const char *qemu;  /* default qemu-system-x86_64 */
 	int keep_console;  /* copy the guest console to stderr as it comes */
 	const char *accel; /* NULL or "tcg" (default), "kvm", or "auto" (kvm when it works) */
 	/* target xen (image.conf): by default the image's xl config boots under
 	 * the Xen hypervisor nested in QEMU, with a Tinyx dom0 (xenprobe.h) */
-	int xen_pvh_entry;   /* instead: the kernel's PVH entry on QEMU microvm */
+	int xen_on_qemu;     /* instead: on QEMU microvm, virtio devices (a vmlinux
+			      * boots through its PVH entry, a bzImage as Linux) */
 	const char *xen_cfg; /* the xl config in dir; NULL: the one not named *-pv.cfg */
 	/* the second part (probex.h), for tinyx compare */
 	const char *init_marker; /* the console line of init running; NULL: "tinyx: init" */
@@ -85,6 +88,7 @@ struct probe_result {
 	int runs_ok; /* runs that served */
 	struct probe_stat console, init, network, service;
 	long long size_kernel, size_rootfs;
+	int disk_root; /* the root booted was the image's disk, not its initrd */
 	char console_tail[4096]; /* the last console lines of a failed run */
 	int netns_isolated;	 /* every probe socket and QEMU were in the private
 				  * namespace, and it was not the host's (inode checks) */

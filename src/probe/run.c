@@ -379,6 +379,8 @@ static int check_image(struct tx_ctx *ctx, const struct probe_opts *o, const str
 	r->size_kernel = file_size_at(o->dir, c->kernel);
 	if (r->size_kernel < 0)
 		return tx_fail(ctx, -ENOENT, STAGE, "no kernel '%s/%s'", o->dir, c->kernel);
+	if (o->use_disk && o->use_initrd)
+		return tx_fail(ctx, -EINVAL, STAGE, "--disk and --initrd together '%s'", o->dir);
 	if (o->use_disk && !c->disk)
 		return tx_fail(ctx, -ENOENT, STAGE, "the image has no disk '%s'", o->dir);
 	r->size_rootfs = file_size_at(o->dir, name);
@@ -444,7 +446,11 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	rc = probe_setup(ctx, o, &c, r);
 	if (rc < 0)
 		return rc;
-	be = probe_backend_for(c.target, o->xen_pvh_entry);
+	/* the image's default root: its disk when it has one */
+	po.use_disk = o->use_disk || (c.disk && !o->use_initrd);
+	o = &po;
+	r->disk_root = po.use_disk;
+	be = probe_backend_for(c.target, o->xen_on_qemu);
 	rc = be->check ? be->check(ctx, o) : 0;
 	if (rc == 0)
 		rc = check_image(ctx, o, &c, r);

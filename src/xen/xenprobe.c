@@ -268,7 +268,7 @@ static int xen_check(struct tx_ctx *ctx, const struct probe_opts *o)
 	if (o->use_disk)
 		return tx_fail(
 		    ctx, -EINVAL, STAGE,
-		    "--disk does not apply to a guest under Xen '%s' (maybe --pvh-entry)", o->dir);
+		    "--disk does not apply to a guest under Xen '%s' (maybe --qemu)", o->dir);
 	return 0;
 }
 

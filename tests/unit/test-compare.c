@@ -51,7 +51,7 @@ static void many_rows(const char *dir)
 /* The table: the README's rows, unique names; --only takes only those. */
 static void systems(void)
 {
-	static const char *const readme[] = {"debian-vm",     "tinyx-kvm", "tinyx-kvm-disk",
+	static const char *const readme[] = {"debian-vm",     "tinyx-kvm", "tinyx-kvm-initrd",
 					     "tinyx-xen-pvh", "tinyx-min", "container",
 					     "minios",	      "osv"};
 	struct compare_opts o = {.app = "nginx", .runs = 1, .only = "tinyx-kvm,nosuch"};
@@ -72,7 +72,7 @@ static void systems(void)
 	/* a usage error before anything is built or measured */
 	CHECK(compare_run(&ctx, &o, &r) == -EINVAL);
 	CHECK_STR(ctx.err, "compare: unknown system 'nosuch' (one of: debian-vm, tinyx-kvm, "
-			   "tinyx-kvm-disk, tinyx-xen-pvh, tinyx-min, container, minios, osv)");
+			   "tinyx-kvm-initrd, tinyx-xen-pvh, tinyx-min, container, minios, osv)");
 	CHECK(r.nrows == 0);
 	compare_result_free(&r);
 }

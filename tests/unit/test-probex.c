@@ -89,7 +89,7 @@ static void test_report_json(void)
 	r.dom0 = (struct probe_stat){900, 900, 900, 1};
 	snprintf(r.console_tail, sizeof(r.console_tail), "tinyx: init\nKernel panic\n");
 	o.dir = "out/nginx/xen";
-	o.use_disk = 1;
+	r.disk_root = 1;
 	probe_report_json(&r, &o, &j);
 	CHECK_GOLDEN(j.s, "probe-report-xen.json");
 	sbuf_free(&j);

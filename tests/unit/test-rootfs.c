@@ -1,7 +1,7 @@
 /* Rootfs assembly: what it adds, the overlay rejections, the content rules,
- * and the ext4 image (fsck-clean, owners set, same bytes twice). */
+ * and the squashfs image (owners, modes and times set, same bytes twice). */
 #include "image/cpio.h"
-#include "image/ext4.h"
+#include "image/squashfs.h"
 #include "image/qemu.h"
 #include "image/rootfs.h"
 #include "image/target.h"
@@ -163,33 +163,23 @@ static void test_assemble(void)
 	{
 		char *img = at("a.img"), *img2 = at("b.img"), *stg = at("stg"), *cp = at("a.cpio");
 		char h1[65], h2[65];
-		char *argv[] = {"debugfs", "-R", "stat /run/../etc/shadow", img, NULL}, *out = NULL;
+		char *argv[] = {"unsquashfs", "-lln", img, NULL}, *out = NULL;
 
 		CHECK(cpio_write(&ctx, &m, cp, "none", 1700000000) == 0);
-		CHECK(ext4_write(&ctx, &m, stg, img, 1700000000) == 0);
+		CHECK(squashfs_write(&ctx, &m, stg, img, 1700000000) == 0);
 		if (ctx.err[0])
 			fprintf(stderr, "%s\n", ctx.err);
 		CHECK(!path_exists(stg));
-		CHECK(ext4_write(&ctx, &m, stg, img2, 1700000000) == 0);
+		CHECK(squashfs_write(&ctx, &m, stg, img2, 1700000000) == 0);
 		CHECK(sha256_file(img, h1) == 0 && sha256_file(img2, h2) == 0);
 		CHECK_STR(h1, h2);
+		/* owners, modes, device nodes and times from the manifest */
 		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
-		CHECK(out && strstr(out, "Mode:  0600") && strstr(out, "User:     0"));
+		CHECK(out && strstr(out, "-rw------- 0/0 ") && strstr(out, "squashfs-root/etc/shadow\n"));
+		CHECK(out && strstr(out, "crw------- 0/0                   5,  1 2023-11-14 22:13 "
+					 "squashfs-root/dev/console\n"));
+		CHECK(out && strstr(out, "2023-11-14 22:13 squashfs-root/usr/bin/busybox\n"));
 		free(out);
-		argv[2] = "stat /dev/console";
-		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
-		CHECK(out && strstr(out, "Type: character special") &&
-		      strstr(out, "Device major/minor number: 05:01"));
-		free(out);
-		argv[2] = "stat /usr/bin/busybox";
-		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
-		CHECK(out && strstr(out, "mtime: 0x6553f100:00000000"));
-		free(out);
-		{
-			char *fsck[] = {"e2fsck", "-fn", img, NULL};
-
-			CHECK(run_cmd(&ctx, fsck, NULL, 1) == 0);
-		}
 		free(img);
 		free(img2);
 		free(stg);

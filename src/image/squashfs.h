@@ -1,0 +1,23 @@
+/* The disk root writer: a compressed, read-only squashfs made from a manifest
+ * without root privileges. The guest reads it on demand (nothing is unpacked
+ * into RAM) and its init puts a tmpfs overlay on top for what the app writes. */
+#ifndef TINYX_SQUASHFS_H
+#define TINYX_SQUASHFS_H
+
+#include "formats/manifest.h"
+
+/* The compression of the root, chosen by measurement (README, "The root"). */
+#define SQUASHFS_COMP "zstd"
+#define SQUASHFS_LEVEL "19"
+#define SQUASHFS_BLOCK "128K"
+
+/* Write the manifest's paths as squashfs to out_path: every dir, symlink and
+ * device node, and every owner, mode and time, comes from a pseudo file
+ * definition (mksquashfs -pf), the files' bytes from copies numbered in
+ * staging_dir_tmp (a path this function owns: removed first and at the end).
+ * Every time is epoch. Same manifest and contents, same bytes. out_path
+ * appears whole or not at all. */
+int squashfs_write(struct tx_ctx *ctx, const struct manifest *m, const char *staging_dir_tmp,
+		   const char *out_path, long long epoch);
+
+#endif
