@@ -165,7 +165,7 @@ check "text report has the service line" grep -Eq '^  service +[0-9]' "$tmp/ok.t
 
 # --- 1b. the same rootfs as a squashfs disk root: the default once the image
 # has a disk (--initrd boots the initrd); the file is never written
-mksquashfs "$root" "$img/rootfs.squashfs" -all-root -noappend -quiet -no-progress >/dev/null
+mksquashfs "$root" "$img/rootfs.squashfs" -comp zstd -all-root -noappend -quiet -no-progress >/dev/null
 echo "disk=rootfs.squashfs" >> "$img/image.conf"
 h1=$(sha256sum < "$img/rootfs.squashfs")
 sz=$(stat -c %s "$img/rootfs.squashfs")
