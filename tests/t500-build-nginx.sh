@@ -17,7 +17,7 @@ ok "tinyx build nginx"
 cat "$tmp/build1.log" | tail -n 8
 d=$out/nginx
 for f in manifest.txt build.json kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/run-qemu.sh \
-	kvm/nginx.xml kvm/image.conf xen/kernel xen/initrd xen/nginx.cfg xen/image.conf; do
+	kvm/nginx.xml kvm/image.conf xen/kernel xen/rootfs.squashfs xen/nginx.cfg xen/image.conf; do
 	check "has $f" test -s "$d/$f"
 done
 check "no temp dir left in the out dir" test -z "$(ls -A "$out" | grep -v '^nginx$')"
@@ -27,6 +27,7 @@ check "kvm: what answered" jq -e '.targets.kvm.check == "http 200 on tcp/80"' "$
 check "summary printed" grep -q '^kvm ' "$tmp/build1.log"
 check "xen config is PVH" grep -q '^type = "pvh"' "$d/xen/nginx.cfg"
 check "xen PV config" grep -q '^type = "pv"' "$d/xen/nginx-pv.cfg"
+check "xen root: the squashfs as its ramdisk" grep -q '^ramdisk = "rootfs.squashfs"' "$d/xen/nginx.cfg"
 check "xen kernel is a (compressed) bzImage" sh -c "file '$d/xen/kernel' | grep -q 'Linux kernel x86 boot'"
 check "one kernel for both targets" cmp -s "$d/kvm/kernel" "$d/xen/kernel"
 check "kvm kernel is a bzImage" sh -c "file '$d/kvm/kernel' | grep -q 'Linux kernel x86 boot'"

@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 NGINX=$("$TINYX" stage nginx 2>/dev/null) || { nok "stage nginx"; done_tests; exit 1; }
 CACHE=${TINYX_CACHE:-$HOME/.cache/tinyx}
-files="manifest.txt kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/image.conf kvm/run-qemu.sh xen/kernel xen/initrd xen/image.conf xen/nginx.cfg"
+files="manifest.txt kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/image.conf kvm/run-qemu.sh xen/kernel xen/rootfs.squashfs xen/image.conf xen/nginx.cfg"
 
 mkdir -p "$tmp/w1" "$tmp/w2/deeper/dir" "$tmp/t1" "$tmp/t2"
 (cd "$tmp/w1" && TMPDIR=$tmp/t1 "$TINYX" build nginx --root "$NGINX" --no-verify -q --out "$tmp/o1") >"$tmp/b1.log" 2>&1

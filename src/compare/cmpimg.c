@@ -125,7 +125,10 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 		   const struct cmpimg_dir *t, const char *kernel)
 {
 	char *d = xasprintf("%s/%s", dir, t->name);
-	char *initrd = xasprintf("%s/%s", work, t->min ? "initrd-min" : "initrd-full");
+	char *initrd = xasprintf("%s/%s", work,
+				 t->t->ramdisk_root ? "rootfs.squashfs"
+				 : t->min	    ? "initrd-min"
+						    : "initrd-full");
 	char *disk = xasprintf("%s/rootfs.squashfs", work);
 	int r = mkdir_p(d, 0755);
 	struct imgconf c;
@@ -144,7 +147,7 @@ static int one_dir(struct tx_ctx *ctx, const char *app, const char *dir, const c
 	if (r == 0)
 		r = put_file(ctx, kernel, d, "kernel", t->pvh);
 	if (r == 0)
-		r = put_file(ctx, initrd, d, "initrd", 0);
+		r = put_file(ctx, initrd, d, c.initrd, 0);
 	if (r == 0 && t->disk)
 		r = put_file(ctx, disk, d, "rootfs.squashfs", 0);
 	if (r == 0)
@@ -189,8 +192,7 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, char **ro
 	if (r == 0)
 		r = make_initrd(ctx, app, *root, 0, work, min, NULL);
 	for (size_t i = 0; r == 0 && i < NELEM(dirs); i++)
-		r = one_dir(ctx, app, dir, work, &dirs[i],
-			    dirs[i].pvh ? kx.vmlinux : kk.bzimage);
+		r = one_dir(ctx, app, dir, work, &dirs[i], dirs[i].pvh ? kx.vmlinux : kk.bzimage);
 	rm_rf(work);
 done:
 	kernel_out_free(&kk);

@@ -6,8 +6,9 @@
  *   DIR/tinyx-kvm/      bzImage + rootfs.squashfs (BusyBox, as built), booted
  *                       as the read-only root disk: the default image
  *   DIR/tinyx-kvm-initrd/ bzImage + an initrd of the same files  microvm
- *   DIR/tinyx-xen-pvh/  the kernel's vmlinux + that initrd, booted through
- *                       its PVH entry (Xen's) on QEMU microvm
+ *   DIR/tinyx-xen-pvh/  the kernel's vmlinux + the squashfs as its ramdisk
+ *                       (the Xen image's root), booted through its PVH
+ *                       entry (Xen's) on QEMU microvm
  *   DIR/tinyx-min/      bzImage + an initrd without BusyBox: the app, its
  *                       libraries, iperf3 and the init only
  *

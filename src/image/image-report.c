@@ -4,10 +4,16 @@
 #include <stdio.h>
 #include <time.h>
 
-/* The root a target's image boots by default: its disk when it has one. */
+/* The root a target's image boots by default: the squashfs (its disk or its
+ * ramdisk) when it has one. */
+static int squashfs_root(const struct target_res *t)
+{
+	return t->t->has_disk || t->t->ramdisk_root;
+}
+
 static long long root_bytes(const struct bctx *b, const struct target_res *t)
 {
-	return t->t->has_disk ? b->disk_bytes : b->initrd_bytes;
+	return squashfs_root(t) ? b->disk_bytes : b->initrd_bytes;
 }
 
 static void json_target(const struct bctx *b, const struct target_res *t, const char *when,
@@ -18,9 +24,8 @@ static void json_target(const struct bctx *b, const struct target_res *t, const 
 		    "\"kernel_config_hash\": \"%s\", \"kernel_cached\": %s, "
 		    "\"root\": \"%s\", \"total_bytes\": %lld, \"verified\": %s",
 		    t->t->name, t->kernel_bytes, t->kernel_sha, t->k.hash,
-		    t->k.cached ? "true" : "false", t->t->has_disk ? "squashfs" : "initrd",
-		    t->kernel_bytes + root_bytes(b, t),
-		    t->verified ? "true" : "false");
+		    t->k.cached ? "true" : "false", squashfs_root(t) ? "squashfs" : "initrd",
+		    t->kernel_bytes + root_bytes(b, t), t->verified ? "true" : "false");
 	if (t->verified)
 		sbuf_printf(s,
 			    ", \"verified_at\": \"%s\", \"boot_ms\": {\"console\": %.1f, "
@@ -67,7 +72,7 @@ void image_report_summary(const struct bctx *b)
 		const struct target_res *t = &b->tr[i];
 
 		printf("%-6s %12lld %12lld %9s %12lld %9s", t->t->name, t->kernel_bytes,
-		       root_bytes(b, t), t->t->has_disk ? "squashfs" : "initrd",
+		       root_bytes(b, t), squashfs_root(t) ? "squashfs" : "initrd",
 		       t->kernel_bytes + root_bytes(b, t), t->verified ? "yes" : "no");
 		if (t->verified)
 			printf(" %9.0f %9.0f %9.0f\n", t->pr.init.median, t->pr.network.median,

@@ -35,9 +35,10 @@ char *qemu_append(const struct qemu_boot *b)
 	return s.s ? s.s : xstrdup("");
 }
 
-char *qemu_guest_cmdline(const char *app, const char *console)
+char *qemu_guest_cmdline(const char *app, const char *console, const char *root)
 {
-	return xasprintf("console=%s quiet panic=-1 tinyx.hostname=%s", console, app);
+	return xasprintf("console=%s quiet panic=-1 tinyx.hostname=%s%s%s", console, app,
+			 *root ? " " : "", root);
 }
 
 static void push_disk(struct strv *a, const struct qemu_boot *b, int pc)

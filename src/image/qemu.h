@@ -11,16 +11,16 @@
 
 struct qemu_boot {
 	const struct imgconf *c;
-	const char *dir;      /* the image dir (its files are DIR/NAME) */
-	const char *qemu;     /* NULL: QEMU_DEFAULT */
-	const char *accel;    /* "tcg" or "kvm" */
-	int memory_mb;	      /* 0: the image's own */
-	int use_disk;	      /* root on the image's disk, not the initrd */
-	int disk_initrd;      /* with use_disk: pass the initrd too (a distro's VM) */
-	const char *netdev;   /* -netdev value, e.g. "tap,id=n0,fd=3" (id must be n0) */
-	const char *mac;      /* the NIC's MAC, or NULL */
-	const char *extra;    /* appended to the kernel command line, or NULL */
-	int interactive;      /* a person's console: -nographic, serial on stdio */
+	const char *dir;    /* the image dir (its files are DIR/NAME) */
+	const char *qemu;   /* NULL: QEMU_DEFAULT */
+	const char *accel;  /* "tcg" or "kvm" */
+	int memory_mb;	    /* 0: the image's own */
+	int use_disk;	    /* root on the image's disk, not the initrd */
+	int disk_initrd;    /* with use_disk: pass the initrd too (a distro's VM) */
+	const char *netdev; /* -netdev value, e.g. "tap,id=n0,fd=3" (id must be n0) */
+	const char *mac;    /* the NIC's MAC, or NULL */
+	const char *extra;  /* appended to the kernel command line, or NULL */
+	int interactive;    /* a person's console: -nographic, serial on stdio */
 };
 
 /* The kernel command line: the image's append, the disk root when booting
@@ -33,7 +33,8 @@ void qemu_argv(const struct qemu_boot *b, struct strv *argv);
 
 /* The guest kernel command line an image is built with (image.conf's append,
  * the libvirt XML's, the xl configs' with console "hvc0"): console=CONSOLE
- * quiet panic=-1 tinyx.hostname=APP. The network part is the launcher's. */
-char *qemu_guest_cmdline(const char *app, const char *console);
+ * quiet panic=-1 tinyx.hostname=APP, then root (the target's root
+ * arguments, "" for none). The network part is the launcher's. */
+char *qemu_guest_cmdline(const char *app, const char *console, const char *root);
 
 #endif

@@ -65,20 +65,27 @@ static int mksquashfs(struct tx_ctx *ctx, const char *stg, const char *pf, const
 		      long long epoch)
 {
 	char t[24], *empty = xasprintf("%s/empty", stg), *log = xasprintf("%s.log", img);
-	char *argv[] = {"mksquashfs", empty, (char *)img, "-pf", (char *)pf, "-noappend", "-comp",
-			SQUASHFS_COMP, "-Xcompression-level", SQUASHFS_LEVEL, "-b", SQUASHFS_BLOCK,
-			"-all-time", t, "-mkfs-time", t, "-root-mode", "0755", "-root-uid", "0",
-			"-root-gid", "0", "-no-xattrs", "-quiet", "-no-progress", NULL};
+	/* zstd -19, 128 KB blocks: see squashfs.h; every time comes from the
+	 * pseudo definitions and -all-time; the root dir is 0755 root's */
+	static const char *const opts[] = {
+	    "-noappend", "-comp",      "zstd",	 "-Xcompression-level", "19", "-b",
+	    "128K",	 "-root-mode", "0755",	 "-root-uid",		"0",  "-root-gid",
+	    "0",	 "-no-xattrs", "-quiet", "-no-progress"};
+	char *argv[40] = {"mksquashfs", empty, (char *)img,  "-pf", (char *)pf,
+			  "-all-time",	t,     "-mkfs-time", t};
 	struct tx_spawn s = TX_SPAWN_INIT(argv);
+	size_t n = 9;
 	char *text = NULL;
 	int r;
 
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		argv[n++] = (char *)opts[i];
 	snprintf(t, sizeof(t), "%lld", epoch);
 	r = tx_run_lines(ctx, &s, log, NULL, NULL);
 	if (r != 0) {
 		read_file(log, &text, NULL, 4096);
-		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs", "mksquashfs failed on '%s' (status %d): %s",
-			    img, r, text ? text : "");
+		r = tx_fail(ctx, r < 0 ? r : -EIO, "rootfs",
+			    "mksquashfs failed on '%s' (status %d): %s", img, r, text ? text : "");
 	}
 	unlink(log);
 	free(text);
@@ -99,7 +106,7 @@ int squashfs_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg
 
 	if (epoch < 0 || epoch > 0xffffffffll)
 		epoch = 0; /* squashfs times are unsigned 32-bit */
-	rm_rf(stg); /* ours: a stale one from an interrupted run goes */
+	rm_rf(stg);	   /* ours: a stale one from an interrupted run goes */
 	if (!r && (mkdir(stg, 0700) < 0 || mkdir(empty, 0755) < 0 || mkdir(data, 0700) < 0))
 		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", stg, strerror(errno));
 	for (size_t i = 0; i < n && !r; i++)

@@ -7,13 +7,10 @@
 #include "formats/manifest.h"
 
 /* The compression of the root, chosen by measurement (nginx, TCG microvm,
- * bench/versus.sh): zstd unpacks fastest of what the kernel reads (xz: 7 %
- * smaller, 0.43 s slower to HTTP 200); 128 KB blocks need 19 MB of guest
+ * bench/versus.sh): zstd -19 unpacks fastest of what the kernel reads (xz:
+ * 7 % smaller, 0.43 s slower to HTTP 200); 128 KB blocks need 19 MB of guest
  * RAM where 1 MB blocks need 25 (the kernel caches whole blocks) for 4 %
  * more bytes (4.80 vs 4.62 MB) and no measurable boot time. */
-#define SQUASHFS_COMP "zstd"
-#define SQUASHFS_LEVEL "19"
-#define SQUASHFS_BLOCK "128K"
 
 /* Write the manifest's paths as squashfs to out_path: every dir, symlink and
  * device node, and every owner, mode and time, comes from a pseudo file

@@ -165,5 +165,5 @@ static int write_kvm(const struct target_job *j)
 
 /* the fields in struct image_target's order */
 const struct image_target target_kvm = {
-    "kvm", "KVM", IMG_KVM, "vm.config", 1, "bzImage; boots on -M microvm or pc", NULL, 0,
-    write_kvm};
+    "kvm", "KVM", IMG_KVM,  "vm.config", 1, 0, "bzImage; boots on -M microvm or pc",
+    NULL,  0,	  write_kvm};

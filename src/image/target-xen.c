@@ -1,6 +1,6 @@
 /* The Xen target: the bzImage (libxenguest unpacks it; its vmlinux has the
- * PVH entry and XEN_PV), with the initrd; xl configs launch it as a PVH
- * guest and as a PV guest. */
+ * PVH entry and XEN_PV), with rootfs.squashfs as its ramdisk and root; xl
+ * configs launch it as a PVH guest and as a PV guest. */
 #include "image/qemu.h"
 #include "image/target.h"
 
@@ -10,7 +10,7 @@
 static int xl_config(const struct target_job *j, const char *type, const char *suffix)
 {
 	const char *app = j->app;
-	char *cmdline = qemu_guest_cmdline(app, "hvc0"), *p, *text;
+	char *cmdline = qemu_guest_cmdline(app, "hvc0", image_root_args(j->t)), *p, *text;
 	int r;
 
 	text =
@@ -44,10 +44,10 @@ static int write_xen(const struct target_job *j)
 	return r < 0 ? r : xl_config(j, "pv", "-pv");
 }
 
-static const char xen_note[] = "verified on QEMU microvm (the same kernel and initrd); under Xen "
+static const char xen_note[] = "verified on QEMU microvm (the same kernel and root); under Xen "
 			       "by tinyx probe";
 
 /* the fields in struct image_target's order */
 const struct image_target target_xen = {
-    "xen", "Xen", IMG_XEN, "vm.config", 0, "bzImage; boots as Xen PVH or PV", xen_note, 1,
-    write_xen};
+    "xen",    "Xen", IMG_XEN,  "vm.config", 0, 1, "bzImage; boots as Xen PVH or PV",
+    xen_note, 1,     write_xen};

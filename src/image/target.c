@@ -32,13 +32,22 @@ void image_target_conf(const struct image_target *t, const char *app, const char
 	imgconf_init(c);
 	c->target = t->conf;
 	c->disk = t->has_disk ? xstrdup("rootfs.squashfs") : NULL;
+	if (t->ramdisk_root) {
+		free(c->initrd);
+		c->initrd = xstrdup("rootfs.squashfs");
+	}
 	free(c->append);
-	c->append = qemu_guest_cmdline(app, "ttyS0");
+	c->append = qemu_guest_cmdline(app, "ttyS0", image_root_args(t));
 	c->memory_mb = GUEST_MB;
 	c->port = port;
 	c->service = s < 0 ? IMG_SVC_NONE : (enum img_service)s;
 	c->note = t->note ? xstrdup(t->note) : NULL;
 	c->comment = xasprintf("tinyx image: %s for %s (%s)", app, t->title, t->what);
+}
+
+const char *image_root_args(const struct image_target *t)
+{
+	return t->ramdisk_root ? "root=/dev/ram0 ro rootfstype=squashfs init=/init" : "";
 }
 
 int image_guest_mb(long long initrd_bytes, long long files_bytes)

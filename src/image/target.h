@@ -24,13 +24,16 @@ struct target_job {
 };
 
 struct image_target {
-	const char *name;	   /* "kvm": its dir, --target, build.json, timing names */
-	const char *title;	   /* "KVM": for people */
-	enum img_target conf;	   /* image.conf's target= */
-	const char *fragment;	   /* its kconfig fragment, in kconfig-fragments/ */
-	int has_disk;		   /* ships rootfs.squashfs (image.conf disk=) besides the initrd */
-	const char *what;	   /* image.conf's comment: what the kernel is */
-	const char *note;	   /* image.conf's note=, or NULL */
+	const char *name;     /* "kvm": its dir, --target, build.json, timing names */
+	const char *title;    /* "KVM": for people */
+	enum img_target conf; /* image.conf's target= */
+	const char *fragment; /* its kconfig fragment, in kconfig-fragments/ */
+	int has_disk;	      /* ships rootfs.squashfs (image.conf disk=) besides the initrd */
+	/* its initrd is rootfs.squashfs, which the kernel copies to /dev/ram0
+	 * and mounts as the root (image_root_args) */
+	int ramdisk_root;
+	const char *what; /* image.conf's comment: what the kernel is */
+	const char *note; /* image.conf's note=, or NULL */
 	/* The build verifies the image on QEMU microvm (the probe's
 	 * xen_on_qemu: seconds), not under Xen: the full check under Xen is
 	 * `tinyx probe` (a minute, and the Xen kit). */
@@ -55,6 +58,10 @@ char *image_target_names(const char *sep);
  * service to check (svc "http", "tcp" or "none") and its port. */
 void image_target_conf(const struct image_target *t, const char *app, const char *svc, int port,
 		       struct imgconf *c);
+
+/* The kernel arguments that make a ramdisk_root target's initrd its root;
+ * "" for another target. */
+const char *image_root_args(const struct image_target *t);
 
 /* The guest RAM in MB an image needs, from its initrd and the size of its
  * files: while the kernel unpacks the initramfs, the compressed archive and
