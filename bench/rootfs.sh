@@ -1,8 +1,8 @@
 #!/bin/sh
 # Rootfs figures: the guest init's size, the initrd size and write time per
 # compressor, and the boot time to `tinyx: init` (and to `tinyx: ready`) per
-# compressor under QEMU TCG -M microvm (and for the ext4 image as a read-only
-# virtio disk root: its size is apparent(allocated)), for two images:
+# compressor under QEMU TCG -M microvm (and for the squashfs image as a
+# read-only virtio disk root), for two images:
 #   httpd  tinyx-init + busybox-static running `busybox httpd` (the smallest)
 #   nginx  the nginx closure of a staged root (tinyx closure nginx --root R)
 #          + tinyx-init + BusyBox, running nginx in the foreground
@@ -29,13 +29,13 @@ echo "guest init: $(wc -c < build/tinyx-init) bytes (build/tinyx-init, static, s
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# boot INITRD|DISK.ext4: prints "INIT_MS READY_MS" (- when not seen) for one boot
+# boot INITRD|DISK.squashfs: prints "INIT_MS READY_MS" (- when not seen) for one boot
 boot() {
 	rm -f "$tmp/fifo"; mkfifo "$tmp/fifo"
 	case $1 in
-	*.ext4) set -- -drive "file=$1,format=raw,if=none,id=d0,readonly=on" \
+	*.squashfs) set -- -drive "file=$1,format=raw,if=none,id=d0,readonly=on" \
 		-device virtio-blk-device,drive=d0 \
-		-append "console=ttyS0 panic=-1 quiet root=/dev/vda ro rootfstype=ext4 init=/init" ;;
+		-append "console=ttyS0 panic=-1 quiet root=/dev/vda ro rootfstype=squashfs init=/init" ;;
 	*) set -- -initrd "$1" -append "console=ttyS0 panic=-1 quiet" ;;
 	esac
 	t0=$(ms)
@@ -62,10 +62,10 @@ bench_image() { # NAME "DRIVER-OPTIONS" -- APP...
 	echo
 	echo "== $name =="
 	printf '%-6s %16s %9s %12s %12s\n' comp bytes write_ms 'init_ms(med)' 'ready_ms(med)'
-	for c in none zstd xz lz4 gzip ext4; do
+	for c in none zstd xz lz4 gzip squashfs; do
 		t0=$(ms)
 		# shellcheck disable=SC2086 # the options are words
-		if [ $c = ext4 ]; then
+		if [ $c = squashfs ]; then
 			"$tmp/driver" -c none -e "$tmp/$name.$c" $opts "$tmp/$name.x" . build/tinyx-init \
 				-- "$@" >/dev/null 2>"$tmp/err"
 		else
@@ -74,12 +74,11 @@ bench_image() { # NAME "DRIVER-OPTIONS" -- APP...
 		fi || { echo "$c: $(cat "$tmp/err")"; continue; }
 		wt=$(( $(ms) - t0 ))
 		size=$(wc -c < "$tmp/$name.$c")
-		[ $c = ext4 ] && size="$size($(du -k "$tmp/$name.$c" | cut -f1)K)"
 		up=$(echo "$c" | tr a-z A-Z)
 		inits=- readys=-
 		if [ -z "$kdir" ]; then
 			:
-		elif [ "$c" != none ] && [ "$c" != ext4 ] && ! grep -q "^CONFIG_RD_$up=y" "$kdir/config" "$kdir/.config" 2>/dev/null; then
+		elif [ "$c" != none ] && [ "$c" != squashfs ] && ! grep -q "^CONFIG_RD_$up=y" "$kdir/config" "$kdir/.config" 2>/dev/null; then
 			inits="(no RD_$up)"
 		else
 			: >"$tmp/times"
