@@ -21,6 +21,7 @@ static const struct opt {
     {"--debug-shell", FLAG, offsetof(struct cli, debug_shell), 0, 0, NULL},
     {"--disk", FLAG, offsetof(struct cli, disk), 0, 0, NULL},
     {"--initrd", FLAG, offsetof(struct cli, initrd), 0, 0, NULL},
+    {"--breakdown", FLAG, offsetof(struct cli, breakdown), 0, 0, NULL},
     {"--console", FLAG, offsetof(struct cli, console), 0, 0, NULL},
     {"--qemu", FLAG, offsetof(struct cli, on_qemu), 0, 0, NULL},
     {"--minimize", FLAG, offsetof(struct cli, minimize), 0, 0, NULL},

@@ -39,16 +39,19 @@ static const struct cli_cmd cmds[] = {
      "        build (or reuse) the kernel for APP",
      cmd_kernel},
     {"probe", "DIR",
-     "--runs --json --disk --initrd --timeout --memory --xen-cfg --qemu --console --extras "
+     "--runs --json --disk --initrd --breakdown --timeout --memory --xen-cfg --qemu --console "
+     "--extras "
      "--iperf3 --min-mem",
      "[--runs N] [--json] [--disk|--initrd] [--timeout S] [--memory MB]\n"
      "        [--xen-cfg NAME] [--qemu] [--console] [--extras] [--iperf3] [--min-mem]\n"
+     "        [--breakdown]\n"
      "        boot an image dir under QEMU and measure it, from its disk when it has\n"
      "        one (--initrd: from its initrd); a Xen image boots under Xen\n"
      "        with a Tinyx dom0 (--xen-cfg APP-pv.cfg: as PV; --qemu: on QEMU microvm\n"
      "        on QEMU, no Xen; --console: copy the console to stderr); --extras: QEMU\n"
      "        PSS and ICMP round trips too, --iperf3: and guest->host throughput (the\n"
-     "        image needs iperf3), --min-mem: the smallest RAM that serves",
+     "        image needs iperf3), --min-mem: the smallest RAM that serves,\n"
+     "        --breakdown: where the boot time goes, step by step",
      cmd_probe},
     {"compare", "APP", "--runs --json --plot --only --no-min-mem --out",
      "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem]\n"

@@ -42,6 +42,7 @@ int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
 	o.timeout_s = c->timeout; /* 0: 30 s, under Xen 150 s */
 	o.use_disk = c->disk;
 	o.use_initrd = c->initrd;
+	o.breakdown = c->breakdown;
 	o.xen_on_qemu = c->on_qemu;
 	o.xen_cfg = c->xen_cfg;
 	o.keep_console = c->console;

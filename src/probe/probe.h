@@ -61,6 +61,7 @@ struct probe_opts {
 	int disk_initrd;	 /* with use_disk: boot the initrd too (a distro's VM) */
 	int extras;		 /* once served: QEMU's PSS, the RTT; iperf3 when set below */
 	int iperf3;		 /* ask the guest (tinyx.iperf3=) for the throughput test */
+	int breakdown;		 /* the reports say where the boot time went */
 };
 
 struct probe_stat {

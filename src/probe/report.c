@@ -153,6 +153,69 @@ static void json_xen(const struct probe_result *r, struct sbuf *out)
 	sbuf_puts(out, "}");
 }
 
+/* Where boot time goes, from the probe's clock (QEMU start = 0) and the
+ * console lines: each step's median over the runs that served. */
+static const struct {
+	const char *name, *what;
+} steps[] = {
+    {"kernel", "QEMU start -> first console byte (firmware, kernel unpack and early boot)"},
+    {"root", "first console byte -> /init runs (kernel boot, root mounted)"},
+    {"network", "/init runs -> the network answers (init: address, link up)"},
+    {"listen", "the network answers -> the app listens (init: 'tinyx: ready')"},
+    {"answer", "the app listens -> its first answer (the service check)"},
+};
+
+static double step_ms(const struct probe_run_rec *p, size_t i)
+{
+	const double t[] = {0, p->console, p->init, p->network, p->ready, p->service};
+
+	if (!p->ok || t[i] < 0 || t[i + 1] < 0)
+		return -1;
+	return t[i + 1] - t[i];
+}
+
+/* Each step's median in ms (-1: not measured), in steps[] order. */
+static void breakdown(const struct probe_result *r, double *med)
+{
+	double *v = xcalloc((size_t)r->runs + 1, sizeof(*v));
+
+	for (size_t i = 0; i < (sizeof(steps) / sizeof(steps[0])); i++) {
+		for (int k = 0; k < r->runs && r->per_run; k++)
+			v[k] = step_ms(&r->per_run[k], i);
+		med[i] = median_of(v, (size_t)r->runs, NULL);
+	}
+	free(v);
+}
+
+static void breakdown_text(const struct probe_result *r, struct sbuf *out)
+{
+	double med[(sizeof(steps) / sizeof(steps[0]))];
+
+	breakdown(r, med);
+	sbuf_puts(out, "  where the boot time goes (medians, ms):\n");
+	for (size_t i = 0; i < (sizeof(steps) / sizeof(steps[0])); i++)
+		if (med[i] < 0)
+			sbuf_printf(out, "    %-8s %8s  %s\n", steps[i].name, "-", steps[i].what);
+		else
+			sbuf_printf(out, "    %-8s %8.1f  %s\n", steps[i].name, med[i], steps[i].what);
+}
+
+static void breakdown_json(const struct probe_result *r, struct sbuf *out)
+{
+	double med[(sizeof(steps) / sizeof(steps[0]))];
+
+	breakdown(r, med);
+	sbuf_puts(out, ",\n  \"breakdown_ms\": {");
+	for (size_t i = 0; i < (sizeof(steps) / sizeof(steps[0])); i++) {
+		sbuf_printf(out, "%s\"%s\": ", i ? ", " : "", steps[i].name);
+		if (med[i] < 0)
+			sbuf_puts(out, "null");
+		else
+			sbuf_printf(out, "%.1f", med[i]);
+	}
+	sbuf_puts(out, "}");
+}
+
 void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out)
 {
 	long long total =
@@ -184,6 +247,8 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	key_ms(out, "},\n  \"rtt_us\": {\"median\": ", r->rtt_median_us);
 	key_ms(out, ", \"p99\": ", r->rtt_p99_us);
 	key_ms(out, "},\n  \"throughput_mbps\": ", r->throughput_mbps);
+	if (o->breakdown)
+		breakdown_json(r, out);
 	json_per_run(r, out);
 	if (r->xen_mode)
 		json_xen(r, out);
@@ -241,6 +306,8 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 	sbuf_printf(out, "  %-9s %9s %9s %9s\n", "ms", "median", "min", "max");
 	for (int i = 0; i < 4; i++)
 		text_row(out, phase_names[i], phase(r, i));
+	if (o->breakdown)
+		breakdown_text(r, out);
 	if (r->check[0])
 		sbuf_printf(out, "  check: %s\n", r->check);
 	sbuf_puts(out, "  size: ");
