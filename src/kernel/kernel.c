@@ -247,13 +247,13 @@ static int build_tools(struct tx_ctx *ctx, const char *config)
 static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, const char *target,
 		  const char *config)
 {
-	char *o = xasprintf("O=%s", builddir), *src = xstrdup(srcdir);
-	char *jobs = xasprintf(
-	    "-j%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1L);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char *o = xasprintf("O=%s", builddir), *jobs = xasprintf("-j%ld", cpus > 0 ? cpus : 1L);
 	char *log = xasprintf("%s/build.log", builddir);
 	char *ccache = xasprintf("CCACHE_DIR=%s/ccache", ctx->cache);
 	int have_ccache = in_path("ccache");
-	char *argv[] = {"make",	   "-C", src, o, jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
+	char *argv[] = {"make",	   "-C", (char *)srcdir,
+			o,	   jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
 			"bzImage", NULL};
 	/* fixed so that the same .config gives the same bytes (uname -v, /proc/version) */
 	char *env[] = {"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
@@ -292,7 +292,6 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, 
 	}
 	free(ccache);
 	free(o);
-	free(src);
 	free(jobs);
 	free(log);
 	return st;
@@ -325,16 +324,13 @@ int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfi
 	int fd = kernel_source(ctx, &srcdir, &version);
 
 	*config = NULL;
-	if (!fd) {
+	if (!fd)
 		fd = configure_locked(ctx, target, srcdir, version, set, config, clen, hash);
-		if (fd >= 0) {
-			close(fd);
-			fd = 0;
-		}
-	}
+	if (fd >= 0)
+		close(fd);
 	free(srcdir);
 	free(version);
-	return fd;
+	return fd < 0 ? fd : 0;
 }
 
 /* kbuild config in CACHE/kbuild/TARGET (the caller holds its lock), check
