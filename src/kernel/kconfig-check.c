@@ -67,9 +67,7 @@ static const struct centry *cmap_get(const struct cmap *m, const char *name)
 {
 	struct centry key = {.name = name, .nlen = strlen(name)};
 
-	if (!m->n)
-		return NULL;
-	return bsearch(&key, m->e, m->n, sizeof(*m->e), cmp_centry);
+	return m->n ? bsearch(&key, m->e, m->n, sizeof(*m->e), cmp_centry) : NULL;
 }
 
 static size_t edit_distance(const char *a, const char *b)

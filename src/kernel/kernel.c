@@ -145,8 +145,7 @@ static int cached_kernel(struct tx_ctx *ctx, const char *hash, struct kernel_out
 		kernel_out_free(out);
 		return 0;
 	}
-	memcpy(out->hash, hash, 64);
-	out->hash[64] = 0;
+	snprintf(out->hash, sizeof(out->hash), "%.64s", hash);
 	return 1;
 }
 
