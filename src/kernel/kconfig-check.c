@@ -67,20 +67,15 @@ static const struct centry *cmap_get(const struct cmap *m, const char *name)
 {
 	struct centry key = {.name = name, .nlen = strlen(name)};
 
-	if (!m->n)
-		return NULL;
-	return bsearch(&key, m->e, m->n, sizeof(*m->e), cmp_centry);
+	return m->n ? bsearch(&key, m->e, m->n, sizeof(*m->e), cmp_centry) : NULL;
 }
 
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row;
-	size_t r;
+	size_t la = strlen(a), lb = strlen(b), row[65];
 
 	if (la > 64 || lb > 64)
 		return 99;
-	row = xcalloc(lb + 1, sizeof(*row));
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
 	for (size_t i = 1; i <= la; i++) {
@@ -98,9 +93,7 @@ static size_t edit_distance(const char *a, const char *b)
 			row[j] = best;
 		}
 	}
-	r = row[lb];
-	free(row);
-	return r;
+	return row[lb];
 }
 
 /* ---- what the kexplain helper said (see kexplain/kexplain.c for the format) ---- */

@@ -41,20 +41,17 @@ static int valid_quoted(const char *v, size_t n)
 
 int kconfig_valid_number(const char *v, size_t n)
 {
-	size_t i = 0;
+	const char *digits = "0123456789";
+	size_t i = n && v[0] == '-';
 
 	if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
-		for (i = 2; i < n; i++)
-			if (!strchr("0123456789abcdefABCDEF", v[i]) || !v[i])
-				return 0;
-		return 1;
+		digits = "0123456789abcdefABCDEF";
+		i = 2;
 	}
-	if (n && v[0] == '-')
-		i = 1;
 	if (i == n)
 		return 0;
 	for (; i < n; i++)
-		if (v[i] < '0' || v[i] > '9')
+		if (!v[i] || !strchr(digits, v[i]))
 			return 0;
 	return 1;
 }

@@ -145,8 +145,7 @@ static int cached_kernel(struct tx_ctx *ctx, const char *hash, struct kernel_out
 		kernel_out_free(out);
 		return 0;
 	}
-	memcpy(out->hash, hash, 64);
-	out->hash[64] = 0;
+	snprintf(out->hash, sizeof(out->hash), "%.64s", hash);
 	return 1;
 }
 
@@ -247,13 +246,13 @@ static int build_tools(struct tx_ctx *ctx, const char *config)
 static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, const char *target,
 		  const char *config)
 {
-	char *o = xasprintf("O=%s", builddir), *src = xstrdup(srcdir);
-	char *jobs = xasprintf(
-	    "-j%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1L);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char *o = xasprintf("O=%s", builddir), *jobs = xasprintf("-j%ld", cpus > 0 ? cpus : 1L);
 	char *log = xasprintf("%s/build.log", builddir);
 	char *ccache = xasprintf("CCACHE_DIR=%s/ccache", ctx->cache);
 	int have_ccache = in_path("ccache");
-	char *argv[] = {"make",	   "-C", src, o, jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
+	char *argv[] = {"make",	   "-C", (char *)srcdir,
+			o,	   jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
 			"bzImage", NULL};
 	/* fixed so that the same .config gives the same bytes (uname -v, /proc/version) */
 	char *env[] = {"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
@@ -292,7 +291,6 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, 
 	}
 	free(ccache);
 	free(o);
-	free(src);
 	free(jobs);
 	free(log);
 	return st;
@@ -325,16 +323,13 @@ int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfi
 	int fd = kernel_source(ctx, &srcdir, &version);
 
 	*config = NULL;
-	if (!fd) {
+	if (!fd)
 		fd = configure_locked(ctx, target, srcdir, version, set, config, clen, hash);
-		if (fd >= 0) {
-			close(fd);
-			fd = 0;
-		}
-	}
+	if (fd >= 0)
+		close(fd);
 	free(srcdir);
 	free(version);
-	return fd;
+	return fd < 0 ? fd : 0;
 }
 
 /* kbuild config in CACHE/kbuild/TARGET (the caller holds its lock), check

@@ -1,4 +1,5 @@
 /* The minimizer's outputs: the fragment and the reports (see kmin.h). */
+#include "kernel/kconfig-int.h"
 #include "kernel/kmin-int.h"
 
 #include <stdlib.h>
@@ -6,17 +7,13 @@
 
 int km_count_on(const char *cfg, size_t len)
 {
+	struct cmap m;
 	int n = 0;
 
-	for (const char *p = cfg; p && p < cfg + len;) {
-		const char *nl = memchr(p, '\n', (size_t)(cfg + len - p));
-		size_t l = (size_t)((nl ? nl : cfg + len) - p);
-
-		if (l > 9 && !memcmp(p, "CONFIG_", 7) && p[l - 2] == '=' &&
-		    (p[l - 1] == 'y' || p[l - 1] == 'm'))
-			n++;
-		p = nl ? nl + 1 : NULL;
-	}
+	kconfig_lines(cfg, len, 0, &m);
+	for (size_t i = 0; i < m.n; i++)
+		n += m.e[i].vlen == 1 && (m.e[i].val[0] == 'y' || m.e[i].val[0] == 'm');
+	free(m.e);
 	return n;
 }
 

@@ -98,13 +98,8 @@ static int costs(struct km *k, int *cost)
 	int objects = 0;
 
 	if (!run_capture_q(k->ctx, argv, &out, 64u << 20, 1))
-		for (char *p = out, *nl; p && *p; p = nl ? nl + 1 : NULL) {
-			nl = strchr(p, '\n');
-			if (nl)
-				*nl = 0;
-			if (*p)
-				cost_file(&k->cand, cost, &objects, p);
-		}
+		for (char *p = strtok(out, "\n"); p; p = strtok(NULL, "\n"))
+			cost_file(&k->cand, cost, &objects, p);
 	free(out);
 	free(dir);
 	return objects;

@@ -43,14 +43,11 @@ static void trial_set(const struct km *k, const char *off, struct kconfig_set *s
 		free(q->value);
 		q->value = xstrdup("n");
 	}
-	if (k->comp) {
-		char *opt = xasprintf("KERNEL_%s", k->comp),
-		     *from = xasprintf("KERNEL_%s", k->comp_from);
+	for (int on = 0; k->comp && on < 2; on++) { /* the app's mode off, then k->comp on */
+		char opt[32];
 
-		kconfig_set_add(set, from, "n", "tinyx kconfig --minimize");
-		kconfig_set_add(set, opt, "y", "tinyx kconfig --minimize");
-		free(from);
-		free(opt);
+		snprintf(opt, sizeof(opt), "KERNEL_%s", on ? k->comp : k->comp_from);
+		kconfig_set_add(set, opt, on ? "y" : "n", "tinyx kconfig --minimize");
 	}
 }
 

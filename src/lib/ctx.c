@@ -7,10 +7,10 @@
 int tx_fail(struct tx_ctx *ctx, int err, const char *stage, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(ctx->err, sizeof(ctx->err), "%s: ",
-			 stage	      ? stage
-			 : ctx->stage ? ctx->stage
-				      : "tinyx");
+	int n;
+
+	stage = stage ? stage : ctx->stage;
+	n = snprintf(ctx->err, sizeof(ctx->err), "%s: ", stage ? stage : "tinyx");
 
 	if (n < 0 || (size_t)n >= sizeof(ctx->err))
 		n = 0;

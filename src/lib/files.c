@@ -106,9 +106,8 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 {
 	(void)st;
 	(void)ftw;
-	if (flag == FTW_DP || flag == FTW_D)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	(void)flag;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0; /* rmdir for a dir */
 }
 
 int rm_rf(const char *path)
@@ -273,18 +272,15 @@ void stale_pid_entries(const char *dir, const char *prefix, struct strv *out)
 
 int lock_path(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), e;
 
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
+	while (fd >= 0 && flock(fd, LOCK_EX) < 0)
 		if (errno != EINTR) {
-			int e = -errno;
+			e = -errno;
 			close(fd);
 			return e;
 		}
-	}
-	return fd;
+	return fd < 0 ? -errno : fd;
 }
 
 void umount_below(const char *dir)
@@ -360,14 +356,9 @@ int copy_file(const char *src, const char *dst, mode_t mode)
 	}
 	/* never through a link: the target dirs are ours, a link there is not */
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (out < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	r = copy_fd(in, out);
+	r = out < 0 ? -errno : copy_fd(in, out);
 	close(in);
-	if (close(out) < 0 && r == 0)
+	if (out >= 0 && close(out) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && fchmodat(AT_FDCWD, dst, mode, 0) < 0)
 		r = -errno;

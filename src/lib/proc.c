@@ -38,12 +38,10 @@ static void child_fds(const struct tx_spawn *s, int nul)
 
 static void child(const struct tx_spawn *s, int nul, int errpipe, pid_t parent)
 {
-	struct sigaction dfl;
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
 	int e;
 
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		sigaction(sig, &dfl, NULL);
 	if (s->flags & TX_SPAWN_PGRP)
@@ -72,8 +70,7 @@ static void child(const struct tx_spawn *s, int nul, int errpipe, pid_t parent)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvpe(s->argv[0], s->argv, s->envp ? s->envp : environ);
 	e = errno;
-	if (write(4, &e, sizeof(e)) < 0)
-		_exit(127);
+	(void)!write(4, &e, sizeof(e)); /* the parent's answer; exit 127 either way */
 	_exit(127);
 }
 
@@ -257,8 +254,8 @@ int tx_run_lines(struct tx_ctx *ctx, const struct tx_spawn *s, const char *log,
 			continue;
 		if (n <= 0)
 			break;
-		if (lf >= 0 && write(lf, buf + have, (size_t)n) != n)
-			(void)0; /* the log is best effort; the run goes on */
+		if (lf >= 0) /* the log is best effort; the run goes on */
+			(void)!write(lf, buf + have, (size_t)n);
 		have = feed_lines(buf, have + (size_t)n, fn, arg);
 		if (have == sizeof(buf) - 1) { /* a line too long: pass its start */
 			if (fn)

@@ -164,18 +164,16 @@ void overlay_owners(struct manifest *m, const char *staged)
 		struct ment *e = &m->e[i];
 		char *p;
 		struct stat st;
+		int found;
 
 		if (e->type != ME_FILE && e->type != ME_DIR && e->type != ME_SLINK)
 			continue;
 		p = xasprintf("%s%s", staged, e->path);
-		if (lstat(p, &st) < 0) {
-			e->uid = e->gid = 0;
-		} else {
-			e->uid = st.st_uid;
-			e->gid = st.st_gid;
-			if (e->type == ME_DIR && S_ISDIR(st.st_mode))
-				e->mode = st.st_mode & 07777;
-		}
+		found = lstat(p, &st) == 0;
+		e->uid = found ? st.st_uid : 0;
+		e->gid = found ? st.st_gid : 0;
+		if (found && e->type == ME_DIR && S_ISDIR(st.st_mode))
+			e->mode = st.st_mode & 07777;
 		free(p);
 	}
 }
