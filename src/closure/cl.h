@@ -7,6 +7,7 @@
 #include "closure/closure.h"
 #include "formats/dpkg.h"
 #include "formats/passwd.h"
+#include "formats/text.h"
 
 #include <sys/stat.h>
 

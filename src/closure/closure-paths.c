@@ -2,11 +2,8 @@
  * interpreter, or a whole tree to the manifest. */
 #include "closure/cl.h"
 
-#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define DIR_BUDGET (64LL * 1024 * 1024) /* bytes a named dir may bring in */
 

@@ -3,11 +3,7 @@
 #include "closure/cl.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <glob.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define SCAN_MAX_BYTES (1 << 20) /* config files larger than this are data */
