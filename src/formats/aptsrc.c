@@ -155,12 +155,11 @@ static int parse_list(struct tx_ctx *ctx, const char *name, const char *text, si
 	while (p < end) {
 		size_t n;
 		const char *line = fmt_line(&p, end, &n);
-		char *l = xstrndup(line, n), *hash = strchr(l, '#');
+		char *l = xstrndup(line, n);
 		int r;
 
 		lineno++;
-		if (hash)
-			*hash = 0;
+		l[strcspn(l, "#")] = 0;
 		r = list_line(ctx, name, lineno, l, suite, uris);
 		free(l);
 		if (r < 0)

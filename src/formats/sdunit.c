@@ -344,14 +344,21 @@ static void ent_free(struct tmpfile_ent *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* One line into e: 0, 1 for a blank or comment line, or -errno (e freed). */
 static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, const char *l,
 			 struct tmpfile_ent *e)
 {
 	struct sbuf b = {0};
 	char *mode = NULL, *age = NULL;
-	int r = next_word(&l, &b);
-	char type = r > 0 ? b.s[0] : 0;
+	int r;
+	char type;
 
+	while (fmt_is_ws(*l))
+		l++;
+	if (!*l || *l == '#')
+		return 1;
+	r = next_word(&l, &b);
+	type = r > 0 ? b.s[0] : 0;
 	if (r > 0 &&
 	    (!type || !strchr(tmpfiles_types, type) || strspn(b.s + 1, "+!-=~^") != b.len - 1))
 		r = tx_fail(ctx, -EINVAL, NULL, "unknown type '%s' at line %zu '%s'", b.s, lineno,
@@ -380,6 +387,8 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 	free(mode);
 	free(age);
 	sbuf_free(&b);
+	if (r < 0)
+		ent_free(e);
 	return r;
 }
 
@@ -391,7 +400,7 @@ int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_
 
 	while (p < end) {
 		size_t n;
-		const char *line = fmt_line(&p, end, &n), *s;
+		const char *line = fmt_line(&p, end, &n);
 		struct tmpfile_ent e = {0};
 		char *l;
 		int r;
@@ -401,19 +410,12 @@ int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_
 			return tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", lineno,
 				       name);
 		l = xstrndup(line, n);
-		s = l;
-		while (fmt_is_ws(*s))
-			s++;
-		if (!*s || *s == '#') {
-			free(l);
-			continue;
-		}
-		r = tmpfiles_line(ctx, name, lineno, s, &e);
+		r = tmpfiles_line(ctx, name, lineno, l, &e);
 		free(l);
-		if (r < 0) {
-			ent_free(&e);
+		if (r < 0)
 			return r;
-		}
+		if (r == 1)
+			continue;
 		t->e = fmt_grow(t->e, t->n, sizeof(e));
 		t->e[t->n++] = e;
 	}
