@@ -146,23 +146,15 @@ static int list_line(struct tx_ctx *ctx, const char *name, size_t lineno, const 
 static int parse_list(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		      const char *suite, struct strv *uris)
 {
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
+	struct fmt_lines it = {.p = text, .end = text + len};
+	int r = 0;
 
-	while (p < end) {
-		size_t n;
-		const char *line = fmt_line(&p, end, &n);
-		char *l = xstrndup(line, n);
-		int r;
-
-		lineno++;
-		l[strcspn(l, "#")] = 0;
-		r = list_line(ctx, name, lineno, l, suite, uris);
-		free(l);
-		if (r < 0)
-			return r;
+	while (r == 0 && fmt_next(&it)) {
+		it.line[strcspn(it.line, "#")] = 0;
+		r = list_line(ctx, name, it.lineno, it.line, suite, uris);
 	}
-	return 0;
+	free(it.line);
+	return r;
 }
 
 int aptsrc_parse_list(struct tx_ctx *ctx, const char *name, const char *text, size_t len,

@@ -132,18 +132,16 @@ static int include_glob(struct tx_ctx *ctx, const char *root, const char *conf_p
 int ldso_parse(struct tx_ctx *ctx, const char *root, const char *conf_path, const char *text,
 	       size_t len, struct strv *dirs, int depth)
 {
-	const char *p = text, *end = text + len;
+	struct fmt_lines it = {.p = text, .end = text + len};
 	int err = 0;
 
 	if (depth > LDSO_MAX_DEPTH)
 		return tx_fail(ctx, -ELOOP, NULL, "too many nested includes in '%s'", conf_path);
-	while (p < end && !err) {
-		size_t n;
-		const char *l = fmt_line(&p, end, &n);
-		char *line = xstrndup(l, n), *s;
+	while (!err && fmt_next(&it)) {
+		char *s;
 
-		line[strcspn(line, "#")] = 0;
-		s = fmt_strip(line);
+		it.line[strcspn(it.line, "#")] = 0;
+		s = fmt_strip(it.line);
 		if (!strncmp(s, "include", 7) && fmt_is_ws(s[7])) {
 			char *save = NULL;
 
@@ -161,8 +159,8 @@ int ldso_parse(struct tx_ctx *ctx, const char *root, const char *conf_path, cons
 			add_dir(dirs, s);
 		}
 		/* anything else (a relative dir) is ignored, as ldconfig does */
-		free(line);
 	}
+	free(it.line);
 	return err;
 }
 

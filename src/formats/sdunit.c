@@ -395,31 +395,24 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		   struct tmpfiles *t)
 {
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
+	struct fmt_lines it = {.p = text, .end = text + len};
+	int r = 0;
 
-	while (p < end) {
-		size_t n;
-		const char *line = fmt_line(&p, end, &n);
+	while (r >= 0 && fmt_next(&it)) {
 		struct tmpfile_ent e = {0};
-		char *l;
-		int r;
 
-		lineno++;
-		if (n > SD_LINE_MAX)
-			return tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", lineno,
-				       name);
-		l = xstrndup(line, n);
-		r = tmpfiles_line(ctx, name, lineno, l, &e);
-		free(l);
-		if (r < 0)
-			return r;
-		if (r == 1)
-			continue;
-		t->e = fmt_grow(t->e, t->n, sizeof(e));
-		t->e[t->n++] = e;
+		if (it.n > SD_LINE_MAX)
+			r = tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", it.lineno,
+				    name);
+		else
+			r = tmpfiles_line(ctx, name, it.lineno, it.line, &e);
+		if (r == 0) {
+			t->e = fmt_grow(t->e, t->n, sizeof(e));
+			t->e[t->n++] = e;
+		}
 	}
-	return 0;
+	free(it.line);
+	return r < 0 ? r : 0;
 }
 
 void tmpfiles_free(struct tmpfiles *t)
