@@ -1,12 +1,13 @@
-/* What the closure stage's files share (closure.c drives; closure-paths.c
- * adds paths and trees; closure-pkg.c the app's packages and what their
- * config files name; closure-unit.c how the app starts). Not an API. */
+/* What the closure stage's files share (closure.c drives; closure-files.c
+ * adds paths, trees, the app's packages and what their config files name;
+ * closure-unit.c how the app starts). Not an API. */
 #ifndef TINYX_CLOSURE_CL_H
 #define TINYX_CLOSURE_CL_H
 
 #include "closure/closure.h"
 #include "formats/dpkg.h"
 #include "formats/passwd.h"
+#include "formats/text.h"
 
 #include <sys/stat.h>
 
@@ -28,27 +29,16 @@ struct cl {
 
 /* path is pre or below it */
 int cl_has_prefix_dir(const char *path, const char *pre);
-/* Never in an image (docs, init scripts, ...; the hints' excludes) */
-int cl_excluded(const struct cl *c, const char *path);
-/* Too general to take whole ("/usr", "/var/lib") */
-int cl_system_dir(const char *path);
-/* lstat an in-root path; cl_stat follows links inside the root. 0 or -errno. */
-int cl_lstat(const struct cl *c, const char *path, struct stat *st);
+/* stat an in-root path, following links inside the root. 0 or -errno. */
 int cl_stat(const struct cl *c, const char *path, struct stat *st);
 /* Read at most size - 1 bytes of an in-root file into buf (NUL-terminated);
  * their count (0 when unreadable). */
 size_t cl_head(const struct cl *c, const char *path, char *buf, size_t size);
-/* Is the in-root file an ELF object? (1 yes, 0 no) */
-int cl_is_elf(const struct cl *c, const char *path);
-/* An executable script needs its interpreter ("#!/usr/bin/perl -w"). */
-void cl_add_interpreter(struct cl *c, const char *path);
 /* Add a path (following symlinks); ELF files are queued for the walk.
  * As manifest_add_path: 1 new, 0 known, -errno missing. */
 int cl_add_path(struct cl *c, const char *path, const char *reason);
 /* Take a whole dir the config named (a web root, a data dir), bounded. */
 void cl_add_tree(struct cl *c, const char *dir, const char *reason);
-/* Scan an in-root config file for the paths and accounts it names. */
-void cl_scan_config(struct cl *c, const char *path, int depth);
 /* The files of the app's own packages, and what their config files name. */
 int cl_add_packages(struct cl *c);
 /* The unit says how the app starts; hints may override the command. Fills

@@ -6,11 +6,6 @@
 
 #include <dirent.h>
 #include <elf.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int lookup_ids(struct cl *c, const char *user, const char *group, unsigned *uid,
@@ -19,12 +14,9 @@ static int lookup_ids(struct cl *c, const char *user, const char *group, unsigne
 	const struct pw_ent *u = user ? pw_by_name(&c->pw, user) : NULL;
 	const struct gr_ent *g = group ? gr_by_name(&c->pw, group) : NULL;
 
-	if (user && !u)
-		return tx_fail(c->ctx, -ENOENT, "closure", "unknown user '%s' in the unit of '%s'",
-			       user, c->app);
-	if (group && !g)
-		return tx_fail(c->ctx, -ENOENT, "closure", "unknown group '%s' in the unit of '%s'",
-			       group, c->app);
+	if ((user && !u) || (group && !g))
+		return tx_fail(c->ctx, -ENOENT, "closure", "unknown %s '%s' in the unit of '%s'",
+			       user && !u ? "user" : "group", user && !u ? user : group, c->app);
 	*uid = u ? u->uid : 0;
 	*gid = g ? g->gid : u ? u->gid : 0;
 	return 0;
@@ -169,15 +161,11 @@ static const char *pick_unit(const struct cl *c, const struct strv *units)
 	char *alias = xasprintf("%s.service", c->app);
 	const char *found = NULL;
 
-	for (size_t i = 0; i < units->n && !found; i++)
-		if (!strcmp(path_basename(units->v[i]), alias))
-			found = units->v[i];
-	for (size_t i = 0; i < units->n && !found; i++)
-		if (unit_enabled(c, units->v[i], alias))
-			found = units->v[i];
-	for (size_t i = 0; i < units->n && !found; i++)
-		if (unit_enabled(c, units->v[i], NULL))
-			found = units->v[i];
+	for (int pass = 0; pass < 3 && !found; pass++)
+		for (size_t i = 0; i < units->n && !found; i++)
+			if (pass ? unit_enabled(c, units->v[i], pass == 1 ? alias : NULL)
+				 : !strcmp(path_basename(units->v[i]), alias))
+				found = units->v[i];
 	free(alias);
 	return found ? found : units->n ? units->v[0] : NULL;
 }

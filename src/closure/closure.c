@@ -15,11 +15,6 @@
 #include "formats/ldso.h"
 #include "formats/sdunit.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 /* rootfs-overlays/APP/hints (src/hints.h): what the analysis cannot see. */
 static int load_hints(struct cl *c)
 {
@@ -170,13 +165,8 @@ int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const c
 	int r = build(&c, spec);
 
 	tx_stage(ctx, old);
-	strv_free(&c.own);
-	strv_free(&c.own_files);
-	strv_free(&c.elves);
-	strv_free(&c.scanned);
-	strv_free(&c.users);
-	strv_free(&c.exclude);
-	strv_free(&c.hint_exec);
+	fmt_free_lists(&c.own, &c.own_files, &c.elves, &c.scanned, &c.users, &c.exclude,
+		       &c.hint_exec, NULL);
 	dpkg_free(&c.db);
 	passwd_free(&c.pw);
 	return r;

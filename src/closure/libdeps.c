@@ -19,12 +19,10 @@
 #include "formats/elfread.h"
 #include "closure/kfeatures.h"
 #include "formats/ldso.h"
+#include "formats/text.h"
 
 #include <ctype.h>
 #include <elf.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #define NONE ((size_t)-1)
@@ -43,7 +41,7 @@ struct walk {
 	struct manifest *m;
 	const struct strv *dirs;
 	struct obj *o;
-	size_t n, cap;
+	size_t n;
 };
 
 /* Another name o is opened by (a link, a soname), once. */
@@ -75,38 +73,13 @@ static size_t push_obj(struct walk *w, char *path, char *real, char *origin, str
 {
 	struct obj *o;
 
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 16;
-		w->o = xrealloc(w->o, w->cap * sizeof(*w->o));
-	}
+	w->o = fmt_grow(w->o, w->n, sizeof(*w->o));
 	o = &w->o[w->n];
-	memset(o, 0, sizeof(*o));
-	o->path = path;
-	o->real = real;
-	o->origin = origin;
-	o->info = *info;
-	o->loader = loader;
+	*o = (struct obj){path, real, origin, *info, loader, {0}};
 	strv_push(&o->names, path);
 	if (o->info.soname)
 		add_name(o, o->info.soname);
 	return w->n++;
-}
-
-static const char *dst_lib(const struct obj *o)
-{
-	/* Debian's ld.so expands $LIB to "lib/<multiarch triplet>" (checked
-	 * with LD_DEBUG=libs on bookworm: /opt/$LIB -> /opt/lib/x86_64-linux-gnu);
-	 * upstream glibc uses "lib64" or "lib", the fallback for unknown arches. */
-	const char *t = ldso_multiarch(o->info.machine, o->info.elfclass);
-	static const char *const known[] = {"lib/x86_64-linux-gnu",	 "lib/x86_64-linux-gnux32",
-					    "lib/i386-linux-gnu",	 "lib/aarch64-linux-gnu",
-					    "lib/arm-linux-gnueabihf",	 "lib/riscv64-linux-gnu",
-					    "lib/powerpc64le-linux-gnu", "lib/s390x-linux-gnu"};
-
-	for (size_t i = 0; t && i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(known[i] + 4, t))
-			return known[i];
-	return o->info.elfclass == ELFCLASS64 ? "lib64" : "lib";
 }
 
 /* Expand $ORIGIN, $LIB and $PLATFORM (bare or in braces) for object o. */
@@ -116,20 +89,28 @@ static char *expand_dst(const struct obj *o, const char *s)
 
 	for (const char *p = s; *p;) {
 		if (*p == '$') {
-			const char *q = p + 1, *val = NULL;
+			const char *q = p + 1, *val = NULL, *pre = "";
 			int brace = *q == '{';
 			size_t nl = 0;
 
 			q += brace;
 			if (!strncmp(q, "ORIGIN", 6))
 				nl = 6, val = o->origin;
-			else if (!strncmp(q, "LIB", 3))
-				nl = 3, val = dst_lib(o);
 			else if (!strncmp(q, "PLATFORM", 8))
 				nl = 8, val = ldso_platform(o->info.machine, o->info.elfclass);
+			else if (!strncmp(q, "LIB", 3))
+				nl = 3, val = ldso_multiarch(o->info.machine, o->info.elfclass);
+			/* Debian's ld.so expands $LIB to "lib/<multiarch triplet>"
+			 * (checked with LD_DEBUG=libs on bookworm: /opt/$LIB ->
+			 * /opt/lib/x86_64-linux-gnu); upstream glibc uses "lib64" or
+			 * "lib", the fallback for unknown arches. */
+			if (nl == 3 && val)
+				pre = "lib/";
+			else if (nl == 3)
+				val = o->info.elfclass == ELFCLASS64 ? "lib64" : "lib";
 			if (nl && (brace ? q[nl] == '}'
 					 : !(isalnum((unsigned char)q[nl]) || q[nl] == '_'))) {
-				sbuf_puts(&b, val ? val : "");
+				sbuf_printf(&b, "%s%s", pre, val ? val : "");
 				p = q + nl + brace;
 				continue;
 			}
@@ -248,8 +229,6 @@ static int add_path(struct walk *w, const char *path, const char *reason)
 			       strerror(-r));
 	return 0;
 }
-
-/* Resolve one name needed by object li; add and queue what it finds. */
 
 /* Resolve one name needed by object li; add and queue what it finds. */
 static int load_needed(struct walk *w, size_t li, int dirs_only, const char *name,
@@ -403,9 +382,7 @@ int libdeps_walk(struct tx_ctx *ctx, struct manifest *m, const struct strv *dirs
 		}
 	}
 	for (size_t i = 0; i < w.n; i++) {
-		free(w.o[i].path);
-		free(w.o[i].real);
-		free(w.o[i].origin);
+		fmt_free_strs(&w.o[i].path, &w.o[i].real, &w.o[i].origin, NULL);
 		elf_info_free(&w.o[i].info);
 		strv_free(&w.o[i].names);
 	}

@@ -2,10 +2,7 @@
 #include "formats/appspec.h"
 
 #include "formats/appconf.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
+#include "formats/text.h"
 
 static char *dir_text(const struct appconf_dir *d)
 {
@@ -130,10 +127,7 @@ void appspec_add_dir(struct app_spec *s, const char *path, unsigned mode, unsign
 
 void appspec_free(struct app_spec *s)
 {
-	strv_free(&s->argv);
-	strv_free(&s->env);
-	strv_free(&s->dirs);
-	free(s->pidfile);
-	free(s->workdir);
+	fmt_free_lists(&s->argv, &s->env, &s->dirs, NULL);
+	fmt_free_strs(&s->pidfile, &s->workdir, NULL);
 	memset(s, 0, sizeof(*s));
 }

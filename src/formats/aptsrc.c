@@ -29,18 +29,17 @@ static void push_words(const char *s, struct strv *out)
 }
 
 /* One deb822 stanza's fields of interest, and where its URIs go. */
+enum { TYPES, URIS, SUITES, ENABLED, NFIELDS };
 struct stanza {
-	struct sbuf types, uris, suites, enabled;
+	struct sbuf f[NFIELDS];
 	const char *suite; /* NULL: any */
 	struct strv *out;
 };
 
 static void stanza_reset(struct stanza *s)
 {
-	sbuf_free(&s->types);
-	sbuf_free(&s->uris);
-	sbuf_free(&s->suites);
-	sbuf_free(&s->enabled);
+	for (int i = 0; i < NFIELDS; i++)
+		sbuf_free(&s->f[i]);
 }
 
 static int is_false(const char *v)
@@ -61,20 +60,19 @@ static int is_false(const char *v)
 static int stanza_end(struct tx_ctx *ctx, const char *name, void *arg, size_t first, size_t last)
 {
 	struct stanza *s = arg;
-	const char *types = s->types.s ? s->types.s : "";
-	const char *u = s->uris.s ? s->uris.s : "";
+	const char *types = s->f[TYPES].s, *u = s->f[URIS].s, *suites = s->f[SUITES].s;
 	int r = 0;
 
-	if (s->enabled.s && is_false(s->enabled.s))
+	if (s->f[ENABLED].s && is_false(s->f[ENABLED].s))
 		goto out;
-	if (!s->types.s || !s->uris.s || !*u) {
+	if (!types || !u || !*u) {
 		r = tx_fail(ctx, -EINVAL, NULL, "missing %s in stanza at line %zu '%s'",
-			    s->types.s ? "URIs" : "Types", first, name);
+			    types ? "URIs" : "Types", first, name);
 		goto out;
 	}
 	if (!has_word(types, "deb"))
 		goto out;
-	if (s->suite && !(s->suites.s && has_word(s->suites.s, s->suite)))
+	if (s->suite && !(suites && has_word(suites, s->suite)))
 		goto out;
 	push_words(u, s->out);
 out:
@@ -86,12 +84,11 @@ static void stanza_field(void *arg, const char *f, size_t fl, const char *v)
 {
 	static const char *const names[] = {"Types", "URIs", "Suites", "Enabled"};
 	struct stanza *s = arg;
-	struct sbuf *dst[] = {&s->types, &s->uris, &s->suites, &s->enabled};
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < NFIELDS; i++) {
 		if (strlen(names[i]) == fl && !strncasecmp(f, names[i], fl)) {
-			dst[i]->len = 0;
-			sbuf_puts(dst[i], v);
+			s->f[i].len = 0;
+			sbuf_puts(&s->f[i], v);
 		}
 	}
 }
@@ -149,24 +146,15 @@ static int list_line(struct tx_ctx *ctx, const char *name, size_t lineno, const 
 static int parse_list(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		      const char *suite, struct strv *uris)
 {
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
+	struct fmt_lines it = {.p = text, .end = text + len};
+	int r = 0;
 
-	while (p < end) {
-		size_t n;
-		const char *line = fmt_line(&p, end, &n);
-		char *l = xstrndup(line, n), *hash = strchr(l, '#');
-		int r;
-
-		lineno++;
-		if (hash)
-			*hash = 0;
-		r = list_line(ctx, name, lineno, l, suite, uris);
-		free(l);
-		if (r < 0)
-			return r;
+	while (r == 0 && fmt_next(&it)) {
+		it.line[strcspn(it.line, "#")] = 0;
+		r = list_line(ctx, name, it.lineno, it.line, suite, uris);
 	}
-	return 0;
+	free(it.line);
+	return r;
 }
 
 int aptsrc_parse_list(struct tx_ctx *ctx, const char *name, const char *text, size_t len,

@@ -4,11 +4,8 @@
 
 static void push(struct hints *h, enum hint_kind k, const char *arg, int line)
 {
-	h->h = xrealloc(h->h, (h->n + 1) * sizeof(*h->h));
-	h->h[h->n].kind = k;
-	h->h[h->n].arg = xstrdup(arg);
-	h->h[h->n].line = line;
-	h->n++;
+	h->h = fmt_grow(h->h, h->n, sizeof(*h->h));
+	h->h[h->n++] = (struct hint){k, xstrdup(arg), line};
 }
 
 /* "http 80" or "tcp 6379": 0, or -EINVAL */
@@ -33,15 +30,14 @@ int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t l
 	/* the keywords, in enum hint_kind's order */
 	static const char *const kinds[] = {"include", "exclude", "exec", "user", "service"};
 	enum { HINT_COUNT = sizeof(kinds) / sizeof(kinds[0]) };
-	char *text = xstrndup(data, len);
+	char *text;
 	int r = 0, lineno = 0, k;
 
 	memset(out, 0, sizeof(*out));
 	strcpy(out->service, "none");
-	if (memchr(data, 0, len)) {
-		free(text);
+	if (memchr(data, 0, len))
 		return tx_fail(ctx, -EINVAL, NULL, "NUL byte in hints '%s'", name);
-	}
+	text = xstrndup(data, len);
 	for (char *l = text, *nl; l && *l && !r; l = nl) {
 		nl = strchr(l, '\n');
 		if (nl)
@@ -51,12 +47,9 @@ int hints_parse(struct tx_ctx *ctx, const char *name, const char *data, size_t l
 			l++;
 		if (*l == '#')
 			continue;
-		for (char *h = l; *h; h++) { /* a comment after a blank */
-			if (*h == '#' && h > l && (h[-1] == ' ' || h[-1] == '\t')) {
+		for (char *h = l; *h; h++) /* a comment after a blank */
+			if (*h == '#' && h > l && (h[-1] == ' ' || h[-1] == '\t'))
 				*h = 0;
-				break;
-			}
-		}
 		size_t n = strlen(l);
 		while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
 			l[--n] = 0;

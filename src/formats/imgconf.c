@@ -11,22 +11,16 @@ static const char *const net_names[] = {"virtio-mmio", "virtio-pci"};
 static const char *const service_names[] = {"none", "http", "tcp"};
 static const char *const target_names[] = {"kvm", "xen"};
 
-const char *img_machine_name(enum img_machine m)
-{
-	return (unsigned)m < 2 ? machine_names[m] : "?";
-}
-const char *img_net_name(enum img_net n)
-{
-	return (unsigned)n < 2 ? net_names[n] : "?";
-}
-const char *img_service_name(enum img_service s)
-{
-	return (unsigned)s < 3 ? service_names[s] : "?";
-}
-const char *img_target_name(enum img_target t)
-{
-	return (unsigned)t < 2 ? target_names[t] : "?";
-}
+/* The name functions: names[v], or "?" out of range. */
+#define NAME_FN(fn, type, names)                                                                   \
+	const char *fn(type v)                                                                     \
+	{                                                                                          \
+		return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";            \
+	}
+NAME_FN(img_machine_name, enum img_machine, machine_names)
+NAME_FN(img_net_name, enum img_net, net_names)
+NAME_FN(img_service_name, enum img_service, service_names)
+NAME_FN(img_target_name, enum img_target, target_names)
 
 void imgconf_init(struct imgconf *c)
 {

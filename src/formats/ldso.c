@@ -132,19 +132,16 @@ static int include_glob(struct tx_ctx *ctx, const char *root, const char *conf_p
 int ldso_parse(struct tx_ctx *ctx, const char *root, const char *conf_path, const char *text,
 	       size_t len, struct strv *dirs, int depth)
 {
-	const char *p = text, *end = text + len;
+	struct fmt_lines it = {.p = text, .end = text + len};
 	int err = 0;
 
 	if (depth > LDSO_MAX_DEPTH)
 		return tx_fail(ctx, -ELOOP, NULL, "too many nested includes in '%s'", conf_path);
-	while (p < end && !err) {
-		size_t n;
-		const char *l = fmt_line(&p, end, &n);
-		char *line = xstrndup(l, n), *s, *hash = strchr(line, '#');
+	while (!err && fmt_next(&it)) {
+		char *s;
 
-		if (hash)
-			*hash = 0;
-		s = fmt_strip(line);
+		it.line[strcspn(it.line, "#")] = 0;
+		s = fmt_strip(it.line);
 		if (!strncmp(s, "include", 7) && fmt_is_ws(s[7])) {
 			char *save = NULL;
 
@@ -162,30 +159,27 @@ int ldso_parse(struct tx_ctx *ctx, const char *root, const char *conf_path, cons
 			add_dir(dirs, s);
 		}
 		/* anything else (a relative dir) is ignored, as ldconfig does */
-		free(line);
 	}
+	free(it.line);
 	return err;
 }
 
 int ldso_dirs_for(struct tx_ctx *ctx, const char *root, int machine, int elfclass,
 		  struct strv *dirs)
 {
+	static const char *const defaults[] = {"/lib/%s",  "/usr/lib/%s", "/lib",
+					       "/usr/lib", "/lib64",	  "/usr/lib64"};
 	const char *triplet = ldso_multiarch(machine, elfclass);
 	int err = parse_conf(ctx, root, "/etc/ld.so.conf", "/etc/ld.so.conf", dirs, 0, 1);
 
 	if (err)
 		return err;
-	for (int usr = 0; triplet && usr < 2; usr++) {
-		char *d = xasprintf("%s/lib/%s", usr ? "/usr" : "", triplet);
+	/* the multiarch dirs (when the triplet is known), then the 64-bit ones */
+	for (size_t i = triplet ? 0 : 2; i < (elfclass == ELFCLASS64 ? 6u : 4u); i++) {
+		char *d = xasprintf(defaults[i], triplet);
 
 		add_dir(dirs, d);
 		free(d);
-	}
-	add_dir(dirs, "/lib");
-	add_dir(dirs, "/usr/lib");
-	if (elfclass == ELFCLASS64) {
-		add_dir(dirs, "/lib64");
-		add_dir(dirs, "/usr/lib64");
 	}
 	return 0;
 }

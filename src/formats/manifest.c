@@ -62,10 +62,7 @@ int manifest_add(struct manifest *m, const struct ment *e)
 
 	if (manifest_find(m, e->type, e->path))
 		return 0;
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 64;
-		m->e = xrealloc(m->e, m->cap * sizeof(*m->e));
-	}
+	m->e = fmt_grow(m->e, m->n, sizeof(*m->e));
 	n = &m->e[m->n++];
 	*n = *e;
 	n->path = xstrdup(e->path);
@@ -160,14 +157,8 @@ int manifest_add_feature(struct manifest *m, const char *option, const char *sym
 		if (!strcmp(m->f[i].option, option) && !strcmp(m->f[i].symbol, symbol) &&
 		    !strcmp(m->f[i].binary, binary))
 			return 0;
-	if (m->nf == m->capf) {
-		m->capf = m->capf ? m->capf * 2 : 16;
-		m->f = xrealloc(m->f, m->capf * sizeof(*m->f));
-	}
-	m->f[m->nf].option = xstrdup(option);
-	m->f[m->nf].symbol = xstrdup(symbol);
-	m->f[m->nf].binary = xstrdup(binary);
-	m->nf++;
+	m->f = fmt_grow(m->f, m->nf, sizeof(*m->f));
+	m->f[m->nf++] = (struct feature){xstrdup(option), xstrdup(symbol), xstrdup(binary)};
 	return 1;
 }
 

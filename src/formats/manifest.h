@@ -41,9 +41,9 @@ struct manifest {
 	char *app;
 	char *root; /* root tree the entries' contents come from */
 	struct ment *e;
-	size_t n, cap;
+	size_t n;
 	struct feature *f;
-	size_t nf, capf;
+	size_t nf;
 };
 
 void manifest_init(struct manifest *m, const char *app, const char *root);

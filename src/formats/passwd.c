@@ -73,30 +73,24 @@ static int gr_line(struct pw_db *db, char *l)
 static int parse_lines(struct tx_ctx *ctx, const char *what, const char *text, size_t len,
 		       struct pw_db *db, line_fn fn)
 {
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
+	struct fmt_lines it = {.p = text, .end = text + len};
+	int r = 0;
 
-	while (p < end) {
-		size_t n;
-		const char *line = fmt_line(&p, end, &n);
-		char *l = xstrndup(line, n);
-		int r;
+	while (r == 0 && fmt_next(&it)) {
+		char *l = it.line;
 
-		lineno++;
-		if (n && l[n - 1] == '\r')
-			l[n - 1] = 0;
+		if (it.n && l[it.n - 1] == '\r')
+			l[it.n - 1] = 0;
 		/* blank, comments, and NIS compat entries (+name, -name) */
-		if (!*l || *l == '#' || *l == '+' || *l == '-') {
-			free(l);
+		if (!*l || *l == '#' || *l == '+' || *l == '-')
 			continue;
-		}
 		r = fn(db, l);
-		free(l);
 		if (r < 0)
-			return tx_fail(ctx, r, NULL, "corrupt entry at line %zu '%s'", lineno,
-				       what);
+			r = tx_fail(ctx, r, NULL, "corrupt entry at line %zu '%s'", it.lineno,
+				    what);
 	}
-	return 0;
+	free(it.line);
+	return r;
 }
 
 int passwd_parse(struct tx_ctx *ctx, const char *text, size_t len, struct pw_db *db)

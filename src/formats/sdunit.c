@@ -344,14 +344,21 @@ static void ent_free(struct tmpfile_ent *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* One line into e: 0, 1 for a blank or comment line, or -errno (e freed). */
 static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, const char *l,
 			 struct tmpfile_ent *e)
 {
 	struct sbuf b = {0};
 	char *mode = NULL, *age = NULL;
-	int r = next_word(&l, &b);
-	char type = r > 0 ? b.s[0] : 0;
+	int r;
+	char type;
 
+	while (fmt_is_ws(*l))
+		l++;
+	if (!*l || *l == '#')
+		return 1;
+	r = next_word(&l, &b);
+	type = r > 0 ? b.s[0] : 0;
 	if (r > 0 &&
 	    (!type || !strchr(tmpfiles_types, type) || strspn(b.s + 1, "+!-=~^") != b.len - 1))
 		r = tx_fail(ctx, -EINVAL, NULL, "unknown type '%s' at line %zu '%s'", b.s, lineno,
@@ -380,44 +387,32 @@ static int tmpfiles_line(struct tx_ctx *ctx, const char *name, size_t lineno, co
 	free(mode);
 	free(age);
 	sbuf_free(&b);
+	if (r < 0)
+		ent_free(e);
 	return r;
 }
 
 int tmpfiles_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		   struct tmpfiles *t)
 {
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
+	struct fmt_lines it = {.p = text, .end = text + len};
+	int r = 0;
 
-	while (p < end) {
-		size_t n;
-		const char *line = fmt_line(&p, end, &n), *s;
+	while (r >= 0 && fmt_next(&it)) {
 		struct tmpfile_ent e = {0};
-		char *l;
-		int r;
 
-		lineno++;
-		if (n > SD_LINE_MAX)
-			return tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", lineno,
-				       name);
-		l = xstrndup(line, n);
-		s = l;
-		while (fmt_is_ws(*s))
-			s++;
-		if (!*s || *s == '#') {
-			free(l);
-			continue;
+		if (it.n > SD_LINE_MAX)
+			r = tx_fail(ctx, -E2BIG, NULL, "line too long at line %zu '%s'", it.lineno,
+				    name);
+		else
+			r = tmpfiles_line(ctx, name, it.lineno, it.line, &e);
+		if (r == 0) {
+			t->e = fmt_grow(t->e, t->n, sizeof(e));
+			t->e[t->n++] = e;
 		}
-		r = tmpfiles_line(ctx, name, lineno, s, &e);
-		free(l);
-		if (r < 0) {
-			ent_free(&e);
-			return r;
-		}
-		t->e = fmt_grow(t->e, t->n, sizeof(e));
-		t->e[t->n++] = e;
 	}
-	return 0;
+	free(it.line);
+	return r < 0 ? r : 0;
 }
 
 void tmpfiles_free(struct tmpfiles *t)

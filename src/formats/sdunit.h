@@ -54,7 +54,6 @@ void tmpfiles_free(struct tmpfiles *t);
 int sd_find_units(struct tx_ctx *ctx, const char *root, const struct strv *pkg_files,
 		  struct strv *units);
 
-
 /* An EnvironmentFile's "NAME=value" lines (systemd's reading: '#' and ';'
  * comments, blanks, "..." or '...' around the value, backslash escapes in
  * "..."; a line that is not NAME=value is skipped, as systemd does with a

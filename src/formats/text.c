@@ -17,6 +17,19 @@ const char *fmt_line(const char **p, const char *end, size_t *n)
 	return l;
 }
 
+char *fmt_next(struct fmt_lines *it)
+{
+	const char *l;
+
+	free(it->line);
+	it->line = NULL;
+	if (it->p >= it->end)
+		return NULL;
+	l = fmt_line(&it->p, it->end, &it->n);
+	it->lineno++;
+	return it->line = xstrndup(l, it->n);
+}
+
 const char *fmt_trim(const char *s, size_t *n)
 {
 	while (*n && fmt_is_ws(*s)) {

@@ -16,6 +16,17 @@ int fmt_is_ws(char c);
 /* The line at *p in [*p, end) without its '\n', its length in *n; *p moves
  * past it. */
 const char *fmt_line(const char **p, const char *end, size_t *n);
+/* The lines of a text, each a NUL-terminated copy (cut at a NUL byte) the
+ * caller may change: with struct fmt_lines it = {.p = text, .end = text + len}, each
+ * fmt_next(&it) frees the previous line and gives the next (it.line, its
+ * number it.lineno from 1, its length in the text it.n), NULL at the end;
+ * free(it.line) after leaving the loop early. */
+struct fmt_lines {
+	const char *p, *end;
+	char *line;
+	size_t lineno, n;
+};
+char *fmt_next(struct fmt_lines *it);
 /* s (*n bytes) with surrounding whitespace trimmed, as a range. */
 const char *fmt_trim(const char *s, size_t *n);
 /* Digits of base (8 or 10) only, not empty, at most max: 0 and *out, or
