@@ -1,9 +1,10 @@
 /* tinyx-init: PID 1 of a Tinyx VM.
  *
- * Puts a tmpfs overlay on a read-only root, mounts the API filesystems, sets the hostname and a static network from the
- * kernel command line, runs the one app described by /etc/tinyx/app.conf
- * (format in src/formats/appspec.h, read by formats/appconf.c, the reader the
- * host shares), watches it, and powers off when it is done. The parts: conf.c
+ * Puts a tmpfs overlay on a read-only root, mounts the API filesystems, sets
+ * the hostname and a static network from the kernel command line, runs the
+ * one app described by /etc/tinyx/app.conf (format in src/formats/appspec.h,
+ * read by formats/appconf.c, the reader the host shares), watches it, and
+ * powers off when it is done. The parts: conf.c
  * (the spec), net.c (static network), svc.c (run, watch, restart, reap, power
  * off), spawn.c (every child), dom0.c (the Xen dom0 role), util.c (output).
  *

@@ -23,7 +23,8 @@ static int sayable(const char *p, int quoted)
 }
 
 /* The pseudo definition of e ("PATH T TIME MODE UID GID ..."), its bytes
- * copied to STG/d/I for a file. */
+ * copied to STG/d/I for a file, which mksquashfs reads by running
+ * `cat 'STG/d/I'` with sh (squashfs_write checks STG has no quote). */
 static int define(struct tx_ctx *ctx, const struct manifest *m, const struct ment *e,
 		  const char *stg, size_t i, long long epoch, struct sbuf *pf)
 {
@@ -54,8 +55,8 @@ static int define(struct tx_ctx *ctx, const struct manifest *m, const struct men
 		r = tx_fail(ctx, r, "rootfs", "cannot copy '%s' to '%s': %s", src, data,
 			    strerror(-r));
 	else
-		sbuf_printf(pf, "F %lld %o %u %u cat %s\n", epoch, e->mode & 07777, e->uid, e->gid,
-			    data);
+		sbuf_printf(pf, "F %lld %o %u %u cat '%s'\n", epoch, e->mode & 07777, e->uid,
+			    e->gid, data);
 	free(src);
 	free(data);
 	return r;
@@ -106,7 +107,9 @@ int squashfs_write(struct tx_ctx *ctx, const struct manifest *m, const char *stg
 
 	if (epoch < 0 || epoch > 0xffffffffll)
 		epoch = 0; /* squashfs times are unsigned 32-bit */
-	rm_rf(stg);	   /* ours: a stale one from an interrupted run goes */
+	if (!r && (!sayable(stg, 0) || strchr(stg, '\'')))
+		r = tx_fail(ctx, -EINVAL, "rootfs", "a work dir mksquashfs cannot name '%s'", stg);
+	rm_rf(stg); /* ours: a stale one from an interrupted run goes */
 	if (!r && (mkdir(stg, 0700) < 0 || mkdir(empty, 0755) < 0 || mkdir(data, 0700) < 0))
 		r = tx_fail(ctx, -errno, "rootfs", "cannot create '%s': %s", stg, strerror(errno));
 	for (size_t i = 0; i < n && !r; i++)

@@ -171,11 +171,19 @@ static void test_assemble(void)
 			fprintf(stderr, "%s\n", ctx.err);
 		CHECK(!path_exists(stg));
 		CHECK(squashfs_write(&ctx, &m, stg, img2, 1700000000) == 0);
+		{ /* mksquashfs reads the files through sh: no quote in the work dir */
+			char *bad = at("st'g");
+
+			CHECK(squashfs_write(&ctx, &m, bad, img2, 1) == -EINVAL);
+			CHECK(strstr(ctx.err, "a work dir mksquashfs cannot name") != NULL);
+			free(bad);
+		}
 		CHECK(sha256_file(img, h1) == 0 && sha256_file(img2, h2) == 0);
 		CHECK_STR(h1, h2);
 		/* owners, modes, device nodes and times from the manifest */
 		CHECK(run_capture(&ctx, argv, &out, 1 << 20) == 0);
-		CHECK(out && strstr(out, "-rw------- 0/0 ") && strstr(out, "squashfs-root/etc/shadow\n"));
+		CHECK(out && strstr(out, "-rw------- 0/0 ") &&
+		      strstr(out, "squashfs-root/etc/shadow\n"));
 		CHECK(out && strstr(out, "crw------- 0/0                   5,  1 2023-11-14 22:13 "
 					 "squashfs-root/dev/console\n"));
 		CHECK(out && strstr(out, "2023-11-14 22:13 squashfs-root/usr/bin/busybox\n"));
