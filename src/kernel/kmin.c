@@ -143,7 +143,8 @@ static int base_image(struct km *k)
 	int err = build_run(k->ctx, &bo);
 
 	k->basedir = xasprintf("%s/%s/%s", out, k->o->app, k->o->target);
-	k->has_disk = file_size_at(k->basedir, "rootfs.squashfs") >= 0;
+	/* a disk besides the initrd (KVM); the Xen image's squashfs is its initrd */
+	k->has_disk = image_target_find(k->o->target) && image_target_find(k->o->target)->has_disk;
 	free(out);
 	return err;
 }
