@@ -11,7 +11,8 @@
 struct cli {
 	const char *app, *root, *mirror, *target, *out, *xen_cfg, *candidates;
 	const char *with, *plot, *only;
-	int json, no_verify, debug_shell, runs, disk, initrd, breakdown, timeout, memory, on_qemu, console;
+	int json, no_verify, debug_shell, runs, disk, initrd, breakdown, timeout, memory, on_qemu,
+	    console;
 	int minimize, budget, min_mem, extras, iperf3, no_min_mem;
 	int quiet, help;
 	const char *overlay[8]; /* --overlay DIR, repeatable (stage/overlay.h) */

@@ -16,7 +16,7 @@ struct sd_unit {
 	struct strv environment; /* "NAME=value", unquoted */
 	/* EnvironmentFile= paths as written ("-" first: the file may be missing) */
 	struct strv environment_files;
-	int ambient_net_bind;	 /* AmbientCapabilities has CAP_NET_BIND_SERVICE */
+	int ambient_net_bind; /* AmbientCapabilities has CAP_NET_BIND_SERVICE */
 };
 
 /* Parse a unit file; only [Service] keys matter. Comments (# ;), trailing

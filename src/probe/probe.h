@@ -89,7 +89,7 @@ struct probe_result {
 	int runs_ok; /* runs that served */
 	struct probe_stat console, init, network, service;
 	long long size_kernel, size_rootfs;
-	int disk_root; /* the root booted was the image's disk, not its initrd */
+	int disk_root;		 /* the root booted was the image's disk, not its initrd */
 	char console_tail[4096]; /* the last console lines of a failed run */
 	int netns_isolated;	 /* every probe socket and QEMU were in the private
 				  * namespace, and it was not the host's (inode checks) */

@@ -197,7 +197,8 @@ static void breakdown_text(const struct probe_result *r, struct sbuf *out)
 		if (med[i] < 0)
 			sbuf_printf(out, "    %-8s %8s  %s\n", steps[i].name, "-", steps[i].what);
 		else
-			sbuf_printf(out, "    %-8s %8.1f  %s\n", steps[i].name, med[i], steps[i].what);
+			sbuf_printf(out, "    %-8s %8.1f  %s\n", steps[i].name, med[i],
+				    steps[i].what);
 }
 
 static void breakdown_json(const struct probe_result *r, struct sbuf *out)

@@ -266,9 +266,9 @@ static void xen_cleanup(void *st)
 static int xen_check(struct tx_ctx *ctx, const struct probe_opts *o)
 {
 	if (o->use_disk)
-		return tx_fail(
-		    ctx, -EINVAL, STAGE,
-		    "--disk does not apply to a guest under Xen '%s' (maybe --qemu)", o->dir);
+		return tx_fail(ctx, -EINVAL, STAGE,
+			       "--disk does not apply to a guest under Xen '%s' (maybe --qemu)",
+			       o->dir);
 	return 0;
 }
 
