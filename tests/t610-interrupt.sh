@@ -1,6 +1,6 @@
 #!/bin/sh
 # t610: SIGINT and SIGTERM at several points of a run (debootstrap in a fresh
-# cache, kconfig's make, rootfs, the verification boot). After each: the
+# cache, apt-get in the app root's chroot, kconfig's make, rootfs, the verification boot). After each: the
 # command died of the signal, no temp dir (OUT/.APP.tmp.*, ROOTS/*.tmp.*), no
 # output dir, no lock held, no child left (debootstrap, make, mke2fs, QEMU:
 # so no namespace or tap either, they live only as long as QEMU and the
@@ -106,12 +106,13 @@ for sig in INT TERM; do
 	fi
 done
 
-# 4. during debootstrap, in a fresh cache (killed in its first seconds)
+# 4. during debootstrap (of the minbase root every app's root is copied
+# from), in a fresh cache (killed in its first seconds)
 for sig in INT TERM; do
 	c=$tmp/cache-$sig
 	TINYX_CACHE=$c "$TINYX" stage hello >"$tmp/s-$sig.log" 2>&1 &
 	bpid=$!
-	if wait_for 120 has_glob "$c/roots/hello-*.tmp.*/debootstrap"; then
+	if wait_for 120 has_glob "$c/roots/_minbase-*.tmp.*/debootstrap"; then
 		sleep 2
 		kill -"$sig" "$bpid"
 		wait "$bpid"; rc=$?; bpid=
@@ -128,6 +129,35 @@ for sig in INT TERM; do
 		done
 	else
 		nok "stage/$sig: debootstrap never started"; cat "$tmp/s-$sig.log"
+	fi
+done
+
+# 4b. during apt-get in the chroot (the copy of the minbase root, with /proc
+# and /sys mounted in it): a fresh cache seeded with this cache's minbase root
+base=$(ls "$CACHE/roots" 2>/dev/null | grep '^_minbase-[0-9a-f]*$' | head -n 1)
+base=${base:+$CACHE/roots/$base}
+# processes whose root dir is below DIR (apt-get and dpkg in the chroot)
+in_root() { ls -l /proc/[0-9]*/root 2>/dev/null | grep -F -- "-> $1/"; }
+for sig in INT TERM; do
+	c=$tmp/cache-apt-$sig
+	mkdir -p "$c/roots"
+	[ -n "$base" ] && cp -a "$base" "$c/roots/"
+	TINYX_CACHE=$c "$TINYX" stage hello >"$tmp/a-$sig.log" 2>&1 &
+	bpid=$!
+	if [ -n "$base" ] && wait_for 120 sh -c "grep -q ' $c/roots/hello-[^ ]*/proc ' /proc/self/mounts"; then
+		sleep 1
+		kill -"$sig" "$bpid"
+		wait "$bpid"; rc=$?; bpid=
+		check "apt/$sig: died of SIG$sig (exit $rc)" [ "$rc" = $((128 + $(signum $sig))) ]
+		sleep 0.5
+		check "apt/$sig: no half-made root ($(ls "$c/roots" | tr '\n' ' '))" \
+			sh -c "! ls '$c/roots' | grep -v '^_minbase-[0-9a-f]*\$' | grep -v '\.lock\$' | grep -v '\.log\$' | grep -q ."
+		left=$(in_root "$c")
+		check "apt/$sig: no process left in the chroot ($left)" [ -z "$left" ]
+		check "apt/$sig: no mount left below the cache" \
+			sh -c "! awk '{print \$2}' /proc/self/mounts | grep -q '^$c/'"
+	else
+		nok "apt/$sig: apt-get never started (minbase root: '$base')"; cat "$tmp/a-$sig.log"
 	fi
 done
 

@@ -2,6 +2,7 @@
  * ccache out of tree, cache the result by the hash of the final .config. */
 #include "kernel/kernel.h"
 #include "kernel/kconfig-int.h"
+#include "lib/stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -152,27 +153,39 @@ static int cached_kernel(struct tx_ctx *ctx, const char *hash, struct kernel_out
 struct kb_progress {
 	struct tx_ctx *ctx;
 	const char *target;
-	unsigned count;
+	unsigned count, files; /* kbuild's steps; of them, files compiled */
+	long about;	       /* files a build from scratch compiles, or 0 */
+	double t0;
 };
 
-/* Show kbuild's progress: a running count of the files it compiles. */
+/* Show kbuild's progress: the files it compiles, of about how many when it
+ * builds from scratch, and the time so far. */
 static void kb_line(void *arg, const char *line)
 {
 	struct kb_progress *p = arg;
 	size_t n = strlen(line);
-	int w = (int)(n - 2 > 60 ? 60 : n - 2);
+	int w = (int)(n - 2 > 50 ? 50 : n - 2), secs;
+	char of[64] = "";
 
 	if (n < 4 || strncmp(line, "  ", 2) || line[2] == ' ')
 		return;
 	p->count++;
+	p->files += !strncmp(line, "  CC ", 5) || !strncmp(line, "  AS ", 5);
 	if (!p->ctx->verbose)
 		return;
+	secs = (int)((now_ms() - p->t0) / 1000);
+	/* the time left, once the rate is known: at the rate so far */
+	if (p->about > 0 && p->files >= 50 && p->files < p->about)
+		snprintf(of, sizeof(of), " of about %ld, ~%ld min left", p->about,
+			 (secs * (p->about - p->files) / p->files + 59) / 60);
+	else if (p->about > 0)
+		snprintf(of, sizeof(of), " of about %ld", p->about);
 	if (p->ctx->tty)
-		fprintf(stderr, "\rtinyx: kernel: [%s] %u %-60.*s", p->target, p->count, w,
-			line + 2);
+		fprintf(stderr, "\r\033[Ktinyx: kernel: [%s] %u%s files, %d:%02d %.*s", p->target,
+			p->files, of, secs / 60, secs % 60, w, line + 2);
 	else if (p->count % 100 == 0)
-		fprintf(stderr, "tinyx: kernel: [%s] %u steps (%.*s)\n", p->target, p->count, w,
-			line + 2);
+		fprintf(stderr, "tinyx: kernel: [%s] %u%s files compiled in %d:%02d\n", p->target,
+			p->files, of, secs / 60, secs % 60);
 }
 
 struct store {
@@ -262,16 +275,21 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, 
 		       ccache,
 		       NULL};
 	struct tx_spawn s = TX_SPAWN_INIT(argv);
-	struct kb_progress p = {ctx, target, 0};
+	char *done = xasprintf("%s/vmlinux.o", builddir);
+	struct kb_progress p = {ctx, target, 0, 0, 0, now_ms()};
 	char **envp;
 	int st = build_tools(ctx, config);
+
+	/* from scratch: say of about how many; a config change rebuilds what it touches */
+	if (!path_exists(done))
+		p.about = kernel_estimate_files(srcdir, config);
 
 	if (!st) {
 		if (!have_ccache)
 			tx_info(ctx, "kernel: no ccache: every build compiles from scratch "
 				     "(maybe you want: apt-get install ccache)");
-		tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, log in %s)", target,
-			jobs, log);
+		tx_info(ctx, "kernel: [%s] building bzImage and vmlinux (%s, %s, log in %s)",
+			target, jobs, p.about ? "from scratch" : "incremental", log);
 		s.envp = envp = kconfig_env(env);
 		st = tx_run_lines(ctx, &s, log, kb_line, &p);
 		free(envp);
@@ -289,6 +307,7 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, 
 			free(e);
 		}
 	}
+	free(done);
 	free(ccache);
 	free(o);
 	free(jobs);

@@ -55,4 +55,8 @@ int kernel_check_pvh(struct tx_ctx *ctx, const char *path, uint64_t *entry);
  * no symbols: 14 MB -> 2.4 MB here); a plain copy where strip fails. */
 int kernel_strip_to(struct tx_ctx *ctx, const char *from, const char *to);
 
+/* About how many files a kbuild of config (the .config's text) from scratch
+ * compiles, from the Makefiles in srcdir: for the build's progress only. */
+long kernel_estimate_files(const char *srcdir, const char *config);
+
 #endif

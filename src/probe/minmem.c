@@ -40,14 +40,6 @@ int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi
 		lo = IMGCONF_MEM_MIN - 1; /* the probe boots nothing smaller */
 	if (hi <= lo || hi > IMGCONF_MEM_MAX)
 		return tx_fail(ctx, -EINVAL, "probe", "bad min-mem bracket %d..%d MB", lo, hi);
-	rc = serves(ctx, &t, hi, &yes);
-	if (rc < 0)
-		return rc;
-	if (!yes)
-		return tx_fail(ctx, -ETIMEDOUT, "probe",
-			       "the image does not serve with %d MB '%s' (the top of the "
-			       "bracket)",
-			       hi, o->dir);
 	/* a guessed bottom is tried once: if it serves, search below it */
 	yes = 0;
 	rc = lo >= IMGCONF_MEM_MIN ? serves(ctx, &t, lo, &yes) : 0;

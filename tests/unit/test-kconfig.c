@@ -3,6 +3,7 @@
  * kexplain.out what the kexplain helper answers about dropped options; the
  * helper itself runs against the real kernel tree in tests/t200-kconfig.sh). */
 #include "kernel/kconfig.h"
+#include "kernel/kernel.h"
 #include "t.h"
 
 #include <errno.h>
@@ -426,6 +427,20 @@ static void test_required(void)
 	}
 }
 
+/* The kbuild progress's estimate: obj/lib lines whose symbol is y, composite
+ * objects by their parts, dirs walked once, a symbol that only starts like
+ * one that is on stays off. */
+static void test_estimate(void)
+{
+	const char *config =
+	    "# CONFIG_X is not set\nCONFIG_FOO=y\nCONFIG_BAR=m\nCONFIG_FOOBARX=y\n";
+
+	/* init: a, x (p q r), b, sub/ (d e f); net: m; sub/ again: not counted */
+	CHECK(kernel_estimate_files(FIX "/ksrc", config) == 9);
+	CHECK(kernel_estimate_files(FIX "/ksrc", "") == 5);
+	CHECK(kernel_estimate_files(FIX "/no-such-dir", config) == 0);
+}
+
 int main(void)
 {
 	RUN(test_parse);
@@ -436,5 +451,6 @@ int main(void)
 	RUN(test_check);
 	RUN(test_reports);
 	RUN(test_env);
+	RUN(test_estimate);
 	return t_done("test-kconfig");
 }
