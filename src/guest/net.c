@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "guest/dom0.h"
 #include "guest/init.h"
 #include "guest/util.h"
 
@@ -100,7 +101,8 @@ void net_up(const struct cmdline *c)
 		return; /* no IPv4 in this kernel */
 	if (if_up(s, "lo") < 0)
 		say("cannot bring up lo: %s", strerror(errno));
-	if (!c->ip[0] || !strcmp(c->ip, "dhcp"))
+	/* no DHCP by default in a Xen dom0: its NIC becomes a port of xenbr0 */
+	if ((!c->ip[0] && !dom0_role()) || !strcmp(c->ip, "dhcp"))
 		dhcp_start(c->ifname, c->hostname);
 	else if (strcmp(c->ip, "off"))
 		addr_up(s, c);
