@@ -33,7 +33,9 @@ test="clang:fuzz targets (libFuzzer)
 libclang-rt-14-dev:fuzzer and sanitizer runtimes
 jq:check JSON output in tests
 procps:check for leftover processes in tests
-file:check image contents in tests"
+file:check image contents in tests
+dnsmasq-base:a DHCP server for the guest's DHCP client in tests (t410)
+libvirt-clients:virt-xml-validate checks the libvirt domains in tests (t410)"
 list=$tool
 [ "$1" = test ] && list="$tool
 $test"

@@ -1,12 +1,13 @@
 /* tinyx-init: PID 1 of a Tinyx VM.
  *
  * Puts a tmpfs overlay on a read-only root, mounts the API filesystems, sets
- * the hostname and a static network from the kernel command line, runs the
- * one app described by /etc/tinyx/app.conf (format in src/formats/appspec.h,
- * read by formats/appconf.c, the reader the host shares), watches it, and
- * powers off when it is done. The parts: conf.c
- * (the spec), net.c (static network), svc.c (run, watch, restart, reap, power
- * off), spawn.c (every child), dom0.c (the Xen dom0 role), util.c (output).
+ * the hostname and the network (static from the kernel command line, else
+ * DHCP), runs the one app described by /etc/tinyx/app.conf (format in
+ * src/formats/appspec.h, read by formats/appconf.c, the reader the host
+ * shares), watches it, and powers off when it is done. The parts: conf.c
+ * (the spec), net.c (network), dhcp.c (DHCP client), svc.c (run, watch,
+ * restart, reap, power off), spawn.c (every child), dom0.c (the Xen dom0
+ * role), util.c (output).
  *
  * Console markers (guest/markers.h; a host times each phase with them):
  *   tinyx: init                    first thing once userspace runs
@@ -14,6 +15,8 @@
  *                                  line per port listening at that moment,
  *                                  lowest first (again after a restart)
  *   tinyx: net IFACE ADDR/PREFIX   the address is set and the link up
+ *   tinyx: dhcp IFACE ADDR/PREFIX via ROUTER   a lease taken (dhcp.c), at
+ *                                  any time: the app does not wait for it
  *   tinyx: mem used KB             right after the ready lines
  *   tinyx: app exited status N     or "app killed by signal N"
  *   tinyx: poweroff
@@ -21,6 +24,8 @@
  * dotted parameters to init):
  *   tinyx.hostname=NAME  default /etc/hostname, else "tinyx"
  *   tinyx.ip=ADDR/PREFIX tinyx.gw=ADDR tinyx.if=IFACE (default eth0)
+ *   no tinyx.ip= (or tinyx.ip=dhcp): DHCP on IFACE, in a child (dhcp.c);
+ *   tinyx.ip=off: no address (lo only)
  *   tinyx.debug_shell=1  honoured only when /etc/tinyx/debug-shell exists
  *   tinyx.iperf3=HOST,SECONDS  once the app is ready, run "iperf3 -c HOST -t
  *                        SECONDS" (guest -> host throughput, for tinyx compare),

@@ -48,8 +48,19 @@ void no_app(void); /* the spec could not be read: power off, unless a shell runs
 void power_off(void) __attribute__((noreturn));
 void svc_loop(const sigset_t *set) __attribute__((noreturn));
 
-/* The static network (net.c) */
+/* The network (net.c): the static address of tinyx.ip=, else DHCP */
 void net_up(const struct cmdline *c);
 int if_up(int sock, const char *name); /* IFF_UP on the interface */
+struct in_addr;
+/* Address and mask on ifname, and up (0.0.0.0: take the address away). */
+int net_addr(int sock, const char *ifname, struct in_addr a, struct in_addr mask);
+/* Add (del 0) or delete a route via gw: the default route when dst is
+ * 0.0.0.0, else a host route to dst; gw 0.0.0.0: on the link. */
+int net_route(int sock, const char *ifname, struct in_addr dst, struct in_addr gw, int del);
+
+/* The DHCP client (dhcp.c): a child process that takes a lease on ifname,
+ * applies it, renews it; the app does not wait for it. */
+void dhcp_start(const char *ifname, const char *hostname);
+extern int dhcp_pid; /* its pid, 0 when none (not the app's main process) */
 
 #endif

@@ -12,6 +12,7 @@
 #define TINYX_MARK_READY_UDP "ready udp/"   /* a bound UDP port */
 #define TINYX_MARK_LOCAL "local "	    /* "local udp/53 127.0.0.1": loopback only */
 #define TINYX_MARK_NET "net"		    /* "net IFACE ADDR/PREFIX" */
+#define TINYX_MARK_DHCP "dhcp "		    /* "dhcp IFACE ADDR/PREFIX via ROUTER": leased */
 #define TINYX_MARK_MEM "mem used"	    /* "mem used KB" */
 #define TINYX_MARK_EXITED "app exited"	    /* "app exited status N" */
 #define TINYX_MARK_KILLED "app killed"	    /* "app killed by signal N" */

@@ -1,5 +1,6 @@
-/* The guest's static network from the kernel command line (tinyx.ip,
- * tinyx.gw, tinyx.if): ioctls, no netlink, no DHCP. */
+/* The guest's network from the kernel command line (tinyx.ip, tinyx.gw,
+ * tinyx.if): a static address, or DHCP (dhcp.c) when there is none; ioctls,
+ * no netlink. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/route.h>
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "guest/dom0.h"
 #include "guest/init.h"
 #include "guest/util.h"
 
@@ -24,7 +26,7 @@ int if_up(int s, const char *name)
 	return ioctl(s, SIOCSIFFLAGS, &ifr);
 }
 
-static int set_addr(int s, unsigned long req, const char *name, struct in_addr a)
+static int set_ifr(int s, unsigned long req, const char *name, struct in_addr a)
 {
 	struct ifreq ifr = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
@@ -35,49 +37,59 @@ static int set_addr(int s, unsigned long req, const char *name, struct in_addr a
 	return ioctl(s, req, &ifr);
 }
 
-static int add_gateway(int s, const struct cmdline *c)
+int net_addr(int s, const char *ifname, struct in_addr a, struct in_addr mask)
+{
+	if (set_ifr(s, SIOCSIFADDR, ifname, a) < 0)
+		return -1;
+	if (!a.s_addr) /* 0.0.0.0 took the address away */
+		return 0;
+	return set_ifr(s, SIOCSIFNETMASK, ifname, mask) < 0 ? -1 : if_up(s, ifname);
+}
+
+int net_route(int s, const char *ifname, struct in_addr dst, struct in_addr gw, int del)
 {
 	struct rtentry rt = {0};
-	struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst;
-	struct sockaddr_in *gwa = (struct sockaddr_in *)&rt.rt_gateway;
-	struct sockaddr_in *gm = (struct sockaddr_in *)&rt.rt_genmask;
-	struct in_addr gw;
+	struct sockaddr_in *d = (struct sockaddr_in *)&rt.rt_dst;
+	struct sockaddr_in *g = (struct sockaddr_in *)&rt.rt_gateway;
+	struct sockaddr_in *m = (struct sockaddr_in *)&rt.rt_genmask;
 
-	if (inet_pton(AF_INET, c->gw, &gw) != 1) {
-		say("bad tinyx.gw '%s'", c->gw);
-		return -1;
+	d->sin_family = g->sin_family = m->sin_family = AF_INET;
+	d->sin_addr = dst;
+	g->sin_addr = gw;
+	rt.rt_flags = RTF_UP | (gw.s_addr ? RTF_GATEWAY : 0);
+	if (dst.s_addr) { /* a host route (to a gateway outside the subnet) */
+		m->sin_addr.s_addr = 0xffffffffu;
+		rt.rt_flags |= RTF_HOST;
 	}
-	dst->sin_family = gwa->sin_family = gm->sin_family = AF_INET;
-	gwa->sin_addr = gw;
-	rt.rt_flags = RTF_UP | RTF_GATEWAY;
-	rt.rt_dev = (char *)c->ifname;
-	if (ioctl(s, SIOCADDRT, &rt) < 0)
-		say("cannot add default route via %s: %s", c->gw, strerror(errno));
-	return 0;
+	rt.rt_dev = (char *)ifname;
+	return ioctl(s, del ? SIOCDELRT : SIOCADDRT, &rt);
 }
 
 static void addr_up(int s, const struct cmdline *c)
 {
 	char addr[64], *slash;
 	unsigned long prefix = 32;
-	struct in_addr a, mask;
+	struct in_addr a, mask, gw = {0}, any = {0};
 
 	memcpy(addr, c->ip, sizeof(addr));
 	slash = strchr(addr, '/');
 	if (slash)
 		*slash++ = 0;
 	if (inet_pton(AF_INET, addr, &a) != 1 || (slash && num(slash, 10, 32, &prefix))) {
-		say("bad tinyx.ip '%s' (want ADDR/PREFIX)", c->ip);
+		say("bad tinyx.ip '%s' (want ADDR/PREFIX, dhcp or off)", c->ip);
+		return;
+	}
+	if (c->gw[0] && inet_pton(AF_INET, c->gw, &gw) != 1) {
+		say("bad tinyx.gw '%s'", c->gw);
 		return;
 	}
 	mask.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
-	if (set_addr(s, SIOCSIFADDR, c->ifname, a) < 0 ||
-	    set_addr(s, SIOCSIFNETMASK, c->ifname, mask) < 0 || if_up(s, c->ifname) < 0) {
+	if (net_addr(s, c->ifname, a, mask) < 0) {
 		say("cannot configure %s: %s", c->ifname, strerror(errno));
 		return;
 	}
-	if (c->gw[0] && add_gateway(s, c) < 0)
-		return;
+	if (gw.s_addr && net_route(s, c->ifname, any, gw, 0) < 0)
+		say("cannot add default route via %s: %s", c->gw, strerror(errno));
 	say(TINYX_MARK_NET " %s %s", c->ifname, c->ip);
 }
 
@@ -89,7 +101,10 @@ void net_up(const struct cmdline *c)
 		return; /* no IPv4 in this kernel */
 	if (if_up(s, "lo") < 0)
 		say("cannot bring up lo: %s", strerror(errno));
-	if (c->ip[0])
+	/* no DHCP by default in a Xen dom0: its NIC becomes a port of xenbr0 */
+	if ((!c->ip[0] && !dom0_role()) || !strcmp(c->ip, "dhcp"))
+		dhcp_start(c->ifname, c->hostname);
+	else if (strcmp(c->ip, "off"))
 		addr_up(s, c);
 	close(s);
 }

@@ -3,10 +3,14 @@
  * (udp, udp6: state 07), each port once, marked local when every socket on
  * it is bound to a loopback address (the app serves only its own machine).
  * UDP ports in the kernel's ephemeral range are the app's own queries
- * (a resolver's outgoing sockets), not a service: they are left out. */
+ * (a resolver's outgoing sockets), not a service: they are left out, and
+ * so is UDP port 68 while the init's DHCP client runs (its socket, which
+ * would otherwise read as the app's first port). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/dhcp.h"
+#include "guest/init.h"
 #include "guest/ports.h"
 #include "guest/util.h"
 
@@ -108,7 +112,8 @@ static void scan_file(const char *file, int udp, struct gport *p, int *n, int ma
 		}
 		if (k < 4 || strcmp(tok[3], udp ? "07" : "0A") ||
 		    parse_local(tok[1], &port, &local, addr, sizeof(addr)) || !port ||
-		    (udp && port >= lo && port <= hi))
+		    (udp && port >= lo && port <= hi) ||
+		    (udp && dhcp_pid > 0 && port == DHCP_CLIENT_PORT))
 			continue;
 		add(p, n, max, udp, (unsigned)port, local, addr);
 	}

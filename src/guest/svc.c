@@ -282,7 +282,7 @@ static void app_gone(int status, int known)
 /* A forking daemon without a pid file: as systemd guesses its main
  * process, the one left once the command exited. Orphans are the init's
  * children: the oldest process whose parent is the init (not the debug
- * shell, not the iperf3 client) is the daemon; its workers are its own. */
+ * shell, not the iperf3 or DHCP client) is the daemon; its workers are its own. */
 static long guess_main(void)
 {
 	DIR *d = opendir("/proc");
@@ -294,7 +294,7 @@ static long guess_main(void)
 		char path[64], *stat, *p;
 
 		if (num(de->d_name, 10, 1UL << 22, &pid) || pid <= 1 || (pid_t)pid == st.shell ||
-		    (pid_t)pid == st.iperf3)
+		    (pid_t)pid == st.iperf3 || (pid_t)pid == dhcp_pid)
 			continue;
 		fmt(path, sizeof(path), "/proc/%lu/stat", pid);
 		stat = slurp(path, 1024, NULL);

@@ -109,23 +109,32 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 }
 
 /* libvirt wants absolute paths: where the image will be once published. The
- * root is the image's default: its read-only disk when it has one. */
-static void libvirt_xml(const struct target_job *j, struct sbuf *s)
+ * root is the image's default: its read-only disk when it has one. Two
+ * domains, for the host at hand (the output must not depend on the build
+ * host): APP.xml is type 'kvm', which libvirt refuses where there is no KVM;
+ * APP-qemu.xml is type 'qemu' (TCG), with the TCG command line. No address
+ * on the command line: the guest init takes one by DHCP (libvirt's
+ * `default` network serves it). */
+static void libvirt_xml(const struct target_job *j, struct sbuf *s, int kvm)
 {
 	const char *app = j->app, *d = j->final_dir;
-	struct qemu_boot b = {.c = j->conf, .accel = "kvm", .use_disk = j->conf->disk != NULL};
+	struct qemu_boot b = {
+	    .c = j->conf, .accel = kvm ? "kvm" : "tcg", .use_disk = j->conf->disk != NULL};
 	char *append = qemu_append(&b); /* our own words: nothing to escape */
 
 	sbuf_printf(s,
-		    "<!-- tinyx image %s: a libvirt domain (virsh define %s.xml) -->\n"
-		    "<domain type='kvm'>\n"
+		    "<!-- tinyx image %s: a libvirt domain (virsh define %s%s.xml; %s: %s%s.xml)"
+		    " -->\n"
+		    "<domain type='%s'>\n"
 		    "  <name>tinyx-%s</name>\n"
 		    "  <memory unit='MiB'>%d</memory>\n"
 		    "  <vcpu>%d</vcpu>\n"
 		    "  <os>\n"
 		    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
 		    "    <kernel>%s/%s</kernel>\n",
-		    app, app, app, j->conf->memory_mb, j->conf->vcpus, d, j->conf->kernel);
+		    app, app, kvm ? "" : "-qemu", kvm ? "without KVM" : "with KVM", app,
+		    kvm ? "-qemu" : "", kvm ? "kvm" : "qemu", app, j->conf->memory_mb,
+		    j->conf->vcpus, d, j->conf->kernel);
 	if (!b.use_disk)
 		sbuf_printf(s, "    <initrd>%s/%s</initrd>\n", d, j->conf->initrd);
 	sbuf_printf(s, "    <cmdline>%s</cmdline>\n  </os>\n  <devices>\n", append);
@@ -144,6 +153,22 @@ static void libvirt_xml(const struct target_job *j, struct sbuf *s)
 	free(append);
 }
 
+static int write_libvirt(const struct target_job *j)
+{
+	int r = 0;
+
+	for (int kvm = 1; kvm >= 0 && r == 0; kvm--) {
+		struct sbuf s = {0};
+		char *p = xasprintf("%s/%s%s.xml", j->dir, j->app, kvm ? "" : "-qemu");
+
+		libvirt_xml(j, &s, kvm);
+		r = target_put(j->ctx, p, s.s, 0644);
+		free(p);
+		sbuf_free(&s);
+	}
+	return r;
+}
+
 static int write_kvm(const struct target_job *j)
 {
 	struct sbuf s = {0};
@@ -153,14 +178,8 @@ static int write_kvm(const struct target_job *j)
 	run_qemu_sh(j, &s);
 	r = target_put(j->ctx, p, s.s, 0755);
 	free(p);
-	s.len = 0;
-	p = xasprintf("%s/%s.xml", j->dir, j->app);
-	libvirt_xml(j, &s);
-	if (r == 0)
-		r = target_put(j->ctx, p, s.s, 0644);
-	free(p);
 	sbuf_free(&s);
-	return r;
+	return r ? r : write_libvirt(j);
 }
 
 /* the fields in struct image_target's order */
