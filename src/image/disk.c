@@ -287,6 +287,16 @@ static unsigned fat_type(const char *fat, int uefi)
 	return uefi ? 0xef : !memcmp(bs + 54, "FAT12", 5) ? 0x01 : 0x0e;
 }
 
+/* tmp renamed to path when r is 0, else removed; r or the rename's error */
+static int into_place(struct tx_ctx *ctx, const char *tmp, const char *path, int r)
+{
+	if (r == 0 && rename(tmp, path) < 0)
+		r = tx_fail(ctx, -errno, STAGE, "cannot rename to '%s'", path);
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
 int disk_write(struct tx_ctx *ctx, const struct disk_in *in, const char *path,
 	       struct disk_info *info)
 {
@@ -319,10 +329,7 @@ int disk_write(struct tx_ctx *ctx, const struct disk_in *in, const char *path,
 			  fat_type(fat, info->uefi))) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s': %s", tmp,
 			    r == -ENOEXEC ? "no boot code " MBR_BIN : strerror(-r));
-	if (r == 0 && rename(tmp, path) < 0)
-		r = tx_fail(ctx, -errno, STAGE, "cannot rename to '%s'", path);
-	if (r < 0)
-		unlink(tmp);
+	r = into_place(ctx, tmp, path, r);
 	unlink(fat);
 	unlink(cfg);
 	tenv_free(&e);
@@ -345,10 +352,7 @@ int disk_convert(struct tx_ctx *ctx, const char *from, const char *to)
 	if (r != 0)
 		r = tx_fail(ctx, r < 0 ? r : -EIO, STAGE, "qemu-img cannot convert '%s' to '%s'",
 			    from, to);
-	if (r == 0 && rename(t, to) < 0)
-		r = tx_fail(ctx, -errno, STAGE, "cannot rename to '%s'", to);
-	if (r < 0)
-		unlink(t);
+	r = into_place(ctx, t, to, r);
 	free(out);
 	free(f);
 	free(t);
