@@ -28,14 +28,21 @@ iproute2:private network namespaces for the probe
 kmod:depmod for the Xen kit's dom0 modules (the kernel package ships no modules.dep)
 dpkg:dpkg-deb unpacks the Xen kit's packages
 runc:tinyx compare: the container row
-iperf3:tinyx compare: the throughput server on the host side"
+iperf3:tinyx compare: the throughput server on the host side
+dosfstools:the bootable disk's FAT, in a file (mkfs.fat)
+mtools:files into the bootable disk's FAT without mounting it
+syslinux:the bootable disk's BIOS loader (installed with mtools) and MBR code
+syslinux-common:the BIOS loader's ldlinux.c32
+syslinux-efi:the bootable disk's UEFI loader (syslinux.efi), for a kernel with an EFI stub
+qemu-utils:the bootable disk as qcow2 (qemu-img)"
 test="clang:fuzz targets (libFuzzer)
 libclang-rt-14-dev:fuzzer and sanitizer runtimes
 jq:check JSON output in tests
 procps:check for leftover processes in tests
 file:check image contents in tests
 dnsmasq-base:a DHCP server for the guest's DHCP client in tests (t410)
-libvirt-clients:virt-xml-validate checks the libvirt domains in tests (t410)"
+libvirt-clients:virt-xml-validate checks the libvirt domains in tests (t410)
+ovmf:UEFI firmware for the bootable disk's test"
 list=$tool
 [ "$1" = test ] && list="$tool
 $test"

@@ -10,12 +10,13 @@
 #include <unistd.h>
 
 static const struct cli_cmd cmds[] = {
-    {"build", "APP", "--target --out --no-verify --debug-shell --mirror --root --overlay",
+    {"build", "APP", "--target --out --no-verify --debug-shell --mirror --root --overlay --format",
      "[--target kvm|xen|all] [--out DIR] [--no-verify] [--debug-shell]\n"
-     "        [--overlay DIR]...\n"
+     "        [--overlay DIR]... [--format qcow2|raw|both|none]\n"
      "        stage, analyse, build kernel and rootfs, emit images, boot them;\n"
      "        --overlay: DIR's files over the staged root before the analysis and\n"
-     "        in the image (your config; repeatable, the last wins)",
+     "        in the image (your config; repeatable, the last wins); --format: the\n"
+     "        KVM image's bootable disk, APP.qcow2 (default) and/or APP.img (raw)",
      cmd_build},
     {"stage", "APP", "--mirror --with",
      "[--mirror URL] [--with PKG,...]\n"
@@ -40,9 +41,8 @@ static const struct cli_cmd cmds[] = {
      cmd_kernel},
     {"probe", "DIR",
      "--runs --json --disk --initrd --breakdown --timeout --memory --xen-cfg --qemu --console "
-     "--extras "
-     "--iperf3 --min-mem",
-     "[--runs N] [--json] [--disk|--initrd] [--timeout S] [--memory MB]\n"
+     "--extras --iperf3 --min-mem --boot-disk",
+     "[--runs N] [--json] [--disk|--initrd|--boot-disk] [--timeout S] [--memory MB]\n"
      "        [--xen-cfg NAME] [--qemu] [--console] [--extras] [--iperf3] [--min-mem]\n"
      "        [--breakdown]\n"
      "        boot an image dir under QEMU and measure it, from its disk when it has\n"
@@ -51,7 +51,8 @@ static const struct cli_cmd cmds[] = {
      "        on QEMU, no Xen; --console: copy the console to stderr); --extras: QEMU\n"
      "        PSS and ICMP round trips too, --iperf3: and guest->host throughput (the\n"
      "        image needs iperf3), --min-mem: the smallest RAM that serves,\n"
-     "        --breakdown: where the boot time goes, step by step",
+     "        --breakdown: where the boot time goes, step by step; --boot-disk:\n"
+     "        boot its bootable disk (APP.qcow2) from BIOS on -M pc, no -kernel",
      cmd_probe},
     {"compare", "APP", "--runs --json --plot --only --no-min-mem --out",
      "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem]\n"

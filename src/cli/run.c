@@ -25,6 +25,7 @@ int cmd_build(struct tx_ctx *ctx, const struct cli *c)
 	o.root = c->root;
 	o.overlays = c->overlay;
 	o.noverlays = c->noverlay;
+	o.disk_format = c->format;
 	r = build_run(ctx, &o);
 	return r < 0 ? cli_fail(ctx, r) : 0;
 }
@@ -42,6 +43,7 @@ int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
 	o.timeout_s = c->timeout; /* 0: 30 s, under Xen 150 s */
 	o.use_disk = c->disk;
 	o.use_initrd = c->initrd;
+	o.boot_disk = c->boot_disk;
 	o.breakdown = c->breakdown;
 	o.xen_on_qemu = c->on_qemu;
 	o.xen_cfg = c->xen_cfg;

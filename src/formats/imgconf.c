@@ -40,7 +40,8 @@ void imgconf_free(struct imgconf *c)
 {
 	if (!c)
 		return;
-	fmt_free_strs(&c->kernel, &c->initrd, &c->disk, &c->append, &c->note, &c->comment, NULL);
+	fmt_free_strs(&c->kernel, &c->initrd, &c->disk, &c->boot_disk, &c->append, &c->note,
+		      &c->comment, NULL);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -88,6 +89,7 @@ static const struct key {
     {"kernel", V_NAME, OFF(kernel), .opt = 0},
     {"initrd", V_NAME, OFF(initrd), .opt = 0},
     {"disk", V_NAME, OFF(disk), .opt = 1},
+    {"boot_disk", V_NAME, OFF(boot_disk), .opt = 1},
     {"append", V_ASCII, OFF(append), .opt = 0},
     {"memory_mb", V_INT, OFF(memory_mb), .lo = IMGCONF_MEM_MIN, .hi = IMGCONF_MEM_MAX},
     {"vcpus", V_INT, OFF(vcpus), .lo = 1, .hi = IMGCONF_VCPUS_MAX},
@@ -269,6 +271,8 @@ void imgconf_text(const struct imgconf *c, struct sbuf *out)
 	sbuf_printf(out, "initrd=%s\n", c->initrd ? c->initrd : "initrd");
 	if (c->disk)
 		sbuf_printf(out, "disk=%s\n", c->disk);
+	if (c->boot_disk)
+		sbuf_printf(out, "boot_disk=%s\n", c->boot_disk);
 	sbuf_printf(out, "append=%s\n", c->append ? c->append : "");
 	sbuf_printf(out, "memory_mb=%d\n", c->memory_mb);
 	sbuf_printf(out, "vcpus=%d\n", c->vcpus);

@@ -7,6 +7,8 @@
  *   kernel=kernel              file names: plain names inside the dir
  *   initrd=initrd
  *   disk=rootfs.squashfs           optional
+ *   boot_disk=nginx.qcow2      optional: a whole bootable disk (MBR, boot
+ *                              loader, kernel, root; image/disk.h), .qcow2 or .img
  *   append=console=ttyS0 quiet kernel cmdline without the network part
  *   memory_mb=64               16..65536
  *   vcpus=1                    1..64
@@ -40,6 +42,7 @@ struct imgconf {
 	char *kernel;		  /* default "kernel" */
 	char *initrd;		  /* default "initrd" */
 	char *disk;		  /* NULL when none */
+	char *boot_disk;	  /* the bootable disk image (image/disk.h), or NULL */
 	char *append;		  /* default "console=ttyS0" */
 	int memory_mb;		  /* default 64 */
 	int vcpus;		  /* default 1 */

@@ -16,6 +16,15 @@ struct timing {
 	double ms;
 };
 
+/* The target's bootable disk files (image/disk.h): [0] qcow2, [1] raw */
+struct boot_disk_res {
+	char name[2][272];
+	char sha[2][65];
+	long long bytes[2];
+	int uefi;
+	long long fat_bytes;
+};
+
 struct target_res {
 	const struct image_target *t;
 	struct kernel_out k;
@@ -23,6 +32,7 @@ struct target_res {
 	char kernel_sha[65];
 	int verified;
 	struct probe_result pr;
+	struct boot_disk_res disk; /* names empty: none */
 };
 
 struct bctx {

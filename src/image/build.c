@@ -8,6 +8,7 @@
 #include "closure/closure.h"
 #include "formats/hints.h"
 #include "image/bctx.h"
+#include "image/disk.h"
 #include "stage/overlay.h"
 #include "stage/stage.h"
 
@@ -265,6 +266,10 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 
 	if (!valid_pkg_name(o->app))
 		return tx_fail(ctx, -EINVAL, "build", "invalid package name '%s'", o->app);
+	if (disk_formats(o->disk_format) < 0)
+		return tx_fail(ctx, -EINVAL, "build",
+			       "unknown disk format '%s' (qcow2, raw, both or none)",
+			       o->disk_format);
 	if (stat(o->out, &st) == 0 && !S_ISDIR(st.st_mode))
 		return tx_fail(ctx, -ENOTDIR, "build", "output path is not a directory '%s'",
 			       o->out);

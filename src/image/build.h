@@ -16,6 +16,9 @@ struct build_opts {
 	const char *const *overlays; /* --overlay DIRs: over the root before the
 				      * analysis, and into the image */
 	int noverlays;
+	/* the bootable disk's formats: "qcow2" (NULL), "raw", "both", "none"
+	 * (image/disk.h) */
+	const char *disk_format;
 };
 
 /* 0 ok; -ETIMEDOUT when an image did not boot or serve (exit code 3). */

@@ -2,12 +2,16 @@
  * manifest, and each target's dir (kernel, rootfs, image.conf, launchers). */
 #include "image/bctx.h"
 #include "image/cpio.h"
+#include "image/disk.h"
+#include "image/qemu.h"
 #include "image/squashfs.h"
 #include "image/rootfs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* FROM (NULL: WORK/NAME) to DIR/NAME, with the build's error line. */
 static int copy_to(struct bctx *b, const char *from, const char *dir, const char *name)
@@ -116,6 +120,61 @@ static int install_kernel(struct bctx *b, struct target_res *t, const char *dir)
 	return r;
 }
 
+/* The file name, size and sha256 of DIR/APP.EXT in slot i. */
+static void disk_record(struct bctx *b, struct target_res *t, const char *dir, int i,
+			const char *ext)
+{
+	char *p = xasprintf("%s/%s.%s", dir, b->o->app, ext);
+
+	snprintf(t->disk.name[i], sizeof(t->disk.name[i]), "%s.%s", b->o->app, ext);
+	t->disk.bytes[i] = file_size(p);
+	sha256_file(p, t->disk.sha[i]);
+	free(p);
+}
+
+/* DIR/APP.qcow2 and/or DIR/APP.img (build --format): the kernel, the root
+ * and the command line in one disk that firmware boots (image/disk.h). */
+static int install_boot_disk(struct bctx *b, struct target_res *t, const char *dir,
+			     struct imgconf *c)
+{
+	int fmt = disk_formats(b->o->disk_format), r;
+	char *cmd = qemu_disk_cmdline(c), *k = xasprintf("%s/%s", dir, c->kernel);
+	char *root = xasprintf("%s/%s", dir, c->disk ? c->disk : "");
+	char *raw = xasprintf("%s/%s.img", fmt & DISK_RAW ? dir : b->work, b->o->app);
+	char *q = xasprintf("%s/%s.qcow2", dir, b->o->app);
+	struct disk_in in = {k, root, cmd, b->work, b->epoch};
+	struct disk_info info;
+	double t0 = now_ms();
+
+	r = disk_write(b->ctx, &in, raw, &info);
+	if (r == 0 && (fmt & DISK_QCOW2))
+		r = disk_convert(b->ctx, raw, q);
+	if (r == 0 && (fmt & DISK_QCOW2))
+		disk_record(b, t, dir, 0, "qcow2");
+	if (r == 0 && (fmt & DISK_RAW))
+		disk_record(b, t, dir, 1, "img");
+	if (!(fmt & DISK_RAW))
+		unlink(raw);
+	if (r == 0) {
+		int i = fmt & DISK_QCOW2 ? 0 : 1;
+
+		t->disk.uefi = info.uefi;
+		t->disk.fat_bytes = info.fat_bytes;
+		c->boot_disk = xstrdup(t->disk.name[i]);
+		build_timed(b, t0, "disk-%s", t->t->name);
+		tx_info(b->ctx, "disk: %s %.2f MB (kernel + root + %.2f MB), boots on BIOS%s",
+			c->boot_disk, t->disk.bytes[i] / 1e6,
+			(t->disk.bytes[i] - t->kernel_bytes - b->disk_bytes) / 1e6,
+			info.uefi ? " and UEFI" : " (UEFI: the kernel has no EFI stub)");
+	}
+	free(cmd);
+	free(k);
+	free(root);
+	free(raw);
+	free(q);
+	return r;
+}
+
 int image_target_dir(struct bctx *b, struct target_res *t)
 {
 	struct tx_ctx *ctx = b->ctx;
@@ -137,6 +196,8 @@ int image_target_dir(struct bctx *b, struct target_res *t)
 		r = copy_to(b, NULL, dir, c.disk);
 	if (r == 0)
 		r = install_kernel(b, t, dir);
+	if (r == 0 && t->t->boot_disk && c.disk && disk_formats(b->o->disk_format) > 0)
+		r = install_boot_disk(b, t, dir, &c);
 	if (r == 0)
 		r = imgconf_write(ctx, dir, &c);
 	if (r == 0)

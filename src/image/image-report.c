@@ -32,6 +32,14 @@ static void json_target(const struct bctx *b, const struct target_res *t, const 
 			    "\"init\": %.1f, \"network\": %.1f, \"service\": %.1f}",
 			    when, t->pr.console.median, t->pr.init.median, t->pr.network.median,
 			    t->pr.service.median);
+	for (int i = 0; i < 2; i++)
+		if (t->disk.name[i][0])
+			sbuf_printf(s,
+				    ", \"boot_disk_%s\": {\"file\": \"%s\", \"bytes\": %lld, "
+				    "\"sha256\": \"%s\", \"fat_bytes\": %lld, \"uefi\": %s}",
+				    i ? "raw" : "qcow2", t->disk.name[i], t->disk.bytes[i],
+				    t->disk.sha[i], t->disk.fat_bytes,
+				    t->disk.uefi ? "true" : "false");
 	if (t->verified) {
 		sbuf_puts(s, ", \"check\": ");
 		sbuf_json_str(s, t->pr.check);

@@ -21,6 +21,9 @@ struct qemu_boot {
 	const char *mac;    /* the NIC's MAC, or NULL */
 	const char *extra;  /* appended to the kernel command line, or NULL */
 	int interactive;    /* a person's console: -nographic, serial on stdio */
+	/* a bootable disk in dir (image/disk.h) that the firmware boots on
+	 * -M pc: no -kernel, no -append (its command line is inside), or NULL */
+	const char *boot_disk;
 };
 
 /* The kernel command line: the image's append, the disk root when booting
@@ -28,6 +31,12 @@ struct qemu_boot {
  * calibration costs ~0.2 s of boot under the emulator, measured with
  * bench/kernel.sh: the emulator's cost, not the image's). */
 char *qemu_append(const struct qemu_boot *b);
+/* What qemu_append adds after the image's own words: extra and noapictimer
+ * (the probe appends it to a boot disk's command line); "" for none. */
+char *qemu_append_extra(const struct qemu_boot *b);
+/* The command line inside c's bootable disk: c's append, the root on the
+ * disk's partition 2 (image/disk.h); nothing for an emulator or a network. */
+char *qemu_disk_cmdline(const struct imgconf *c);
 /* The whole argv (argv[0] is the QEMU binary). */
 void qemu_argv(const struct qemu_boot *b, struct strv *argv);
 

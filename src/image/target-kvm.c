@@ -50,9 +50,10 @@ static void sh_word(struct sbuf *s, const char *w)
 
 /* One case arm of run-qemu.sh: the argv the probe would run (image/qemu.h),
  * as shell, with the user's choices as variables. */
-static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm)
+static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, int boot)
 {
 	struct qemu_boot b = {.c = c,
+			      .boot_disk = boot ? c->boot_disk : NULL,
 			      .dir = ".",
 			      .accel = kvm ? "kvm" : "tcg",
 			      .use_disk = disk,
@@ -63,7 +64,10 @@ static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm)
 	size_t col = 4;
 
 	qemu_argv(&b, &argv);
-	sbuf_printf(s, "%d%d) exec", disk, kvm);
+	if (boot)
+		sbuf_printf(s, "b%d) exec", kvm);
+	else
+		sbuf_printf(s, "%d%d) exec", disk, kvm);
 	for (size_t i = 0; i < argv.n; i++) {
 		size_t at = s->len;
 
@@ -83,6 +87,15 @@ static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm)
  * tap (TAP=name) or QEMU's user-mode net (the default). */
 static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 {
+	/* the bootable disk boots with its own command line: no address (the
+	 * guest's network comes from DHCP, where the init has it) */
+	static const char boot_help[] =
+	    "# DISK=1 ./run-qemu.sh       boot the bootable disk from the firmware (-M pc,\n"
+	    "#                            SeaBIOS, no -kernel), its own command line: no\n"
+	    "#                            IP/GW (the address is DHCP's, where the image has it)\n";
+	static const char boot_var[] = "[ \"${DISK:-0}\" = 1 ] && disk=b\n";
+	int boot = j->conf->boot_disk != NULL;
+
 	sbuf_printf(
 	    s,
 	    "#!/bin/sh\n"
@@ -93,18 +106,22 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw "
 	    "10.0.2.2)\n"
 	    "# KVM=1                      KVM instead of TCG, when /dev/kvm is writable\n"
+	    "%s"
 	    "set -eu\n"
 	    "cd \"$(dirname \"$0\")\"\n"
 	    "kvm=0; [ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && kvm=1\n"
 	    "disk=1; [ \"${INITRD:-0}\" = 1 ] && disk=0\n"
+	    "%s"
 	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
 	    "else net=\"user,id=n0\"; fi\n"
 	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n"
 	    "case \"$disk$kvm\" in\n",
-	    j->app);
+	    j->app, boot ? boot_help : "", boot ? boot_var : "");
 	for (int disk = 0; disk < 2; disk++)
 		for (int kvm = 0; kvm < 2; kvm++)
-			sh_arm(s, j->conf, disk, kvm);
+			sh_arm(s, j->conf, disk, kvm, 0);
+	for (int kvm = 0; boot && kvm < 2; kvm++)
+		sh_arm(s, j->conf, 0, kvm, 1);
 	sbuf_puts(s, "esac\n");
 }
 
@@ -184,5 +201,5 @@ static int write_kvm(const struct target_job *j)
 
 /* the fields in struct image_target's order */
 const struct image_target target_kvm = {
-    "kvm", "KVM", IMG_KVM,  "vm.config", 1, 0, "bzImage; boots on -M microvm or pc",
-    NULL,  0,	  write_kvm};
+    "kvm", "KVM",     IMG_KVM, "vm.config", 1, 0, "bzImage; boots on -M microvm or pc", NULL,
+    0,	   write_kvm, 1};

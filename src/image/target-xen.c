@@ -49,5 +49,5 @@ static const char xen_note[] = "verified on QEMU microvm (the same kernel and ro
 
 /* the fields in struct image_target's order */
 const struct image_target target_xen = {
-    "xen",    "Xen", IMG_XEN,  "vm.config", 0, 1, "bzImage; boots as Xen PVH or PV",
-    xen_note, 1,     write_xen};
+    "xen", "Xen",     IMG_XEN, "vm.config", 0, 1, "bzImage; boots as Xen PVH or PV", xen_note,
+    1,	   write_xen, 0};

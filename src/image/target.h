@@ -41,6 +41,9 @@ struct image_target {
 	/* Write the files that launch the image (the kernel, initrd, disk and
 	 * image.conf are there already); 0 or -errno with ctx->err. */
 	int (*write_launch)(const struct target_job *j);
+	/* a bootable disk too (image/disk.h: APP.qcow2 and/or APP.img, per
+	 * build --format), named in image.conf's boot_disk */
+	int boot_disk;
 };
 
 extern const struct image_target target_kvm, target_xen;

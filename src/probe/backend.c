@@ -1,11 +1,43 @@
 /* The direct QEMU boot and the table of backends; see backend.h. */
 #include "probe/backend.h"
+#include "image/disk.h"
 #include "image/qemu.h"
+#include "lib/cleanup.h"
 #include "probe/netns.h"
 #include "probe/probex.h"
 #include "xen/xenprobe.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+/* --boot-disk: the image's bootable disk as the firmware boots it, in a
+ * copy (raw, in a temp dir) whose command line has the words the direct
+ * boot puts after the image's own on -append (the address, noapictimer) */
+static int boot_copy(struct tx_ctx *ctx, const struct probe_opts *o, struct qemu_boot *b,
+		     char **tmp)
+{
+	const char *td = getenv("TMPDIR");
+	char *src = xasprintf("%s/%s", o->dir, b->c->boot_disk), *x = qemu_append_extra(b), *to;
+	int r = 0;
+
+	*tmp = xasprintf("%s/tinyx-bootdisk.XXXXXX", td && *td ? td : "/tmp");
+	if (!mkdtemp(*tmp)) {
+		r = tx_fail(ctx, -errno, "probe", "cannot make a temp dir '%s'", *tmp);
+		free(*tmp);
+		*tmp = NULL;
+	} else
+		tx_tmp_register(*tmp);
+	to = r == 0 ? xasprintf("%s/boot.img", *tmp) : NULL;
+	if (r == 0)
+		r = disk_probe_copy(ctx, src, x, *tmp, to);
+	b->dir = *tmp;
+	b->boot_disk = "boot.img";
+	free(src);
+	free(x);
+	free(to);
+	return r;
+}
 
 /* The image's own QEMU command (image/qemu.h), its NIC on the namespace's
  * tap, the guest told its address (and the iperf3 server when asked). */
@@ -25,15 +57,30 @@ static int qemu_prepare(struct tx_ctx *ctx, struct probe_opts *o, const struct i
 			      .netdev = "tap,id=n0,fd=3",
 			      .mac = NETNS_GUEST_MAC,
 			      .extra = extra};
+	char *tmp = NULL;
+	int rc = 0;
 
-	(void)ctx;
-	qemu_argv(&b, argv);
+	if (o->boot_disk) {
+		rc = boot_copy(ctx, o, &b, &tmp);
+		snprintf(r->machine, sizeof(r->machine), "pc");
+	}
+	if (rc == 0)
+		qemu_argv(&b, argv);
 	free(extra);
-	*st = NULL;
-	return 0;
+	*st = tmp;
+	return rc;
 }
 
-const struct probe_backend probe_backend_qemu = {.name = "qemu", .prepare = qemu_prepare};
+/* the boot copy's temp dir */
+static void qemu_cleanup(void *st)
+{
+	rm_rf(st);
+	tx_tmp_release(st);
+	free(st);
+}
+
+const struct probe_backend probe_backend_qemu = {
+    .name = "qemu", .prepare = qemu_prepare, .cleanup = qemu_cleanup};
 
 static const struct {
 	enum img_target target;

@@ -39,14 +39,18 @@
 #define PROBE_EDIED EHOSTDOWN
 
 struct probe_opts {
-	const char *dir;   /* the image dir (holds image.conf) */
-	const char *app;   /* the app's name in messages; NULL: DIR's parent's name */
-	int runs;	   /* default 1 */
-	int json;	   /* the caller prints probe_report_json() instead of text */
-	int timeout_s;	   /* per boot, default 30 */
-	int use_disk;	   /* boot the image's disk (rootfs.squashfs) as root, no initrd;
-			    * the default when the image has a disk, unless use_initrd */
-	int use_initrd;	   /* boot the initrd as root */
+	const char *dir; /* the image dir (holds image.conf) */
+	const char *app; /* the app's name in messages; NULL: DIR's parent's name */
+	int runs;	 /* default 1 */
+	int json;	 /* the caller prints probe_report_json() instead of text */
+	int timeout_s;	 /* per boot, default 30 */
+	int use_disk;	 /* boot the image's disk (rootfs.squashfs) as root, no initrd;
+			  * the default when the image has a disk, unless use_initrd */
+	int use_initrd;	 /* boot the initrd as root */
+	/* boot the image's bootable disk (image.conf boot_disk, image/disk.h)
+	 * from the firmware on -M pc, no -kernel: a copy of it with the probe's
+	 * address appended to the command line inside, as -append would */
+	int boot_disk;
 	int memory_mb;	   /* override image.conf's memory_mb when > 0 */
 	const char *qemu;  /* default qemu-system-x86_64 */
 	int keep_console;  /* copy the guest console to stderr as it comes */
@@ -89,7 +93,8 @@ struct probe_result {
 	int runs_ok; /* runs that served */
 	struct probe_stat console, init, network, service;
 	long long size_kernel, size_rootfs;
-	int disk_root;		 /* the root booted was the image's disk, not its initrd */
+	int disk_root;		 /* the root booted was the image's disk, not its initrd;
+				  * 2: its bootable disk, from the firmware */
 	char console_tail[4096]; /* the last console lines of a failed run */
 	int netns_isolated;	 /* every probe socket and QEMU were in the private
 				  * namespace, and it was not the host's (inode checks) */

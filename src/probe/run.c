@@ -370,23 +370,9 @@ out:
 	return rc;
 }
 
-/* The image's files and sizes, and the options that apply to it. */
-static int check_image(struct tx_ctx *ctx, const struct probe_opts *o, const struct imgconf *c,
-		       struct probe_result *r)
+/* r->accel from o->accel */
+static int probe_accel(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_result *r)
 {
-	const char *name = o->use_disk ? c->disk : c->initrd;
-
-	r->size_kernel = file_size_at(o->dir, c->kernel);
-	if (r->size_kernel < 0)
-		return tx_fail(ctx, -ENOENT, STAGE, "no kernel '%s/%s'", o->dir, c->kernel);
-	if (o->use_disk && o->use_initrd)
-		return tx_fail(ctx, -EINVAL, STAGE, "--disk and --initrd together '%s'", o->dir);
-	if (o->use_disk && !c->disk)
-		return tx_fail(ctx, -ENOENT, STAGE, "the image has no disk '%s'", o->dir);
-	r->size_rootfs = file_size_at(o->dir, name);
-	if (r->size_rootfs < 0)
-		return tx_fail(ctx, -ENOENT, STAGE, "no %s '%s/%s'",
-			       o->use_disk ? "disk" : "initrd", o->dir, name);
 	if (!o->accel || !strcmp(o->accel, "tcg") || !strcmp(o->accel, "kvm"))
 		snprintf(r->accel, sizeof(r->accel), "%s", o->accel ? o->accel : "tcg");
 	else if (!strcmp(o->accel, "auto"))
@@ -395,6 +381,36 @@ static int check_image(struct tx_ctx *ctx, const struct probe_opts *o, const str
 		return tx_fail(ctx, -EINVAL, STAGE, "unknown accelerator '%s' (tcg, kvm, auto)",
 			       o->accel);
 	return 0;
+}
+
+/* The image's files and sizes, and the options that apply to it. */
+static int check_image(struct tx_ctx *ctx, const struct probe_opts *o, const struct imgconf *c,
+		       struct probe_result *r)
+{
+	const char *name = o->boot_disk ? c->boot_disk : o->use_disk ? c->disk : c->initrd;
+
+	r->size_kernel = file_size_at(o->dir, c->kernel);
+	if (r->size_kernel < 0)
+		return tx_fail(ctx, -ENOENT, STAGE, "no kernel '%s/%s'", o->dir, c->kernel);
+	if (o->use_disk + o->use_initrd + o->boot_disk > 1)
+		return tx_fail(ctx, -EINVAL, STAGE,
+			       "--disk, --initrd and --boot-disk together '%s'", o->dir);
+	if (o->boot_disk && (!c->boot_disk || c->target != IMG_KVM))
+		return tx_fail(ctx, -ENOENT, STAGE, "the image has no bootable disk '%s'", o->dir);
+	if (o->boot_disk) { /* all in one file: the disk is the size */
+		r->size_kernel = 0;
+		r->size_rootfs = file_size_at(o->dir, name);
+		return r->size_rootfs < 0
+			   ? tx_fail(ctx, -ENOENT, STAGE, "no bootable disk '%s/%s'", o->dir, name)
+			   : probe_accel(ctx, o, r);
+	}
+	if (o->use_disk && !c->disk)
+		return tx_fail(ctx, -ENOENT, STAGE, "the image has no disk '%s'", o->dir);
+	r->size_rootfs = file_size_at(o->dir, name);
+	if (r->size_rootfs < 0)
+		return tx_fail(ctx, -ENOENT, STAGE, "no %s '%s/%s'",
+			       o->use_disk ? "disk" : "initrd", o->dir, name);
+	return probe_accel(ctx, o, r);
 }
 
 /* r's fields from the image dir before any run; c is loaded when 0. */
@@ -447,9 +463,9 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	if (rc < 0)
 		return rc;
 	/* the image's default root: its disk when it has one */
-	po.use_disk = o->use_disk || (c.disk && !o->use_initrd);
+	po.use_disk = !o->boot_disk && (o->use_disk || (c.disk && !o->use_initrd));
 	o = &po;
-	r->disk_root = po.use_disk;
+	r->disk_root = o->boot_disk ? 2 : po.use_disk;
 	be = probe_backend_for(c.target, o->xen_on_qemu);
 	rc = be->check ? be->check(ctx, o) : 0;
 	if (rc == 0)
