@@ -17,7 +17,7 @@ ok "tinyx build nginx"
 cat "$tmp/build1.log" | tail -n 8
 d=$out/nginx
 for f in manifest.txt build.json kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/run-qemu.sh \
-	kvm/nginx.xml kvm/image.conf xen/kernel xen/rootfs.squashfs xen/nginx.cfg xen/image.conf; do
+	kvm/nginx.xml kvm/nginx-qemu.xml kvm/nginx.qcow2 kvm/image.conf xen/kernel xen/rootfs.squashfs xen/nginx.cfg xen/image.conf; do
 	check "has $f" test -s "$d/$f"
 done
 check "no temp dir left in the out dir" test -z "$(ls -A "$out" | grep -v '^nginx$')"

@@ -139,10 +139,10 @@ static void on_line(struct run *R, char *l, double now)
  * say what went wrong and stay). */
 static int is_marker(const char *l)
 {
-	static const char *const m[] = {TINYX_MARK_INIT,    TINYX_MARK_READY,	TINYX_MARK_LOCAL,
-					TINYX_MARK_NET,	    TINYX_MARK_MEM,	TINYX_MARK_EXITED,
-					TINYX_MARK_KILLED,  TINYX_MARK_RESTART, TINYX_MARK_FAILED,
-					TINYX_MARK_POWEROFF};
+	static const char *const m[] = {TINYX_MARK_INIT,     TINYX_MARK_READY,	 TINYX_MARK_LOCAL,
+					TINYX_MARK_NET,	     TINYX_MARK_MEM,	 TINYX_MARK_EXITED,
+					TINYX_MARK_KILLED,   TINYX_MARK_RESTART, TINYX_MARK_FAILED,
+					TINYX_MARK_POWEROFF, TINYX_MARK_DHCP};
 	size_t p = strlen(TINYX_MARK_PREFIX);
 
 	if (strncmp(l, TINYX_MARK_PREFIX, p))
