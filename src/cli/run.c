@@ -56,9 +56,10 @@ int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
 	if (r == 0 && c->min_mem) /* from the image's own RAM down: each try is one boot */
 		r = probe_min_mem(ctx, &o, IMGCONF_MEM_MIN - 1, res.memory_mb,
 				  o.timeout_s < 20 ? o.timeout_s : 20, &res.min_boot_mb);
-	if (c->json)
+	/* nothing booted (a bad option or image dir): the error line says it all */
+	if ((r == 0 || res.runs) && c->json)
 		probe_report_json(&res, &o, &out);
-	else
+	else if (r == 0 || res.runs)
 		probe_report_text(&res, &o, &out);
 	if (out.s)
 		fwrite(out.s, 1, out.len, stdout);

@@ -392,9 +392,6 @@ static int check_image(struct tx_ctx *ctx, const struct probe_opts *o, const str
 	r->size_kernel = file_size_at(o->dir, c->kernel);
 	if (r->size_kernel < 0)
 		return tx_fail(ctx, -ENOENT, STAGE, "no kernel '%s/%s'", o->dir, c->kernel);
-	if (o->use_disk + o->use_initrd + o->boot_disk > 1)
-		return tx_fail(ctx, -EINVAL, STAGE,
-			       "--disk, --initrd and --boot-disk together '%s'", o->dir);
 	if (o->boot_disk && (!c->boot_disk || c->target != IMG_KVM))
 		return tx_fail(ctx, -ENOENT, STAGE, "the image has no bootable disk '%s'", o->dir);
 	if (o->boot_disk) { /* all in one file: the disk is the size */
@@ -459,6 +456,12 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	char *app = NULL;
 	int runs = o->runs > 0 ? o->runs : 1, rc;
 
+	if (o->use_disk + o->use_initrd + o->boot_disk > 1) /* name the two (or three) given */
+		return tx_fail(ctx, -EINVAL, STAGE, "%s%s%s%s%s together '%s'",
+			       o->use_disk ? "--disk" : "", o->use_disk ? " and " : "",
+			       o->use_initrd ? "--initrd" : "",
+			       o->use_initrd && o->boot_disk ? " and " : "",
+			       o->boot_disk ? "--boot-disk" : "", o->dir);
 	rc = probe_setup(ctx, o, &c, r);
 	if (rc < 0)
 		return rc;
