@@ -40,8 +40,10 @@ libclang-rt-14-dev:fuzzer and sanitizer runtimes
 jq:check JSON output in tests
 procps:check for leftover processes in tests
 file:check image contents in tests
-dnsmasq-base:a DHCP server for the guest's DHCP client in tests (t410)
-libvirt-clients:virt-xml-validate checks the libvirt domains in tests (t410)
+dnsmasq-base:a DHCP server for the guest's DHCP client in tests (t410; libvirt's network in t420)
+libvirt-clients:virt-xml-validate checks the libvirt domains (t410), virsh drives them (t420)
+libvirt-daemon:libvirtd (QEMU and network drivers) boots the libvirt domain in a test's namespace (t420); no services started, unlike libvirt-daemon-system
+iptables:the NAT rules of libvirt's network, inside the test's namespace (t420)
 ovmf:UEFI firmware for the bootable disk's test"
 list=$tool
 [ "$1" = test ] && list="$tool

@@ -2,6 +2,7 @@
  * the initrd and rootfs.squashfs; run-qemu.sh and APP.xml launch it. */
 #include "image/qemu.h"
 #include "image/target.h"
+#include "lib/sha256.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -125,36 +126,73 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	sbuf_puts(s, "esac\n");
 }
 
+/* The domain's UUID, from its name alone: without one libvirt makes up a
+ * random UUID at `virsh define`, and defining the rebuilt image (or the
+ * other type's XML) again then fails with "domain 'tinyx-APP' already exists
+ * with uuid ..."; with it, a second define updates the domain. The first 16
+ * bytes of the name's SHA-256, marked as a version 8 (RFC 9562) UUID. */
+static void domain_uuid(const char *app, char out[37])
+{
+	struct sha256 h;
+	char hex[65];
+	size_t o = 0;
+	int v;
+
+	sha256_init(&h);
+	sha256_update(&h, "tinyx-", 6);
+	sha256_update(&h, app, strlen(app));
+	sha256_hex(&h, hex);
+	v = hex[16] <= '9' ? hex[16] - '0' : hex[16] - 'a' + 10;
+	hex[12] = '8';		 /* version 8 */
+	hex[16] = "89ab"[v & 3]; /* variant 10xx */
+	for (int i = 0; i < 32; i++) {
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			out[o++] = '-';
+		out[o++] = hex[i];
+	}
+	out[o] = 0;
+}
+
 /* libvirt wants absolute paths: where the image will be once published. The
  * root is the image's default: its read-only disk when it has one. Two
  * domains, for the host at hand (the output must not depend on the build
  * host): APP.xml is type 'kvm', which libvirt refuses where there is no KVM;
  * APP-qemu.xml is type 'qemu' (TCG), with the TCG command line. No address
  * on the command line: the guest init takes one by DHCP (libvirt's
- * `default` network serves it). */
+ * `default` network serves it; tests/t420 boots it under libvirtd).
+ * <acpi/>: without it libvirt runs QEMU with -no-acpi, unlike the probe's
+ * -M pc; the kernel then logs "ACPI BIOS Error (bug): A valid RSDP was not
+ * found", has no /sys/firmware/acpi, and the init (guest/svc.c) powers off
+ * by reboot, which libvirt turns into a restart of the domain. */
 static void libvirt_xml(const struct target_job *j, struct sbuf *s, int kvm)
 {
 	const char *app = j->app, *d = j->final_dir;
 	struct qemu_boot b = {
 	    .c = j->conf, .accel = kvm ? "kvm" : "tcg", .use_disk = j->conf->disk != NULL};
 	char *append = qemu_append(&b); /* our own words: nothing to escape */
+	char uuid[37];
 
+	domain_uuid(app, uuid);
 	sbuf_printf(s,
 		    "<!-- tinyx image %s: a libvirt domain (virsh define %s%s.xml; %s: %s%s.xml)"
 		    " -->\n"
 		    "<domain type='%s'>\n"
 		    "  <name>tinyx-%s</name>\n"
+		    "  <uuid>%s</uuid>\n"
 		    "  <memory unit='MiB'>%d</memory>\n"
 		    "  <vcpu>%d</vcpu>\n"
 		    "  <os>\n"
 		    "    <type arch='x86_64' machine='pc'>hvm</type>\n"
 		    "    <kernel>%s/%s</kernel>\n",
 		    app, app, kvm ? "" : "-qemu", kvm ? "without KVM" : "with KVM", app,
-		    kvm ? "-qemu" : "", kvm ? "kvm" : "qemu", app, j->conf->memory_mb,
+		    kvm ? "-qemu" : "", kvm ? "kvm" : "qemu", app, uuid, j->conf->memory_mb,
 		    j->conf->vcpus, d, j->conf->kernel);
 	if (!b.use_disk)
 		sbuf_printf(s, "    <initrd>%s/%s</initrd>\n", d, j->conf->initrd);
-	sbuf_printf(s, "    <cmdline>%s</cmdline>\n  </os>\n  <devices>\n", append);
+	sbuf_printf(s,
+		    "    <cmdline>%s</cmdline>\n  </os>\n  <features><acpi/></features>\n"
+		    "  <devices>\n",
+		    append);
 	if (b.use_disk)
 		sbuf_printf(s,
 			    "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
