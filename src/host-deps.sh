@@ -42,6 +42,7 @@ procps:check for leftover processes in tests
 file:check image contents in tests
 dnsmasq-base:a DHCP server for the guest's DHCP client in tests (t410)
 libvirt-clients:virt-xml-validate checks the libvirt domains in tests (t410)
+iputils-ping:ping the guest's NICs, IPv4 and IPv6, in tests (t430)
 ovmf:UEFI firmware for the bootable disk's test"
 list=$tool
 [ "$1" = test ] && list="$tool

@@ -155,6 +155,12 @@ static int check_key(void *arg, const struct sysctl_item *it)
 
 	if (it->ignore_fail)
 		return 0;
+	/* no /proc/sys at all without it (the trimmed kernels leave it out) */
+	if ((no = lacking(c->k, c->nk, "PROC_SYSCTL")))
+		return tx_fail(c->ctx, -EINVAL, STAGE,
+			       "sysctl key needs CONFIG_PROC_SYSCTL, which the %s kernel lacks, at "
+			       "%s:%d '%s'",
+			       no->target, c->file, it->line, it->key);
 	if (opt && !strcmp(opt, "-"))
 		return tx_fail(c->ctx, -EINVAL, STAGE,
 			       "no such sysctl dir in a Tinyx kernel at %s:%d '%s'", c->file,

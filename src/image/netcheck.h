@@ -9,7 +9,8 @@
  *   interfaces: every line parses; each interface is lo or eth0..eth(N-1)
  *     (--nics N); inet6 addresses, gateways or routes need CONFIG_IPV6,
  *     anything IPv4 CONFIG_INET.
- *   sysctl.d: every line parses; the key's top dir is one the kernel has
+ *   sysctl.d: every line parses; any key needs CONFIG_PROC_SYSCTL (no
+ *     /proc/sys without it); the key's top dir is one the kernel has
  *     (abi debug dev fs kernel net user vm); a key that needs a kernel option
  *     (net.ipv6.* IPV6, net.ipv4.* INET, net.core.* NET, net.unix.* UNIX,
  *     net.netfilter.* NF_CONNTRACK, net.bridge.* BRIDGE_NETFILTER,

@@ -92,10 +92,11 @@ static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, i
 static void extra_nics(struct sbuf *s, int n)
 {
 	if (n > 1)
-		sbuf_printf(s,
-			    "# %d NICs: eth1..eth%d on the taps TAP1..TAP%d when set, else on "
-			    "nothing\n",
-			    n, n - 1, n - 1);
+		sbuf_printf(
+		    s,
+		    "# %d NICs: NIC i (i 1..%d, the guest's ethi) on the tap named by TAPi\n"
+		    "# (e.g. TAP1=tap1) when set, else attached to nothing\n",
+		    n, n - 1);
 	for (int i = 1; i < n; i++)
 		sbuf_printf(s,
 			    "if [ -n \"${TAP%d:-}\" ]; then "

@@ -232,8 +232,8 @@ static int check_image(const char *path, const char *text, int nics, const char 
 
 static void test_netcheck_image(void)
 {
-	const char *v4 = "CONFIG_NET=y\nCONFIG_INET=y\n", *v6 = "CONFIG_NET=y\nCONFIG_INET=y\n"
-								"CONFIG_IPV6=y\n";
+	const char *v4 = "CONFIG_PROC_SYSCTL=y\nCONFIG_NET=y\nCONFIG_INET=y\n";
+	const char *v6 = "CONFIG_PROC_SYSCTL=y\nCONFIG_NET=y\nCONFIG_INET=y\nCONFIG_IPV6=y\n";
 	const char *ifs6 = "auto eth1\niface eth1 inet static\n address 10.0.0.1/24\n"
 			   "iface eth1 inet6 static\n address 2001:db8::1/64\n";
 	char err[512];
@@ -253,9 +253,12 @@ static void test_netcheck_image(void)
 	CHECK(strstr(err, "CONFIG_IPV6") && strstr(err, "'net.ipv6.conf.all.forwarding'"));
 	CHECK(check_image("/etc/sysctl.d/50-fw.conf", "-net.ipv6.conf.all.forwarding=1\n", 1, v4,
 			  err, sizeof(err)) == 0);
-	CHECK(check_image("/usr/lib/sysctl.d/50-fw.conf", "net.ipv4.ip_forward=1\n", 1, "", err,
-			  sizeof(err)) < 0);
+	CHECK(check_image("/usr/lib/sysctl.d/50-fw.conf", "net.ipv4.ip_forward=1\n", 1,
+			  "CONFIG_PROC_SYSCTL=y\n", err, sizeof(err)) < 0);
 	CHECK(strstr(err, "CONFIG_INET"));
+	CHECK(check_image("/etc/sysctl.d/50-fw.conf", "vm.swappiness=1\n", 1, "CONFIG_INET=y\n",
+			  err, sizeof(err)) < 0);
+	CHECK(strstr(err, "CONFIG_PROC_SYSCTL") && strstr(err, ":1 'vm.swappiness'"));
 	CHECK(check_image("/etc/sysctl.d/a.conf", "net.ipv4.conf.eth2.rp_filter=1\n", 2, v4, err,
 			  sizeof(err)) < 0);
 	CHECK(strstr(err, "does not have"));
