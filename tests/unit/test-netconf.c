@@ -89,33 +89,42 @@ static void test_ifaces_bad(void)
 {
 	char big[IFACES_MAX_BYTES + 2];
 
-	bad("iface eth0 inet static\n address 10.0.0.300/24\n", 2, "bad IPv4 address");
-	bad("iface eth0 inet static\n address 10.0.0.1/33\n", 2, "bad IPv4 address");
-	bad("iface eth0 inet6 static\n address 10.0.0.1\n", 2, "bad IPv6 address");
-	bad("iface eth0 inet static\n netmask 255.0.255.0\n address 1.2.3.4\n", 2, "netmask");
-	bad("iface eth0 inet static\n mtu 1500\n", 1, "without an address");
-	bad("iface eth0 inet static\n address 1.2.3.4\n mtu 67\n", 3, "mtu");
-	bad("address 1.2.3.4\n", 1, "outside an iface");
-	bad("iface eth0 inet bogus\n", 1, "unknown inet method");
-	bad("iface eth0 inet6 dhcp\n", 1, "unknown inet6 method");
-	bad("iface eth0 ipx static\n", 1, "address family");
-	bad("iface eth0/x inet dhcp\n", 1, "interface name");
-	bad("iface eth0 inet dhcp\niface eth0 inet static\n", 2, "second stanza");
-	bad("iface eth0 inet dhcp\n address 1.2.3.4\n", 2, "only for a static");
-	bad("iface eth0 inet static\n address 1.1.1.1\n up /bin/sh -c 'rm -rf /'\n", 3,
-	    "commands are not run");
-	bad("iface eth0 inet static\n address 1.1.1.1\n pre-up true\n", 3, "commands are not run");
-	bad("iface eth0 inet static\n address 1.1.1.1\n up ip route add x via 1.1.1.2\n", 3,
-	    "route destination");
-	bad("iface eth0 inet static\n address 1.1.1.1\n up ip route add 1.0.0.0/8 dev eth1\n", 3,
-	    "route option");
-	bad("iface eth0 inet static\n address 1.1.1.1\n gateway 1.1.1.2\n gateway 1.1.1.3\n", 4,
-	    "second gateway");
-	bad("iface eth0 inet static\n address 1.1.1.1\n dns-nameservers 1.1.1.1\n", 3,
-	    "not supported");
-	bad("source /etc/network/interfaces.d/*\n", 1, "not supported");
-	bad("auto eth0\n", 1, "without an iface stanza");
-	bad("iface eth0 inet dhcp\n\x01\n", 2, "control");
+	static const struct {
+		const char *text;
+		int line;
+		const char *problem;
+	} bads[] = {
+	    {"iface eth0 inet static\n address 10.0.0.300/24\n", 2, "bad IPv4 address"},
+	    {"iface eth0 inet static\n address 10.0.0.1/33\n", 2, "bad IPv4 address"},
+	    {"iface eth0 inet6 static\n address 10.0.0.1\n", 2, "bad IPv6 address"},
+	    {"iface eth0 inet static\n netmask 255.0.255.0\n address 1.2.3.4\n", 2, "netmask"},
+	    {"iface eth0 inet static\n mtu 1500\n", 1, "without an address"},
+	    {"iface eth0 inet static\n address 1.2.3.4\n mtu 67\n", 3, "mtu"},
+	    {"address 1.2.3.4\n", 1, "outside an iface"},
+	    {"iface eth0 inet bogus\n", 1, "unknown inet method"},
+	    {"iface eth0 inet6 dhcp\n", 1, "unknown inet6 method"},
+	    {"iface eth0 ipx static\n", 1, "address family"},
+	    {"iface eth0/x inet dhcp\n", 1, "interface name"},
+	    {"iface eth0 inet dhcp\niface eth0 inet static\n", 2, "second stanza"},
+	    {"iface eth0 inet dhcp\n address 1.2.3.4\n", 2, "only for a static"},
+	    {"iface eth0 inet static\n address 1.1.1.1\n up /bin/sh -c 'rm -rf /'\n", 3,
+	     "commands are not run"},
+	    {"iface eth0 inet static\n address 1.1.1.1\n pre-up true\n", 3, "commands are not run"},
+	    {"iface eth0 inet static\n address 1.1.1.1\n up ip route add x via 1.1.1.2\n", 3,
+	     "route destination"},
+	    {"iface eth0 inet static\n address 1.1.1.1\n up ip route add 1.0.0.0/8 dev eth1\n", 3,
+	     "route option"},
+	    {"iface eth0 inet static\n address 1.1.1.1\n gateway 1.1.1.2\n gateway 1.1.1.3\n", 4,
+	     "second gateway"},
+	    {"iface eth0 inet static\n address 1.1.1.1\n dns-nameservers 1.1.1.1\n", 3,
+	     "not supported"},
+	    {"source /etc/network/interfaces.d/*\n", 1, "not supported"},
+	    {"auto eth0\n", 1, "without an iface stanza"},
+	    {"iface eth0 inet dhcp\n\x01\n", 2, "control"},
+	};
+
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
+		bad(bads[i].text, bads[i].line, bads[i].problem);
 	CHECK(ifaces_parse("iface eth0 inet dhcp\0\n", 22, &f, &e) == -1 && e.line == 0);
 	memset(big, '#', sizeof(big));
 	CHECK(ifaces_parse(big, sizeof(big), &f, &e) == -1 && e.line == 0);
