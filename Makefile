@@ -54,9 +54,9 @@ GUEST_CC := $(if $(MUSL_GCC),musl-gcc,$(CC))
 # It shares one source with the host library: the app.conf reader. Unused
 # sections dropped: 54.5 KB with musl (58.7 KB without, as libc's unused
 # malloc and strtol paths stay in).
-GUEST_SHARED := src/formats/appconf.c src/formats/dhcp.c
-$(B)/tinyx-init: $(GUEST_SRC) $(GUEST_SHARED) $(wildcard src/guest/*.h) src/formats/appconf.h \
-		src/formats/dhcp.h
+GUEST_SHARED := src/formats/appconf.c src/formats/dhcp.c src/formats/ifaces.c \
+		src/formats/sysctl.c
+$(B)/tinyx-init: $(GUEST_SRC) $(GUEST_SHARED) $(wildcard src/guest/*.h) $(GUEST_SHARED:.c=.h)
 	@mkdir -p $(@D)
 	$(GUEST_CC) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Os -static -s -Isrc \
 		-ffunction-sections -fdata-sections -Wl,--gc-sections -o $@ \

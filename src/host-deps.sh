@@ -44,6 +44,8 @@ dnsmasq-base:a DHCP server for the guest's DHCP client in tests (t410; libvirt's
 libvirt-clients:virt-xml-validate checks the libvirt domains (t410), virsh drives them (t420)
 libvirt-daemon:libvirtd (QEMU and network drivers) boots the libvirt domain in a test's namespace (t420); no services started, unlike libvirt-daemon-system
 iptables:the NAT rules of libvirt's network, inside the test's namespace (t420)
+iputils-ping:ping the guest's NICs, IPv4 and IPv6, in tests (t430)
+curl:HTTP checks of the guest from the tests' namespaces (t410, t420, t430)
 ovmf:UEFI firmware for the bootable disk's test"
 list=$tool
 [ "$1" = test ] && list="$tool

@@ -47,6 +47,7 @@ static const struct opt {
     {"--timeout", NUM, offsetof(struct cli, timeout), 1, 3600, "bad timeout '%s'"},
     {"--memory", NUM, offsetof(struct cli, memory), 16, 65536, "bad guest memory (MB) '%s'"},
     {"--budget", NUM, offsetof(struct cli, budget), 1, 100000, "bad budget (minutes) '%s'"},
+    {"--nics", NUM, offsetof(struct cli, nics), 1, 8, "bad number of NICs '%s' (1 to 8)"},
 };
 
 int cli_usage_error(const char *fmt, const char *arg)

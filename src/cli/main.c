@@ -10,13 +10,15 @@
 #include <unistd.h>
 
 static const struct cli_cmd cmds[] = {
-    {"build", "APP", "--target --out --no-verify --debug-shell --mirror --root --overlay --format",
+    {"build", "APP",
+     "--target --out --no-verify --debug-shell --mirror --root --overlay --format --nics",
      "[--target kvm|xen|all] [--out DIR] [--no-verify] [--debug-shell]\n"
-     "        [--overlay DIR]... [--format qcow2|raw|both|none]\n"
+     "        [--overlay DIR]... [--format qcow2|raw|both|none] [--nics N]\n"
      "        stage, analyse, build kernel and rootfs, emit images, boot them;\n"
      "        --overlay: DIR's files over the staged root before the analysis and\n"
      "        in the image (your config; repeatable, the last wins); --format: the\n"
-     "        KVM image's bootable disk, APP.qcow2 (default) and/or APP.img (raw)",
+     "        KVM image's bootable disk, APP.qcow2 (default) and/or APP.img (raw);\n"
+     "        --nics: N virtio NICs, eth0..eth(N-1) (1 to 8, default 1)",
      cmd_build},
     {"stage", "APP", "--mirror --with",
      "[--mirror URL] [--with PKG,...]\n"

@@ -25,6 +25,7 @@ int cmd_build(struct tx_ctx *ctx, const struct cli *c)
 	o.root = c->root;
 	o.overlays = c->overlay;
 	o.noverlays = c->noverlay;
+	o.nics = c->nics;
 	o.disk_format = c->format;
 	r = build_run(ctx, &o);
 	return r < 0 ? cli_fail(ctx, r) : 0;

@@ -376,12 +376,23 @@ static void add_dangling_link(struct cl *c, const char *f, const char *reason)
 	}
 }
 
+/* A sysctl.d file (*.conf of /etc/sysctl.d, /usr/lib/sysctl.d): the guest
+ * init applies them (formats/sysctl.h), the rest of those dirs stays out. */
+static int sysctl_conf(const char *f)
+{
+	const char *base = strrchr(f, '/');
+	size_t n = strlen(base);
+
+	return (!strncmp(f, "/etc/sysctl.d/", 14) || !strncmp(f, "/usr/lib/sysctl.d/", 18)) &&
+	       !strchr(f + (f[1] == 'e' ? 14 : 18), '/') && n > 6 && !strcmp(base + n - 5, ".conf");
+}
+
 /* One file p ships: its dirs (of its own), files and links. */
 static void add_pkg_file(struct cl *c, const struct dpkg_pkg *p, const char *f, const char *pr)
 {
 	struct stat st;
 
-	if (cl_excluded(c, f) || cl_lstat(c, f, &st) < 0)
+	if ((cl_excluded(c, f) && !sysctl_conf(f)) || cl_lstat(c, f, &st) < 0)
 		return;
 	char *reason =
 	    strv_contains(&p->conffiles, f) ? xasprintf("conffile=%s", p->name) : xstrdup(pr);

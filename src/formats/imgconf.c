@@ -31,6 +31,7 @@ void imgconf_init(struct imgconf *c)
 	c->append = xstrdup("console=ttyS0");
 	c->memory_mb = 64;
 	c->vcpus = 1;
+	c->nics = 1;
 	c->net = IMG_NET_MMIO;
 	c->service = IMG_SVC_NONE;
 	c->target = IMG_KVM;
@@ -94,6 +95,7 @@ static const struct key {
     {"memory_mb", V_INT, OFF(memory_mb), .lo = IMGCONF_MEM_MIN, .hi = IMGCONF_MEM_MAX},
     {"vcpus", V_INT, OFF(vcpus), .lo = 1, .hi = IMGCONF_VCPUS_MAX},
     {"net", V_ENUM, OFF(net), .names = net_names, .hi = 2},
+    {"nics", V_INT, OFF(nics), .lo = 1, .hi = IMGCONF_NICS_MAX},
     {"port", V_INT, OFF(port), .lo = 0, .hi = 65535},
     {"service", V_ENUM, OFF(service), .names = service_names, .hi = 3},
     {"target", V_ENUM, OFF(target), .names = target_names, .hi = 2},
@@ -277,6 +279,8 @@ void imgconf_text(const struct imgconf *c, struct sbuf *out)
 	sbuf_printf(out, "memory_mb=%d\n", c->memory_mb);
 	sbuf_printf(out, "vcpus=%d\n", c->vcpus);
 	sbuf_printf(out, "net=%s\n", img_net_name(c->net));
+	if (c->nics > 1) /* a one-NIC image's text as before (0: one, as 1) */
+		sbuf_printf(out, "nics=%d\n", c->nics);
 	sbuf_printf(out, "port=%d\n", c->port);
 	sbuf_printf(out, "service=%s\n", img_service_name(c->service));
 	sbuf_printf(out, "target=%s\n", img_target_name(c->target));

@@ -13,6 +13,8 @@
  *   memory_mb=64               16..65536
  *   vcpus=1                    1..64
  *   net=virtio-mmio            virtio-mmio | virtio-pci (default from machine)
+ *   nics=1                     virtio NICs, 1..8 (eth0 is the first); written
+ *                              only when not 1
  *   port=80                    TCP port of the service, 0 = none
  *   service=http               http | tcp | none
  *   target=kvm                 kvm | xen
@@ -31,6 +33,7 @@
 #define IMGCONF_MEM_MIN 16
 #define IMGCONF_MEM_MAX 65536
 #define IMGCONF_VCPUS_MAX 64
+#define IMGCONF_NICS_MAX 8
 
 enum img_machine { IMG_MICROVM, IMG_PC };
 enum img_net { IMG_NET_MMIO, IMG_NET_PCI };
@@ -47,6 +50,7 @@ struct imgconf {
 	int memory_mb;		  /* default 64 */
 	int vcpus;		  /* default 1 */
 	enum img_net net;	  /* default: mmio on microvm, pci on pc */
+	int nics;		  /* default 1 (0 reads as 1) */
 	int port;		  /* default 0 */
 	enum img_service service; /* default none */
 	enum img_target target;	  /* default kvm */

@@ -275,16 +275,45 @@ static int client(void *arg)
 	}
 }
 
-void dhcp_start(const char *ifname, const char *hostname)
+void dhcp_add(struct dhcp_ifs *d, const char *ifname)
 {
-	static struct client c;
-	struct gspawn s = {.fn = client, .arg = &c};
+	for (int i = 0; i < d->n; i++)
+		if (!strcmp(d->name[i], ifname))
+			return;
+	if (d->n < (int)(sizeof(d->name) / sizeof(d->name[0])))
+		fmt(d->name[d->n++], IFNAMSIZ, "%s", ifname);
+}
 
-	c.ifname = ifname;
-	c.hostname = hostname;
+static struct client clients[16];
+static char names[16][IFNAMSIZ];
+static int nclients;
+
+/* The DHCP child: a process of its own for each interface after the first
+ * (its children: the init sees one DHCP process), the first one here. */
+static int run_all(void *arg)
+{
+	(void)arg;
+	for (int i = 1; i < nclients; i++) {
+		struct gspawn s = {.fn = client, .arg = &clients[i]};
+
+		if (gspawn(&s) < 0)
+			say("dhcp %s: cannot fork: %s", clients[i].ifname, strerror(errno));
+	}
+	return client(&clients[0]);
+}
+
+void dhcp_start(const struct dhcp_ifs *d, const char *hostname)
+{
+	struct gspawn s = {.fn = run_all};
+
+	for (nclients = 0; nclients < d->n && nclients < 16; nclients++) {
+		memcpy(names[nclients], d->name[nclients], IFNAMSIZ);
+		clients[nclients] =
+		    (struct client){.ifname = names[nclients], .hostname = hostname};
+	}
 	dhcp_pid = gspawn(&s);
 	if (dhcp_pid < 0) {
-		say("dhcp %s: cannot fork: %s", ifname, strerror(errno));
+		say("dhcp %s: cannot fork: %s", d->name[0], strerror(errno));
 		dhcp_pid = 0;
 	}
 }

@@ -14,7 +14,10 @@
  *   tinyx: ready tcp/PORT          the first time any TCP socket listens, one
  *                                  line per port listening at that moment,
  *                                  lowest first (again after a restart)
- *   tinyx: net IFACE ADDR/PREFIX   the address is set and the link up
+ *   tinyx: sysctl KEY=VALUE        a sysctl.d assignment applied (sysctl.c)
+ *   tinyx: net IFACE ADDR/PREFIX   the address is set and the link up (also
+ *                                  each address of /etc/network/interfaces)
+ *   tinyx: route DST via GW dev IF a route of that file (netcfg.c)
  *   tinyx: dhcp IFACE ADDR/PREFIX via ROUTER   a lease taken (dhcp.c), at
  *                                  any time: the app does not wait for it
  *   tinyx: mem used KB             right after the ready lines
@@ -231,6 +234,7 @@ int main(int argc, char **argv)
 	read_cmdline();
 	if (sethostname(cmd.hostname, strlen(cmd.hostname)) < 0)
 		say("cannot set hostname: %s", strerror(errno));
+	sysctl_apply(); /* as systemd-sysctl: before the network and the app */
 	net_up(&cmd);
 	if (cmd.debug_shell && access(DEBUG_FLAG, F_OK) == 0)
 		start_shell();

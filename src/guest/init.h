@@ -48,7 +48,8 @@ void no_app(void); /* the spec could not be read: power off, unless a shell runs
 void power_off(void) __attribute__((noreturn));
 void svc_loop(const sigset_t *set) __attribute__((noreturn));
 
-/* The network (net.c): the static address of tinyx.ip=, else DHCP */
+/* The network (net.c): the static address of tinyx.ip=, the file
+ * /etc/network/interfaces (netcfg.c), else DHCP */
 void net_up(const struct cmdline *c);
 int if_up(int sock, const char *name); /* IFF_UP on the interface */
 struct in_addr;
@@ -57,10 +58,29 @@ int net_addr(int sock, const char *ifname, struct in_addr a, struct in_addr mask
 /* Add (del 0) or delete a route via gw: the default route when dst is
  * 0.0.0.0, else a host route to dst; gw 0.0.0.0: on the link. */
 int net_route(int sock, const char *ifname, struct in_addr dst, struct in_addr gw, int del);
+/* Add a route to dst/prefix via gw (0.0.0.0: on the link), with a metric. */
+int net_route_to(int sock, const char *ifname, struct in_addr dst, int prefix, struct in_addr gw,
+		 int metric);
 
-/* The DHCP client (dhcp.c): a child process that takes a lease on ifname,
- * applies it, renews it; the app does not wait for it. */
-void dhcp_start(const char *ifname, const char *hostname);
+/* The interfaces DHCP runs on */
+struct dhcp_ifs {
+	char name[16][IFNAMSIZ];
+	int n;
+};
+void dhcp_add(struct dhcp_ifs *d, const char *ifname); /* once each, 16 at most */
+
+/* /etc/network/interfaces (netcfg.c): apply its auto interfaces, but not
+ * ifname when skip (the command line's tinyx.ip= wins); those with "inet
+ * dhcp" go to d. 1 when the file has an auto stanza for ifname, else 0. */
+int netcfg_apply(int sock, const char *ifname, int skip, struct dhcp_ifs *d);
+
+/* sysctl.d files (sysctl.c): applied before the network and the app. */
+void sysctl_apply(void);
+
+/* The DHCP client (dhcp.c): a child process that takes a lease on each of
+ * d's interfaces (a process of its own for each after the first), applies
+ * it, renews it; the app does not wait for it. */
+void dhcp_start(const struct dhcp_ifs *d, const char *hostname);
 extern int dhcp_pid; /* its pid, 0 when none (not the app's main process) */
 
 #endif

@@ -1,6 +1,8 @@
-/* The guest's network from the kernel command line (tinyx.ip, tinyx.gw,
- * tinyx.if): a static address, or DHCP (dhcp.c) when there is none; ioctls,
- * no netlink. */
+/* The guest's network: the kernel command line (tinyx.ip, tinyx.gw,
+ * tinyx.if) for its interface, /etc/network/interfaces (netcfg.c) for the
+ * others (and for that one when the command line gives no tinyx.ip=), DHCP
+ * (dhcp.c) on the command line's interface when neither says anything;
+ * ioctls, no netlink. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/route.h>
@@ -44,6 +46,24 @@ int net_addr(int s, const char *ifname, struct in_addr a, struct in_addr mask)
 	if (!a.s_addr) /* 0.0.0.0 took the address away */
 		return 0;
 	return set_ifr(s, SIOCSIFNETMASK, ifname, mask) < 0 ? -1 : if_up(s, ifname);
+}
+
+int net_route_to(int s, const char *ifname, struct in_addr dst, int prefix, struct in_addr gw,
+		 int metric)
+{
+	struct rtentry rt = {0};
+	struct sockaddr_in *d = (struct sockaddr_in *)&rt.rt_dst;
+	struct sockaddr_in *g = (struct sockaddr_in *)&rt.rt_gateway;
+	struct sockaddr_in *m = (struct sockaddr_in *)&rt.rt_genmask;
+
+	d->sin_family = g->sin_family = m->sin_family = AF_INET;
+	m->sin_addr.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
+	d->sin_addr.s_addr = dst.s_addr & m->sin_addr.s_addr;
+	g->sin_addr = gw;
+	rt.rt_flags = RTF_UP | (gw.s_addr ? RTF_GATEWAY : 0) | (prefix == 32 ? RTF_HOST : 0);
+	rt.rt_metric = (short)(metric + 1); /* the ioctl stores one less */
+	rt.rt_dev = (char *)ifname;
+	return ioctl(s, SIOCADDRT, &rt);
 }
 
 int net_route(int s, const char *ifname, struct in_addr dst, struct in_addr gw, int del)
@@ -96,15 +116,21 @@ static void addr_up(int s, const struct cmdline *c)
 void net_up(const struct cmdline *c)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct dhcp_ifs d = {0};
+	int filed;
 
 	if (s < 0)
 		return; /* no IPv4 in this kernel */
 	if (if_up(s, "lo") < 0)
 		say("cannot bring up lo: %s", strerror(errno));
+	/* the file's interfaces; the command line's wins when it has tinyx.ip= */
+	filed = netcfg_apply(s, c->ifname, c->ip[0] != 0, &d);
 	/* no DHCP by default in a Xen dom0: its NIC becomes a port of xenbr0 */
-	if ((!c->ip[0] && !dom0_role()) || !strcmp(c->ip, "dhcp"))
-		dhcp_start(c->ifname, c->hostname);
-	else if (strcmp(c->ip, "off"))
+	if ((!c->ip[0] && !filed && !dom0_role()) || !strcmp(c->ip, "dhcp"))
+		dhcp_add(&d, c->ifname);
+	else if (c->ip[0] && strcmp(c->ip, "off") && strcmp(c->ip, "dhcp"))
 		addr_up(s, c);
+	if (d.n)
+		dhcp_start(&d, c->hostname);
 	close(s);
 }

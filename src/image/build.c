@@ -9,6 +9,7 @@
 #include "formats/hints.h"
 #include "image/bctx.h"
 #include "image/disk.h"
+#include "image/netcheck.h"
 #include "stage/overlay.h"
 #include "stage/stage.h"
 
@@ -117,6 +118,31 @@ static void clean_stale_tmp(const char *out, const char *app)
 	}
 }
 
+/* The network config and sysctls the image holds, against each target's
+ * kernel (image/netcheck.h): an error before any image dir is written. */
+static int check_net(struct bctx *b)
+{
+	struct netcheck_kernel *k = xcalloc((size_t)b->ntr, sizeof(*k));
+	char **text = xcalloc((size_t)b->ntr, sizeof(*text));
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < b->ntr; i++) {
+		k[i].target = b->tr[i].t->name;
+		r = read_file(b->tr[i].k.config, &text[i], &k[i].len, 1 << 24);
+		if (r < 0)
+			r = tx_fail(b->ctx, r, "build", "cannot read the kernel config '%s'",
+				    b->tr[i].k.config);
+		k[i].config = text[i];
+	}
+	if (r == 0)
+		r = netcheck_image(b->ctx, &b->m, b->o->nics ? b->o->nics : 1, k, b->ntr);
+	for (int i = 0; i < b->ntr; i++)
+		free(text[i]);
+	free(text);
+	free(k);
+	return r;
+}
+
 /* OUT/.APP.tmp.PID with the manifest and every target's dir. */
 static int build_images(struct bctx *b)
 {
@@ -136,6 +162,8 @@ static int build_images(struct bctx *b)
 	if (r < 0)
 		return tx_fail(ctx, r, "build", "cannot create '%s'", b->work);
 	r = image_rootfs(b);
+	if (r == 0)
+		r = check_net(b);
 	if (r == 0)
 		r = image_manifest(b);
 	for (int i = 0; r == 0 && i < b->ntr; i++)

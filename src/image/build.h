@@ -19,6 +19,7 @@ struct build_opts {
 	/* the bootable disk's formats: "qcow2" (NULL), "raw", "both", "none"
 	 * (image/disk.h) */
 	const char *disk_format;
+	int nics; /* virtio NICs (image.conf nics=); 0: 1 */
 };
 
 /* 0 ok; -ETIMEDOUT when an image did not boot or serve (exit code 3). */

@@ -186,6 +186,7 @@ int image_target_dir(struct bctx *b, struct target_res *t)
 	int r = mkdir_p(dir, 0755);
 
 	image_target_conf(t->t, b->o->app, b->service, b->port, &c);
+	c.nics = b->o->nics ? b->o->nics : 1;
 	c.memory_mb = image_guest_mb(t->t->ramdisk_root ? b->disk_bytes : b->initrd_bytes,
 				     manifest_total_size(&b->m));
 	if (r < 0)

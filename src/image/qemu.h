@@ -19,8 +19,13 @@ struct qemu_boot {
 	int disk_initrd;    /* with use_disk: pass the initrd too (a distro's VM) */
 	const char *netdev; /* -netdev value, e.g. "tap,id=n0,fd=3" (id must be n0) */
 	const char *mac;    /* the NIC's MAC, or NULL */
-	const char *extra;  /* appended to the kernel command line, or NULL */
-	int interactive;    /* a person's console: -nographic, serial on stdio */
+	/* NICs 1..c->nics-1 (eth1..): their -netdev values, ids n1, n2, ...;
+	 * NULL (or a NULL entry): a hub port of its own, attached to nothing
+	 * (the guest sees the NIC; what it sends goes nowhere). QEMU gives
+	 * them its own MACs (52:54:00:12:34:56 + i). */
+	const char *const *netdevs;
+	const char *extra; /* appended to the kernel command line, or NULL */
+	int interactive;   /* a person's console: -nographic, serial on stdio */
 	/* a bootable disk in dir (image/disk.h) that the firmware boots on
 	 * -M pc: no -kernel, no -append (its command line is inside), or NULL */
 	const char *boot_disk;

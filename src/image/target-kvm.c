@@ -53,12 +53,16 @@ static void sh_word(struct sbuf *s, const char *w)
  * as shell, with the user's choices as variables. */
 static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, int boot)
 {
+	static const char *const nets[IMGCONF_NICS_MAX - 1] = {
+	    SH_VAR("net1"), SH_VAR("net2"), SH_VAR("net3"), SH_VAR("net4"),
+	    SH_VAR("net5"), SH_VAR("net6"), SH_VAR("net7")};
 	struct qemu_boot b = {.c = c,
 			      .boot_disk = boot ? c->boot_disk : NULL,
 			      .dir = ".",
 			      .accel = kvm ? "kvm" : "tcg",
 			      .use_disk = disk,
 			      .netdev = SH_VAR("net"),
+			      .netdevs = nets,
 			      .extra = SH_VAR("ip"),
 			      .interactive = 1};
 	struct strv argv = {0};
@@ -82,6 +86,24 @@ static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, i
 	}
 	sbuf_puts(s, " ;;\n");
 	strv_free(&argv);
+}
+
+/* NICs 1..n-1 of run-qemu.sh: NIC i (ethi in the guest) on the tap named
+ * by $TAPi, else on a hub port of its own (attached to nothing). */
+static void extra_nics(struct sbuf *s, int n)
+{
+	if (n > 1)
+		sbuf_printf(
+		    s,
+		    "# %d NICs: NIC i (i 1..%d, the guest's ethi) on the tap named by TAPi\n"
+		    "# (e.g. TAP1=tap1) when set, else attached to nothing\n",
+		    n, n - 1);
+	for (int i = 1; i < n; i++)
+		sbuf_printf(s,
+			    "if [ -n \"${TAP%d:-}\" ]; then "
+			    "net%d=\"tap,id=n%d,ifname=$TAP%d,script=no,downscript=no\"\n"
+			    "else net%d=\"hubport,id=n%d,hubid=%d\"; fi\n",
+			    i, i, i, i, i, i, i);
 }
 
 /* run-qemu.sh boots the image as built; networking is the user's choice: a
@@ -115,9 +137,10 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	    "%s"
 	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
 	    "else net=\"user,id=n0\"; fi\n"
-	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n"
-	    "case \"$disk$kvm\" in\n",
+	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n",
 	    j->app, boot ? boot_help : "", boot ? boot_var : "");
+	extra_nics(s, j->conf->nics);
+	sbuf_puts(s, "case \"$disk$kvm\" in\n");
 	for (int disk = 0; disk < 2; disk++)
 		for (int kvm = 0; kvm < 2; kvm++)
 			sh_arm(s, j->conf, disk, kvm, 0);
@@ -199,9 +222,10 @@ static void libvirt_xml(const struct target_job *j, struct sbuf *s, int kvm)
 			    "<source file='%s/%s'/><target dev='vda' bus='virtio'/><readonly/>"
 			    "</disk>\n",
 			    d, j->conf->disk);
-	sbuf_puts(s, "    <interface type='network'><source network='default'/><model "
-		     "type='virtio'/></interface>\n"
-		     "    <serial type='pty'><target port='0'/></serial>\n"
+	for (int i = 0; i < j->conf->nics || i == 0; i++) /* eth0.. on the default network */
+		sbuf_puts(s, "    <interface type='network'><source network='default'/><model "
+			     "type='virtio'/></interface>\n");
+	sbuf_puts(s, "    <serial type='pty'><target port='0'/></serial>\n"
 		     "    <console type='pty'><target type='serial' port='0'/></console>\n"
 		     "  </devices>\n"
 		     "</domain>\n");

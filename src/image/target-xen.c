@@ -11,8 +11,11 @@ static int xl_config(const struct target_job *j, const char *type, const char *s
 {
 	const char *app = j->app;
 	char *cmdline = qemu_guest_cmdline(app, "hvc0", image_root_args(j->t)), *p, *text;
+	struct sbuf vif = {0};
 	int r;
 
+	for (int i = 0; i < j->conf->nics || i == 0; i++) /* eth0.. each a vif on xenbr0 */
+		sbuf_printf(&vif, "%s'bridge=xenbr0'", i ? ", " : "");
 	text =
 	    xasprintf("# tinyx image %s: an xl domain config (xl create %s%s.cfg, from this dir)\n"
 		      "# a static address: add tinyx.ip=ADDR/PREFIX tinyx.gw=GW to cmdline\n"
@@ -23,15 +26,16 @@ static int xl_config(const struct target_job *j, const char *type, const char *s
 		      "cmdline = \"%s\"\n"
 		      "memory = %d\n"
 		      "vcpus = %d\n"
-		      "vif = [ 'bridge=xenbr0' ]\n"
+		      "vif = [ %s ]\n"
 		      "on_crash = \"destroy\"\n",
 		      app, app, suffix, app, suffix, type, j->conf->kernel, j->conf->initrd,
-		      cmdline, j->conf->memory_mb, j->conf->vcpus);
+		      cmdline, j->conf->memory_mb, j->conf->vcpus, vif.s);
 	p = xasprintf("%s/%s%s.cfg", j->dir, app, suffix);
 	r = target_put(j->ctx, p, text, 0644);
 	free(p);
 	free(text);
 	free(cmdline);
+	sbuf_free(&vif);
 	return r;
 }
 
