@@ -116,9 +116,9 @@ static int tool(struct tx_ctx *ctx, const struct tenv *e, const char *log, char 
 	return r;
 }
 
-/* The bzImage is an x86-64 EFI application (CONFIG_EFI_STUB): "MZ", and at
- * the offset in 0x3c a PE header for machine 0x8664; a Linux boot header too. */
-static int kernel_efi(const char *kernel)
+/* "MZ", and at the offset in 0x3c a PE header for machine 0x8664; a Linux
+ * boot header too */
+int disk_kernel_efi(const char *kernel)
 {
 	unsigned char h[0x400];
 	int fd = open(kernel, O_RDONLY | O_CLOEXEC), ok = 0;
@@ -356,7 +356,7 @@ int disk_write(struct tx_ctx *ctx, const struct disk_in *in, const char *path,
 	int r = 0;
 
 	memset(info, 0, sizeof(*info));
-	info->uefi = kernel_efi(in->kernel);
+	info->uefi = disk_kernel_efi(in->kernel);
 	if (ks < 0 || rs < 0)
 		r = tx_fail(ctx, -ENOENT, STAGE, "no kernel or root to put on the disk '%s'",
 			    ks < 0 ? in->kernel : in->root);

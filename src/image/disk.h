@@ -51,6 +51,9 @@ int disk_formats(const char *s);
 /* "qcow2" for NAME.qcow2, "raw" for NAME.img, else NULL. */
 const char *disk_kind(const char *name);
 
+/* 1 when the bzImage at kernel is an x86-64 EFI application too (its EFI
+ * stub, CONFIG_EFI_STUB): the disk gets the UEFI loader then. */
+int disk_kernel_efi(const char *kernel);
 /* Write the raw disk to path (whole or not at all). */
 int disk_write(struct tx_ctx *ctx, const struct disk_in *in, const char *path,
 	       struct disk_info *info);
