@@ -130,6 +130,7 @@ void probe_result_free(struct probe_result *r);
 void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
 /* Keys: ok, runs, runs_ok, netns_isolated, check (what answered: "http 200
  * on tcp/80, dns answer on udp/53"), accel, machine, target, service,
+ * firmware ("bios", "uefi": a bootable disk; else null),
  * boot_ms.{console,init,network,service}.{median,min,max,n},
  * size_bytes.{kernel,rootfs,total}, memory_kb.{guest_used,qemu_rss,qemu_pss}
  * (null when unknown), memory_mb.min_boot, rtt_us.{median,p99},
