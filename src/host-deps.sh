@@ -33,7 +33,7 @@ dosfstools:the bootable disk's FAT, in a file (mkfs.fat)
 mtools:files into the bootable disk's FAT without mounting it
 syslinux:the bootable disk's BIOS loader (installed with mtools) and MBR code
 syslinux-common:the BIOS loader's ldlinux.c32
-syslinux-efi:the bootable disk's UEFI loader (syslinux.efi), for a kernel with an EFI stub
+systemd-boot-efi:the bootable disk's UEFI loader (systemd-boot), for a kernel with an EFI stub
 qemu-utils:the bootable disk as qcow2 (qemu-img)"
 test="clang:fuzz targets (libFuzzer)
 libclang-rt-14-dev:fuzzer and sanitizer runtimes

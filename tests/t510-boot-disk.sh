@@ -5,10 +5,12 @@
 # and the squashfs byte for byte, the command line); the disk boots from
 # SeaBIOS on -M pc with no -kernel and nginx answers through `tinyx probe
 # --boot-disk` with the same check as the direct boot; the qcow2 as built
-# (not the probe's copy) boots to the app through run-qemu.sh DISK=1. Bad
-# --format and option mixes fail in one line. Under UEFI (OVMF) only when
-# the kernel has an EFI stub (build.json says uefi). Uses nginx's cached
-# kernel and root (seconds); needs root (the probe's network namespace).
+# (not the probe's copy) boots to the app through run-qemu.sh DISK=1. With
+# the EFI-stub kernel (vm.config) the disk has systemd-boot and its entry and
+# boots the same under UEFI (OVMF, -M q35): `tinyx probe --firmware uefi`
+# and run-qemu.sh UEFI=1 DISK=1. Bad --format, --firmware and option mixes
+# fail in one line. Uses nginx's cached kernel and root (seconds); needs
+# root (the probe's network namespace).
 . tests/lib.sh
 tmp=$(mktemp -d /tmp/tinyx-t510.XXXXXX) || exit 1
 qpid=""
@@ -17,6 +19,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$tmp/vars.orig" 2>/dev/null
 [ "$(id -u)" = 0 ] || { nok "needs root (network namespaces, tap)"; done_tests; exit 1; }
 
 for n in 1 2; do
@@ -81,29 +84,63 @@ check "probe's temp copy removed" sh -c "! ls -d \${TMPDIR:-/tmp}/tinyx-bootdisk
 jq -c '{check, boot_ms: {init: .boot_ms.init.median, service: .boot_ms.service.median}}' \
 	"$tmp/direct.json" "$tmp/disk.json"
 
-# the qcow2 as built, by run-qemu.sh DISK=1 (user-mode net, no address yet)
-(cd "$d" && DISK=1 exec timeout 60 ./run-qemu.sh </dev/null >"$tmp/run.log" 2>&1) &
-qpid=$!
-i=0
-while [ $i -lt 600 ] && ! grep -q 'tinyx: ready tcp/80' "$tmp/run.log"; do
-	sleep 0.1
-	i=$((i + 1))
-done
+# the qcow2 as built, by run-qemu.sh DISK=1 (user-mode net, no address yet):
+# run_script LOG SECONDS VAR=VALUE...: until nginx listens, then stopped
+run_script() {
+	_log=$1 _s=$2
+	shift 2
+	(cd "$d" && exec env "$@" timeout "$_s" ./run-qemu.sh </dev/null >"$_log" 2>&1) &
+	qpid=$!
+	i=0
+	while [ $i -lt $((_s * 10)) ] && ! grep -q 'tinyx: ready tcp/80' "$_log" && ! gone "$qpid"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	qpid=""
+}
+run_script "$tmp/run.log" 60 DISK=1
 check "run-qemu.sh DISK=1: the qcow2 as built boots to nginx listening" \
 	grep -q 'tinyx: ready tcp/80' "$tmp/run.log"
 check "... through syslinux, no -kernel" grep -q '^SYSLINUX' "$tmp/run.log"
-kill "$qpid" 2>/dev/null
-wait "$qpid" 2>/dev/null
-qpid=""
 sleep 0.5
 check "no QEMU left on the disk" sh -c "! pgrep -f 'file=[.]/nginx[.]qcow2' >/dev/null"
 
-# --- UEFI -------------------------------------------------------------------
-if jq -e '.targets.kvm.boot_disk_qcow2.uefi == true' "$j" >/dev/null; then
-	check "UEFI loader in the FAT" sh -c \
-		"MTOOLS_SKIP_CHECK=1 mdir -b -i '$fat' ::EFI/BOOT | grep -qi bootx64.efi"
+# --- UEFI: systemd-boot from OVMF on -M q35 -----------------------------------
+# vm.config gives the kernel an EFI stub: the disk must have the UEFI loader
+if grep -qx 'CONFIG_EFI_STUB=y' kconfig-fragments/vm.config; then
+	check "build.json: uefi (the kernel has an EFI stub)" \
+		jq -e '.targets.kvm.boot_disk_qcow2.uefi == true' "$j"
+	check "MBR: partition 1 is an EFI system partition (0xef)" \
+		grep -Eq 'img1 : .*type=ef' "$tmp/pt"
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$fat" ::EFI/BOOT/BOOTX64.EFI "$tmp/efi" 2>/dev/null
+	check "EFI/BOOT/BOOTX64.EFI is systemd-boot" \
+		cmp "$tmp/efi" /usr/lib/systemd/boot/efi/systemd-bootx64.efi
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$fat" ::loader/entries/tinyx.conf "$tmp/entry" 2>/dev/null
+	check "its entry: /kernel with syslinux.cfg's command line" sh -c \
+		"grep -qx 'linux /kernel' '$tmp/entry' &&
+		 grep -qxF \"options \$(sed -n 's/^ *APPEND //p' '$tmp/cfg')\" '$tmp/entry'"
+	"$TINYX" probe "$d" --firmware uefi --json >"$tmp/uefi.json" 2>"$tmp/uefi.err"
+	check "UEFI: the disk boots under OVMF and serves (probe --firmware uefi)" \
+		jq -e '.ok == true and .boot_disk == true and .firmware == "uefi" and
+		.machine == "q35" and .memory_mb >= 96' "$tmp/uefi.json"
+	check "UEFI: the same check as the direct boot" jq -e --arg c \
+		"$(jq -r .check "$tmp/direct.json")" '.check == $c' "$tmp/uefi.json"
+	check "UEFI: the probe's temp copy removed" sh -c \
+		"! ls -d \${TMPDIR:-/tmp}/tinyx-bootdisk.* 2>/dev/null | grep -q ."
+	jq -c '{firmware, boot_ms: {console: .boot_ms.console.median,
+		init: .boot_ms.init.median, service: .boot_ms.service.median}}' "$tmp/uefi.json"
+	run_script "$tmp/run-uefi.log" 120 DISK=1 UEFI=1
+	check "run-qemu.sh UEFI=1 DISK=1: the qcow2 as built boots to nginx listening" \
+		grep -q 'tinyx: ready tcp/80' "$tmp/run-uefi.log"
+	check "... from OVMF's boot manager, no -kernel" grep -q 'BdsDxe: starting' "$tmp/run-uefi.log"
+	sleep 0.5
+	check "no QEMU left on the disk" sh -c "! pgrep -f 'file=[.]/nginx[.]qcow2' >/dev/null"
+	check "OVMF's variables untouched" cmp /usr/share/OVMF/OVMF_VARS_4M.fd \
+		"$tmp/vars.orig"
 else
-	echo "note: UEFI not checked: the kernel has no EFI stub (build.json uefi=false)"
+	echo "note: UEFI not checked: vm.config gives the kernel no EFI stub"
 	check "no UEFI loader for a kernel without an EFI stub" sh -c \
 		"! MTOOLS_SKIP_CHECK=1 mdir -b -i '$fat' ::EFI >/dev/null 2>&1"
 fi
@@ -114,6 +151,12 @@ expect_fail 1 "build: unknown disk format 'vmdk'" -- \
 check "... and no output" test ! -e "$tmp/bad/nginx"
 expect_fail 1 "probe: --disk, --initrd and --boot-disk together" -- \
 	"$TINYX" probe "$d" --boot-disk --initrd
+expect_fail 2 "unknown firmware 'coreboot'" -- "$TINYX" probe "$d" --firmware coreboot
+# a disk without the UEFI loader (as from a kernel with no EFI stub)
+MTOOLS_SKIP_CHECK=1 mdeltree -i "$tmp/o2/nginx/kvm/nginx.img@@1M" ::loader ::EFI 2>/dev/null
+sed -i 's/^boot_disk=.*/boot_disk=nginx.img/' "$tmp/o2/nginx/kvm/image.conf"
+expect_fail 1 "probe: the bootable disk has no UEFI loader" -- \
+	"$TINYX" probe "$tmp/o2/nginx/kvm" --firmware uefi
 sed -i '/^boot_disk=/d' "$tmp/o2/nginx/kvm/image.conf"
 expect_fail 1 "probe: the image has no bootable disk" -- \
 	"$TINYX" probe "$tmp/o2/nginx/kvm" --boot-disk

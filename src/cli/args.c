@@ -42,6 +42,7 @@ static const struct opt {
     {"--plot", TEXT, offsetof(struct cli, plot), 0, 0, NULL},
     {"--only", TEXT, offsetof(struct cli, only), 0, 0, NULL},
     {"--format", TEXT, offsetof(struct cli, format), 0, 0, NULL},
+    {"--firmware", TEXT, offsetof(struct cli, firmware), 0, 0, NULL},
     {"--overlay", LIST, offsetof(struct cli, overlay), 0, 0, NULL},
     {"--runs", NUM, offsetof(struct cli, runs), 1, 1000, "bad number of runs '%s'"},
     {"--timeout", NUM, offsetof(struct cli, timeout), 1, 3600, "bad timeout '%s'"},

@@ -43,8 +43,9 @@ static const struct cli_cmd cmds[] = {
      cmd_kernel},
     {"probe", "DIR",
      "--runs --json --disk --initrd --breakdown --timeout --memory --xen-cfg --qemu --console "
-     "--extras --iperf3 --min-mem --boot-disk",
-     "[--runs N] [--json] [--disk|--initrd|--boot-disk] [--timeout S] [--memory MB]\n"
+     "--extras --iperf3 --min-mem --boot-disk --firmware",
+     "[--runs N] [--json] [--disk|--initrd|--boot-disk|--firmware bios|uefi]\n"
+     "        [--timeout S] [--memory MB]\n"
      "        [--xen-cfg NAME] [--qemu] [--console] [--extras] [--iperf3] [--min-mem]\n"
      "        [--breakdown]\n"
      "        boot an image dir under QEMU and measure it, from its disk when it has\n"
@@ -54,7 +55,9 @@ static const struct cli_cmd cmds[] = {
      "        PSS and ICMP round trips too, --iperf3: and guest->host throughput (the\n"
      "        image needs iperf3), --min-mem: the smallest RAM that serves,\n"
      "        --breakdown: where the boot time goes, step by step; --boot-disk:\n"
-     "        boot its bootable disk (APP.qcow2) from BIOS on -M pc, no -kernel",
+     "        boot its bootable disk (APP.qcow2) from BIOS on -M pc, no -kernel;\n"
+     "        --firmware uefi: from UEFI (OVMF) on -M q35, at least 96 MB, 90 s\n"
+     "        timeout unless --timeout (--firmware bios: as --boot-disk)",
      cmd_probe},
     {"compare", "APP", "--runs --json --plot --only --no-min-mem --out",
      "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem]\n"

@@ -44,7 +44,11 @@ int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
 	o.timeout_s = c->timeout; /* 0: 30 s, under Xen 150 s */
 	o.use_disk = c->disk;
 	o.use_initrd = c->initrd;
-	o.boot_disk = c->boot_disk;
+	/* --firmware: the bootable disk from that firmware (--boot-disk: BIOS) */
+	if (c->firmware && strcmp(c->firmware, "bios") && strcmp(c->firmware, "uefi"))
+		return cli_usage_error("unknown firmware '%s' (bios, uefi)", c->firmware);
+	o.boot_disk = c->boot_disk || c->firmware;
+	o.uefi = c->firmware && !strcmp(c->firmware, "uefi");
 	o.breakdown = c->breakdown;
 	o.xen_on_qemu = c->on_qemu;
 	o.xen_cfg = c->xen_cfg;

@@ -6,9 +6,12 @@
  *                /kernel           the bzImage as it is
  *                /syslinux.cfg     the kernel command line
  *                /ldlinux.sys, /ldlinux.c32   syslinux (BIOS: SeaBIOS)
- *              and, only when the kernel has an EFI handover entry (it boots
- *              from UEFI then: CONFIG_EFI_STUB), UEFI's syslinux:
- *                /EFI/BOOT/BOOTX64.EFI (syslinux.efi), ldlinux.e64, syslinux.cfg
+ *              and, only when the kernel is an EFI application too (its
+ *              EFI stub, CONFIG_EFI_STUB: it boots from UEFI then), the
+ *              partition typed 0xEF (EFI system) and systemd-boot:
+ *                /EFI/BOOT/BOOTX64.EFI (systemd-bootx64.efi)
+ *                /loader/loader.conf, /loader/entries/tinyx.conf (the same
+ *                command line on its options line)
  *   next MiB   partition 2: rootfs.squashfs, its bytes as they are
  *   then zeros to a whole MiB (clouds and converters want MiB sizes)
  *
@@ -38,7 +41,7 @@ struct disk_in {
 };
 
 struct disk_info {
-	int uefi;	     /* the UEFI loader is in (the kernel has an EFI handover entry) */
+	int uefi;	     /* the UEFI loader is in (the kernel has an EFI stub) */
 	long long fat_bytes; /* partition 1 */
 };
 
@@ -48,16 +51,21 @@ int disk_formats(const char *s);
 /* "qcow2" for NAME.qcow2, "raw" for NAME.img, else NULL. */
 const char *disk_kind(const char *name);
 
+/* 1 when the bzImage at kernel is an x86-64 EFI application too (its EFI
+ * stub, CONFIG_EFI_STUB): the disk gets the UEFI loader then. */
+int disk_kernel_efi(const char *kernel);
 /* Write the raw disk to path (whole or not at all). */
 int disk_write(struct tx_ctx *ctx, const struct disk_in *in, const char *path,
 	       struct disk_info *info);
 /* qemu-img convert from (kind disk_kind(from)) to (kind disk_kind(to)). */
 int disk_convert(struct tx_ctx *ctx, const char *from, const char *to);
 /* The probe's boot copy: DISK (qcow2 or raw) as raw at OUT, with WORDS
- * appended to every APPEND line of its syslinux.cfg files (the address the
- * probe gives the guest, like -append does for a direct boot); WORK holds
- * the config while it is edited. The MBR is read as untrusted input. */
+ * appended to the command line in syslinux.cfg (APPEND) and, when the disk
+ * has it, systemd-boot's entry (options): the address the probe gives the
+ * guest, like -append does for a direct boot. WORK holds each config while
+ * it is edited. *uefi: 1 when the disk has the UEFI loader's entry. The MBR
+ * is read as untrusted input. */
 int disk_probe_copy(struct tx_ctx *ctx, const char *disk, const char *words, const char *work,
-		    const char *out);
+		    const char *out, int *uefi);
 
 #endif

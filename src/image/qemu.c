@@ -123,6 +123,20 @@ static void push_nics(struct strv *a, const struct qemu_boot *b, int pci)
 	}
 }
 
+int qemu_memory_mb(const struct qemu_boot *b)
+{
+	int mb = b->memory_mb > 0 ? b->memory_mb : b->c->memory_mb;
+
+	return b->boot_disk && b->uefi && mb < QEMU_UEFI_MIN_MB ? QEMU_UEFI_MIN_MB : mb;
+}
+
+/* OVMF's code and variables on the two flash chips (see qemu.h) */
+static void push_ovmf(struct strv *a)
+{
+	push2(a, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" QEMU_OVMF_CODE);
+	push2(a, "-drive", "if=pflash,format=raw,unit=1,snapshot=on,file=" QEMU_OVMF_VARS);
+}
+
 void qemu_argv(const struct qemu_boot *b, struct strv *a)
 {
 	const struct imgconf *c = b->c;
@@ -133,12 +147,17 @@ void qemu_argv(const struct qemu_boot *b, struct strv *a)
 	/* microvm: acpi=off makes QEMU describe the virtio-mmio devices on the
 	 * kernel command line (virtio_mmio.device=...) and in MP tables, which
 	 * a kernel without ACPI needs and one with ACPI accepts too */
-	push2(a, "-M", pc ? "pc" : "microvm,acpi=off");
+	push2(a, "-M",
+	      b->boot_disk && b->uefi ? QEMU_UEFI_MACHINE
+	      : pc		      ? "pc"
+				      : "microvm,acpi=off");
+	if (b->boot_disk && b->uefi)
+		push_ovmf(a);
 	push2(a, "-accel", b->accel);
 	if (!strcmp(b->accel, "kvm"))
 		push2(a, "-cpu", "host");
 	strv_push(a, "-m");
-	strv_push_own(a, xasprintf("%d", b->memory_mb > 0 ? b->memory_mb : c->memory_mb));
+	strv_push_own(a, xasprintf("%d", qemu_memory_mb(b)));
 	strv_push(a, "-smp");
 	strv_push_own(a, xasprintf("%d", c->vcpus));
 	strv_push(a, "-nodefaults");

@@ -29,7 +29,27 @@ struct qemu_boot {
 	/* a bootable disk in dir (image/disk.h) that the firmware boots on
 	 * -M pc: no -kernel, no -append (its command line is inside), or NULL */
 	const char *boot_disk;
+	/* with boot_disk: the firmware is UEFI (OVMF) instead of SeaBIOS */
+	int uefi;
 };
+
+/* UEFI: Debian's OVMF (package ovmf), its code read-only and its variables
+ * on a snapshot (QEMU keeps the writes in a temp file it removes): nothing
+ * is written and nothing left to clean, the same words in the probe and
+ * run-qemu.sh */
+#define QEMU_OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define QEMU_OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+/* the guest RAM UEFI boots with at least: with OVMF in the guest's RAM the
+ * kernel's EFI stub could not place the decompressed kernel at 64 and 68 MB
+ * ("EFI stub: ERROR: Failed to decompress kernel"), 72 MB served (nginx);
+ * 96 leaves room for a larger kernel */
+#define QEMU_UEFI_MIN_MB 96
+#ifndef QEMU_UEFI_MACHINE
+#define QEMU_UEFI_MACHINE "q35"
+#endif
+/* The guest RAM b boots with: b's, the image's, at least QEMU_UEFI_MIN_MB
+ * under UEFI. */
+int qemu_memory_mb(const struct qemu_boot *b);
 
 /* The kernel command line: the image's append, the disk root when booting
  * from disk, extra, and "noapictimer" under TCG (its local APIC timer

@@ -1,5 +1,6 @@
 /* The KVM target: a bzImage for QEMU (-M microvm or pc) or libvirt, with
  * the initrd and rootfs.squashfs; run-qemu.sh and APP.xml launch it. */
+#include "image/disk.h"
 #include "image/qemu.h"
 #include "image/target.h"
 #include "lib/sha256.h"
@@ -50,7 +51,8 @@ static void sh_word(struct sbuf *s, const char *w)
 }
 
 /* One case arm of run-qemu.sh: the argv the probe would run (image/qemu.h),
- * as shell, with the user's choices as variables. */
+ * as shell, with the user's choices as variables. boot: 1 the bootable disk
+ * from BIOS, 2 from UEFI. */
 static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, int boot)
 {
 	static const char *const nets[IMGCONF_NICS_MAX - 1] = {
@@ -58,6 +60,7 @@ static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, i
 	    SH_VAR("net5"), SH_VAR("net6"), SH_VAR("net7")};
 	struct qemu_boot b = {.c = c,
 			      .boot_disk = boot ? c->boot_disk : NULL,
+			      .uefi = boot == 2,
 			      .dir = ".",
 			      .accel = kvm ? "kvm" : "tcg",
 			      .use_disk = disk,
@@ -70,7 +73,7 @@ static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, i
 
 	qemu_argv(&b, &argv);
 	if (boot)
-		sbuf_printf(s, "b%d) exec", kvm);
+		sbuf_printf(s, "%c%d) exec", boot == 2 ? 'u' : 'b', kvm);
 	else
 		sbuf_printf(s, "%d%d) exec", disk, kvm);
 	for (size_t i = 0; i < argv.n; i++) {
@@ -116,8 +119,14 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	    "# DISK=1 ./run-qemu.sh       boot the bootable disk from the firmware (-M pc,\n"
 	    "#                            SeaBIOS, no -kernel), its own command line: no\n"
 	    "#                            IP/GW (the address is DHCP's, where the image has it)\n";
+	static const char uefi_help[] =
+	    "# UEFI=1 DISK=1 ./run-qemu.sh  the same from UEFI (OVMF, Debian's ovmf, -M q35)\n";
 	static const char boot_var[] = "[ \"${DISK:-0}\" = 1 ] && disk=b\n";
+	static const char uefi_var[] = "[ \"$disk\" = b ] && [ \"${UEFI:-0}\" = 1 ] && disk=u\n";
 	int boot = j->conf->boot_disk != NULL;
+	char *k = xasprintf("%s/%s", j->dir, j->conf->kernel);
+	/* the disk has the UEFI loader when the kernel has an EFI stub */
+	int uefi = boot && disk_kernel_efi(k);
 
 	sbuf_printf(
 	    s,
@@ -129,16 +138,17 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw "
 	    "10.0.2.2)\n"
 	    "# KVM=1                      KVM instead of TCG, when /dev/kvm is writable\n"
-	    "%s"
+	    "%s%s"
 	    "set -eu\n"
 	    "cd \"$(dirname \"$0\")\"\n"
 	    "kvm=0; [ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && kvm=1\n"
 	    "disk=1; [ \"${INITRD:-0}\" = 1 ] && disk=0\n"
-	    "%s"
+	    "%s%s"
 	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
 	    "else net=\"user,id=n0\"; fi\n"
 	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n",
-	    j->app, boot ? boot_help : "", boot ? boot_var : "");
+	    j->app, boot ? boot_help : "", uefi ? uefi_help : "", boot ? boot_var : "",
+	    uefi ? uefi_var : "");
 	extra_nics(s, j->conf->nics);
 	sbuf_puts(s, "case \"$disk$kvm\" in\n");
 	for (int disk = 0; disk < 2; disk++)
@@ -146,7 +156,10 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 			sh_arm(s, j->conf, disk, kvm, 0);
 	for (int kvm = 0; boot && kvm < 2; kvm++)
 		sh_arm(s, j->conf, 0, kvm, 1);
+	for (int kvm = 0; uefi && kvm < 2; kvm++)
+		sh_arm(s, j->conf, 0, kvm, 2);
 	sbuf_puts(s, "esac\n");
+	free(k);
 }
 
 /* The domain's UUID, from its name alone: without one libvirt makes up a

@@ -11,12 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* --firmware uefi under TCG: OVMF takes 6 to 20 s to start the loader here
+ * (2 cores shared), the app answers 10 to 30 s after QEMU starts */
+#define UEFI_TIMEOUT_S 90
+
 /* --boot-disk: the image's bootable disk as the firmware boots it, in a
  * copy (raw, in a temp dir) whose command line has the words the direct
  * boot puts after the image's own on -append (the address, noapictimer) */
 static int boot_copy(struct tx_ctx *ctx, const struct probe_opts *o, struct qemu_boot *b,
 		     char **tmp)
 {
+	int has_uefi = 0;
 	const char *td = getenv("TMPDIR");
 	char *src = xasprintf("%s/%s", o->dir, b->c->boot_disk), *x = qemu_append_extra(b), *to;
 	int r = 0;
@@ -30,7 +35,11 @@ static int boot_copy(struct tx_ctx *ctx, const struct probe_opts *o, struct qemu
 		tx_tmp_register(*tmp);
 	to = r == 0 ? xasprintf("%s/boot.img", *tmp) : NULL;
 	if (r == 0)
-		r = disk_probe_copy(ctx, src, x, *tmp, to);
+		r = disk_probe_copy(ctx, src, x, *tmp, to, &has_uefi);
+	if (r == 0 && b->uefi && !has_uefi)
+		r = tx_fail(
+		    ctx, -ENOENT, "probe",
+		    "the bootable disk has no UEFI loader (its kernel has no EFI stub) '%s'", src);
 	b->dir = *tmp;
 	b->boot_disk = "boot.img";
 	free(src);
@@ -61,8 +70,14 @@ static int qemu_prepare(struct tx_ctx *ctx, struct probe_opts *o, const struct i
 	int rc = 0;
 
 	if (o->boot_disk) {
+		b.uefi = o->uefi;
+		b.boot_disk = c->boot_disk;
+		if (o->uefi && o->timeout_s <= 0)
+			o->timeout_s = UEFI_TIMEOUT_S;
+		r->memory_mb = qemu_memory_mb(&b);
+		snprintf(r->machine, sizeof(r->machine), "%s", o->uefi ? QEMU_UEFI_MACHINE : "pc");
+		snprintf(r->firmware, sizeof(r->firmware), "%s", o->uefi ? "uefi" : "bios");
 		rc = boot_copy(ctx, o, &b, &tmp);
-		snprintf(r->machine, sizeof(r->machine), "pc");
 	}
 	if (rc == 0)
 		qemu_argv(&b, argv);

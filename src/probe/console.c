@@ -131,6 +131,12 @@ static void on_line(struct run *R, char *l, double now)
 			 R->o->memory_mb > 0 ? R->o->memory_mb : R->c->memory_mb, p);
 		died(R, now);
 	}
+	/* UEFI: the firmware goes on to network boot and its shell, which
+	 * would run the probe into its timeout */
+	if ((p = strstr(l, "EFI stub: ERROR: ")) && !R->why[0]) {
+		snprintf(R->why, sizeof(R->why), "the kernel's EFI stub failed (%.80s)", p + 17);
+		died(R, now);
+	}
 	if (strstr(l, "Kernel panic"))
 		died(R, now);
 }

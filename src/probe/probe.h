@@ -51,6 +51,7 @@ struct probe_opts {
 	 * from the firmware on -M pc, no -kernel: a copy of it with the probe's
 	 * address appended to the command line inside, as -append would */
 	int boot_disk;
+	int uefi;	   /* with boot_disk: from UEFI (OVMF) instead of BIOS (SeaBIOS) */
 	int memory_mb;	   /* override image.conf's memory_mb when > 0 */
 	const char *qemu;  /* default qemu-system-x86_64 */
 	int keep_console;  /* copy the guest console to stderr as it comes */
@@ -95,6 +96,7 @@ struct probe_result {
 	long long size_kernel, size_rootfs;
 	int disk_root;		 /* the root booted was the image's disk, not its initrd;
 				  * 2: its bootable disk, from the firmware */
+	char firmware[8];	 /* disk_root 2: "bios" or "uefi" */
 	char console_tail[4096]; /* the last console lines of a failed run */
 	int netns_isolated;	 /* every probe socket and QEMU were in the private
 				  * namespace, and it was not the host's (inode checks) */
@@ -128,6 +130,7 @@ void probe_result_free(struct probe_result *r);
 void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
 /* Keys: ok, runs, runs_ok, netns_isolated, check (what answered: "http 200
  * on tcp/80, dns answer on udp/53"), accel, machine, target, service,
+ * firmware ("bios", "uefi": a bootable disk; else null),
  * boot_ms.{console,init,network,service}.{median,min,max,n},
  * size_bytes.{kernel,rootfs,total}, memory_kb.{guest_used,qemu_rss,qemu_pss}
  * (null when unknown), memory_mb.min_boot, rtt_us.{median,p99},

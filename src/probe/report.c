@@ -234,9 +234,14 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	key_str(out, ", \"service\": ", r->service_name);
 	sbuf_printf(out,
 		    ", \"port\": %d, \"memory_mb\": %d, \"vcpus\": %d, \"disk\": %s, "
-		    "\"boot_disk\": %s,\n",
+		    "\"boot_disk\": %s, \"firmware\": ",
 		    r->port, r->memory_mb, r->vcpus, r->disk_root ? "true" : "false",
 		    r->disk_root == 2 ? "true" : "false");
+	if (r->disk_root == 2)
+		key_str(out, "", r->firmware);
+	else
+		sbuf_puts(out, "null");
+	sbuf_puts(out, ",\n");
 	for (int i = 0; i < 4; i++) {
 		sbuf_puts(out, i ? ",\n    " : "  \"boot_ms\": {\n    ");
 		json_stat(out, phase_names[i], phase(r, i));
@@ -306,10 +311,11 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 		    r->memory_mb, r->vcpus, r->vcpus == 1 ? "" : "s", r->service_name);
 	if (r->port)
 		sbuf_printf(out, "/%d", r->port);
-	sbuf_printf(out, "%s)\n",
-		    r->disk_root == 2 ? ", bootable disk, no -kernel"
-		    : r->disk_root    ? ", disk root"
-				      : ", initrd root");
+	if (r->disk_root == 2)
+		sbuf_printf(out, ", bootable disk from %s, no -kernel)\n",
+			    strcmp(r->firmware, "uefi") ? "BIOS" : "UEFI");
+	else
+		sbuf_printf(out, "%s)\n", r->disk_root ? ", disk root" : ", initrd root");
 	sbuf_printf(out, "  %-9s %9s %9s %9s\n", "ms", "median", "min", "max");
 	for (int i = 0; i < 4; i++)
 		text_row(out, phase_names[i], phase(r, i));
