@@ -76,6 +76,7 @@ static int build_kernels(struct bctx *b)
 	struct tx_ctx *ctx = b->ctx;
 	const char *want = b->o->target;
 	size_t n = 0;
+	int r;
 
 	while (image_targets[n])
 		n++;
@@ -85,18 +86,20 @@ static int build_kernels(struct bctx *b)
 			b->tr[b->ntr++].t = image_targets[i];
 	if (!b->ntr) {
 		char *names = image_target_names(", ");
-		int r =
-		    tx_fail(ctx, -EINVAL, "build", "unknown target '%s' (%s or all)", want, names);
 
+		r = tx_fail(ctx, -EINVAL, "build", "unknown target '%s' (%s or all)", want, names);
 		free(names);
 		return r;
 	}
+	/* the kernel options the image's network and sysctl files need */
+	if ((r = netcheck_features(ctx, &b->m, b->o->nics ? b->o->nics : 1, b->o->overlays,
+				   b->o->noverlays)) < 0)
+		return r;
 	for (int i = 0; i < b->ntr; i++) {
 		struct target_res *t = &b->tr[i];
 		double t0 = now_ms();
-		int r =
-		    kernel_build(ctx, b->o->app, t->t->name, b->m.f, b->m.nf, ctx->srcdir, &t->k);
 
+		r = kernel_build(ctx, b->o->app, t->t->name, b->m.f, b->m.nf, ctx->srcdir, &t->k);
 		if (r < 0)
 			return r;
 		build_timed(b, t0, "kernel-%s", t->t->name);

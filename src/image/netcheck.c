@@ -6,7 +6,9 @@
 #include "formats/sysctl.h"
 #include "kernel/kconfig.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +82,30 @@ struct ck {
 	int nics;
 	const struct netcheck_kernel *k;
 	int nk;
+	struct manifest *want; /* asking: add what the file needs as features */
+	const char *path;      /* the file's path in the image */
 };
+
+/* The file needs option for what (a sysctl key, an interface): asking, a
+ * feature of the manifest with that reason; checking, an error naming the
+ * kernel that lacks it. */
+static int need(struct ck *c, const char *option, const char *what, int line, const char *subject)
+{
+	const struct netcheck_kernel *no;
+	char *why;
+
+	if (c->want) {
+		why = xasprintf("%s '%s'", what, subject);
+		manifest_add_feature(c->want, option, why, c->path);
+		free(why);
+		return 0;
+	}
+	if (!(no = lacking(c->k, c->nk, option)))
+		return 0;
+	return tx_fail(c->ctx, -EINVAL, STAGE,
+		       "%s needs CONFIG_%s, which the %s kernel lacks, at %s:%d '%s'", what, option,
+		       no->target, c->file, line, subject);
+}
 
 /* 1 when i has IPv6 addresses, a gateway, routes or SLAAC (inet6 auto) */
 static int uses_v6(const struct ifaces_if *i)
@@ -94,22 +119,17 @@ static int uses_v6(const struct ifaces_if *i)
 
 static int check_if(struct ck *c, const struct ifaces_if *i)
 {
-	int line = i->line4 ? i->line4 : i->line6, v6uses = uses_v6(i);
-	const struct netcheck_kernel *no;
+	int line = i->line4 ? i->line4 : i->line6, v6uses = uses_v6(i), r;
 
 	if (!netcheck_ifname_ok(i->name, c->nics))
 		return tx_fail(c->ctx, -EINVAL, STAGE,
 			       "interface the image does not have (--nics %d: lo, eth0..eth%d) "
 			       "at %s:%d '%s'",
 			       c->nics, c->nics - 1, c->file, line, i->name);
-	if (v6uses && (no = lacking(c->k, c->nk, "IPV6")))
-		return tx_fail(c->ctx, -EINVAL, STAGE,
-			       "inet6 needs CONFIG_IPV6, which the %s kernel lacks, at %s:%d '%s'",
-			       no->target, c->file, i->line6 ? i->line6 : line, i->name);
-	if (i->inet != IFM_NONE && (no = lacking(c->k, c->nk, "INET")))
-		return tx_fail(c->ctx, -EINVAL, STAGE,
-			       "inet needs CONFIG_INET, which the %s kernel lacks, at %s:%d '%s'",
-			       no->target, c->file, i->line4, i->name);
+	if (v6uses && (r = need(c, "IPV6", "inet6", i->line6 ? i->line6 : line, i->name)))
+		return r;
+	if (i->inet != IFM_NONE && (r = need(c, "INET", "inet", i->line4, i->name)))
+		return r;
 	return 0;
 }
 
@@ -151,25 +171,19 @@ static int check_key(void *arg, const struct sysctl_item *it)
 {
 	struct ck *c = arg;
 	const char *opt = netcheck_sysctl_option(it->key);
-	const struct netcheck_kernel *no;
+	int r;
 
 	if (it->ignore_fail)
 		return 0;
 	/* no /proc/sys at all without it (the trimmed kernels leave it out) */
-	if ((no = lacking(c->k, c->nk, "PROC_SYSCTL")))
-		return tx_fail(c->ctx, -EINVAL, STAGE,
-			       "sysctl key needs CONFIG_PROC_SYSCTL, which the %s kernel lacks, at "
-			       "%s:%d '%s'",
-			       no->target, c->file, it->line, it->key);
+	if ((r = need(c, "PROC_SYSCTL", "sysctl key", it->line, it->key)))
+		return r;
 	if (opt && !strcmp(opt, "-"))
 		return tx_fail(c->ctx, -EINVAL, STAGE,
 			       "no such sysctl dir in a Tinyx kernel at %s:%d '%s'", c->file,
 			       it->line, it->key);
-	if (opt && (no = lacking(c->k, c->nk, opt)))
-		return tx_fail(
-		    c->ctx, -EINVAL, STAGE,
-		    "sysctl key needs CONFIG_%s, which the %s kernel lacks, at %s:%d '%s'", opt,
-		    no->target, c->file, it->line, it->key);
+	if (opt && (r = need(c, opt, "sysctl key", it->line, it->key)))
+		return r;
 	if (!conf_if_ok(it->key, c->nics))
 		return tx_fail(c->ctx, -EINVAL, STAGE,
 			       "sysctl key names an interface the image does not have (--nics %d) "
@@ -208,29 +222,93 @@ static int kind_of(const struct ment *e)
 	return 0;
 }
 
-int netcheck_image(struct tx_ctx *ctx, const struct manifest *m, int nics,
-		   const struct netcheck_kernel *k, int nk)
+/* One network or sysctl file (kind from kind_of), checked or asked for. */
+static int one_file(struct ck *c, const struct ment *e, const char *root, int kind)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	c->path = e->path;
+	c->file = e->src ? xstrdup(e->src) : root_join(root, e->path);
+	r = read_file(c->file, &text, &len, kind == 1 ? IFACES_MAX_BYTES : SYSCTL_MAX_BYTES);
+	if (r < 0)
+		r = tx_fail(c->ctx, r, STAGE, "cannot read %s (%s) '%s'", e->path,
+			    r == -EFBIG ? "too large" : strerror(-r), c->file);
+	else
+		r = kind == 1 ? check_ifaces(c, text, len) : check_sysctl(c, text, len);
+	free(text);
+	free((char *)c->file);
+	return r;
+}
+
+/* Every network or sysctl file of m, checked (c->k) or asked for (c->want). */
+static int walk_files(struct ck *c, const struct manifest *m)
 {
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
-		const struct ment *e = &m->e[i];
-		int kind = kind_of(e);
-		char *src, *text = NULL;
-		size_t len = 0;
+		int kind = kind_of(&m->e[i]);
 
-		if (!kind)
-			continue;
-		src = e->src ? xstrdup(e->src) : root_join(m->root, e->path);
-		struct ck c = {ctx, src, nics, k, nk};
-		r = read_file(src, &text, &len, kind == 1 ? IFACES_MAX_BYTES : SYSCTL_MAX_BYTES);
-		if (r < 0)
-			r = tx_fail(ctx, r, STAGE, "cannot read %s (%s) '%s'", e->path,
-				    r == -EFBIG ? "too large" : strerror(-r), src);
-		else
-			r = kind == 1 ? check_ifaces(&c, text, len) : check_sysctl(&c, text, len);
-		free(text);
-		free(src);
+		if (kind)
+			r = one_file(c, &m->e[i], m->root, kind);
 	}
+	return r;
+}
+
+/* The same for the files an overlay dir will add (the rootfs stage puts
+ * them in the manifest, after the kernels are built). */
+static int walk_overlay(struct ck *c, const char *dir)
+{
+	static const char *const dirs[] = SYSCTL_DIRS;
+	struct ment e = {.type = ME_FILE};
+	struct stat st;
+	int r = 0;
+
+	e.path = IFACES_PATH;
+	e.src = xasprintf("%s%s", dir, IFACES_PATH);
+	if (stat(e.src, &st) == 0 && S_ISREG(st.st_mode))
+		r = one_file(c, &e, NULL, 1);
+	free(e.src);
+	for (size_t i = 0; r == 0 && i < 2; i++) {
+		char *d = xasprintf("%s%s", dir, dirs[i]);
+		struct strv names = {0};
+		DIR *dh = opendir(d);
+
+		for (struct dirent *de; dh && (de = readdir(dh));)
+			strv_push(&names, de->d_name);
+		if (dh)
+			closedir(dh);
+		strv_sort_uniq(&names);
+		for (size_t k = 0; r == 0 && k < names.n; k++) {
+			e.path = xasprintf("%s/%s", dirs[i], names.v[k]);
+			e.src = xasprintf("%s/%s", d, names.v[k]);
+			if (kind_of(&e) == 2 && stat(e.src, &st) == 0 && S_ISREG(st.st_mode))
+				r = one_file(c, &e, NULL, 2);
+			free(e.path);
+			free(e.src);
+		}
+		strv_free(&names);
+		free(d);
+	}
+	return r;
+}
+
+int netcheck_image(struct tx_ctx *ctx, const struct manifest *m, int nics,
+		   const struct netcheck_kernel *k, int nk)
+{
+	struct ck c = {ctx, NULL, nics, k, nk, NULL, NULL};
+
+	return walk_files(&c, m);
+}
+
+int netcheck_features(struct tx_ctx *ctx, struct manifest *m, int nics, const char *const *overlays,
+		      int noverlays)
+{
+	struct ck c = {ctx, NULL, nics, NULL, 0, m, NULL};
+	int r = walk_files(&c, m);
+
+	for (int i = 0; r == 0 && i < noverlays; i++)
+		r = walk_overlay(&c, overlays[i]);
 	return r;
 }

@@ -44,5 +44,12 @@ struct netcheck_kernel {
  * kernels k[0..nk). */
 int netcheck_image(struct tx_ctx *ctx, const struct manifest *m, int nics,
 		   const struct netcheck_kernel *k, int nk);
+/* Before the kernels are built: add to m's features the options its
+ * network and sysctl files and those of the overlay dirs need (PROC_SYSCTL for any sysctl key, the
+ * key's own option, IPV6 for inet6, INET for inet), each with the key or interface as its reason;
+ * the same errors as netcheck_image for a file that does not parse or names what no image can have.
+ */
+int netcheck_features(struct tx_ctx *ctx, struct manifest *m, int nics, const char *const *overlays,
+		      int noverlays);
 
 #endif

@@ -49,8 +49,9 @@ int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi
 		hi = lo;
 		lo = IMGCONF_MEM_MIN - 1;
 	}
-	/* invariant: hi serves, lo does not (or is below what can be tried) */
-	while (hi - lo > 1) {
+	/* invariant: hi serves, lo does not (or is below what can be tried);
+	 * to 1 MB, or 2 % above 50 MB: a Debian VM's try is half a minute */
+	while (hi - lo > 1 && hi - lo > hi / 50) {
 		int mid = lo + (hi - lo) / 2;
 
 		rc = serves(ctx, &t, mid, &yes);

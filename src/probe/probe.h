@@ -138,11 +138,10 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 void probe_report_json(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out);
 
 /* --min-mem: the smallest guest RAM in MB at which the image still boots and
- * serves, by bisection in MB steps between lo (a guess that should fail: tried
- * once when >= 16, and the search goes below it if it serves) and hi, a RAM
- * the caller has just seen the image serve with (its own probe run: not
- * tried again, a Debian VM's boot is half a minute). Each try is one probe
- * run with timeout_s. */
+ * serves, by bisection (to 1 MB, or to 2 % of the answer above 50 MB) between lo (a guess that
+ * should fail: tried once when >= 16, and the search goes below it if it serves) and hi, a RAM the
+ * caller has just seen the image serve with (its own probe run: not tried again, a Debian VM's boot
+ * is half a minute). Each try is one probe run with timeout_s. */
 int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi, int timeout_s,
 		  int *mb);
 
