@@ -5,10 +5,8 @@
 # files (/etc/sysctl.d/50-vnf.conf sets net.ipv4.ip_forward=1 and hides
 # /usr/lib/sysctl.d/50-vnf.conf, which says 0; /usr/lib/sysctl.d/10-rp.conf
 # sets rp_filter; "-kernel.no_such_key" fails silently). The sysctls need
-# CONFIG_PROC_SYSCTL (no /proc/sys without it): the build asks for it (and
-# for each key's option) because the image has sysctl files, so this build
-# has its own kernel config (an incremental kbuild after nginx's); the
-# manifest says why. The image's
+# CONFIG_PROC_SYSCTL (no /proc/sys without it), which every kernel has (the
+# build would ask for it, and for each key's option, from the files). The image's
 # run-qemu.sh boots it with TAP=tap0 TAP1=tap1 in a network namespace this
 # test creates: eth0 takes tinyx.ip= from the command line, eth1 its
 # address from the file; the console says so; both answer ping and nginx
@@ -56,7 +54,7 @@ build() { timeout 900 "$TINYX" build nginx --nics 2 --overlay "$ovl" --out "$tmp
 sysctls=1
 build
 khash=$(jq -r .targets.kvm.kernel_config_hash "$tmp/out/nginx/build.json" 2>/dev/null)
-check "the image's kernel has PROC_SYSCTL, asked for by the sysctl files" \
+check "the image's kernel has PROC_SYSCTL" \
 	grep -qx 'CONFIG_PROC_SYSCTL=y' "${TINYX_CACHE:-$HOME/.cache/tinyx}/kernels/$khash/config"
 if [ ! -d "$tmp/out/nginx/kvm" ]; then
 	nok "tinyx build nginx --nics 2 --overlay"
