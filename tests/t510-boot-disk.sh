@@ -149,7 +149,7 @@ fi
 expect_fail 1 "build: unknown disk format 'vmdk'" -- \
 	"$TINYX" build nginx --target kvm --format vmdk --out "$tmp/bad"
 check "... and no output" test ! -e "$tmp/bad/nginx"
-expect_fail 1 "probe: --disk, --initrd and --boot-disk together" -- \
+expect_fail 1 "probe: --initrd and --boot-disk together" -- \
 	"$TINYX" probe "$d" --boot-disk --initrd
 expect_fail 2 "unknown firmware 'coreboot'" -- "$TINYX" probe "$d" --firmware coreboot
 # a disk without the UEFI loader (as from a kernel with no EFI stub)
