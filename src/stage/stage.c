@@ -264,8 +264,9 @@ static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 {
 	static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 				    "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C", NULL};
-	static const char cmd[] = "apt-get -q -o Dpkg::Use-Pty=0 update && "
-				  "apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends install \"$@\"";
+	static const char cmd[] =
+	    "apt-get -q -o Dpkg::Use-Pty=0 update && "
+	    "apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends install \"$@\"";
 	const struct stage_job *j = arg;
 	struct strv argv = {0};
 	struct sbuf list = {0};
