@@ -197,7 +197,8 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 {
 	struct compare_state st = {.o = o, .res = res};
 	const struct compare_system *s;
-	int rc, r;
+	double t0 = now_ms();
+	int rc, r, i = 0, n = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->app = o->app;
@@ -215,7 +216,11 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 	if (rc < 0)
 		goto out;
 	for (s = compare_systems; s->name; s++)
+		n += wanted(o, s->name) != 0;
+	for (s = compare_systems; s->name; s++)
 		if (wanted(o, s->name)) {
+			tx_info(ctx, "compare: system %d of %d: %s (%.0f s so far)", ++i, n,
+				s->name, (now_ms() - t0) / 1000);
 			r = s->measure(ctx, &st, compare_row_add(res, s->name, s->what));
 			if (r < 0 && !rc)
 				rc = r;

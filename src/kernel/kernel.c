@@ -174,12 +174,7 @@ static void kb_line(void *arg, const char *line)
 	if (!p->ctx->verbose)
 		return;
 	secs = (int)((now_ms() - p->t0) / 1000);
-	/* the time left, once the rate is known: at the rate so far */
-	if (p->about > 0 && p->files >= 50 && p->files < p->about)
-		snprintf(of, sizeof(of), " of about %ld, ~%ld min left", p->about,
-			 (secs * (p->about - p->files) / p->files + 59) / 60);
-	else if (p->about > 0)
-		snprintf(of, sizeof(of), " of about %ld", p->about);
+	progress_tail(of, sizeof(of), p->files, p->about, p->t0);
 	if (p->ctx->tty)
 		fprintf(stderr, "\r\033[Ktinyx: kernel: [%s] %u%s files, %d:%02d %.*s", p->target,
 			p->files, of, secs / 60, secs % 60, w, line + 2);

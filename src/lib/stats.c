@@ -1,5 +1,6 @@
 #include "lib/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -31,4 +32,18 @@ double median_of(double *v, size_t n, size_t *k)
 		return -1;
 	qsort(v, m, sizeof(*v), cmp_double);
 	return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+}
+
+void progress_tail(char *buf, size_t n, long done, long total, double t0)
+{
+	double left = done > 0 ? (now_ms() - t0) / 1000 * (double)(total - done) / (double)done : 0;
+
+	if (total <= 0)
+		snprintf(buf, n, "%s", "");
+	else if (done * 20 < total || done >= total)
+		snprintf(buf, n, " of about %ld", total);
+	else if (left < 90)
+		snprintf(buf, n, " of about %ld, ~%.0f s left", total, left);
+	else
+		snprintf(buf, n, " of about %ld, ~%.0f min left", total, left / 60 + 0.5);
 }

@@ -7,7 +7,7 @@
 
 /* *yes: whether the image serves with mb MB. Not booting is an answer (no);
  * any other error (a broken image dir, no namespace) ends the search. */
-static int serves(struct tx_ctx *ctx, const struct probe_opts *o, int mb, int *yes)
+static int serves(struct tx_ctx *ctx, const struct probe_opts *o, int mb, int *yes, int tries[2])
 {
 	struct probe_opts t = *o;
 	struct probe_result r;
@@ -24,7 +24,8 @@ static int serves(struct tx_ctx *ctx, const struct probe_opts *o, int mb, int *y
 	*yes = rc == 0;
 	if (rc < 0 && rc != -ETIMEDOUT && rc != -PROBE_EDIED)
 		return rc;
-	tx_info(ctx, "min-mem: %d MB %s", mb, *yes ? "serves" : "does not serve");
+	tx_info(ctx, "min-mem: try %d of at most %d: %d MB %s", ++tries[0], tries[1], mb,
+		*yes ? "serves" : "does not serve");
 	return 0;
 }
 
@@ -32,7 +33,7 @@ int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi
 		  int *mb)
 {
 	struct probe_opts t = *o;
-	int yes, rc;
+	int yes, rc, tries[2] = {0, 0}; /* done, at most: the guess and a bisection */
 
 	*mb = -1;
 	t.timeout_s = timeout_s;
@@ -40,9 +41,12 @@ int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi
 		lo = IMGCONF_MEM_MIN - 1; /* the probe boots nothing smaller */
 	if (hi <= lo || hi > IMGCONF_MEM_MAX)
 		return tx_fail(ctx, -EINVAL, "probe", "bad min-mem bracket %d..%d MB", lo, hi);
+	for (int w = hi - IMGCONF_MEM_MIN + 1; w > 1; w = (w + 1) / 2)
+		tries[1]++;
+	tries[1] += lo >= IMGCONF_MEM_MIN;
 	/* a guessed bottom is tried once: if it serves, search below it */
 	yes = 0;
-	rc = lo >= IMGCONF_MEM_MIN ? serves(ctx, &t, lo, &yes) : 0;
+	rc = lo >= IMGCONF_MEM_MIN ? serves(ctx, &t, lo, &yes, tries) : 0;
 	if (rc < 0)
 		return rc;
 	if (yes) {
@@ -54,7 +58,7 @@ int probe_min_mem(struct tx_ctx *ctx, const struct probe_opts *o, int lo, int hi
 	while (hi - lo > 1 && hi - lo > hi / 50) {
 		int mid = lo + (hi - lo) / 2;
 
-		rc = serves(ctx, &t, mid, &yes);
+		rc = serves(ctx, &t, mid, &yes, tries);
 		if (rc < 0)
 			return rc;
 		if (yes)

@@ -49,24 +49,63 @@ static int is_perpkg(const char *l)
 
 struct dbs_progress {
 	struct tx_ctx *ctx;
-	int count;
+	const char *tmp; /* the root being made */
+	long count, total;
+	double t0;
 };
 
-/* One line of debootstrap's output: a summary of it on the terminal. */
+/* Words in FILE (debootstrap's package lists), 0 when it is not there. */
+static long words_in(const char *tmp, const char *name)
+{
+	char *f = xasprintf("%s/debootstrap/%s", tmp, name), *text = NULL;
+	size_t len;
+	long n = 0;
+
+	if (read_file(f, &text, &len, 1 << 20) == 0)
+		for (char *w = strtok(text, " \t\n"); w; w = strtok(NULL, " \t\n"))
+			n++;
+	free(text);
+	free(f);
+	return n;
+}
+
+/* The steps to expect, once the output says: apt-get's "N newly installed"
+ * (an Unpacking and a Setting up each), debootstrap's package lists once it
+ * has written them (Retrieving, Validating, Extracting, Unpacking and
+ * Configuring each). */
+static void dbs_total(struct dbs_progress *p, const char *line)
+{
+	const char *n = strstr(line, " newly installed");
+
+	if (n && strstr(line, " upgraded, ")) {
+		while (n > line && n[-1] >= '0' && n[-1] <= '9')
+			n--;
+		p->total = 2 * strtol(n, NULL, 10);
+	} else if (!p->total && !strncmp(line, "I: ", 3)) {
+		p->total = 5 * (words_in(p->tmp, "required") + words_in(p->tmp, "base"));
+	}
+}
+
+/* One line of debootstrap's or apt-get's output: a summary of it on the
+ * terminal, with the steps done of about how many and the time left. */
 static void dbs_line(void *arg, const char *line)
 {
 	struct dbs_progress *p = arg;
 	struct tx_ctx *ctx = p->ctx;
+	char of[64];
 
 	if (!ctx->verbose)
 		return;
+	dbs_total(p, line);
 	if (is_perpkg(line)) {
 		p->count++;
 		line += *line == 'I' ? 3 : 0;
+		progress_tail(of, sizeof(of), p->count, p->total, p->t0);
 		if (ctx->tty)
-			fprintf(stderr, "\r\033[Ktinyx: stage: %d steps: %.60s", p->count, line);
+			fprintf(stderr, "\r\033[Ktinyx: stage: %ld%s steps: %.50s", p->count, of,
+				line);
 		else if (p->count % 50 == 0)
-			fprintf(stderr, "tinyx: stage: %d steps (%s)\n", p->count, line);
+			fprintf(stderr, "tinyx: stage: %ld%s steps (%s)\n", p->count, of, line);
 		return;
 	}
 	if (!strncmp(line, "I: ", 3) || !strncmp(line, "E: ", 3) || !strncmp(line, "W: ", 3))
@@ -177,7 +216,7 @@ static int run_staging(struct tx_ctx *ctx, const struct stage_job *j, const char
 		       const char *tmp, const struct tx_spawn *s, const char *what)
 {
 	char *log = xasprintf("%s/%s.log", j->roots, name), *prefix = xasprintf("%s.tmp.", name);
-	struct dbs_progress p = {ctx, 0};
+	struct dbs_progress p = {ctx, tmp, 0, 0, now_ms()};
 	int r;
 
 	/* the cache removed what it could of dead runs' roots (NAME.tmp.PID):
