@@ -157,8 +157,28 @@ static void test_copy(void)
 	free(a), free(b), free(l);
 }
 
+/* The tail of a progress line: nothing without a total, no time left
+ * before 5 % of it, then the time left at the rate so far. */
+static void test_progress(void)
+{
+	char b[64];
+	double t0 = now_ms() - 10000; /* begun 10 s ago */
+
+	progress_tail(b, sizeof(b), 10, 0, t0);
+	CHECK_STR(b, "");
+	progress_tail(b, sizeof(b), 4, 100, t0);
+	CHECK_STR(b, " of about 100");
+	progress_tail(b, sizeof(b), 50, 100, t0);
+	CHECK_STR(b, " of about 100, ~10 s left");
+	progress_tail(b, sizeof(b), 10, 100, t0);
+	CHECK_STR(b, " of about 100, ~2 min left");
+	progress_tail(b, sizeof(b), 120, 100, t0);
+	CHECK_STR(b, " of about 100");
+}
+
 int main(void)
 {
+	RUN(test_progress);
 	RUN(test_spawn);
 	RUN(test_lines);
 	RUN(test_cache);
