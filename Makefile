@@ -101,8 +101,8 @@ check: deps-test
 	$(MAKE) -j$(NPROC) all $(B)/tinyx-asan $(UNIT_BIN) $(UNIT_ASAN) $(FUZZ_BIN)
 	$(MAKE) unit
 	$(MAKE) unit-asan
-	$(MAKE) fuzz-check
-	tests/run-shell.sh
+	ALONGSIDE_TEST=t700 ALONGSIDE="tests/run-fuzz.sh $(B)/fuzz $(FUZZ_SECONDS) 1" \
+		tests/run-shell.sh
 
 bench: all $(B)/bench-elfscan
 	bench/run.sh

@@ -12,10 +12,22 @@ export TINYX_NEED_KERNEL=1
 export TINYX_CACHE="${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}"
 mkdir -p "$TINYX_CACHE" build/test-logs
 pass=0 fail=0 failed=""
+# ALONGSIDE (a command) runs in the background from the test named by
+# ALONGSIDE_TEST on (or after the last test when that one is not run), and
+# counts as one more test: make check runs the fuzz targets, one at a time,
+# alongside t700, whose QEMU keeps one of the two cores busy for minutes
+bg=
+alongside() {
+	[ -n "${ALONGSIDE:-}" ] && [ -z "$bg" ] || return 0
+	bg_start=$(date +%s)
+	sh -c "$ALONGSIDE" >build/test-logs/alongside.log 2>&1 &
+	bg=$!
+}
 for t in tests/t[0-9][0-9][0-9]-*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
 	case $name in ${TESTS:-t}*) ;; *) continue ;; esac
+	case $name in "${ALONGSIDE_TEST:-}"*) [ -n "${ALONGSIDE_TEST:-}" ] && alongside ;; esac
 	start=$(date +%s)
 	if sh "$t" >"build/test-logs/$name.log" 2>&1; then
 		pass=$((pass + 1)); res=ok
@@ -25,6 +37,12 @@ for t in tests/t[0-9][0-9][0-9]-*.sh; do
 	echo "$res $name ($(( $(date +%s) - start )) s)"
 	[ $res = FAIL ] && sed 's/^/    /' "build/test-logs/$name.log" | tail -n 40
 done
+if [ -n "${ALONGSIDE:-}" ]; then
+	alongside
+	if wait "$bg"; then pass=$((pass + 1)); res=ok; else fail=$((fail + 1)); res=FAIL; failed="$failed alongside"; fi
+	echo "$res alongside: $ALONGSIDE ($(( $(date +%s) - bg_start )) s)"
+	sed 's/^/    /' build/test-logs/alongside.log | tail -n 40
+fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "shell tests: $pass passed, $fail failed"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]
