@@ -176,10 +176,10 @@ static void kb_line(void *arg, const char *line)
 	secs = (int)((now_ms() - p->t0) / 1000);
 	progress_tail(of, sizeof(of), p->files, p->about, p->t0);
 	if (p->ctx->tty)
-		fprintf(stderr, "\r\033[Ktinyx: kernel: [%s] %u%s files, %d:%02d %.*s", p->target,
+		fprintf(stderr, "\r\033[Ktinyx: kernel: [%s] %u files%s (%d:%02d) %.*s", p->target,
 			p->files, of, secs / 60, secs % 60, w, line + 2);
 	else if (p->count % 100 == 0)
-		fprintf(stderr, "tinyx: kernel: [%s] %u%s files compiled in %d:%02d\n", p->target,
+		fprintf(stderr, "tinyx: kernel: [%s] %u files compiled%s (%d:%02d)\n", p->target,
 			p->files, of, secs / 60, secs % 60);
 }
 

@@ -102,10 +102,10 @@ static void dbs_line(void *arg, const char *line)
 		line += *line == 'I' ? 3 : 0;
 		progress_tail(of, sizeof(of), p->count, p->total, p->t0);
 		if (ctx->tty)
-			fprintf(stderr, "\r\033[Ktinyx: stage: %ld%s steps: %.50s", p->count, of,
+			fprintf(stderr, "\r\033[Ktinyx: stage: %ld steps%s: %.50s", p->count, of,
 				line);
 		else if (p->count % 50 == 0)
-			fprintf(stderr, "tinyx: stage: %ld%s steps (%s)\n", p->count, of, line);
+			fprintf(stderr, "tinyx: stage: %ld steps%s (%s)\n", p->count, of, line);
 		return;
 	}
 	if (!strncmp(line, "I: ", 3) || !strncmp(line, "E: ", 3) || !strncmp(line, "W: ", 3))
