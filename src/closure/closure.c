@@ -115,7 +115,7 @@ static void add_accounts(struct cl *c)
 }
 
 /* The steps, in order; c->ctx->stage is "closure". */
-static int build(struct cl *c, struct app_spec *spec)
+static int build(struct cl *c, const struct strv *runtime, struct app_spec *spec)
 {
 	struct strv dirs = {0};
 	struct dpkg_pkg *p;
@@ -148,6 +148,12 @@ static int build(struct cl *c, struct app_spec *spec)
 		r = ldso_dirs(c->ctx, c->root, &dirs);
 	if (r == 0)
 		r = libdeps_walk(c->ctx, c->m, &dirs, &c->elves);
+	if (r == 0 && runtime && runtime->n) { /* after the static closure: its reasons stay */
+		strv_free(&c->elves);
+		for (size_t i = 0; i < runtime->n; i++)
+			cl_add_path(c, runtime->v[i], "opened-at-runtime"); /* gone: passed over */
+		r = libdeps_walk(c->ctx, c->m, &dirs, &c->elves);
+	}
 	strv_free(&dirs);
 	if (r < 0)
 		return r;
@@ -159,10 +165,17 @@ static int build(struct cl *c, struct app_spec *spec)
 int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
 		  struct manifest *m, struct app_spec *spec)
 {
+	return closure_build_traced(ctx, app, root, projdir, NULL, m, spec);
+}
+
+int closure_build_traced(struct tx_ctx *ctx, const char *app, const char *root,
+			 const char *projdir, const struct strv *runtime, struct manifest *m,
+			 struct app_spec *spec)
+{
 	struct cl c = {.ctx = ctx, .app = app, .root = root, .projdir = projdir, .m = m};
 	/* the parsers (src/formats/) name the stage whose input they read */
 	const char *old = tx_stage(ctx, "closure");
-	int r = build(&c, spec);
+	int r = build(&c, runtime, spec);
 
 	tx_stage(ctx, old);
 	fmt_free_lists(&c.own, &c.own_files, &c.elves, &c.scanned, &c.users, &c.exclude,

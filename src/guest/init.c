@@ -34,6 +34,9 @@
  *                        SECONDS" (guest -> host throughput, for tinyx compare),
  *                        retried every 200 ms for up to 2 min until it succeeds;
  *                        marker "tinyx: iperf3 done" (or "failed")
+ *   tinyx.trace=1        run the app under the tracer (trace.c): "tinyx: trace
+ *                        PATH" for each file it opens or runs (the build's
+ *                        trace boot)
  *   tinyx.off=poweroff|reboot  how to end; default: power off when the kernel
  *                        can (ACPI, or Xen), else reboot, which QEMU run with
  *                        -no-reboot turns into an exit (a kernel without a
@@ -98,6 +101,8 @@ static void read_cmdline(void)
 			copy_val(cmd.ifname, sizeof(cmd.ifname), p + 9);
 		else if (!strncmp(p, "tinyx.iperf3=", 13))
 			copy_val(cmd.iperf3, sizeof(cmd.iperf3), p + 13);
+		else if (!strncmp(p, "tinyx.trace=1", 13))
+			cmd.trace = 1;
 		else if (!strncmp(p, "tinyx.debug_shell=1", 19))
 			cmd.debug_shell = 1;
 		else if (!strncmp(p, "tinyx.off=reboot", 16))

@@ -11,6 +11,7 @@
 struct cmdline {
 	char hostname[65], ip[64], gw[64], ifname[IFNAMSIZ], iperf3[80];
 	int debug_shell, off; /* off: 0 auto, 1 power off, 2 reboot */
+	int trace;	      /* tinyx.trace=1: the app runs under the tracer */
 };
 extern struct cmdline cmd;
 
@@ -40,6 +41,10 @@ int conf_load(struct app_conf *c, const char *path);
 void conf_print(const struct app_conf *c);
 /* Create the spec's dirs (and their parents), with mode and owner. */
 void conf_make_dirs(const struct app_conf *c);
+
+/* The trace boot's tracer (trace.c): a child that seizes app, then writes
+ * a byte to gate (the app waits for it before it execs); its pid or -1. */
+pid_t trace_start(pid_t app, int gate);
 
 /* The app's supervision (svc.c) */
 void start_shell(void);

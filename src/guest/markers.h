@@ -22,6 +22,8 @@
 #define TINYX_MARK_FAILED "app failed"
 #define TINYX_MARK_POWEROFF "poweroff"
 #define TINYX_MARK_IPERF3 "iperf3" /* "iperf3 done" or "iperf3 failed" */
+/* "trace PATH": the app opened or ran PATH (tinyx.trace=1, guest/trace.c) */
+#define TINYX_MARK_TRACE "trace"
 
 /* The dom0 role's lines (guest/dom0.c), the Xen probe times the guest by them */
 #define TINYX_DOM0_PREFIX "tinyx-dom0: "

@@ -75,6 +75,14 @@ static void child(const struct gspawn *s)
 		sayp(who, "cannot chdir to %s: %s", s->dir, strerror(errno));
 	if (s->fn)
 		_exit(s->fn(s->arg));
+	if (s->gate_r > 0) { /* the tracer (trace.c) is ready */
+		char c;
+
+		close(s->gate_w);
+		while (read(s->gate_r, &c, 1) < 0 && errno == EINTR)
+			;
+		close(s->gate_r);
+	}
 	execve(s->path ? s->path : s->argv[0], s->argv, s->envp ? s->envp : environ);
 	sayp(who, "cannot run %s: %s", s->path ? s->path : s->argv[0], strerror(errno));
 	_exit(127);

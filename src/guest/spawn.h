@@ -26,6 +26,7 @@ struct gspawn {
 				     the controlling one */
 	const char *dir;	  /* chdir there (a failure is told, not fatal) */
 	const struct gcred *cred; /* drop to these ids (exit 126 if that fails) */
+	int gate_r, gate_w;	  /* > 0: close gate_w, wait for a byte on gate_r, then exec */
 	const char *who;	  /* prefix of the child's failure lines (default "tinyx: ") */
 	unsigned flags;		  /* GSPAWN_* */
 };

@@ -26,6 +26,7 @@ static struct state {
 	pid_t pid;    /* the app (or the forking starter while APP_STARTING) */
 	pid_t shell;  /* debug shell */
 	pid_t iperf3; /* the throughput client, when asked for */
+	pid_t tracer; /* the trace boot's tracer (trace.c), when asked for */
 	int restarts, ready, ready_once;
 	double since; /* ms: start of the current phase (ready poll, pid file wait) */
 } st;
@@ -41,6 +42,7 @@ void start_app(void)
 			   .dir = conf.workdir ? conf.workdir : "/",
 			   .cred = conf.has_user ? &cred : NULL,
 			   .flags = GSPAWN_SETSID | GSPAWN_NULL_IN};
+	int gate[2];
 	pid_t pid;
 
 	if (!envp.n) {
@@ -55,7 +57,17 @@ void start_app(void)
 	}
 	s.envp = envp.v;
 	conf_make_dirs(&conf);
+	if (cmd.trace && pipe2(gate, O_CLOEXEC) == 0) {
+		s.gate_r = gate[0];
+		s.gate_w = gate[1];
+	}
 	pid = gspawn(&s);
+	if (s.gate_r > 0) {
+		close(gate[0]);
+		if (pid > 0)
+			st.tracer = trace_start(pid, gate[1]);
+		close(gate[1]); /* no tracer: the app reads EOF and goes on */
+	}
 	if (pid < 0) {
 		say("cannot fork: %s", strerror(errno));
 		return;
@@ -282,7 +294,7 @@ static void app_gone(int status, int known)
 /* A forking daemon without a pid file: as systemd guesses its main
  * process, the one left once the command exited. Orphans are the init's
  * children: the oldest process whose parent is the init (not the debug
- * shell, not the iperf3 or DHCP client) is the daemon; its workers are its own. */
+ * shell, not the iperf3 or DHCP client, not the tracer) is the daemon; its workers are its own. */
 static long guess_main(void)
 {
 	DIR *d = opendir("/proc");
@@ -294,7 +306,7 @@ static long guess_main(void)
 		char path[64], *stat, *p;
 
 		if (num(de->d_name, 10, 1UL << 22, &pid) || pid <= 1 || (pid_t)pid == st.shell ||
-		    (pid_t)pid == st.iperf3 || (pid_t)pid == dhcp_pid)
+		    (pid_t)pid == st.iperf3 || (pid_t)pid == dhcp_pid || (pid_t)pid == st.tracer)
 			continue;
 		fmt(path, sizeof(path), "/proc/%lu/stat", pid);
 		stat = slurp(path, 1024, NULL);

@@ -10,6 +10,7 @@
 #include "image/bctx.h"
 #include "image/disk.h"
 #include "image/netcheck.h"
+#include "image/trace.h"
 #include "stage/overlay.h"
 #include "stage/stage.h"
 
@@ -33,6 +34,24 @@ void build_timed(struct bctx *b, double t0, const char *fmt, ...)
 	b->t[b->nt++].ms = now_ms() - t0;
 }
 
+/* The closure of the root (the overlays' mount over it when there is one),
+ * with the paths the trace boot found when runtime is not NULL. */
+static int closure_pass(struct bctx *b, const struct strv *runtime)
+{
+	const char *root = b->ovl ? b->ovl : b->root;
+	int r;
+
+	manifest_init(&b->m, b->o->app, root);
+	r = closure_build_traced(b->ctx, b->o->app, root, b->ctx->srcdir, runtime, &b->m, &b->spec);
+	if (r < 0)
+		return r;
+	if (b->ovl)
+		overlay_owners(&b->m, b->root);
+	tx_info(b->ctx, "closure: %zu entries, %.2f MB of files, %zu kernel features", b->m.n,
+		manifest_total_size(&b->m) / 1e6, b->m.nf);
+	return 0;
+}
+
 /* The root (staged, or the caller's), the closure and the service to check:
  * from the hints ("service http 80"), else none. */
 static int build_inputs(struct bctx *b)
@@ -54,21 +73,17 @@ static int build_inputs(struct bctx *b)
 	if (r < 0)
 		return r;
 	t0 = now_ms();
-	manifest_init(&b->m, b->o->app, b->ovl ? b->ovl : b->root);
-	r = closure_build(ctx, b->o->app, b->ovl ? b->ovl : b->root, ctx->srcdir, &b->m, &b->spec);
-	if (r < 0)
+	if ((r = closure_pass(b, NULL)) < 0)
 		return r;
-	if (b->ovl)
-		overlay_owners(&b->m, b->root);
 	build_timed(b, t0, "closure");
-	tx_info(ctx, "closure: %zu entries, %.2f MB of files, %zu kernel features", b->m.n,
-		manifest_total_size(&b->m) / 1e6, b->m.nf);
 	/* the closure has read the same file already: an error here cannot be new */
 	was = tx_stage(ctx, "closure");
 	r = hints_service(ctx, ctx->srcdir, b->o->app, b->service, &b->port);
 	tx_stage(ctx, was);
 	return r;
 }
+
+static int target_kernels(struct bctx *b);
 
 /* The targets asked for ("all": every one), each with its kernel. */
 static int build_kernels(struct bctx *b)
@@ -95,6 +110,15 @@ static int build_kernels(struct bctx *b)
 	if ((r = netcheck_features(ctx, &b->m, b->o->nics ? b->o->nics : 1, b->o->overlays,
 				   b->o->noverlays)) < 0)
 		return r;
+	return target_kernels(b);
+}
+
+/* Each target's kernel, from the manifest's features. */
+static int target_kernels(struct bctx *b)
+{
+	struct tx_ctx *ctx = b->ctx;
+	int r;
+
 	for (int i = 0; i < b->ntr; i++) {
 		struct target_res *t = &b->tr[i];
 		double t0 = now_ms();
@@ -107,6 +131,65 @@ static int build_kernels(struct bctx *b)
 			t->k.cached ? "reused from the cache" : "built", t->k.hash);
 	}
 	return 0;
+}
+
+/* The kernel options the manifest asks for, one per line. */
+static char *feature_set(const struct manifest *m)
+{
+	struct sbuf s = {0};
+
+	for (size_t i = 0; i < m->nf; i++)
+		if (!i || strcmp(m->f[i].option, m->f[i - 1].option))
+			sbuf_printf(&s, "%s\n", m->f[i].option);
+	return s.s ? s.s : xstrdup("");
+}
+
+/* The trace boot (image/trace.h): what the app opened that the closure
+ * missed joins the manifest, the kernels follow when their features
+ * changed. */
+static int build_trace(struct bctx *b)
+{
+	struct tx_ctx *ctx = b->ctx;
+	struct strv add = {0};
+	char *before = NULL, *after = NULL;
+	double t0 = now_ms();
+	int r;
+
+	if (b->o->no_trace || !b->ntr)
+		return 0;
+	r = image_trace(b, b->tr[0].k.bzimage, b->tr[0].k.hash, &add, &b->trace_cached);
+	if (r == 0 && add.n) {
+		before = feature_set(&b->m);
+		manifest_free(&b->m);
+		appspec_free(&b->spec);
+		memset(&b->spec, 0, sizeof(b->spec));
+		r = closure_pass(b, &add);
+		if (r == 0)
+			r = netcheck_features(ctx, &b->m, b->o->nics ? b->o->nics : 1,
+					      b->o->overlays, b->o->noverlays);
+		if (r == 0)
+			after = feature_set(&b->m);
+		if (after && strcmp(before, after)) {
+			for (int i = 0; i < b->ntr; i++)
+				kernel_out_free(&b->tr[i].k);
+			tx_info(ctx, "trace: the added files need other kernel features");
+			r = target_kernels(b);
+		}
+	}
+	for (size_t i = 0; r == 0 && i < b->m.n; i++)
+		if (b->m.e[i].reason && !strcmp(b->m.e[i].reason, "opened-at-runtime"))
+			strv_push(&b->traced, b->m.e[i].path);
+	if (r == 0)
+		tx_info(ctx, "trace: %s; %zu files opened at run time added%s", b->trace_cached ? "reused from the cache" : "done", b->traced.n, b->traced.n ? ":" : "");
+	for (size_t i = 0; r == 0 && i < b->traced.n && i < 20; i++)
+		tx_info(ctx, "  %s", b->traced.v[i]);
+	if (r == 0 && b->traced.n > 20)
+		tx_info(ctx, "  ... (%zu more: manifest.txt, reason opened-at-runtime)", b->traced.n - 20);
+	build_timed(b, t0, "trace");
+	strv_free(&add);
+	free(before);
+	free(after);
+	return r;
 }
 
 /* Temp dirs of builds that died (killed, power cut): OUT/.APP.tmp.PID and
@@ -280,6 +363,7 @@ static void build_free(struct bctx *b)
 	}
 	free(b->tr);
 	manifest_free(&b->m);
+	strv_free(&b->traced);
 	free(b->root);
 	overlay_umount(b->ovl);
 	appspec_free(&b->spec);
@@ -312,6 +396,8 @@ int build_run(struct tx_ctx *ctx, const struct build_opts *o)
 	r = build_inputs(&b);
 	if (r == 0)
 		r = build_kernels(&b);
+	if (r == 0)
+		r = build_trace(&b);
 	if (r == 0)
 		r = build_images(&b);
 	if (r == 0)

@@ -20,6 +20,7 @@ struct build_opts {
 	 * (image/disk.h) */
 	const char *disk_format;
 	int nics; /* virtio NICs (image.conf nics=); 0: 1 */
+	int no_trace; /* no trace boot (image/trace.h): the static closure only */
 };
 
 /* 0 ok; -ETIMEDOUT when an image did not boot or serve (exit code 3). */

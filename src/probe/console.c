@@ -17,6 +17,7 @@
 #define MARK_EXITED TINYX_MARKER(TINYX_MARK_EXITED)
 #define MARK_KILLED TINYX_MARKER(TINYX_MARK_KILLED)
 #define MARK_RESTART TINYX_MARKER(TINYX_MARK_RESTART)
+#define MARK_TRACE TINYX_MARKER(TINYX_MARK_TRACE " ")
 /* the kernel's word for a root that did not fit the guest's RAM */
 #define INITRAMFS_FAILED "Initramfs unpacking failed"
 
@@ -77,7 +78,9 @@ static void app_line(struct run *R, const char *l, double now)
 	const char *p;
 	int port;
 
-	if ((p = strstr(l, MARK_READY " ")) && (p += strlen(MARK_READY " ")) &&
+	if ((p = strstr(l, MARK_TRACE)) && R->o->trace) {
+		strv_push(R->o->trace, p + strlen(MARK_TRACE));
+	} else if ((p = strstr(l, MARK_READY " ")) && (p += strlen(MARK_READY " ")) &&
 	    (!strncmp(p, "tcp/", 4) || !strncmp(p, "udp/", 4)) && (port = atoi(p + 4)) > 0 &&
 	    port < 65536) {
 		int udp = *p == 'u', dup = 0;
@@ -148,7 +151,7 @@ static int is_marker(const char *l)
 	static const char *const m[] = {TINYX_MARK_INIT,     TINYX_MARK_READY,	 TINYX_MARK_LOCAL,
 					TINYX_MARK_NET,	     TINYX_MARK_MEM,	 TINYX_MARK_EXITED,
 					TINYX_MARK_KILLED,   TINYX_MARK_RESTART, TINYX_MARK_FAILED,
-					TINYX_MARK_POWEROFF, TINYX_MARK_DHCP};
+					TINYX_MARK_POWEROFF, TINYX_MARK_DHCP,	 TINYX_MARK_TRACE};
 	size_t p = strlen(TINYX_MARK_PREFIX);
 
 	if (strncmp(l, TINYX_MARK_PREFIX, p))

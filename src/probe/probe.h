@@ -67,6 +67,9 @@ struct probe_opts {
 	int extras;		 /* once served: QEMU's PSS, the RTT; iperf3 when set below */
 	int iperf3;		 /* ask the guest (tinyx.iperf3=) for the throughput test */
 	int breakdown;		 /* the reports say where the boot time went */
+	/* the trace boot (image/trace.c): the paths of the init's "trace PATH"
+	 * lines go here, and a run that served lingers 1.5 s for the last ones */
+	struct strv *trace;
 };
 
 struct probe_stat {

@@ -159,6 +159,8 @@ static int loop_over(struct run *R, struct loop *L, double now, int *rc)
 		return 1;
 	}
 	if (L->served_at >= 0) {
+		if (R->o->trace)
+			return now - L->served_at > 1500;
 		if (R->rec.guest_used_kb >= 0 || R->rec.init < 0 ||
 		    now - L->served_at > (R->o->extras ? 3000 : 200))
 			return 1;

@@ -1,0 +1,418 @@
+/* The trace boot: what the app opens at run time that the static closure
+ * did not see (an interpreter's modules, dlopen()ed plugins, NSS and gconv
+ * modules, files named by config includes).
+ *
+ * The app boots once on its whole staged root (the image's own files, the
+ * generated ones and the overlays, then every other file of the root but
+ * docs, package state and API mounts), on the image's own kernel, with
+ * tinyx.trace=1: its init runs it under a tracer (guest/trace.c) that says
+ * every path the app opens or runs, while the probe checks every port it
+ * serves. The paths the image lacks go back to the closure with the reason
+ * opened-at-runtime. The app runs only inside the VM. The trace is cached
+ * under CACHE/traces/KEY by its inputs: the recipe, the kernel, the init,
+ * the closure's manifest, the spec and a listing of the root (path, type,
+ * mode, owner, size, mtime). */
+#include "image/trace.h"
+#include "image/rootfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define RECIPE "tinyx-trace-1"
+#define FROM_ROOT "trace=staged-root"
+#define TRACE_TIMEOUT_S 120
+
+/* Not in the trace root: API mounts, package state and docs (what no image
+ * may hold: image/rootfs.h's rules). */
+static const char *const not_walked[] = {
+    "/proc",	      "/sys",	      "/dev",		 "/run",	    "/tmp",
+    "/boot",	      "/media",	      "/mnt",		 "/var/cache/apt",  "/var/lib/apt",
+    "/var/lib/dpkg",  "/var/log/apt", "/usr/share/doc",	 "/usr/share/man",  "/usr/share/info",
+    "/var/cache/man", "/var/run",     "/etc/ld.so.cache", "/usr/sbin/policy-rc.d", NULL};
+
+static int is_under(const char *path, const char *const *list)
+{
+	for (int i = 0; list[i]; i++) {
+		size_t n = strlen(list[i]);
+
+		if (!strncmp(path, list[i], n) && (path[n] == '/' || !path[n]))
+			return 1;
+	}
+	return 0;
+}
+
+/* A name mksquashfs's pseudo file can hold (image/squashfs.c) */
+static int plain_name(const char *p)
+{
+	for (; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Add rel's entries (rel "" is the root) to t, and their listing to s. */
+static void walk(struct manifest *t, const char *root, const char *rel, struct sbuf *s)
+{
+	char *dir = xasprintf("%s%s", root, rel);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *p, *host, target[4096];
+		struct stat st;
+		struct ment e = {.reason = FROM_ROOT};
+		ssize_t n;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		p = xasprintf("%s/%s", rel, de->d_name);
+		host = xasprintf("%s%s", root, p);
+		if (is_under(p, not_walked) || !plain_name(p) || lstat(host, &st) < 0)
+			goto next;
+		e.path = p;
+		e.mode = st.st_mode & 07777;
+		e.uid = st.st_uid;
+		e.gid = st.st_gid;
+		e.size = st.st_size;
+		sbuf_printf(s, "%s %o %u %u %lld %lld\n", p, (unsigned)st.st_mode, e.uid, e.gid,
+			    (long long)st.st_size, (long long)st.st_mtime);
+		if (S_ISDIR(st.st_mode)) {
+			e.type = ME_DIR;
+			manifest_add(t, &e);
+			walk(t, root, p, s);
+		} else if (S_ISREG(st.st_mode)) {
+			e.type = ME_FILE;
+			manifest_add(t, &e);
+		} else if (S_ISLNK(st.st_mode) && (n = readlink(host, target, sizeof(target) - 1)) > 0) {
+			target[n] = 0;
+			e.type = ME_SLINK;
+			e.target = target;
+			if (plain_name(target) && target[0] != ' ')
+				manifest_add(t, &e);
+		}
+	next:
+		free(p);
+		free(host);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+struct trace_job {
+	struct bctx *b;
+	struct manifest *t;
+	const struct image_target *kvm;
+	const char *kernel;
+	struct strv *paths;
+	int served;
+};
+
+static void write_conf(struct trace_job *j, struct imgconf *c)
+{
+	char *append;
+
+	image_target_conf(j->kvm, j->b->o->app, j->b->service, j->b->port, c);
+	append = xasprintf("%s tinyx.trace=1", c->append);
+	free(c->append);
+	c->append = append;
+	free(c->disk);
+	c->disk = xstrdup("rootfs.squashfs");
+	/* read on demand: the page cache, the tracer, the app */
+	c->memory_mb = image_guest_mb(0, manifest_total_size(&j->b->m)) + 64;
+}
+
+/* One of the image's own entries (generated, overlay, init, BusyBox) into
+ * the tree: a file replaces the root's (unlinked first: the tree's files
+ * are the staged root's, hard-linked); dirs, links and nodes fill gaps. */
+static int place(struct tx_ctx *ctx, const char *tree, const struct ment *e)
+{
+	char *p = xasprintf("%s%s", tree, e->path), *dir = path_dirname(p), *real = realpath(dir, NULL);
+	char *top = realpath(tree, NULL);
+	struct stat st;
+	int r = 0, have = lstat(p, &st) == 0;
+
+	/* a parent that is a link out of the tree (an absolute link of the
+	 * root): not followed */
+	if (!real || !top || strncmp(real, top, strlen(top)))
+		goto out;
+	if (e->type == ME_FILE && e->src) {
+		unlink(p);
+		r = copy_file(e->src, p, e->mode);
+		if (r == 0 && (chown(p, e->uid, e->gid) < 0 || chmod(p, e->mode) < 0))
+			r = -errno;
+	} else if (have) {
+		goto out;
+	} else if (e->type == ME_DIR) {
+		r = mkdir(p, e->mode) < 0 ? -errno : 0;
+	} else if (e->type == ME_SLINK) {
+		r = symlink(e->target, p) < 0 ? -errno : 0;
+	} else if (e->type == ME_NOD) {
+		r = mknod(p, (e->devtype == 'b' ? S_IFBLK : S_IFCHR) | e->mode,
+			  makedev(e->major, e->minor)) < 0
+			? -errno
+			: 0;
+	}
+	if (r < 0)
+		r = tx_fail(ctx, r, "trace", "cannot add '%s' to the trace root", e->path);
+out:
+	free(p);
+	free(dir);
+	free(real);
+	free(top);
+	return r;
+}
+
+/* TREE: the staged root hard-linked (copied when it is another file
+ * system: an overlay), less what is not walked, plus the image's own. */
+static int make_tree(struct tx_ctx *ctx, const struct manifest *t, const char *tree)
+{
+	char *src = xasprintf("%s/.", t->root);
+	char *cpl[] = {"cp", "-a", "--link", src, (char *)tree, NULL};
+	char *cpa[] = {"cp", "-a", src, (char *)tree, NULL};
+	int r = run_cmd(ctx, cpl, NULL, 1);
+
+	if (r != 0) {
+		rm_rf(tree);
+		r = run_cmd(ctx, cpa, NULL, 1);
+	}
+	free(src);
+	if (r != 0)
+		return tx_fail(ctx, r < 0 ? r : -EIO, "trace", "cannot copy the root '%s'", t->root);
+	for (int i = 0; not_walked[i]; i++) {
+		char *p = xasprintf("%s%s", tree, not_walked[i]);
+
+		rm_rf(p);
+		if (i < 5) /* the API mounts' and tmpfs mount points */
+			mkdir(p, 0755);
+		free(p);
+	}
+	for (size_t i = 0; r == 0 && i < t->n; i++)
+		if (t->e[i].type <= ME_NOD && strcmp(t->e[i].reason, FROM_ROOT))
+			r = place(ctx, tree, &t->e[i]);
+	return r;
+}
+
+static int mksquashfs_plain(struct tx_ctx *ctx, const char *tree, const char *out)
+{
+	/* stored (-noI -noD -noF) but named zstd: the kernel has no zlib */
+	char *argv[] = {"mksquashfs", (char *)tree, (char *)out, "-noappend",	"-comp",
+			"zstd",	      "-noI",	    "-noD",	     "-noF",	    "-no-xattrs",
+			"-quiet",     "-no-progress", NULL};
+	int r = run_cmd(ctx, argv, NULL, 1);
+
+	if (r != 0)
+		return tx_fail(ctx, r < 0 ? r : -EIO, "trace", "mksquashfs failed on '%s'", tree);
+	return 0;
+}
+
+/* Fill a cache entry: the image, the boot, TMP/paths (one per line). */
+static int trace_fill(struct tx_ctx *ctx, const char *tmp, void *arg)
+{
+	struct trace_job *j = arg;
+	char *img = xasprintf("%s/img", tmp), *tree = xasprintf("%s/tree", tmp);
+	char *sq = xasprintf("%s/rootfs.squashfs", img), *k = xasprintf("%s/kernel", img);
+	struct probe_opts po = {.dir = img,
+				.app = j->b->o->app,
+				.runs = 1,
+				.timeout_s = TRACE_TIMEOUT_S,
+				.accel = "auto",
+				.use_disk = 1,
+				.trace = j->paths};
+	struct probe_result pr = {0};
+	struct imgconf c;
+	struct sbuf s = {0};
+	double t0 = now_ms();
+	int r = mkdir_p(img, 0755);
+
+	imgconf_init(&c);
+	if (r == 0)
+		r = make_tree(ctx, j->t, tree);
+	if (r == 0)
+		r = mksquashfs_plain(ctx, tree, sq);
+	rm_rf(tree);
+	if (r == 0 && (r = copy_file(j->kernel, k, 0644)) < 0)
+		r = tx_fail(ctx, r, "trace", "cannot copy the kernel '%s'", j->kernel);
+	if (r == 0) {
+		imgconf_free(&c);
+		write_conf(j, &c);
+		r = imgconf_write(ctx, img, &c);
+	}
+	if (r == 0) {
+		tx_info(ctx, "trace: booting %s on its whole staged root (%.0f MB, made in %.1f s)",
+			j->b->o->app, file_size(sq) / 1e6, (now_ms() - t0) / 1000);
+		r = probe_run(ctx, &po, &pr);
+		j->served = r == 0;
+	}
+	for (size_t i = 0; r == 0 && i < j->paths->n; i++)
+		sbuf_printf(&s, "%s\n", j->paths->v[i]);
+	if (r == 0) {
+		char *p = xasprintf("%s/paths", tmp);
+
+		r = write_file_atomic(p, s.s ? s.s : "", s.len, 0644);
+		free(p);
+	}
+	rm_rf(img);
+	imgconf_free(&c);
+	probe_result_free(&pr);
+	sbuf_free(&s);
+	free(img);
+	free(tree);
+	free(sq);
+	free(k);
+	return r;
+}
+
+/* The trace's key: every input that can change what the app opens. */
+static void trace_key(struct bctx *b, const struct manifest *t, const char *listing,
+		      const char *kernel_hash, char hex[65])
+{
+	struct sha256 h;
+	struct sbuf s = {0};
+	char sha[65], *init = xasprintf("%s/build/tinyx-init", b->ctx->srcdir);
+
+	sha256_init(&h);
+	sbuf_printf(&s, "%s\n%s\n", RECIPE, kernel_hash);
+	sha256_file(init, sha);
+	sbuf_printf(&s, "init %s\n", sha);
+	for (size_t i = 0; i < t->n; i++) /* generated and overlay files */
+		if (t->e[i].src && sha256_file(t->e[i].src, sha) == 0)
+			sbuf_printf(&s, "%s %s\n", t->e[i].path, sha);
+	manifest_text(&b->m, &s);
+	sha256_update(&h, s.s, s.len);
+	sha256_update(&h, listing, strlen(listing));
+	sha256_hex(&h, hex);
+	sbuf_free(&s);
+	free(init);
+}
+
+static int read_paths(struct tx_ctx *ctx, const char *dir, struct strv *out)
+{
+	char *p = xasprintf("%s/paths", dir), *text = NULL, *save = NULL;
+	int r = read_file(p, &text, NULL, 1 << 24);
+
+	if (r < 0)
+		r = tx_fail(ctx, r, "trace", "cannot read the cached trace '%s'", p);
+	for (char *l = r < 0 ? NULL : strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		strv_push(out, l);
+	free(text);
+	free(p);
+	return r < 0 ? r : 0;
+}
+
+/* path with the links of its parent dirs that t holds followed ("/lib/x"
+ * is "/usr/lib/x" when /lib -> usr/lib): how the image names it. */
+static char *resolve_parents(struct manifest *t, const char *path)
+{
+	char *cur = path_normalize(path), *slash = cur;
+
+	for (int hops = 0; hops < 40 && (slash = strchr(slash + 1, '/'));) {
+		char *prefix = xstrndup(cur, (size_t)(slash - cur));
+		struct ment *e = manifest_find(t, ME_DIR, prefix);
+
+		if (e && e->type == ME_SLINK) {
+			char *dir = path_dirname(prefix), *j;
+
+			j = e->target[0] == '/' ? xasprintf("%s%s", e->target, slash)
+						: xasprintf("%s/%s%s", dir, e->target, slash);
+			free(cur);
+			cur = slash = path_normalize(j);
+			free(j);
+			free(dir);
+			hops++;
+		}
+		free(prefix);
+	}
+	return cur;
+}
+
+/* What the image lacks of what the app opened: paths its trace root took
+ * from the staged root (the image's own and generated files stay). */
+static void missing(const struct strv *paths, struct manifest *t, struct strv *add)
+{
+	static const char *const never[] = {"/proc", "/sys", "/dev", "/run", "/tmp", NULL};
+
+	for (size_t i = 0; i < paths->n; i++) {
+		char *p = resolve_parents(t, paths->v[i]);
+		struct ment *e = manifest_find(t, ME_FILE, p);
+
+		if (!is_under(p, never) && !is_under(p, not_walked) &&
+		    (!e || !strcmp(e->reason, FROM_ROOT)))
+			strv_push(add, p);
+		free(p);
+	}
+}
+
+int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, struct strv *add,
+		int *cached)
+{
+	struct tx_ctx *ctx = b->ctx;
+	struct manifest t;
+	struct rootfs_opts ro = {.spec = &b->spec,
+				 .with_busybox = 1,
+				 .hostname = b->o->app,
+				 .overlays = b->o->overlays,
+				 .noverlays = b->o->noverlays};
+	struct trace_job j = {.b = b, .t = &t, .kernel = kernel};
+	struct strv paths = {0};
+	struct sbuf listing = {0};
+	char hex[65], *dir = NULL, *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
+	char *gen = NULL;
+	int r = 0;
+
+	for (int i = 0; image_targets[i]; i++)
+		if (!strcmp(image_targets[i]->name, "kvm"))
+			j.kvm = image_targets[i];
+	manifest_init(&t, b->o->app, b->m.root);
+	for (size_t i = 0; i < b->m.n; i++)
+		manifest_add(&t, &b->m.e[i]);
+	ro.init = init;
+	dir = xasprintf("%s/traces", ctx->cache);
+	stale_pid_entries(dir, ".gen.", NULL);
+	gen = xasprintf("%s/.gen.%d", dir, (int)getpid());
+	rm_rf(gen);
+	tx_tmp_register(gen);
+	if ((r = mkdir_p(gen, 0755)) < 0)
+		r = tx_fail(ctx, r, "trace", "cannot create '%s'", gen);
+	ro.workdir = gen;
+	if (r == 0)
+		r = rootfs_assemble(ctx, &t, &ro);
+	if (r < 0)
+		goto out;
+	walk(&t, b->m.root, "", &listing);
+	trace_key(b, &t, listing.s ? listing.s : "", kernel_hash, hex);
+	free(dir);
+	dir = xasprintf("%s/traces/%s", ctx->cache, hex);
+	j.paths = &paths;
+	r = tx_cache_get(ctx, &(struct tx_cache_entry){dir, "paths", "trace", NULL, trace_fill, &j});
+	*cached = r == 1;
+	if (r == 1)
+		r = read_paths(ctx, dir, &paths);
+	else if (r < 0) {
+		/* not served on the whole root either: what it opened until
+		 * then still helps; the image's own boot says the rest */
+		tx_info(ctx, "%s; going on with the %zu paths it opened", ctx->err, paths.n);
+		r = 0;
+	}
+	if (r >= 0) {
+		missing(&paths, &t, add);
+		r = 0;
+	}
+out:
+	rm_rf(gen);
+	tx_tmp_release(gen);
+	free(gen);
+	manifest_free(&t);
+	strv_free(&paths);
+	sbuf_free(&listing);
+	free(dir);
+	free(init);
+	return r;
+}

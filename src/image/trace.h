@@ -1,0 +1,14 @@
+/* The trace boot (trace.c): the files the app opens at run time. */
+#ifndef TINYX_TRACE_H
+#define TINYX_TRACE_H
+
+#include "image/bctx.h"
+
+/* Boot b's app on its whole staged root with kernel (whose cache hash is
+ * kernel_hash), or take the cached trace (*cached 1), and push to add the
+ * in-root paths it opened or ran that the image lacks. 0 or -errno with
+ * ctx->err; a trace boot whose app did not serve keeps what it saw. */
+int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, struct strv *add,
+		int *cached);
+
+#endif
