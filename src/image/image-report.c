@@ -66,7 +66,18 @@ void image_report_json(const struct bctx *b, struct sbuf *s)
 			sbuf_puts(s, ",");
 		json_target(b, &b->tr[i], when, s);
 	}
-	sbuf_puts(s, "\n  },\n  \"timings_ms\": {");
+	sbuf_puts(s, "\n  },\n  \"trace\": ");
+	if (b->o->no_trace) {
+		sbuf_puts(s, "null");
+	} else {
+		sbuf_printf(s, "{\"cached\": %s, \"added\": [", b->trace_cached ? "true" : "false");
+		for (size_t i = 0; i < b->traced.n; i++) {
+			sbuf_puts(s, i ? ", " : "");
+			sbuf_json_str(s, b->traced.v[i]);
+		}
+		sbuf_puts(s, "]}");
+	}
+	sbuf_puts(s, ",\n  \"timings_ms\": {");
 	for (int i = 0; i < b->nt; i++)
 		sbuf_printf(s, "%s\"%s\": %.0f", i ? ", " : "", b->t[i].name, b->t[i].ms);
 	sbuf_puts(s, "}\n}\n");
