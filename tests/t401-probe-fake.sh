@@ -73,14 +73,17 @@ mkdir -p "$tmp/auto"
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Werror -o "$tmp/fake-dns" tests/fixtures/probe/fake-dns.c ||
 	nok "build tests/fixtures/probe/fake-dns.c"
 export FAKE_DNS=$tmp/fake-dns
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=fake \
+	-keyout "$tmp/tls.key" -out "$tmp/tls.crt" >/dev/null 2>&1 || nok "make a TLS certificate"
+export FAKE_TLS_CERT=$tmp/tls.crt FAKE_TLS_KEY=$tmp/tls.key
 cp "$tmp/img/kernel" "$tmp/img/initrd" "$tmp/auto/"
 printf 'machine=microvm\nappend=console=ttyS0\n' > "$tmp/auto/image.conf"
 FAKE_QEMU_MODE=ports timeout 60 "$TINYX" probe "$tmp/auto" --json > "$tmp/ports.json" 2> "$tmp/ports.err"
 rc=$?
 cat "$tmp/ports.json" "$tmp/ports.err"
 check "ports: exit 0 (got $rc)" [ $rc = 0 ]
-check "ports: http, tcp and dns checked" grep -q \
-	'"check": "http 200 on tcp/80, tcp accept on tcp/8080, dns answer on udp/53"' "$tmp/ports.json"
+check "ports: http, tcp, dns and tls checked" grep -q \
+	'"check": "http 200 on tcp/80, tcp accept on tcp/8080, dns answer on udp/53, tls handshake on tcp/8443"' "$tmp/ports.json"
 nothing_left "after ports"
 
 # failures of the app itself: exit 3, the cause, the app's last lines

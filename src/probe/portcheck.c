@@ -2,8 +2,10 @@
  * guest's init says the app serves ("tinyx: ready tcp/80", console.c)
  * answers, each by what it speaks:
  *   tcp  a connect that is accepted and not reset within a second; at the
- *        same time a second connection sends "GET / HTTP/1.0": an HTTP
- *        status line back makes it "http NNN on tcp/P" at once;
+ *        same time a second connection sends "GET / HTTP/1.0" and a third
+ *        a TLS 1.2 ClientHello: a ServerHello back makes it "tls handshake
+ *        on tcp/P", else an HTTP status line "http NNN on tcp/P" (a TLS
+ *        port may answer the GET with a 400: the hello decides first);
  *   udp  port 53: a DNS query for the root's NS answered by a well-formed
  *        reply (any rcode: an authoritative server without the root
  *        refuses); any other port: bound is all that can be known.
@@ -32,6 +34,11 @@ struct pport {
 	double held; /* when it was accepted, -1 while connecting */
 	int http;    /* tcp: the GET; udp: the query's socket */
 	int http_sent, http_over;
+	int http_code; /* a status line that waits for the TLS hello's answer */
+	int tls;       /* tcp: the ClientHello's connection */
+	int tls_sent, tls_over;
+	unsigned char tbuf[8];
+	size_t tlen;
 	char buf[64];
 	size_t len;
 	double next; /* the next attempt */
@@ -63,6 +70,7 @@ static void pp_done(struct pport *p, double at, const char *what)
 	snprintf(p->what, sizeof(p->what), "%s", what);
 	pp_close(&p->hold);
 	pp_close(&p->http);
+	pp_close(&p->tls);
 }
 
 static void dns_send(struct run *R, struct pport *p, double now)
@@ -94,11 +102,15 @@ static void pp_tick(struct run *R, struct pport *p, double now)
 		snprintf(what, sizeof(what), "tcp accept on tcp/%d", p->port);
 		pp_done(p, p->held, what);
 	} else if (p->hold < 0 && now >= p->next) {
+		/* the hello first: a server that takes one connection at a
+		 * time then answers it before it waits on the silent one */
+		if (p->tls < 0 && !p->tls_over)
+			p->tls = probe_connect(R, p->port);
+		if (p->http < 0 && !p->http_over)
+			p->http = probe_connect(R, p->port);
 		p->hold = probe_connect(R, p->port);
 		p->held = -1;
 		p->next = now + RETRY_MS;
-		if (p->http < 0 && !p->http_over)
-			p->http = probe_connect(R, p->port);
 	}
 }
 
@@ -113,7 +125,7 @@ static double pc_tick(void *st, struct run *R, double now)
 		struct pport *p = &C->p[C->n];
 
 		*p = (struct pport){.udp = R->ports[C->n].udp, .port = R->ports[C->n].port};
-		p->hold = p->http = -1;
+		p->hold = p->http = p->tls = -1;
 		p->held = -1;
 	}
 	for (int i = 0; i < C->n; i++) {
@@ -141,6 +153,8 @@ static int pc_fds(void *st, struct pollfd *pf)
 		if (p->http >= 0)
 			pf[n++] = (struct pollfd){p->http,
 						  !p->udp && !p->http_sent ? POLLOUT : POLLIN, 0};
+		if (p->tls >= 0)
+			pf[n++] = (struct pollfd){p->tls, !p->tls_sent ? POLLOUT : POLLIN, 0};
 	}
 	return n;
 }
@@ -205,7 +219,9 @@ static void http_event(struct pport *p, short rev, double now)
 		char what[40];
 		int code = atoi(p->buf + 9);
 
-		if (code >= 100 && code <= 599) {
+		if (code >= 100 && code <= 599 && p->tls >= 0 && !p->tls_over) {
+			p->http_code = code; /* the hello's answer decides first */
+		} else if (code >= 100 && code <= 599) {
 			snprintf(what, sizeof(what), "http %d on tcp/%d", code, p->port);
 			pp_done(p, now, what);
 			return;
@@ -213,6 +229,79 @@ static void http_event(struct pport *p, short rev, double now)
 	}
 	pp_close(&p->http); /* not HTTP: the connect that holds decides */
 	p->http_over = 1;
+}
+
+/* A TLS 1.2 ClientHello (RFC 5246) that OpenSSL, GnuTLS and the like
+ * answer with a ServerHello: AEAD and CBC suites, ECDHE and RSA key
+ * exchange, the usual groups and signature algorithms. Its length. */
+static size_t tls_hello(unsigned char *b)
+{
+	static const unsigned char suites[] = {0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30,
+					       0xcc, 0xa9, 0xcc, 0xa8, 0x00, 0x9c, 0x00, 0x9d,
+					       0x00, 0x2f, 0x00, 0x35};
+	static const unsigned char ext[] = {
+	    0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18, /* groups */
+	    0x00, 0x0b, 0x00, 0x02, 0x01, 0x00, /* point formats: uncompressed */
+	    0x00, 0x0d, 0x00, 0x14, 0x00, 0x12, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05,
+	    0x03, 0x08, 0x05, 0x05, 0x01, 0x08, 0x06, 0x06, 0x01, 0x02, 0x01}; /* sig algs */
+	size_t n = 9, body;
+
+	b[n++] = 3, b[n++] = 3; /* TLS 1.2 */
+	for (int i = 0; i < 32; i++)
+		b[n++] = (unsigned char)(i * 37 + 11); /* the random: any will do */
+	b[n++] = 0;				  /* no session id */
+	b[n++] = 0, b[n++] = sizeof(suites);
+	memcpy(b + n, suites, sizeof(suites));
+	n += sizeof(suites);
+	b[n++] = 1, b[n++] = 0; /* no compression */
+	b[n++] = 0, b[n++] = sizeof(ext);
+	memcpy(b + n, ext, sizeof(ext));
+	n += sizeof(ext);
+	body = n - 9;
+	b[0] = 0x16, b[1] = 3, b[2] = 1; /* a handshake record */
+	b[3] = (unsigned char)((n - 5) >> 8), b[4] = (unsigned char)(n - 5);
+	b[5] = 1; /* ClientHello */
+	b[6] = 0, b[7] = (unsigned char)(body >> 8), b[8] = (unsigned char)body;
+	return n;
+}
+
+/* The hello's answer: a handshake record whose first message is a
+ * ServerHello; anything else (an HTTP 400, a close) says no TLS here. */
+static void tls_event(struct pport *p, short rev, double now)
+{
+	unsigned char hello[160];
+	char what[40];
+	ssize_t n;
+
+	if (!p->tls_sent) {
+		size_t len = tls_hello(hello);
+
+		if (probe_sock_error(p->tls) || !(rev & POLLOUT) ||
+		    send(p->tls, hello, len, MSG_NOSIGNAL) != (ssize_t)len) {
+			pp_close(&p->tls);
+			return;
+		}
+		p->tls_sent = 1;
+		return;
+	}
+	n = recv(p->tls, p->tbuf + p->tlen, sizeof(p->tbuf) - p->tlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		p->tlen += (size_t)n;
+	if (n > 0 && p->tlen < 6)
+		return;
+	if (p->tlen >= 6 && p->tbuf[0] == 0x16 && p->tbuf[1] == 3 && p->tbuf[5] == 2) {
+		snprintf(what, sizeof(what), "tls handshake on tcp/%d", p->port);
+		pp_done(p, now, what);
+		return;
+	}
+	pp_close(&p->tls);
+	p->tls_over = 1;
+	if (p->http_code) {
+		snprintf(what, sizeof(what), "http %d on tcp/%d", p->http_code, p->port);
+		pp_done(p, now, what);
+	}
 }
 
 /* A reply to our query: the same id, QR set, the question echoed. */
@@ -253,6 +342,8 @@ static int pc_event(void *st, struct run *R, const struct pollfd *pf, int n, dou
 				dns_event(p, now);
 			else if (p->http == pf[k].fd)
 				http_event(p, pf[k].revents, now);
+			else if (p->tls == pf[k].fd)
+				tls_event(p, pf[k].revents, now);
 		}
 	}
 	if (!C->n)
@@ -277,6 +368,7 @@ static void pc_stop(void *st)
 	for (int i = 0; i < C->n; i++) {
 		pp_close(&C->p[i].hold);
 		pp_close(&C->p[i].http);
+		pp_close(&C->p[i].tls);
 	}
 	free(C);
 }

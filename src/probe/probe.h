@@ -10,8 +10,9 @@
  *   service  service=http: a "HTTP/1.x 200" status line for "GET / HTTP/1.0";
  *            service=tcp: a successful connect to the port; none: every
  *            port the init says the app serves ("tinyx: ready tcp/80")
- *            answers its check (portcheck.c): HTTP where it speaks it, a
- *            DNS reply on udp/53, else a connect not reset within 1 s.
+ *            answers its check (portcheck.c): a TLS ServerHello where it
+ *            speaks TLS, HTTP where it speaks it, a DNS reply on udp/53,
+ *            else a connect not reset within 1 s.
  * A run that serves is verified only if the app still runs: an init line
  * "app failed ..." (it exited and will not be restarted), an exit after
  * it served, a root the kernel could not unpack, or an app that listens
