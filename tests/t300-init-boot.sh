@@ -66,7 +66,20 @@ check "rootfs with a forking daemon" mk fork -F /run/h.pid "$tmp/fork.initrd" . 
 # the same without a pid file: the init takes the process left over (httpd)
 check "rootfs with a forking daemon, no pid file" mk forkp -P "$tmp/forkp.initrd" . build/tinyx-init \
 	-- /bin/busybox sh -c 'httpd -p 8080 -h /; (sleep 3; killall httpd) &'
-for n in httpd fail restart user fork forkp; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
+# the unit's hooks: ExecStartPre= (a "-" one that fails is passed over),
+# ExecStartPost=; a failing ExecStartPre= stops the start
+TAB=$(printf '\t')
+check "rootfs with ExecStartPre/Post" mk hooks \
+	-B ".$TAB/bin/busybox${TAB}sh$TAB-c${TAB}echo pre-ran >/run/pre" \
+	-B "-$TAB/bin/busybox${TAB}false" -A "+$TAB/bin/busybox${TAB}echo${TAB}post-ran" \
+	"$tmp/hooks.initrd" . build/tinyx-init \
+	-- /bin/busybox sh -c 'cat /run/pre; exec httpd -f -p 8080 -h /'
+check "rootfs with a failing ExecStartPre" mk prefail -B ".$TAB/bin/busybox${TAB}false" \
+	"$tmp/prefail.initrd" . build/tinyx-init -- /bin/busybox httpd -f -p 8080 -h /
+# a daemon that goes to the background with no unit to say so (exit 0)
+check "rootfs with a self-backgrounding daemon" mk bg "$tmp/bg.initrd" . build/tinyx-init \
+	-- /bin/busybox httpd -p 8080 -h /
+for n in httpd fail restart user fork forkp hooks prefail bg; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
 
 # boot NAME WANT-EXIT(0: kill it once the markers are seen; 1: it must power
 # off by itself) MARKER... -- QEMU-ARGS...
@@ -140,6 +153,20 @@ if [ -n "$vm" ]; then
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/forkp.initrd" -append "$APPEND"
 	boot microvm-restart 1 "tinyx: restarting app (5/5)" "tinyx: poweroff" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/restart.initrd" -append "$APPEND"
+	boot microvm-hooks 0 "pre-ran" "tinyx: ready tcp/8080" "post-ran" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/hooks.initrd" -append "$APPEND"
+	check "hooks: the failing '-' ExecStartPre is passed over" \
+		sh -c '! grep -q "ExecStartPre .* failed" "$1"' - "$tmp/microvm-hooks.log"
+	boot microvm-prefail 1 "tinyx: ExecStartPre '/bin/busybox' failed: status 1" \
+		"tinyx: app failed '/bin/busybox' exited with status 1" "tinyx: poweroff" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/prefail.initrd" -append "$APPEND"
+	check "prefail: the app itself never ran" \
+		sh -c '! grep -q "ready tcp/8080" "$1"' - "$tmp/microvm-prefail.log"
+	boot microvm-background 0 "exited 0 at start: following what it left running" \
+		"tinyx: ready tcp/8080" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/bg.initrd" -append "$APPEND"
+	check "background: not taken for an exit" \
+		sh -c '! grep -q "app failed" "$1"' - "$tmp/microvm-background.log"
 fi
 # kconfig OPTION...: all set (=y) in the config beside the kernel (true when
 # there is no config to read)

@@ -267,6 +267,63 @@ static int add_command(struct cl *c, const char *cmd, const char *unit_path)
 	return check_command(c, cmd);
 }
 
+/* The unit's ExecStartPre= or ExecStartPost= lines as app spec hooks
+ * ("FLAGS\tARG0\tARG...", formats/appspec.h), their commands in the
+ * image. A "-" command that is not in the root is left out: systemd would
+ * run it, fail and go on. */
+static int unit_hooks(struct cl *c, const struct strv *lines, const struct strv *env,
+		      const char *unit_path, const char *what, struct strv *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < lines->n; i++) {
+		const char *l = lines->v[i], *cmd = l + strspn(l, SD_EXEC_PREFIXES);
+		char flags[4] = ".", *reason = xasprintf("unit=%s", unit_path);
+		int may_fail = !!memchr(l, '-', (size_t)(cmd - l)), nf = 0;
+		struct strv raw = {0}, argv = {0};
+		struct sbuf h = {0};
+
+		for (const char *f = l; f < cmd && nf < 3; f++)
+			if (strchr("-+!", *f) && !strchr(flags, *f))
+				flags[nf++] = *f, flags[nf] = 0;
+		while (fmt_is_ws(*cmd))
+			cmd++;
+		r = sd_split_cmdline(c->ctx, cmd, &raw);
+		if (r == 0 && memchr(l, ':', (size_t)(cmd - l)))
+			for (size_t k = 0; k < raw.n; k++)
+				strv_push(&argv, raw.v[k]);
+		else if (r == 0)
+			sd_expand_argv(&raw, env, &argv);
+		if (r == 0 && argv.n > 1 && memchr(l, '@', (size_t)(cmd - l))) {
+			/* "@PATH NAME ...": the init runs PATH as itself */
+			free(argv.v[1]);
+			memmove(argv.v + 1, argv.v + 2, (argv.n - 2) * sizeof(*argv.v));
+			argv.v[--argv.n] = NULL;
+		}
+		for (size_t k = 0; r == 0 && k < argv.n; k++)
+			if (strpbrk(argv.v[k], "\t\n\r"))
+				r = tx_fail(c->ctx, -EINVAL, "closure",
+					    "a tab or newline in a %s argument of '%s'", what,
+					    unit_path);
+		if (r == 0 && (!argv.n || argv.v[0][0] != '/' || cl_add_path(c, argv.v[0], reason) < 0)) {
+			if (!may_fail)
+				r = tx_fail(c->ctx, -ENOENT, "closure",
+					    "cannot find the %s command '%s' in the root (unit '%s')",
+					    what, argv.n ? argv.v[0] : "", unit_path);
+		} else if (r == 0) {
+			sbuf_puts(&h, flags);
+			for (size_t k = 0; k < argv.n; k++)
+				sbuf_printf(&h, "\t%s", argv.v[k]);
+			strv_push(out, h.s);
+		}
+		sbuf_free(&h);
+		strv_free(&raw);
+		strv_free(&argv);
+		free(reason);
+	}
+	return r;
+}
+
 /* What the guest init needs to start it as the unit says. */
 static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit *u,
 		      const struct strv *argv, const struct strv *env, unsigned uid, unsigned gid)
@@ -337,6 +394,12 @@ int cl_read_unit(struct cl *c, struct app_spec *spec)
 				      xasprintf("u:%s	command=%s", argv.v[i], argv.v[0]));
 	if (r == 0 && spec)
 		fill_spec(c, spec, &u, &argv, &env, uid, gid);
+	/* the unit's hooks, unless a hint says how to start it */
+	if (r == 0 && spec && !c->hint_exec.n)
+		r = unit_hooks(c, &u.exec_start_pre, &env, unit_path, "ExecStartPre", &spec->pre);
+	if (r == 0 && spec && !c->hint_exec.n)
+		r = unit_hooks(c, &u.exec_start_post, &env, unit_path, "ExecStartPost",
+			       &spec->post);
 	strv_free(&argv);
 	strv_free(&env);
 	sd_unit_free(&u);

@@ -90,8 +90,23 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 	return 0;
 }
 
-static const char *const keys[] = {"arg", "env",     "user",	"group",   "groups",
-				   "dir", "workdir", "pidfile", "forking", "restart"};
+static const char *const keys[] = {"arg",	"env",	   "user",    "group", "groups", "dir",
+				   "workdir", "pidfile", "forking", "restart", "pre",	"post"};
+
+int appconf_hook(const char *v, size_t n)
+{
+	const char *tab = memchr(v, '\t', n);
+	size_t fl = tab ? (size_t)(tab - v) : 0;
+
+	if (!tab || !fl || fl > 3 || tab + 1 == v + n || tab[1] != '/' || has_break(v, n))
+		return -EINVAL;
+	if (fl == 1 && v[0] == '.')
+		return 0;
+	for (size_t i = 0; i < fl; i++)
+		if (!strchr("-+!", v[i]))
+			return -EINVAL;
+	return 0;
+}
 
 /* Check and decode one value: 0 or the problem. */
 static int decode(struct appconf_item *it, const char *kw, size_t kl, const char *v, size_t vl)
@@ -111,6 +126,9 @@ static int decode(struct appconf_item *it, const char *kw, size_t kl, const char
 		return 0;
 	case APPCONF_ENV:
 		return appconf_env(v, vl) ? APPCONF_BAD_VALUE : 0;
+	case APPCONF_PRE:
+	case APPCONF_POST:
+		return appconf_hook(v, vl) ? APPCONF_BAD_VALUE : 0;
 	case APPCONF_USER:
 	case APPCONF_GROUP:
 		return parse_uint(v, vl, 10, APPCONF_ID_MAX, &it->num) ? APPCONF_BAD_VALUE : 0;

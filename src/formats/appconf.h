@@ -23,6 +23,8 @@ enum appconf_key {
 	APPCONF_PIDFILE,
 	APPCONF_FORKING,
 	APPCONF_RESTART,
+	APPCONF_PRE,
+	APPCONF_POST,
 };
 
 /* "dir PATH MODE UID GID"; path is not NUL-terminated (plen bytes). */
@@ -66,6 +68,11 @@ typedef int (*appconf_fn)(void *arg, const struct appconf_item *it);
 /* Read untrusted text (len bytes): fn sees each directive in order. Returns
  * 0, fn's nonzero value, or -EINVAL with *e saying why. */
 int appconf_parse(const char *text, size_t len, appconf_fn fn, void *arg, struct appconf_error *e);
+
+/* "pre"/"post" values: FLAGS TAB ARG0 [TAB ARG]..., FLAGS "." or some of
+ * "-" (a failure is ignored), "+" or "!" (runs as root, not as the app's
+ * user); ARG0 absolute. 0 or -EINVAL. */
+int appconf_hook(const char *v, size_t n);
 
 /* Where a spec keeps the directives that are numbers: the host's app_spec
  * and the guest's app_conf name them alike, so APPCONF_FIELDS(spec) fills it. */

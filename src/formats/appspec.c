@@ -25,6 +25,9 @@ static int add_item(void *arg, const struct appconf_item *it)
 		return strv_pushn(&s->env, it->val, it->vlen);
 	case APPCONF_DIR:
 		return strv_push_own(&s->dirs, dir_text(&it->dir));
+	case APPCONF_PRE:
+	case APPCONF_POST:
+		return strv_pushn(it->key == APPCONF_PRE ? &s->pre : &s->post, it->val, it->vlen);
 	case APPCONF_WORKDIR:
 	case APPCONF_PIDFILE:
 		dst = it->key == APPCONF_PIDFILE ? &s->pidfile : &s->workdir;
@@ -87,6 +90,14 @@ int appspec_check(struct tx_ctx *ctx, const struct app_spec *s)
 		return tx_fail(ctx, -EINVAL, NULL, "bad app pid file '%s'", s->pidfile);
 	if (s->workdir && appconf_path(s->workdir, strlen(s->workdir)))
 		return tx_fail(ctx, -EINVAL, NULL, "bad app workdir '%s'", s->workdir);
+	for (size_t k = 0; k < 2; k++) {
+		const struct strv *h = k ? &s->post : &s->pre;
+
+		for (size_t i = 0; i < h->n; i++)
+			if (appconf_hook(h->v[i], strlen(h->v[i])))
+				return tx_fail(ctx, -EINVAL, NULL, "bad app %s command '%s'",
+					       k ? "post" : "pre", h->v[i]);
+	}
 	if (s->ngroups > APPSPEC_MAX_GROUPS)
 		return tx_fail(ctx, -EINVAL, NULL, "too many supplementary groups for the app");
 	return 0;
@@ -115,6 +126,10 @@ void appspec_text(const struct app_spec *s, struct sbuf *out)
 		sbuf_printf(out, "pidfile %s\n", s->pidfile);
 	sbuf_printf(out, "forking %d\nrestart %s\n", s->forking ? 1 : 0,
 		    s->restart ? "on-failure" : "no");
+	for (size_t i = 0; i < s->pre.n; i++)
+		sbuf_printf(out, "pre %s\n", s->pre.v[i]);
+	for (size_t i = 0; i < s->post.n; i++)
+		sbuf_printf(out, "post %s\n", s->post.v[i]);
 }
 
 void appspec_add_dir(struct app_spec *s, const char *path, unsigned mode, unsigned uid,
@@ -127,7 +142,7 @@ void appspec_add_dir(struct app_spec *s, const char *path, unsigned mode, unsign
 
 void appspec_free(struct app_spec *s)
 {
-	fmt_free_lists(&s->argv, &s->env, &s->dirs, NULL);
+	fmt_free_lists(&s->argv, &s->env, &s->dirs, &s->pre, &s->post, NULL);
 	fmt_free_strs(&s->pidfile, &s->workdir, NULL);
 	memset(s, 0, sizeof(*s));
 }

@@ -16,6 +16,11 @@
  *   forking 0|1          the command forks and exits: follow the pid file
  *   pidfile PATH         where a forking daemon writes its pid
  *   restart no|on-failure
+ *   pre FLAGS\tARG0\tARG...  a command run before the app, in order (the
+ *                        unit's ExecStartPre=): FLAGS "." or some of "-" (a
+ *                        failure is ignored) and "+" or "!" (as root); the
+ *                        argv elements are TAB-separated
+ *   post FLAGS\tARG0\tARG... the same once the app runs (ExecStartPost=)
  * One reader, formats/appconf.c, serves this file and the guest init (which
  * cannot link lib/); `tinyx-init --print-conf FILE` prints what the init read,
  * so tests compare the writer here with the guest binary's reading. */
@@ -38,6 +43,7 @@ struct app_spec {
 	int forking;
 	char *workdir; /* NULL: "/" */
 	int restart;   /* 0 no, 1 on-failure */
+	struct strv pre, post; /* "FLAGS\tARG0\tARG..." (appconf_hook) */
 };
 
 /* Parse untrusted text into s (zeroed by the caller or fresh). On error s is

@@ -136,10 +136,11 @@ static int valid_dir_name(const char *s)
 }
 
 /* What a list-valued key holds. */
-enum words { W_DIRS, W_ENV, W_EXEC };
+enum words { W_DIRS, W_ENV, W_EXEC, W_HOOK };
 
 /* Add the words of v to l (directory names or assignments), or v itself
- * as a command line (W_EXEC: without its prefix chars); an empty v resets l. */
+ * as a command line (W_EXEC: without its prefix chars; W_HOOK: with them);
+ * an empty v resets l. */
 static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, enum words kind)
 {
 	struct strv w = {0};
@@ -149,17 +150,21 @@ static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, enum wor
 		strv_free(l);
 		return 0;
 	}
-	if (kind == W_EXEC) {
-		v += strspn(v, "-@:+!");
-		while (fmt_is_ws(*v))
-			v++;
+	if (kind == W_EXEC || kind == W_HOOK) {
+		const char *cmd = v + strspn(v, SD_EXEC_PREFIXES);
+
+		while (fmt_is_ws(*cmd))
+			cmd++;
+		/* the quoting is checked now for commands too, so that a bad
+		 * line fails here with its line number rather than later */
+		r = sd_split_cmdline(ctx, cmd, &w);
+		if (r == 0 && w.n)
+			strv_push(l, kind == W_EXEC ? cmd : v);
+		strv_free(&w);
+		return r;
 	}
-	/* the quoting is checked now for commands too, so that a bad line
-	 * fails here with its line number rather than later */
 	r = sd_split_cmdline(ctx, v, &w);
-	if (kind == W_EXEC && r == 0 && w.n)
-		strv_push(l, v);
-	for (size_t i = 0; kind != W_EXEC && r == 0 && i < w.n; i++) {
+	for (size_t i = 0; r == 0 && i < w.n; i++) {
 		char *s = w.v[i];
 
 		if (kind == W_DIRS) {
@@ -213,7 +218,9 @@ static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, con
 	if (!strcmp(k, "ExecStart"))
 		return add_words(ctx, v, &u->exec_start, W_EXEC);
 	if (!strcmp(k, "ExecStartPre"))
-		return add_words(ctx, v, &u->exec_start_pre, W_EXEC);
+		return add_words(ctx, v, &u->exec_start_pre, W_HOOK);
+	if (!strcmp(k, "ExecStartPost"))
+		return add_words(ctx, v, &u->exec_start_post, W_HOOK);
 	if (!strcmp(k, "Environment"))
 		return add_words(ctx, v, &u->environment, W_ENV);
 	if (!strcmp(k, "EnvironmentFile") && !*v)
@@ -320,7 +327,7 @@ void sd_unit_free(struct sd_unit *u)
 {
 	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, NULL);
 	strv_free(&u->environment_files);
-	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->runtime_dirs, &u->state_dirs,
+	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->exec_start_post, &u->runtime_dirs, &u->state_dirs,
 		       &u->logs_dirs, &u->cache_dirs, &u->config_dirs, &u->environment, NULL);
 	memset(u, 0, sizeof(*u));
 }

@@ -7,7 +7,8 @@
 struct sd_unit {
 	/* each a command line with the prefix chars -@:+! removed */
 	struct strv exec_start;
-	struct strv exec_start_pre;
+	/* ExecStartPre=, ExecStartPost=: each with its prefix chars kept */
+	struct strv exec_start_pre, exec_start_post;
 	char *user, *group, *type, *pidfile; /* NULL when unset */
 	/* names (split on whitespace, quotes honoured) relative to /run,
 	 * /var/lib, /var/log, /var/cache, /etc; absolute or ".." names dropped */
@@ -28,6 +29,11 @@ void sd_unit_free(struct sd_unit *u);
 /* systemd-style word splitting: "..." and '...' (also mid-word) and C
  * backslash escapes; $VAR and ${VAR} are left as they are. Appends to argv. */
 int sd_split_cmdline(struct tx_ctx *ctx, const char *line, struct strv *argv);
+
+/* The prefix chars of a command line (systemd.service(5)): "-" its failure
+ * is ignored, "+" and "!" it runs with full privileges, "@" argv[0] is the
+ * second word, ":" no $ expansion. */
+#define SD_EXEC_PREFIXES "-@:+!"
 
 struct tmpfile_ent {
 	char type; /* 'd', 'f', 'L', ... (modifiers such as '!' and '+' dropped) */

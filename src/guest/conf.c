@@ -55,6 +55,10 @@ static int add_item(void *arg, const struct appconf_item *it)
 		return list_push(&c->env, strndup(it->val, it->vlen));
 	case APPCONF_DIR:
 		return add_dir(c, &it->dir);
+	case APPCONF_PRE:
+	case APPCONF_POST:
+		return list_push(it->key == APPCONF_PRE ? &c->pre : &c->post,
+				 strndup(it->val, it->vlen));
 	case APPCONF_WORKDIR:
 		return set_path(&c->workdir, it);
 	case APPCONF_PIDFILE:
@@ -122,6 +126,10 @@ void conf_print(const struct app_conf *c)
 	if (c->pidfile)
 		out_line("pidfile", c->pidfile, "");
 	out("forking %d\nrestart %s\n", c->forking, c->restart ? "on-failure" : "no");
+	for (int i = 0; i < c->pre.n; i++)
+		out_line("pre", c->pre.v[i], "");
+	for (int i = 0; i < c->post.n; i++)
+		out_line("post", c->post.v[i], "");
 }
 
 void conf_make_dirs(const struct app_conf *c)

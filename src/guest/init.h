@@ -26,6 +26,7 @@ struct conf_dir {
 };
 struct app_conf {
 	struct list argv, env;
+	struct list pre, post; /* "FLAGS\tARG0\tARG..." (formats/appconf.h) */
 	struct conf_dir *dirs;
 	int ndirs;
 	unsigned uid, gid, groups[APPCONF_MAX_GROUPS];

@@ -34,17 +34,17 @@ static struct state {
 static struct gport seen[32]; /* the ports said since the app started */
 static int nseen;
 
-void start_app(void)
+/* How the app and its unit's hooks run: its user, dirs and environment. */
+static struct gspawn app_base(void)
 {
 	static struct list envp;
-	struct gcred cred = {conf.uid, conf.gid, conf.groups, (int)conf.ngroups};
+	static struct gcred cred;
 	struct gspawn s = {.argv = conf.argv.v,
 			   .dir = conf.workdir ? conf.workdir : "/",
 			   .cred = conf.has_user ? &cred : NULL,
 			   .flags = GSPAWN_SETSID | GSPAWN_NULL_IN};
-	int gate[2];
-	pid_t pid;
 
+	cred = (struct gcred){conf.uid, conf.gid, conf.groups, (int)conf.ngroups};
 	if (!envp.n) {
 		int has_path = 0;
 
@@ -56,18 +56,94 @@ void start_app(void)
 			list_push(&envp, DEFAULT_PATH);
 	}
 	s.envp = envp.v;
-	conf_make_dirs(&conf);
+	return s;
+}
+
+/* Fork s, under the tracer when the trace boot asks for it (trace.c). */
+static pid_t spawn_traced(struct gspawn *s)
+{
+	int gate[2];
+	pid_t pid;
+
 	if (cmd.trace && pipe2(gate, O_CLOEXEC) == 0) {
-		s.gate_r = gate[0];
-		s.gate_w = gate[1];
+		s->gate_r = gate[0];
+		s->gate_w = gate[1];
 	}
-	pid = gspawn(&s);
-	if (s.gate_r > 0) {
+	pid = gspawn(s);
+	if (s->gate_r > 0) {
 		close(gate[0]);
 		if (pid > 0)
 			st.tracer = trace_start(pid, gate[1]);
-		close(gate[1]); /* no tracer: the app reads EOF and goes on */
+		close(gate[1]); /* no tracer: the child reads EOF and goes on */
+		s->gate_r = s->gate_w = 0;
 	}
+	return pid;
+}
+
+/* The unit's ExecStartPre= (post 0) or ExecStartPost= commands, in turn:
+ * 0, or the status of the first that failed without a "-". */
+static int run_hooks(int post)
+{
+	const struct list *h = post ? &conf.post : &conf.pre;
+	const char *what = post ? "ExecStartPost" : "ExecStartPre";
+
+	for (int i = 0; i < h->n; i++) {
+		char *copy = strdup(h->v[i]), *tab = copy ? strchr(copy, '\t') : NULL;
+		struct list argv = {0};
+		struct gspawn s = app_base();
+		int status = -1;
+		pid_t pid;
+
+		if (!tab)
+			return -1;
+		*tab = 0;
+		for (char *a = tab + 1, *t; a; a = t ? t + 1 : NULL) {
+			if ((t = strchr(a, '\t')))
+				*t = 0;
+			list_push(&argv, a);
+		}
+		s.argv = argv.v;
+		if (strpbrk(copy, "+!"))
+			s.cred = NULL;
+		pid = argv.n ? spawn_traced(&s) : -1;
+		if (pid > 0)
+			status = gwait(pid);
+		if (status != 0 && !strchr(copy, '-'))
+			say("%s '%s' failed: %s %d", what, argv.v ? argv.v[0] : "?",
+			    status > 0 && WIFSIGNALED(status) ? "signal" : "status",
+			    status > 0 && WIFSIGNALED(status) ? WTERMSIG(status)
+							      : status > 0 ? WEXITSTATUS(status) : -1);
+		free(argv.v);
+		free(copy);
+		if (status != 0 && !strchr(h->v[i], '-'))
+			return status ? status : 1;
+	}
+	return 0;
+}
+
+static void app_gone(int status, int known);
+
+/* The app runs: its ExecStartPost= commands; a failure stops it. */
+static void app_started(void)
+{
+	if (conf.post.n && run_hooks(1) && st.pid > 0)
+		kill(st.pid, SIGTERM);
+}
+
+void start_app(void)
+{
+	struct gspawn s = app_base();
+	pid_t pid;
+	int r;
+
+	conf_make_dirs(&conf);
+	st.pid = 0;
+	st.app = APP_NONE;
+	if ((r = run_hooks(0)) != 0) {
+		app_gone(r > 0 ? r : 1 << 8, 1);
+		return;
+	}
+	pid = spawn_traced(&s);
 	if (pid < 0) {
 		say("cannot fork: %s", strerror(errno));
 		return;
@@ -77,6 +153,8 @@ void start_app(void)
 	st.ready = 0;
 	st.since = now_ms();
 	nseen = 0;
+	if (!conf.forking)
+		app_started();
 }
 
 void start_shell(void)
@@ -335,6 +413,7 @@ static void read_pidfile(void)
 	if (pid > 1 && kill((pid_t)pid, 0) == 0) {
 		st.pid = (pid_t)pid;
 		st.app = APP_RUNNING;
+		app_started();
 		return;
 	}
 	if (now_ms() - st.since > 10000) {
@@ -374,6 +453,18 @@ static void reap(void)
 			} else {
 				app_gone(status, 1);
 			}
+		} else if (p == st.pid && st.app == APP_RUNNING && !conf.forking &&
+			   WIFEXITED(status) && !WEXITSTATUS(status) && now_ms() - st.since < 10000 &&
+			   guess_main() > 0) {
+			/* exit 0 at once, leaving a process: a daemon that went
+			 * to the background (a SysV one: no unit says so); its
+			 * orphans are already ours. Followed as systemd follows
+			 * Type=forking */
+			say("'%s' exited 0 at start: following what it left running",
+			    conf.argv.v[0]);
+			conf.forking = 1;
+			st.app = APP_WAIT_PIDFILE;
+			st.since = now_ms();
 		} else if (p == st.pid && st.app == APP_RUNNING) {
 			app_gone(status, 1);
 		}

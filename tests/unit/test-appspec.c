@@ -104,6 +104,10 @@ static void test_bad(void)
 	    "arg\n",			       /* no value */
 	    " arg /x\n",		       /* leading blank */
 	    "arg /x\nuser \n",		       /* empty */
+	    "arg /x\npre /bin/true\n",	       /* no flags field */
+	    "arg /x\npre .\tbin/true\n",	       /* relative */
+	    "arg /x\npre ?\t/bin/true\n",	       /* unknown flag */
+	    "arg /x\npost -\t\n",		       /* no command */
 	};
 	struct tx_ctx ctx = {.stage = "rootfs"};
 	int have_init = access(init, X_OK) == 0;
@@ -166,8 +170,11 @@ static void test_built(void)
 /* The guest init parses the same file: both must read it alike. */
 static void test_init_agrees(void)
 {
-	static const char *texts[] = {sample, "arg /bin/busybox\narg httpd\narg -f\n",
-				      "arg /a b\nenv A=\nrestart no\nforking 0\n"};
+	static const char *texts[] = {
+	    sample, "arg /bin/busybox\narg httpd\narg -f\n",
+	    "arg /a b\nenv A=\nrestart no\nforking 0\n",
+	    "arg /a\npre .\t/bin/check\t-t\npre -+\t/usr/lib/x/helper\tsetup\tx y\n"
+	    "post !\t/bin/true\n"};
 	struct tx_ctx ctx = {0};
 
 	if (access(init, X_OK) != 0) {

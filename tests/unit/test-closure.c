@@ -81,6 +81,11 @@ int main(void)
 	CHECK(spec.has_user && spec.uid == 100 && spec.gid == 101);
 	CHECK(spec.forking == 1);
 	CHECK_STR(spec.pidfile, "/run/demo.pid");
+	/* ExecStartPre= and ExecStartPost=, expanded, with their flags; a "-"
+	 * command the root lacks is left out */
+	CHECK(spec.pre.n == 1 && spec.post.n == 1);
+	CHECK_STR(spec.pre.n ? spec.pre.v[0] : NULL, ".\t/usr/sbin/demod\t-t\t-v\t--port\t8080");
+	CHECK_STR(spec.post.n ? spec.post.v[0] : NULL, "+-\t/usr/sbin/demod\t--ready");
 	CHECK(spec.dirs.n == 2);
 	CHECK(spec.dirs.n >= 1 && !strcmp(spec.dirs.v[0], "/run/demo 0755 100 101"));
 	free(out);

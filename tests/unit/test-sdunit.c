@@ -66,8 +66,8 @@ static void t_unit(void)
 	CHECK_STR(u.group, "webapp");
 	CHECK_STR(u.pidfile, "/run/webapp/webapp.pid");
 	CHECK_STR(u.working_dir, "/var/lib/webapp");
-	CHECK_STRV(&u.exec_start_pre, "/usr/sbin/webapp --check  --config \"/etc/webapp/my "
-				      "app.conf\"|/bin/mkdir -p /run/webapp");
+	CHECK_STRV(&u.exec_start_pre, "-/usr/sbin/webapp --check  --config \"/etc/webapp/my "
+				      "app.conf\"|+!/bin/mkdir -p /run/webapp");
 	CHECK(u.exec_start.n == 1);
 	CHECK(u.exec_start.n == 1 && sd_split_cmdline(&ctx, u.exec_start.v[0], &argv) == 0);
 	CHECK_STRV(&argv, "/usr/sbin/webapp|webapp-daemon|-g|daemon off;|--name=a \"quoted\" "
