@@ -72,8 +72,8 @@ TAB=$(printf '\t')
 check "rootfs with ExecStartPre/Post" mk hooks \
 	-B ".$TAB/bin/busybox${TAB}sh$TAB-c${TAB}echo pre-ran >/run/pre" \
 	-B "-$TAB/bin/busybox${TAB}false" -A "+$TAB/bin/busybox${TAB}echo${TAB}post-ran" \
-	"$tmp/hooks.initrd" . build/tinyx-init \
-	-- /bin/busybox sh -c 'cat /run/pre; exec httpd -f -p 8080 -h /'
+	-U 027 -N "4096 8192" "$tmp/hooks.initrd" . build/tinyx-init \
+	-- /bin/busybox sh -c 'cat /run/pre; echo "umask $(umask) nofile $(ulimit -n)"; exec httpd -f -p 8080 -h /'
 check "rootfs with a failing ExecStartPre" mk prefail -B ".$TAB/bin/busybox${TAB}false" \
 	"$tmp/prefail.initrd" . build/tinyx-init -- /bin/busybox httpd -f -p 8080 -h /
 # a daemon that goes to the background with no unit to say so (exit 0)
@@ -153,7 +153,7 @@ if [ -n "$vm" ]; then
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/forkp.initrd" -append "$APPEND"
 	boot microvm-restart 1 "tinyx: restarting app (5/5)" "tinyx: poweroff" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/restart.initrd" -append "$APPEND"
-	boot microvm-hooks 0 "pre-ran" "tinyx: ready tcp/8080" "post-ran" -- \
+	boot microvm-hooks 0 "pre-ran" "umask 0027 nofile 4096" "tinyx: ready tcp/8080" "post-ran" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/hooks.initrd" -append "$APPEND"
 	check "hooks: the failing '-' ExecStartPre is passed over" \
 		sh -c '! grep -q "ExecStartPre .* failed" "$1"' - "$tmp/microvm-hooks.log"

@@ -1,6 +1,7 @@
 /* The closure's unit: how the app starts (its systemd unit or the hints),
  * as whom, with which dirs; the command checked to be runnable here. */
 #include "closure/cl.h"
+#include "formats/appconf.h"
 #include "formats/elfread.h"
 #include "formats/sdunit.h"
 
@@ -324,6 +325,43 @@ static int unit_hooks(struct cl *c, const struct strv *lines, const struct strv 
 	return r;
 }
 
+/* LimitNOFILE= "N", "SOFT:HARD" or "infinity", capped at the kernel's
+ * default fs.nr_open; 0 when unset or unreadable (systemd ignores those). */
+static unsigned long nofile_value(const char *v, size_t n)
+{
+	char *end;
+	unsigned long x;
+
+	if (n == 8 && !strncmp(v, "infinity", 8))
+		return APPCONF_NOFILE_MAX;
+	if (!n || *v < '0' || *v > '9')
+		return 0;
+	x = strtoul(v, &end, 10);
+	if ((size_t)(end - v) != n || !x)
+		return 0;
+	return x > APPCONF_NOFILE_MAX ? APPCONF_NOFILE_MAX : x;
+}
+
+/* UMask= and LimitNOFILE= into the spec. */
+static void unit_limits(const struct sd_unit *u, struct app_spec *spec)
+{
+	if (u->umask && *u->umask && strspn(u->umask, "01234567") == strlen(u->umask) &&
+	    strtoul(u->umask, NULL, 8) <= 0777) {
+		spec->has_umask = 1;
+		spec->umask = (unsigned)strtoul(u->umask, NULL, 8);
+	}
+	if (u->limit_nofile) {
+		const char *v = u->limit_nofile, *colon = strchr(v, ':');
+		unsigned long soft = nofile_value(v, colon ? (size_t)(colon - v) : strlen(v));
+		unsigned long hard = colon ? nofile_value(colon + 1, strlen(colon + 1)) : soft;
+
+		if (soft && hard && soft <= hard) {
+			spec->nofile_soft = (unsigned)soft;
+			spec->nofile_hard = (unsigned)hard;
+		}
+	}
+}
+
 /* What the guest init needs to start it as the unit says. */
 static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit *u,
 		      const struct strv *argv, const struct strv *env, unsigned uid, unsigned gid)
@@ -360,6 +398,7 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 	if (u->working_dir && u->working_dir[0] == '/')
 		spec->workdir = xstrdup(u->working_dir);
 	spec->restart = 1;
+	unit_limits(u, spec);
 	tmpfiles_dirs(c, &c->own_files, spec);
 }
 

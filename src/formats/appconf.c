@@ -90,8 +90,9 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 	return 0;
 }
 
-static const char *const keys[] = {"arg",	"env",	   "user",    "group", "groups", "dir",
-				   "workdir", "pidfile", "forking", "restart", "pre",	"post"};
+static const char *const keys[] = {"arg",     "env",	   "user",    "group",	 "groups",
+				   "dir",     "workdir", "pidfile", "forking", "restart",
+				   "pre",     "post",	   "umask",   "nofile"};
 
 int appconf_hook(const char *v, size_t n)
 {
@@ -129,6 +130,18 @@ static int decode(struct appconf_item *it, const char *kw, size_t kl, const char
 	case APPCONF_PRE:
 	case APPCONF_POST:
 		return appconf_hook(v, vl) ? APPCONF_BAD_VALUE : 0;
+	case APPCONF_UMASK:
+		return parse_uint(v, vl, 8, 0777, &it->num) ? APPCONF_BAD_VALUE : 0;
+	case APPCONF_NOFILE: { /* "SOFT HARD", soft <= hard */
+		const char *sp = memchr(v, ' ', vl);
+
+		if (!sp || parse_uint(v, (size_t)(sp - v), 10, APPCONF_NOFILE_MAX, &it->num) ||
+		    parse_uint(sp + 1, vl - (size_t)(sp - v) - 1, 10, APPCONF_NOFILE_MAX,
+			       &it->num2) ||
+		    it->num > it->num2)
+			return APPCONF_BAD_VALUE;
+		return 0;
+	}
 	case APPCONF_USER:
 	case APPCONF_GROUP:
 		return parse_uint(v, vl, 10, APPCONF_ID_MAX, &it->num) ? APPCONF_BAD_VALUE : 0;

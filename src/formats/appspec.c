@@ -28,6 +28,14 @@ static int add_item(void *arg, const struct appconf_item *it)
 	case APPCONF_PRE:
 	case APPCONF_POST:
 		return strv_pushn(it->key == APPCONF_PRE ? &s->pre : &s->post, it->val, it->vlen);
+	case APPCONF_UMASK:
+		s->has_umask = 1;
+		s->umask = it->num;
+		return 0;
+	case APPCONF_NOFILE:
+		s->nofile_soft = it->num;
+		s->nofile_hard = it->num2;
+		return 0;
 	case APPCONF_WORKDIR:
 	case APPCONF_PIDFILE:
 		dst = it->key == APPCONF_PIDFILE ? &s->pidfile : &s->workdir;
@@ -98,6 +106,9 @@ int appspec_check(struct tx_ctx *ctx, const struct app_spec *s)
 				return tx_fail(ctx, -EINVAL, NULL, "bad app %s command '%s'",
 					       k ? "post" : "pre", h->v[i]);
 	}
+	if (s->umask > 0777 || s->nofile_soft > s->nofile_hard ||
+	    s->nofile_hard > APPCONF_NOFILE_MAX || (s->nofile_hard && !s->nofile_soft))
+		return tx_fail(ctx, -EINVAL, NULL, "bad app umask or open file limit");
 	if (s->ngroups > APPSPEC_MAX_GROUPS)
 		return tx_fail(ctx, -EINVAL, NULL, "too many supplementary groups for the app");
 	return 0;
@@ -126,6 +137,10 @@ void appspec_text(const struct app_spec *s, struct sbuf *out)
 		sbuf_printf(out, "pidfile %s\n", s->pidfile);
 	sbuf_printf(out, "forking %d\nrestart %s\n", s->forking ? 1 : 0,
 		    s->restart ? "on-failure" : "no");
+	if (s->has_umask)
+		sbuf_printf(out, "umask %04o\n", s->umask);
+	if (s->nofile_hard)
+		sbuf_printf(out, "nofile %u %u\n", s->nofile_soft, s->nofile_hard);
 	for (size_t i = 0; i < s->pre.n; i++)
 		sbuf_printf(out, "pre %s\n", s->pre.v[i]);
 	for (size_t i = 0; i < s->post.n; i++)

@@ -21,6 +21,8 @@
  *                        failure is ignored) and "+" or "!" (as root); the
  *                        argv elements are TAB-separated
  *   post FLAGS\tARG0\tARG... the same once the app runs (ExecStartPost=)
+ *   umask OCTAL          the app's umask (UMask=; default the init's, 0022)
+ *   nofile SOFT HARD     its RLIMIT_NOFILE (LimitNOFILE=; at most 1048576)
  * One reader, formats/appconf.c, serves this file and the guest init (which
  * cannot link lib/); `tinyx-init --print-conf FILE` prints what the init read,
  * so tests compare the writer here with the guest binary's reading. */
@@ -44,6 +46,9 @@ struct app_spec {
 	char *workdir; /* NULL: "/" */
 	int restart;   /* 0 no, 1 on-failure */
 	struct strv pre, post; /* "FLAGS\tARG0\tARG..." (appconf_hook) */
+	int has_umask;
+	unsigned umask;
+	unsigned nofile_soft, nofile_hard; /* 0: unset */
 };
 
 /* Parse untrusted text into s (zeroed by the caller or fresh). On error s is

@@ -207,11 +207,12 @@ static void set_caps(struct sd_unit *u, const char *v)
 
 static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, const char *v)
 {
-	static const char *const scalars[] = {"User", "Group", "Type", "PIDFile",
-					      "WorkingDirectory"};
+	static const char *const scalars[] = {"User",	  "Group", "Type",	  "PIDFile",
+					      "WorkingDirectory", "UMask", "LimitNOFILE"};
 	static const char *const dirs[] = {"RuntimeDirectory", "StateDirectory", "LogsDirectory",
 					   "CacheDirectory", "ConfigurationDirectory"};
-	char **scalar[] = {&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir};
+	char **scalar[] = {&u->user,	    &u->group, &u->type,	  &u->pidfile,
+			   &u->working_dir, &u->umask, &u->limit_nofile};
 	struct strv *dir[] = {&u->runtime_dirs, &u->state_dirs, &u->logs_dirs, &u->cache_dirs,
 			      &u->config_dirs};
 
@@ -231,10 +232,10 @@ static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, con
 		set_caps(u, v);
 	if (!strcmp(k, "WorkingDirectory") && *v == '-')
 		v++;
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < 7; i++) {
 		if (!strcmp(k, scalars[i]))
 			set_scalar(scalar[i], v);
-		if (!strcmp(k, dirs[i]))
+		if (i < 5 && !strcmp(k, dirs[i]))
 			return add_words(ctx, v, dir[i], W_DIRS);
 	}
 	return 0;
@@ -325,7 +326,8 @@ int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t
 
 void sd_unit_free(struct sd_unit *u)
 {
-	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, NULL);
+	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, &u->umask,
+		      &u->limit_nofile, NULL);
 	strv_free(&u->environment_files);
 	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->exec_start_post, &u->runtime_dirs, &u->state_dirs,
 		       &u->logs_dirs, &u->cache_dirs, &u->config_dirs, &u->environment, NULL);

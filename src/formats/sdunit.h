@@ -14,6 +14,7 @@ struct sd_unit {
 	 * /var/lib, /var/log, /var/cache, /etc; absolute or ".." names dropped */
 	struct strv runtime_dirs, state_dirs, logs_dirs, cache_dirs, config_dirs;
 	char *working_dir;	 /* without the "-" prefix */
+	char *umask, *limit_nofile; /* UMask=, LimitNOFILE= as written; NULL when unset */
 	struct strv environment; /* "NAME=value", unquoted */
 	/* EnvironmentFile= paths as written ("-" first: the file may be missing) */
 	struct strv environment_files;

@@ -59,6 +59,14 @@ static int add_item(void *arg, const struct appconf_item *it)
 	case APPCONF_POST:
 		return list_push(it->key == APPCONF_PRE ? &c->pre : &c->post,
 				 strndup(it->val, it->vlen));
+	case APPCONF_UMASK:
+		c->has_umask = 1;
+		c->umask = it->num;
+		return 0;
+	case APPCONF_NOFILE:
+		c->nofile_soft = it->num;
+		c->nofile_hard = it->num2;
+		return 0;
 	case APPCONF_WORKDIR:
 		return set_path(&c->workdir, it);
 	case APPCONF_PIDFILE:
@@ -126,6 +134,10 @@ void conf_print(const struct app_conf *c)
 	if (c->pidfile)
 		out_line("pidfile", c->pidfile, "");
 	out("forking %d\nrestart %s\n", c->forking, c->restart ? "on-failure" : "no");
+	if (c->has_umask)
+		out("umask %04o\n", c->umask);
+	if (c->nofile_hard)
+		out("nofile %u %u\n", c->nofile_soft, c->nofile_hard);
 	for (int i = 0; i < c->pre.n; i++)
 		out_line("pre", c->pre.v[i], "");
 	for (int i = 0; i < c->post.n; i++)

@@ -27,6 +27,8 @@ struct conf_dir {
 struct app_conf {
 	struct list argv, env;
 	struct list pre, post; /* "FLAGS\tARG0\tARG..." (formats/appconf.h) */
+	int has_umask;
+	unsigned umask, nofile_soft, nofile_hard; /* nofile_hard 0: unset */
 	struct conf_dir *dirs;
 	int ndirs;
 	unsigned uid, gid, groups[APPCONF_MAX_GROUPS];

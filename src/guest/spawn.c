@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +71,15 @@ static void child(const struct gspawn *s)
 		on_tty(s->tty);
 	else if (s->flags & (GSPAWN_NULL_IN | GSPAWN_NULL_OUT))
 		null_fds(s->flags & GSPAWN_NULL_OUT ? 2 : 0);
+	if (s->has_umask)
+		umask(s->umask);
+	if (s->nofile_hard) { /* before the privileges go: raising it needs them */
+		struct rlimit rl = {s->nofile_soft, s->nofile_hard};
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			sayp(who, "cannot set the open file limit to %lu: %s", s->nofile_hard,
+			     strerror(errno));
+	}
 	if (s->cred)
 		drop(s->cred, who);
 	if (s->dir && chdir(s->dir) < 0)

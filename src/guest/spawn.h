@@ -27,6 +27,9 @@ struct gspawn {
 	const char *dir;	  /* chdir there (a failure is told, not fatal) */
 	const struct gcred *cred; /* drop to these ids (exit 126 if that fails) */
 	int gate_r, gate_w;	  /* > 0: close gate_w, wait for a byte on gate_r, then exec */
+	int has_umask;		  /* set this umask */
+	unsigned umask;
+	unsigned long nofile_soft, nofile_hard; /* RLIMIT_NOFILE when nofile_hard */
 	const char *who;	  /* prefix of the child's failure lines (default "tinyx: ") */
 	unsigned flags;		  /* GSPAWN_* */
 };

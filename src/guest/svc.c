@@ -45,6 +45,10 @@ static struct gspawn app_base(void)
 			   .flags = GSPAWN_SETSID | GSPAWN_NULL_IN};
 
 	cred = (struct gcred){conf.uid, conf.gid, conf.groups, (int)conf.ngroups};
+	s.has_umask = conf.has_umask;
+	s.umask = conf.umask;
+	s.nofile_soft = conf.nofile_soft;
+	s.nofile_hard = conf.nofile_hard;
 	if (!envp.n) {
 		int has_path = 0;
 

@@ -108,6 +108,10 @@ static void test_bad(void)
 	    "arg /x\npre .\tbin/true\n",	       /* relative */
 	    "arg /x\npre ?\t/bin/true\n",	       /* unknown flag */
 	    "arg /x\npost -\t\n",		       /* no command */
+	    "arg /x\numask 0800\n",		       /* not octal */
+	    "arg /x\nnofile 10\n",		       /* no hard limit */
+	    "arg /x\nnofile 20 10\n",	       /* soft above hard */
+	    "arg /x\nnofile 1 2000000\n",	       /* above nr_open */
 	};
 	struct tx_ctx ctx = {.stage = "rootfs"};
 	int have_init = access(init, X_OK) == 0;
@@ -174,7 +178,7 @@ static void test_init_agrees(void)
 	    sample, "arg /bin/busybox\narg httpd\narg -f\n",
 	    "arg /a b\nenv A=\nrestart no\nforking 0\n",
 	    "arg /a\npre .\t/bin/check\t-t\npre -+\t/usr/lib/x/helper\tsetup\tx y\n"
-	    "post !\t/bin/true\n"};
+	    "post !\t/bin/true\numask 027\nnofile 1024 524288\n"};
 	struct tx_ctx ctx = {0};
 
 	if (access(init, X_OK) != 0) {

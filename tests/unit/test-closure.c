@@ -84,6 +84,8 @@ int main(void)
 	/* ExecStartPre= and ExecStartPost=, expanded, with their flags; a "-"
 	 * command the root lacks is left out */
 	CHECK(spec.pre.n == 1 && spec.post.n == 1);
+	CHECK(spec.has_umask && spec.umask == 027);
+	CHECK(spec.nofile_soft == 4096 && spec.nofile_hard == 1048576);
 	CHECK_STR(spec.pre.n ? spec.pre.v[0] : NULL, ".\t/usr/sbin/demod\t-t\t-v\t--port\t8080");
 	CHECK_STR(spec.post.n ? spec.post.v[0] : NULL, "+-\t/usr/sbin/demod\t--ready");
 	CHECK(spec.dirs.n == 2);
