@@ -445,9 +445,8 @@ static int is_service_path(const char *f)
 		n -= dl;
 		if (n <= 8 || strcmp(b + n - 8, ".service"))
 			continue;
-		/* templates (name@.service) need an instance to mean anything */
-		if (b[n - 9] == '@')
-			continue;
+		/* templates (name@.service) too: the closure takes the
+		 * instance the root enables */
 		return 1;
 	}
 	return 0;

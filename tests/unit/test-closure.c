@@ -110,6 +110,46 @@ int main(void)
 	CHECK_STR(ctx.stage, "compare");
 	free(out);
 
+	TCASE("template unit");
+	/* the package's unit is a template: the instance the root enables,
+	 * its specifiers replaced; none enabled: as if it had no unit */
+	char tcmd[1024];
+	snprintf(tcmd, sizeof(tcmd),
+		 "cd %s && sed -i 's|/lib/systemd/system/demo.service|/lib/systemd/system/demo@.service|'"
+		 " var/lib/dpkg/info/demo.list && sed 's|^ExecStart=.*|ExecStart=/usr/sbin/demod -c"
+		 " /etc/demo/%%i.conf -n %%n -p %%p -I %%I|' lib/systemd/system/demo.service >"
+		 " lib/systemd/system/demo@.service && rm lib/systemd/system/demo.service",
+		 tmp);
+	CHECK(sh(tcmd) == 0);
+	memset(&spec, 0, sizeof(spec));
+	out = run("demo", &rc, &ctx, &spec); /* no instance enabled: no unit, the main binary */
+	CHECK(rc == 0 && spec.argv.n == 1);
+	appspec_free(&spec);
+	free(out);
+	snprintf(tcmd, sizeof(tcmd),
+		 "mkdir -p %s/etc/systemd/system/multi-user.target.wants && ln -s "
+		 "/lib/systemd/system/demo@.service "
+		 "'%s/etc/systemd/system/multi-user.target.wants/demo@web\\x2dA.service'",
+		 tmp, tmp);
+	CHECK(sh(tcmd) == 0);
+	memset(&spec, 0, sizeof(spec));
+	out = run("demo", &rc, &ctx, &spec);
+	CHECK(rc == 0);
+	CHECK(spec.argv.n == 9);
+	CHECK_STR(spec.argv.n == 9 ? spec.argv.v[2] : NULL, "/etc/demo/web\\x2dA.conf");
+	CHECK_STR(spec.argv.n == 9 ? spec.argv.v[4] : NULL, "demo@web\\x2dA.service");
+	CHECK_STR(spec.argv.n == 9 ? spec.argv.v[6] : NULL, "demo");
+	CHECK_STR(spec.argv.n == 9 ? spec.argv.v[8] : NULL, "web-A");
+	appspec_free(&spec);
+	free(out);
+	snprintf(tcmd, sizeof(tcmd),
+		 "cd %s && rm -r etc/systemd/system/multi-user.target.wants && sed -i "
+		 "'s|/lib/systemd/system/demo@.service|/lib/systemd/system/demo.service|'"
+		 " var/lib/dpkg/info/demo.list && rm lib/systemd/system/demo@.service && cp "
+		 "%s/tests/fixtures/closure/root/lib/systemd/system/demo.service lib/systemd/system/",
+		 tmp, getenv("PWD") ? getenv("PWD") : ".");
+	CHECK(sh(tcmd) == 0);
+
 	TCASE("unit without ExecStart");
 	/* a unit without ExecStart */
 	char cmd[1024];

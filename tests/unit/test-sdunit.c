@@ -210,12 +210,12 @@ static void t_find(void)
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
 		strv_push(&files, list[i]);
 	CHECK(sd_find_units(&ctx, FIX "/root", &files, &units) == 0);
-	CHECK_STRV(&units, "/lib/systemd/system/webapp.service|"
+	CHECK_STRV(&units, "/lib/systemd/system/webapp.service|/lib/systemd/system/webapp@.service|"
 			   "/usr/lib/systemd/system/webapp-worker.service");
 	strv_free(&units);
 	CHECK(sd_find_units(&ctx, NULL, &files, &units) == 0);
 	CHECK_STRV(&units, "/lib/systemd/system/gone.service|/lib/systemd/system/masked.service|"
-			   "/lib/systemd/system/webapp.service|"
+			   "/lib/systemd/system/webapp.service|/lib/systemd/system/webapp@.service|"
 			   "/usr/lib/systemd/system/webapp-worker.service");
 	strv_free(&units);
 	strv_free(&files);
