@@ -76,10 +76,17 @@ check "rootfs with ExecStartPre/Post" mk hooks \
 	-- /bin/busybox sh -c 'cat /run/pre; echo "umask $(umask) nofile $(ulimit -n)"; exec httpd -f -p 8080 -h /'
 check "rootfs with a failing ExecStartPre" mk prefail -B ".$TAB/bin/busybox${TAB}false" \
 	"$tmp/prefail.initrd" . build/tinyx-init -- /bin/busybox httpd -f -p 8080 -h /
+# Type=notify: READY=1 on NOTIFY_SOCKET, then its ExecStartPost=
+# (built into build/: the image's /tmp is a tmpfs, -D keeps the host path)
+sdr=$PWD/build/tests/sd-ready
+mkdir -p build/tests && cc -static -O2 -o "$sdr" tests/fixtures/guest/sd-ready.c || nok "build sd-ready.c"
+check "rootfs with a Type=notify app" mk notify -Y -D "$sdr" \
+	-A ".$TAB/bin/busybox${TAB}echo${TAB}post-after-ready" "$tmp/notify.initrd" . build/tinyx-init \
+	-- "$sdr" /bin/busybox httpd -f -p 8080 -h /
 # a daemon that goes to the background with no unit to say so (exit 0)
 check "rootfs with a self-backgrounding daemon" mk bg "$tmp/bg.initrd" . build/tinyx-init \
 	-- /bin/busybox httpd -p 8080 -h /
-for n in httpd fail restart user fork forkp hooks prefail bg; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
+for n in httpd fail restart user fork forkp hooks prefail bg notify; do [ -s "$tmp/$n.err" ] && cat "$tmp/$n.err"; done
 
 # boot NAME WANT-EXIT(0: kill it once the markers are seen; 1: it must power
 # off by itself) MARKER... -- QEMU-ARGS...
@@ -162,6 +169,12 @@ if [ -n "$vm" ]; then
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/prefail.initrd" -append "$APPEND"
 	check "prefail: the app itself never ran" \
 		sh -c '! grep -q "ready tcp/8080" "$1"' - "$tmp/microvm-prefail.log"
+	boot microvm-notify 0 "sd-ready: notified /run/tinyx/notify" "tinyx: app says READY=1" \
+		"post-after-ready" "tinyx: ready tcp/8080" -- \
+		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/notify.initrd" -append "$APPEND"
+	check "notify: ExecStartPost after READY=1" sh -c \
+		'[ "$(grep -n "READY=1" "$1" | head -n 1 | cut -d: -f1)" -lt "$(grep -n post-after-ready "$1" | head -n 1 | cut -d: -f1)" ]' \
+		- "$tmp/microvm-notify.log"
 	boot microvm-background 0 "exited 0 at start: following what it left running" \
 		"tinyx: ready tcp/8080" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/bg.initrd" -append "$APPEND"

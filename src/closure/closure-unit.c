@@ -503,6 +503,8 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 		if (u->pidfile)
 			spec->pidfile = xstrdup(u->pidfile);
 	}
+	if (!c->hint_exec.n && u->type && !strncmp(u->type, "notify", 6))
+		spec->notify = 1; /* notify and notify-reload */
 	if (u->working_dir && u->working_dir[0] == '/')
 		spec->workdir = xstrdup(u->working_dir);
 	spec->restart = 1;

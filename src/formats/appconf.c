@@ -92,7 +92,7 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 
 static const char *const keys[] = {"arg",     "env",	   "user",    "group",	 "groups",
 				   "dir",     "workdir", "pidfile", "forking", "restart",
-				   "pre",     "post",	   "umask",   "nofile"};
+				   "pre",     "post",	   "umask",   "nofile",	 "notify"};
 
 int appconf_hook(const char *v, size_t n)
 {
@@ -153,6 +153,7 @@ static int decode(struct appconf_item *it, const char *kw, size_t kl, const char
 	case APPCONF_PIDFILE:
 		return appconf_path(v, vl) ? APPCONF_BAD_VALUE : 0;
 	case APPCONF_FORKING:
+	case APPCONF_NOTIFY:
 		return parse_uint(v, vl, 10, 1, &it->num) ? APPCONF_BAD_VALUE : 0;
 	case APPCONF_RESTART:
 		it->num = vl == 10 && !memcmp(v, "on-failure", 10);
@@ -175,7 +176,10 @@ int appconf_set(const struct appconf_fields *f, const struct appconf_item *it)
 		return 1;
 	case APPCONF_FORKING:
 	case APPCONF_RESTART:
-		*(it->key == APPCONF_FORKING ? f->forking : f->restart) = (int)it->num;
+	case APPCONF_NOTIFY:
+		*(it->key == APPCONF_FORKING	? f->forking
+		  : it->key == APPCONF_RESTART ? f->restart
+					       : f->notify) = (int)it->num;
 		return 1;
 	default:
 		return 0;

@@ -28,6 +28,7 @@ enum appconf_key {
 	APPCONF_POST,
 	APPCONF_UMASK,
 	APPCONF_NOFILE,
+	APPCONF_NOTIFY,
 };
 
 /* "dir PATH MODE UID GID"; path is not NUL-terminated (plen bytes). */
@@ -84,12 +85,12 @@ int appconf_hook(const char *v, size_t n);
 struct appconf_fields {
 	unsigned *uid, *gid, *groups;
 	size_t *ngroups;
-	int *has_user, *forking, *restart;
+	int *has_user, *forking, *restart, *notify;
 };
 #define APPCONF_FIELDS(s)                                                                          \
 	{                                                                                          \
 		&(s)->uid, &(s)->gid, (s)->groups, &(s)->ngroups, &(s)->has_user, &(s)->forking,   \
-		    &(s)->restart                                                                  \
+		    &(s)->restart, &(s)->notify                                                    \
 	}
 /* Store it when it is user, group, groups, forking or restart: 1, else 0. */
 int appconf_set(const struct appconf_fields *f, const struct appconf_item *it);

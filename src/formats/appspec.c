@@ -137,6 +137,8 @@ void appspec_text(const struct app_spec *s, struct sbuf *out)
 		sbuf_printf(out, "pidfile %s\n", s->pidfile);
 	sbuf_printf(out, "forking %d\nrestart %s\n", s->forking ? 1 : 0,
 		    s->restart ? "on-failure" : "no");
+	if (s->notify)
+		sbuf_puts(out, "notify 1\n");
 	if (s->has_umask)
 		sbuf_printf(out, "umask %04o\n", s->umask);
 	if (s->nofile_hard)

@@ -21,6 +21,9 @@
  *                        failure is ignored) and "+" or "!" (as root); the
  *                        argv elements are TAB-separated
  *   post FLAGS\tARG0\tARG... the same once the app runs (ExecStartPost=)
+ *   notify 0|1           Type=notify: the init gives it NOTIFY_SOCKET and takes
+ *                        READY=1 as started (its ExecStartPost= then), MAINPID=
+ *                        as its main process
  *   umask OCTAL          the app's umask (UMask=; default the init's, 0022)
  *   nofile SOFT HARD     its RLIMIT_NOFILE (LimitNOFILE=; at most 1048576)
  * One reader, formats/appconf.c, serves this file and the guest init (which
@@ -45,6 +48,7 @@ struct app_spec {
 	int forking;
 	char *workdir; /* NULL: "/" */
 	int restart;   /* 0 no, 1 on-failure */
+	int notify;    /* Type=notify */
 	struct strv pre, post; /* "FLAGS\tARG0\tARG..." (appconf_hook) */
 	int has_umask;
 	unsigned umask;

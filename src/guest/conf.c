@@ -134,6 +134,8 @@ void conf_print(const struct app_conf *c)
 	if (c->pidfile)
 		out_line("pidfile", c->pidfile, "");
 	out("forking %d\nrestart %s\n", c->forking, c->restart ? "on-failure" : "no");
+	if (c->notify)
+		out("notify 1\n");
 	if (c->has_umask)
 		out("umask %04o\n", c->umask);
 	if (c->nofile_hard)

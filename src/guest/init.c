@@ -217,7 +217,8 @@ static int not_pid1(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGPWR, SIGUSR1, SIGUSR2, SIGHUP};
+	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGPWR,
+				   SIGUSR1, SIGUSR2, SIGHUP, SIGIO /* the notify socket */};
 	sigset_t set;
 
 	if (getpid() != 1)

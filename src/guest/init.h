@@ -33,7 +33,7 @@ struct app_conf {
 	int ndirs;
 	unsigned uid, gid, groups[APPCONF_MAX_GROUPS];
 	size_t ngroups;
-	int has_user, forking, restart;
+	int has_user, forking, restart, notify;
 	char *pidfile, *workdir; /* NULL: none, "/" */
 };
 extern struct app_conf conf;

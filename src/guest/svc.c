@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #include "guest/util.h"
 
 #define MAX_RESTARTS 5
+#define NOTIFY_PATH "/run/tinyx/notify" /* Type=notify: NOTIFY_SOCKET */
 #define LATE_PORTS_MS 3000 /* after ready, new ports are still said */
 
 enum app_state { APP_NONE, APP_RUNNING, APP_STARTING, APP_WAIT_PIDFILE };
@@ -27,6 +31,8 @@ static struct state {
 	pid_t shell;  /* debug shell */
 	pid_t iperf3; /* the throughput client, when asked for */
 	pid_t tracer; /* the trace boot's tracer (trace.c), when asked for */
+	int notify_fd; /* Type=notify: the socket NOTIFY_SOCKET names, 0 none */
+	int notified;  /* READY=1 came since the app started */
 	int restarts, ready, ready_once;
 	double since; /* ms: start of the current phase (ready poll, pid file wait) */
 } st;
@@ -45,6 +51,8 @@ static struct gspawn app_base(void)
 			   .flags = GSPAWN_SETSID | GSPAWN_NULL_IN};
 
 	cred = (struct gcred){conf.uid, conf.gid, conf.groups, (int)conf.ngroups};
+	if (!envp.n && conf.notify)
+		list_push(&envp, "NOTIFY_SOCKET=" NOTIFY_PATH);
 	s.has_umask = conf.has_umask;
 	s.umask = conf.umask;
 	s.nofile_soft = conf.nofile_soft;
@@ -61,6 +69,30 @@ static struct gspawn app_base(void)
 	}
 	s.envp = envp.v;
 	return s;
+}
+
+/* Type=notify: a datagram socket for sd_notify(), SIGIO when one comes. */
+static void notify_open(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = NOTIFY_PATH};
+	int fd;
+
+	if (st.notify_fd > 0)
+		return;
+	char dir[] = NOTIFY_PATH;
+
+	mkdir_parents(dir);
+	unlink(NOTIFY_PATH);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    chmod(NOTIFY_PATH, 0666) < 0 || fcntl(fd, F_SETOWN, getpid()) < 0 ||
+	    fcntl(fd, F_SETFL, O_ASYNC | O_NONBLOCK) < 0) {
+		say("cannot make the notify socket %s: %s", NOTIFY_PATH, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	st.notify_fd = fd;
 }
 
 /* Fork s, under the tracer when the trace boot asks for it (trace.c). */
@@ -141,8 +173,11 @@ void start_app(void)
 	int r;
 
 	conf_make_dirs(&conf);
+	if (conf.notify)
+		notify_open();
 	st.pid = 0;
 	st.app = APP_NONE;
+	st.notified = 0;
 	if ((r = run_hooks(0)) != 0) {
 		app_gone(r > 0 ? r : 1 << 8, 1);
 		return;
@@ -157,8 +192,33 @@ void start_app(void)
 	st.ready = 0;
 	st.since = now_ms();
 	nseen = 0;
-	if (!conf.forking)
+	if (!conf.forking && !conf.notify)
 		app_started();
+}
+
+/* What the app said on the notify socket: READY=1 makes it started,
+ * MAINPID=N names its main process (sd_notify(3)). */
+static void notify_read(void)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while (st.notify_fd > 0 && (n = recv(st.notify_fd, buf, sizeof(buf) - 1, 0)) >= 0) {
+		char *save = NULL;
+
+		buf[n] = 0;
+		for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			long pid = !strncmp(l, "MAINPID=", 8) ? strtol(l + 8, NULL, 10) : 0;
+
+			if (pid > 1 && kill((pid_t)pid, 0) == 0 && st.app == APP_RUNNING)
+				st.pid = (pid_t)pid;
+			if (!strcmp(l, "READY=1") && !st.notified && st.app == APP_RUNNING) {
+				st.notified = 1;
+				say("app says READY=1");
+				app_started();
+			}
+		}
+	}
 }
 
 void start_shell(void)
@@ -501,6 +561,8 @@ void svc_loop(const sigset_t *set)
 
 		if (sig == SIGCHLD)
 			reap();
+		else if (sig == SIGIO)
+			notify_read();
 		else if (sig > 0 && sig != SIGHUP) {
 			say("signal %d: stopping", sig);
 			power_off();

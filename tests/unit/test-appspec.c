@@ -178,7 +178,7 @@ static void test_init_agrees(void)
 	    sample, "arg /bin/busybox\narg httpd\narg -f\n",
 	    "arg /a b\nenv A=\nrestart no\nforking 0\n",
 	    "arg /a\npre .\t/bin/check\t-t\npre -+\t/usr/lib/x/helper\tsetup\tx y\n"
-	    "post !\t/bin/true\numask 027\nnofile 1024 524288\n"};
+	    "post !\t/bin/true\nnotify 1\numask 027\nnofile 1024 524288\n"};
 	struct tx_ctx ctx = {0};
 
 	if (access(init, X_OK) != 0) {
