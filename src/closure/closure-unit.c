@@ -176,6 +176,22 @@ static int unit_enabled(const struct cl *c, const char *unit, const char *alias,
 	return yes;
 }
 
+/* Is the unit at path (in the root) a Type=oneshot one? */
+static int is_oneshot(const struct cl *c, const char *path)
+{
+	char *host = root_join(c->root, path), *text = NULL;
+	struct sd_unit u = {0};
+	size_t len;
+	int yes = read_file(host, &text, &len, 1 << 20) == 0 &&
+		  sd_unit_parse(c->ctx, path, text, len, &u) == 0 && u.type &&
+		  !strcmp(u.type, "oneshot");
+
+	sd_unit_free(&u);
+	free(text);
+	free(host);
+	return yes;
+}
+
 /* The app's unit among its packages' units: APP.service, the one the
  * alias APP.service names, else the first one enabled in the staged root
  * (bind9: named.service, not the disabled named-resolvconf.service; a
@@ -192,9 +208,10 @@ static const char *pick_unit(const struct cl *c, const struct strv *units, char 
 				 : !strcmp(path_basename(units->v[i]), alias))
 				found = units->v[i];
 	free(alias);
-	/* else the first that is not a template (one needs an instance) */
+	/* else the first that is not a template (one needs an instance) nor
+	 * a oneshot (a setup step, not a service) */
 	for (size_t i = 0; i < units->n && !found; i++)
-		if (!strstr(path_basename(units->v[i]), "@.service"))
+		if (!strstr(path_basename(units->v[i]), "@.service") && !is_oneshot(c, units->v[i]))
 			found = units->v[i];
 	return found;
 }
@@ -470,6 +487,39 @@ static void unit_limits(const struct sd_unit *u, struct app_spec *spec)
 	}
 }
 
+/* The Type=oneshot units of the app's packages that its unit Requires= or
+ * Wants= (a setup step: keys, dirs, a ruleset): their ExecStartPre= and
+ * ExecStart= lines go first among the hooks, as root unless their own
+ * User= says otherwise, in the order named. */
+static int oneshot_hooks(struct cl *c, const struct sd_unit *u, const struct strv *units,
+			 const struct strv *env, struct strv *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < u->requires.n; i++) {
+		const char *want = u->requires.v[i], *path = NULL;
+		struct sd_unit d = {0};
+		struct strv lines = {0};
+
+		for (size_t k = 0; k < units->n && !path; k++)
+			if (!strcmp(path_basename(units->v[k]), want))
+				path = units->v[k];
+		if (!path || load_unit(c, path, NULL, &d) < 0 || !d.type ||
+		    strcmp(d.type, "oneshot")) {
+			sd_unit_free(&d);
+			continue;
+		}
+		for (size_t k = 0; k < d.exec_start_pre.n; k++)
+			strv_push(&lines, d.exec_start_pre.v[k]);
+		for (size_t k = 0; k < d.exec_start.n; k++)
+			strv_push_own(&lines, xasprintf("%s%s", d.user ? "" : "+", d.exec_start.v[k]));
+		r = unit_hooks(c, &lines, env, path, "ExecStart", out);
+		strv_free(&lines);
+		sd_unit_free(&d);
+	}
+	return r;
+}
+
 /* What the guest init needs to start it as the unit says. */
 static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit *u,
 		      const struct strv *argv, const struct strv *env, unsigned uid, unsigned gid)
@@ -545,6 +595,8 @@ int cl_read_unit(struct cl *c, struct app_spec *spec)
 	if (r == 0 && spec)
 		fill_spec(c, spec, &u, &argv, &env, uid, gid);
 	/* the unit's hooks, unless a hint says how to start it */
+	if (r == 0 && spec && !c->hint_exec.n)
+		r = oneshot_hooks(c, &u, &units, &env, &spec->pre);
 	if (r == 0 && spec && !c->hint_exec.n)
 		r = unit_hooks(c, &u.exec_start_pre, &env, unit_path, "ExecStartPre", &spec->pre);
 	if (r == 0 && spec && !c->hint_exec.n)

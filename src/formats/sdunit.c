@@ -136,7 +136,7 @@ static int valid_dir_name(const char *s)
 }
 
 /* What a list-valued key holds. */
-enum words { W_DIRS, W_ENV, W_EXEC, W_HOOK };
+enum words { W_DIRS, W_ENV, W_EXEC, W_HOOK, W_NAMES };
 
 /* Add the words of v to l (directory names or assignments), or v itself
  * as a command line (W_EXEC: without its prefix chars; W_HOOK: with them);
@@ -241,7 +241,7 @@ static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, con
 	return 0;
 }
 
-/* One logical line; *in_service tracks the section. */
+/* One logical line; *in_service tracks the section (1 [Service], 2 [Unit]). */
 static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *l,
 		     struct sd_unit *u, int *in_service)
 {
@@ -256,7 +256,9 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 		if (end[-1] != ']' || end - l < 3)
 			return tx_fail(ctx, -EINVAL, NULL,
 				       "corrupt section header at line %zu '%s'", lineno, name);
-		*in_service = end - l == 9 && !strncmp(l, "[Service]", 9);
+		*in_service = end - l == 9 && !strncmp(l, "[Service]", 9)	? 1
+			      : end - l == 6 && !strncmp(l, "[Unit]", 6) ? 2
+									  : 0;
 		return 0;
 	}
 	eq = strchr(l, '=');
@@ -272,7 +274,12 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 	v = eq + 1;
 	while (fmt_is_ws(*v))
 		v++;
-	r = service_key(ctx, u, k, v);
+	if (*in_service == 2) /* [Unit]: the units it pulls in */
+		r = !strcmp(k, "Requires") || !strcmp(k, "Wants")
+			? add_words(ctx, v, &u->requires, W_NAMES)
+			: 0;
+	else
+		r = service_key(ctx, u, k, v);
 	if (r < 0)
 		return tx_fail(ctx, r, NULL, "bad %s= value at line %zu '%s'", k, lineno, name);
 	return 0;
@@ -329,7 +336,7 @@ void sd_unit_free(struct sd_unit *u)
 	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, &u->umask,
 		      &u->limit_nofile, NULL);
 	strv_free(&u->environment_files);
-	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->exec_start_post, &u->runtime_dirs, &u->state_dirs,
+	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->exec_start_post, &u->requires, &u->runtime_dirs, &u->state_dirs,
 		       &u->logs_dirs, &u->cache_dirs, &u->config_dirs, &u->environment, NULL);
 	memset(u, 0, sizeof(*u));
 }

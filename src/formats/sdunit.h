@@ -7,6 +7,8 @@
 struct sd_unit {
 	/* each a command line with the prefix chars -@:+! removed */
 	struct strv exec_start;
+	/* [Unit] Requires= and Wants=: the unit names it pulls in */
+	struct strv requires;
 	/* ExecStartPre=, ExecStartPost=: each with its prefix chars kept */
 	struct strv exec_start_pre, exec_start_post;
 	char *user, *group, *type, *pidfile; /* NULL when unset */
@@ -21,8 +23,8 @@ struct sd_unit {
 	int ambient_net_bind; /* AmbientCapabilities has CAP_NET_BIND_SERVICE */
 };
 
-/* Parse a unit file; only [Service] keys matter. Comments (# ;), trailing
- * backslash continuation, an empty assignment resets a list (systemd
+/* Parse a unit file; only [Service] keys (and [Unit]'s Requires, Wants)
+ * matter. Comments (# ;), trailing backslash continuation, an empty assignment resets a list (systemd
  * semantics). Fills u (zeroed by the caller; assignments add to it). */
 int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		  struct sd_unit *u);

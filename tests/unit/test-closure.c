@@ -83,10 +83,12 @@ int main(void)
 	CHECK_STR(spec.pidfile, "/run/demo.pid");
 	/* ExecStartPre= and ExecStartPost=, expanded, with their flags; a "-"
 	 * command the root lacks is left out */
-	CHECK(spec.pre.n == 1 && spec.post.n == 1);
+	/* the oneshot unit it Requires= first (as root: no User= of its own) */
+	CHECK(spec.pre.n == 2 && spec.post.n == 1);
+	CHECK_STR(spec.pre.n == 2 ? spec.pre.v[0] : NULL, "+\t/usr/sbin/demod\t--setup");
 	CHECK(spec.has_umask && spec.umask == 027);
 	CHECK(spec.nofile_soft == 4096 && spec.nofile_hard == 1048576);
-	CHECK_STR(spec.pre.n ? spec.pre.v[0] : NULL, ".\t/usr/sbin/demod\t-t\t-v\t--port\t8080");
+	CHECK_STR(spec.pre.n == 2 ? spec.pre.v[1] : NULL, ".\t/usr/sbin/demod\t-t\t-v\t--port\t8080");
 	CHECK_STR(spec.post.n ? spec.post.v[0] : NULL, "+-\t/usr/sbin/demod\t--ready");
 	CHECK(spec.dirs.n == 2);
 	CHECK(spec.dirs.n >= 1 && !strcmp(spec.dirs.v[0], "/run/demo 0755 100 101"));
