@@ -44,5 +44,8 @@ int cl_add_packages(struct cl *c);
 /* The unit says how the app starts; hints may override the command. Fills
  * spec when not NULL. 0 or -errno with ctx->err. */
 int cl_read_unit(struct cl *c, struct app_spec *spec);
+/* The kernel features of kconfig-fragments/features/ whose paths the
+ * manifest holds (fragfeat.c). 0 or -errno with ctx->err. */
+int cl_fragment_features(struct cl *c);
 
 #endif

@@ -8,7 +8,8 @@
  * 3. the systemd unit: how to start it, as whom, which dirs it wants;
  * 4. the ELF closure of every executable (libdeps.c), with kernel features;
  * 5. the users and groups it runs as or that own its files, plus root;
- * 6. the per-app hints (rootfs-overlays/APP/hints) for what cannot be seen. */
+ * 6. the per-app hints (rootfs-overlays/APP/hints) for what cannot be seen;
+ * 7. the kernel features of kconfig-fragments/features/ its paths call for. */
 #include "closure/cl.h"
 #include "closure/libdeps.h"
 #include "formats/hints.h"
@@ -155,6 +156,8 @@ static int build(struct cl *c, const struct strv *runtime, struct app_spec *spec
 		r = libdeps_walk(c->ctx, c->m, &dirs, &c->elves);
 	}
 	strv_free(&dirs);
+	if (r == 0)
+		r = cl_fragment_features(c);
 	if (r < 0)
 		return r;
 	add_accounts(c);

@@ -96,6 +96,40 @@ int main(void)
 	free(golden);
 	appspec_free(&spec);
 
+	TCASE("feature fragments");
+	/* kconfig-fragments/features/: a fragment whose pattern matches a
+	 * path of the manifest adds its options, with the fragment and the
+	 * path as the reason; one that matches nothing adds none */
+	{
+		char proj[] = "/tmp/tinyx-fragXXXXXX", fcmd[512];
+		struct manifest fm;
+		int has_tun = 0, has_nope = 0;
+
+		CHECK(mkdtemp(proj) != NULL);
+		snprintf(fcmd, sizeof(fcmd),
+			 "mkdir -p %s/kconfig-fragments/features && cd %s/kconfig-fragments/features"
+			 " && printf '# x\\n# match: /nope /usr/sbin/demo*\\nCONFIG_TUN=y\\n"
+			 "# CONFIG_NO=y\\nCONFIG_M=m\\n' > tun.config && printf '# match: "
+			 "/usr/bin/none\\nCONFIG_NOPE=y\\n' > nope.config",
+			 proj, proj);
+		CHECK(sh(fcmd) == 0);
+		manifest_init(&fm, "demo", tmp);
+		CHECK(closure_build(&ctx, "demo", tmp, proj, &fm, NULL) == 0);
+		for (size_t i = 0; i < fm.nf; i++) {
+			if (!strcmp(fm.f[i].option, "TUN")) {
+				has_tun = 1;
+				CHECK_STR(fm.f[i].symbol, "features/tun.config");
+				CHECK_STR(fm.f[i].binary, "/usr/sbin/demod");
+			}
+			has_nope |= !strcmp(fm.f[i].option, "NOPE") || !strcmp(fm.f[i].option, "M") ||
+				    !strcmp(fm.f[i].option, "NO");
+		}
+		CHECK(has_tun && !has_nope);
+		manifest_free(&fm);
+		snprintf(fcmd, sizeof(fcmd), "rm -rf %s", proj);
+		CHECK(sh(fcmd) == 0);
+	}
+
 	TCASE("virtual name");
 	/* a virtual name resolves to its provider */
 	memset(&spec, 0, sizeof(spec));
