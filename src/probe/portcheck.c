@@ -22,7 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define HOLD_MS 1000.0 /* a tcp connect must stay up this long */
+#define HOLD_MS 1000.0	 /* a tcp connect must stay up this long */
+#define ANSWER_MS 5000.0 /* how long a sent GET or hello may take to answer */
 #define RETRY_MS 100.0
 #define DNS_RETRY_MS 500.0
 
@@ -98,7 +99,11 @@ static void pp_tick(struct run *R, struct pport *p, double now)
 	} else if (p->udp) {
 		if (now >= p->next)
 			dns_send(R, p, now);
-	} else if (p->hold >= 0 && p->held >= 0 && now - p->held >= HOLD_MS) {
+	} else if (p->hold >= 0 && p->held >= 0 && now - p->held >= HOLD_MS &&
+		   !(now - p->held < ANSWER_MS && ((p->http >= 0 && p->http_sent) ||
+						   (p->tls >= 0 && p->tls_sent)))) {
+		/* held; a GET or hello still open gets ANSWER_MS to say more
+		 * (a proxy's 503 comes after its backend's connect timeout) */
 		snprintf(what, sizeof(what), "tcp accept on tcp/%d", p->port);
 		pp_done(p, p->held, what);
 	} else if (p->hold < 0 && now >= p->next) {
@@ -134,8 +139,12 @@ static double pc_tick(void *st, struct run *R, double now)
 		if (p->done)
 			continue;
 		pp_tick(R, p, now);
-		if (!p->done && p->held >= 0 && HOLD_MS - (now - p->held) < wait)
-			wait = HOLD_MS - (now - p->held);
+		if (!p->done && p->held >= 0) {
+			double left = (now - p->held < HOLD_MS ? HOLD_MS : ANSWER_MS) - (now - p->held);
+
+			if (left < wait)
+				wait = left;
+		}
 	}
 	return wait < 1 ? 1 : wait;
 }
