@@ -256,17 +256,39 @@ static char *specifiers(const char *text, const char *unit, const char *inst)
 
 		if (*p == '%' && p[1]) {
 			switch (p[1]) {
-			case 'i': v = inst ? inst : ""; break;
-			case 'I': v = un; break;
-			case 'n': v = name; break;
-			case 'N': v = stem; break;
-			case 'p': v = prefix; break;
-			case 't': v = "/run"; break;
-			case 'S': v = "/var/lib"; break;
-			case 'C': v = "/var/cache"; break;
-			case 'L': v = "/var/log"; break;
-			case 'E': v = "/etc"; break;
-			case '%': v = "%"; break;
+			case 'i':
+				v = inst ? inst : "";
+				break;
+			case 'I':
+				v = un;
+				break;
+			case 'n':
+				v = name;
+				break;
+			case 'N':
+				v = stem;
+				break;
+			case 'p':
+				v = prefix;
+				break;
+			case 't':
+				v = "/run";
+				break;
+			case 'S':
+				v = "/var/lib";
+				break;
+			case 'C':
+				v = "/var/cache";
+				break;
+			case 'L':
+				v = "/var/log";
+				break;
+			case 'E':
+				v = "/etc";
+				break;
+			case '%':
+				v = "%";
+				break;
 			}
 		}
 		if (v && !strncmp(line, "Exec", 4)) {
@@ -431,11 +453,13 @@ static int unit_hooks(struct cl *c, const struct strv *lines, const struct strv 
 				r = tx_fail(c->ctx, -EINVAL, "closure",
 					    "a tab or newline in a %s argument of '%s'", what,
 					    unit_path);
-		if (r == 0 && (!argv.n || argv.v[0][0] != '/' || cl_add_path(c, argv.v[0], reason) < 0)) {
+		if (r == 0 &&
+		    (!argv.n || argv.v[0][0] != '/' || cl_add_path(c, argv.v[0], reason) < 0)) {
 			if (!may_fail)
-				r = tx_fail(c->ctx, -ENOENT, "closure",
-					    "cannot find the %s command '%s' in the root (unit '%s')",
-					    what, argv.n ? argv.v[0] : "", unit_path);
+				r = tx_fail(
+				    c->ctx, -ENOENT, "closure",
+				    "cannot find the %s command '%s' in the root (unit '%s')", what,
+				    argv.n ? argv.v[0] : "", unit_path);
 		} else if (r == 0) {
 			sbuf_puts(&h, flags);
 			for (size_t k = 0; k < argv.n; k++)
@@ -512,7 +536,8 @@ static int oneshot_hooks(struct cl *c, const struct sd_unit *u, const struct str
 		for (size_t k = 0; k < d.exec_start_pre.n; k++)
 			strv_push(&lines, d.exec_start_pre.v[k]);
 		for (size_t k = 0; k < d.exec_start.n; k++)
-			strv_push_own(&lines, xasprintf("%s%s", d.user ? "" : "+", d.exec_start.v[k]));
+			strv_push_own(&lines,
+				      xasprintf("%s%s", d.user ? "" : "+", d.exec_start.v[k]));
 		r = unit_hooks(c, &lines, env, path, "ExecStart", out);
 		strv_free(&lines);
 		sd_unit_free(&d);

@@ -171,9 +171,8 @@ int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const c
 	return closure_build_traced(ctx, app, root, projdir, NULL, m, spec);
 }
 
-int closure_build_traced(struct tx_ctx *ctx, const char *app, const char *root,
-			 const char *projdir, const struct strv *runtime, struct manifest *m,
-			 struct app_spec *spec)
+int closure_build_traced(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
+			 const struct strv *runtime, struct manifest *m, struct app_spec *spec)
 {
 	struct cl c = {.ctx = ctx, .app = app, .root = root, .projdir = projdir, .m = m};
 	/* the parsers (src/formats/) name the stage whose input they read */

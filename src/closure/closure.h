@@ -16,8 +16,7 @@ int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const c
  * boot, image/trace.h), reason opened-at-runtime, with what they need in
  * turn (an ELF's libraries, a script's interpreter). Paths the root lacks
  * are passed over. */
-int closure_build_traced(struct tx_ctx *ctx, const char *app, const char *root,
-			 const char *projdir, const struct strv *runtime, struct manifest *m,
-			 struct app_spec *spec);
+int closure_build_traced(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
+			 const struct strv *runtime, struct manifest *m, struct app_spec *spec);
 
 #endif

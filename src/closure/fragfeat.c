@@ -55,7 +55,8 @@ static int one_fragment(struct cl *c, const char *dir, const char *name)
 	}
 	hit = matched(c->m, text);
 	why = xasprintf("features/%s", name);
-	for (char *l = hit ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = hit ? strtok_r(text, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(l, '=');
 
 		if (strncmp(l, "CONFIG_", 7) || !eq || strcmp(eq, "=y"))

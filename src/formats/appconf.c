@@ -90,9 +90,9 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 	return 0;
 }
 
-static const char *const keys[] = {"arg",     "env",	   "user",    "group",	 "groups",
-				   "dir",     "workdir", "pidfile", "forking", "restart",
-				   "pre",     "post",	   "umask",   "nofile",	 "notify"};
+static const char *const keys[] = {"arg", "env",     "user",	"group",   "groups",
+				   "dir", "workdir", "pidfile", "forking", "restart",
+				   "pre", "post",    "umask",	"nofile",  "notify"};
 
 int appconf_hook(const char *v, size_t n)
 {
@@ -177,7 +177,7 @@ int appconf_set(const struct appconf_fields *f, const struct appconf_item *it)
 	case APPCONF_FORKING:
 	case APPCONF_RESTART:
 	case APPCONF_NOTIFY:
-		*(it->key == APPCONF_FORKING	? f->forking
+		*(it->key == APPCONF_FORKING   ? f->forking
 		  : it->key == APPCONF_RESTART ? f->restart
 					       : f->notify) = (int)it->num;
 		return 1;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #define APPCONF_MAX_GROUPS 32
-#define APPCONF_ID_MAX 4294967294ul /* (uid_t)-1 means "unchanged" to setuid */
+#define APPCONF_ID_MAX 4294967294ul  /* (uid_t)-1 means "unchanged" to setuid */
 #define APPCONF_NOFILE_MAX 1048576ul /* the kernel's default fs.nr_open */
 /* The first line of the canonical text (the writer and `tinyx-init --print-conf`) */
 #define APPCONF_HEADER "# tinyx app spec: read by /init (see src/appspec.h)\n"
@@ -44,8 +44,8 @@ struct appconf_item {
 	enum appconf_key key;
 	const char *val;
 	size_t vlen;
-	unsigned num; /* user, group: the id; forking: 0|1; restart: 0 no, 1 on-failure;
-		       * umask: the mask; nofile: the soft limit */
+	unsigned num;  /* user, group: the id; forking: 0|1; restart: 0 no, 1 on-failure;
+			* umask: the mask; nofile: the soft limit */
 	unsigned num2; /* nofile: the hard limit */
 	unsigned groups[APPCONF_MAX_GROUPS];
 	size_t ngroups;

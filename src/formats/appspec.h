@@ -46,9 +46,9 @@ struct app_spec {
 	struct strv dirs; /* "PATH MODE UID GID", MODE octal (e.g. "/run/nginx 0755 33 33") */
 	char *pidfile;	  /* NULL: none */
 	int forking;
-	char *workdir; /* NULL: "/" */
-	int restart;   /* 0 no, 1 on-failure */
-	int notify;    /* Type=notify */
+	char *workdir;	       /* NULL: "/" */
+	int restart;	       /* 0 no, 1 on-failure */
+	int notify;	       /* Type=notify */
 	struct strv pre, post; /* "FLAGS\tARG0\tARG..." (appconf_hook) */
 	int has_umask;
 	unsigned umask;

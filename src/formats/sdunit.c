@@ -207,11 +207,11 @@ static void set_caps(struct sd_unit *u, const char *v)
 
 static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, const char *v)
 {
-	static const char *const scalars[] = {"User",	  "Group", "Type",	  "PIDFile",
-					      "WorkingDirectory", "UMask", "LimitNOFILE"};
+	static const char *const scalars[] = {
+	    "User", "Group", "Type", "PIDFile", "WorkingDirectory", "UMask", "LimitNOFILE"};
 	static const char *const dirs[] = {"RuntimeDirectory", "StateDirectory", "LogsDirectory",
 					   "CacheDirectory", "ConfigurationDirectory"};
-	char **scalar[] = {&u->user,	    &u->group, &u->type,	  &u->pidfile,
+	char **scalar[] = {&u->user,	    &u->group, &u->type,	&u->pidfile,
 			   &u->working_dir, &u->umask, &u->limit_nofile};
 	struct strv *dir[] = {&u->runtime_dirs, &u->state_dirs, &u->logs_dirs, &u->cache_dirs,
 			      &u->config_dirs};
@@ -256,8 +256,8 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 		if (end[-1] != ']' || end - l < 3)
 			return tx_fail(ctx, -EINVAL, NULL,
 				       "corrupt section header at line %zu '%s'", lineno, name);
-		*in_service = end - l == 9 && !strncmp(l, "[Service]", 9)	? 1
-			      : end - l == 6 && !strncmp(l, "[Unit]", 6) ? 2
+		*in_service = end - l == 9 && !strncmp(l, "[Service]", 9) ? 1
+			      : end - l == 6 && !strncmp(l, "[Unit]", 6)  ? 2
 									  : 0;
 		return 0;
 	}
@@ -336,8 +336,9 @@ void sd_unit_free(struct sd_unit *u)
 	fmt_free_strs(&u->user, &u->group, &u->type, &u->pidfile, &u->working_dir, &u->umask,
 		      &u->limit_nofile, NULL);
 	strv_free(&u->environment_files);
-	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->exec_start_post, &u->requires, &u->runtime_dirs, &u->state_dirs,
-		       &u->logs_dirs, &u->cache_dirs, &u->config_dirs, &u->environment, NULL);
+	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->exec_start_post, &u->requires,
+		       &u->runtime_dirs, &u->state_dirs, &u->logs_dirs, &u->cache_dirs,
+		       &u->config_dirs, &u->environment, NULL);
 	memset(u, 0, sizeof(*u));
 }
 

@@ -15,17 +15,17 @@ struct sd_unit {
 	/* names (split on whitespace, quotes honoured) relative to /run,
 	 * /var/lib, /var/log, /var/cache, /etc; absolute or ".." names dropped */
 	struct strv runtime_dirs, state_dirs, logs_dirs, cache_dirs, config_dirs;
-	char *working_dir;	 /* without the "-" prefix */
+	char *working_dir;	    /* without the "-" prefix */
 	char *umask, *limit_nofile; /* UMask=, LimitNOFILE= as written; NULL when unset */
-	struct strv environment; /* "NAME=value", unquoted */
+	struct strv environment;    /* "NAME=value", unquoted */
 	/* EnvironmentFile= paths as written ("-" first: the file may be missing) */
 	struct strv environment_files;
 	int ambient_net_bind; /* AmbientCapabilities has CAP_NET_BIND_SERVICE */
 };
 
 /* Parse a unit file; only [Service] keys (and [Unit]'s Requires, Wants)
- * matter. Comments (# ;), trailing backslash continuation, an empty assignment resets a list (systemd
- * semantics). Fills u (zeroed by the caller; assignments add to it). */
+ * matter. Comments (# ;), trailing backslash continuation, an empty assignment resets a list
+ * (systemd semantics). Fills u (zeroed by the caller; assignments add to it). */
 int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,
 		  struct sd_unit *u);
 void sd_unit_free(struct sd_unit *u);

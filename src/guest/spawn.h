@@ -30,8 +30,8 @@ struct gspawn {
 	int has_umask;		  /* set this umask */
 	unsigned umask;
 	unsigned long nofile_soft, nofile_hard; /* RLIMIT_NOFILE when nofile_hard */
-	const char *who;	  /* prefix of the child's failure lines (default "tinyx: ") */
-	unsigned flags;		  /* GSPAWN_* */
+	const char *who; /* prefix of the child's failure lines (default "tinyx: ") */
+	unsigned flags;	 /* GSPAWN_* */
 };
 
 /* Fork the child; its pid, or -1 (errno) when fork failed. */

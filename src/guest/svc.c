@@ -21,16 +21,16 @@
 
 #define MAX_RESTARTS 5
 #define NOTIFY_PATH "/run/tinyx/notify" /* Type=notify: NOTIFY_SOCKET */
-#define LATE_PORTS_MS 3000 /* after ready, new ports are still said */
+#define LATE_PORTS_MS 3000		/* after ready, new ports are still said */
 
 enum app_state { APP_NONE, APP_RUNNING, APP_STARTING, APP_WAIT_PIDFILE };
 
 static struct state {
 	enum app_state app;
-	pid_t pid;    /* the app (or the forking starter while APP_STARTING) */
-	pid_t shell;  /* debug shell */
-	pid_t iperf3; /* the throughput client, when asked for */
-	pid_t tracer; /* the trace boot's tracer (trace.c), when asked for */
+	pid_t pid;     /* the app (or the forking starter while APP_STARTING) */
+	pid_t shell;   /* debug shell */
+	pid_t iperf3;  /* the throughput client, when asked for */
+	pid_t tracer;  /* the trace boot's tracer (trace.c), when asked for */
 	int notify_fd; /* Type=notify: the socket NOTIFY_SOCKET names, 0 none */
 	int notified;  /* READY=1 came since the app started */
 	int restarts, ready, ready_once;
@@ -148,7 +148,8 @@ static int run_hooks(int post)
 			say("%s '%s' failed: %s %d", what, argv.v ? argv.v[0] : "?",
 			    status > 0 && WIFSIGNALED(status) ? "signal" : "status",
 			    status > 0 && WIFSIGNALED(status) ? WTERMSIG(status)
-							      : status > 0 ? WEXITSTATUS(status) : -1);
+			    : status > 0		      ? WEXITSTATUS(status)
+							      : -1);
 		free(argv.v);
 		free(copy);
 		if (status != 0 && !strchr(h->v[i], '-'))
@@ -518,8 +519,8 @@ static void reap(void)
 				app_gone(status, 1);
 			}
 		} else if (p == st.pid && st.app == APP_RUNNING && !conf.forking &&
-			   WIFEXITED(status) && !WEXITSTATUS(status) && now_ms() - st.since < 10000 &&
-			   guess_main() > 0) {
+			   WIFEXITED(status) && !WEXITSTATUS(status) &&
+			   now_ms() - st.since < 10000 && guess_main() > 0) {
 			/* exit 0 at once, leaving a process: a daemon that went
 			 * to the background (a SysV one: no unit says so); its
 			 * orphans are already ours. Followed as systemd follows

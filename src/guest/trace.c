@@ -30,9 +30,9 @@
 #include "guest/util.h"
 
 #define SEEN_MAX 8192 /* paths said, per tracer */
-#define OPTS                                                                                   \
-	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |                    \
-	 PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)
+#define OPTS                                                                                       \
+	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |  \
+	 PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif

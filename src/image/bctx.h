@@ -49,8 +49,8 @@ struct bctx {
 	struct target_res *tr;
 	int ntr;
 	long long epoch;
-	int trace_cached;     /* the trace boot's paths came from the cache */
-	struct strv traced;   /* the manifest's opened-at-runtime paths */
+	int trace_cached;   /* the trace boot's paths came from the cache */
+	struct strv traced; /* the manifest's opened-at-runtime paths */
 	char initrd_sha[65], disk_sha[65];
 	long long initrd_bytes, disk_bytes;
 };

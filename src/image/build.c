@@ -180,11 +180,14 @@ static int build_trace(struct bctx *b)
 		if (b->m.e[i].reason && !strcmp(b->m.e[i].reason, "opened-at-runtime"))
 			strv_push(&b->traced, b->m.e[i].path);
 	if (r == 0)
-		tx_info(ctx, "trace: %s; %zu files opened at run time added%s", b->trace_cached ? "reused from the cache" : "done", b->traced.n, b->traced.n ? ":" : "");
+		tx_info(ctx, "trace: %s; %zu files opened at run time added%s",
+			b->trace_cached ? "reused from the cache" : "done", b->traced.n,
+			b->traced.n ? ":" : "");
 	for (size_t i = 0; r == 0 && i < b->traced.n && i < 20; i++)
 		tx_info(ctx, "  %s", b->traced.v[i]);
 	if (r == 0 && b->traced.n > 20)
-		tx_info(ctx, "  ... (%zu more: manifest.txt, reason opened-at-runtime)", b->traced.n - 20);
+		tx_info(ctx, "  ... (%zu more: manifest.txt, reason opened-at-runtime)",
+			b->traced.n - 20);
 	build_timed(b, t0, "trace");
 	strv_free(&add);
 	free(before);

@@ -19,7 +19,7 @@ struct build_opts {
 	/* the bootable disk's formats: "qcow2" (NULL), "raw", "both", "none"
 	 * (image/disk.h) */
 	const char *disk_format;
-	int nics; /* virtio NICs (image.conf nics=); 0: 1 */
+	int nics;     /* virtio NICs (image.conf nics=); 0: 1 */
 	int no_trace; /* no trace boot (image/trace.h): the static closure only */
 };
 

@@ -30,11 +30,26 @@
 
 /* Not in the trace root: API mounts, package state and docs (what no image
  * may hold: image/rootfs.h's rules). */
-static const char *const not_walked[] = {
-    "/proc",	      "/sys",	      "/dev",		 "/run",	    "/tmp",
-    "/boot",	      "/media",	      "/mnt",		 "/var/cache/apt",  "/var/lib/apt",
-    "/var/lib/dpkg",  "/var/log/apt", "/usr/share/doc",	 "/usr/share/man",  "/usr/share/info",
-    "/var/cache/man", "/var/run",     "/etc/ld.so.cache", "/usr/sbin/policy-rc.d", NULL};
+static const char *const not_walked[] = {"/proc",
+					 "/sys",
+					 "/dev",
+					 "/run",
+					 "/tmp",
+					 "/boot",
+					 "/media",
+					 "/mnt",
+					 "/var/cache/apt",
+					 "/var/lib/apt",
+					 "/var/lib/dpkg",
+					 "/var/log/apt",
+					 "/usr/share/doc",
+					 "/usr/share/man",
+					 "/usr/share/info",
+					 "/var/cache/man",
+					 "/var/run",
+					 "/etc/ld.so.cache",
+					 "/usr/sbin/policy-rc.d",
+					 NULL};
 
 static int is_under(const char *path, const char *const *list)
 {
@@ -89,7 +104,8 @@ static void walk(struct manifest *t, const char *root, const char *rel, struct s
 		} else if (S_ISREG(st.st_mode)) {
 			e.type = ME_FILE;
 			manifest_add(t, &e);
-		} else if (S_ISLNK(st.st_mode) && (n = readlink(host, target, sizeof(target) - 1)) > 0) {
+		} else if (S_ISLNK(st.st_mode) &&
+			   (n = readlink(host, target, sizeof(target) - 1)) > 0) {
 			target[n] = 0;
 			e.type = ME_SLINK;
 			e.target = target;
@@ -133,7 +149,8 @@ static void write_conf(struct trace_job *j, struct imgconf *c)
  * are the staged root's, hard-linked); dirs, links and nodes fill gaps. */
 static int place(struct tx_ctx *ctx, const char *tree, const struct ment *e)
 {
-	char *p = xasprintf("%s%s", tree, e->path), *dir = path_dirname(p), *real = realpath(dir, NULL);
+	char *p = xasprintf("%s%s", tree, e->path), *dir = path_dirname(p),
+	     *real = realpath(dir, NULL);
 	char *top = realpath(tree, NULL);
 	struct stat st;
 	int r = 0, have = lstat(p, &st) == 0;
@@ -184,7 +201,8 @@ static int make_tree(struct tx_ctx *ctx, const struct manifest *t, const char *t
 	}
 	free(src);
 	if (r != 0)
-		return tx_fail(ctx, r < 0 ? r : -EIO, "trace", "cannot copy the root '%s'", t->root);
+		return tx_fail(ctx, r < 0 ? r : -EIO, "trace", "cannot copy the root '%s'",
+			       t->root);
 	for (int i = 0; not_walked[i]; i++) {
 		char *p = xasprintf("%s%s", tree, not_walked[i]);
 
@@ -202,8 +220,8 @@ static int make_tree(struct tx_ctx *ctx, const struct manifest *t, const char *t
 static int mksquashfs_plain(struct tx_ctx *ctx, const char *tree, const char *out)
 {
 	/* stored (-noI -noD -noF) but named zstd: the kernel has no zlib */
-	char *argv[] = {"mksquashfs", (char *)tree, (char *)out, "-noappend",	"-comp",
-			"zstd",	      "-noI",	    "-noD",	     "-noF",	    "-no-xattrs",
+	char *argv[] = {"mksquashfs", (char *)tree,   (char *)out, "-noappend", "-comp",
+			"zstd",	      "-noI",	      "-noD",	   "-noF",	"-no-xattrs",
 			"-quiet",     "-no-progress", NULL};
 	int r = run_cmd(ctx, argv, NULL, 1);
 
@@ -391,7 +409,8 @@ int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, str
 	free(dir);
 	dir = xasprintf("%s/traces/%s", ctx->cache, hex);
 	j.paths = &paths;
-	r = tx_cache_get(ctx, &(struct tx_cache_entry){dir, "paths", "trace", NULL, trace_fill, &j});
+	r = tx_cache_get(ctx,
+			 &(struct tx_cache_entry){dir, "paths", "trace", NULL, trace_fill, &j});
 	*cached = r == 1;
 	if (r == 1)
 		r = read_paths(ctx, dir, &paths);

@@ -81,8 +81,8 @@ static void app_line(struct run *R, const char *l, double now)
 	if ((p = strstr(l, MARK_TRACE)) && R->o->trace) {
 		strv_push(R->o->trace, p + strlen(MARK_TRACE));
 	} else if ((p = strstr(l, MARK_READY " ")) && (p += strlen(MARK_READY " ")) &&
-	    (!strncmp(p, "tcp/", 4) || !strncmp(p, "udp/", 4)) && (port = atoi(p + 4)) > 0 &&
-	    port < 65536) {
+		   (!strncmp(p, "tcp/", 4) || !strncmp(p, "udp/", 4)) && (port = atoi(p + 4)) > 0 &&
+		   port < 65536) {
 		int udp = *p == 'u', dup = 0;
 
 		for (int i = 0; i < R->nports; i++)

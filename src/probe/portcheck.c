@@ -100,8 +100,8 @@ static void pp_tick(struct run *R, struct pport *p, double now)
 		if (now >= p->next)
 			dns_send(R, p, now);
 	} else if (p->hold >= 0 && p->held >= 0 && now - p->held >= HOLD_MS &&
-		   !(now - p->held < ANSWER_MS && ((p->http >= 0 && p->http_sent) ||
-						   (p->tls >= 0 && p->tls_sent)))) {
+		   !(now - p->held < ANSWER_MS &&
+		     ((p->http >= 0 && p->http_sent) || (p->tls >= 0 && p->tls_sent)))) {
 		/* held; a GET or hello still open gets ANSWER_MS to say more
 		 * (a proxy's 503 comes after its backend's connect timeout) */
 		snprintf(what, sizeof(what), "tcp accept on tcp/%d", p->port);
@@ -140,7 +140,8 @@ static double pc_tick(void *st, struct run *R, double now)
 			continue;
 		pp_tick(R, p, now);
 		if (!p->done && p->held >= 0) {
-			double left = (now - p->held < HOLD_MS ? HOLD_MS : ANSWER_MS) - (now - p->held);
+			double left =
+			    (now - p->held < HOLD_MS ? HOLD_MS : ANSWER_MS) - (now - p->held);
 
 			if (left < wait)
 				wait = left;
@@ -245,20 +246,20 @@ static void http_event(struct pport *p, short rev, double now)
  * exchange, the usual groups and signature algorithms. Its length. */
 static size_t tls_hello(unsigned char *b)
 {
-	static const unsigned char suites[] = {0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0, 0x30,
-					       0xcc, 0xa9, 0xcc, 0xa8, 0x00, 0x9c, 0x00, 0x9d,
-					       0x00, 0x2f, 0x00, 0x35};
+	static const unsigned char suites[] = {0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x2c, 0xc0,
+					       0x30, 0xcc, 0xa9, 0xcc, 0xa8, 0x00, 0x9c,
+					       0x00, 0x9d, 0x00, 0x2f, 0x00, 0x35};
 	static const unsigned char ext[] = {
 	    0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18, /* groups */
 	    0x00, 0x0b, 0x00, 0x02, 0x01, 0x00, /* point formats: uncompressed */
-	    0x00, 0x0d, 0x00, 0x14, 0x00, 0x12, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05,
-	    0x03, 0x08, 0x05, 0x05, 0x01, 0x08, 0x06, 0x06, 0x01, 0x02, 0x01}; /* sig algs */
+	    0x00, 0x0d, 0x00, 0x14, 0x00, 0x12, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01,
+	    0x05, 0x03, 0x08, 0x05, 0x05, 0x01, 0x08, 0x06, 0x06, 0x01, 0x02, 0x01}; /* sig algs */
 	size_t n = 9, body;
 
 	b[n++] = 3, b[n++] = 3; /* TLS 1.2 */
 	for (int i = 0; i < 32; i++)
 		b[n++] = (unsigned char)(i * 37 + 11); /* the random: any will do */
-	b[n++] = 0;				  /* no session id */
+	b[n++] = 0;				       /* no session id */
 	b[n++] = 0, b[n++] = sizeof(suites);
 	memcpy(b + n, suites, sizeof(suites));
 	n += sizeof(suites);

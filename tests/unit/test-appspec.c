@@ -105,13 +105,13 @@ static void test_bad(void)
 	    " arg /x\n",		       /* leading blank */
 	    "arg /x\nuser \n",		       /* empty */
 	    "arg /x\npre /bin/true\n",	       /* no flags field */
-	    "arg /x\npre .\tbin/true\n",	       /* relative */
-	    "arg /x\npre ?\t/bin/true\n",	       /* unknown flag */
-	    "arg /x\npost -\t\n",		       /* no command */
-	    "arg /x\numask 0800\n",		       /* not octal */
-	    "arg /x\nnofile 10\n",		       /* no hard limit */
+	    "arg /x\npre .\tbin/true\n",       /* relative */
+	    "arg /x\npre ?\t/bin/true\n",      /* unknown flag */
+	    "arg /x\npost -\t\n",	       /* no command */
+	    "arg /x\numask 0800\n",	       /* not octal */
+	    "arg /x\nnofile 10\n",	       /* no hard limit */
 	    "arg /x\nnofile 20 10\n",	       /* soft above hard */
-	    "arg /x\nnofile 1 2000000\n",	       /* above nr_open */
+	    "arg /x\nnofile 1 2000000\n",      /* above nr_open */
 	};
 	struct tx_ctx ctx = {.stage = "rootfs"};
 	int have_init = access(init, X_OK) == 0;

@@ -88,7 +88,8 @@ int main(void)
 	CHECK_STR(spec.pre.n == 2 ? spec.pre.v[0] : NULL, "+\t/usr/sbin/demod\t--setup");
 	CHECK(spec.has_umask && spec.umask == 027);
 	CHECK(spec.nofile_soft == 4096 && spec.nofile_hard == 1048576);
-	CHECK_STR(spec.pre.n == 2 ? spec.pre.v[1] : NULL, ".\t/usr/sbin/demod\t-t\t-v\t--port\t8080");
+	CHECK_STR(spec.pre.n == 2 ? spec.pre.v[1] : NULL,
+		  ".\t/usr/sbin/demod\t-t\t-v\t--port\t8080");
 	CHECK_STR(spec.post.n ? spec.post.v[0] : NULL, "+-\t/usr/sbin/demod\t--ready");
 	CHECK(spec.dirs.n == 2);
 	CHECK(spec.dirs.n >= 1 && !strcmp(spec.dirs.v[0], "/run/demo 0755 100 101"));
@@ -106,12 +107,13 @@ int main(void)
 		int has_tun = 0, has_nope = 0;
 
 		CHECK(mkdtemp(proj) != NULL);
-		snprintf(fcmd, sizeof(fcmd),
-			 "mkdir -p %s/kconfig-fragments/features && cd %s/kconfig-fragments/features"
-			 " && printf '# x\\n# match: /nope /usr/sbin/demo*\\nCONFIG_TUN=y\\n"
-			 "# CONFIG_NO=y\\nCONFIG_M=m\\n' > tun.config && printf '# match: "
-			 "/usr/bin/none\\nCONFIG_NOPE=y\\n' > nope.config",
-			 proj, proj);
+		snprintf(
+		    fcmd, sizeof(fcmd),
+		    "mkdir -p %s/kconfig-fragments/features && cd %s/kconfig-fragments/features"
+		    " && printf '# x\\n# match: /nope /usr/sbin/demo*\\nCONFIG_TUN=y\\n"
+		    "# CONFIG_NO=y\\nCONFIG_M=m\\n' > tun.config && printf '# match: "
+		    "/usr/bin/none\\nCONFIG_NOPE=y\\n' > nope.config",
+		    proj, proj);
 		CHECK(sh(fcmd) == 0);
 		manifest_init(&fm, "demo", tmp);
 		CHECK(closure_build(&ctx, "demo", tmp, proj, &fm, NULL) == 0);
@@ -121,8 +123,8 @@ int main(void)
 				CHECK_STR(fm.f[i].symbol, "features/tun.config");
 				CHECK_STR(fm.f[i].binary, "/usr/sbin/demod");
 			}
-			has_nope |= !strcmp(fm.f[i].option, "NOPE") || !strcmp(fm.f[i].option, "M") ||
-				    !strcmp(fm.f[i].option, "NO");
+			has_nope |= !strcmp(fm.f[i].option, "NOPE") ||
+				    !strcmp(fm.f[i].option, "M") || !strcmp(fm.f[i].option, "NO");
 		}
 		CHECK(has_tun && !has_nope);
 		manifest_free(&fm);
@@ -151,7 +153,8 @@ int main(void)
 	 * its specifiers replaced; none enabled: as if it had no unit */
 	char tcmd[1024];
 	snprintf(tcmd, sizeof(tcmd),
-		 "cd %s && sed -i 's|/lib/systemd/system/demo.service|/lib/systemd/system/demo@.service|'"
+		 "cd %s && sed -i "
+		 "'s|/lib/systemd/system/demo.service|/lib/systemd/system/demo@.service|'"
 		 " var/lib/dpkg/info/demo.list && sed 's|^ExecStart=.*|ExecStart=/usr/sbin/demod -c"
 		 " /etc/demo/%%i.conf -n %%n -p %%p -I %%I|' lib/systemd/system/demo.service >"
 		 " lib/systemd/system/demo@.service && rm lib/systemd/system/demo.service",
@@ -178,12 +181,13 @@ int main(void)
 	CHECK_STR(spec.argv.n == 9 ? spec.argv.v[8] : NULL, "web-A");
 	appspec_free(&spec);
 	free(out);
-	snprintf(tcmd, sizeof(tcmd),
-		 "cd %s && rm -r etc/systemd/system/multi-user.target.wants && sed -i "
-		 "'s|/lib/systemd/system/demo@.service|/lib/systemd/system/demo.service|'"
-		 " var/lib/dpkg/info/demo.list && rm lib/systemd/system/demo@.service && cp "
-		 "%s/tests/fixtures/closure/root/lib/systemd/system/demo.service lib/systemd/system/",
-		 tmp, getenv("PWD") ? getenv("PWD") : ".");
+	snprintf(
+	    tcmd, sizeof(tcmd),
+	    "cd %s && rm -r etc/systemd/system/multi-user.target.wants && sed -i "
+	    "'s|/lib/systemd/system/demo@.service|/lib/systemd/system/demo.service|'"
+	    " var/lib/dpkg/info/demo.list && rm lib/systemd/system/demo@.service && cp "
+	    "%s/tests/fixtures/closure/root/lib/systemd/system/demo.service lib/systemd/system/",
+	    tmp, getenv("PWD") ? getenv("PWD") : ".");
 	CHECK(sh(tcmd) == 0);
 
 	TCASE("unit without ExecStart");
