@@ -430,3 +430,36 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 	}
 	return 0;
 }
+
+int manifest_resolve_parents(struct manifest *m, const char *path, char **out, char **bad)
+{
+	char *cur = path_normalize(path), *slash = cur;
+	int hops = 0, err = 0;
+
+	while (!err && (slash = strchr(slash + 1, '/'))) {
+		char *prefix = xstrndup(cur, (size_t)(slash - cur)), *dir, *j;
+		struct ment *e = manifest_find(m, ME_DIR, prefix);
+
+		if (e && e->type == ME_SLINK && ++hops > 40) {
+			err = -ELOOP;
+		} else if (e && e->type == ME_SLINK) {
+			dir = path_dirname(prefix);
+			j = e->target[0] == '/' ? xasprintf("%s%s", e->target, slash)
+						: xasprintf("%s/%s%s", dir, e->target, slash);
+			free(cur);
+			cur = slash = path_normalize(j);
+			free(j);
+			free(dir);
+		} else if (e && e->type != ME_DIR) {
+			err = -ENOTDIR;
+			if (bad)
+				*bad = xstrdup(prefix);
+		}
+		free(prefix);
+	}
+	if (err)
+		free(cur);
+	else
+		*out = cur;
+	return err;
+}

@@ -61,6 +61,11 @@ int manifest_add_path(struct manifest *m, const char *path, const char *reason);
 /* Add a feature: 1 new, 0 when the same option, symbol and binary are known. */
 int manifest_add_feature(struct manifest *m, const char *option, const char *symbol,
 			 const char *binary);
+/* path with the symlinks of m in its parent components followed, so that
+ * "/bin/busybox" is "/usr/bin/busybox" when /bin -> usr/bin: *out (owned).
+ * 0, -ELOOP after 40 links, or -ENOTDIR when a parent is a file of m
+ * (*bad: that parent, owned; NULL when not wanted). */
+int manifest_resolve_parents(struct manifest *m, const char *path, char **out, char **bad);
 /* Sort entries (by path, users and groups last) and features. */
 void manifest_sort(struct manifest *m);
 long long manifest_total_size(const struct manifest *m);

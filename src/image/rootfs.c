@@ -35,34 +35,15 @@ struct rctx {
  * "/bin/busybox" lands at "/usr/bin/busybox" when /bin -> usr/bin. */
 static int resolve_parents(struct rctx *r, const char *path, char **out)
 {
-	char *cur = path_normalize(path), *slash = cur;
-	int hops = 0, err = 0;
+	char *bad = NULL;
+	int err = manifest_resolve_parents(r->m, path, out, &bad);
 
-	while (!err && (slash = strchr(slash + 1, '/'))) {
-		char *prefix = xstrndup(cur, (size_t)(slash - cur)), *dir, *j;
-		struct ment *e = manifest_find(r->m, ME_DIR, prefix);
-
-		if (e && e->type == ME_SLINK && ++hops > 40) {
-			err = tx_fail(r->ctx, -ELOOP, "rootfs", "too many symlinks resolving '%s'",
-				      path);
-		} else if (e && e->type == ME_SLINK) {
-			dir = path_dirname(prefix);
-			j = e->target[0] == '/' ? xasprintf("%s%s", e->target, slash)
-						: xasprintf("%s/%s%s", dir, e->target, slash);
-			free(cur);
-			cur = slash = path_normalize(j);
-			free(j);
-			free(dir);
-		} else if (e && e->type != ME_DIR) {
-			err = tx_fail(r->ctx, -ENOTDIR, "rootfs",
-				      "cannot add '%s': '%s' is not a dir", path, prefix);
-		}
-		free(prefix);
-	}
-	if (err)
-		free(cur);
-	else
-		*out = cur;
+	if (err == -ELOOP)
+		err = tx_fail(r->ctx, err, "rootfs", "too many symlinks resolving '%s'", path);
+	else if (err)
+		err =
+		    tx_fail(r->ctx, err, "rootfs", "cannot add '%s': '%s' is not a dir", path, bad);
+	free(bad);
 	return err;
 }
 

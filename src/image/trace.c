@@ -325,32 +325,6 @@ static int read_paths(struct tx_ctx *ctx, const char *dir, struct strv *out)
 	return r < 0 ? r : 0;
 }
 
-/* path with the links of its parent dirs that t holds followed ("/lib/x"
- * is "/usr/lib/x" when /lib -> usr/lib): how the image names it. */
-static char *resolve_parents(struct manifest *t, const char *path)
-{
-	char *cur = path_normalize(path), *slash = cur;
-
-	for (int hops = 0; hops < 40 && (slash = strchr(slash + 1, '/'));) {
-		char *prefix = xstrndup(cur, (size_t)(slash - cur));
-		struct ment *e = manifest_find(t, ME_DIR, prefix);
-
-		if (e && e->type == ME_SLINK) {
-			char *dir = path_dirname(prefix), *j;
-
-			j = e->target[0] == '/' ? xasprintf("%s%s", e->target, slash)
-						: xasprintf("%s/%s%s", dir, e->target, slash);
-			free(cur);
-			cur = slash = path_normalize(j);
-			free(j);
-			free(dir);
-			hops++;
-		}
-		free(prefix);
-	}
-	return cur;
-}
-
 /* What the image lacks of what the app opened: paths its trace root took
  * from the staged root (the image's own and generated files stay). */
 static void missing(const struct strv *paths, struct manifest *t, struct strv *add)
@@ -358,8 +332,13 @@ static void missing(const struct strv *paths, struct manifest *t, struct strv *a
 	static const char *const never[] = {"/proc", "/sys", "/dev", "/run", "/tmp", NULL};
 
 	for (size_t i = 0; i < paths->n; i++) {
-		char *p = resolve_parents(t, paths->v[i]);
-		struct ment *e = manifest_find(t, ME_FILE, p);
+		char *p = NULL;
+		struct ment *e;
+
+		/* how the image names it ("/lib/x" is "/usr/lib/x") */
+		if (manifest_resolve_parents(t, paths->v[i], &p, NULL) < 0)
+			continue;
+		e = manifest_find(t, ME_FILE, p);
 
 		if (!is_under(p, never) && !is_under(p, not_walked) &&
 		    (!e || !strcmp(e->reason, FROM_ROOT)))
