@@ -34,6 +34,7 @@ static const struct opt {
     {"--boot-disk", FLAG, offsetof(struct cli, boot_disk), 0, 0, NULL},
     {"-q", FLAG, offsetof(struct cli, quiet), 0, 0, NULL},
     {"--root", TEXT, offsetof(struct cli, root), 0, 0, NULL},
+    {"--add", TEXT, offsetof(struct cli, add), 0, 0, NULL},
     {"--mirror", TEXT, offsetof(struct cli, mirror), 0, 0, NULL},
     {"--target", TEXT, offsetof(struct cli, target), 0, 0, NULL},
     {"--out", TEXT, offsetof(struct cli, out), 0, 0, NULL},

@@ -10,7 +10,7 @@
 
 struct cli {
 	const char *app, *root, *mirror, *target, *out, *xen_cfg, *candidates;
-	const char *with, *plot, *only, *format, *firmware;
+	const char *with, *plot, *only, *format, *firmware, *add;
 	int json, no_verify, debug_shell, runs, disk, initrd, breakdown, timeout, memory, on_qemu,
 	    console;
 	int minimize, budget, min_mem, extras, iperf3, no_min_mem;

@@ -12,10 +12,11 @@
 static const struct cli_cmd cmds[] = {
     {"build", "APP",
      "--target --out --no-verify --no-trace --debug-shell --mirror --root --overlay --format "
-     "--nics",
+     "--nics --add",
      "[--target kvm|xen|all] [--out DIR] [--no-verify] [--no-trace] [--debug-shell]\n"
-     "        [--overlay DIR]... [--format qcow2|raw|both|none] [--nics N]\n"
+     "        [--overlay DIR]... [--format qcow2|raw|both|none] [--nics N] [--add PKG,...]\n"
      "        stage, analyse, build kernel and rootfs, emit images, boot them;\n"
+     "        --add: more packages in the image, their oneshot units run first;\n"
      "        the trace boot runs the app once on its whole staged root and adds\n"
      "        what it opened (--no-trace: the static analysis only);\n"
      "        --overlay: DIR's files over the staged root before the analysis and\n"

@@ -24,6 +24,7 @@ struct cl {
 	struct strv users;     /* user names wanted ("name\treason") */
 	struct strv exclude;   /* extra prefixes from hints */
 	struct strv hint_exec;
+	size_t extra_pre; /* hooks of --add packages at the head of spec->pre */
 	long long dir_bytes;
 };
 
@@ -44,6 +45,9 @@ int cl_add_packages(struct cl *c);
 /* The unit says how the app starts; hints may override the command. Fills
  * spec when not NULL. 0 or -errno with ctx->err. */
 int cl_read_unit(struct cl *c, struct app_spec *spec);
+/* A package of build --add (closure.h's closure_extra): its files, its
+ * oneshot units as hooks before the app's (spec may be NULL). */
+int cl_add_extra(struct cl *c, const char *pkg, struct app_spec *spec);
 /* The kernel features of kconfig-fragments/features/ whose paths the
  * manifest holds (fragfeat.c). 0 or -errno with ctx->err. */
 int cl_fragment_features(struct cl *c);

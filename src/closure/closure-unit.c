@@ -634,3 +634,72 @@ int cl_read_unit(struct cl *c, struct app_spec *spec)
 	free(inst);
 	return r;
 }
+
+/* The hooks of a oneshot unit: its ExecStartPre= and ExecStart= lines, as
+ * root unless its own User= says otherwise. */
+static int oneshot_lines(struct cl *c, const char *path, struct strv *out)
+{
+	struct sd_unit d = {0};
+	struct strv lines = {0}, env = {0};
+	int r = load_unit(c, path, NULL, &d);
+
+	if (r == 0)
+		r = unit_env(c, &d, path, &env);
+	for (size_t k = 0; r == 0 && k < d.exec_start_pre.n; k++)
+		strv_push(&lines, d.exec_start_pre.v[k]);
+	for (size_t k = 0; r == 0 && k < d.exec_start.n; k++)
+		strv_push_own(&lines, xasprintf("%s%s", d.user ? "" : "+", d.exec_start.v[k]));
+	if (r == 0)
+		r = unit_hooks(c, &lines, &env, path, "ExecStart", out);
+	strv_free(&lines);
+	strv_free(&env);
+	sd_unit_free(&d);
+	return r;
+}
+
+int cl_add_extra(struct cl *c, const char *pkg, struct app_spec *spec)
+{
+	struct dpkg_pkg *p = valid_pkg_name(pkg) ? dpkg_find(&c->db, pkg) : NULL;
+	struct strv keep_own = c->own, keep_files = c->own_files, units = {0}, hooks = {0};
+	int r;
+
+	if (!p)
+		return tx_fail(c->ctx, -ENOENT, "closure",
+			       "package of --add is not installed in '%s' '%s'", c->root, pkg);
+	c->own = (struct strv){0};
+	c->own_files = (struct strv){0};
+	r = dpkg_same_source_closure(&c->db, p->name, &c->own);
+	if (r == 0)
+		r = cl_add_packages(c);
+	if (r == 0)
+		sd_find_units(c->ctx, c->root, &c->own_files, &units);
+	for (size_t i = 0; r == 0 && i < units.n; i++) {
+		if (strstr(path_basename(units.v[i]), "@.service"))
+			continue;
+		if (is_oneshot(c, units.v[i]))
+			r = oneshot_lines(c, units.v[i], &hooks);
+		else
+			tx_info(
+			    c->ctx,
+			    "closure: '%s' of --add %s is a service: its files are in the image, "
+			    "it is not started (the image runs %s)",
+			    path_basename(units.v[i]), pkg, c->app);
+	}
+	if (r == 0 && spec) { /* after the other --add packages' hooks, before the app's */
+		struct strv pre = {0};
+
+		for (size_t i = 0; i < c->extra_pre && i < spec->pre.n; i++)
+			strv_push(&pre, spec->pre.v[i]);
+		for (size_t i = 0; i < hooks.n; i++)
+			strv_push(&pre, hooks.v[i]);
+		for (size_t i = c->extra_pre; i < spec->pre.n; i++)
+			strv_push(&pre, spec->pre.v[i]);
+		strv_free(&spec->pre);
+		spec->pre = pre;
+		c->extra_pre += hooks.n;
+	}
+	fmt_free_lists(&c->own, &c->own_files, &units, &hooks, NULL);
+	c->own = keep_own;
+	c->own_files = keep_files;
+	return r;
+}

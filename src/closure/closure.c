@@ -116,7 +116,7 @@ static void add_accounts(struct cl *c)
 }
 
 /* The steps, in order; c->ctx->stage is "closure". */
-static int build(struct cl *c, const struct strv *runtime, struct app_spec *spec)
+static int build(struct cl *c, const struct closure_extra *x, struct app_spec *spec)
 {
 	struct strv dirs = {0};
 	struct dpkg_pkg *p;
@@ -143,16 +143,19 @@ static int build(struct cl *c, const struct strv *runtime, struct app_spec *spec
 		r = cl_add_packages(c);
 	if (r == 0)
 		r = cl_read_unit(c, spec);
+	for (size_t i = 0; r == 0 && x && x->add && i < x->add->n; i++)
+		r = cl_add_extra(c, x->add->v[i], spec);
 	if (r == 0 && !c->elves.n)
 		r = tx_fail(c->ctx, -ENOENT, NULL, "no ELF executable in package '%s'", c->app);
 	if (r == 0)
 		r = ldso_dirs(c->ctx, c->root, &dirs);
 	if (r == 0)
 		r = libdeps_walk(c->ctx, c->m, &dirs, &c->elves);
-	if (r == 0 && runtime && runtime->n) { /* after the static closure: its reasons stay */
+	if (r == 0 && x && x->runtime && x->runtime->n) { /* after the static closure: its
+							   * reasons stay */
 		strv_free(&c->elves);
-		for (size_t i = 0; i < runtime->n; i++)
-			cl_add_path(c, runtime->v[i], "opened-at-runtime"); /* gone: passed over */
+		for (size_t i = 0; i < x->runtime->n; i++) /* gone: passed over */
+			cl_add_path(c, x->runtime->v[i], "opened-at-runtime");
 		r = libdeps_walk(c->ctx, c->m, &dirs, &c->elves);
 	}
 	strv_free(&dirs);
@@ -168,16 +171,16 @@ static int build(struct cl *c, const struct strv *runtime, struct app_spec *spec
 int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
 		  struct manifest *m, struct app_spec *spec)
 {
-	return closure_build_traced(ctx, app, root, projdir, NULL, m, spec);
+	return closure_build_ex(ctx, app, root, projdir, NULL, m, spec);
 }
 
-int closure_build_traced(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
-			 const struct strv *runtime, struct manifest *m, struct app_spec *spec)
+int closure_build_ex(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
+		     const struct closure_extra *x, struct manifest *m, struct app_spec *spec)
 {
 	struct cl c = {.ctx = ctx, .app = app, .root = root, .projdir = projdir, .m = m};
 	/* the parsers (src/formats/) name the stage whose input they read */
 	const char *old = tx_stage(ctx, "closure");
-	int r = build(&c, runtime, spec);
+	int r = build(&c, x, spec);
 
 	tx_stage(ctx, old);
 	fmt_free_lists(&c.own, &c.own_files, &c.elves, &c.scanned, &c.users, &c.exclude,

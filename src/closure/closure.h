@@ -12,11 +12,19 @@
  * -errno with ctx->err set. */
 int closure_build(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
 		  struct manifest *m, struct app_spec *spec);
-/* The same, plus the in-root paths the app opened at run time (the trace
- * boot, image/trace.h), reason opened-at-runtime, with what they need in
- * turn (an ELF's libraries, a script's interpreter). Paths the root lacks
- * are passed over. */
-int closure_build_traced(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
-			 const struct strv *runtime, struct manifest *m, struct app_spec *spec);
+/* What closure_build_ex adds to the app's closure (NULL members: none). */
+struct closure_extra {
+	/* in-root paths the app opened at run time (the trace boot,
+	 * image/trace.h): reason opened-at-runtime, with what they need in
+	 * turn (an ELF's libraries, a script's interpreter); paths the root
+	 * lacks are passed over */
+	const struct strv *runtime;
+	/* more packages (build --add): their files and what those need; their
+	 * Type=oneshot units run before the app, in this order (spec's pre);
+	 * their services are not started (the image runs one service) */
+	const struct strv *add;
+};
+int closure_build_ex(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
+		     const struct closure_extra *x, struct manifest *m, struct app_spec *spec);
 
 #endif

@@ -51,6 +51,7 @@ struct bctx {
 	long long epoch;
 	int trace_cached;   /* the trace boot's paths came from the cache */
 	struct strv traced; /* the manifest's opened-at-runtime paths */
+	struct strv add;    /* --add\'s packages */
 	char initrd_sha[65], disk_sha[65];
 	long long initrd_bytes, disk_bytes;
 };

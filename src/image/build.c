@@ -35,14 +35,16 @@ void build_timed(struct bctx *b, double t0, const char *fmt, ...)
 }
 
 /* The closure of the root (the overlays' mount over it when there is one),
- * with the paths the trace boot found when runtime is not NULL. */
+ * with the paths the trace boot found when runtime is not NULL and the
+ * packages of --add. */
 static int closure_pass(struct bctx *b, const struct strv *runtime)
 {
 	const char *root = b->ovl ? b->ovl : b->root;
+	struct closure_extra x = {.runtime = runtime, .add = &b->add};
 	int r;
 
 	manifest_init(&b->m, b->o->app, root);
-	r = closure_build_traced(b->ctx, b->o->app, root, b->ctx->srcdir, runtime, &b->m, &b->spec);
+	r = closure_build_ex(b->ctx, b->o->app, root, b->ctx->srcdir, &x, &b->m, &b->spec);
 	if (r < 0)
 		return r;
 	if (b->ovl)
@@ -57,11 +59,24 @@ static int closure_pass(struct bctx *b, const struct strv *runtime)
 static int build_inputs(struct bctx *b)
 {
 	struct tx_ctx *ctx = b->ctx;
-	struct stage_opts so = {.mirror = b->o->mirror};
+	struct stage_opts so = {.mirror = b->o->mirror, .extra = b->o->add};
 	double t0 = now_ms();
 	const char *was;
 	int r = 0;
 
+	for (const char *p = b->o->add; p && *p;) { /* --add A,B: each a package name */
+		size_t n = strcspn(p, ",");
+		char *name = xstrndup(p, n);
+
+		if (!valid_pkg_name(name)) {
+			r = tx_fail(ctx, -EINVAL, "build", "invalid package name in --add '%s'",
+				    name);
+			free(name);
+			return r;
+		}
+		strv_push_own(&b->add, name);
+		p += n + (p[n] == ',');
+	}
 	if (b->o->root && !is_dir(b->o->root))
 		return tx_fail(ctx, -ENOENT, "build", "no root tree at '%s'", b->o->root);
 	if (b->o->root)
@@ -367,6 +382,7 @@ static void build_free(struct bctx *b)
 	free(b->tr);
 	manifest_free(&b->m);
 	strv_free(&b->traced);
+	strv_free(&b->add);
 	free(b->root);
 	overlay_umount(b->ovl);
 	appspec_free(&b->spec);

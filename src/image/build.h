@@ -21,6 +21,9 @@ struct build_opts {
 	const char *disk_format;
 	int nics;     /* virtio NICs (image.conf nics=); 0: 1 */
 	int no_trace; /* no trace boot (image/trace.h): the static closure only */
+	/* more packages, comma separated (NULL: none): staged with the app,
+	 * their files in the image, their oneshot units run before it */
+	const char *add;
 };
 
 /* 0 ok; -ETIMEDOUT when an image did not boot or serve (exit code 3). */

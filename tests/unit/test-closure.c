@@ -4,6 +4,7 @@
 #include "closure/closure.h"
 #include "t.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,7 +27,8 @@ static void make_root(void)
 		 "cp /usr/lib/x86_64-linux-gnu/libc.so.6 usr/lib/x86_64-linux-gnu/ && "
 		 "cp /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 usr/lib/x86_64-linux-gnu/ && "
 		 "ln -s /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 lib64/ && "
-		 "cp /bin/true usr/sbin/demod && chmod 755 usr/sbin/demod",
+		 "cp /bin/true usr/sbin/demod && chmod 755 usr/sbin/demod && "
+		 "cp /bin/true usr/sbin/demo-fw",
 		 tmp, tmp);
 	CHECK(sh(cmd) == 0);
 }
@@ -130,6 +132,35 @@ int main(void)
 		manifest_free(&fm);
 		snprintf(fcmd, sizeof(fcmd), "rm -rf %s", proj);
 		CHECK(sh(fcmd) == 0);
+	}
+
+	TCASE("--add");
+	/* another package: its files, its oneshot unit first among the hooks
+	 * (as root), its service not started; an unknown one is an error */
+	{
+		struct strv add = {0};
+		struct closure_extra x = {.add = &add};
+		struct manifest am;
+
+		strv_push(&add, "demo-fw");
+		memset(&spec, 0, sizeof(spec));
+		manifest_init(&am, "demo", tmp);
+		CHECK(closure_build_ex(&ctx, "demo", tmp, ".", &x, &am, &spec) == 0);
+		CHECK(manifest_find(&am, ME_FILE, "/usr/sbin/demo-fw") != NULL);
+		CHECK(spec.pre.n == 3);
+		CHECK_STR(spec.pre.n == 3 ? spec.pre.v[0] : NULL,
+			  "+\t/usr/sbin/demo-fw\t-f\t/etc/demo-fw.rules");
+		CHECK_STR(spec.pre.n == 3 ? spec.pre.v[1] : NULL, "+\t/usr/sbin/demod\t--setup");
+		CHECK_STR(spec.argv.n ? spec.argv.v[0] : NULL, "/usr/sbin/demod");
+		manifest_free(&am);
+		appspec_free(&spec);
+		strv_free(&add);
+		strv_push(&add, "no-such-pkg");
+		manifest_init(&am, "demo", tmp);
+		CHECK(closure_build_ex(&ctx, "demo", tmp, ".", &x, &am, NULL) == -ENOENT);
+		CHECK(strstr(ctx.err, "closure: package of --add is not installed in") == ctx.err);
+		manifest_free(&am);
+		strv_free(&add);
 	}
 
 	TCASE("virtual name");
