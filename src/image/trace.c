@@ -340,7 +340,7 @@ static void missing(const struct strv *paths, struct manifest *t, struct strv *a
 			continue;
 		e = manifest_find(t, ME_FILE, p);
 
-		if (!is_under(p, never) && !is_under(p, not_walked) &&
+		if (strcmp(p, "/") && !is_under(p, never) && !is_under(p, not_walked) &&
 		    (!e || !strcmp(e->reason, FROM_ROOT)))
 			strv_push(add, p);
 		free(p);

@@ -285,12 +285,19 @@ int lock_path(const char *path)
 
 void umount_below(const char *dir)
 {
-	char *text = NULL;
+	/* /proc/self/mounts names the real path: a cache dir reached through
+	 * a symlink ($TINYX_CACHE, or a dir in it) must match too */
+	char *text = NULL, *real = realpath(dir, NULL);
 	struct strv mnts = {0};
-	size_t dl = strlen(dir);
+	size_t dl;
 
-	if (read_file("/proc/self/mounts", &text, NULL, 1 << 22) < 0)
+	if (real)
+		dir = real;
+	dl = strlen(dir);
+	if (read_file("/proc/self/mounts", &text, NULL, 1 << 22) < 0) {
+		free(real);
 		return;
+	}
 	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
 		char *sp = strchr(l, ' ');
 		char *mp = sp ? sp + 1 : NULL;
@@ -306,6 +313,7 @@ void umount_below(const char *dir)
 	for (size_t i = mnts.n; i-- > 0;)
 		umount2(mnts.v[i], MNT_DETACH);
 	strv_free(&mnts);
+	free(real);
 }
 
 long long file_size(const char *path)
