@@ -31,25 +31,28 @@
 /* Not in the trace root: API mounts, package state and docs (what no image
  * may hold: image/rootfs.h's rules). The first five are made again empty
  * (mount points). /var/run stays: the link to /run. */
-static const char *const not_walked[] = {"/proc",
-					 "/sys",
-					 "/dev",
-					 "/run",
-					 "/tmp",
-					 "/boot",
-					 "/media",
-					 "/mnt",
-					 "/var/cache/apt",
-					 "/var/lib/apt",
-					 "/var/lib/dpkg",
-					 "/var/log/apt",
-					 "/usr/share/doc",
-					 "/usr/share/man",
-					 "/usr/share/info",
-					 "/var/cache/man",
-					 "/etc/ld.so.cache",
-					 "/usr/sbin/policy-rc.d",
-					 NULL};
+static const char *const not_walked[] = {
+    "/proc",
+    "/sys",
+    "/dev",
+    "/run",
+    "/tmp",
+    "/boot",
+    "/media",
+    "/mnt",
+    "/var/cache/apt",
+    "/var/lib/apt",
+    "/var/lib/dpkg",
+    "/var/log/apt",
+    "/usr/share/doc",
+    "/usr/share/man",
+    "/usr/share/info",
+    "/var/cache/man",
+    "/etc/ld.so.cache",
+    "/etc/resolv.conf", /* the build host's, copied by debootstrap */
+    "/etc/hostname",
+    "/usr/sbin/policy-rc.d",
+    NULL};
 
 static int is_under(const char *path, const char *const *list)
 {
@@ -147,17 +150,27 @@ static void write_conf(struct trace_job *j, struct imgconf *c)
 /* One of the image's own entries (generated, overlay, init, BusyBox) into
  * the tree: a file replaces the root's (unlinked first: the tree's files
  * are the staged root's, hard-linked); dirs, links and nodes fill gaps. */
+/* Does the dir of TREE/path lie inside TREE? (A parent may be a link of
+ * the root, absolute or not: never followed out of the tree.) */
+static int inside(const char *tree, const char *p)
+{
+	char *dir = path_dirname(p), *real = realpath(dir, NULL), *top = realpath(tree, NULL);
+	size_t n = top ? strlen(top) : 0;
+	int yes = real && top && !strncmp(real, top, n) && (real[n] == '/' || !real[n]);
+
+	free(dir);
+	free(real);
+	free(top);
+	return yes;
+}
+
 static int place(struct tx_ctx *ctx, const char *tree, const struct ment *e)
 {
-	char *p = xasprintf("%s%s", tree, e->path), *dir = path_dirname(p),
-	     *real = realpath(dir, NULL);
-	char *top = realpath(tree, NULL);
+	char *p = xasprintf("%s%s", tree, e->path);
 	struct stat st;
 	int r = 0, have = lstat(p, &st) == 0;
 
-	/* a parent that is a link out of the tree (an absolute link of the
-	 * root): not followed */
-	if (!real || !top || strncmp(real, top, strlen(top)))
+	if (!inside(tree, p))
 		goto out;
 	if (e->type == ME_FILE && e->src) {
 		unlink(p);
@@ -180,40 +193,64 @@ static int place(struct tx_ctx *ctx, const char *tree, const struct ment *e)
 		r = tx_fail(ctx, r, "trace", "cannot add '%s' to the trace root", e->path);
 out:
 	free(p);
-	free(dir);
-	free(real);
-	free(top);
 	return r;
 }
 
-/* TREE: the staged root hard-linked (copied when it is another file
- * system: an overlay), less what is not walked, plus the image's own. */
+/* One entry the walk took from the root into the tree: a dir or link
+ * made, a file hard-linked (copied from another file system: an overlay). */
+static int from_root(const char *root, const char *tree, const struct ment *e)
+{
+	char *src = xasprintf("%s%s", root, e->path), *dst = xasprintf("%s%s", tree, e->path);
+	struct stat st;
+	int r = 0;
+
+	/* there already (named through a link of the root), or out of the
+	 * tree: left alone. Never written through: dst may be a hard link
+	 * to the cached root's file */
+	if (lstat(dst, &st) == 0 || !inside(tree, dst))
+		goto out;
+	if (e->type == ME_DIR)
+		r = mkdir(dst, e->mode) < 0 ? -errno : 0;
+	else if (e->type == ME_SLINK)
+		r = symlink(e->target, dst) < 0 ? -errno : 0;
+	else if (link(src, dst) < 0 && (r = errno == EXDEV ? 1 : -errno) == 1)
+		r = copy_file(src, dst, e->mode) < 0 ? -EIO : 1; /* 1: a copy, root's */
+	if (r >= 0 && (e->type != ME_FILE || r == 1) && lchown(dst, e->uid, e->gid) < 0)
+		r = -errno;
+	if (r == 1)
+		r = 0;
+	if (r == 0 && e->type == ME_DIR && chmod(dst, e->mode) < 0)
+		r = -errno;
+out:
+	free(src);
+	free(dst);
+	return r;
+}
+
+/* TREE: the image's entries and the walked root's, files hard-linked
+ * from the root (or copied) unless they have a source of their own; the
+ * manifest is sorted, so dirs come before what they hold. */
 static int make_tree(struct tx_ctx *ctx, const struct manifest *t, const char *tree)
 {
-	char *src = xasprintf("%s/.", t->root);
-	char *cpl[] = {"cp", "-a", "--link", src, (char *)tree, NULL};
-	char *cpa[] = {"cp", "-a", src, (char *)tree, NULL};
-	int r = run_cmd(ctx, cpl, NULL, 1);
+	int r = mkdir(tree, 0755) < 0 ? -errno : 0;
 
-	if (r != 0) {
-		rm_rf(tree);
-		r = run_cmd(ctx, cpa, NULL, 1);
-	}
-	free(src);
-	if (r != 0)
-		return tx_fail(ctx, r < 0 ? r : -EIO, "trace", "cannot copy the root '%s'",
-			       t->root);
-	for (int i = 0; not_walked[i]; i++) {
+	for (int i = 0; r == 0 && i < 5; i++) { /* API mounts and tmpfs points */
 		char *p = xasprintf("%s%s", tree, not_walked[i]);
 
-		rm_rf(p);
-		if (i < 5) /* the API mounts' and tmpfs mount points */
-			mkdir(p, 0755);
+		r = mkdir(p, 0755) < 0 ? -errno : 0;
 		free(p);
 	}
-	for (size_t i = 0; r == 0 && i < t->n; i++)
-		if (t->e[i].type <= ME_NOD && strcmp(t->e[i].reason, FROM_ROOT))
-			r = place(ctx, tree, &t->e[i]);
+	for (size_t i = 0; r == 0 && i < t->n; i++) {
+		const struct ment *e = &t->e[i];
+
+		if (e->type > ME_NOD)
+			continue;
+		if (e->src || e->type == ME_NOD) /* generated, overlay, init, BusyBox */
+			r = place(ctx, tree, e);
+		else if ((r = from_root(t->root, tree, e)) < 0)
+			r = tx_fail(ctx, r, "trace", "cannot add '%s' to the trace root: %s",
+				    e->path, strerror(-r));
+	}
 	return r;
 }
 
@@ -384,6 +421,7 @@ int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, str
 	if (r < 0)
 		goto out;
 	walk(&t, b->m.root, "", &listing);
+	manifest_sort(&t);
 	trace_key(b, &t, listing.s ? listing.s : "", kernel_hash, hex);
 	free(dir);
 	dir = xasprintf("%s/traces/%s", ctx->cache, hex);
