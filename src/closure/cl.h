@@ -1,12 +1,15 @@
 /* What the closure stage's files share (closure.c drives; closure-files.c
  * adds paths, trees, the app's packages and what their config files name;
- * closure-unit.c how the app starts). Not an API. */
+ * closure-unit.c how the app starts, closure-pick.c which unit and its
+ * text, closure-hooks.c what runs before and after it, fragfeat.c the
+ * kernel features of kconfig-fragments/features/). Not an API. */
 #ifndef TINYX_CLOSURE_CL_H
 #define TINYX_CLOSURE_CL_H
 
 #include "closure/closure.h"
 #include "formats/dpkg.h"
 #include "formats/passwd.h"
+#include "formats/sdunit.h"
 #include "formats/text.h"
 
 #include <sys/stat.h>
@@ -45,6 +48,21 @@ int cl_add_packages(struct cl *c);
 /* The unit says how the app starts; hints may override the command. Fills
  * spec when not NULL. 0 or -errno with ctx->err. */
 int cl_read_unit(struct cl *c, struct app_spec *spec);
+/* closure-pick.c: is the unit at path a Type=oneshot one; the app's unit
+ * among units (a template's instance into *inst; NULL: none); a unit read
+ * as that instance, specifiers replaced; its Environment= and
+ * EnvironmentFile= settings. */
+int cl_is_oneshot(const struct cl *c, const char *path);
+const char *cl_pick_unit(const struct cl *c, const struct strv *units, char **inst);
+int cl_load_unit(struct cl *c, const char *unit_path, const char *inst, struct sd_unit *u);
+int cl_unit_env(struct cl *c, const struct sd_unit *u, const char *unit_path, struct strv *env);
+/* closure-hooks.c: ExecStartPre=/ExecStartPost= lines (what: their key)
+ * as app spec hooks, their commands in the image; the oneshot units u
+ * pulls in, first. */
+int cl_unit_hooks(struct cl *c, const struct strv *lines, const struct strv *env,
+		  const char *unit_path, const char *what, struct strv *out);
+int cl_oneshot_hooks(struct cl *c, const struct sd_unit *u, const struct strv *units,
+		     const struct strv *env, struct strv *out);
 /* A package of build --add (closure.h's closure_extra): its files, its
  * oneshot units as hooks before the app's (spec may be NULL). */
 int cl_add_extra(struct cl *c, const char *pkg, struct app_spec *spec);
