@@ -82,7 +82,7 @@ sdr=$PWD/build/tests/sd-ready
 mkdir -p build/tests && cc -static -O2 -o "$sdr" tests/fixtures/guest/sd-ready.c || nok "build sd-ready.c"
 check "rootfs with a Type=notify app" mk notify -Y -D "$sdr" \
 	-A ".$TAB/bin/busybox${TAB}echo${TAB}post-after-ready" "$tmp/notify.initrd" . build/tinyx-init \
-	-- "$sdr" /bin/busybox httpd -f -p 8080 -h /
+	-- "$sdr" /bin/busybox sh -c 'echo "path $PATH"; exec httpd -f -p 8080 -h /'
 # a daemon that goes to the background with no unit to say so (exit 0)
 check "rootfs with a self-backgrounding daemon" mk bg "$tmp/bg.initrd" . build/tinyx-init \
 	-- /bin/busybox httpd -p 8080 -h /
@@ -169,7 +169,8 @@ if [ -n "$vm" ]; then
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/prefail.initrd" -append "$APPEND"
 	check "prefail: the app itself never ran" \
 		sh -c '! grep -q "ready tcp/8080" "$1"' - "$tmp/microvm-prefail.log"
-	boot microvm-notify 0 "sd-ready: notified /run/tinyx/notify" "tinyx: app says READY=1" \
+	boot microvm-notify 0 "sd-ready: notified /run/tinyx/notify" "path /usr/local/sbin:" \
+		"tinyx: app says READY=1" \
 		"post-after-ready" "tinyx: ready tcp/8080" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/notify.initrd" -append "$APPEND"
 	check "notify: ExecStartPost after READY=1" sh -c \

@@ -51,8 +51,6 @@ static struct gspawn app_base(void)
 			   .flags = GSPAWN_SETSID | GSPAWN_NULL_IN};
 
 	cred = (struct gcred){conf.uid, conf.gid, conf.groups, (int)conf.ngroups};
-	if (!envp.n && conf.notify)
-		list_push(&envp, "NOTIFY_SOCKET=" NOTIFY_PATH);
 	s.has_umask = conf.has_umask;
 	s.umask = conf.umask;
 	s.nofile_soft = conf.nofile_soft;
@@ -66,6 +64,8 @@ static struct gspawn app_base(void)
 		}
 		if (!has_path)
 			list_push(&envp, DEFAULT_PATH);
+		if (conf.notify)
+			list_push(&envp, "NOTIFY_SOCKET=" NOTIFY_PATH);
 	}
 	s.envp = envp.v;
 	return s;
@@ -130,8 +130,10 @@ static int run_hooks(int post)
 		int status = -1;
 		pid_t pid;
 
-		if (!tab)
+		if (!tab) {
+			free(copy);
 			return -1;
+		}
 		*tab = 0;
 		for (char *a = tab + 1, *t; a; a = t ? t + 1 : NULL) {
 			if ((t = strchr(a, '\t')))
