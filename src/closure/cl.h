@@ -56,6 +56,9 @@ int cl_is_oneshot(const struct cl *c, const char *path);
 const char *cl_pick_unit(const struct cl *c, const struct strv *units, char **inst);
 int cl_load_unit(struct cl *c, const char *unit_path, const char *inst, struct sd_unit *u);
 int cl_unit_env(struct cl *c, const struct sd_unit *u, const char *unit_path, struct strv *env);
+/* A command given by name only (systemd 239 on): argv[0] made the first
+ * match in systemd's fixed search path, in the root. -ENOENT: none. */
+int cl_which(const struct cl *c, struct strv *argv);
 /* closure-hooks.c: ExecStartPre=/ExecStartPost= lines (what: their key)
  * as app spec hooks, their commands in the image; the oneshot units u
  * pulls in, first. */

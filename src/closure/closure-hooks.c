@@ -37,6 +37,8 @@ int cl_unit_hooks(struct cl *c, const struct strv *lines, const struct strv *env
 			memmove(argv.v + 1, argv.v + 2, (argv.n - 2) * sizeof(*argv.v));
 			argv.v[--argv.n] = NULL;
 		}
+		if (r == 0)
+			cl_which(c, &argv); /* not found: the check below says so */
 		for (size_t k = 0; r == 0 && k < argv.n; k++)
 			if (strpbrk(argv.v[k], "\t\n\r"))
 				r = tx_fail(c->ctx, -EINVAL, "closure",

@@ -263,3 +263,24 @@ int cl_unit_env(struct cl *c, const struct sd_unit *u, const char *unit_path, st
 	}
 	return 0;
 }
+
+int cl_which(const struct cl *c, struct strv *argv)
+{
+	static const char *const path[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+					   "/usr/bin",	      "/sbin",		"/bin"};
+	struct stat st;
+
+	if (!argv->n || strchr(argv->v[0], '/'))
+		return 0;
+	for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++) {
+		char *p = xasprintf("%s/%s", path[i], argv->v[0]);
+
+		if (cl_stat(c, p, &st) == 0 && S_ISREG(st.st_mode)) {
+			free(argv->v[0]);
+			argv->v[0] = p;
+			return 0;
+		}
+		free(p);
+	}
+	return -ENOENT;
+}

@@ -138,6 +138,7 @@ static int unit_command(struct cl *c, const struct sd_unit *u, const struct strv
 		if (main_bin)
 			strv_push_own(argv, main_bin);
 	}
+	cl_which(c, argv); /* "ExecStart=nginx ...": found as systemd would */
 	if (!argv->n || argv->v[0][0] != '/')
 		return tx_fail(c->ctx, -EINVAL, "closure", "cannot tell how to start '%s'%s",
 			       c->app,

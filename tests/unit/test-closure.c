@@ -83,7 +83,8 @@ int main(void)
 	CHECK(spec.has_user && spec.uid == 100 && spec.gid == 101);
 	CHECK(spec.forking == 1);
 	CHECK_STR(spec.pidfile, "/run/demo.pid");
-	/* ExecStartPre= and ExecStartPost=, expanded, with their flags; a "-"
+	/* ExecStartPre= and ExecStartPost=, expanded, with their flags (a name
+	 * alone is found in the search path); a "-"
 	 * command the root lacks is left out */
 	/* the oneshot unit it Requires= first (as root: no User= of its own) */
 	CHECK(spec.pre.n == 2 && spec.post.n == 1);
