@@ -77,12 +77,10 @@ check "rootfs with ExecStartPre/Post" mk hooks \
 check "rootfs with a failing ExecStartPre" mk prefail -B ".$TAB/bin/busybox${TAB}false" \
 	"$tmp/prefail.initrd" . build/tinyx-init -- /bin/busybox httpd -f -p 8080 -h /
 # Type=notify: READY=1 on NOTIFY_SOCKET, then its ExecStartPost=
-# (built into build/: the image's /tmp is a tmpfs, -D keeps the host path)
-sdr=$PWD/build/tests/sd-ready
-mkdir -p build/tests && cc -static -O2 -o "$sdr" tests/fixtures/guest/sd-ready.c || nok "build sd-ready.c"
-check "rootfs with a Type=notify app" mk notify -Y -D "$sdr" \
+cc -static -O2 -o "$tmp/sd-ready" tests/fixtures/guest/sd-ready.c || nok "build sd-ready.c"
+check "rootfs with a Type=notify app" mk notify -Y -I "/bin/sd-ready=$tmp/sd-ready" \
 	-A ".$TAB/bin/busybox${TAB}echo${TAB}post-after-ready" "$tmp/notify.initrd" . build/tinyx-init \
-	-- "$sdr" /bin/busybox sh -c 'echo "path $PATH"; exec httpd -f -p 8080 -h /'
+	-- /bin/sd-ready /bin/busybox sh -c 'echo "path $PATH"; exec httpd -f -p 8080 -h /'
 # a daemon that goes to the background with no unit to say so (exit 0)
 check "rootfs with a self-backgrounding daemon" mk bg "$tmp/bg.initrd" . build/tinyx-init \
 	-- /bin/busybox httpd -p 8080 -h /
