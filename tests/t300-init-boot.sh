@@ -168,9 +168,12 @@ if [ -n "$vm" ]; then
 	check "prefail: the app itself never ran" \
 		sh -c '! grep -q "ready tcp/8080" "$1"' - "$tmp/microvm-prefail.log"
 	boot microvm-notify 0 "sd-ready: notified /run/tinyx/notify" "path /usr/local/sbin:" \
-		"tinyx: app says READY=1" \
+		"tinyx: app says READY=1" "]: said to syslog in two lines" \
 		"post-after-ready" "tinyx: ready tcp/8080" -- \
 		-M microvm,acpi=off -kernel "$vm" -initrd "$tmp/notify.initrd" -append "$APPEND"
+	check "syslog: one console line, no priority, no time stamp" \
+		sh -c 'tr -d "\r" <"$1" | grep -Eq "^sd-ready\[[0-9]+\]: said to syslog in two lines\$"' \
+		- "$tmp/microvm-notify.log"
 	check "notify: ExecStartPost after READY=1" sh -c \
 		'[ "$(grep -n "READY=1" "$1" | head -n 1 | cut -d: -f1)" -lt "$(grep -n post-after-ready "$1" | head -n 1 | cut -d: -f1)" ]' \
 		- "$tmp/microvm-notify.log"

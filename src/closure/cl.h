@@ -69,6 +69,11 @@ int cl_oneshot_hooks(struct cl *c, const struct sd_unit *u, const struct strv *u
 /* A package of build --add (closure.h's closure_extra): its files, its
  * oneshot units as hooks before the app's (spec may be NULL). */
 int cl_add_extra(struct cl *c, const char *pkg, struct app_spec *spec);
+/* closure-secrets.c: secrets a postinst of the app's packages made in the
+ * root are made again at boot by that postinst's block (the first hook);
+ * spec->made lists them, cl_drop_made() takes them out of the manifest. */
+int cl_boot_secrets(struct cl *c, struct app_spec *spec);
+void cl_drop_made(struct cl *c, const struct app_spec *spec);
 /* The kernel features of kconfig-fragments/features/ whose paths the
  * manifest holds (fragfeat.c). 0 or -errno with ctx->err. */
 int cl_fragment_features(struct cl *c);

@@ -143,7 +143,7 @@ int cl_add_extra(struct cl *c, const char *pkg, struct app_spec *spec)
 		if (cl_is_oneshot(c, units.v[i]))
 			r = oneshot_lines(c, units.v[i], &hooks);
 		else
-			tx_info(
+			tx_info_once(
 			    c->ctx,
 			    "closure: '%s' of --add %s is a service: its files are in the image, "
 			    "it is not started (the image runs %s)",

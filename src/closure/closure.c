@@ -143,6 +143,8 @@ static int build(struct cl *c, const struct closure_extra *x, struct app_spec *s
 		r = cl_add_packages(c);
 	if (r == 0)
 		r = cl_read_unit(c, spec);
+	if (r == 0)
+		r = cl_boot_secrets(c, spec);
 	for (size_t i = 0; r == 0 && x && x->add && i < x->add->n; i++)
 		r = cl_add_extra(c, x->add->v[i], spec);
 	if (r == 0 && !c->elves.n)
@@ -159,6 +161,8 @@ static int build(struct cl *c, const struct closure_extra *x, struct app_spec *s
 		r = libdeps_walk(c->ctx, c->m, &dirs, &c->elves);
 	}
 	strv_free(&dirs);
+	if (r == 0)
+		cl_drop_made(c, spec); /* the trace may have seen them opened */
 	if (r == 0)
 		r = cl_fragment_features(c);
 	if (r < 0)

@@ -159,7 +159,7 @@ void appspec_add_dir(struct app_spec *s, const char *path, unsigned mode, unsign
 
 void appspec_free(struct app_spec *s)
 {
-	fmt_free_lists(&s->argv, &s->env, &s->dirs, &s->pre, &s->post, NULL);
+	fmt_free_lists(&s->argv, &s->env, &s->dirs, &s->pre, &s->post, &s->made, NULL);
 	fmt_free_strs(&s->pidfile, &s->workdir, NULL);
 	memset(s, 0, sizeof(*s));
 }

@@ -53,6 +53,9 @@ struct app_spec {
 	int has_umask;
 	unsigned umask;
 	unsigned nofile_soft, nofile_hard; /* 0: unset */
+	/* Not in the text form: files the image leaves out because a hook makes
+	 * them at boot (closure-secrets.c); the trace root leaves them out too. */
+	struct strv made;
 };
 
 /* Parse untrusted text into s (zeroed by the caller or fresh). On error s is

@@ -14,7 +14,7 @@ void manifest_init(struct manifest *m, const char *app, const char *root)
 	m->root = xstrdup(root ? root : "/");
 }
 
-static void ment_free(struct ment *e)
+void manifest_ment_free(struct ment *e)
 {
 	fmt_free_strs(&e->path, &e->target, &e->shell, &e->src, &e->reason, NULL);
 }
@@ -22,7 +22,7 @@ static void ment_free(struct ment *e)
 void manifest_free(struct manifest *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		ment_free(&m->e[i]);
+		manifest_ment_free(&m->e[i]);
 	for (size_t i = 0; i < m->nf; i++)
 		fmt_free_strs(&m->f[i].option, &m->f[i].symbol, &m->f[i].binary, NULL);
 	free(m->e);
@@ -424,7 +424,7 @@ int manifest_parse(struct tx_ctx *ctx, const char *text, size_t len, struct mani
 		}
 		if (r == 0)
 			manifest_add(m, &e);
-		ment_free(&e);
+		manifest_ment_free(&e);
 		if (r < 0)
 			return tx_fail(ctx, -EINVAL, NULL, "malformed entry at line %d", lineno);
 	}

@@ -48,6 +48,8 @@ struct manifest {
 
 void manifest_init(struct manifest *m, const char *app, const char *root);
 void manifest_free(struct manifest *m);
+/* Free one entry's strings (to drop it from m: free, then close the gap). */
+void manifest_ment_free(struct ment *e);
 
 /* Find an entry by type class (users/groups vs paths) and name. */
 struct ment *manifest_find(struct manifest *m, enum ment_type t, const char *path);

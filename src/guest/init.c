@@ -217,8 +217,8 @@ static int not_pid1(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGPWR,
-				   SIGUSR1, SIGUSR2, SIGHUP, SIGIO /* the notify socket */};
+	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGPWR, SIGUSR1,
+				   SIGUSR2, SIGHUP,  SIGIO /* the notify and syslog sockets */};
 	sigset_t set;
 
 	if (getpid() != 1)
@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 	if (!early)
 		say(TINYX_MARK_INIT); /* no /dev/console in the image: late, but said */
 	set_poweroff_cmd(argv[0]);
+	syslog_open();
 	read_cmdline();
 	if (sethostname(cmd.hostname, strlen(cmd.hostname)) < 0)
 		say("cannot set hostname: %s", strerror(errno));

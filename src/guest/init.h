@@ -82,6 +82,11 @@ void dhcp_add(struct dhcp_ifs *d, const char *ifname); /* once each, 16 at most 
  * dhcp" go to d. 1 when the file has an auto stanza for ifname, else 0. */
 int netcfg_apply(int sock, const char *ifname, int skip, struct dhcp_ifs *d);
 
+/* /dev/log (syslog.c): the init binds it and writes each message to the
+ * console; syslog_read() drains it (on SIGIO). 0, or -1 when not made. */
+int syslog_open(void);
+void syslog_read(void);
+
 /* sysctl.d files (sysctl.c): applied before the network and the app. */
 void sysctl_apply(void);
 

@@ -564,9 +564,10 @@ void svc_loop(const sigset_t *set)
 
 		if (sig == SIGCHLD)
 			reap();
-		else if (sig == SIGIO)
+		else if (sig == SIGIO) {
 			notify_read();
-		else if (sig > 0 && sig != SIGHUP) {
+			syslog_read();
+		} else if (sig > 0 && sig != SIGHUP) {
 			say("signal %d: stopping", sig);
 			power_off();
 		}

@@ -74,8 +74,10 @@ static int plain_name(const char *p)
 	return 1;
 }
 
-/* Add rel's entries (rel "" is the root) to t, and their listing to s. */
-static void walk(struct manifest *t, const char *root, const char *rel, struct sbuf *s)
+/* Add rel's entries (rel "" is the root) to t, and their listing to s;
+ * not the files the image makes at boot (made: the app spec's). */
+static void walk(struct manifest *t, const char *root, const char *rel, struct sbuf *s,
+		 const struct strv *made)
 {
 	char *dir = xasprintf("%s%s", root, rel);
 	DIR *d = opendir(dir);
@@ -91,7 +93,8 @@ static void walk(struct manifest *t, const char *root, const char *rel, struct s
 			continue;
 		p = xasprintf("%s/%s", rel, de->d_name);
 		host = xasprintf("%s%s", root, p);
-		if (is_under(p, not_walked) || !plain_name(p) || lstat(host, &st) < 0)
+		if (is_under(p, not_walked) || !plain_name(p) || strv_contains(made, p) ||
+		    lstat(host, &st) < 0)
 			goto next;
 		e.path = p;
 		e.mode = st.st_mode & 07777;
@@ -103,7 +106,7 @@ static void walk(struct manifest *t, const char *root, const char *rel, struct s
 		if (S_ISDIR(st.st_mode)) {
 			e.type = ME_DIR;
 			manifest_add(t, &e);
-			walk(t, root, p, s);
+			walk(t, root, p, s, made);
 		} else if (S_ISREG(st.st_mode)) {
 			e.type = ME_FILE;
 			manifest_add(t, &e);
@@ -420,7 +423,7 @@ int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, str
 		r = rootfs_assemble(ctx, &t, &ro);
 	if (r < 0)
 		goto out;
-	walk(&t, b->m.root, "", &listing);
+	walk(&t, b->m.root, "", &listing, &b->spec.made);
 	manifest_sort(&t);
 	trace_key(b, &t, listing.s ? listing.s : "", kernel_hash, hex);
 	free(dir);

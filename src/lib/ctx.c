@@ -37,6 +37,27 @@ void tx_info(struct tx_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void tx_info_once(struct tx_ctx *ctx, const char *fmt, ...)
+{
+	char line[1024];
+	unsigned long long h = 14695981039346656037ull; /* FNV-1a */
+	va_list ap;
+
+	if (!ctx->verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (const char *p = line; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	for (int i = 0; i < ctx->nsaid; i++)
+		if (ctx->said[i] == h)
+			return;
+	if (ctx->nsaid < (int)(sizeof(ctx->said) / sizeof(ctx->said[0])))
+		ctx->said[ctx->nsaid++] = h;
+	tx_info(ctx, "%s", line);
+}
+
 const char *tx_stage(struct tx_ctx *ctx, const char *stage)
 {
 	const char *old = ctx->stage;

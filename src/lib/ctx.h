@@ -20,6 +20,10 @@ struct tx_ctx {
 	 * parsers in src/formats/): the caller says whose input it reads. NULL
 	 * reads as "tinyx". */
 	const char *stage;
+	/* tx_info_once(): hashes of the lines said (a build runs the closure
+	 * twice when the trace adds files: its notes are said once) */
+	unsigned long long said[32];
+	int nsaid;
 };
 
 /* Record "STAGE: message" and return err (-EINVAL when err >= 0). A NULL
@@ -28,6 +32,8 @@ int tx_fail(struct tx_ctx *ctx, int err, const char *stage, const char *fmt, ...
     __attribute__((format(printf, 4, 5)));
 /* Progress line on stderr when verbose. */
 void tx_info(struct tx_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, but a line said before through this call is not said again. */
+void tx_info_once(struct tx_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Swap ctx->stage for the span of a call into shared code; returns the old. */
 const char *tx_stage(struct tx_ctx *ctx, const char *stage);
