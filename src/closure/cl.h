@@ -28,6 +28,7 @@ struct cl {
 	struct strv exclude;   /* extra prefixes from hints */
 	struct strv hint_exec;
 	size_t extra_pre; /* hooks of --add packages at the head of spec->pre */
+	char *sysv;	  /* the SysV init script the app starts by, if any */
 	long long dir_bytes;
 };
 

@@ -24,6 +24,34 @@ static int lookup_ids(struct cl *c, const char *user, const char *group, unsigne
 	return 0;
 }
 
+/* A package with no unit but a SysV init script: /etc/init.d/APP, else the
+ * first of its packages' scripts there (the list is in dpkg's order), run
+ * as systemd's sysv-generator runs it: "SCRIPT start", Type=forking, the
+ * main process guessed. The script reads its own settings (/etc/default,
+ * its config) and builds the daemon's arguments; what it sources and runs
+ * comes in by the trace boot. NULL: none. */
+static char *sysv_script(struct cl *c)
+{
+	char *mine = xasprintf("/etc/init.d/%s", c->app), *first = NULL;
+	struct stat st;
+
+	for (size_t i = 0; i < c->own_files.n; i++) {
+		const char *f = c->own_files.v[i];
+
+		if (strncmp(f, "/etc/init.d/", 12) || strchr(f + 12, '/') || !f[12] ||
+		    cl_stat(c, f, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+			continue;
+		if (!strcmp(f, mine)) {
+			free(first);
+			return mine;
+		}
+		if (!first)
+			first = xstrdup(f);
+	}
+	free(mine);
+	return first;
+}
+
 /* The main binary of a package without a unit: /usr/sbin/APP, /usr/bin/APP,
  * else the first executable in a bin dir. */
 static char *guess_main(struct cl *c)
@@ -132,6 +160,9 @@ static int unit_command(struct cl *c, const struct sd_unit *u, const struct strv
 		strv_free(&raw);
 		if (r < 0)
 			return r;
+	} else if ((c->sysv = sysv_script(c))) {
+		strv_push(argv, c->sysv);
+		strv_push(argv, "start");
 	} else {
 		char *main_bin = guess_main(c);
 
@@ -230,6 +261,8 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 		if (u->pidfile)
 			spec->pidfile = xstrdup(u->pidfile);
 	}
+	if (c->sysv)
+		spec->forking = 1;
 	if (!c->hint_exec.n && u->type && !strncmp(u->type, "notify", 6))
 		spec->notify = 1; /* notify and notify-reload */
 	if (u->working_dir && u->working_dir[0] == '/')

@@ -191,5 +191,6 @@ int closure_build_ex(struct tx_ctx *ctx, const char *app, const char *root, cons
 		       &c.hint_exec, NULL);
 	dpkg_free(&c.db);
 	passwd_free(&c.pw);
+	free(c.sysv);
 	return r;
 }

@@ -213,6 +213,30 @@ int main(void)
 		CHECK(sh(cmd) == 0);
 	}
 
+	TCASE("SysV init script");
+	/* no unit, an init script: "SCRIPT start", followed as forking */
+	{
+		char cmd[512];
+		struct manifest vm;
+
+		snprintf(cmd, sizeof(cmd),
+			 "cd %s && mv lib/systemd/system/demo.service demo.service.away", tmp);
+		CHECK(sh(cmd) == 0);
+		memset(&spec, 0, sizeof(spec));
+		manifest_init(&vm, "demo", tmp);
+		CHECK(closure_build(&ctx, "demo", tmp, ".", &vm, &spec) == 0);
+		CHECK(spec.argv.n == 2);
+		CHECK_STR(spec.argv.n == 2 ? spec.argv.v[0] : NULL, "/etc/init.d/demo");
+		CHECK_STR(spec.argv.n == 2 ? spec.argv.v[1] : NULL, "start");
+		CHECK(spec.forking == 1 && !spec.pidfile);
+		CHECK(manifest_find(&vm, ME_FILE, "/etc/init.d/demo") != NULL);
+		manifest_free(&vm);
+		appspec_free(&spec);
+		snprintf(cmd, sizeof(cmd),
+			 "cd %s && mv demo.service.away lib/systemd/system/demo.service", tmp);
+		CHECK(sh(cmd) == 0);
+	}
+
 	TCASE("virtual name");
 	/* a virtual name resolves to its provider */
 	memset(&spec, 0, sizeof(spec));
@@ -242,8 +266,11 @@ int main(void)
 		 tmp);
 	CHECK(sh(tcmd) == 0);
 	memset(&spec, 0, sizeof(spec));
-	out = run("demo", &rc, &ctx, &spec); /* no instance enabled: no unit, the main binary */
-	CHECK(rc == 0 && spec.argv.n == 1);
+	/* no instance enabled: as if it had no unit, so its init script (as
+	 * systemd's sysv-generator: a template is no unit of that name) */
+	out = run("demo", &rc, &ctx, &spec);
+	CHECK(rc == 0 && spec.argv.n == 2);
+	CHECK_STR(spec.argv.n ? spec.argv.v[0] : NULL, "/etc/init.d/demo");
 	appspec_free(&spec);
 	free(out);
 	snprintf(tcmd, sizeof(tcmd),
