@@ -6,7 +6,8 @@
 # service, files the trace boot added, the first build's time (it may build
 # a kernel) and a warm rebuild's. Prints figures, never fails on them.
 #
-# unbound and mosquitto listen on loopback only in Debian's config, and
+# unbound and mosquitto listen on loopback only in Debian's config, knot
+# on no address at all, and
 # haproxy's has no frontend: each gets the overlay in bench/overlays/APP
 # (an operator's config); without it the build must say so (run with
 # NO_OVERLAY=1 to see).

@@ -155,11 +155,16 @@ int cl_add_path(struct cl *c, const char *path, const char *reason)
 	if (cl_stat(c, path, &st) == 0 && S_ISREG(st.st_mode)) {
 		if (cl_is_elf(c, path))
 			note_elf(c, path);
-		else if ((st.st_mode & 0111) && r == 1 && strncmp(reason, "pkg=", 4) &&
-			 strncmp(reason, "conffile=", 9))
+		else if ((st.st_mode & 0111) && strncmp(reason, "pkg=", 4) &&
+			 strncmp(reason, "conffile=", 9) &&
+			 (r == 1 || strncmp(reason, "interpreter-of=", 15)))
 			/* a script the app runs (its unit's command, one its config
-			 * names): its interpreter too. The package's other scripts
-			 * are admin tools, not run by the app. Once: no loop. */
+			 * names): its interpreter too, even when the script came in
+			 * already as a file of the app's package (else BusyBox's sh
+			 * would run it, and its applets would shadow the tools the
+			 * script calls). The package's other scripts are admin
+			 * tools, not run by the app. An interpreter's own
+			 * interpreter once: no loop. */
 			cl_add_interpreter(c, path);
 	}
 	return r;

@@ -263,6 +263,8 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 	}
 	if (c->sysv)
 		spec->forking = 1;
+	if (u->user) /* as root they are there already */
+		spec->caps = u->ambient_caps;
 	if (!c->hint_exec.n && u->type && !strncmp(u->type, "notify", 6))
 		spec->notify = 1; /* notify and notify-reload */
 	if (u->working_dir && u->working_dir[0] == '/')

@@ -90,9 +90,9 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 	return 0;
 }
 
-static const char *const keys[] = {"arg", "env",     "user",	"group",   "groups",
-				   "dir", "workdir", "pidfile", "forking", "restart",
-				   "pre", "post",    "umask",	"nofile",  "notify"};
+static const char *const keys[] = {"arg",     "env",	 "user",    "group",   "groups", "dir",
+				   "workdir", "pidfile", "forking", "restart", "pre",	 "post",
+				   "umask",   "nofile",	 "notify",  "caps"};
 
 int appconf_hook(const char *v, size_t n)
 {
@@ -155,6 +155,20 @@ static int decode(struct appconf_item *it, const char *kw, size_t kl, const char
 	case APPCONF_FORKING:
 	case APPCONF_NOTIFY:
 		return parse_uint(v, vl, 10, 1, &it->num) ? APPCONF_BAD_VALUE : 0;
+	case APPCONF_CAPS: /* "N N ...": ambient capabilities by number, at least one */
+		it->caps = 0;
+		for (size_t i = 0; i < vl;) {
+			size_t st = i;
+			unsigned cap;
+
+			while (i < vl && v[i] != ' ')
+				i++;
+			if (parse_uint(v + st, i - st, 10, APPCONF_CAP_MAX, &cap) ||
+			    (i < vl && ++i == vl))
+				return APPCONF_BAD_VALUE;
+			it->caps |= 1ull << cap;
+		}
+		return 0;
 	case APPCONF_RESTART:
 		it->num = vl == 10 && !memcmp(v, "on-failure", 10);
 		return it->num || (vl == 2 && !memcmp(v, "no", 2)) ? 0 : APPCONF_BAD_VALUE;
@@ -180,6 +194,9 @@ int appconf_set(const struct appconf_fields *f, const struct appconf_item *it)
 		*(it->key == APPCONF_FORKING   ? f->forking
 		  : it->key == APPCONF_RESTART ? f->restart
 					       : f->notify) = (int)it->num;
+		return 1;
+	case APPCONF_CAPS:
+		*f->caps = it->caps;
 		return 1;
 	default:
 		return 0;

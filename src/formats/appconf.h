@@ -10,6 +10,7 @@
 #define APPCONF_MAX_GROUPS 32
 #define APPCONF_ID_MAX 4294967294ul  /* (uid_t)-1 means "unchanged" to setuid */
 #define APPCONF_NOFILE_MAX 1048576ul /* the kernel's default fs.nr_open */
+#define APPCONF_CAP_MAX 40	     /* CAP_CHECKPOINT_RESTORE, the last of Linux 6.1 */
 /* The first line of the canonical text (the writer and `tinyx-init --print-conf`) */
 #define APPCONF_HEADER "# tinyx app spec: read by /init (see src/appspec.h)\n"
 
@@ -29,6 +30,7 @@ enum appconf_key {
 	APPCONF_UMASK,
 	APPCONF_NOFILE,
 	APPCONF_NOTIFY,
+	APPCONF_CAPS,
 };
 
 /* "dir PATH MODE UID GID"; path is not NUL-terminated (plen bytes). */
@@ -44,9 +46,10 @@ struct appconf_item {
 	enum appconf_key key;
 	const char *val;
 	size_t vlen;
-	unsigned num;  /* user, group: the id; forking: 0|1; restart: 0 no, 1 on-failure;
-			* umask: the mask; nofile: the soft limit */
-	unsigned num2; /* nofile: the hard limit */
+	unsigned num;		 /* user, group: the id; forking: 0|1; restart: 0 no, 1 on-failure;
+				  * umask: the mask; nofile: the soft limit */
+	unsigned num2;		 /* nofile: the hard limit */
+	unsigned long long caps; /* caps: bit N for capability N */
 	unsigned groups[APPCONF_MAX_GROUPS];
 	size_t ngroups;
 	struct appconf_dir dir;
@@ -86,11 +89,12 @@ struct appconf_fields {
 	unsigned *uid, *gid, *groups;
 	size_t *ngroups;
 	int *has_user, *forking, *restart, *notify;
+	unsigned long long *caps;
 };
 #define APPCONF_FIELDS(s)                                                                          \
 	{                                                                                          \
 		&(s)->uid, &(s)->gid, (s)->groups, &(s)->ngroups, &(s)->has_user, &(s)->forking,   \
-		    &(s)->restart, &(s)->notify                                                    \
+		    &(s)->restart, &(s)->notify, &(s)->caps                                        \
 	}
 /* Store it when it is user, group, groups, forking or restart: 1, else 0. */
 int appconf_set(const struct appconf_fields *f, const struct appconf_item *it);

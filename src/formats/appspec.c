@@ -109,6 +109,8 @@ int appspec_check(struct tx_ctx *ctx, const struct app_spec *s)
 	if (s->umask > 0777 || s->nofile_soft > s->nofile_hard ||
 	    s->nofile_hard > APPCONF_NOFILE_MAX || (s->nofile_hard && !s->nofile_soft))
 		return tx_fail(ctx, -EINVAL, NULL, "bad app umask or open file limit");
+	if (s->caps >> (APPCONF_CAP_MAX + 1))
+		return tx_fail(ctx, -EINVAL, NULL, "bad app ambient capabilities");
 	if (s->ngroups > APPSPEC_MAX_GROUPS)
 		return tx_fail(ctx, -EINVAL, NULL, "too many supplementary groups for the app");
 	return 0;
@@ -143,6 +145,13 @@ void appspec_text(const struct app_spec *s, struct sbuf *out)
 		sbuf_printf(out, "umask %04o\n", s->umask);
 	if (s->nofile_hard)
 		sbuf_printf(out, "nofile %u %u\n", s->nofile_soft, s->nofile_hard);
+	if (s->caps) {
+		sbuf_puts(out, "caps");
+		for (unsigned c = 0; c <= APPCONF_CAP_MAX; c++)
+			if (s->caps >> c & 1)
+				sbuf_printf(out, " %u", c);
+		sbuf_puts(out, "\n");
+	}
 	for (size_t i = 0; i < s->pre.n; i++)
 		sbuf_printf(out, "pre %s\n", s->pre.v[i]);
 	for (size_t i = 0; i < s->post.n; i++)

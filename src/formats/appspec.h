@@ -53,6 +53,7 @@ struct app_spec {
 	int has_umask;
 	unsigned umask;
 	unsigned nofile_soft, nofile_hard; /* 0: unset */
+	unsigned long long caps;	   /* AmbientCapabilities=: bit N, capability N */
 	/* Not in the text form: files the image leaves out because a hook makes
 	 * them at boot (closure-secrets.c); the trace root leaves them out too. */
 	struct strv made;

@@ -186,23 +186,71 @@ static int add_words(struct tx_ctx *ctx, const char *v, struct strv *l, enum wor
 	return r;
 }
 
+/* Linux's capability names, by number (linux/capability.h, 6.1) */
+static const char *const cap_names[] = {"CHOWN",
+					"DAC_OVERRIDE",
+					"DAC_READ_SEARCH",
+					"FOWNER",
+					"FSETID",
+					"KILL",
+					"SETGID",
+					"SETUID",
+					"SETPCAP",
+					"LINUX_IMMUTABLE",
+					"NET_BIND_SERVICE",
+					"NET_BROADCAST",
+					"NET_ADMIN",
+					"NET_RAW",
+					"IPC_LOCK",
+					"IPC_OWNER",
+					"SYS_MODULE",
+					"SYS_RAWIO",
+					"SYS_CHROOT",
+					"SYS_PTRACE",
+					"SYS_PACCT",
+					"SYS_ADMIN",
+					"SYS_BOOT",
+					"SYS_NICE",
+					"SYS_RESOURCE",
+					"SYS_TIME",
+					"SYS_TTY_CONFIG",
+					"MKNOD",
+					"LEASE",
+					"AUDIT_WRITE",
+					"AUDIT_CONTROL",
+					"SETFCAP",
+					"MAC_OVERRIDE",
+					"MAC_ADMIN",
+					"SYSLOG",
+					"WAKE_ALARM",
+					"BLOCK_SUSPEND",
+					"AUDIT_READ",
+					"PERFMON",
+					"BPF",
+					"CHECKPOINT_RESTORE"};
+
+/* "CAP_A CAP_B" adds them; "~CAP_A" sets every one but those; "" clears;
+ * unknown names are passed over (systemd does the same). */
 static void set_caps(struct sd_unit *u, const char *v)
 {
-	int inv = *v == '~', has = 0;
+	const size_t ncaps = sizeof(cap_names) / sizeof(cap_names[0]);
+	unsigned long long m = 0;
+	int inv = *v == '~';
 	size_t n;
 
 	if (!*v) {
-		u->ambient_net_bind = 0;
+		u->ambient_caps = 0;
 		return;
 	}
 	for (const char *w, *l = v + inv; (w = fmt_word(&l, &n));)
-		if (n == 20 && !strncasecmp(w, "CAP_NET_BIND_SERVICE", n))
-			has = 1;
-	/* "~LIST" assigns every capability but those listed */
+		for (size_t c = 0; c < ncaps; c++)
+			if (n == 4 + strlen(cap_names[c]) && !strncasecmp(w, "CAP_", 4) &&
+			    !strncasecmp(w + 4, cap_names[c], n - 4))
+				m |= 1ull << c;
 	if (inv)
-		u->ambient_net_bind = !has;
-	else if (has)
-		u->ambient_net_bind = 1;
+		u->ambient_caps = ((1ull << ncaps) - 1) & ~m;
+	else
+		u->ambient_caps |= m;
 }
 
 static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, const char *v)

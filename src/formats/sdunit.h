@@ -20,7 +20,8 @@ struct sd_unit {
 	struct strv environment;    /* "NAME=value", unquoted */
 	/* EnvironmentFile= paths as written ("-" first: the file may be missing) */
 	struct strv environment_files;
-	int ambient_net_bind; /* AmbientCapabilities has CAP_NET_BIND_SERVICE */
+	/* AmbientCapabilities=: bit N for capability N (Linux 6.1's 41) */
+	unsigned long long ambient_caps;
 };
 
 /* Parse a unit file; only [Service] keys (and [Unit]'s Requires, Wants)

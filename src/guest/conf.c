@@ -140,6 +140,13 @@ void conf_print(const struct app_conf *c)
 		out("umask %04o\n", c->umask);
 	if (c->nofile_hard)
 		out("nofile %u %u\n", c->nofile_soft, c->nofile_hard);
+	if (c->caps) {
+		out("caps");
+		for (unsigned k = 0; k <= APPCONF_CAP_MAX; k++)
+			if (c->caps >> k & 1)
+				out(" %u", k);
+		out("\n");
+	}
 	for (int i = 0; i < c->pre.n; i++)
 		out_line("pre", c->pre.v[i], "");
 	for (int i = 0; i < c->post.n; i++)

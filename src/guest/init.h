@@ -34,6 +34,7 @@ struct app_conf {
 	unsigned uid, gid, groups[APPCONF_MAX_GROUPS];
 	size_t ngroups;
 	int has_user, forking, restart, notify;
+	unsigned long long caps; /* ambient capabilities: bit N, capability N */
 	char *pidfile, *workdir; /* NULL: none, "/" */
 };
 extern struct app_conf conf;

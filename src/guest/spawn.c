@@ -7,8 +7,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,17 +44,43 @@ static void on_tty(const char *tty)
 		dup2(fd, i);
 }
 
-static void drop(const struct gcred *c, const char *who)
+/* AmbientCapabilities=: after setuid, keep caps (bit N: capability N) in
+ * the permitted, effective and inheritable sets, and raise them as ambient
+ * so that they pass the exec (capabilities(7)). */
+static int keep_caps(unsigned long long caps)
+{
+	struct {
+		unsigned version;
+		int pid;
+	} hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+	struct {
+		unsigned effective, permitted, inheritable;
+	} data[2] = {{(unsigned)caps, (unsigned)caps, (unsigned)caps},
+		     {(unsigned)(caps >> 32), (unsigned)(caps >> 32), (unsigned)(caps >> 32)}};
+
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -1;
+	for (unsigned k = 0; k <= APPCONF_CAP_MAX; k++)
+		if (caps >> k & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, k, 0, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static void drop(const struct gcred *c, unsigned long long caps, const char *who)
 {
 	gid_t g[APPCONF_MAX_GROUPS];
 	int n = c->ngroups < APPCONF_MAX_GROUPS ? c->ngroups : APPCONF_MAX_GROUPS;
 
 	for (int i = 0; i < n; i++)
 		g[i] = c->groups[i];
+	if (caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		sayp(who, "cannot keep capabilities: %s", strerror(errno));
 	if (setgroups((size_t)n, g) < 0 || setgid(c->gid) < 0 || setuid(c->uid) < 0) {
 		sayp(who, "cannot drop privileges to %u:%u: %s", c->uid, c->gid, strerror(errno));
 		_exit(126);
 	}
+	if (caps && keep_caps(caps) < 0)
+		sayp(who, "cannot keep capabilities %lx: %s", (unsigned long)caps, strerror(errno));
 }
 
 static void child(const struct gspawn *s)
@@ -81,7 +109,7 @@ static void child(const struct gspawn *s)
 			     strerror(errno));
 	}
 	if (s->cred)
-		drop(s->cred, who);
+		drop(s->cred, s->caps, who);
 	if (s->dir && chdir(s->dir) < 0)
 		sayp(who, "cannot chdir to %s: %s", s->dir, strerror(errno));
 	if (s->fn)

@@ -30,6 +30,7 @@ struct gspawn {
 	int has_umask;		  /* set this umask */
 	unsigned umask;
 	unsigned long nofile_soft, nofile_hard; /* RLIMIT_NOFILE when nofile_hard */
+	unsigned long long caps;		/* with cred: these stay, as ambient capabilities */
 	const char *who; /* prefix of the child's failure lines (default "tinyx: ") */
 	unsigned flags;	 /* GSPAWN_* */
 };

@@ -55,6 +55,7 @@ static struct gspawn app_base(void)
 	s.umask = conf.umask;
 	s.nofile_soft = conf.nofile_soft;
 	s.nofile_hard = conf.nofile_hard;
+	s.caps = conf.caps;
 	if (!envp.n) {
 		int has_path = 0;
 

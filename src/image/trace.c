@@ -74,6 +74,26 @@ static int plain_name(const char *p)
 	return 1;
 }
 
+/* Add e to t. A BusyBox applet of the image yields to the staged root's
+ * own file at that path: Debian's scripts call Debian's tools (cp
+ * --remove-destination, setpriv --reuid), and the trace must see them run
+ * to bring them in (the image's entries win over the applets). */
+static void add_walked(struct manifest *t, const struct ment *e)
+{
+	struct ment *old = manifest_find(t, e->type, e->path);
+
+	if (!old || !old->reason || strcmp(old->reason, "rootfs=busybox-applet") ||
+	    e->type == ME_DIR) {
+		manifest_add(t, e);
+		return;
+	}
+	manifest_ment_free(old);
+	*old = *e;
+	old->path = xstrdup(e->path);
+	old->target = e->target ? xstrdup(e->target) : NULL;
+	old->reason = xstrdup(e->reason);
+}
+
 /* Add rel's entries (rel "" is the root) to t, and their listing to s;
  * not the files the image makes at boot (made: the app spec's). */
 static void walk(struct manifest *t, const char *root, const char *rel, struct sbuf *s,
@@ -109,14 +129,14 @@ static void walk(struct manifest *t, const char *root, const char *rel, struct s
 			walk(t, root, p, s, made);
 		} else if (S_ISREG(st.st_mode)) {
 			e.type = ME_FILE;
-			manifest_add(t, &e);
+			add_walked(t, &e);
 		} else if (S_ISLNK(st.st_mode) &&
 			   (n = readlink(host, target, sizeof(target) - 1)) > 0) {
 			target[n] = 0;
 			e.type = ME_SLINK;
 			e.target = target;
 			if (plain_name(target) && target[0] != ' ')
-				manifest_add(t, &e);
+				add_walked(t, &e);
 		}
 	next:
 		free(p);

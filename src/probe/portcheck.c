@@ -6,7 +6,7 @@
  *        a TLS 1.2 ClientHello: a ServerHello back makes it "tls handshake
  *        on tcp/P", else an HTTP status line "http NNN on tcp/P" (a TLS
  *        port may answer the GET with a 400: the hello decides first);
- *   udp  port 53: a DNS query for the root's NS answered by a well-formed
+ *   udp  port 53: a DNS query (not recursive) for the root's NS answered by a well-formed
  *        reply (any rcode: an authoritative server without the root
  *        refuses); any other port: bound is all that can be known.
  * It starts once the init's first ready lines are all in (the memory line
@@ -76,12 +76,16 @@ static void pp_done(struct pport *p, double at, const char *what)
 
 static void dns_send(struct run *R, struct pport *p, double now)
 {
-	/* header: id, RD, one question; "." NS IN */
-	unsigned char q[17] = {0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1};
+	/* header: id, no RD, one question; "." NS IN. Not recursive: a
+	 * resolver answers from what it has (or refuses) at once, where a
+	 * recursive query would wait on root servers the VM cannot reach. One
+	 * id for every retry: a late reply to the first send still counts. */
+	unsigned char q[17] = {0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1};
 
 	if (p->http < 0)
 		p->http = probe_connect_type(R, SOCK_DGRAM, p->port);
-	p->id = (unsigned short)(p->id * 31 + 7 + (unsigned)now);
+	if (!p->id)
+		p->id = (unsigned short)(0x5a00 | ((unsigned)now & 0xff));
 	q[0] = (unsigned char)(p->id >> 8);
 	q[1] = (unsigned char)p->id;
 	if (p->http >= 0 && send(p->http, q, sizeof(q), MSG_NOSIGNAL) < 0)

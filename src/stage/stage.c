@@ -298,14 +298,23 @@ static int prepare_chroot(struct tx_ctx *ctx, const struct stage_job *j, const c
 
 /* The app's packages into a copy of the minbase root, by apt-get in a
  * chroot; the index is fetched anew, so an old minbase root still finds
- * today's packages on the mirror. */
+ * today's packages on the mirror. Then what the named packages themselves
+ * recommend (the first of each "a | b"), as `apt install` would take it
+ * (unbound's dns-root-data: its trust anchor), but not their dependencies'
+ * recommendations, which would fill every root with tools no service runs;
+ * one that cannot be installed is passed over, as apt does. */
 static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 {
 	static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
 				    "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C", NULL};
 	static const char cmd[] =
 	    "apt-get -q -o Dpkg::Use-Pty=0 update && "
-	    "apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends install \"$@\"";
+	    "apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends install \"$@\" && "
+	    "rec=$(dpkg-query -W -f='${Recommends},' \"$@\" | tr ',' '\\n' | "
+	    "sed 's/|.*//; s/(.*//; s/:any//; s/[[:space:]]//g' | grep -v '^$' | sort -u) && "
+	    "for r in $rec; do apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends "
+	    "install \"$r\" || echo \"tinyx: stage: recommended package not installed '$r'\"; "
+	    "done";
 	const struct stage_job *j = arg;
 	struct strv argv = {0};
 	struct sbuf list = {0};
@@ -356,6 +365,8 @@ static void stage_key(const struct stage_job *j, const struct strv *pkgs, char k
 	sha256_update(&h, j->suite, strlen(j->suite) + 1);
 	sha256_update(&h, j->arch, strlen(j->arch) + 1);
 	sha256_update(&h, j->mirror, strlen(j->mirror) + 1);
+	if (pkgs) /* the app's root: its packages and their Recommends */
+		sha256_update(&h, "recommends-1\n", 13);
 	for (size_t i = 0; pkgs && i < pkgs->n; i++)
 		sha256_update(&h, pkgs->v[i], strlen(pkgs->v[i]) + 1);
 	sha256_hex(&h, hex);

@@ -112,6 +112,9 @@ static void test_bad(void)
 	    "arg /x\nnofile 10\n",	       /* no hard limit */
 	    "arg /x\nnofile 20 10\n",	       /* soft above hard */
 	    "arg /x\nnofile 1 2000000\n",      /* above nr_open */
+	    "arg /x\ncaps 41\n",		       /* no such capability */
+	    "arg /x\ncaps 10 \n",	       /* trailing blank */
+	    "arg /x\ncaps x\n",		       /* not a number */
 	};
 	struct tx_ctx ctx = {.stage = "rootfs"};
 	int have_init = access(init, X_OK) == 0;
@@ -178,7 +181,8 @@ static void test_init_agrees(void)
 	    sample, "arg /bin/busybox\narg httpd\narg -f\n",
 	    "arg /a b\nenv A=\nrestart no\nforking 0\n",
 	    "arg /a\npre .\t/bin/check\t-t\npre -+\t/usr/lib/x/helper\tsetup\tx y\n"
-	    "post !\t/bin/true\nnotify 1\numask 027\nnofile 1024 524288\n"};
+	    "post !\t/bin/true\nnotify 1\numask 027\nnofile 1024 524288\n",
+	    "arg /a\nuser 100\ngroup 101\ncaps 40 10 8\n"};
 	struct tx_ctx ctx = {0};
 
 	if (access(init, X_OK) != 0) {

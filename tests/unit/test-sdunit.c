@@ -79,7 +79,7 @@ static void t_unit(void)
 	CHECK_STRV(&u.cache_dirs, "webapp");
 	CHECK_STRV(&u.config_dirs, "webapp");
 	CHECK_STRV(&u.environment, "LANG=C.UTF-8|WEBAPP_OPTS=-a -b|X=1");
-	CHECK(u.ambient_net_bind == 1);
+	CHECK(u.ambient_caps == (1ull << 10 | 1ull << 25)); /* NET_BIND_SERVICE, SYS_TIME */
 	sd_unit_free(&u);
 	CHECK(u.user == NULL && u.exec_start.n == 0);
 }
@@ -92,16 +92,24 @@ static void t_unit_more(void)
 			   "AmbientCapabilities=\nUser=a\nUser=\n";
 	const char *inv = "[Service]\nAmbientCapabilities=~CAP_SYS_ADMIN\n";
 	const char *inv2 = "[Service]\nAmbientCapabilities=~CAP_SYS_ADMIN CAP_NET_BIND_SERVICE\n";
+	const char *two = "[Service]\nAmbientCapabilities=cap_net_raw CAP_NOPE\n"
+			  "AmbientCapabilities=CAP_SETPCAP CAP_CHECKPOINT_RESTORE\n";
 	const char *tail = "[Service]\nExecStart=/bin/a \\";
 	const char *hdr = "[Service\nExecStart=/bin/a\n";
 	const char *comment = "[Service]\n# comment \\\nExecStart=/bin/b\n";
 
 	CHECK(sd_unit_parse(&ctx, "u", caps, strlen(caps), &u) == 0);
-	CHECK(u.ambient_net_bind == 0 && u.user == NULL);
+	CHECK(u.ambient_caps == 0 && u.user == NULL);
 	sd_unit_free(&u);
-	CHECK(sd_unit_parse(&ctx, "u", inv, strlen(inv), &u) == 0 && u.ambient_net_bind == 1);
+	CHECK(sd_unit_parse(&ctx, "u", inv, strlen(inv), &u) == 0 &&
+	      u.ambient_caps == (((1ull << 41) - 1) & ~(1ull << 21)));
 	sd_unit_free(&u);
-	CHECK(sd_unit_parse(&ctx, "u", inv2, strlen(inv2), &u) == 0 && u.ambient_net_bind == 0);
+	CHECK(sd_unit_parse(&ctx, "u", inv2, strlen(inv2), &u) == 0 &&
+	      u.ambient_caps == (((1ull << 41) - 1) & ~(1ull << 21 | 1ull << 10)));
+	sd_unit_free(&u);
+	/* lines add up; names in any case; an unknown one is passed over */
+	CHECK(sd_unit_parse(&ctx, "u", two, strlen(two), &u) == 0 &&
+	      u.ambient_caps == (1ull << 13 | 1ull << 8 | 1ull << 40));
 	sd_unit_free(&u);
 	CHECK(sd_unit_parse(&ctx, "u", tail, strlen(tail), &u) == 0);
 	CHECK_STRV(&u.exec_start, "/bin/a");
