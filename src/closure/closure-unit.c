@@ -299,11 +299,20 @@ int cl_read_unit(struct cl *c, struct app_spec *spec)
 		r = unit_command(c, &u, &env, &argv);
 	if (r == 0)
 		r = add_command(c, argv.v[0], unit_path);
-	/* a user the command names (named -u bind): the image needs it */
+	/* a user the command names (named -u bind, varnishd -j
+	 * unix,user=vcache): the image needs it */
 	for (size_t i = 1; r == 0 && i < argv.n; i++)
-		if (strcmp(argv.v[i], "root") && pw_by_name(&c->pw, argv.v[i]))
-			strv_push_own(&c->users,
-				      xasprintf("u:%s	command=%s", argv.v[i], argv.v[0]));
+		for (const char *w = argv.v[i]; *w;) {
+			size_t n = strcspn(w, "=,:");
+			char *name = xstrndup(w, n);
+
+			if (n && strcmp(name, "root") && pw_by_name(&c->pw, name))
+				strv_push_own(&c->users,
+					      xasprintf("u:%s	command=%s", name, argv.v[0]));
+			free(name);
+			w += n;
+			w += *w != 0;
+		}
 	if (r == 0 && spec)
 		fill_spec(c, spec, &u, &argv, &env, uid, gid);
 	/* the unit's hooks, unless a hint says how to start it */

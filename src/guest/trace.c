@@ -6,8 +6,10 @@
  * waits on a pipe until then) and follows every process and thread it
  * makes. At each syscall entry it reads the path of open, openat, openat2,
  * creat, execve and execveat, made absolute by the caller's cwd or dirfd,
- * and says each path once: "tinyx: trace PATH". The host keeps the ones
- * its staged root has.
+ * and says each path once: "tinyx: trace PATH". For mkdir and mkdirat it
+ * says the new dir and its parent: a dir the app makes its own in must be
+ * there (varnishd makes /var/lib/varnish/NAME; the postinst made
+ * /var/lib/varnish). The host keeps the ones its staged root has.
  *
  * Why ptrace and not fanotify: fanotify needs FSNOTIFY in the kernel, and
  * struct inode changes with it, so the trace kernel would be a second full
@@ -122,15 +124,22 @@ static void on_syscall(struct tracer *t, pid_t pid)
 	unsigned long arg;
 	long dirfd = AT_FDCWD;
 	char path[2048], abs[4096];
+	int mk = 0;
 
 	if (ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0 || (long)r.rax != -ENOSYS)
 		return;
 	switch (r.orig_rax) {
+	case SYS_mkdir:
+		mk = 1;
+		/* fall through */
 	case SYS_open:
 	case SYS_creat:
 	case SYS_execve:
 		arg = r.rdi;
 		break;
+	case SYS_mkdirat:
+		mk = 1;
+		/* fall through */
 	case SYS_openat:
 	case SYS_openat2:
 	case SYS_execveat:
@@ -144,6 +153,18 @@ static void on_syscall(struct tracer *t, pid_t pid)
 		return;
 	absolute(pid, dirfd, path, abs, sizeof(abs));
 	said(t, abs);
+	if (mk) {
+		size_t n = strlen(abs);
+
+		while (n > 1 && abs[n - 1] == '/')
+			abs[--n] = 0;
+		char *slash = strrchr(abs, '/');
+
+		if (slash && slash > abs) {
+			*slash = 0;
+			said(t, abs);
+		}
+	}
 }
 
 static int tracer_run(void *arg)
