@@ -274,6 +274,40 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 	tmpfiles_dirs(c, &c->own_files, spec);
 }
 
+/* DynamicUser=: the account systemd would make at start, made at build
+ * time: User= (else the unit's name), with a uid and gid of its own in
+ * systemd's dynamic range 61184-65519 picked from the name (the first free
+ * from there), no home, no shell. A user of that name in the root is used
+ * as it is, as systemd does. */
+static void dynamic_user(struct cl *c, struct sd_unit *u, const char *unit_path)
+{
+	const char *base = unit_path ? path_basename(unit_path) : c->app;
+	char *name = u->user ? xstrdup(u->user) : xstrndup(base, strcspn(base, "."));
+	unsigned long h = 5381;
+	unsigned id;
+
+	if (!pw_by_name(&c->pw, name)) {
+		for (const char *p = name; *p; p++)
+			h = h * 33 + (unsigned char)*p;
+		id = 61184 + (unsigned)(h % 4336);
+		for (unsigned n = 0; n < 4336 && (pw_by_uid(&c->pw, id) || gr_by_gid(&c->pw, id));
+		     n++)
+			id = id == 65519 ? 61184 : id + 1;
+		char *pw = xasprintf("%s:x:%u:%u::/nonexistent:/usr/sbin/nologin\n", name, id, id);
+		char *gr = xasprintf("%s:x:%u:\n", name, id);
+
+		if (passwd_parse(c->ctx, pw, strlen(pw), &c->pw) == 0 &&
+		    (gr_by_name(&c->pw, name) || group_parse(c->ctx, gr, strlen(gr), &c->pw) == 0))
+			tx_info_once(c->ctx, "closure: DynamicUser: '%s' is uid %u in the image",
+				     name, id);
+		free(pw);
+		free(gr);
+	}
+	if (!u->user)
+		u->user = xstrdup(name);
+	free(name);
+}
+
 int cl_read_unit(struct cl *c, struct app_spec *spec)
 {
 	struct strv units = {0}, argv = {0}, env = {0};
@@ -286,6 +320,8 @@ int cl_read_unit(struct cl *c, struct app_spec *spec)
 	sd_find_units(c->ctx, c->root, &c->own_files, &units);
 	unit_path = cl_pick_unit(c, &units, &inst);
 	r = cl_load_unit(c, unit_path, inst, &u);
+	if (r == 0 && u.dynamic_user)
+		dynamic_user(c, &u, unit_path);
 	if (r == 0)
 		r = lookup_ids(c, u.user, u.group, &uid, &gid);
 	if (r == 0) {

@@ -278,6 +278,9 @@ static int service_key(struct tx_ctx *ctx, struct sd_unit *u, const char *k, con
 		strv_push(&u->environment_files, v);
 	if (!strcmp(k, "AmbientCapabilities"))
 		set_caps(u, v);
+	if (!strcmp(k, "DynamicUser")) /* systemd's booleans */
+		u->dynamic_user = !strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
+				  !strcasecmp(v, "on") || !strcmp(v, "1");
 	if (!strcmp(k, "WorkingDirectory") && *v == '-')
 		v++;
 	for (size_t i = 0; i < 7; i++) {

@@ -22,6 +22,7 @@ struct sd_unit {
 	struct strv environment_files;
 	/* AmbientCapabilities=: bit N for capability N (Linux 6.1's 41) */
 	unsigned long long ambient_caps;
+	int dynamic_user; /* DynamicUser= */
 };
 
 /* Parse a unit file; only [Service] keys (and [Unit]'s Requires, Wants)

@@ -237,6 +237,41 @@ int main(void)
 		CHECK(sh(cmd) == 0);
 	}
 
+	TCASE("DynamicUser");
+	/* a user the root lacks is made, in systemd's dynamic range, uid ==
+	 * gid; the same name gives the same uid */
+	{
+		char cmd[512];
+		struct manifest dm;
+		struct sbuf b = {0};
+		unsigned first = 0;
+
+		snprintf(cmd, sizeof(cmd),
+			 "cd %s && cp lib/systemd/system/demo.service demo.service.keep && "
+			 "sed -i 's/^User=demo$/User=dyn\\nDynamicUser=yes/' "
+			 "lib/systemd/system/demo.service",
+			 tmp);
+		CHECK(sh(cmd) == 0);
+		for (int k = 0; k < 2; k++) {
+			memset(&spec, 0, sizeof(spec));
+			manifest_init(&dm, "demo", tmp);
+			CHECK(closure_build(&ctx, "demo", tmp, ".", &dm, &spec) == 0);
+			CHECK(spec.has_user && spec.uid >= 61184 && spec.uid <= 65519 &&
+			      spec.gid == spec.uid);
+			CHECK(k == 0 || spec.uid == first);
+			first = spec.uid;
+			manifest_text(&dm, &b);
+			CHECK(b.s && strstr(b.s, "user  dyn ") && strstr(b.s, "group dyn "));
+			sbuf_free(&b);
+			b = (struct sbuf){0};
+			manifest_free(&dm);
+			appspec_free(&spec);
+		}
+		snprintf(cmd, sizeof(cmd),
+			 "cd %s && mv demo.service.keep lib/systemd/system/demo.service", tmp);
+		CHECK(sh(cmd) == 0);
+	}
+
 	TCASE("virtual name");
 	/* a virtual name resolves to its provider */
 	memset(&spec, 0, sizeof(spec));
