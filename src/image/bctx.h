@@ -49,9 +49,10 @@ struct bctx {
 	struct target_res *tr;
 	int ntr;
 	long long epoch;
-	int trace_cached;   /* the trace boot's paths came from the cache */
-	struct strv traced; /* the manifest's opened-at-runtime paths */
-	struct strv add;    /* --add\'s packages */
+	int trace_cached;	 /* the trace boot's paths came from the cache */
+	long long trace_used_kb; /* memory in use on the trace boot once it served; -1 */
+	struct strv traced;	 /* the manifest's opened-at-runtime paths */
+	struct strv add;	 /* --add\'s packages */
 	char initrd_sha[65], disk_sha[65];
 	long long initrd_bytes, disk_bytes;
 };

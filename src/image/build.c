@@ -172,7 +172,8 @@ static int build_trace(struct bctx *b)
 
 	if (b->o->no_trace || !b->ntr)
 		return 0;
-	r = image_trace(b, b->tr[0].k.bzimage, b->tr[0].k.hash, &add, &b->trace_cached);
+	r = image_trace(b, b->tr[0].k.bzimage, b->tr[0].k.hash, &add, &b->trace_cached,
+			&b->trace_used_kb);
 	if (r == 0 && add.n) {
 		before = feature_set(&b->m);
 		manifest_free(&b->m);

@@ -189,6 +189,18 @@ int image_target_dir(struct bctx *b, struct target_res *t)
 	c.nics = b->o->nics ? b->o->nics : 1;
 	c.memory_mb = image_guest_mb(t->t->ramdisk_root ? b->disk_bytes : b->initrd_bytes,
 				     manifest_total_size(&b->m));
+	if (b->trace_used_kb > 0) { /* what the app used on the trace boot, twice */
+		long long need = (b->trace_used_kb * 2 / 1024 + 15) / 16 * 16;
+
+		if (need > c.memory_mb) {
+			c.memory_mb = need > IMGCONF_MEM_MAX ? IMGCONF_MEM_MAX : (int)need;
+			tx_info_once(
+			    ctx,
+			    "build: the app used %lld MB on the trace boot: the images get "
+			    "%d MB of RAM",
+			    b->trace_used_kb / 1024, c.memory_mb);
+		}
+	}
 	if (r < 0)
 		r = tx_fail(ctx, r, "build", "cannot create '%s'", dir);
 	if (r == 0)

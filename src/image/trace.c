@@ -18,13 +18,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define RECIPE "tinyx-trace-1"
+#define RECIPE "tinyx-trace-2" /* 2: the memory the app used */
+#define TRACE_MIN_MB 512       /* the trace boot's RAM at least: what the app needs is measured */
 #define FROM_ROOT "trace=staged-root"
 #define TRACE_TIMEOUT_S 120
 
@@ -154,6 +156,7 @@ struct trace_job {
 	const char *kernel;
 	struct strv *paths;
 	int served;
+	long long used_kb; /* the guest's memory in use once the app served; -1 unknown */
 };
 
 static void write_conf(struct trace_job *j, struct imgconf *c)
@@ -166,8 +169,11 @@ static void write_conf(struct trace_job *j, struct imgconf *c)
 	c->append = append;
 	free(c->disk);
 	c->disk = xstrdup("rootfs.squashfs");
-	/* read on demand: the page cache, the tracer, the app */
+	/* read on demand: the page cache, the tracer, the app; room enough
+	 * that the app's own need shows (the image's RAM follows from it) */
 	c->memory_mb = image_guest_mb(0, manifest_total_size(&j->b->m)) + 64;
+	if (c->memory_mb < TRACE_MIN_MB)
+		c->memory_mb = TRACE_MIN_MB;
 }
 
 /* One of the image's own entries (generated, overlay, init, BusyBox) into
@@ -327,6 +333,7 @@ static int trace_fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 			j->b->o->app, file_size(sq) / 1e6, (now_ms() - t0) / 1000);
 		r = probe_run(ctx, &po, &pr);
 		j->served = r == 0;
+		j->used_kb = r == 0 ? pr.guest_used_kb : -1;
 	}
 	for (size_t i = 0; r == 0 && i < j->paths->n; i++)
 		sbuf_printf(&s, "%s\n", j->paths->v[i]);
@@ -334,6 +341,13 @@ static int trace_fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 		char *p = xasprintf("%s/paths", tmp);
 
 		r = write_file_atomic(p, s.s ? s.s : "", s.len, 0644);
+		free(p);
+	}
+	if (r == 0 && j->used_kb > 0) {
+		char *p = xasprintf("%s/mem", tmp), n[32];
+
+		snprintf(n, sizeof(n), "%lld\n", j->used_kb);
+		r = write_file_atomic(p, n, strlen(n), 0644);
 		free(p);
 	}
 	rm_rf(img);
@@ -408,7 +422,7 @@ static void missing(const struct strv *paths, struct manifest *t, struct strv *a
 }
 
 int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, struct strv *add,
-		int *cached)
+		int *cached, long long *used_kb)
 {
 	struct tx_ctx *ctx = b->ctx;
 	struct manifest t;
@@ -417,7 +431,7 @@ int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, str
 				 .hostname = b->o->app,
 				 .overlays = b->o->overlays,
 				 .noverlays = b->o->noverlays};
-	struct trace_job j = {.b = b, .t = &t, .kernel = kernel};
+	struct trace_job j = {.b = b, .t = &t, .kernel = kernel, .used_kb = -1};
 	struct strv paths = {0};
 	struct sbuf listing = {0};
 	char hex[65], *dir = NULL, *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
@@ -452,14 +466,21 @@ int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, str
 	r = tx_cache_get(ctx,
 			 &(struct tx_cache_entry){dir, "paths", "trace", NULL, trace_fill, &j});
 	*cached = r == 1;
-	if (r == 1)
+	if (r == 1) {
+		char *mp = xasprintf("%s/mem", dir), *mt = NULL;
+
+		if (read_file(mp, &mt, NULL, 64) == 0)
+			j.used_kb = strtoll(mt, NULL, 10);
+		free(mt);
+		free(mp);
 		r = read_paths(ctx, dir, &paths);
-	else if (r < 0) {
+	} else if (r < 0) {
 		/* not served on the whole root either: what it opened until
 		 * then still helps; the image's own boot says the rest */
 		tx_info(ctx, "%s; going on with the %zu paths it opened", ctx->err, paths.n);
 		r = 0;
 	}
+	*used_kb = j.used_kb > 0 ? j.used_kb : -1;
 	if (r >= 0) {
 		missing(&paths, &t, add);
 		r = 0;
