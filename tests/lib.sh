@@ -111,3 +111,15 @@ own_procs() {
 		echo "$_t_p"
 	done
 }
+
+# nginx_root_copy DIR: a copy of nginx's staged root at DIR (a fixture to
+# change), or the test ends with a failure saying why.
+nginx_root_copy() {
+	_t_st=$("$TINYX" stage nginx 2>/dev/null | tail -n 1)
+	if [ ! -d "$_t_st/etc/nginx" ]; then
+		nok "no staged nginx root ('tinyx stage nginx' said '$_t_st')"
+		done_tests
+		exit 1
+	fi
+	cp -a "$_t_st" "$1" || { nok "copy the staged root"; done_tests; exit 1; }
+}

@@ -18,13 +18,8 @@ tmp=$(mktemp -d /tmp/tinyx-t520.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 netns_before=$(ip netns list 2>/dev/null | sort | tr '\n' ' ')
 
-staged=$("$TINYX" stage nginx 2>/dev/null | tail -n 1)
-if [ ! -d "$staged/etc/nginx" ]; then
-	nok "no staged nginx root ('tinyx stage nginx' said '$staged')"
-	done_tests; exit 1
-fi
 root=$tmp/root
-cp -a "$staged" "$root" || { nok "copy the staged root"; done_tests; exit 1; }
+nginx_root_copy "$root"
 sed -i 's|^\([[:space:]]*include /etc/nginx/sites-enabled/\*;\)|\1\n\tinclude tracefix.conf;|' \
 	"$root/etc/nginx/nginx.conf"
 check "the fixture's include is in nginx.conf" grep -q '^	include tracefix.conf;' \

@@ -18,16 +18,11 @@
 . tests/lib.sh
 
 tmp=$(mktemp -d /tmp/tinyx-t530.XXXXXX) || exit 1
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT INT TERM
 netns_before=$(ip netns list 2>/dev/null | sort | tr '\n' ' ')
 
-staged=$("$TINYX" stage nginx 2>/dev/null | tail -n 1)
-if [ ! -d "$staged/etc/nginx" ]; then
-	nok "no staged nginx root ('tinyx stage nginx' said '$staged')"
-	done_tests; exit 1
-fi
 root=$tmp/root
-cp -a "$staged" "$root" || { nok "copy the staged root"; done_tests; exit 1; }
+nginx_root_copy "$root"
 key=/etc/nginx/tinyx-fixture.key
 cat >"$root/usr/sbin/tinyx-fixture-keygen" <<EOF
 #!/bin/sh
