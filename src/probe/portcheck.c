@@ -6,9 +6,10 @@
  *        a TLS 1.2 ClientHello: a ServerHello back makes it "tls handshake
  *        on tcp/P", else an HTTP status line "http NNN on tcp/P" (a TLS
  *        port may answer the GET with a 400: the hello decides first);
- *   udp  port 53: a DNS query (not recursive) for the root's NS answered by a well-formed
- *        reply (any rcode: an authoritative server without the root
- *        refuses); any other port: bound is all that can be known.
+ *   udp  port 53: a DNS query (not recursive) for the root's NS answered
+ *        by a well-formed reply (any rcode: an authoritative server
+ *        without the root refuses); any other port: bound is all that can
+ *        be known.
  * It starts once the init's first ready lines are all in (the memory line
  * follows them) and takes the ports said later too. The service time is
  * when the last port answered (a tcp port's: its accept). */

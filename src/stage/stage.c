@@ -302,7 +302,9 @@ static int prepare_chroot(struct tx_ctx *ctx, const struct stage_job *j, const c
  * recommend (the first of each "a | b"), as `apt install` would take it
  * (unbound's dns-root-data: its trust anchor), but not their dependencies'
  * recommendations, which would fill every root with tools no service runs;
- * one that cannot be installed is passed over, as apt does. */
+ * one that cannot be installed is passed over, as apt does, and a name
+ * that is not a package name (the metadata is not trusted) is never
+ * passed to apt-get. */
 static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 {
 	static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
@@ -311,7 +313,8 @@ static int fill_root(struct tx_ctx *ctx, const char *tmp, void *arg)
 	    "apt-get -q -o Dpkg::Use-Pty=0 update && "
 	    "apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends install \"$@\" && "
 	    "rec=$(dpkg-query -W -f='${Recommends},' \"$@\" | tr ',' '\\n' | "
-	    "sed 's/|.*//; s/(.*//; s/:any//; s/[[:space:]]//g' | grep -v '^$' | sort -u) && "
+	    "sed 's/|.*//; s/(.*//; s/:any//; s/[[:space:]]//g' | "
+	    "grep -E '^[a-z0-9][a-z0-9.+-]*$' | sort -u) && "
 	    "for r in $rec; do apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends "
 	    "install \"$r\" || echo \"tinyx: stage: recommended package not installed '$r'\"; "
 	    "done";
