@@ -21,7 +21,9 @@
 #define POSTINST_MAX (1 << 20)
 
 struct secrets {
-	struct strv owned; /* every path in a .list, sorted */
+	struct cl *c;
+	struct strv owned; /* every path in a .list, sorted: read when first asked */
+	int loaded;
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -29,22 +31,23 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int owned(const struct secrets *s, const char *path)
+/* Does a package ship path? The .list files are read at the first question:
+ * most postinsts have no block that asks. */
+static int owned(struct secrets *s, const char *path)
 {
+	if (!s->loaded) {
+		s->loaded = 1;
+		for (size_t i = 0; i < s->c->db.n; i++)
+			if (s->c->db.p[i].installed)
+				dpkg_pkg_files(s->c->ctx, s->c->root, &s->c->db.p[i], &s->owned);
+		if (s->owned.n)
+			qsort(s->owned.v, s->owned.n, sizeof(char *), cmp_str);
+	}
 	return s->owned.n &&
 	       bsearch(&path, s->owned.v, s->owned.n, sizeof(char *), cmp_str) != NULL;
 }
 
-static void load_owned(struct cl *c, struct secrets *s)
-{
-	for (size_t i = 0; i < c->db.n; i++)
-		if (c->db.p[i].installed)
-			dpkg_pkg_files(c->ctx, c->root, &c->db.p[i], &s->owned);
-	if (s->owned.n)
-		qsort(s->owned.v, s->owned.n, sizeof(char *), cmp_str);
-}
-
-static int is_secret(const struct cl *c, const struct secrets *s, const char *path)
+static int is_secret(const struct cl *c, struct secrets *s, const char *path)
 {
 	struct stat st;
 	char buf[65536];
@@ -57,13 +60,7 @@ static int is_secret(const struct cl *c, const struct secrets *s, const char *pa
 	if (!(st.st_mode & S_IROTH))
 		return 1;
 	cl_head(c, path, buf, sizeof(buf));
-	for (const char *p = buf; (p = strstr(p, "-----BEGIN ")); p++) {
-		const char *eol = strchr(p, '\n'), *key = strstr(p, "PRIVATE KEY-----");
-
-		if ((p == buf || p[-1] == '\n') && key && (!eol || key < eol))
-			return 1;
-	}
-	return 0;
+	return fmt_has_private_key(buf);
 }
 
 /* A line's first word (trimmed), NUL-terminated in w. */
@@ -109,8 +106,7 @@ static char *one_line(const struct strv *lines)
 }
 
 /* The paths the condition names that are secrets in the root. */
-static void tested_secrets(struct cl *c, const struct secrets *s, const char *cond,
-			   struct strv *out)
+static void tested_secrets(struct cl *c, struct secrets *s, const char *cond, struct strv *out)
 {
 	for (const char *p = cond; (p = strchr(p, '/'));) {
 		size_t n = strcspn(p, " \t;]\"')");
@@ -124,7 +120,7 @@ static void tested_secrets(struct cl *c, const struct secrets *s, const char *co
 }
 
 /* The files of dir that no package ships: what the block makes. */
-static void made_in(struct cl *c, const struct secrets *s, const char *dir, struct strv *made)
+static void made_in(struct cl *c, struct secrets *s, const char *dir, struct strv *made)
 {
 	char *host = root_join(c->root, dir);
 	DIR *d = opendir(host);
@@ -146,7 +142,7 @@ static void made_in(struct cl *c, const struct secrets *s, const char *dir, stru
 
 /* One if-block (lines[from..to]): a maker when it tests a secret and is
  * plain; its hook, its commands and what it makes. 1 when taken. */
-static int take_block(struct cl *c, const struct secrets *s, const char *postinst,
+static int take_block(struct cl *c, struct secrets *s, const char *postinst,
 		      const struct strv *lines, size_t from, size_t to, struct app_spec *spec)
 {
 	struct strv block = {0}, hit = {0}, cmds = {0};
@@ -217,7 +213,7 @@ out:
 }
 
 /* The if-blocks of one postinst, innermost last. */
-static void scan_postinst(struct cl *c, const struct secrets *s, const char *postinst,
+static void scan_postinst(struct cl *c, struct secrets *s, const char *postinst,
 			  struct app_spec *spec)
 {
 	char *host = root_join(c->root, postinst), *text = NULL;
@@ -246,11 +242,10 @@ static void scan_postinst(struct cl *c, const struct secrets *s, const char *pos
 
 int cl_boot_secrets(struct cl *c, struct app_spec *spec)
 {
-	struct secrets s = {0};
+	struct secrets s = {.c = c};
 
 	if (!spec)
 		return 0;
-	load_owned(c, &s);
 	for (size_t i = 0; i < c->own.n; i++) {
 		struct dpkg_pkg *p = dpkg_find(&c->db, c->own.v[i]);
 		char *names[2];

@@ -174,3 +174,14 @@ void fmt_free_lists(struct strv *l, ...)
 		strv_free(l);
 	va_end(ap);
 }
+
+int fmt_has_private_key(const char *text)
+{
+	for (const char *p = text; (p = strstr(p, "-----BEGIN ")); p++) {
+		const char *eol = strchr(p, '\n'), *key = strstr(p, "PRIVATE KEY-----");
+
+		if ((p == text || p[-1] == '\n') && key && (!eol || key < eol))
+			return 1;
+	}
+	return 0;
+}

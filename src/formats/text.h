@@ -34,6 +34,9 @@ const char *fmt_trim(const char *s, size_t *n);
 int fmt_uint(const char *s, unsigned base, unsigned long max, unsigned *out);
 /* s with trailing whitespace cut off (in place) and leading skipped. */
 char *fmt_strip(char *s);
+/* A PEM or OpenSSH private key: a line "-----BEGIN ... PRIVATE KEY-----"
+ * in text (NUL-terminated). 1 or 0. */
+int fmt_has_private_key(const char *text);
 /* The next whitespace-separated word of *s (its length in *n), or NULL at
  * the end; *s moves past it. */
 const char *fmt_word(const char **s, size_t *n);

@@ -2,6 +2,8 @@
  * (rootfs_link_inside); see rootfs.h. */
 #include "image/rootfs.h"
 
+#include "formats/text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -86,7 +88,7 @@ static int check_pw_file(struct tx_ctx *ctx, const struct manifest *m, const str
  * and never the operator's own files (--overlay: their key, their call). */
 static int check_key(struct tx_ctx *ctx, const struct manifest *m, const struct ment *e)
 {
-	char *host, buf[65536], *p;
+	char *host, buf[65536];
 	ssize_t n;
 	int fd;
 
@@ -102,16 +104,12 @@ static int check_key(struct tx_ctx *ctx, const struct manifest *m, const struct 
 	if (n <= 0)
 		return 0; /* unreadable files fail where the image is written */
 	buf[n] = 0;
-	for (p = buf; (p = strstr(p, "-----BEGIN ")); p++) {
-		char *eol = strchr(p, '\n'), *key = strstr(p, "PRIVATE KEY-----");
-
-		if ((p == buf || p[-1] == '\n') && key && (!eol || key < eol))
-			return tx_fail(ctx, -EPERM, "rootfs",
-				       "'%s' is a private key made when the package was installed "
-				       "(%s): every image would share it; put your own in with "
-				       "--overlay",
-				       e->path, e->reason ? e->reason : "no reason");
-	}
+	if (fmt_has_private_key(buf))
+		return tx_fail(ctx, -EPERM, "rootfs",
+			       "'%s' is a private key made when the package was installed "
+			       "(%s): every image would share it; put your own in with "
+			       "--overlay",
+			       e->path, e->reason ? e->reason : "no reason");
 	return 0;
 }
 
