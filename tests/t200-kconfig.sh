@@ -81,6 +81,7 @@ if root=$("$TINYX" stage "$app" 2>"$tmp/stage.err") && [ -d "$TINYX_CACHE/linux"
 	# the app fragment comes last: it wins over the features that ask for INET
 	printf '# CONFIG_INET is not set\n' >"$tmp/proj/kconfig-fragments/apps/$app.config"
 	: >"$tmp/proj/kconfig-fragments/vm.config"
+	: >"$tmp/proj/kconfig-fragments/services.config"
 	TINYX_HOME=$tmp/proj TINYX_CACHE=$tmp/cache "$TINYX" kconfig "$app" --target kvm \
 		--root "$root" >"$tmp/ipv6.out" 2>&1
 	st=$?

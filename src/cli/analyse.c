@@ -158,7 +158,8 @@ int cmd_kconfig(struct tx_ctx *ctx, const struct cli *c)
 		return cmd_minimize(ctx, c);
 	r = app_closure(ctx, c, "kconfig", &m, NULL);
 	if (r == 0)
-		r = kconfig_collect(ctx, ctx->srcdir, c->app, c->target, m.f, m.nf, 0, &set);
+		r = kconfig_collect(ctx, ctx->srcdir, c->app, c->target, m.f, m.nf,
+				    c->own_kernel ? KCOLLECT_OWN : 0, &set);
 	if (r == 0)
 		r = kernel_source(ctx, &src, &ver);
 	if (r == 0) {
@@ -199,7 +200,8 @@ int cmd_kernel(struct tx_ctx *ctx, const struct cli *c)
 		return TX_EXIT_USAGE;
 	r = app_closure(ctx, c, "kconfig", &m, NULL);
 	if (r == 0)
-		r = kernel_build(ctx, c->app, c->target, m.f, m.nf, ctx->srcdir, &k);
+		r = kernel_build(ctx, c->app, c->target, m.f, m.nf, ctx->srcdir,
+				 c->own_kernel ? KCOLLECT_OWN : 0, &k);
 	if (r == 0)
 		printf("%s\n%s\n", k.bzimage, k.vmlinux);
 	kernel_out_free(&k);

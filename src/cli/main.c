@@ -12,9 +12,10 @@
 static const struct cli_cmd cmds[] = {
     {"build", "APP",
      "--target --out --no-verify --no-trace --debug-shell --mirror --root --overlay --format "
-     "--nics --add",
+     "--nics --add --own-kernel",
      "[--target kvm|xen|all] [--out DIR] [--no-verify] [--no-trace] [--debug-shell]\n"
      "        [--overlay DIR]... [--format qcow2|raw|both|none] [--nics N] [--add PKG,...]\n"
+     "        [--own-kernel]\n"
      "        stage, analyse, build kernel and rootfs, emit images, boot them;\n"
      "        --add: more packages in the image, their oneshot units run first;\n"
      "        the trace boot runs the app once on its whole staged root and adds\n"
@@ -22,7 +23,9 @@ static const struct cli_cmd cmds[] = {
      "        --overlay: DIR's files over the staged root before the analysis and\n"
      "        in the image (your config; repeatable, the last wins); --format: the\n"
      "        KVM image's bootable disk, APP.qcow2 (default) and/or APP.img (raw);\n"
-     "        --nics: N virtio NICs, eth0..eth(N-1) (1 to 8, default 1)",
+     "        --nics: N virtio NICs, eth0..eth(N-1) (1 to 8, default 1);\n"
+     "        --own-kernel: no service baseline in the kernel (smaller, but a\n"
+     "        kernel build of its own instead of the one most services share)",
      cmd_build},
     {"stage", "APP", "--mirror --with",
      "[--mirror URL] [--with PKG,...]\n"
@@ -34,15 +37,15 @@ static const struct cli_cmd cmds[] = {
      cmd_closure},
     {"kconfig", "APP",
      "--target --json --minimize --budget --candidates --timeout --runs --out --mirror --root "
-     "--overlay",
-     "--target kvm|xen [--json]\n"
+     "--overlay --own-kernel",
+     "--target kvm|xen [--json] [--own-kernel]\n"
      "        the merged, verified kernel config and why each option is set\n"
      "    --minimize [--budget MIN] [--candidates A,B,...] [--timeout S] [--runs N]\n"
      "        [--out FILE]: switch options off by trial (build, boot, serve); write\n"
      "        the smallest config that still serves as a fragment",
      cmd_kconfig},
-    {"kernel", "APP", "--target --mirror --root --overlay",
-     "--target kvm|xen\n"
+    {"kernel", "APP", "--target --mirror --root --overlay --own-kernel",
+     "--target kvm|xen [--own-kernel]\n"
      "        build (or reuse) the kernel for APP",
      cmd_kernel},
     {"probe", "DIR",

@@ -21,6 +21,7 @@ int cmd_build(struct tx_ctx *ctx, const struct cli *c)
 	o.out = c->out ? c->out : "out";
 	o.verify = !c->no_verify;
 	o.no_trace = c->no_trace;
+	o.own_kernel = c->own_kernel;
 	o.add = c->add;
 	o.debug_shell = c->debug_shell;
 	o.mirror = c->mirror;

@@ -173,9 +173,9 @@ static int build(struct tx_ctx *ctx, const char *app, const char *dir, char **ro
 	/* the kernels: the app's own features only (iperf3's are checked to be a subset) */
 	r = closure_with_client(ctx, app, *root, &m, &spec);
 	if (r == 0)
-		r = kernel_build(ctx, app, target_kvm.name, m.f, m.nf, ctx->srcdir, &kk);
+		r = kernel_build(ctx, app, target_kvm.name, m.f, m.nf, ctx->srcdir, 0, &kk);
 	if (r == 0)
-		r = kernel_build(ctx, app, target_xen.name, m.f, m.nf, ctx->srcdir, &kx);
+		r = kernel_build(ctx, app, target_xen.name, m.f, m.nf, ctx->srcdir, 0, &kx);
 	manifest_free(&m);
 	appspec_free(&spec);
 	if (r < 0)

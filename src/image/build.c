@@ -11,6 +11,7 @@
 #include "image/disk.h"
 #include "image/netcheck.h"
 #include "image/trace.h"
+#include "kernel/kconfig.h"
 #include "stage/overlay.h"
 #include "stage/stage.h"
 
@@ -138,7 +139,8 @@ static int target_kernels(struct bctx *b)
 		struct target_res *t = &b->tr[i];
 		double t0 = now_ms();
 
-		r = kernel_build(ctx, b->o->app, t->t->name, b->m.f, b->m.nf, ctx->srcdir, &t->k);
+		r = kernel_build(ctx, b->o->app, t->t->name, b->m.f, b->m.nf, ctx->srcdir,
+				 b->o->own_kernel ? KCOLLECT_OWN : 0, &t->k);
 		if (r < 0)
 			return r;
 		build_timed(b, t0, "kernel-%s", t->t->name);

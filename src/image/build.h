@@ -21,6 +21,9 @@ struct build_opts {
 	const char *disk_format;
 	int nics;     /* virtio NICs (image.conf nics=); 0: 1 */
 	int no_trace; /* no trace boot (image/trace.h): the static closure only */
+	/* a kernel for this app alone: no service baseline
+	 * (kconfig-fragments/services.config), the smallest, built for it */
+	int own_kernel;
 	/* more packages, comma separated (NULL: none): staged with the app,
 	 * their files in the image, their oneshot units run before it */
 	const char *add;

@@ -242,6 +242,22 @@ const struct image_target *kconfig_target(struct tx_ctx *ctx, const char *target
 	return NULL;
 }
 
+/* The service baseline (services.config) fills in what nothing before it
+ * asked for: an option the analysis found keeps its reason, and one an app
+ * fragment or the minimizer switched off stays off. */
+static int merge_baseline(struct tx_ctx *ctx, const char *projdir, struct kconfig_set *set)
+{
+	struct kconfig_set base = {0};
+	int err = merge_fragment(ctx, projdir, 1, &base, xstrdup(FRAGS "services.config"));
+
+	for (size_t i = 0; !err && i < base.n; i++)
+		if (!kconfig_set_find(set, base.r[i].option))
+			set_put(set, base.r[i].option, base.r[i].value, base.r[i].why)->flags =
+			    base.r[i].flags;
+	kconfig_set_free(&base);
+	return err;
+}
+
 int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, const char *target,
 		    const struct feature *f, size_t nf, int flags, struct kconfig_set *set)
 {
@@ -282,6 +298,8 @@ int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, co
 	if (!err && app && !(flags & KCOLLECT_NO_MIN))
 		err = merge_fragment(ctx, projdir, 0, set,
 				     xasprintf(FRAGS "apps/%s.%s.min.config", app, target));
+	if (!err && !(flags & KCOLLECT_OWN))
+		err = merge_baseline(ctx, projdir, set);
 	return err;
 }
 

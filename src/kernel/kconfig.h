@@ -11,6 +11,9 @@
  *     (so an app can also switch a feature off)
  *   kconfig-fragments/apps/APP.TARGET.min.config when present and not
  *     KCOLLECT_NO_MIN: what 'tinyx kconfig --minimize' removed
+ *   kconfig-fragments/services.config unless KCOLLECT_OWN: the service
+ *     baseline, only for options nothing above asked for (so that apps whose
+ *     other needs agree ask for one kernel)
  *
  * Required options: in a fragment, a line "# tinyx: required" marks every
  * option after it up to the next blank line or ordinary comment as required:
@@ -56,6 +59,7 @@ void kconfig_set_free(struct kconfig_set *s);
 void kconfig_set_copy(struct kconfig_set *dst, const struct kconfig_set *src);
 
 #define KCOLLECT_NO_MIN 1 /* leave out apps/APP.TARGET.min.config */
+#define KCOLLECT_OWN 2	  /* leave out services.config: a kernel for this app alone */
 
 /* Build the request list (see the order above). target is "kvm" or "xen". */
 int kconfig_collect(struct tx_ctx *ctx, const char *projdir, const char *app, const char *target,

@@ -426,13 +426,13 @@ out:
 }
 
 int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const struct feature *f,
-		 size_t nf, const char *projdir, struct kernel_out *out)
+		 size_t nf, const char *projdir, int kflags, struct kernel_out *out)
 {
 	struct kconfig_set set = {0};
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = kconfig_collect(ctx, projdir, app, target, f, nf, 0, &set);
+	err = kconfig_collect(ctx, projdir, app, target, f, nf, kflags, &set);
 	if (!err)
 		err = kernel_build_set(ctx, target, &set, out);
 	kconfig_set_free(&set);

@@ -31,11 +31,11 @@ struct kernel_out {
 	double seconds; /* wall time of kernel_build */
 };
 
-/* Collect the requests (kconfig_collect), make and check the .config, build
- * bzImage + vmlinux (or reuse the cached pair), check the PVH note. Progress on
- * stderr when ctx->verbose. */
+/* Collect the requests (kconfig_collect with kflags, KCOLLECT_*), make and
+ * check the .config, build bzImage + vmlinux (or reuse the cached pair), check
+ * the PVH note. Progress on stderr when ctx->verbose. */
 int kernel_build(struct tx_ctx *ctx, const char *app, const char *target, const struct feature *f,
-		 size_t nf, const char *projdir, struct kernel_out *out);
+		 size_t nf, const char *projdir, int kflags, struct kernel_out *out);
 void kernel_out_free(struct kernel_out *out);
 
 /* kernel_build for a request set the caller made (kconfig_collect or edited). */

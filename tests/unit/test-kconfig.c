@@ -167,6 +167,8 @@ static void test_collect(void)
 	CHECK_STR(val(&set, "IPV6"), "y");
 	CHECK_STR(why(&set, "IPV6"), "kconfig-fragments/apps/demo.config:2");
 	CHECK_STR(val(&set, "EPOLL"), "n");
+	/* the service baseline fills in, and overrides nothing */
+	CHECK_STR(why(&set, "FHANDLE"), "kconfig-fragments/services.config:2");
 	CHECK(set.notes.n == 2);
 	CHECK_STR(set.notes.v[0], "SWAP: kconfig-fragments/vm.config:2 overrides "
 				  "kconfig-fragments/base.config:5 (n -> y)");
@@ -178,6 +180,12 @@ static void test_collect(void)
 	CHECK(kconfig_collect(&ctx, FIX "/proj", "other", "xen", NULL, 0, 0, &set) == 0);
 	CHECK_STR(why(&set, "VIRTIO_NET"), "kconfig-fragments/vm.config:3");
 	CHECK(val(&set, "IPV6") == NULL);
+	/* the service baseline is in every app's set, unless KCOLLECT_OWN */
+	CHECK_STR(why(&set, "FHANDLE"), "kconfig-fragments/services.config:2");
+	kconfig_set_free(&set);
+	CHECK(kconfig_collect(&ctx, FIX "/proj", "other", "xen", NULL, 0, KCOLLECT_OWN, &set) == 0);
+	CHECK(val(&set, "FHANDLE") == NULL);
+	CHECK_STR(why(&set, "VIRTIO_NET"), "kconfig-fragments/vm.config:3");
 	kconfig_set_free(&set);
 
 	CHECK(kconfig_collect(&ctx, FIX "/proj", "demo", "hvm", NULL, 0, 0, &set) == -EINVAL);
