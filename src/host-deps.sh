@@ -46,6 +46,7 @@ libvirt-daemon:libvirtd (QEMU and network drivers) boots the libvirt domain in a
 iptables:the NAT rules of libvirt's network, inside the test's namespace (t420)
 iputils-ping:ping the guest's NICs, IPv4 and IPv6, in tests (t430)
 curl:HTTP checks of the guest from the tests' namespaces (t410, t420, t430)
+fdisk:sfdisk reads the bootable disk's partition table in tests (t510)
 ovmf:UEFI firmware for the bootable disk's test"
 list=$tool
 [ "$1" = test ] && list="$tool

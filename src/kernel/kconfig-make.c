@@ -51,9 +51,9 @@ int kbuild_env_ignored(const char *e)
 	/* what would send kbuild elsewhere: another .config, arch, output dir,
 	 * compiler, or the jobserver of a make that runs tinyx */
 	static const char *const drop[] = {
-	    "KBUILD_",	      "KCONFIG_",	"ARCH=",      "SRCARCH=",   "O=",
-	    "CROSS_COMPILE=", "LLVM=",		"CC=",	      "MAKEFLAGS=", "MFLAGS=",
-	    "MAKELEVEL=",     "MAKEOVERRIDES=", "CCACHE_DIR="};
+	    "KBUILD_",	      "KCONFIG_",	"ARCH=",       "SRCARCH=",	"O=",
+	    "CROSS_COMPILE=", "LLVM=",		"CC=",	       "MAKEFLAGS=",	"MFLAGS=",
+	    "MAKELEVEL=",     "MAKEOVERRIDES=", "CCACHE_DIR=", "CCACHE_DEPEND="};
 
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
 		if (!strncmp(e, drop[i], strlen(drop[i])))

@@ -262,12 +262,15 @@ static int kbuild(struct tx_ctx *ctx, const char *srcdir, const char *builddir, 
 	char *argv[] = {"make",	   "-C", (char *)srcdir,
 			o,	   jobs, have_ccache ? "CC=ccache gcc" : "CC=gcc",
 			"bzImage", NULL};
-	/* fixed so that the same .config gives the same bytes (uname -v, /proc/version) */
+	/* fixed so that the same .config gives the same bytes (uname -v, /proc/version);
+	 * ccache's depend mode keys a result by the compiler's own -MMD list (kbuild
+	 * passes -Wp,-MMD), so a miss compiles without a preprocessor run first */
 	char *env[] = {"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970",
 		       "KBUILD_BUILD_USER=tinyx",
 		       "KBUILD_BUILD_HOST=tinyx",
 		       "KBUILD_BUILD_VERSION=1",
 		       ccache,
+		       "CCACHE_DEPEND=1",
 		       NULL};
 	struct tx_spawn s = TX_SPAWN_INIT(argv);
 	char *done = xasprintf("%s/vmlinux.o", builddir);

@@ -361,6 +361,7 @@ static void test_env(void)
 	CHECK(kbuild_env_ignored("MAKEFLAGS= -j8 --jobserver-auth=3,4"));
 	CHECK(kbuild_env_ignored("ARCH=arm64"));
 	CHECK(kbuild_env_ignored("O=/x"));
+	CHECK(kbuild_env_ignored("CCACHE_DEPEND=0"));
 	CHECK(!kbuild_env_ignored("PATH=/usr/bin"));
 	CHECK(!kbuild_env_ignored("OLDPWD=/"));
 	CHECK(!kbuild_env_ignored("HOME=/root"));
