@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/services.sh: the public set of Debian services, each built by the
-# mechanism alone (no hints file: nginx's is set aside for its run), booted,
+# mechanism alone (no hints file), booted,
 # and checked from outside the VM by its protocol. Per app: verified or the
 # build's one-line cause, what answered, image size (kernel + root), boot to
 # service, files the trace boot added, the first build's time (it may build
@@ -21,12 +21,7 @@ TINYX=${TINYX:-build/tinyx}
 APPS=${APPS:-nginx varnish bind9 nsd knot unbound mosquitto haproxy}
 tmp=$(mktemp -d) || exit 1
 OUT=${OUT:-$tmp/out}
-hints=rootfs-overlays/nginx/hints
-restore() {
-	[ -f "$tmp/nginx.hints" ] && mv "$tmp/nginx.hints" "$hints"
-	rm -rf "$tmp"
-}
-trap restore EXIT
+trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 now() { date +%s%N; }
@@ -39,7 +34,6 @@ for app in $APPS; do
 	if [ -d "bench/overlays/$app" ] && [ -z "${NO_OVERLAY:-}" ]; then
 		set -- --overlay "bench/overlays/$app"
 	fi
-	[ "$app" = nginx ] && [ -f "$hints" ] && mv "$hints" "$tmp/nginx.hints"
 	s=$(now)
 	"$TINYX" build "$app" --target kvm --format none --out "$OUT" "$@" \
 		>"$tmp/$app.log" 2>&1
@@ -51,7 +45,6 @@ for app in $APPS; do
 		"$TINYX" build "$app" --target kvm --format none --out "$OUT" "$@" \
 			>"$tmp/$app.warm" 2>&1 && warm=$(secs "$s" "$(now)")
 	fi
-	[ -f "$tmp/nginx.hints" ] && mv "$tmp/nginx.hints" "$hints"
 	j=$OUT/$app/build.json
 	kernel=-
 	[ -f "$j" ] && kernel="$(jq -r '.targets.kvm.kernel_config_hash[0:8] + " " +

@@ -44,7 +44,12 @@ check "no password in /etc/shadow" awk -F: '$2 != "*" && $2 != "!" && $2 != "!*"
 check "passwd has no hash" sh -c "awk -F: '\$2 != \"x\" {exit 1}' '$tmp/x/etc/passwd'"
 check "files owned by root but for the app's" sh -c "awk '\$3 != \"root\" && \$3 != \"0\" {print}' '$tmp/list' | grep -v 'var/log/nginx' | grep -q . && exit 1 || exit 0"
 check "no debug shell unless asked" test ! -e "$tmp/x/etc/tinyx/debug-shell"
-check "the init runs nginx in the foreground" grep -q '^arg daemon off; master_process on;' "$tmp/x/etc/tinyx/app.conf"
+# no hints file: the init runs nginx as Debian's unit says (forking, its pid
+# file, the config test of ExecStartPre= first)
+check "nginx has no hints file" test ! -e rootfs-overlays/nginx/hints
+check "the init runs nginx as its unit does" sh -c "grep -q '^arg daemon on; master_process on;' '$tmp/x/etc/tinyx/app.conf' &&
+	grep -q '^forking 1' '$tmp/x/etc/tinyx/app.conf' && grep -q '^pidfile /run/nginx.pid' '$tmp/x/etc/tinyx/app.conf' &&
+	grep -q '^pre .*/usr/sbin/nginx.*-t' '$tmp/x/etc/tinyx/app.conf'"
 # the squashfs root holds the initrd's paths
 unsquashfs -l "$d/kvm/rootfs.squashfs" | sed -n 's|^squashfs-root/||p' | sort >"$tmp/sq.list"
 cpio -it --quiet <"$tmp/initrd.cpio" 2>/dev/null | sed 's|^\./||' | grep -vx '\.' | sort >"$tmp/cp.list"

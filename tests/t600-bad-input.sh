@@ -68,7 +68,7 @@ proj() { # proj NAME: a project dir sharing this one's build and fragments
 	ln -s "$here/build" "$F/$1/build"
 	ln -s "$here/kconfig-fragments" "$F/$1/kconfig-fragments"
 	ln -s "$here/rootfs-overlays/common" "$F/$1/rootfs-overlays/common"
-	cp "$here/rootfs-overlays/nginx/hints" "$F/$1/rootfs-overlays/nginx/"
+	echo '# a hints file of the test project (nginx needs none)' >"$F/$1/rootfs-overlays/nginx/hints"
 	mkdir -p "$F/$1/rootfs-overlays/nginx/etc"
 }
 proj ov-up && ln -s ../../etc/shadow "$F/ov-up/rootfs-overlays/nginx/etc/evil"

@@ -9,6 +9,7 @@
 #include "image/qemu.h"
 #include "image/rootfs.h"
 #include "kernel/kernel.h"
+#include "probe/probe.h"
 #include "stage/stage.h"
 
 #include <errno.h>
@@ -26,6 +27,34 @@ int cmpimg_service(struct tx_ctx *ctx, const char *app, enum img_service *svc, i
 	if (svc)
 		*svc = s < 0 ? IMG_SVC_NONE : (enum img_service)s;
 	return r;
+}
+
+int cmpimg_check_service(const char *check, enum img_service *svc, int *port)
+{
+	int tcp = 0;
+
+	for (const char *e = check; e && *e;) {
+		size_t n = strcspn(e, ",");
+		const char *on = memmem(e, n, " on tcp/", 8);
+		char *end = NULL;
+		long v = on ? strtol(on + 8, &end, 10) : 0;
+
+		if (on && v > 0 && v <= 65535 && end == e + n) {
+			if (!strncmp(e, "http 200 ", 9)) {
+				*svc = IMG_SVC_HTTP, *port = (int)v;
+				return 0;
+			}
+			if (!tcp)
+				tcp = (int)v;
+		}
+		e += n;
+		while (*e == ',' || *e == ' ')
+			e++;
+	}
+	if (!tcp)
+		return -ENOENT;
+	*svc = IMG_SVC_TCP, *port = tcp;
+	return 0;
 }
 
 int cmpimg_write_conf(struct tx_ctx *ctx, const char *app, const char *dir, struct imgconf *c)
@@ -217,4 +246,39 @@ int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 
 	free(d);
 	return r;
+}
+
+int cmpimg_peer_service(struct tx_ctx *ctx, struct compare_state *st)
+{
+	const char *app = st->o->app;
+	int r;
+
+	if (st->port > 0)
+		return 0;
+	r = cmpimg_service(ctx, app, &st->svc, &st->port);
+	if (r < 0 || st->port > 0)
+		return r;
+	if (!st->check[0]) { /* no Tinyx row has served (--only): one boot */
+		char *d = xasprintf("%s/tinyx-kvm", st->dir);
+		struct probe_opts po = {
+		    .dir = d, .app = app, .runs = 1, .timeout_s = 60, .accel = "auto"};
+		struct probe_result pr;
+
+		tx_info(ctx, "compare: what %s serves: one boot of tinyx-kvm", app);
+		r = probe_run(ctx, &po, &pr);
+		if (r == 0)
+			snprintf(st->check, sizeof(st->check), "%s", pr.check);
+		probe_result_free(&pr);
+		free(d);
+		if (r < 0)
+			return r;
+	}
+	if (cmpimg_check_service(st->check, &st->svc, &st->port) < 0)
+		return tx_fail(ctx, -ENOENT, STAGE,
+			       "'%s' answered on no TCP port (%s): the debian-vm and container "
+			       "rows need one",
+			       app, st->check);
+	tx_info(ctx, "compare: the Debian VM and the container are checked on tcp/%d (%s), as %s",
+		st->port, img_service_name(st->svc), st->check);
+	return 0;
 }

@@ -28,6 +28,13 @@
  * NULL) and the port, 0 for none. */
 int cmpimg_service(struct tx_ctx *ctx, const char *app, enum img_service *svc, int *port);
 
+/* The service a system without the Tinyx init (the Debian VM, the
+ * container: no "ready" lines) is checked on, from what a Tinyx image
+ * answered (the probe's check, "http 200 on tcp/80, dns answer on udp/53"):
+ * the first port that answered HTTP 200, else the first TCP port (checked
+ * by a connect). 0, or -ENOENT when the check names no TCP port. */
+int cmpimg_check_service(const char *check, enum img_service *svc, int *port);
+
 /* DIR/image.conf of c, with the app's service: how the probe boots a
  * compared image dir (the one place the comparison writes one). */
 int cmpimg_write_conf(struct tx_ctx *ctx, const char *app, const char *dir, struct imgconf *c);

@@ -5,8 +5,10 @@
  * disappears with it. The container gets its own network namespace (held by
  * a small child process) joined by a veth pair to the probe's private
  * namespace (netns.h), with the same addresses a VM gets; its process is the
- * one the Tinyx init would start (the app spec of the closure). Its start is
- * timed from `runc run` to the first HTTP 200; then the same extras as for a
+ * one the Tinyx init would start (the app spec of the closure; a forking
+ * daemon and the unit's ExecStartPre= commands under the root's sh). Its
+ * start is timed from `runc run` to the first answer of the service the
+ * Tinyx image answered (HTTP 200, else a TCP connect); then the same extras as for a
  * VM (probex.h): the memory of its processes (RSS, PSS; "used": its memory
  * cgroup's usage without inactive file pages), the ICMP round trip, and
  * iperf3 (the client started with `runc exec`). The smallest RAM is a
@@ -46,7 +48,7 @@ struct ctr {
 	struct app_spec spec;
 	char tmp[32], bundle[48], rootfs[64], upper[48], work[48];
 	char id[64];
-	int port;
+	int port, http; /* the service checked: HTTP 200, else a TCP connect */
 	struct netns ns;
 	pid_t holder; /* keeps the container's network namespace */
 	int mounted, running;
@@ -58,15 +60,77 @@ static const char caps[] =
     "\"CAP_NET_RAW\", \"CAP_SETGID\", \"CAP_SETUID\", \"CAP_SETFCAP\", \"CAP_SETPCAP\", "
     "\"CAP_NET_BIND_SERVICE\", \"CAP_SYS_CHROOT\", \"CAP_KILL\", \"CAP_AUDIT_WRITE\"]";
 
+/* One argv element for sh: single-quoted. */
+static void sh_word(struct sbuf *sh, const char *w, size_t n)
+{
+	sbuf_puts(sh, "'");
+	for (size_t i = 0; i < n; i++)
+		if (w[i] == '\'')
+			sbuf_puts(sh, "'\\''");
+		else
+			sbuf_printf(sh, "%c", w[i]);
+	sbuf_puts(sh, "' ");
+}
+
+/* A hook ("FLAGS\tARG0\tARG..."): one sh line; '-' ignores its failure. */
+static void sh_hook(struct sbuf *sh, const char *h)
+{
+	const char *p = strchr(h, '\t');
+	int ignore = p && memchr(h, '-', (size_t)(p - h)) != NULL;
+
+	while (p) {
+		const char *e = strchr(p + 1, '\t');
+
+		sh_word(sh, p + 1, e ? (size_t)(e - p - 1) : strlen(p + 1));
+		p = e;
+	}
+	sbuf_puts(sh, ignore ? "|| true\n" : "|| exit 1\n");
+}
+
+/* The container's process: the app itself, or, for a daemon that forks or
+ * has ExecStartPre=/ExecStartPost= commands, the staged root's sh running
+ * them in order and then staying while the pid file's process lives (a
+ * container ends with its first process). */
+static void process_args(struct ctr *C, struct sbuf *s)
+{
+	struct sbuf sh = {0};
+
+	if (!C->spec.forking && !C->spec.pre.n && !C->spec.post.n) {
+		for (size_t i = 0; i < C->spec.argv.n; i++) {
+			sbuf_puts(s, i ? ", " : "");
+			sbuf_json_str(s, C->spec.argv.v[i]);
+		}
+		return;
+	}
+	for (size_t i = 0; i < C->spec.pre.n; i++)
+		sh_hook(&sh, C->spec.pre.v[i]);
+	for (size_t i = 0; i < C->spec.argv.n; i++)
+		sh_word(&sh, C->spec.argv.v[i], strlen(C->spec.argv.v[i]));
+	sbuf_puts(&sh, C->spec.forking ? "|| exit 1\n" : "&\n");
+	for (size_t i = 0; i < C->spec.post.n; i++)
+		sh_hook(&sh, C->spec.post.v[i]);
+	if (!C->spec.forking)
+		sbuf_puts(&sh, "wait\n");
+	else if (C->spec.pidfile) {
+		sbuf_puts(&sh, "f=");
+		sh_word(&sh, C->spec.pidfile, strlen(C->spec.pidfile));
+		sbuf_puts(
+		    &sh,
+		    "\nwhile [ ! -s \"$f\" ] || kill -0 \"$(cat \"$f\")\" 2>/dev/null; do sleep 1; "
+		    "done\n");
+	} else
+		sbuf_puts(&sh, "while :; do sleep 3600; done\n");
+	sbuf_puts(s, "\"/bin/sh\", \"-c\", ");
+	sbuf_json_str(s, sh.s);
+	sbuf_free(&sh);
+}
+
 static void config_json(struct ctr *C, long long mem_limit, struct sbuf *s)
 {
 	sbuf_puts(s, "{\n\"ociVersion\": \"1.0.2\",\n\"process\": {\"terminal\": false, ");
 	sbuf_printf(s, "\"user\": {\"uid\": %u, \"gid\": %u}, \"args\": [",
 		    C->spec.has_user ? C->spec.uid : 0, C->spec.has_user ? C->spec.gid : 0);
-	for (size_t i = 0; i < C->spec.argv.n; i++) {
-		sbuf_puts(s, i ? ", " : "");
-		sbuf_json_str(s, C->spec.argv.v[i]);
-	}
+	process_args(C, s);
 	sbuf_puts(
 	    s,
 	    "], \"env\": [\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"");
@@ -255,9 +319,9 @@ static int overlay(struct ctr *C)
 	return r;
 }
 
-/* 1 when the app answers GET / with 200; *answered: the connection was
- * taken or refused (the network is up). */
-static int http_try(int port, int *answered)
+/* 1 when the app answers GET / with 200 (http), or takes the connection;
+ * *answered: the connection was taken or refused (the network is up). */
+static int svc_try(int port, int http, int *answered)
 {
 	static const char req[] = "GET / HTTP/1.0\r\nHost: " NETNS_GUEST_ADDR "\r\n\r\n";
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
@@ -271,6 +335,9 @@ static int http_try(int port, int *answered)
 	inet_pton(AF_INET, NETNS_GUEST_ADDR, &sin.sin_addr);
 	if (connect(pf.fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		*answered = errno == ECONNREFUSED;
+	} else if (!http) {
+		close(pf.fd);
+		return *answered = 1;
 	} else {
 		*answered = 1;
 		if (send(pf.fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1)
@@ -293,7 +360,7 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* One container start: runc run -d, then HTTP until 200. */
+/* One container start: runc run -d, then the service check until it answers. */
 static int start(struct ctr *C, long long mem_limit, double *init, double *net, double *serve)
 {
 	struct sbuf js = {0};
@@ -315,7 +382,7 @@ static int start(struct ctr *C, long long mem_limit, double *init, double *net, 
 	*init = now_ms() - t0;
 	deadline = t0 + SERVE_TIMEOUT_MS;
 	while (now_ms() < deadline) {
-		int ok = http_try(C->port, &answered);
+		int ok = svc_try(C->port, C->http, &answered);
 
 		if (answered && *net < 0)
 			*net = now_ms() - t0;
@@ -384,7 +451,8 @@ static int runs_of(struct ctr *C, int runs, struct compare_row *row)
 
 		for (int k = 0; k < 9; k++)
 			x[k] = v + k * runs + i;
-		tx_info(C->ctx, "compare: container: run %d/%d: runc run to HTTP 200", i + 1, runs);
+		tx_info(C->ctx, "compare: container: run %d/%d: runc run to %s on tcp/%d", i + 1,
+			runs, C->http ? "HTTP 200" : "a connect", C->port);
 		r = start(C, 0, x[0], x[1], x[2]);
 		if (r == -ETIMEDOUT)
 			tx_fail(C->ctx, r, STAGE, "the container did not serve within %d s",
@@ -492,7 +560,9 @@ int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compa
 	row->measured = 1;
 	C.ns.host_fd = C.ns.ns_fd = C.ns.tap_fd = -1;
 	snprintf(C.id, sizeof(C.id), "tinyx-compare-%d", (int)getpid());
-	r = cmpimg_service(ctx, C.app, NULL, &C.port);
+	r = cmpimg_peer_service(ctx, st);
+	C.port = st->port;
+	C.http = st->svc == IMG_SVC_HTTP;
 	if (r == 0 && (!C.root || !C.port))
 		r = tx_fail(ctx, -EINVAL, STAGE, "container: no root or no port for '%s'", C.app);
 	if (r < 0)

@@ -177,7 +177,7 @@ static int boot_files(struct tx_ctx *ctx, const char *app, const char *root, con
 	else if (copy_file(kernel, k, 0644) < 0 || copy_file(initrd, i, 0644) < 0)
 		r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'", kernel);
 	if (r == 0)
-		r = cmpimg_write_conf(ctx, app, tmp, &c);
+		r = imgconf_write(ctx, tmp, &c); /* the service: the Tinyx image's (peer) */
 	free(kernel), free(initrd), free(k), free(i);
 	return r;
 }
@@ -257,13 +257,18 @@ static int debvm_image(struct tx_ctx *ctx, const char *app, char **dir_out)
 int debvm_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
 {
 	/* systemd under TCG boots in tens of seconds: room for a busy machine */
-	struct compare_vm vm = {
-	    .timeout_s = 600, .init_marker = DEBVM_INIT_MARKER, .disk_initrd = 1, .min_lo = 64};
-	char *d;
-	int r;
+	struct compare_vm vm = {.timeout_s = 600,
+				.init_marker = DEBVM_INIT_MARKER,
+				.disk_initrd = 1,
+				.min_lo = 64,
+				.peer = 1};
+	char *d = NULL;
+	int r = cmpimg_peer_service(ctx, st);
 
-	tx_info(ctx, "compare: debian-vm: preparing the image (stage, disk)");
-	r = debvm_image(ctx, st->o->app, &d);
+	if (r == 0) {
+		tx_info(ctx, "compare: debian-vm: preparing the image (stage, disk)");
+		r = debvm_image(ctx, st->o->app, &d);
+	}
 	if (r < 0) {
 		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
 		return r;

@@ -17,6 +17,11 @@ struct compare_state {
 	char *dir;  /* OUT/compare/APP: the Tinyx images */
 	char *root; /* the staged root (app + iperf3), also the container's: made
 		     * once, with the images, by the first prepare that needs it */
+	/* what the Debian VM and the container are checked on (port 0: not
+	 * known yet): cmpimg_peer_service */
+	enum img_service svc;
+	int port;
+	char check[128]; /* what the first Tinyx row that served answered */
 };
 
 struct compare_system {
@@ -38,6 +43,7 @@ struct compare_vm {
 	const char *dir;
 	int timeout_s;
 	const char *init_marker; /* NULL: the Tinyx init's */
+	int peer;		 /* no Tinyx init: checked on st->svc and st->port */
 	int disk_initrd;	 /* the image's disk as root with its initrd (a distro's VM) */
 	int min_lo;
 };
@@ -48,6 +54,10 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 int debvm_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 int cmpimg_prepare(struct tx_ctx *ctx, struct compare_state *st);
 int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+/* st->svc and st->port for the systems without the Tinyx init: the hinted
+ * service, else what a Tinyx row answered (st->check), else what the
+ * tinyx-kvm image answers on one boot. 0, or -errno with ctx->err. */
+int cmpimg_peer_service(struct tx_ctx *ctx, struct compare_state *st);
 int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 
 #endif

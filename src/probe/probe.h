@@ -28,6 +28,7 @@
 #ifndef TINYX_PROBE_H
 #define TINYX_PROBE_H
 
+#include "formats/imgconf.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -52,8 +53,11 @@ struct probe_opts {
 	 * from the firmware on -M pc, no -kernel: a copy of it with the probe's
 	 * address appended to the command line inside, as -append would */
 	int boot_disk;
-	int uefi;	   /* with boot_disk: from UEFI (OVMF) instead of BIOS (SeaBIOS) */
-	int memory_mb;	   /* override image.conf's memory_mb when > 0 */
+	int uefi;      /* with boot_disk: from UEFI (OVMF) instead of BIOS (SeaBIOS) */
+	int memory_mb; /* override image.conf's memory_mb when > 0 */
+	int port;      /* override image.conf's port and service when > 0 (the
+			* Debian VM of tinyx compare: the Tinyx image's port) */
+	enum img_service service;
 	const char *qemu;  /* default qemu-system-x86_64 */
 	int keep_console;  /* copy the guest console to stderr as it comes */
 	const char *accel; /* NULL or "tcg" (default), "kvm", or "auto" (kvm when it works) */

@@ -432,6 +432,8 @@ static int probe_setup(struct tx_ctx *ctx, const struct probe_opts *o, struct im
 	rc = imgconf_load(ctx, o->dir, c);
 	if (rc < 0)
 		return rc;
+	if (o->port > 0)
+		c->port = o->port, c->service = o->service;
 	snprintf(r->machine, sizeof(r->machine), "%s", img_machine_name(c->machine));
 	snprintf(r->service_name, sizeof(r->service_name), "%s", img_service_name(c->service));
 	snprintf(r->target, sizeof(r->target), "%s", img_target_name(c->target));

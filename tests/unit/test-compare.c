@@ -77,11 +77,39 @@ static void systems(void)
 	compare_result_free(&r);
 }
 
+/* What the Debian VM and the container are checked on, from a Tinyx
+ * image's check. */
+static void peer_check(void)
+{
+	enum img_service svc = IMG_SVC_NONE;
+	int port = 0;
+
+	TCASE("peer service from the check");
+	CHECK(cmpimg_check_service("http 200 on tcp/80", &svc, &port) == 0);
+	CHECK(svc == IMG_SVC_HTTP && port == 80);
+	CHECK(cmpimg_check_service("dns answer on udp/53, tcp accept on tcp/53", &svc, &port) == 0);
+	CHECK(svc == IMG_SVC_TCP && port == 53);
+	/* HTTP 200 wins over an earlier port; another status is a connect */
+	CHECK(cmpimg_check_service("tls handshake on tcp/443, http 200 on tcp/8080", &svc, &port) ==
+	      0);
+	CHECK(svc == IMG_SVC_HTTP && port == 8080);
+	CHECK(cmpimg_check_service("http 404 on tcp/8000", &svc, &port) == 0);
+	CHECK(svc == IMG_SVC_TCP && port == 8000);
+	svc = IMG_SVC_NONE, port = 0;
+	CHECK(cmpimg_check_service("dns answer on udp/53, udp/123 bound", &svc, &port) == -ENOENT);
+	CHECK(cmpimg_check_service("", &svc, &port) == -ENOENT);
+	CHECK(cmpimg_check_service("http 200 on tcp/99999", &svc, &port) == -ENOENT);
+	CHECK(cmpimg_check_service("http 200 on tcp/80x", &svc, &port) == -ENOENT);
+	CHECK(svc == IMG_SVC_NONE && port == 0);
+}
+
 /* The one image.conf writer of the comparison: the app's service from its
  * hints, read back by the probe's parser as written. */
 static void conf(const char *dir)
 {
-	struct tx_ctx ctx = {.srcdir = "."};
+	char *proj = xasprintf("%s/proj", dir), *hd = xasprintf("%s/rootfs-overlays/hinted", proj);
+	char *hints = xasprintf("%s/hints", hd);
+	struct tx_ctx ctx = {.srcdir = proj};
 	struct imgconf c = {.machine = IMG_PC,
 			    .kernel = "kernel",
 			    .initrd = "initrd",
@@ -93,7 +121,9 @@ static void conf(const char *dir)
 			    .target = IMG_XEN},
 		       back;
 
-	CHECK(cmpimg_write_conf(&ctx, "nginx", dir, &c) == 0);
+	CHECK(mkdir_p(hd, 0755) == 0);
+	CHECK(write_file_atomic(hints, "service http 80\n", 16, 0644) == 0);
+	CHECK(cmpimg_write_conf(&ctx, "hinted", dir, &c) == 0);
 	CHECK(imgconf_load(&ctx, dir, &back) == 0);
 	CHECK(back.port == 80 && back.service == IMG_SVC_HTTP && back.machine == IMG_PC);
 	CHECK(back.target == IMG_XEN && back.memory_mb == 512 && back.net == IMG_NET_PCI);
@@ -102,6 +132,8 @@ static void conf(const char *dir)
 	imgconf_free(&back);
 	CHECK(cmpimg_write_conf(&ctx, "no-hints-here", dir, &c) == 0 && c.port == 0);
 	CHECK(c.service == IMG_SVC_NONE);
+	rm_rf(proj);
+	free(hints), free(hd), free(proj);
 }
 
 int main(void)
@@ -171,6 +203,7 @@ int main(void)
 	}
 	CHECK(rmdir(dir) == 0);
 	systems();
+	peer_check();
 	sbuf_free(&j);
 	sbuf_free(&t);
 	compare_result_free(&r);

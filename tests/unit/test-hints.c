@@ -51,12 +51,15 @@ static void t_service(void)
 	char dir[] = "/tmp/tinyx-hints-XXXXXX", svc[8];
 	int port = -1;
 
-	CHECK(hints_service(&ctx, ".", "nginx", svc, &port) == 0);
-	CHECK(!strcmp(svc, "http") && port == 80);
-	CHECK(hints_service(&ctx, ".", "no-such-app", svc, &port) == 0);
-	CHECK(!strcmp(svc, "none") && port == 0);
 	CHECK(mkdtemp(dir) != NULL);
 	char *d = xasprintf("%s/rootfs-overlays/bad", dir), *f = xasprintf("%s/hints", d);
+	char *g = xasprintf("%s/rootfs-overlays/good", dir), *gf = xasprintf("%s/hints", g);
+	CHECK(mkdir_p(g, 0755) == 0);
+	CHECK(write_file_atomic(gf, "# why\nservice http 80\n", 22, 0644) == 0);
+	CHECK(hints_service(&ctx, dir, "good", svc, &port) == 0);
+	CHECK(!strcmp(svc, "http") && port == 80);
+	CHECK(hints_service(&ctx, dir, "no-such-app", svc, &port) == 0);
+	CHECK(!strcmp(svc, "none") && port == 0);
 	CHECK(mkdir_p(d, 0755) == 0);
 	CHECK(write_file_atomic(f, "service tcp 6379\nfrob x\n", 24, 0644) == 0);
 	CHECK(hints_service(&ctx, dir, "bad", svc, &port) == -EINVAL);
@@ -65,6 +68,8 @@ static void t_service(void)
 	rm_rf(dir);
 	free(f);
 	free(d);
+	free(gf);
+	free(g);
 }
 
 static void t_link_inside(void)
