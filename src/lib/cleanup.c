@@ -120,6 +120,22 @@ static void stop_children(void)
 	}
 }
 
+/* Wait (at most 5 s) until no process of a killed group is left: one that
+ * still runs may write below a temp dir the registry removes next. Our own
+ * children of it are reaped here (the main thread may reap them first). */
+static void group_gone(pid_t pgid)
+{
+	for (int i = 0; i < 500 && pgid > 0; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		while (waitpid(-pgid, NULL, WNOHANG) > 0)
+			;
+		if (kill(-pgid, 0) < 0 && errno == ESRCH)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void run_registry(void)
 {
 	for (int i = CLEANUP_MAX; i-- > 0;) {
@@ -154,6 +170,9 @@ static void *signal_thread(void *arg)
 	for (int i = 0; i < CLEANUP_MAX; i++) /* QEMUs first: they hold the taps */
 		if (reg.e[i].used && !reg.e[i].fn && !reg.e[i].path[0])
 			kill(-reg.e[i].pgid, SIGKILL);
+	for (int i = 0; i < CLEANUP_MAX; i++)
+		if (reg.e[i].used && !reg.e[i].fn && !reg.e[i].path[0])
+			group_gone(reg.e[i].pgid);
 	stop_children();
 	run_registry();
 	signal(sig, SIG_DFL);

@@ -233,7 +233,7 @@ int tx_run_lines(struct tx_ctx *ctx, const struct tx_spawn *s, const char *log,
 	struct tx_spawn c = *s;
 	char buf[4096];
 	size_t have = 0;
-	int p[2], r, lf = -1;
+	int p[2], r, lf = -1, h = -1;
 	pid_t pid;
 
 	if (log && (lf = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
@@ -247,6 +247,9 @@ int tx_run_lines(struct tx_ctx *ctx, const struct tx_spawn *s, const char *log,
 	c.out = c.err = p[1];
 	r = tx_spawn(ctx, &c, &pid);
 	close(p[1]);
+	/* a group of its own is killed as one on Ctrl-C or SIGTERM (cleanup.h) */
+	if (r == 0 && (c.flags & TX_SPAWN_PGRP))
+		h = tx_cleanup_pgrp(pid);
 	while (r == 0) {
 		ssize_t n = read(p[0], buf + have, sizeof(buf) - 1 - have);
 
@@ -266,5 +269,8 @@ int tx_run_lines(struct tx_ctx *ctx, const struct tx_spawn *s, const char *log,
 	close(p[0]);
 	if (lf >= 0)
 		close(lf);
-	return r < 0 ? r : tx_wait(pid, -1);
+	if (r == 0)
+		r = tx_wait(pid, -1);
+	tx_cleanup_pop(h);
+	return r;
 }

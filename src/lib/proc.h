@@ -54,7 +54,8 @@ int run_capture(struct tx_ctx *ctx, char *const argv[], char **out, size_t max);
 int run_capture_q(struct tx_ctx *ctx, char *const argv[], char **out, size_t max, int quiet);
 /* Run s with stdout and stderr copied to the file log (when not NULL) and
  * read line by line: each line (no newline, at most 4 KB) goes to fn (when
- * not NULL). s->out and s->err are ignored. The exit status or -errno. */
+ * not NULL). s->out and s->err are ignored. With TX_SPAWN_PGRP its group
+ * is in the cleanup registry while it runs. The exit status or -errno. */
 int tx_run_lines(struct tx_ctx *ctx, const struct tx_spawn *s, const char *log,
 		 void (*fn)(void *arg, const char *line), void *arg);
 

@@ -217,13 +217,18 @@ static int run_staging(struct tx_ctx *ctx, const struct stage_job *j, const char
 {
 	char *log = xasprintf("%s/%s.log", j->roots, name), *prefix = xasprintf("%s.tmp.", name);
 	struct dbs_progress p = {ctx, tmp, 0, 0, now_ms()};
+	/* a group of its own: on Ctrl-C or SIGTERM every process of it (apt-get,
+	 * dpkg and the maintainer scripts in the chroot) is gone before the
+	 * half-made root is removed */
+	struct tx_spawn c = *s;
 	int r;
 
 	/* the cache removed what it could of dead runs' roots (NAME.tmp.PID):
 	 * their mounts need unmounting first */
 	stale_pid_entries(j->roots, prefix, NULL);
 	tx_info(ctx, "stage: %s (%s) from the host's apt mirror; log in %s", what, j->arch, log);
-	r = tx_run_lines(ctx, s, log, dbs_line, &p);
+	c.flags |= TX_SPAWN_PGRP;
+	r = tx_run_lines(ctx, &c, log, dbs_line, &p);
 	if (ctx->verbose && ctx->tty)
 		fputs("\r\033[K", stderr);
 	umount_below(tmp);
