@@ -60,16 +60,11 @@ static const char caps[] =
     "\"CAP_NET_RAW\", \"CAP_SETGID\", \"CAP_SETUID\", \"CAP_SETFCAP\", \"CAP_SETPCAP\", "
     "\"CAP_NET_BIND_SERVICE\", \"CAP_SYS_CHROOT\", \"CAP_KILL\", \"CAP_AUDIT_WRITE\"]";
 
-/* One argv element for sh: single-quoted. */
+/* One argv element for sh, then a space. */
 static void sh_word(struct sbuf *sh, const char *w, size_t n)
 {
-	sbuf_puts(sh, "'");
-	for (size_t i = 0; i < n; i++)
-		if (w[i] == '\'')
-			sbuf_puts(sh, "'\\''");
-		else
-			sbuf_printf(sh, "%c", w[i]);
-	sbuf_puts(sh, "' ");
+	sbuf_sh_word(sh, w, n);
+	sbuf_puts(sh, " ");
 }
 
 /* A hook ("FLAGS\tARG0\tARG..."): one sh line; '-' ignores its failure. */

@@ -5,7 +5,6 @@
 #include "image/target.h"
 #include "lib/sha256.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,36 +12,17 @@
  * marks cannot come from the image: image.conf rejects control characters. */
 #define SH_VAR(name) "\001" name "\002"
 
-static void sh_literal(struct sbuf *s, const char *w, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && (isalnum((unsigned char)w[i]) || strchr("_./,=:+-@%", w[i])))
-		i++;
-	if (i == n && n) {
-		sbuf_add(s, w, n);
-		return;
-	}
-	sbuf_puts(s, "'");
-	for (i = 0; i < n; i++)
-		if (w[i] == '\'')
-			sbuf_puts(s, "'\\''");
-		else
-			sbuf_add(s, w + i, 1);
-	sbuf_puts(s, "'");
-}
-
 /* One word: plain text bare, other text single-quoted, variables "${name}". */
 static void sh_word(struct sbuf *s, const char *w)
 {
 	if (!*w)
-		sh_literal(s, w, 0);
+		sbuf_sh_word(s, w, 0);
 	while (*w) {
 		const char *v = strchr(w, '\001'), *e;
 		size_t n = v ? (size_t)(v - w) : strlen(w);
 
 		if (n)
-			sh_literal(s, w, n);
+			sbuf_sh_word(s, w, n);
 		if (!v || !(e = strchr(v, '\002')))
 			return;
 		sbuf_printf(s, "\"${%.*s}\"", (int)(e - v - 1), v + 1);

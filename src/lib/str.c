@@ -1,5 +1,6 @@
 #include "lib/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,25 @@ int sbuf_json_str(struct sbuf *b, const char *s)
 	}
 	sbuf_add(b, "\"", 1);
 	return 0;
+}
+
+void sbuf_sh_word(struct sbuf *s, const char *w, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (isalnum((unsigned char)w[i]) || strchr("_./,=:+-@%", w[i])))
+		i++;
+	if (i == n && n) {
+		sbuf_add(s, w, n);
+		return;
+	}
+	sbuf_puts(s, "'");
+	for (i = 0; i < n; i++)
+		if (w[i] == '\'')
+			sbuf_puts(s, "'\\''");
+		else
+			sbuf_add(s, w + i, 1);
+	sbuf_puts(s, "'");
 }
 
 void sbuf_free(struct sbuf *b)

@@ -26,6 +26,8 @@ int sbuf_puts(struct sbuf *b, const char *s);
 int sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a JSON string literal (with quotes). */
 int sbuf_json_str(struct sbuf *b, const char *s);
+/* Append the n bytes at w as one sh word: bare when plain, else single-quoted. */
+void sbuf_sh_word(struct sbuf *b, const char *w, size_t n);
 void sbuf_free(struct sbuf *b);
 
 void *xmalloc(size_t n); /* aborts on OOM */

@@ -176,6 +176,22 @@ static void test_progress(void)
 	CHECK_STR(b, " of about 100");
 }
 
+/* sh words: plain ones bare, others single-quoted, a quote as '\'' */
+static void test_sh_word(void)
+{
+	struct sbuf b = {0};
+
+	sbuf_sh_word(&b, "/usr/sbin/nginx", 15);
+	sbuf_puts(&b, "|");
+	sbuf_sh_word(&b, "daemon on; it's", 15);
+	sbuf_puts(&b, "|");
+	sbuf_sh_word(&b, "", 0);
+	sbuf_puts(&b, "|");
+	sbuf_sh_word(&b, "a$b", 2);
+	CHECK_STR(b.s, "/usr/sbin/nginx|'daemon on; it'\\''s'|''|'a$'");
+	sbuf_free(&b);
+}
+
 int main(void)
 {
 	RUN(test_progress);
@@ -184,5 +200,6 @@ int main(void)
 	RUN(test_cache);
 	RUN(test_errors);
 	RUN(test_copy);
+	RUN(test_sh_word);
 	return t_done("test-lib");
 }
