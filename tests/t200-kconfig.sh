@@ -85,7 +85,7 @@ if root=$("$TINYX" stage "$app" 2>"$tmp/stage.err") && [ -d "$TINYX_CACHE/linux"
 	TINYX_HOME=$tmp/proj TINYX_CACHE=$tmp/cache "$TINYX" kconfig "$app" --target kvm \
 		--root "$root" >"$tmp/ipv6.out" 2>&1
 	st=$?
-	want="tinyx: kconfig: option 'IPV6' dropped by olddefconfig (requested at kconfig-fragments/base.config:2; depends on NET && INET; unmet: INET)"
+	want="tinyx: kconfig: option 'IPV6' dropped by kconfig (requested at kconfig-fragments/base.config:2; depends on NET && INET; unmet: INET)"
 	if [ $st = 1 ] && grep -qxF "$want" "$tmp/ipv6.out"; then
 		ok "a dropped IPV6 is explained by its enclosing 'if INET'"
 	else bad "IPV6 without INET (exit $st): $(tail -n 1 "$tmp/ipv6.out")"; fi

@@ -68,6 +68,12 @@ else
 	check "$to is smaller ($kopts -> $kafter)" test "${kafter:-0}" -lt "${kopts:-0}"
 fi
 
+# a trial's config is made once: the build reuses it (the stamp beside
+# .config), so kconfig runs no more often than kbuild builds
+nk=$(sed -n '/kconfig: minimizing/,$p' "$tmp/1.err" | grep -c 'kconfig: allnoconfig')
+b1=$(num builds "$tmp/1.json")
+check "one kconfig run per trial built ($nk runs, $b1 builds)" test "$nk" -le "${b1:-0}"
+
 # the second run: every trial from the record
 if timeout 600 "$TINYX" kconfig nginx --target kvm --minimize --candidates $cands \
 	--budget 20 --runs 1 --json >"$tmp/2.json" 2>"$tmp/2.err"; then

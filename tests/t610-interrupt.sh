@@ -93,7 +93,7 @@ for sig in INT TERM; do
 done
 check "no named namespace added" [ "$(ip netns list 2>/dev/null | sort)" = "$netns_before" ]
 
-# 3. during kconfig's make (allnoconfig/olddefconfig, under the kbuild lock)
+# 3. during kconfig's make (allnoconfig, under the kbuild lock)
 for sig in INT TERM; do
 	"$TINYX" kconfig nginx --target kvm --root "$NGINX" >"$tmp/k-$sig.log" 2>&1 &
 	bpid=$!

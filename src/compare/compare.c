@@ -162,7 +162,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 		int t = (int)(3 * row->service_ms / 1000) + 1;
 
 		tx_info(ctx,
-			"compare: %s: smallest RAM that serves (bisection to 1 MB or 2 %%, %d..%d)",
+			"compare: %s: smallest RAM that serves (search to 1 MB or 2 %%, %d..%d)",
 			row->name, vm->min_lo, c.memory_mb);
 		rc =
 		    probe_min_mem(ctx, &po, vm->min_lo, c.memory_mb, t < 10 ? 10 : t, &row->min_mb);

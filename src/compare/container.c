@@ -355,7 +355,26 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* One container start: runc run -d, then the service check until it answers. */
+/* 1 when the container's cgroup is there and holds no process any more
+ * (its app exited or was killed, e.g. by the memory limit). */
+static int all_gone(const struct ctr *C)
+{
+	char *v1 = xasprintf(CG_MEM "/%s/cgroup.procs", C->id);
+	char *v2 = xasprintf("/sys/fs/cgroup/%s/cgroup.procs", C->id);
+	char *t = NULL;
+	size_t len = 0;
+	int gone =
+	    (read_file(v1, &t, &len, 1 << 16) == 0 || read_file(v2, &t, &len, 1 << 16) == 0) &&
+	    !t[strspn(t, " \n")];
+
+	free(t);
+	free(v1);
+	free(v2);
+	return gone;
+}
+
+/* One container start: runc run -d, then the service check until it
+ * answers, or until no process of it is left. */
 static int start(struct ctr *C, long long mem_limit, double *init, double *net, double *serve)
 {
 	struct sbuf js = {0};
@@ -376,7 +395,7 @@ static int start(struct ctr *C, long long mem_limit, double *init, double *net, 
 		return tx_fail(C->ctx, -EIO, STAGE, "runc run failed for '%s'", C->id);
 	*init = now_ms() - t0;
 	deadline = t0 + SERVE_TIMEOUT_MS;
-	while (now_ms() < deadline) {
+	for (int turn = 1; now_ms() < deadline; turn++) {
 		int ok = svc_try(C->port, C->http, &answered);
 
 		if (answered && *net < 0)
@@ -385,6 +404,8 @@ static int start(struct ctr *C, long long mem_limit, double *init, double *net, 
 			*serve = now_ms() - t0;
 			return 0;
 		}
+		if (turn % 64 == 0 && all_gone(C))
+			return -ECHILD; /* nothing left that could answer */
 		sleep_ms(1);
 	}
 	return -ETIMEDOUT;
@@ -452,6 +473,9 @@ static int runs_of(struct ctr *C, int runs, struct compare_row *row)
 		if (r == -ETIMEDOUT)
 			tx_fail(C->ctx, r, STAGE, "the container did not serve within %d s",
 				SERVE_TIMEOUT_MS / 1000);
+		else if (r == -ECHILD)
+			tx_fail(C->ctx, r, STAGE,
+				"the container's processes exited before it served");
 		if (r < 0)
 			break;
 		sleep_ms(200); /* as for a VM: let the app settle before the memory */

@@ -24,6 +24,9 @@
 #define TINYX_MARK_IPERF3 "iperf3" /* "iperf3 done" or "iperf3 failed" */
 /* "trace PATH": the app opened or ran PATH (tinyx.trace=1, guest/trace.c) */
 #define TINYX_MARK_TRACE "trace"
+/* "no interface IFACE ...": the command line's NIC is not there (no driver
+ * for it in the kernel): nothing can reach the guest */
+#define TINYX_MARK_NOIF "no interface "
 
 /* The dom0 role's lines (guest/dom0.c), the Xen probe times the guest by them */
 #define TINYX_DOM0_PREFIX "tinyx-dom0: "

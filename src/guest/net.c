@@ -105,7 +105,10 @@ static void addr_up(int s, const struct cmdline *c)
 	}
 	mask.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
 	if (net_addr(s, c->ifname, a, mask) < 0) {
-		say("cannot configure %s: %s", c->ifname, strerror(errno));
+		if (errno == ENODEV)
+			say(TINYX_MARK_NOIF "%s (no driver for it in this kernel?)", c->ifname);
+		else
+			say("cannot configure %s: %s", c->ifname, strerror(errno));
 		return;
 	}
 	if (gw.s_addr && net_route(s, c->ifname, any, gw, 0) < 0)

@@ -1,5 +1,5 @@
 /* The kconfig stage's kbuild runs: allnoconfig with the requests as
- * KCONFIG_ALLCONFIG, then olddefconfig, in an out-of-tree build dir.
+ * KCONFIG_ALLCONFIG, in an out-of-tree build dir.
  *
  * Why allnoconfig + KCONFIG_ALLCONFIG rather than merge_config.sh + olddefconfig:
  * with merge_config, every symbol a request makes visible comes back with its
@@ -8,6 +8,7 @@
  * against 438 with allnoconfig, which keeps everything not asked for off. This is
  * what toybox's mkroot does with its microconfig. */
 #include "kernel/kconfig-int.h"
+#include "lib/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -128,6 +129,53 @@ static int kbuild_config(struct tx_ctx *ctx, const char *srcdir, const char *bui
 	return st;
 }
 
+/* The stamp beside a .config this stage made: "KEY DIGEST", KEY the source
+ * dir and the requests, DIGEST the .config's SHA-256 then. The same requests
+ * again (the minimizer asks for a trial's config, then builds it) find the
+ * .config as it was and reuse it: one kconfig run instead of two. kbuild's
+ * syncconfig rewrites .config only when Kconfig's answers change (a new
+ * compiler); then the digest differs and the config is made again. */
+#define STAMP "tinyx.configured"
+
+static void stamp_key(const char *srcdir, const struct sbuf *all, char out[65])
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	sha256_update(&s, STAMP, sizeof(STAMP));
+	sha256_update(&s, srcdir, strlen(srcdir) + 1);
+	sha256_update(&s, all->s ? all->s : "", all->len);
+	sha256_hex(&s, out);
+}
+
+static void digest(const char *text, size_t len, char out[65])
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	sha256_update(&s, text, len);
+	sha256_hex(&s, out);
+}
+
+/* The .config's text when the stamp says it was made from the same
+ * requests and it has not changed since, else NULL. */
+static char *stamped_config(const char *stamp, const char *cfgpath, const char *key, size_t *len)
+{
+	char *prev = NULL, *text = NULL, d[65];
+	int same = 0;
+
+	if (!read_file(stamp, &prev, NULL, 256) && strlen(prev) >= 129 && !strncmp(prev, key, 64) &&
+	    prev[64] == ' ' && !read_file(cfgpath, &text, len, CONFIG_MAX)) {
+		digest(text, *len, d);
+		same = !strncmp(prev + 65, d, 64);
+	}
+	free(prev);
+	if (same)
+		return text;
+	free(text);
+	return NULL;
+}
+
 int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const char *builddir,
 			const struct kconfig_set *set, char **config, size_t *clen)
 {
@@ -135,20 +183,37 @@ int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const cha
 	char *allpath = xasprintf("%s/tinyx.allconfig", builddir);
 	char *cfgpath = xasprintf("%s/.config", builddir);
 	char *log = xasprintf("%s/kconfig.log", builddir), *text = NULL;
+	char *stamp = xasprintf("%s/" STAMP, builddir), key[65], d[65], line[131];
 	size_t len = 0;
 	int err = kconfig_allconfig_text(ctx, srcdir_kernel, set, &all);
 
-	unlink(log);
-	if (!err && (err = write_file_atomic(allpath, all.s, all.len, 0644)))
-		tx_fail(ctx, err, "kconfig", "cannot write '%s': %s", allpath, strerror(-err));
 	if (!err) {
-		tx_info(ctx, "kconfig: allnoconfig + %zu requests, olddefconfig", set->n);
-		err = kbuild_config(ctx, srcdir_kernel, builddir, log, allpath, "allnoconfig");
+		stamp_key(srcdir_kernel, &all, key);
+		text = stamped_config(stamp, cfgpath, key, &len);
 	}
-	if (!err)
-		err = kbuild_config(ctx, srcdir_kernel, builddir, log, NULL, "olddefconfig");
-	if (!err && (err = read_file(cfgpath, &text, &len, CONFIG_MAX)))
-		tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", cfgpath, strerror(-err));
+	if (!err && !text) {
+		unlink(log);
+		unlink(stamp);
+		if ((err = write_file_atomic(allpath, all.s, all.len, 0644)))
+			tx_fail(ctx, err, "kconfig", "cannot write '%s': %s", allpath,
+				strerror(-err));
+		/* one run: allnoconfig writes every symbol as its dependencies
+		 * allow, so an olddefconfig after it changes nothing (kernel_build
+		 * checks that kbuild left the .config as it was) */
+		if (!err) {
+			tx_info(ctx, "kconfig: allnoconfig + %zu requests", set->n);
+			err = kbuild_config(ctx, srcdir_kernel, builddir, log, allpath,
+					    "allnoconfig");
+		}
+		if (!err && (err = read_file(cfgpath, &text, &len, CONFIG_MAX)))
+			tx_fail(ctx, err, "kconfig", "cannot read '%s': %s", cfgpath,
+				strerror(-err));
+		if (!err) {
+			digest(text, len, d);
+			snprintf(line, sizeof(line), "%s %s\n", key, d);
+			write_file_atomic(stamp, line, strlen(line), 0644);
+		}
+	}
 	if (!err)
 		err = kconfig_check(ctx, text, len, set, srcdir_kernel, builddir);
 	if (!err && config) {
@@ -158,6 +223,7 @@ int kconfig_make_locked(struct tx_ctx *ctx, const char *srcdir_kernel, const cha
 	}
 	free(text);
 	free(log);
+	free(stamp);
 	free(cfgpath);
 	free(allpath);
 	sbuf_free(&all);

@@ -349,6 +349,33 @@ int kernel_configure(struct tx_ctx *ctx, const char *target, const struct kconfi
 	return fd < 0 ? fd : 0;
 }
 
+/* The kernel is stored under the hash of the .config kconfig made; kbuild's
+ * syncconfig must have left that .config as it was, or the stored config
+ * would not be the kernel's. */
+static int same_config(struct tx_ctx *ctx, const char *builddir, const char *hash,
+		       const char *config, size_t clen)
+{
+	char *path = xasprintf("%s/.config", builddir), *text = NULL;
+	size_t len = 0;
+	int err = read_file(path, &text, &len, 16u << 20);
+
+	if (err)
+		err = tx_fail(ctx, err, "kernel", "cannot read '%s': %s", path, strerror(-err));
+	else if (len != clen || memcmp(text, config, len)) {
+		char *stamp = xasprintf("%s/tinyx.configured", builddir);
+
+		unlink(stamp); /* the next run makes the config anew */
+		free(stamp);
+		err = tx_fail(ctx, -EIO, "kernel",
+			      "kbuild changed the .config of '%.12s' while it built (a new "
+			      "compiler?); run again '%s'",
+			      hash, path);
+	}
+	free(text);
+	free(path);
+	return err;
+}
+
 /* kbuild config in CACHE/kbuild/TARGET (the caller holds its lock), check
  * the PVH note, store the kernel as HASH and fill out from there. */
 static int build_store(struct tx_ctx *ctx, const char *srcdir, const char *target, const char *hash,
@@ -359,6 +386,8 @@ static int build_store(struct tx_ctx *ctx, const char *srcdir, const char *targe
 	uint64_t entry = 0;
 	int err = kbuild(ctx, srcdir, builddir, target, config);
 
+	if (!err)
+		err = same_config(ctx, builddir, hash, config, clen);
 	if (!err)
 		err = kernel_check_pvh(ctx, vm, &entry);
 	if (!err)

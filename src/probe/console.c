@@ -18,6 +18,7 @@
 #define MARK_KILLED TINYX_MARKER(TINYX_MARK_KILLED)
 #define MARK_RESTART TINYX_MARKER(TINYX_MARK_RESTART)
 #define MARK_TRACE TINYX_MARKER(TINYX_MARK_TRACE " ")
+#define MARK_NOIF TINYX_MARKER(TINYX_MARK_NOIF)
 /* the kernel's word for a root that did not fit the guest's RAM */
 #define INITRAMFS_FAILED "Initramfs unpacking failed"
 
@@ -140,6 +141,11 @@ static void on_line(struct run *R, char *l, double now)
 		snprintf(R->why, sizeof(R->why), "the kernel's EFI stub failed (%.80s)", p + 17);
 		died(R, now);
 	}
+	if ((p = strstr(l, MARK_NOIF)) && !R->why[0]) {
+		snprintf(R->why, sizeof(R->why), "the guest has %.120s",
+			 p + strlen(TINYX_MARK_PREFIX));
+		died(R, now);
+	}
 	if (strstr(l, "Kernel panic"))
 		died(R, now);
 }
@@ -151,7 +157,8 @@ static int is_marker(const char *l)
 	static const char *const m[] = {TINYX_MARK_INIT,     TINYX_MARK_READY,	 TINYX_MARK_LOCAL,
 					TINYX_MARK_NET,	     TINYX_MARK_MEM,	 TINYX_MARK_EXITED,
 					TINYX_MARK_KILLED,   TINYX_MARK_RESTART, TINYX_MARK_FAILED,
-					TINYX_MARK_POWEROFF, TINYX_MARK_DHCP,	 TINYX_MARK_TRACE};
+					TINYX_MARK_POWEROFF, TINYX_MARK_DHCP,	 TINYX_MARK_TRACE,
+					TINYX_MARK_NOIF};
 	size_t p = strlen(TINYX_MARK_PREFIX);
 
 	if (strncmp(l, TINYX_MARK_PREFIX, p))

@@ -261,7 +261,7 @@ static void test_check(void)
 				   "maybe you meant 'VIRTIO_NET')");
 		/* without the helper the message still names file:line */
 		CHECK(kconfig_check(&ctx, cfg, clen, &set, NULL, NULL) == -EINVAL);
-		CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NETT' dropped by olddefconfig "
+		CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NETT' dropped by kconfig "
 				   "(requested at kconfig-fragments/apps/typo.config:3)");
 		kconfig_set_free(&set);
 		free(text);
@@ -274,21 +274,21 @@ static void test_check(void)
 			   "(requested at f.config:1; maybe you meant 'VIRTIO_BLK')");
 	/* dropped: an enclosing 'if INET' block, which the parser folds in */
 	CHECK(check_frag(&ctx, "CONFIG_NET=y\nCONFIG_IPV6=y\n", kx) == -EINVAL);
-	CHECK_STR(ctx.err, "kconfig: option 'IPV6' dropped by olddefconfig (requested at "
+	CHECK_STR(ctx.err, "kconfig: option 'IPV6' dropped by kconfig (requested at "
 			   "f.config:2; depends on NET && INET; unmet: INET)");
 	/* an unmet term that is an expression, not one symbol */
 	CHECK(check_frag(&ctx, "CONFIG_VIRTIO_NET=y\n", kx) == -EINVAL);
-	CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NET' dropped by olddefconfig (requested at "
+	CHECK_STR(ctx.err, "kconfig: option 'VIRTIO_NET' dropped by kconfig (requested at "
 			   "f.config:1; depends on NETDEVICES && NET_CORE && (VIRTIO || "
 			   "COMPILE_TEST); unmet: NET_CORE, VIRTIO || COMPILE_TEST)");
 	/* no prompt: what selects it, the first few */
 	CHECK(check_frag(&ctx, "CONFIG_NO_PROMPT=y\n", kx) == -EINVAL);
-	CHECK_STR(ctx.err, "kconfig: option 'NO_PROMPT' dropped by olddefconfig (requested at "
+	CHECK_STR(ctx.err, "kconfig: option 'NO_PROMPT' dropped by kconfig (requested at "
 			   "f.config:1; it has no prompt: only 'select' or its default can set "
 			   "it; selected by: A, B && C, D (and 1 more))");
 	/* the helper said nothing about the option: no explanation */
 	CHECK(check_frag(&ctx, "CONFIG_OTHER=y\n", kx) == -EINVAL);
-	CHECK_STR(ctx.err, "kconfig: option 'OTHER' dropped by olddefconfig (requested at "
+	CHECK_STR(ctx.err, "kconfig: option 'OTHER' dropped by kconfig (requested at "
 			   "f.config:1)");
 	/* asked off, but on: what selects it */
 	CHECK(check_frag(&ctx, "# CONFIG_SELECTED is not set\n", kx) == -EINVAL);
@@ -304,7 +304,7 @@ static void test_check(void)
 	/* several failures: the first is the message, the count follows */
 	CHECK(check_frag(&ctx, "CONFIG_SWAP=y\nCONFIG_XEN=y\nCONFIG_NET=y\nCONFIG_FOO=y\n", kx) ==
 	      -EINVAL);
-	CHECK_STR(ctx.err, "kconfig: option 'SWAP' dropped by olddefconfig (requested at "
+	CHECK_STR(ctx.err, "kconfig: option 'SWAP' dropped by kconfig (requested at "
 			   "f.config:1; depends on MMU && BLOCK && !ARCH_NO_SWAP; unmet: BLOCK) "
 			   "(and 2 more)");
 }

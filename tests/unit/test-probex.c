@@ -131,6 +131,22 @@ int main(void)
 		CHECK(median_of(c, 2, &k) == -1 && k == 0);
 		CHECK(median_of(c, 0, NULL) == -1);
 	}
+	TCASE("min-mem split");
+	/* equal or unknown costs: the midpoint */
+	CHECK(probe_min_mem_split(0, 100, 5000, 5000) == 50);
+	CHECK(probe_min_mem_split(64, 512, 0, 300) == 288);
+	CHECK(probe_min_mem_split(64, 512, 26000, 0) == 288);
+	/* a Debian VM: serving dear, failing cheap: near the bottom (the bound) */
+	CHECK(probe_min_mem_split(64, 288, 26000, 300) == 109);
+	/* a Tinyx image: failing by timeout dear, serving cheap: near the top */
+	{
+		int m = probe_min_mem_split(15, 64, 2000, 9000);
+
+		CHECK(m > 45 && m < 64);
+	}
+	/* always strictly inside the bracket */
+	CHECK(probe_min_mem_split(10, 12, 26000, 300) == 11);
+	CHECK(probe_min_mem_split(10, 12, 300, 26000) == 11);
 	RUN(test_report_json);
 	return t_done("probex");
 }
