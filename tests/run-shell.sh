@@ -16,18 +16,36 @@ pass=0 fail=0 failed=""
 # ALONGSIDE_TEST on (or after the last test when that one is not run), and
 # counts as one more test: make check runs the fuzz targets, one at a time,
 # alongside t700, whose QEMU keeps one of the two cores busy for minutes
-bg=
+# PREFETCH (a command) the same from PREFETCH_TEST on: make check stages
+# the Debian roots of the later tests while t210 compiles the kernel (apt
+# and dpkg wait on the mirror and the disk much of the time, the compiler
+# on the CPU); a test that comes to a root still being staged waits on the
+# root's lock, never stages it twice
+bg= pf=
 alongside() {
 	[ -n "${ALONGSIDE:-}" ] && [ -z "$bg" ] || return 0
 	bg_start=$(date +%s)
 	sh -c "$ALONGSIDE" >build/test-logs/alongside.log 2>&1 &
 	bg=$!
 }
+prefetch() {
+	[ -n "${PREFETCH:-}" ] && [ -z "$pf" ] || return 0
+	pf_start=$(date +%s)
+	sh -c "$PREFETCH" >build/test-logs/prefetch.log 2>&1 &
+	pf=$!
+}
+# bg_done NAME PID START CMD LOG: count a background command as a test
+bg_done() {
+	if wait "$2"; then pass=$((pass + 1)); res=ok; else fail=$((fail + 1)); res=FAIL; failed="$failed $1"; fi
+	echo "$res $1: $4 ($(( $(date +%s) - $3 )) s)"
+	sed 's/^/    /' "$5" | tail -n 40
+}
 for t in tests/t[0-9][0-9][0-9]-*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
 	case $name in ${TESTS:-t}*) ;; *) continue ;; esac
 	case $name in "${ALONGSIDE_TEST:-}"*) [ -n "${ALONGSIDE_TEST:-}" ] && alongside ;; esac
+	case $name in "${PREFETCH_TEST:-}"*) [ -n "${PREFETCH_TEST:-}" ] && prefetch ;; esac
 	start=$(date +%s)
 	if sh "$t" >"build/test-logs/$name.log" 2>&1; then
 		pass=$((pass + 1)); res=ok
@@ -37,11 +55,13 @@ for t in tests/t[0-9][0-9][0-9]-*.sh; do
 	echo "$res $name ($(( $(date +%s) - start )) s)"
 	[ $res = FAIL ] && sed 's/^/    /' "build/test-logs/$name.log" | tail -n 40
 done
+if [ -n "${PREFETCH:-}" ]; then
+	prefetch
+	bg_done prefetch "$pf" "$pf_start" "$PREFETCH" build/test-logs/prefetch.log
+fi
 if [ -n "${ALONGSIDE:-}" ]; then
 	alongside
-	if wait "$bg"; then pass=$((pass + 1)); res=ok; else fail=$((fail + 1)); res=FAIL; failed="$failed alongside"; fi
-	echo "$res alongside: $ALONGSIDE ($(( $(date +%s) - bg_start )) s)"
-	sed 's/^/    /' build/test-logs/alongside.log | tail -n 40
+	bg_done alongside "$bg" "$bg_start" "$ALONGSIDE" build/test-logs/alongside.log
 fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "shell tests: $pass passed, $fail failed"

@@ -35,6 +35,15 @@ nothing_left() { # nothing_left LABEL
 		[ "$(ls -d /tmp/tinyx-container-* 2>/dev/null | wc -l)" = "$ctr_tmp_before" ]
 }
 
+# --stage: the roots only (make check's prefetch staged them already: found cached)
+$TINYX compare nginx --stage --out "$tmp/staged" >"$tmp/s.out" 2>"$tmp/s.err"
+rc=$?
+check "compare --stage exits 0 (rc $rc)" [ "$rc" = 0 ]
+check "--stage names the Debian VM's root and the Tinyx images' root" \
+	sh -c "grep -q 'compare: debian-vm: root ' '$tmp/s.err' && grep -q \"container's root \" '$tmp/s.err'"
+check "--stage builds, boots and prints nothing" \
+	sh -c "[ ! -e '$tmp/staged' ] && [ ! -s '$tmp/s.out' ] && ! grep -q 'probe:' '$tmp/s.err'"
+
 start=$(date +%s)
 $TINYX compare nginx --runs 1 --json --out "$tmp/out" --plot "$tmp/fig" \
 	>"$tmp/c.json" 2>"$tmp/c.err"

@@ -28,6 +28,7 @@ static const struct opt {
     {"--qemu", FLAG, offsetof(struct cli, on_qemu), 0, 0, NULL},
     {"--minimize", FLAG, offsetof(struct cli, minimize), 0, 0, NULL},
     {"--no-min-mem", FLAG, offsetof(struct cli, no_min_mem), 0, 0, NULL},
+    {"--stage", FLAG, offsetof(struct cli, stage_only), 0, 0, NULL},
     {"--min-mem", FLAG, offsetof(struct cli, min_mem), 0, 0, NULL},
     {"--extras", FLAG, offsetof(struct cli, extras), 0, 0, NULL},
     {"--iperf3", FLAG, offsetof(struct cli, iperf3), 0, 0, NULL},

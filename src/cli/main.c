@@ -66,10 +66,11 @@ static const struct cli_cmd cmds[] = {
      "        --firmware uefi: from UEFI (OVMF) on -M q35, at least 96 MB, 90 s\n"
      "        timeout unless --timeout (--firmware bios: as --boot-disk)",
      cmd_probe},
-    {"compare", "APP", "--runs --json --plot --only --no-min-mem --out",
-     "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem]\n"
+    {"compare", "APP", "--runs --json --plot --only --no-min-mem --out --stage",
+     "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem] [--stage]\n"
      "        measure a Debian VM, the Tinyx images and a container side by side:\n"
-     "        image size, memory, boot, round trips, throughput",
+     "        image size, memory, boot, round trips, throughput; --stage: only\n"
+     "        stage the Debian roots they need (a later run measures at once)",
      cmd_compare},
 };
 

@@ -93,6 +93,10 @@ int cmd_compare(struct tx_ctx *ctx, const struct cli *c)
 		fprintf(stderr, "tinyx: %s\n", ctx->err);
 		return TX_EXIT_USAGE;
 	}
+	if (c->stage_only) {
+		r = compare_stage(ctx, &o);
+		return r < 0 ? cli_fail(ctx, r) : 0;
+	}
 	r = compare_run(ctx, &o, &res);
 	if (c->json)
 		compare_report_json(&res, &out);

@@ -21,18 +21,20 @@ static int not_in_debian(struct tx_ctx *ctx, struct compare_state *st, struct co
 /* The rows, in this order. */
 const struct compare_system compare_systems[] = {
     {"debian-vm", "systemd, Debian kernel + initramfs, ext4 disk, QEMU pc", 1, cmpimg_prepare,
-     debvm_measure},
+     debvm_stage, debvm_measure},
     {"tinyx-kvm", "bzImage + read-only squashfs root disk, QEMU microvm", 1, cmpimg_prepare,
+     cmpimg_stage, cmpimg_measure},
+    {"tinyx-kvm-initrd", "bzImage + initrd, QEMU microvm", 1, cmpimg_prepare, cmpimg_stage,
      cmpimg_measure},
-    {"tinyx-kvm-initrd", "bzImage + initrd, QEMU microvm", 1, cmpimg_prepare, cmpimg_measure},
-    {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm", 1, cmpimg_prepare,
+    {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm", 1, cmpimg_prepare, cmpimg_stage,
      cmpimg_measure},
     {"tinyx-min", "no BusyBox: app + libraries + init, QEMU microvm", 1, cmpimg_prepare,
-     cmpimg_measure},
-    {"container", "runc, own netns + veth, native", 0, cmpimg_prepare, container_measure},
-    {"minios", "unikernel of the study", 1, NULL, not_in_debian},
-    {"osv", "unikernel of the study", 1, NULL, not_in_debian},
-    {NULL, NULL, 0, NULL, NULL},
+     cmpimg_stage, cmpimg_measure},
+    {"container", "runc, own netns + veth, native", 0, cmpimg_prepare, cmpimg_stage,
+     container_measure},
+    {"minios", "unikernel of the study", 1, NULL, NULL, not_in_debian},
+    {"osv", "unikernel of the study", 1, NULL, NULL, not_in_debian},
+    {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 static const struct compare_system *system_find(const char *name, size_t len)
@@ -196,6 +198,25 @@ static int check_rows(struct tx_ctx *ctx, struct compare_result *res, int rc)
 			rc = tx_fail(ctx, -EIO, STAGE, "figures missing for '%s'", w->name);
 	}
 	return rc;
+}
+
+int compare_stage(struct tx_ctx *ctx, const struct compare_opts *o)
+{
+	int rc;
+
+	if (!valid_pkg_name(o->app))
+		return tx_fail(ctx, -EINVAL, STAGE, "invalid package name '%s'", o->app);
+	rc = compare_check_only(ctx, o->only);
+	/* the Tinyx rows and the container share one root: staged once */
+	for (const struct compare_system *s = compare_systems; s->name && rc == 0; s++) {
+		const struct compare_system *t = compare_systems;
+
+		while (t < s && (t->stage != s->stage || !wanted(o, t->name)))
+			t++;
+		if (s->stage && t == s && wanted(o, s->name))
+			rc = s->stage(ctx, o->app);
+	}
+	return rc < 0 ? rc : 0;
 }
 
 int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare_result *res)

@@ -55,6 +55,10 @@ void compare_row_figures(const struct compare_row *r, double v[COMPARE_NFIG]);
  * the first error (the table is still filled with what was measured).
  * compare_result_free() releases res in either case. */
 int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare_result *res);
+/* --stage: only the Debian roots of the wanted systems, staged or found
+ * cached (debootstrap, apt), so that a run later measures without waiting
+ * for them; no kernel, image or boot. 0 or -errno. */
+int compare_stage(struct tx_ctx *ctx, const struct compare_opts *o);
 /* -EINVAL when only names a system that is not in the table:
  * "unknown system 'X' (one of: debian-vm, tinyx-kvm, ...)". */
 int compare_check_only(struct tx_ctx *ctx, const char *only);

@@ -225,6 +225,18 @@ static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 	return r < 0 ? r : make_disk(ctx, f->app, f->root, tmp);
 }
 
+int debvm_stage(struct tx_ctx *ctx, const char *app)
+{
+	struct stage_opts so = {.extra = DEBVM_PKGS};
+	char *root = NULL;
+	int r = stage_root(ctx, app, &so, &root);
+
+	if (r == 0)
+		tx_info(ctx, "compare: debian-vm: root %s", root);
+	free(root);
+	return r < 0 ? r : 0;
+}
+
 /* The image dir of app's debian-vm in *dir_out (made when not cached). */
 static int debvm_image(struct tx_ctx *ctx, const char *app, char **dir_out)
 {

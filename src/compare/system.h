@@ -31,6 +31,9 @@ struct compare_system {
 	/* before any row is measured; an error ends the run with no rows.
 	 * NULL: nothing to prepare */
 	int (*prepare)(struct tx_ctx *ctx, struct compare_state *st);
+	/* --stage: only the Debian root it needs, staged (or found cached);
+	 * NULL: none */
+	int (*stage)(struct tx_ctx *ctx, const char *app);
 	/* fill row (measured = 1 once it runs); 0 or -errno, row->note saying why */
 	int (*measure)(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 };
@@ -52,7 +55,9 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 
 /* The systems' functions, by file. */
 int debvm_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int debvm_stage(struct tx_ctx *ctx, const char *app);
 int cmpimg_prepare(struct tx_ctx *ctx, struct compare_state *st);
+int cmpimg_stage(struct tx_ctx *ctx, const char *app);
 int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 /* st->svc and st->port for the systems without the Tinyx init: the hinted
  * service, else what a Tinyx row answered (st->check), else what the
