@@ -17,28 +17,41 @@ pass=0 fail=0 failed=""
 # counts as one more test: make check runs the fuzz targets, one at a time,
 # alongside t700, whose QEMU keeps one of the two cores busy for minutes
 # PREFETCH (a command) the same from PREFETCH_TEST on: make check stages
-# the Debian roots of the later tests while t210 compiles the kernel (apt
-# and dpkg wait on the mirror and the disk much of the time, the compiler
-# on the CPU); a test that comes to a root still being staged waits on the
-# root's lock, never stages it twice
+# the Debian roots of the later tests from t210 on, at the lowest CPU
+# priority: the kernel build keeps both cores, the staging takes what the
+# compiler leaves (its waits on the disk) and the core the single-core boot
+# tests leave idle; a test that comes to a root still being staged waits
+# on the root's lock, never stages it twice
 bg= pf=
+# bg_run NAME CMD: CMD in the background, its output in build/test-logs/NAME.log,
+# the time it ended in NAME.end
+bg_run() {
+	rm -f "build/test-logs/$1.end"
+	(
+		st=0
+		sh -c "$2" >"build/test-logs/$1.log" 2>&1 || st=$?
+		date +%s >"build/test-logs/$1.end"
+		exit $st
+	) &
+}
 alongside() {
 	[ -n "${ALONGSIDE:-}" ] && [ -z "$bg" ] || return 0
 	bg_start=$(date +%s)
-	sh -c "$ALONGSIDE" >build/test-logs/alongside.log 2>&1 &
+	bg_run alongside "$ALONGSIDE"
 	bg=$!
 }
 prefetch() {
 	[ -n "${PREFETCH:-}" ] && [ -z "$pf" ] || return 0
 	pf_start=$(date +%s)
-	sh -c "$PREFETCH" >build/test-logs/prefetch.log 2>&1 &
+	bg_run prefetch "$PREFETCH"
 	pf=$!
 }
-# bg_done NAME PID START CMD LOG: count a background command as a test
+# bg_done NAME PID START CMD: count a background command as a test
 bg_done() {
 	if wait "$2"; then pass=$((pass + 1)); res=ok; else fail=$((fail + 1)); res=FAIL; failed="$failed $1"; fi
-	echo "$res $1: $4 ($(( $(date +%s) - $3 )) s)"
-	sed 's/^/    /' "$5" | tail -n 40
+	end=$(cat "build/test-logs/$1.end" 2>/dev/null || date +%s)
+	echo "$res $1: $4 ($((end - $3)) s)"
+	sed 's/^/    /' "build/test-logs/$1.log" | tail -n 40
 }
 for t in tests/t[0-9][0-9][0-9]-*.sh; do
 	[ -f "$t" ] || continue
@@ -57,11 +70,11 @@ for t in tests/t[0-9][0-9][0-9]-*.sh; do
 done
 if [ -n "${PREFETCH:-}" ]; then
 	prefetch
-	bg_done prefetch "$pf" "$pf_start" "$PREFETCH" build/test-logs/prefetch.log
+	bg_done prefetch "$pf" "$pf_start" "$PREFETCH"
 fi
 if [ -n "${ALONGSIDE:-}" ]; then
 	alongside
-	bg_done alongside "$bg" "$bg_start" "$ALONGSIDE" build/test-logs/alongside.log
+	bg_done alongside "$bg" "$bg_start" "$ALONGSIDE"
 fi
 [ -n "$failed" ] && echo "failed:$failed"
 echo "shell tests: $pass passed, $fail failed"
