@@ -102,7 +102,7 @@ check: deps-test
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	ALONGSIDE_TEST=t700 ALONGSIDE="tests/run-fuzz.sh $(B)/fuzz $(FUZZ_SECONDS) 1" \
-		PREFETCH_TEST=t210 PREFETCH="nice -n 19 tests/prefetch-roots.sh" tests/run-shell.sh
+		PREFETCH_TEST=t300 PREFETCH="nice -n 19 tests/prefetch-roots.sh" tests/run-shell.sh
 
 bench: all $(B)/bench-elfscan
 	bench/run.sh

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Stage the Debian roots that the later shell tests build from, so that
-# make check can run it while t210 compiles the kernel (PREFETCH in
+# make check can run it beside the single-core boot tests (PREFETCH in
 # run-shell.sh): the apps of t540, the Xen dom0's tools of t800, and the
 # roots of t700's comparison (`tinyx compare --stage`). A root staged here
 # is the one the test would stage (the same package set, the same cache);

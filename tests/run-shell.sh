@@ -17,10 +17,10 @@ pass=0 fail=0 failed=""
 # counts as one more test: make check runs the fuzz targets, one at a time,
 # alongside t700, whose QEMU keeps one of the two cores busy for minutes
 # PREFETCH (a command) the same from PREFETCH_TEST on: make check stages
-# the Debian roots of the later tests from t210 on, at the lowest CPU
-# priority: the kernel build keeps both cores, the staging takes what the
-# compiler leaves (its waits on the disk) and the core the single-core boot
-# tests leave idle; a test that comes to a root still being staged waits
+# the Debian roots of the later tests from t300 on, at the lowest CPU
+# priority, on the core that the single-core boot tests leave idle (beside
+# t210's kernel build it cost the compiler more than it saved: dpkg's
+# writes and syncs); a test that comes to a root still being staged waits
 # on the root's lock, never stages it twice
 bg= pf=
 # bg_run NAME CMD: CMD in the background, its output in build/test-logs/NAME.log,
