@@ -232,14 +232,8 @@ done:
 
 int cmpimg_stage(struct tx_ctx *ctx, const char *app)
 {
-	struct stage_opts so = {.extra = CMPIMG_CLIENT};
-	char *root = NULL;
-	int r = stage_root(ctx, app, &so, &root);
-
-	if (r == 0)
-		tx_info(ctx, "compare: the Tinyx images' and the container's root %s", root);
-	free(root);
-	return r < 0 ? r : 0;
+	return compare_stage_root(ctx, app, CMPIMG_CLIENT,
+				  "the Tinyx images' and the container's root");
 }
 
 int cmpimg_prepare(struct tx_ctx *ctx, struct compare_state *st)

@@ -3,6 +3,7 @@
 #include "compare/system.h"
 #include "formats/imgconf.h"
 #include "probe/probe.h"
+#include "stage/stage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -198,6 +199,18 @@ static int check_rows(struct tx_ctx *ctx, struct compare_result *res, int rc)
 			rc = tx_fail(ctx, -EIO, STAGE, "figures missing for '%s'", w->name);
 	}
 	return rc;
+}
+
+int compare_stage_root(struct tx_ctx *ctx, const char *app, const char *extra, const char *what)
+{
+	struct stage_opts so = {.extra = extra};
+	char *root = NULL;
+	int r = stage_root(ctx, app, &so, &root);
+
+	if (r == 0)
+		tx_info(ctx, "compare: %s %s", what, root);
+	free(root);
+	return r < 0 ? r : 0;
 }
 
 int compare_stage(struct tx_ctx *ctx, const struct compare_opts *o)

@@ -227,14 +227,7 @@ static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 
 int debvm_stage(struct tx_ctx *ctx, const char *app)
 {
-	struct stage_opts so = {.extra = DEBVM_PKGS};
-	char *root = NULL;
-	int r = stage_root(ctx, app, &so, &root);
-
-	if (r == 0)
-		tx_info(ctx, "compare: debian-vm: root %s", root);
-	free(root);
-	return r < 0 ? r : 0;
+	return compare_stage_root(ctx, app, DEBVM_PKGS, "debian-vm: root");
 }
 
 /* The image dir of app's debian-vm in *dir_out (made when not cached). */

@@ -56,6 +56,9 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 /* The systems' functions, by file. */
 int debvm_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 int debvm_stage(struct tx_ctx *ctx, const char *app);
+/* The root of app with extra packages, staged or found cached; says
+ * "compare: WHAT ROOT". 0 or -errno. */
+int compare_stage_root(struct tx_ctx *ctx, const char *app, const char *extra, const char *what);
 int cmpimg_prepare(struct tx_ctx *ctx, struct compare_state *st);
 int cmpimg_stage(struct tx_ctx *ctx, const char *app);
 int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
