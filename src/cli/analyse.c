@@ -119,7 +119,7 @@ static int cmd_minimize(struct tx_ctx *ctx, const struct cli *c)
 			      .budget_min = c->budget,
 			      .candidates = c->candidates,
 			      .trial_timeout_s = c->timeout ? c->timeout : 20,
-			      .final_runs = c->runs ? c->runs : 5,
+			      .final_runs = c->runs ? c->runs : KMIN_PAIRS,
 			      .out = c->out,
 			      .mirror = c->mirror,
 			      .root = c->root};

@@ -50,9 +50,11 @@ int km_prepare(struct km *k, const char *off, const char *dir, long long *size, 
  * cannot probe at all. *service_ms (when not NULL): the initrd boot's. */
 int km_boot_ok(struct km *k, const char *dir, int runs, double *service_ms);
 /* Boot the image dirs a and b in turn, runs times each: *ma and *mb get the
- * medians of their boot to service. 1 every boot served, 0 one did not, < 0
- * cannot probe at all. */
-int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, double *mb);
+ * medians of their boot to service, *st the sign test of b against a (is b
+ * slower? stats.h). 1 every boot served, 0 one did not, < 0 cannot probe at
+ * all. */
+int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, double *mb,
+	      struct sign_test *st);
 int km_final_runs(const struct km *k);
 
 int km_search(struct km *k); /* order the candidates, remove what trials allow */

@@ -61,7 +61,7 @@ void kmin_recs_add_line(struct kmin_recs *out, const char *l, size_t n)
 		   !parse_num(w[4], wl[4], 1LL << 30, &ms)) {
 		r.kind = 'c';
 		r.pass = w[2][0] == 'p';
-	} else if (k == 6 && IS(0, "time") && kconfig_hex64(w[2], wl[2]) &&
+	} else if (k == 6 && IS(0, "sign") && kconfig_hex64(w[2], wl[2]) &&
 		   (IS(3, "pass") || IS(3, "fail")) && !parse_num(w[4], wl[4], 1LL << 30, &ms) &&
 		   !parse_num(w[5], wl[5], 1LL << 30, &ref)) {
 		r.kind = 't';

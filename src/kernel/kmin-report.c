@@ -57,7 +57,8 @@ int km_write_fragment(struct km *k, const char *base_cfg, size_t blen, const cha
 		sbuf_printf(
 		    &f,
 		    "# bzImage compression %s instead of %s: %lld bytes instead of %lld;\n"
-		    "# boot to service %.0f ms, the full kernel %.0f ms (medians, in turn)\n"
+		    "# boot to service %.0f ms, the full kernel %.0f ms (medians, in turn;\n"
+		    "# not slower with 95 %% confidence by a paired sign test)\n"
 		    "CONFIG_KERNEL_%s=y\n",
 		    k->r->compression, k->r->compression_from, k->r->size_after, k->r->size_options,
 		    k->r->service_after, k->r->service_before, k->comp);
@@ -98,11 +99,13 @@ void kmin_report_json(const struct kmin_result *r, const struct kmin_opts *o, st
 		    "},\"options\":{\"before\":%d,\"after\":%d},\"trials\":%d,\"reused\":%d,"
 		    "\"builds\":%d,\"boots\":%d,\"kernel_bytes\":{\"before\":%lld,\"options\":%lld,"
 		    "\"after\":%lld},"
-		    "\"service_ms\":{\"before\":%.0f,\"after\":%.0f},\"seconds\":%.1f,"
+		    "\"service_ms\":{\"before\":%.0f,\"after\":%.0f,\"pairs\":%d,\"slower\":%d,"
+		    "\"faster\":%d,\"p_slower\":%.4f},\"seconds\":%.1f,"
 		    "\"budget_hit\":%s,\"fragment\":",
 		    r->options_before, r->options_after, r->trials, r->reused, r->builds, r->boots,
 		    r->size_before, r->size_options, r->size_after, r->service_before,
-		    r->service_after, r->seconds, r->budget_hit ? "true" : "false");
+		    r->service_after, o->final_runs, r->service_test.slower, r->service_test.faster,
+		    r->service_test.p, r->seconds, r->budget_hit ? "true" : "false");
 	sbuf_json_str(b, r->fragment ? r->fragment : "");
 	sbuf_puts(b, "}\n");
 }
@@ -140,8 +143,11 @@ void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, st
 				      : (r->compression_from[0] ? "unchanged (no mode was smaller "
 								  "and no slower)"
 								: "- (an uncompressed vmlinux)"));
-	sbuf_printf(b, "service    %.0f -> %.0f ms boot to service (medians, booted in turn)\n",
-		    r->service_before, r->service_after);
+	sbuf_printf(b,
+		    "service    %.0f -> %.0f ms boot to service (medians of %d pairs booted in "
+		    "turn; slower in %d, faster in %d: p = %.3f, not slower)\n",
+		    r->service_before, r->service_after, o->final_runs, r->service_test.slower,
+		    r->service_test.faster, r->service_test.p);
 	sbuf_printf(b, "trials     %d (%d from the record), %d kernel builds, %d boots, %.0f s%s\n",
 		    r->trials, r->reused, r->builds, r->boots, r->seconds,
 		    r->budget_hit ? " (budget reached)" : "");

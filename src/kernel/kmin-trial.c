@@ -256,7 +256,8 @@ int km_prepare(struct km *k, const char *off, const char *dir, long long *size, 
 }
 
 /* Booting in turn spreads the machine's load over both. */
-int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, double *mb)
+int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, double *mb,
+	      struct sign_test *st)
 {
 	double *v[2] = {xcalloc((size_t)runs, sizeof(double)),
 			xcalloc((size_t)runs, sizeof(double))};
@@ -271,6 +272,7 @@ int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, 
 			ok = boot(k, &po, 0, failed[j], &v[j][i]);
 		}
 	if (ok == 1) {
+		slower_by_sign_test(v[0], v[1], (size_t)runs, st);
 		*ma = median_of(v[0], (size_t)runs, NULL);
 		*mb = median_of(v[1], (size_t)runs, NULL);
 	}
@@ -283,5 +285,5 @@ int km_paired(struct km *k, const char *a, const char *b, int runs, double *ma, 
 
 int km_final_runs(const struct km *k)
 {
-	return k->o->final_runs > 0 ? k->o->final_runs : 5;
+	return k->o->final_runs > 0 ? k->o->final_runs : KMIN_PAIRS;
 }

@@ -163,11 +163,23 @@ static int verify_and_time(struct km *k, const char *fulldir, const char *mindir
 	ok = km_boot_ok(k, mindir, 1, NULL);
 	if (ok == 1)
 		ok = km_paired(k, fulldir, mindir, km_final_runs(k), &k->r->service_before,
-			       &k->r->service_after);
-	if (ok)
-		return ok < 0 ? ok : 0;
-	return tx_fail(k->ctx, -ETIMEDOUT, "kconfig",
-		       "the minimized kernel of '%s' does not serve '%s'", k->o->app, mindir);
+			       &k->r->service_after, &k->r->service_test);
+	if (ok < 0)
+		return ok;
+	if (!ok)
+		return tx_fail(k->ctx, -ETIMEDOUT, "kconfig",
+			       "the minimized kernel of '%s' does not serve '%s'", k->o->app,
+			       mindir);
+	if (k->r->service_test.p < SIGN_TEST_ALPHA)
+		return tx_fail(k->ctx, -ETIME, "kconfig",
+			       "the minimized kernel boots to service slower than the full one "
+			       "(%d of %d pairs slower, p = %.3f; medians %.0f against %.0f ms), "
+			       "not accepted; no fragment written '%s'",
+			       k->r->service_test.slower,
+			       k->r->service_test.slower + k->r->service_test.faster,
+			       k->r->service_test.p, k->r->service_after, k->r->service_before,
+			       k->o->app);
+	return 0;
 }
 
 /* The full kernel (the reference for the compression and the report), the

@@ -18,10 +18,14 @@
  * them is a near-full rebuild) as a second group, cheapest first.
  *
  * Compression (kvm, whose kernel is a bzImage): then the modes that can make
- * the bzImage smaller than the app's own (xz, zstd, gzip, smallest first) are
+ * the bzImage smaller than the app's own (of xz, zstd, gzip, lz4, smallest
+ * first, those before the app's own: zstd's is xz) are
  * tried on the minimized config; the first that serves and whose boot to
- * service is no worse than the app's full kernel (medians of final_runs boots
- * of each, in turn) is kept.
+ * service is not slower than the app's full kernel's is kept. "Slower" is
+ * the owner's rule: slower with 95 % confidence by a one-sided paired sign
+ * test over final_runs boots of each, in turn (slower_by_sign_test). The
+ * minimized kernel itself is timed against the full one the same way and
+ * not accepted (no fragment, -ETIME) when it is slower.
  *
  * Every judged config is recorded in CACHE/kmin/APP-TARGET/trials, by the
  * hash of its requests and by the hash of the final .config, so a repeated,
@@ -37,12 +41,16 @@
 
 #include "lib/util.h"
 
+/* The owner's "at least 10 pairs": with fewer than 5 the sign test can show
+ * nothing slower (a --runs below 10 is for tests) */
+#define KMIN_PAIRS 10
+
 struct kmin_opts {
 	const char *app, *target;
 	double budget_min;	   /* stop searching after this many minutes; <= 0: 60 */
 	const char *candidates;	   /* "A,B,C" (without CONFIG_) or NULL: every candidate */
 	int trial_timeout_s;	   /* per boot; default 20 */
-	int final_runs;		   /* boots of each kernel for the time figures; default 5 */
+	int final_runs;		   /* pairs booted in turn for a timing; default KMIN_PAIRS */
 	const char *out;	   /* copy the fragment here too, or NULL */
 	const char *mirror, *root; /* as for build */
 };
@@ -60,6 +68,7 @@ struct kmin_result {
 	long long size_options;		      /* size_after with the app's own compression */
 	double service_before, service_after; /* boot to service, ms: medians of final_runs
 						 boots of each, in turn */
+	struct sign_test service_test;	      /* the minimized kernel against the full one */
 	char compression[8];		      /* the bzImage compression chosen ("zstd"), or "" */
 	char compression_from[8];	      /* the app's own ("lz4") */
 	double seconds;			      /* wall time */
@@ -82,10 +91,11 @@ void kmin_result_free(struct kmin_result *r);
 
 /* The trial record: a first line naming the pass criterion (a record judged
  * by another one is set aside), then lines "in IHASH CHASH" (CHASH "-": the requests cannot be
- * met), "cfg CHASH pass|fail BYTES MS" and "time CHASH REFHASH pass|fail MS REFMS"
+ * met), "cfg CHASH pass|fail BYTES MS" and "sign CHASH REFHASH pass|fail MS REFMS"
  * (a compression trial's boot to service against the app's full kernel,
- * medians of boots in turn). Unknown or malformed lines are skipped. Exposed
- * for the fuzzer and the unit tests. */
+ * medians of boots in turn; pass: not slower by the sign test; the "time"
+ * lines of older versions, medians compared, are skipped). Unknown or malformed lines are skipped.
+ * Exposed for the fuzzer and the unit tests. */
 struct kmin_rec {
 	char kind;	   /* 'i', 'c' or 't' */
 	char key[65];	   /* IHASH or CHASH */

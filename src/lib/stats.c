@@ -1,5 +1,6 @@
 #include "lib/util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -32,6 +33,29 @@ double median_of(double *v, size_t n, size_t *k)
 		return -1;
 	qsort(v, m, sizeof(*v), cmp_double);
 	return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+}
+
+int slower_by_sign_test(const double *a, const double *b, size_t n, struct sign_test *st)
+{
+	struct sign_test t = {0, 0, 0, 1.0};
+	int m;
+
+	for (size_t i = 0; i < n; i++)
+		if (a[i] >= 0 && b[i] >= 0)
+			b[i] > a[i] ? t.slower++ : b[i] < a[i] ? t.faster++ : t.ties++;
+	m = t.slower + t.faster;
+	if (m > 0) {
+		/* the binomial tail in logs: 2^-m underflows a double past m = 1074 */
+		t.p = 0;
+		for (int k = t.slower; k <= m; k++)
+			t.p += exp(lgamma(m + 1.0) - lgamma(k + 1.0) - lgamma(m - k + 1.0) -
+				   m * log(2.0));
+		if (t.p > 1)
+			t.p = 1;
+	}
+	if (st)
+		*st = t;
+	return t.p < SIGN_TEST_ALPHA;
 }
 
 void progress_tail(char *buf, size_t n, long done, long total, double t0)

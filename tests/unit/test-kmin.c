@@ -30,12 +30,13 @@ static void test_report_json(void)
 				.size_options = 2012160,
 				.service_before = 1107.4,
 				.service_after = 1030.6,
+				.service_test = {.slower = 3, .faster = 7, .p = 0.9453},
 				.compression = "zstd",
 				.compression_from = "lz4",
 				.seconds = 1234.56,
 				.budget_hit = 1,
 				.fragment = "kconfig-fragments/apps/nginx.kvm.min.config"};
-	struct kmin_opts o = {.app = "nginx", .target = "kvm"};
+	struct kmin_opts o = {.app = "nginx", .target = "kvm", .final_runs = 10};
 	struct sbuf j = {0};
 
 	strv_push(&r.removed, "SWAP");
@@ -74,11 +75,13 @@ int main(void)
 	sbuf_printf(&t, "cfg %s pass -1 2\n", h('e'));	       /* bad number */
 	sbuf_printf(&t, "in %s %s extra\n", h('f'), h('a'));   /* too many words */
 	sbuf_printf(&t, "in ABC %s\n", h('a'));		       /* not a hash */
-	sbuf_printf(&t, "time %s %s pass 1030 1107\n", h('1'), h('2'));
-	sbuf_printf(&t, "time %s %s fail 1460\n", h('3'), h('2')); /* a word short */
-	sbuf_printf(&t, "time %s %s slow 1 2\n", h('4'), h('2'));  /* bad verdict */
-	sbuf_printf(&t, "time %s - pass 1 2\n", h('5'));	   /* no reference */
-	sbuf_printf(&t, "in %s %s", h('9'), h('8'));		   /* cut short: no newline */
+	sbuf_printf(&t, "sign %s %s pass 1030 1107\n", h('1'), h('2'));
+	sbuf_printf(&t, "sign %s %s fail 1460\n", h('3'), h('2')); /* a word short */
+	sbuf_printf(&t, "sign %s %s slow 1 2\n", h('4'), h('2'));  /* bad verdict */
+	sbuf_printf(&t, "sign %s - pass 1 2\n", h('5'));	   /* no reference */
+	/* an older version's verdict by medians: not the sign test's, skipped */
+	sbuf_printf(&t, "time %s %s pass 1 2\n", h('6'), h('2'));
+	sbuf_printf(&t, "in %s %s", h('9'), h('8')); /* cut short: no newline */
 	kmin_recs_parse(t.s, t.len, &rs);
 	CHECK(rs.n == 5);
 	r = kmin_recs_find(&rs, 't', h('1'));
@@ -87,6 +90,7 @@ int main(void)
 	CHECK(kmin_recs_find(&rs, 't', h('3')) == NULL);
 	CHECK(kmin_recs_find(&rs, 't', h('4')) == NULL);
 	CHECK(kmin_recs_find(&rs, 't', h('5')) == NULL);
+	CHECK(kmin_recs_find(&rs, 't', h('6')) == NULL);
 	CHECK(kmin_recs_find_time(&rs, h('1'), h('2')) == r);
 	CHECK(kmin_recs_find_time(&rs, h('1'), h('3')) == NULL); /* timed against another */
 	r = kmin_recs_find(&rs, 'i', h('a'));
@@ -116,7 +120,7 @@ int main(void)
 	RUN(test_report_json);
 	TCASE("json report lists");
 	{
-		struct kmin_opts o = {.app = "nginx", .target = "kvm"};
+		struct kmin_opts o = {.app = "nginx", .target = "kvm", .final_runs = 10};
 		struct kmin_result res = {0};
 		struct sbuf j = {0};
 

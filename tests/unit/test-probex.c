@@ -4,6 +4,7 @@
 #include "probe/probex.h"
 #include "t.h"
 
+#include <math.h>
 #include <string.h>
 
 /* a probe result made by hand: two runs under KVM (the second without the
@@ -130,6 +131,45 @@ int main(void)
 		CHECK(median_of(b, 5, &k) == 2.5 && k == 4 && b[0] == 1 && b[3] == 4);
 		CHECK(median_of(c, 2, &k) == -1 && k == 0);
 		CHECK(median_of(c, 0, NULL) == -1);
+	}
+	TCASE("sign test");
+	/* 9 of 10 pairs slower: P(X >= 9) = 11/1024 < 0.05; 8 of 10: 56/1024 is not */
+	{
+		double a[10] = {100, 100, 100, 100, 100, 100, 100, 100, 100, 100};
+		double b[10] = {101, 102, 103, 104, 105, 106, 107, 108, 109, 90};
+		struct sign_test st;
+
+		CHECK(slower_by_sign_test(a, b, 10, &st) == 1);
+		CHECK(st.slower == 9 && st.faster == 1 && st.ties == 0);
+		CHECK(fabs(st.p - 11.0 / 1024) < 1e-12);
+		b[8] = 99;
+		CHECK(slower_by_sign_test(a, b, 10, &st) == 0);
+		CHECK(fabs(st.p - 56.0 / 1024) < 1e-12);
+		/* ties dropped: 5 of 5 slower is 1/32 */
+		for (int i = 0; i < 5; i++)
+			b[i] = 100;
+		b[8] = 109;
+		b[9] = 101;
+		CHECK(slower_by_sign_test(a, b, 10, &st) == 1 && st.ties == 5 && st.slower == 5);
+		CHECK(fabs(st.p - 1.0 / 32) < 1e-12);
+		/* 4 pairs, all slower: 1/16, never shown; unmeasured pairs dropped */
+		b[5] = -1;
+		CHECK(slower_by_sign_test(a, b, 10, &st) == 0 && st.slower == 4);
+		/* all faster, or none at all: p = 1 */
+		CHECK(slower_by_sign_test(b, a, 10, &st) == 0 && st.p == 1);
+		CHECK(slower_by_sign_test(a, b, 0, NULL) == 0);
+	}
+	/* 200 pairs: no underflow, and 120 of 200 slower is shown (p ~ 0.0029) */
+	{
+		static double a[200], b[200];
+		struct sign_test st;
+
+		for (int i = 0; i < 200; i++)
+			a[i] = 10, b[i] = i < 120 ? 11 : 9;
+		CHECK(slower_by_sign_test(a, b, 200, &st) == 1 && st.p > 0.001 && st.p < 0.005);
+		for (int i = 0; i < 200; i++)
+			b[i] = i < 105 ? 11 : 9;
+		CHECK(slower_by_sign_test(a, b, 200, &st) == 0);
 	}
 	TCASE("min-mem split");
 	/* equal or unknown costs: the midpoint */
