@@ -104,8 +104,9 @@ void kmin_report_json(const struct kmin_result *r, const struct kmin_opts *o, st
 		    "\"budget_hit\":%s,\"fragment\":",
 		    r->options_before, r->options_after, r->trials, r->reused, r->builds, r->boots,
 		    r->size_before, r->size_options, r->size_after, r->service_before,
-		    r->service_after, o->final_runs, r->service_test.slower, r->service_test.faster,
-		    r->service_test.p, r->seconds, r->budget_hit ? "true" : "false");
+		    r->service_after, o->final_runs > 0 ? o->final_runs : KMIN_PAIRS,
+		    r->service_test.slower, r->service_test.faster, r->service_test.p, r->seconds,
+		    r->budget_hit ? "true" : "false");
 	sbuf_json_str(b, r->fragment ? r->fragment : "");
 	sbuf_puts(b, "}\n");
 }
@@ -146,7 +147,8 @@ void kmin_report_text(const struct kmin_result *r, const struct kmin_opts *o, st
 	sbuf_printf(b,
 		    "service    %.0f -> %.0f ms boot to service (medians of %d pairs booted in "
 		    "turn; slower in %d, faster in %d: p = %.3f, not slower)\n",
-		    r->service_before, r->service_after, o->final_runs, r->service_test.slower,
+		    r->service_before, r->service_after,
+		    o->final_runs > 0 ? o->final_runs : KMIN_PAIRS, r->service_test.slower,
 		    r->service_test.faster, r->service_test.p);
 	sbuf_printf(b, "trials     %d (%d from the record), %d kernel builds, %d boots, %.0f s%s\n",
 		    r->trials, r->reused, r->builds, r->boots, r->seconds,

@@ -94,8 +94,8 @@ void kmin_result_free(struct kmin_result *r);
  * met), "cfg CHASH pass|fail BYTES MS" and "sign CHASH REFHASH pass|fail MS REFMS"
  * (a compression trial's boot to service against the app's full kernel,
  * medians of boots in turn; pass: not slower by the sign test; the "time"
- * lines of older versions, medians compared, are skipped). Unknown or malformed lines are skipped.
- * Exposed for the fuzzer and the unit tests. */
+ * lines of older versions, medians compared, are skipped). Unknown or
+ * malformed lines are skipped. Exposed for the fuzzer and the unit tests. */
 struct kmin_rec {
 	char kind;	   /* 'i', 'c' or 't' */
 	char key[65];	   /* IHASH or CHASH */
