@@ -113,5 +113,9 @@ format:
 clean:
 	rm -rf $(B)
 
+# the rootfs stage alone, for t300 and bench/rootfs.sh
+$(B)/rootfs-driver: tests/fixtures/rootfs-driver.c $(B)/libtinyx.a
+	$(CC) $(WARN) $(CFLAGS) -Isrc -o $@ $< $(B)/libtinyx.a $(LDLIBS)
+
 $(B)/bench-elfscan: bench/elfscan.c $(B)/libtinyx.a
 	$(CC) $(WARN) $(CFLAGS) -Isrc -o $@ $< $(B)/libtinyx.a $(LDLIBS)

@@ -18,9 +18,8 @@ qpid=
 trap '[ -n "$qpid" ] && kill $qpid 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
 
-make -s build/libtinyx.a build/tinyx-init build/tinyx >/dev/null || exit 1
-cc -std=c11 -D_GNU_SOURCE -O2 -Isrc -o "$tmp/driver" tests/fixtures/rootfs-driver.c \
-	build/libtinyx.a -lelf || exit 1
+make -s build/tinyx-init build/tinyx build/rootfs-driver >/dev/null || exit 1
+cp build/rootfs-driver "$tmp/driver" || exit 1
 
 kdir=${KERNEL_DIR:-$(ls -td "${TINYX_CACHE:-.cache}"/kernels/*/ .cache/kernels/*/ 2>/dev/null |
 	while read -r d; do [ -f "$d/vmlinux" ] && { echo "$d"; break; }; done)}
