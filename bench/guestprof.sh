@@ -1,6 +1,7 @@
 #!/bin/sh
 # Where a Tinyx guest's boot time goes, by sampling: boots an image dir from
-# its squashfs disk under QEMU TCG (-M microvm, as the probe does) with a
+# its squashfs disk under QEMU TCG (-M microvm, as the probe does; no NIC,
+# so the network phase is not in it) with a
 # monitor socket, reads the vCPU's RIP every few ms until the init says
 # "ready", and prints the kernel functions most often seen before /init and
 # from /init to ready (vmlinux symbols; lower addresses are user space or,

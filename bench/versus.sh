@@ -28,7 +28,9 @@ i=0
 : >"$tmp/pairs"
 while [ $i -lt "$n" ]; do
 	# a pair counts for the sign test only when both sides served
-	if one ref "$ref" "${REF_OPTS:-}" && one new "$new" "${NEW_OPTS:-}"; then
+	# (both boot every round, as before: a failed one does not skip the other)
+	one ref "$ref" "${REF_OPTS:-}" && r=0 || r=1
+	if one new "$new" "${NEW_OPTS:-}" && [ $r = 0 ]; then
 		echo "$(cat "$tmp/ref.last") $(cat "$tmp/new.last")" >>"$tmp/pairs"
 	fi
 	i=$((i + 1))
