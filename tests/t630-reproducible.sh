@@ -1,8 +1,11 @@
 #!/bin/sh
 # t630: the same inputs give the same bytes.
 #  - two builds from the same staged root, into different out dirs, from
-#    different working dirs, at different times, with different TMPDIRs:
-#    byte-identical initrd, rootfs.squashfs, kernel, manifest.txt, image.conf;
+#    different working dirs, at different times, with different TMPDIRs,
+#    each writing its roots anew (an empty dir bind-mounted over the cache's
+#    rootfs/ in a private mount namespace): byte-identical initrd,
+#    rootfs.squashfs, kernel, manifest.txt, image.conf; a third build takes
+#    its roots from the cache (it says so) and they are the same bytes;
 #  - no build path and no host name inside the images;
 #  - build.json records the sha256 of the kernel, initrd and squashfs, and they
 #    are the files' hashes;
@@ -26,14 +29,31 @@ NGINX=$("$TINYX" stage nginx 2>/dev/null) || { nok "stage nginx"; done_tests; ex
 CACHE=${TINYX_CACHE:-$HOME/.cache/tinyx}
 files="manifest.txt kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/image.conf kvm/run-qemu.sh xen/kernel xen/rootfs.squashfs xen/image.conf xen/nginx.cfg"
 
+# COMMAND... with an empty dir DIR as the cache's rootfs/ (nothing reused)
+fresh_roots() {
+	d=$1
+	shift
+	mkdir -p "$d" "$CACHE/rootfs"
+	# shellcheck disable=SC2016
+	unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" "$2" && shift 2 &&
+		exec "$@"' sh "$d" "$CACHE/rootfs" "$@"
+}
 mkdir -p "$tmp/w1" "$tmp/w2/deeper/dir" "$tmp/t1" "$tmp/t2"
-(cd "$tmp/w1" && TMPDIR=$tmp/t1 "$TINYX" build nginx --root "$NGINX" --no-verify -q --out "$tmp/o1") >"$tmp/b1.log" 2>&1
+(cd "$tmp/w1" && TMPDIR=$tmp/t1 fresh_roots "$tmp/rc1" "$TINYX" build nginx --root "$NGINX" --no-verify --out "$tmp/o1") >"$tmp/b1.log" 2>&1
 check "first build" [ -s "$tmp/o1/nginx/kvm/initrd" ]
+check "first build: roots written anew" sh -c "grep -q 'rootfs:.*squashfs' '$tmp/b1.log' && ! grep -q 'rootfs:.*reused' '$tmp/b1.log'"
 sleep 1
-(cd "$tmp/w2/deeper/dir" && TMPDIR=$tmp/t2 "$TINYX" build nginx --root "$NGINX" --no-verify -q --out ../../../some/where/o2) >"$tmp/b2.log" 2>&1
+(cd "$tmp/w2/deeper/dir" && TMPDIR=$tmp/t2 fresh_roots "$tmp/rc2" "$TINYX" build nginx --root "$NGINX" --no-verify --out ../../../some/where/o2) >"$tmp/b2.log" 2>&1
 check "second build" [ -s "$tmp/some/where/o2/nginx/kvm/initrd" ]
+check "second build: roots written anew" sh -c "grep -q 'rootfs:.*squashfs' '$tmp/b2.log' && ! grep -q 'rootfs:.*reused' '$tmp/b2.log'"
 for f in $files; do
 	check "identical: $f" cmp "$tmp/o1/nginx/$f" "$tmp/some/where/o2/nginx/$f"
+done
+"$TINYX" build nginx --root "$NGINX" --no-verify --out "$tmp/o4" >"$tmp/b4.log" 2>&1
+"$TINYX" build nginx --root "$NGINX" --no-verify --out "$tmp/o4" >"$tmp/b4.log" 2>&1
+check "a repeated build reuses its roots from the cache" grep -q 'rootfs:.*reused from the cache' "$tmp/b4.log"
+for f in kvm/initrd kvm/rootfs.squashfs xen/rootfs.squashfs; do
+	check "from the cache, identical: $f" cmp "$tmp/o1/nginx/$f" "$tmp/o4/nginx/$f"
 done
 
 # no build path, no host name inside

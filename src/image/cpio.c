@@ -231,37 +231,68 @@ static int write_archive(struct tx_ctx *ctx, const struct manifest *m, const cha
 	return err;
 }
 
-int cpio_write(struct tx_ctx *ctx, const struct manifest *m, const char *out_path,
-	       const char *compressor, long long epoch)
+static const char *const *compressor_argv(const char *name)
 {
-	char *raw = xasprintf("%s.tmp-cpio", out_path), *tmp = xasprintf("%s.tmp", out_path);
-	const char *const *c = NULL;
+	for (size_t i = 0; i < sizeof(compressors) / sizeof(*compressors); i++)
+		if (!strcmp(name, compressors[i][0]))
+			return compressors[i];
+	return NULL;
+}
+
+void cpio_recipe(const char *compressor, struct sbuf *s)
+{
+	const char *const *c = compressor_argv(compressor);
+
+	sbuf_printf(s, "cpio newc;");
+	for (size_t k = 0; c && c[k]; k++)
+		sbuf_printf(s, " %s", c[k]);
+	sbuf_printf(s, "\n");
+}
+
+int cpio_compress(struct tx_ctx *ctx, const char *raw, const char *out_path, const char *compressor)
+{
+	const char *const *c = compressor_argv(compressor);
+	char *tmp = xasprintf("%s.tmp", out_path);
 	char *argv[8] = {0};
 	size_t k = 0;
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(compressors) / sizeof(*compressors); i++)
-		if (!strcmp(compressor, compressors[i][0]))
-			c = compressors[i];
 	if (!c && strcmp(compressor, "none"))
 		err = tx_fail(ctx, -EINVAL, "rootfs",
 			      "unknown compressor '%s' (zstd, lz4, xz, gzip or none)", compressor);
-	if (!err)
-		err = write_archive(ctx, m, raw, epoch);
 	for (; c && c[k]; k++)
 		argv[k] = (char *)c[k];
-	argv[k] = raw;
+	argv[k] = (char *)raw;
 	if (!err && c && (err = run_cmd(ctx, argv, tmp, 1)))
 		err =
 		    tx_fail(ctx, err < 0 ? err : -EIO, "rootfs",
 			    "cannot compress the initramfs with '%s' (status %d); maybe install %s",
 			    compressor, err, compressor);
-	if (!err && rename(c ? tmp : raw, out_path) < 0)
+	if (!err && !c && (err = copy_file(raw, tmp, 0644)) < 0)
+		err = tx_fail(ctx, err, "rootfs", "cannot copy '%s' to '%s': %s", raw, tmp,
+			      strerror(-err));
+	if (!err && rename(tmp, out_path) < 0)
 		err = tx_fail(ctx, -errno, "rootfs", "cannot rename to '%s': %s", out_path,
 			      strerror(errno));
-	unlink(raw);
 	unlink(tmp);
-	free(raw);
 	free(tmp);
+	return err;
+}
+
+int cpio_write(struct tx_ctx *ctx, const struct manifest *m, const char *out_path,
+	       const char *compressor, long long epoch)
+{
+	char *raw = xasprintf("%s.tmp-cpio", out_path);
+	int err = 0;
+
+	if (!compressor_argv(compressor) && strcmp(compressor, "none"))
+		err = tx_fail(ctx, -EINVAL, "rootfs",
+			      "unknown compressor '%s' (zstd, lz4, xz, gzip or none)", compressor);
+	if (!err)
+		err = write_archive(ctx, m, raw, epoch);
+	if (!err)
+		err = cpio_compress(ctx, raw, out_path, compressor);
+	unlink(raw);
+	free(raw);
 	return err;
 }

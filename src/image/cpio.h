@@ -16,6 +16,15 @@
 int cpio_write(struct tx_ctx *ctx, const struct manifest *m, const char *out_path,
 	       const char *compressor, long long epoch);
 
+/* Compress the raw archive at raw into out_path (whole or not at all) as
+ * cpio_write does ("none": a copy). */
+int cpio_compress(struct tx_ctx *ctx, const char *raw, const char *out_path,
+		  const char *compressor);
+
+/* How cpio_write writes with this compressor (its command line), one line
+ * appended to s: a cache key's part. */
+void cpio_recipe(const char *compressor, struct sbuf *s);
+
 /* The path entries of m (no users or groups, no "/") sorted by path, in a new
  * array of pointers into m (free it); a duplicate or a bad path, a symlink
  * without a target or a device neither c nor b is an error. */

@@ -6,6 +6,8 @@
 #include "image/qemu.h"
 #include "image/squashfs.h"
 #include "image/rootfs.h"
+#include "lib/cache.h"
+#include "lib/sha256.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +30,56 @@ static int copy_to(struct bctx *b, const char *from, const char *dir, const char
 	return r;
 }
 
+/* The compressed roots of one raw archive, made in a cache entry. */
+struct rootfs_job {
+	struct bctx *b;
+	const char *raw;
+	double ms[2]; /* initrd, squashfs */
+};
+
+static int rootfs_fill(struct tx_ctx *ctx, const char *tmp, void *arg)
+{
+	struct rootfs_job *j = arg;
+	char *initrd = xasprintf("%s/initrd", tmp), *disk = xasprintf("%s/rootfs.squashfs", tmp);
+	char *stg = xasprintf("%s/squashfs-staging", j->b->work);
+	double t0 = now_ms();
+	int r = cpio_compress(ctx, j->raw, initrd, ROOTFS_COMPRESSOR);
+
+	j->ms[0] = now_ms() - t0;
+	t0 = now_ms();
+	if (r == 0)
+		r = squashfs_write(ctx, &j->b->m, stg, disk, j->b->epoch);
+	j->ms[1] = now_ms() - t0;
+	free(stg);
+	free(initrd);
+	free(disk);
+	return r;
+}
+
+/* The cache key of the compressed roots: the raw archive's bytes (every
+ * path, owner, mode, time and file of the manifest) and how both writers
+ * run. The squashfs is made from the same manifest, so the same key. */
+static char *rootfs_key(struct bctx *b, const char *raw)
+{
+	struct sbuf s = {0};
+	struct sha256 h;
+	char sha[65], hex[65];
+
+	sbuf_printf(&s, "tinyx-rootfs-1\nepoch %lld\n", b->epoch);
+	cpio_recipe(ROOTFS_COMPRESSOR, &s);
+	squashfs_recipe(&s);
+	if (sha256_file(raw, sha) < 0) {
+		sbuf_free(&s);
+		return NULL;
+	}
+	sbuf_printf(&s, "archive %s\n", sha);
+	sha256_init(&h);
+	sha256_update(&h, s.s, s.len);
+	sha256_hex(&h, hex);
+	sbuf_free(&s);
+	return xasprintf("%s/rootfs/%s", b->ctx->cache, hex);
+}
+
 int image_rootfs(struct bctx *b)
 {
 	struct tx_ctx *ctx = b->ctx;
@@ -39,11 +91,10 @@ int image_rootfs(struct bctx *b)
 				 .overlays = b->o->overlays,
 				 .noverlays = b->o->noverlays};
 	char *init = xasprintf("%s/build/tinyx-init", ctx->srcdir);
-	char *initrd = xasprintf("%s/initrd", b->work);
-	char *disk = xasprintf("%s/rootfs.squashfs", b->work);
-	char *stg = xasprintf("%s/squashfs-staging", b->work);
+	char *raw = xasprintf("%s/initrd.cpio", b->work), *dir = NULL, *from = NULL;
+	struct rootfs_job j = {.b = b, .raw = raw};
 	double t0 = now_ms();
-	int r = 0;
+	int r = 0, cached = 0;
 
 	ro.init = init;
 	if (!path_exists(init))
@@ -52,26 +103,48 @@ int image_rootfs(struct bctx *b)
 		r = rootfs_assemble(ctx, &b->m, &ro);
 	if (r == 0) {
 		manifest_sort(&b->m);
-		r = cpio_write(ctx, &b->m, initrd, ROOTFS_COMPRESSOR, b->epoch);
+		r = cpio_write(ctx, &b->m, raw, "none", b->epoch);
+	}
+	if (r == 0 && !(dir = rootfs_key(b, raw)))
+		r = tx_fail(ctx, -EIO, "rootfs", "cannot read '%s'", raw);
+	if (r == 0) {
+		r = tx_cache_get(ctx, &(struct tx_cache_entry){dir, "rootfs.squashfs", "rootfs",
+							       NULL, rootfs_fill, &j});
+		cached = r == 1;
+		r = r < 0 ? r : 0;
+	}
+	for (int i = 0; r == 0 && i < 2; i++) { /* into the work dir, as if made there */
+		const char *name = i ? "rootfs.squashfs" : "initrd";
+
+		free(from);
+		from = xasprintf("%s/%s", dir, name);
+		r = copy_to(b, from, b->work, name);
+	}
+	if (r == 0 && cached)
+		build_timed(b, t0, "rootfs-cached");
+	if (r == 0 && !cached) { /* the archive and its compression; mksquashfs */
+		build_timed(b, t0 + j.ms[1], "initrd");
+		build_timed(b, now_ms() - j.ms[1], "squashfs");
 	}
 	if (r == 0) {
-		build_timed(b, t0, "initrd");
-		t0 = now_ms();
-		r = squashfs_write(ctx, &b->m, stg, disk, b->epoch);
-	}
-	if (r == 0) {
-		build_timed(b, t0, "squashfs");
+		char *initrd = xasprintf("%s/initrd", b->work);
+		char *disk = xasprintf("%s/rootfs.squashfs", b->work);
+
 		b->initrd_bytes = file_size(initrd);
 		b->disk_bytes = file_size(disk);
 		sha256_file(initrd, b->initrd_sha);
 		sha256_file(disk, b->disk_sha);
-		tx_info(ctx, "rootfs: %zu entries, initrd %.2f MB, squashfs %.2f MB", b->m.n,
-			b->initrd_bytes / 1e6, b->disk_bytes / 1e6);
+		tx_info(ctx, "rootfs: %zu entries, initrd %.2f MB, squashfs %.2f MB%s", b->m.n,
+			b->initrd_bytes / 1e6, b->disk_bytes / 1e6,
+			cached ? " (reused from the cache)" : "");
+		free(initrd);
+		free(disk);
 	}
-	free(stg);
+	unlink(raw);
+	free(from);
+	free(dir);
 	free(init);
-	free(initrd);
-	free(disk);
+	free(raw);
 	return r;
 }
 

@@ -62,16 +62,25 @@ static int define(struct tx_ctx *ctx, const struct manifest *m, const struct men
 	return r;
 }
 
+/* zstd -19, 128 KB blocks: see squashfs.h; every time comes from the pseudo
+ * definitions and -all-time; the root dir is 0755 root's */
+static const char *const opts[] = {"-noappend", "-comp",      "zstd",	"-Xcompression-level",
+				   "19",	"-b",	      "128K",	"-root-mode",
+				   "0755",	"-root-uid",  "0",	"-root-gid",
+				   "0",		"-no-xattrs", "-quiet", "-no-progress"};
+
+void squashfs_recipe(struct sbuf *s)
+{
+	sbuf_printf(s, "mksquashfs -pf;");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		sbuf_printf(s, " %s", opts[i]);
+	sbuf_printf(s, "\n");
+}
+
 static int mksquashfs(struct tx_ctx *ctx, const char *stg, const char *pf, const char *img,
 		      long long epoch)
 {
 	char t[24], *empty = xasprintf("%s/empty", stg), *log = xasprintf("%s.log", img);
-	/* zstd -19, 128 KB blocks: see squashfs.h; every time comes from the
-	 * pseudo definitions and -all-time; the root dir is 0755 root's */
-	static const char *const opts[] = {
-	    "-noappend", "-comp",      "zstd",	 "-Xcompression-level", "19", "-b",
-	    "128K",	 "-root-mode", "0755",	 "-root-uid",		"0",  "-root-gid",
-	    "0",	 "-no-xattrs", "-quiet", "-no-progress"};
 	char *argv[40] = {"mksquashfs", empty, (char *)img,  "-pf", (char *)pf,
 			  "-all-time",	t,     "-mkfs-time", t};
 	struct tx_spawn s = TX_SPAWN_INIT(argv);

@@ -21,4 +21,8 @@
 int squashfs_write(struct tx_ctx *ctx, const struct manifest *m, const char *staging_dir_tmp,
 		   const char *out_path, long long epoch);
 
+/* How squashfs_write writes (mksquashfs's options), one line appended to s:
+ * a cache key's part. */
+void squashfs_recipe(struct sbuf *s);
+
 #endif
