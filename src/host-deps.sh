@@ -45,7 +45,7 @@ libvirt-clients:virt-xml-validate checks the libvirt domains (t410), virsh drive
 libvirt-daemon:libvirtd (QEMU and network drivers) boots the libvirt domain in a test's namespace (t420); no services started, unlike libvirt-daemon-system
 iptables:the NAT rules of libvirt's network, inside the test's namespace (t420)
 iputils-ping:ping the guest's NICs, IPv4 and IPv6, in tests (t430)
-curl:HTTP checks of the guest from the tests' namespaces (t410, t420, t430)
+curl:HTTP checks of the guest from the tests' namespaces (t410, t420, t430, t440)
 fdisk:sfdisk reads the bootable disk's partition table in tests (t510)
 ovmf:UEFI firmware for the bootable disk's test"
 list=$tool

@@ -1,0 +1,134 @@
+#!/bin/sh
+# A load balancer VNF, end to end: `tinyx build haproxy --nics 2 --overlay
+# DIR` (DIR: haproxy.cfg spreading tcp/80 round robin over two backends, and
+# /etc/network/interfaces giving eth1 its address in the server net). Two
+# network namespaces this test creates: the client net (tap0, 10.240.0.1/24;
+# the VM's eth0 is 10.240.0.9 from tinyx.ip=) and the server net (two
+# backends, BusyBox httpd on 10.241.0.1:8080 and 10.241.0.2:8080, each
+# serving its own name), joined to the VM's eth1 only: tap1 and a veth to
+# the server net on a bridge without an address in the client's namespace.
+# Checked: the client cannot reach the backends itself; through the VM
+# every request is answered, by both backends (round robin); the backends
+# saw the VM's eth1 address as the client. Prints the time from QEMU's start
+# to the first answer through the VM (a figure, never a bound). Every wait is
+# bounded; the namespaces, their taps and bridge, the backends and QEMU go
+# on exit, failure or interruption. Needs root, ip, curl, QEMU, BusyBox.
+. tests/lib.sh
+
+T=${TINYX_BOOT_TIMEOUT:-60}
+[ "$(id -u)" = 0 ] || { nok "needs root (network namespaces, taps)"; done_tests; exit 1; }
+for c in ip curl qemu-system-x86_64 busybox; do
+	command -v "$c" >/dev/null || { nok "needs $c (src/host-deps.sh test)"; done_tests; exit 1; }
+done
+tmp=$(mktemp -d /tmp/tinyx-t440.XXXXXX) || exit 1
+nc=tinyx-t440c-$$
+nsv=tinyx-t440s-$$
+qpid=
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	ip netns pids "$nsv" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns pids "$nc" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del "$nc" 2>/dev/null
+	ip netns del "$nsv" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ovl=$tmp/ovl
+mkdir -p "$ovl/etc/network" "$ovl/etc/haproxy"
+cat >"$ovl/etc/network/interfaces" <<'EOF'
+# eth0 (client net): tinyx.ip= on the kernel command line
+auto eth1
+iface eth1 inet static
+    address 10.241.0.9/24
+EOF
+cat >"$ovl/etc/haproxy/haproxy.cfg" <<'EOF'
+global
+	maxconn 256
+defaults
+	mode http
+	timeout connect 2s
+	timeout client 10s
+	timeout server 10s
+frontend web
+	bind :80
+	default_backend pool
+backend pool
+	balance roundrobin
+	server a 10.241.0.1:8080
+	server b 10.241.0.2:8080
+EOF
+
+timeout 900 "$TINYX" build haproxy --target kvm --nics 2 --overlay "$ovl" --out "$tmp/out" \
+	--no-verify -q >"$tmp/build.log" 2>&1
+img=$tmp/out/haproxy/kvm
+if [ ! -x "$img/run-qemu.sh" ]; then
+	nok "tinyx build haproxy --nics 2 --overlay"
+	tail -n 20 "$tmp/build.log"
+	done_tests; exit 1
+fi
+ok "tinyx build haproxy --nics 2 --overlay ($(du -k "$img/kernel" "$img/rootfs.squashfs" |
+	awk '{s += $1} END {printf "%.2f MB", s / 1024}') kernel + root)"
+
+# the server net: the backends, each serving its name
+mkdir -p "$tmp/a" "$tmp/b"
+echo "backend a" >"$tmp/a/index.html"
+echo "backend b" >"$tmp/b/index.html"
+ip netns add "$nc" && ip netns add "$nsv" &&
+	ip -n "$nc" link set lo up && ip -n "$nsv" link set lo up &&
+	ip -n "$nc" tuntap add tap0 mode tap && ip -n "$nc" tuntap add tap1 mode tap &&
+	ip -n "$nc" addr add 10.240.0.1/24 dev tap0 &&
+	ip -n "$nc" link add br1 type bridge &&
+	ip -n "$nc" link add vc type veth peer name vs netns "$nsv" &&
+	ip -n "$nc" link set tap1 master br1 && ip -n "$nc" link set vc master br1 &&
+	ip -n "$nsv" addr add 10.241.0.1/24 dev vs && ip -n "$nsv" addr add 10.241.0.2/24 dev vs &&
+	ip -n "$nc" link set tap0 up && ip -n "$nc" link set tap1 up &&
+	ip -n "$nc" link set br1 up && ip -n "$nc" link set vc up && ip -n "$nsv" link set vs up ||
+	{ nok "network namespaces $nc and $nsv"; done_tests; exit 1; }
+for s in a:10.241.0.1 b:10.241.0.2; do
+	ip netns exec "$nsv" busybox httpd -f -vv -p "${s#*:}:8080" -h "$tmp/${s%%:*}" \
+		>"$tmp/httpd-${s%%:*}.log" 2>&1 &
+done
+check "the client cannot reach a backend itself" sh -c \
+	"! ip netns exec '$nc' curl -s -m 2 -o /dev/null http://10.241.0.1:8080/"
+
+log=$tmp/console.log
+: >"$log"
+t0=$(date +%s%N)
+ip netns exec "$nc" env TAP=tap0 TAP1=tap1 IP=10.240.0.9/24 GW=10.240.0.1 \
+	timeout -s KILL "$((T + 30))" "$img/run-qemu.sh" </dev/null >"$log" 2>&1 &
+qpid=$!
+ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
+first=
+while [ "$(ms)" -lt $((T * 1000)) ] && kill -0 "$qpid" 2>/dev/null; do
+	if ip netns exec "$nc" curl -s -m 1 -o "$tmp/first" http://10.240.0.9/ &&
+		grep -q '^backend [ab]$' "$tmp/first"; then
+		first=$(ms)
+		break
+	fi
+	sleep 0.2
+done
+if [ -n "$first" ]; then
+	ok "first answer through the VM after $first ms (boot to balancing)"
+	: >"$tmp/answers"
+	n=0
+	for i in 1 2 3 4 5 6; do
+		ip netns exec "$nc" curl -s -m 5 http://10.240.0.9/ >>"$tmp/answers" && n=$((n + 1))
+	done
+	check "6 of 6 requests answered through the VM ($n)" [ "$n" = 6 ]
+	check "backend a answered" grep -qx 'backend a' "$tmp/answers"
+	check "backend b answered" grep -qx 'backend b' "$tmp/answers"
+	check "the backends saw the VM's eth1 (10.241.0.9) as the client" \
+		grep -q '10\.241\.0\.9' "$tmp/httpd-a.log" "$tmp/httpd-b.log"
+	check "console: tinyx: net eth1 10.241.0.9/24" grep -q '^tinyx: net eth1 10.241.0.9/24' "$log"
+else
+	nok "no answer through the VM within $T s"
+	tail -n 30 "$log" | sed 's/^/    /'
+fi
+kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+qpid=
+cleanup
+trap - EXIT
+check "namespaces gone" sh -c "! ip netns list | grep -q -e '^$nc\\b' -e '^$nsv\\b'"
+done_tests
