@@ -91,5 +91,25 @@ if root=$("$TINYX" stage "$app" 2>"$tmp/stage.err") && [ -d "$TINYX_CACHE/linux"
 	else bad "IPV6 without INET (exit $st): $(tail -n 1 "$tmp/ipv6.out")"; fi
 else bad "stage $app for the IPV6 check: $(tail -n 1 "$tmp/stage.err")"; fi
 
+# Kernel features from what the image holds (kconfig-fragments/features/):
+# nftables' nft brings nf_tables with NAT and masquerade, each with the
+# fragment as its reason. nft calls no set*id function, so MULTIUSER comes
+# from the service baseline, which needs it for NAMESPACES (without it the
+# baseline's own request was dropped and the config failed).
+if "$TINYX" kconfig nftables --target kvm --json >"$tmp/nft.json" 2>"$tmp/nft.err"; then
+	ok "kconfig nftables --target kvm --json (an app without set*id calls)"
+else
+	bad "kconfig nftables --target kvm --json: $(tail -n 1 "$tmp/nft.err")"
+fi
+nft=$(cat "$tmp/nft.json")
+for o in NF_TABLES NF_TABLES_INET NFT_CT NFT_NAT NFT_MASQ NF_CONNTRACK; do
+	if has "\"$o\":\"nftables: features/nftables.config (/usr/sbin/nft)" "$nft"; then
+		ok "nftables: $o from features/nftables.config"
+	else bad "nftables: $o should come from features/nftables.config"; fi
+done
+for o in MULTIUSER NAMESPACES; do
+	if has "\"$o\":\"y\"" "$nft"; then ok "nftables: $o=y"; else bad "nftables: $o=y missing"; fi
+done
+
 echo "t200-kconfig: $n checks, $([ $fail = 0 ] && echo all passed || echo FAILED)"
 exit $fail
