@@ -123,3 +123,92 @@ nginx_root_copy() {
 	fi
 	cp -a "$_t_st" "$1" || { nok "copy the staged root"; done_tests; exit 1; }
 }
+
+# The network function tests' topology (t440, t450): the client net NC with
+# tap0 (CLIENT, the host's address for the VM's eth0) and tap1 on a bridge
+# without an address, and the server net NSV reached through that bridge
+# only (veth vc in NC, vs in NSV with the SERVER addresses): what the client
+# sends to the server net crosses the VM (eth0 on tap0, eth1 on tap1).
+vnf_nets() { # NC NSV CLIENT/P SERVER/P...
+	_c=$1 _s=$2 _a=$3
+	shift 3
+	ip netns add "$_c" && ip netns add "$_s" &&
+		ip -n "$_c" link set lo up && ip -n "$_s" link set lo up &&
+		ip -n "$_c" tuntap add tap0 mode tap && ip -n "$_c" tuntap add tap1 mode tap &&
+		ip -n "$_c" addr add "$_a" dev tap0 && ip -n "$_c" link add br1 type bridge &&
+		ip -n "$_c" link add vc type veth peer name vs netns "$_s" &&
+		ip -n "$_c" link set tap1 master br1 && ip -n "$_c" link set vc master br1 || return 1
+	for _a in "$@"; do
+		ip -n "$_s" addr add "$_a" dev vs || return 1
+	done
+	for _l in tap0 tap1 br1 vc; do
+		ip -n "$_c" link set "$_l" up || return 1
+	done
+	ip -n "$_s" link set vs up
+}
+# Its end: QEMU (pid QPID, may be empty), every process in both nets, the nets.
+vnf_down() { # NC NSV QPID
+	[ -n "$3" ] && kill "$3" 2>/dev/null && wait "$3" 2>/dev/null
+	for _n in "$2" "$1"; do
+		ip netns pids "$_n" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$_n" 2>/dev/null
+	done
+	return 0
+}
+# The start of such a test: root and the tools, then tmp (a temp dir), nc and
+# nsv (the nets' names) and qpid (QEMU's pid, once it runs), all undone on
+# exit, failure or interruption (vnf_end undoes them before the last checks).
+vnf_begin() { # NAME (t440)
+	[ "$(id -u)" = 0 ] || { nok "needs root (network namespaces, taps)"; done_tests; exit 1; }
+	for _c in ip curl qemu-system-x86_64 busybox; do
+		command -v "$_c" >/dev/null ||
+			{ nok "needs $_c (src/host-deps.sh test)"; done_tests; exit 1; }
+	done
+	tmp=$(mktemp -d "/tmp/tinyx-$1.XXXXXX") || exit 1
+	nc=tinyx-${1}c-$$ nsv=tinyx-${1}s-$$ qpid=
+	trap vnf_end EXIT
+	trap 'exit 1' INT TERM
+}
+vnf_end() {
+	vnf_down "$nc" "$nsv" "$qpid"
+	qpid=
+	rm -rf "$tmp"
+	trap - EXIT
+}
+# Boot IMG's run-qemu.sh in the client net (eth0 ADDR/P via GW on tap0, eth1
+# on tap1), its console in $tmp/console.log, and wait (T s at most) until
+# the client gets an answer from URL matching the grep -x pattern WANT:
+# first is the time from QEMU's start to it in ms, empty when none came.
+vnf_boot_until() { # IMG ADDR/P GW URL WANT
+	: >"$tmp/console.log"
+	_t0=$(date +%s%N)
+	ip netns exec "$nc" env TAP=tap0 TAP1=tap1 IP="$2" GW="$3" \
+		timeout -s KILL "$((T + 30))" "$1/run-qemu.sh" </dev/null >"$tmp/console.log" 2>&1 &
+	qpid=$!
+	first=
+	while [ $((($(date +%s%N) - _t0) / 1000000)) -lt $((T * 1000)) ] &&
+		kill -0 "$qpid" 2>/dev/null; do
+		if ip netns exec "$nc" curl -s -m 1 -o "$tmp/first" "$4" &&
+			grep -qx "$5" "$tmp/first"; then
+			first=$((($(date +%s%N) - _t0) / 1000000))
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+# tinyx build APP --target kvm --nics 2 --overlay $tmp/ovl --no-verify into
+# $tmp/out: img is its kvm dir; one ok line with its size, else the test ends.
+vnf_build() { # APP
+	timeout 900 "$TINYX" build "$1" --target kvm --nics 2 --overlay "$tmp/ovl" \
+		--out "$tmp/out" --no-verify -q >"$tmp/build.log" 2>&1
+	img=$tmp/out/$1/kvm
+	if [ ! -x "$img/run-qemu.sh" ]; then
+		nok "tinyx build $1 --nics 2 --overlay"
+		tail -n 20 "$tmp/build.log"
+		done_tests
+		exit 1
+	fi
+	ok "tinyx build $1 --nics 2 --overlay ($(du -k "$img/kernel" "$img/rootfs.squashfs" |
+		awk '{s += $1} END {printf "%.2f MB", s / 1024}') kernel + root)"
+}

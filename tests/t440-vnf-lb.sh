@@ -16,24 +16,7 @@
 . tests/lib.sh
 
 T=${TINYX_BOOT_TIMEOUT:-60}
-[ "$(id -u)" = 0 ] || { nok "needs root (network namespaces, taps)"; done_tests; exit 1; }
-for c in ip curl qemu-system-x86_64 busybox; do
-	command -v "$c" >/dev/null || { nok "needs $c (src/host-deps.sh test)"; done_tests; exit 1; }
-done
-tmp=$(mktemp -d /tmp/tinyx-t440.XXXXXX) || exit 1
-nc=tinyx-t440c-$$
-nsv=tinyx-t440s-$$
-qpid=
-cleanup() {
-	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-	ip netns pids "$nsv" 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns pids "$nc" 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns del "$nc" 2>/dev/null
-	ip netns del "$nsv" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+vnf_begin t440
 
 ovl=$tmp/ovl
 mkdir -p "$ovl/etc/network" "$ovl/etc/haproxy"
@@ -60,31 +43,13 @@ backend pool
 	server b 10.241.0.2:8080
 EOF
 
-timeout 900 "$TINYX" build haproxy --target kvm --nics 2 --overlay "$ovl" --out "$tmp/out" \
-	--no-verify -q >"$tmp/build.log" 2>&1
-img=$tmp/out/haproxy/kvm
-if [ ! -x "$img/run-qemu.sh" ]; then
-	nok "tinyx build haproxy --nics 2 --overlay"
-	tail -n 20 "$tmp/build.log"
-	done_tests; exit 1
-fi
-ok "tinyx build haproxy --nics 2 --overlay ($(du -k "$img/kernel" "$img/rootfs.squashfs" |
-	awk '{s += $1} END {printf "%.2f MB", s / 1024}') kernel + root)"
+vnf_build haproxy
 
 # the server net: the backends, each serving its name
 mkdir -p "$tmp/a" "$tmp/b"
 echo "backend a" >"$tmp/a/index.html"
 echo "backend b" >"$tmp/b/index.html"
-ip netns add "$nc" && ip netns add "$nsv" &&
-	ip -n "$nc" link set lo up && ip -n "$nsv" link set lo up &&
-	ip -n "$nc" tuntap add tap0 mode tap && ip -n "$nc" tuntap add tap1 mode tap &&
-	ip -n "$nc" addr add 10.240.0.1/24 dev tap0 &&
-	ip -n "$nc" link add br1 type bridge &&
-	ip -n "$nc" link add vc type veth peer name vs netns "$nsv" &&
-	ip -n "$nc" link set tap1 master br1 && ip -n "$nc" link set vc master br1 &&
-	ip -n "$nsv" addr add 10.241.0.1/24 dev vs && ip -n "$nsv" addr add 10.241.0.2/24 dev vs &&
-	ip -n "$nc" link set tap0 up && ip -n "$nc" link set tap1 up &&
-	ip -n "$nc" link set br1 up && ip -n "$nc" link set vc up && ip -n "$nsv" link set vs up ||
+vnf_nets "$nc" "$nsv" 10.240.0.1/24 10.241.0.1/24 10.241.0.2/24 ||
 	{ nok "network namespaces $nc and $nsv"; done_tests; exit 1; }
 for s in a:10.241.0.1 b:10.241.0.2; do
 	ip netns exec "$nsv" busybox httpd -f -vv -p "${s#*:}:8080" -h "$tmp/${s%%:*}" \
@@ -94,21 +59,7 @@ check "the client cannot reach a backend itself" sh -c \
 	"! ip netns exec '$nc' curl -s -m 2 -o /dev/null http://10.241.0.1:8080/"
 
 log=$tmp/console.log
-: >"$log"
-t0=$(date +%s%N)
-ip netns exec "$nc" env TAP=tap0 TAP1=tap1 IP=10.240.0.9/24 GW=10.240.0.1 \
-	timeout -s KILL "$((T + 30))" "$img/run-qemu.sh" </dev/null >"$log" 2>&1 &
-qpid=$!
-ms() { echo $((($(date +%s%N) - t0) / 1000000)); }
-first=
-while [ "$(ms)" -lt $((T * 1000)) ] && kill -0 "$qpid" 2>/dev/null; do
-	if ip netns exec "$nc" curl -s -m 1 -o "$tmp/first" http://10.240.0.9/ &&
-		grep -q '^backend [ab]$' "$tmp/first"; then
-		first=$(ms)
-		break
-	fi
-	sleep 0.2
-done
+vnf_boot_until "$img" 10.240.0.9/24 10.240.0.1 http://10.240.0.9/ 'backend [ab]'
 if [ -n "$first" ]; then
 	ok "first answer through the VM after $first ms (boot to balancing)"
 	: >"$tmp/answers"
@@ -128,7 +79,6 @@ else
 fi
 kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 qpid=
-cleanup
-trap - EXIT
+vnf_end
 check "namespaces gone" sh -c "! ip netns list | grep -q -e '^$nc\\b' -e '^$nsv\\b'"
 done_tests

@@ -267,9 +267,11 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 		spec->caps = u->ambient_caps;
 	if (!c->hint_exec.n && u->type && !strncmp(u->type, "notify", 6))
 		spec->notify = 1; /* notify and notify-reload */
+	/* a setup step as the app (nftables.service: nft -f): done at exit 0 */
+	spec->oneshot = !c->hint_exec.n && u->type && !strcmp(u->type, "oneshot");
 	if (u->working_dir && u->working_dir[0] == '/')
 		spec->workdir = xstrdup(u->working_dir);
-	spec->restart = 1;
+	spec->restart = !spec->oneshot;
 	unit_limits(u, spec);
 	tmpfiles_dirs(c, &c->own_files, spec);
 }

@@ -92,7 +92,7 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 
 static const char *const keys[] = {"arg",     "env",	 "user",    "group",   "groups", "dir",
 				   "workdir", "pidfile", "forking", "restart", "pre",	 "post",
-				   "umask",   "nofile",	 "notify",  "caps"};
+				   "umask",   "nofile",	 "notify",  "caps",    "oneshot"};
 
 int appconf_hook(const char *v, size_t n)
 {
@@ -154,6 +154,7 @@ static int decode(struct appconf_item *it, const char *kw, size_t kl, const char
 		return appconf_path(v, vl) ? APPCONF_BAD_VALUE : 0;
 	case APPCONF_FORKING:
 	case APPCONF_NOTIFY:
+	case APPCONF_ONESHOT:
 		return parse_uint(v, vl, 10, 1, &it->num) ? APPCONF_BAD_VALUE : 0;
 	case APPCONF_CAPS: /* "N N ...": ambient capabilities by number, at least one */
 		it->caps = 0;
@@ -191,9 +192,11 @@ int appconf_set(const struct appconf_fields *f, const struct appconf_item *it)
 	case APPCONF_FORKING:
 	case APPCONF_RESTART:
 	case APPCONF_NOTIFY:
+	case APPCONF_ONESHOT:
 		*(it->key == APPCONF_FORKING   ? f->forking
 		  : it->key == APPCONF_RESTART ? f->restart
-					       : f->notify) = (int)it->num;
+		  : it->key == APPCONF_NOTIFY  ? f->notify
+					       : f->oneshot) = (int)it->num;
 		return 1;
 	case APPCONF_CAPS:
 		*f->caps = it->caps;

@@ -24,6 +24,9 @@
  *   notify 0|1           Type=notify: the init gives it NOTIFY_SOCKET and takes
  *                        READY=1 as started (its ExecStartPost= then), MAINPID=
  *                        as its main process
+ *   oneshot 0|1          Type=oneshot: the app sets something up and exits
+ *                        (nftables' `nft -f`): status 0 is done, not a failure;
+ *                        the VM stays up, nothing is restarted
  *   umask OCTAL          the app's umask (UMask=; default the init's, 0022)
  *   nofile SOFT HARD     its RLIMIT_NOFILE (LimitNOFILE=; at most 1048576)
  * One reader, formats/appconf.c, serves this file and the guest init (which
@@ -49,6 +52,7 @@ struct app_spec {
 	char *workdir;	       /* NULL: "/" */
 	int restart;	       /* 0 no, 1 on-failure */
 	int notify;	       /* Type=notify */
+	int oneshot;	       /* Type=oneshot: done when it exits 0 */
 	struct strv pre, post; /* "FLAGS\tARG0\tARG..." (appconf_hook) */
 	int has_umask;
 	unsigned umask;

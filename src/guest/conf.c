@@ -136,6 +136,8 @@ void conf_print(const struct app_conf *c)
 	out("forking %d\nrestart %s\n", c->forking, c->restart ? "on-failure" : "no");
 	if (c->notify)
 		out("notify 1\n");
+	if (c->oneshot)
+		out("oneshot 1\n");
 	if (c->has_umask)
 		out("umask %04o\n", c->umask);
 	if (c->nofile_hard)

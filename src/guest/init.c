@@ -22,6 +22,8 @@
  *                                  any time: the app does not wait for it
  *   tinyx: mem used KB             right after the ready lines
  *   tinyx: app exited status N     or "app killed by signal N"
+ *   tinyx: app done 'PROG' status 0  a oneshot app ran to its end (the VM
+ *                                  stays up)
  *   tinyx: poweroff
  * Kernel command line (read from /proc/cmdline: the kernel does not pass
  * dotted parameters to init):

@@ -20,6 +20,9 @@
 /* "app failed 'PROG' exited with status N after K restarts": the init
  * will not start it again (also "was killed by signal N ...", "is gone") */
 #define TINYX_MARK_FAILED "app failed"
+/* "app done 'PROG' status 0": a oneshot app (Type=oneshot, e.g. nftables'
+ * `nft -f`) ran to its end; nothing is restarted, the VM stays up */
+#define TINYX_MARK_DONE "app done"
 #define TINYX_MARK_POWEROFF "poweroff"
 #define TINYX_MARK_IPERF3 "iperf3" /* "iperf3 done" or "iperf3 failed" */
 /* "trace PATH": the app opened or ran PATH (tinyx.trace=1, guest/trace.c) */

@@ -453,6 +453,10 @@ static void app_gone(int status, int known)
 		say(TINYX_MARK_EXITED " status %d", WEXITSTATUS(status));
 	st.app = APP_NONE;
 	st.pid = 0;
+	if (!failed && conf.oneshot) { /* its work is done: the kernel keeps it */
+		say(TINYX_MARK_DONE " '%s' status 0", conf.argv.v[0]);
+		return;
+	}
 	if (failed && conf.restart && st.restarts < MAX_RESTARTS) {
 		st.restarts++;
 		sleep_ms(100L << st.restarts); /* 200 ms .. 3.2 s */
@@ -558,7 +562,7 @@ static void reap(void)
 			} else {
 				app_gone(status, 1);
 			}
-		} else if (p == st.pid && st.app == APP_RUNNING && !conf.forking &&
+		} else if (p == st.pid && st.app == APP_RUNNING && !conf.forking && !conf.oneshot &&
 			   WIFEXITED(status) && !WEXITSTATUS(status) &&
 			   now_ms() - st.since < 10000 && guess_main() > 0) {
 			/* exit 0 at once, leaving a process: a daemon that went

@@ -17,6 +17,7 @@
 #define MARK_EXITED TINYX_MARKER(TINYX_MARK_EXITED)
 #define MARK_KILLED TINYX_MARKER(TINYX_MARK_KILLED)
 #define MARK_RESTART TINYX_MARKER(TINYX_MARK_RESTART)
+#define MARK_DONE TINYX_MARKER(TINYX_MARK_DONE)
 #define MARK_TRACE TINYX_MARKER(TINYX_MARK_TRACE " ")
 #define MARK_NOIF TINYX_MARKER(TINYX_MARK_NOIF)
 /* the kernel's word for a root that did not fit the guest's RAM */
@@ -97,6 +98,16 @@ static void app_line(struct run *R, const char *l, double now)
 		R->app_exits++;
 	} else if (strstr(l, MARK_RESTART)) {
 		R->rec.restarts++;
+	} else if ((p = strstr(l, MARK_DONE)) && !R->nports && !R->why[0]) {
+		/* nothing to check: what it set up (a ruleset, routes) is the
+		 * kernel's, and no port says it works */
+		p += strlen(MARK_DONE);
+		snprintf(R->why, sizeof(R->why),
+			 "the app is a oneshot unit that ran to its end (%.100s) and nothing "
+			 "listens for the probe to check; what it set up is the kernel's "
+			 "(--no-verify builds the image)",
+			 p + strspn(p, " "));
+		died(R, now);
 	} else if ((p = strstr(l, MARK_FAILED)) && !R->why[0]) {
 		p += strlen(MARK_FAILED);
 		snprintf(R->why, sizeof(R->why), "%s", p + strspn(p, " "));
@@ -158,7 +169,7 @@ static int is_marker(const char *l)
 					TINYX_MARK_NET,	     TINYX_MARK_MEM,	 TINYX_MARK_EXITED,
 					TINYX_MARK_KILLED,   TINYX_MARK_RESTART, TINYX_MARK_FAILED,
 					TINYX_MARK_POWEROFF, TINYX_MARK_DHCP,	 TINYX_MARK_TRACE,
-					TINYX_MARK_NOIF};
+					TINYX_MARK_NOIF,     TINYX_MARK_DONE};
 	size_t p = strlen(TINYX_MARK_PREFIX);
 
 	if (strncmp(l, TINYX_MARK_PREFIX, p))

@@ -91,6 +91,7 @@ static void test_bad(void)
 	    "arg /x\nuser 33x\n",	       /* junk */
 	    "arg /x\nfrobnicate 1\n",	       /* unknown */
 	    "arg /x\nforking 2\npidfile /p\n", /* not 0/1 */
+	    "arg /x\noneshot yes\n",	       /* not 0/1 */
 	    "arg /x\nrestart always\n",	       /* not supported */
 	    "arg /x\ndir run 0755 0 0\n",      /* relative dir */
 	    "arg /x\ndir /run 0855 0 0\n",     /* not octal */
@@ -112,7 +113,7 @@ static void test_bad(void)
 	    "arg /x\nnofile 10\n",	       /* no hard limit */
 	    "arg /x\nnofile 20 10\n",	       /* soft above hard */
 	    "arg /x\nnofile 1 2000000\n",      /* above nr_open */
-	    "arg /x\ncaps 41\n",		       /* no such capability */
+	    "arg /x\ncaps 41\n",	       /* no such capability */
 	    "arg /x\ncaps 10 \n",	       /* trailing blank */
 	    "arg /x\ncaps x\n",		       /* not a number */
 	};
@@ -178,11 +179,13 @@ static void test_built(void)
 static void test_init_agrees(void)
 {
 	static const char *texts[] = {
-	    sample, "arg /bin/busybox\narg httpd\narg -f\n",
+	    sample,
+	    "arg /bin/busybox\narg httpd\narg -f\n",
 	    "arg /a b\nenv A=\nrestart no\nforking 0\n",
 	    "arg /a\npre .\t/bin/check\t-t\npre -+\t/usr/lib/x/helper\tsetup\tx y\n"
 	    "post !\t/bin/true\nnotify 1\numask 027\nnofile 1024 524288\n",
-	    "arg /a\nuser 100\ngroup 101\ncaps 40 10 8\n"};
+	    "arg /a\nuser 100\ngroup 101\ncaps 40 10 8\n",
+	    "arg /usr/sbin/nft\narg -f\narg /etc/nftables.conf\nrestart no\noneshot 1\n"};
 	struct tx_ctx ctx = {0};
 
 	if (access(init, X_OK) != 0) {
