@@ -562,13 +562,13 @@ static void reap(void)
 			} else {
 				app_gone(status, 1);
 			}
-		} else if (p == st.pid && st.app == APP_RUNNING && !conf.forking && !conf.oneshot &&
+		} else if (p == st.pid && st.app == APP_RUNNING && !conf.forking &&
 			   WIFEXITED(status) && !WEXITSTATUS(status) &&
 			   now_ms() - st.since < 10000 && guess_main() > 0) {
 			/* exit 0 at once, leaving a process: a daemon that went
-			 * to the background (a SysV one: no unit says so); its
-			 * orphans are already ours. Followed as systemd follows
-			 * Type=forking */
+			 * to the background (a SysV one: no unit says so; or a
+			 * oneshot unit that starts one); its orphans are already
+			 * ours. Followed as systemd follows Type=forking */
 			say("'%s' exited 0 at start: following what it left running",
 			    conf.argv.v[0]);
 			conf.forking = 1;
