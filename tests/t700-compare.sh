@@ -1,8 +1,10 @@
 #!/bin/sh
 # tinyx compare nginx --runs 1: every system measured in one run (debian-vm,
 # tinyx-kvm (the default: squashfs root disk), tinyx-kvm-initrd, tinyx-xen-pvh,
-# tinyx-min, container; minios and osv named as not measured), every row with
-# every figure, the figures sane (non-zero, the Tinyx image smaller than the
+# tinyx-min, container; minios, Mini-OS under the real Xen, when its sources
+# are there, else a row saying where to put them; osv named as not
+# measured), every row with every figure it can have, the figures sane
+# (non-zero, the Tinyx image smaller than the
 # Debian one, tinyx-min smaller than tinyx-kvm-initrd by
 # at least half of BusyBox alone under the initrd's zstd -19: the same kernel,
 # the initrd without BusyBox; in the image BusyBox, a static glibc binary,
@@ -71,10 +73,34 @@ for s in debian-vm tinyx-kvm tinyx-kvm-initrd tinyx-xen-pvh tinyx-min container;
 	check "$s: served before the service deadline, in order" \
 		[ "$(j "$sel | .boot_ms | .console <= .init and .init <= .service")" = true ]
 done
-for s in minios osv; do
-	check "$s: named, not measured" \
-		[ "$(j ".systems[] | select(.name == \"$s\") | (.measured == false) and (.note | test(\"not measured\"))")" = true ]
-done
+check "osv: named, not measured" \
+	[ "$(j '.systems[] | select(.name == "osv") | (.measured == false) and (.note | test("not measured"))')" = true ]
+# minios: measured under the real Xen when its sources are there, else a row
+# that says where to put them (never a silent skip: the test says which)
+third=${TINYX_THIRD_PARTY:-$(cd "${TINYX_HOME:-.}/.." && pwd)/shared/third_party}
+sel='.systems[] | select(.name == "minios")'
+if ls -d "$third"/mini-os* "$third"/lwip* >/dev/null 2>&1; then
+	echo "minios: sources in $third: measured"
+	check "minios: measured and ok" [ "$(j "$sel | .measured and .ok")" = true ]
+	for k in size_bytes.total memory_mb.min_boot boot_ms.init boot_ms.service rtt_us.median; do
+		check "minios: $k is a positive number ($(j "$sel | .$k"))" \
+			[ "$(j "$sel | (.$k | type == \"number\" and . > 0)")" = true ]
+	done
+	check "minios: no QEMU memory, guest memory or throughput, and the note says why" \
+		[ "$(j "$sel | .memory_kb.qemu_rss == null and .throughput_mbps == null and (.note | test(\"no throughput\"))")" = true ]
+	check "minios: its image is smaller than tinyx-kvm's" \
+		[ "$(j "$sel | .size_bytes.total")" -lt "$(j '.systems[] | select(.name == "tinyx-kvm") | .size_bytes.total')" ]
+else
+	echo "minios: no sources in $third: the row must say so"
+	check "minios: not measured, the note names $third" \
+		[ "$(j "$sel | (.measured == false) and (.note | test(\"not measured: no source tree at\"))")" = true ]
+fi
+# a dir without the sources: one line, the row says where to put them, exit 0
+TINYX_THIRD_PARTY=$tmp/no-sources $TINYX compare nginx --only minios --out "$tmp/out3" \
+	>"$tmp/m.out" 2>"$tmp/m.err"
+rc=$?
+check "no Mini-OS sources: exit 0 (rc $rc), the row names the dir" \
+	sh -c "[ $rc = 0 ] && grep -q 'compare: minios: not measured: no source tree at $tmp/no-sources' '$tmp/m.err'"
 size() { j ".systems[] | select(.name == \"$1\") | .size_bytes.total"; }
 check "tinyx-kvm image smaller than debian-vm's" [ "$(size tinyx-kvm)" -lt "$(size debian-vm)" ]
 bb=$(stat -c %s /bin/busybox)

@@ -34,7 +34,13 @@ struct compare_row {
 	double console_ms, init_ms, network_ms, service_ms; /* medians, -1: n/a */
 	double rtt_median_us, rtt_p99_us, mbps;
 	double seconds; /* wall time spent on this row */
+	/* figures this system cannot have (note says why): COMPARE_NA_* */
+	unsigned na;
 };
+#define COMPARE_NA_QEMU_MEM 1u	/* QEMU's RSS and PSS: under Xen they are Xen's and dom0's too */
+#define COMPARE_NA_GUEST_MEM 2u /* the guest's own count of memory in use */
+#define COMPARE_NA_MBPS 4u	/* throughput: no iperf3 client in the guest */
+#define COMPARE_NA_CONSOLE 8u	/* the first console byte: under Xen it is the dom0's */
 
 struct compare_result {
 	const char *app;

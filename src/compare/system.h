@@ -48,6 +48,7 @@ struct compare_vm {
 	const char *init_marker; /* NULL: the Tinyx init's */
 	int peer;		 /* no Tinyx init: checked on st->svc and st->port */
 	int disk_initrd;	 /* the image's disk as root with its initrd (a distro's VM) */
+	int real_xen;		 /* a PV guest under the real Xen (tinyx probe), not QEMU */
 	int min_lo;
 };
 int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row,
@@ -67,5 +68,6 @@ int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
  * tinyx-kvm image answers on one boot. 0, or -errno with ctx->err. */
 int cmpimg_peer_service(struct tx_ctx *ctx, struct compare_state *st);
 int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int minios_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 
 #endif

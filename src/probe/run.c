@@ -406,6 +406,8 @@ static int check_image(struct tx_ctx *ctx, const struct probe_opts *o, const str
 	if (o->use_disk && !c->disk)
 		return tx_fail(ctx, -ENOENT, STAGE, "the image has no disk '%s'", o->dir);
 	r->size_rootfs = file_size_at(o->dir, name);
+	if (r->size_rootfs < 0 && c->target == IMG_XEN && !o->xen_on_qemu && !o->use_disk)
+		r->size_rootfs = 0; /* a unikernel under Xen: the kernel is all of it */
 	if (r->size_rootfs < 0)
 		return tx_fail(ctx, -ENOENT, STAGE, "no %s '%s/%s'",
 			       o->use_disk ? "disk" : "initrd", o->dir, name);

@@ -167,8 +167,11 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 	sbuf_printf(&a, "%s\n", x->cfg);
 	sbuf_printf(&a, "cmdline=\"%s%stinyx.ip=%s/%d tinyx.gw=%s\"\n", cmd ? cmd : "",
 		    cmd && *cmd ? " " : "", NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR);
+	/* ip=: in xenstore for a guest that takes its address from there
+	 * (Mini-OS's netfront); a Linux guest reads tinyx.ip= instead */
 	if (vif)
-		sbuf_printf(&a, "vif=['mac=%s,%s']\n", NETNS_GUEST_MAC, vif);
+		sbuf_printf(&a, "vif=['mac=%s,ip=%s,%s']\n", NETNS_GUEST_MAC, NETNS_GUEST_ADDR,
+			    vif);
 	if (o->memory_mb > 0) /* --memory: the guest's, as for the other probes */
 		sbuf_printf(&a, "memory=%d\n", o->memory_mb);
 	r = write_file_atomic(args, a.s, a.len, 0644);
@@ -185,7 +188,8 @@ static int guest_cpio(struct tx_ctx *ctx, const struct probe_opts *o, const stru
 	 * xl's own error for it */
 	if (r == 0)
 		r = add_file(ctx, &m, c->kernel, kp);
-	if (r == 0)
+	if (r == 0 && path_exists(ip)) /* none for a unikernel; one the config
+					* names but lacks gets xl's error */
 		r = add_file(ctx, &m, c->initrd, ip);
 	if (r == 0) {
 		manifest_sort(&m);
