@@ -212,3 +212,16 @@ vnf_build() { # APP
 	ok "tinyx build $1 --nics 2 --overlay ($(du -k "$img/kernel" "$img/rootfs.squashfs" |
 		awk '{s += $1} END {printf "%.2f MB", s / 1024}') kernel + root)"
 }
+
+# COMMAND... with the empty dir DIR as the cache's rootfs/ (in a mount
+# namespace of its own): the build writes its roots anew, nothing reused
+# (t610 interrupts that, t630 compares it). COMMAND keeps the caller's pid.
+fresh_roots() { # DIR COMMAND...
+	_d=$1
+	shift
+	_rc=${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}/rootfs
+	mkdir -p "$_d" "$_rc"
+	# shellcheck disable=SC2016
+	exec unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" "$2" && shift 2 &&
+		exec "$@"' sh "$_d" "$_rc" "$@"
+}

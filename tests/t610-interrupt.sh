@@ -50,16 +50,20 @@ after_kill() { # after_kill LABEL SIGNAL OUTDIR PATTERN-OF-CHILDREN
 	check "$1: the staged root's lock is free" flock -n "$NGINX.lock" true
 }
 
-# 1. during rootfs (cpio, mke2fs, debugfs): as soon as the temp dir appears
+# 1. during rootfs (the cpio archive, zstd, mksquashfs), written anew (an
+# empty rootfs/ cache, lib.sh fresh_roots): as soon as the temp dir appears
 for sig in INT TERM; do
 	out=$tmp/out-rootfs-$sig
 	mkdir -p "$out"
-	"$TINYX" build nginx --root "$NGINX" --target kvm --no-verify --out "$out" >"$tmp/r-$sig.log" 2>&1 &
+	(fresh_roots "$tmp/rc-$sig" "$TINYX" build nginx --root "$NGINX" --target kvm --no-verify \
+		--out "$out") >"$tmp/r-$sig.log" 2>&1 &
 	bpid=$!
 	if wait_for 120 has_glob "$out/.nginx.tmp.*"; then
 		sleep 0.5
 		kill -"$sig" "$bpid"
 		after_kill "rootfs/$sig" "$sig" "$out" "$out"
+		check "rootfs/$sig: no half-made root left in the rootfs cache" \
+			[ -z "$(ls -A "$tmp/rc-$sig" 2>/dev/null | grep -v '\.lock$')" ]
 	else
 		nok "rootfs/$sig: the build never reached rootfs"; cat "$tmp/r-$sig.log"
 	fi

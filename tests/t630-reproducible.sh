@@ -29,15 +29,6 @@ NGINX=$("$TINYX" stage nginx 2>/dev/null) || { nok "stage nginx"; done_tests; ex
 CACHE=${TINYX_CACHE:-$HOME/.cache/tinyx}
 files="manifest.txt kvm/kernel kvm/initrd kvm/rootfs.squashfs kvm/image.conf kvm/run-qemu.sh xen/kernel xen/rootfs.squashfs xen/image.conf xen/nginx.cfg"
 
-# COMMAND... with an empty dir DIR as the cache's rootfs/ (nothing reused)
-fresh_roots() {
-	d=$1
-	shift
-	mkdir -p "$d" "$CACHE/rootfs"
-	# shellcheck disable=SC2016
-	unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" "$2" && shift 2 &&
-		exec "$@"' sh "$d" "$CACHE/rootfs" "$@"
-}
 mkdir -p "$tmp/w1" "$tmp/w2/deeper/dir" "$tmp/t1" "$tmp/t2"
 (cd "$tmp/w1" && TMPDIR=$tmp/t1 fresh_roots "$tmp/rc1" "$TINYX" build nginx --root "$NGINX" --no-verify --out "$tmp/o1") >"$tmp/b1.log" 2>&1
 check "first build" [ -s "$tmp/o1/nginx/kvm/initrd" ]
