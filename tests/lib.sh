@@ -124,7 +124,7 @@ nginx_root_copy() {
 	cp -a "$_t_st" "$1" || { nok "copy the staged root"; done_tests; exit 1; }
 }
 
-# The network function tests' topology (t440, t450): the client net NC with
+# The network function tests' topology (t440, t690): the client net NC with
 # tap0 (CLIENT, the host's address for the VM's eth0) and tap1 on a bridge
 # without an address, and the server net NSV reached through that bridge
 # only (veth vc in NC, vs in NSV with the SERVER addresses): what the client

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Stage the Debian roots that the later shell tests build from, so that
 # make check can run it beside the single-core boot tests (PREFETCH in
-# run-shell.sh): the apps of t540, t440 and t450, the Xen dom0's tools of
+# run-shell.sh): the apps of t540, t440 and t690, the Xen dom0's tools of
 # t800, and the roots of t700's comparison (`tinyx compare --stage`); and
-# t450's kernel (its own config: nf_tables). A root or kernel made here is
+# t690's kernel (its own config: nf_tables). A root or kernel made here is
 # the one the test would make (the same inputs, the same cache); a test
 # that comes first to it waits on its lock. No image or boot: those stay
 # in their tests. Exit 1 when a root or kernel cannot be made (the test
@@ -20,13 +20,13 @@ for app in haproxy nftables bind9 mosquitto xen-utils-4.17; do
 		rc=1
 	fi
 	[ "$app" = nftables ] || continue
-	# t450's kernel (nf_tables): an incremental kbuild after nginx's, on
+	# t690's kernel (nf_tables): an incremental kbuild after nginx's, on
 	# the core that the single-core boot tests before it leave idle. In a
 	# copy of the kvm kbuild dir, bind-mounted over the cache's kbuild/ in
 	# a mount namespace of its own (the same paths: incremental), so the
 	# lock it holds is its own: the tests meanwhile make their configs in
 	# the shared dir (haproxy's in t440) without waiting for it. The kernel
-	# goes to the shared kernels/ store, where t450 finds it.
+	# goes to the shared kernels/ store, where t690 finds it.
 	start=$(date +%s)
 	cache=${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}
 	kb=$(mktemp -d /tmp/tinyx-prefetch-kbuild.XXXXXX) &&
