@@ -82,7 +82,7 @@ static int src_hash(struct tx_ctx *ctx, const char *src, const char *tmpdir, cha
 
 	if (!is_dir(src))
 		return sha256_file(src, out);
-	t = xasprintf("%s/tree.tar", tmpdir);
+	t = xasprintf("%s/.tree.%d.tar", tmpdir, (int)getpid()); /* runs at once: their own */
 	{
 		char *argv[] = {
 		    "tar",	  "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
@@ -169,15 +169,14 @@ static int sources(struct tx_ctx *ctx, struct minios_src *s, const char *tmpdir,
 {
 	char *argv[] = {"gcc", "--version", NULL}, h[3][65];
 	struct sha256 k;
-	int r = 0;
 
 	s->dir = third_party_dir(ctx);
 	s->mos = find_src(s->dir, "mini-os");
 	s->lwip = find_src(s->dir, "lwip");
 	if (!s->mos || !s->lwip) {
 		snprintf(row->note, sizeof(row->note),
-			 "not measured: no source tree at %s (mini-os*.tar.xz or mini-os/, "
-			 "lwip*.tar.xz or lwip*/; TINYX_THIRD_PARTY names another dir)",
+			 "not measured: no source tree at %s (mini-os*.tar.xz or a mini-os* "
+			 "dir, lwip*.tar.xz or an lwip* dir; TINYX_THIRD_PARTY names another)",
 			 s->dir);
 		tx_info(ctx, "compare: minios: %s", row->note);
 		return 1;
@@ -198,23 +197,20 @@ static int sources(struct tx_ctx *ctx, struct minios_src *s, const char *tmpdir,
 		free(t);
 	}
 	sha256_hex(&k, s->key);
-	return r;
+	return 0;
 }
 
 /* OUT/compare/APP/minios: the kernel, image.conf and the xl config. */
 static int image_dir(struct tx_ctx *ctx, const char *dir, const char *kernel)
 {
 	char *k = xasprintf("%s/kernel", dir), *cfg = xasprintf("%s/minios.cfg", dir);
+	char *xl = xasprintf("# Mini-OS with lwIP and an HTTP service (tinyx compare)\n"
+			     "name = \"tinyx-minios\"\ntype = \"pv\"\nkernel = \"kernel\"\n"
+			     "memory = %d\nvcpus = 1\nvif = [ 'bridge=xenbr0' ]\n"
+			     "on_crash = \"destroy\"\n",
+			     MINIOS_MB);
 	struct imgconf c;
 	int r = mkdir_p(dir, 0755);
-	static const char xl[] = "# Mini-OS with lwIP and an HTTP service (tinyx compare)\n"
-				 "name = \"tinyx-minios\"\n"
-				 "type = \"pv\"\n"
-				 "kernel = \"kernel\"\n"
-				 "memory = 32\n"
-				 "vcpus = 1\n"
-				 "vif = [ 'bridge=xenbr0' ]\n"
-				 "on_crash = \"destroy\"\n";
 
 	imgconf_init(&c);
 	free(c.initrd);
@@ -227,11 +223,12 @@ static int image_dir(struct tx_ctx *ctx, const char *dir, const char *kernel)
 	c.note = xstrdup("Mini-OS + lwIP: boots under Xen only (tinyx probe)");
 	if (r == 0 && (r = copy_file(kernel, k, 0644)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot copy '%s' to '%s'", kernel, k);
-	if (r == 0 && (r = write_file_atomic(cfg, xl, sizeof(xl) - 1, 0644)) < 0)
+	if (r == 0 && (r = write_file_atomic(cfg, xl, strlen(xl), 0644)) < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", cfg);
 	if (r == 0)
 		r = imgconf_write(ctx, dir, &c);
 	imgconf_free(&c);
+	free(xl);
 	free(k);
 	free(cfg);
 	return r;
