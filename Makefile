@@ -1,5 +1,6 @@
 # Tinyx. `make` builds the tool; `make check` installs what the tests need and
-# runs every test; `make fuzz` runs the fuzz targets longer; `make bench`.
+# runs every test; `make check-unikernels` the unikernel rows too long for it;
+# `make fuzz` runs the fuzz targets longer; `make bench`.
 CC      ?= cc
 CLANG   ?= clang
 CFLAGS  ?= -O2 -g
@@ -22,7 +23,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 GUEST_SRC:= $(wildcard src/guest/*.c)
 
-.PHONY: all check unit unit-asan fuzz fuzz-check bench clean deps-test format
+.PHONY: all check check-unikernels unit unit-asan fuzz fuzz-check bench clean deps-test format
 all: $(B)/tinyx $(B)/tinyx-init
 
 $(B)/obj/%.o: src/%.c $(LIB_HDR)
@@ -103,6 +104,10 @@ check: deps-test
 	$(MAKE) unit-asan
 	ALONGSIDE_TEST=t700 ALONGSIDE="tests/run-fuzz.sh $(B)/fuzz $(FUZZ_SECONDS) 1" \
 		PREFETCH_TEST=t300 PREFETCH="nice -n 19 tests/prefetch-roots.sh" tests/run-shell.sh
+
+# the unikernel rows that take too long for make check (tests/u*.sh)
+check-unikernels: deps-test all
+	TEST_GLOB='tests/u[0-9][0-9][0-9]-*.sh' TESTS=u tests/run-shell.sh
 
 bench: all $(B)/bench-elfscan
 	bench/run.sh

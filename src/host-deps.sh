@@ -34,7 +34,10 @@ mtools:files into the bootable disk's FAT without mounting it
 syslinux:the bootable disk's BIOS loader (installed with mtools) and MBR code
 syslinux-common:the BIOS loader's ldlinux.c32
 systemd-boot-efi:the bootable disk's UEFI loader (systemd-boot), for a kernel with an EFI stub
-qemu-utils:the bootable disk as qcow2 (qemu-img)"
+qemu-utils:the bootable disk as qcow2 (qemu-img)
+zip:tinyx compare's unikraft row: lwIP's archive where Unikraft's build looks for it
+unzip:tinyx compare's unikraft row: Unikraft's build unpacks that archive
+patch:tinyx compare's unikraft row: our patch to its core, its own to its libraries"
 test="clang:fuzz targets (libFuzzer)
 libclang-rt-14-dev:fuzzer and sanitizer runtimes
 jq:check JSON output in tests

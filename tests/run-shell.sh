@@ -53,7 +53,8 @@ bg_done() {
 	echo "$res $1: $4 ($((end - $3)) s)"
 	sed 's/^/    /' "build/test-logs/$1.log" | tail -n 40
 }
-for t in tests/t[0-9][0-9][0-9]-*.sh; do
+# TEST_GLOB: another set (make check-unikernels: tests/u[0-9][0-9][0-9]-*.sh)
+for t in ${TEST_GLOB:-tests/t[0-9][0-9][0-9]-*.sh}; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
 	case $name in ${TESTS:-t}*) ;; *) continue ;; esac

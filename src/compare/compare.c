@@ -36,6 +36,8 @@ const struct compare_system compare_systems[] = {
     {"minios", "Mini-OS + lwIP HTTP app, PV under Xen (nested in QEMU)", 1, NULL, NULL,
      minios_measure},
     {"osv", "unikernel of the study", 1, NULL, NULL, not_in_debian},
+    {"unikraft", "Unikraft nginx (musl, lwIP), multiboot + CPIO initrd, QEMU pc", 1, NULL, NULL,
+     unikraft_measure},
     {NULL, NULL, 0, NULL, NULL, NULL},
 };
 
@@ -128,7 +130,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 				.init_marker = vm->init_marker,
 				.disk_initrd = vm->disk_initrd,
 				.extras = 1,
-				.iperf3 = !vm->real_xen,
+				.iperf3 = !vm->real_xen && !vm->unikernel,
 				.xen_on_qemu = !vm->real_xen};
 	struct probe_result pr;
 	struct imgconf c;
@@ -163,15 +165,21 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 	/* under Xen the service counts from xl create: the dom0's boot comes first */
 	dom0_ms = pr.dom0.n ? pr.dom0.median : 0;
 	probe_result_free(&pr);
-	if (vm->real_xen) { /* QEMU runs Xen and the dom0 too; a unikernel has no iperf3 */
-		row->rss_kb = row->pss_kb = row->guest_used_kb = -1;
-		row->mbps = -1;
-		row->na = COMPARE_NA_QEMU_MEM | COMPARE_NA_GUEST_MEM | COMPARE_NA_MBPS |
-			  COMPARE_NA_CONSOLE;
+	if (vm->real_xen) { /* QEMU runs Xen and the dom0 too */
+		row->rss_kb = row->pss_kb = -1;
+		row->na |= COMPARE_NA_QEMU_MEM | COMPARE_NA_CONSOLE;
 		snprintf(row->note, sizeof(row->note),
 			 "under Xen nested in QEMU, times from xl create: no QEMU memory (it "
-			 "holds Xen and the dom0), no guest memory count and no throughput (no "
-			 "iperf3 client in the guest)");
+			 "holds Xen and the dom0)");
+	}
+	if (vm->unikernel) { /* no Tinyx init to count memory or run iperf3 */
+		row->guest_used_kb = -1;
+		row->mbps = -1;
+		row->na |= COMPARE_NA_GUEST_MEM | COMPARE_NA_MBPS;
+		snprintf(row->note + strlen(row->note), sizeof(row->note) - strlen(row->note),
+			 "%sno guest memory count and no throughput (no iperf3 client in the "
+			 "unikernel)",
+			 row->note[0] ? ", " : "");
 	}
 	if (rc == 0 && !o->no_min_mem) {
 		/* a failing try ends by timeout at worst: three times the boot, at least 10 s */
@@ -182,7 +190,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 			row->name, vm->min_lo, c.memory_mb);
 		rc =
 		    probe_min_mem(ctx, &po, vm->min_lo, c.memory_mb, t < 10 ? 10 : t, &row->min_mb);
-		if (rc == 0 && row->min_mb == IMGCONF_MEM_MIN && vm->real_xen)
+		if (rc == 0 && row->min_mb == vm->min_lo && vm->min_lo == IMGCONF_MEM_MIN)
 			snprintf(row->note + strlen(row->note),
 				 sizeof(row->note) - strlen(row->note),
 				 "; %d MB of RAM is the least the probe boots: it may need less",

@@ -34,97 +34,23 @@ struct minios_src {
 	char key[65];	  /* the cache key */
 	const char *app;  /* our app's source */
 	char *cc;	  /* `gcc --version`, first line */
+	char *log;	  /* the build's output: beside the cache entry, kept */
 };
-
-static char *third_party_dir(const struct tx_ctx *ctx)
-{
-	const char *e = getenv("TINYX_THIRD_PARTY");
-	char *d = e && *e ? xstrdup(e) : xasprintf("%s/../shared/third_party", ctx->srcdir);
-	char *real = realpath(d, NULL);
-
-	if (real) {
-		free(d);
-		return real;
-	}
-	return d;
-}
-
-/* The first entry of dir (by name) that starts with prefix and is a
- * .tar.xz or a dir. */
-static char *find_src(const char *dir, const char *prefix)
-{
-	struct dirent **v = NULL;
-	int n = scandir(dir, &v, NULL, alphasort);
-	char *found = NULL;
-
-	for (int i = 0; i < n; i++) {
-		const char *nm = v[i]->d_name;
-		size_t l = strlen(nm);
-		char *p = xasprintf("%s/%s", dir, nm);
-
-		if (!found && !strncmp(nm, prefix, strlen(prefix)) &&
-		    ((l > 7 && !strcmp(nm + l - 7, ".tar.xz")) || is_dir(p)))
-			found = p;
-		else
-			free(p);
-		free(v[i]);
-	}
-	free(v);
-	return found;
-}
-
-/* A source's hash: a tarball's bytes, a tree's as tar writes it (names
- * sorted, owners and times fixed, so a copy elsewhere hashes alike). */
-static int src_hash(struct tx_ctx *ctx, const char *src, const char *tmpdir, char out[65])
-{
-	char *t;
-	int r;
-
-	if (!is_dir(src))
-		return sha256_file(src, out);
-	t = xasprintf("%s/.tree.%d.tar", tmpdir, (int)getpid()); /* runs at once: their own */
-	{
-		char *argv[] = {
-		    "tar",	  "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-		    "--mtime=@0", "-C",		 (char *)src, "-cf",	   t,
-		    ".",	  NULL};
-		r = run_cmd(ctx, argv, NULL, 1);
-	}
-	r = r == 0 ? sha256_file(t, out) : -EIO;
-	unlink(t);
-	free(t);
-	return r;
-}
-
-/* Unpack or copy src into dir/NAME (the tree's top dir). */
-static int put_src(struct tx_ctx *ctx, const char *src, const char *dir)
-{
-	int r;
-
-	if (is_dir(src)) {
-		char *argv[] = {"cp", "-a", (char *)src, (char *)dir, NULL};
-		r = run_cmd(ctx, argv, NULL, 1);
-	} else {
-		char *argv[] = {"tar", "-xJf", (char *)src, "-C", (char *)dir, NULL};
-		r = run_cmd(ctx, argv, NULL, 1);
-	}
-	return r == 0 ? 0 : tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s' into '%s'", src, dir);
-}
 
 static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 {
 	struct minios_src *s = arg;
 	char *src = xasprintf("%s/src", tmp), *mos = NULL, *lwip = NULL, *app = NULL;
-	char *log = xasprintf("%s/build.log", tmp), *gz = NULL, *kernel = NULL;
+	char *log = xstrdup(s->log), *gz = NULL, *kernel = NULL;
 	int r = mkdir_p(src, 0755);
 
 	if (r == 0)
-		r = put_src(ctx, s->mos, src);
+		r = third_party_unpack(ctx, s->mos, src);
 	if (r == 0)
-		r = put_src(ctx, s->lwip, src);
+		r = third_party_unpack(ctx, s->lwip, src);
 	if (r == 0) {
-		mos = find_src(src, "mini-os");
-		lwip = find_src(src, "lwip");
+		mos = third_party_find(src, "mini-os");
+		lwip = third_party_find(src, "lwip");
 		if (!mos || !lwip)
 			r = tx_fail(ctx, -ENOENT, STAGE,
 				    "no mini-os* and lwip* dirs in '%s' and '%s'", s->mos, s->lwip);
@@ -159,7 +85,7 @@ static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 
 static void src_free(struct minios_src *s)
 {
-	free(s->dir), free(s->mos), free(s->lwip), free(s->cc);
+	free(s->dir), free(s->mos), free(s->lwip), free(s->cc), free(s->log);
 }
 
 /* The sources, their key; 1 when they are missing (row->note says where
@@ -171,8 +97,8 @@ static int sources(struct tx_ctx *ctx, struct minios_src *s, const char *tmpdir,
 	struct sha256 k;
 
 	s->dir = third_party_dir(ctx);
-	s->mos = find_src(s->dir, "mini-os");
-	s->lwip = find_src(s->dir, "lwip");
+	s->mos = third_party_find(s->dir, "mini-os");
+	s->lwip = third_party_find(s->dir, "lwip");
 	if (!s->mos || !s->lwip) {
 		snprintf(row->note, sizeof(row->note),
 			 "not measured: no source tree at %s (mini-os*.tar.xz or a mini-os* "
@@ -185,8 +111,8 @@ static int sources(struct tx_ctx *ctx, struct minios_src *s, const char *tmpdir,
 		return tx_fail(ctx, -ENOENT, STAGE,
 			       "no gcc to build Mini-OS (apt-get install gcc)");
 	s->cc[strcspn(s->cc, "\n")] = 0;
-	if (src_hash(ctx, s->mos, tmpdir, h[0]) < 0 || src_hash(ctx, s->lwip, tmpdir, h[1]) < 0 ||
-	    sha256_file(s->app, h[2]) < 0)
+	if (third_party_hash(ctx, s->mos, tmpdir, h[0]) < 0 ||
+	    third_party_hash(ctx, s->lwip, tmpdir, h[1]) < 0 || sha256_file(s->app, h[2]) < 0)
 		return tx_fail(ctx, -EIO, STAGE, "cannot read the Mini-OS sources in '%s'", s->dir);
 	sha256_init(&k);
 	{
@@ -249,6 +175,7 @@ int minios_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 		r = sources(ctx, &s, base, row);
 	if (r == 0) {
 		cache = xasprintf("%s/minios-%s", base, s.key);
+		s.log = xasprintf("%s.log", cache);
 		r = tx_cache_get(
 		    ctx, &(struct tx_cache_entry){cache, "kernel", STAGE, "Mini-OS", fill, &s});
 		r = r < 0 ? r : 0;
@@ -258,7 +185,8 @@ int minios_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 		r = image_dir(ctx, dir, kernel);
 	}
 	if (r == 0 && cache) {
-		struct compare_vm vm = {.dir = dir, .timeout_s = 120, .real_xen = 1, .min_lo = 16};
+		struct compare_vm vm = {
+		    .dir = dir, .timeout_s = 120, .real_xen = 1, .unikernel = 1, .min_lo = 16};
 
 		r = compare_vm_row(ctx, st, row, &vm);
 	} else if (r < 0) {

@@ -49,6 +49,7 @@ struct compare_vm {
 	int peer;		 /* no Tinyx init: checked on st->svc and st->port */
 	int disk_initrd;	 /* the image's disk as root with its initrd (a distro's VM) */
 	int real_xen;		 /* a PV guest under the real Xen (tinyx probe), not QEMU */
+	int unikernel;		 /* no iperf3 client, no guest memory count in it */
 	int min_lo;
 };
 int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row,
@@ -69,5 +70,18 @@ int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 int cmpimg_peer_service(struct tx_ctx *ctx, struct compare_state *st);
 int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 int minios_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int unikraft_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+
+/* The unikernels' sources (thirdparty.c). The dir: $TINYX_THIRD_PARTY, else
+ * ../shared/third_party beside the project (owned). */
+char *third_party_dir(const struct tx_ctx *ctx);
+/* The first entry of dir (by name) that starts with prefix and is a .tar.xz
+ * or a dir, as a path (owned); NULL: none. */
+char *third_party_find(const char *dir, const char *prefix);
+/* A source's hash: a tarball's bytes, a tree's as tar writes it (names
+ * sorted, owners and times fixed); tmpdir holds that tar for a moment. */
+int third_party_hash(struct tx_ctx *ctx, const char *src, const char *tmpdir, char out[65]);
+/* Unpack the tarball src into dir, or copy the tree src there. 0 or -errno. */
+int third_party_unpack(struct tx_ctx *ctx, const char *src, const char *dir);
 
 #endif

@@ -18,6 +18,10 @@
  *   port=80                    TCP port of the service, 0 = none
  *   service=http               http | tcp | none
  *   target=kvm                 kvm | xen
+ *   cmdline=unikraft           the kernel command line's dialect: linux
+ *                              (tinyx.ip=, tinyx.gw=; the default, not
+ *                              written) | unikraft (netdev.ip=ADDR/P:GW,
+ *                              then "--": a unikernel's own parameters)
  *   note=free text
  *
  * The file is untrusted input: unknown or repeated keys, names with '/' or
@@ -39,6 +43,7 @@ enum img_machine { IMG_MICROVM, IMG_PC };
 enum img_net { IMG_NET_MMIO, IMG_NET_PCI };
 enum img_service { IMG_SVC_NONE, IMG_SVC_HTTP, IMG_SVC_TCP };
 enum img_target { IMG_KVM, IMG_XEN };
+enum img_cmdline { IMG_CMDLINE_LINUX, IMG_CMDLINE_UNIKRAFT };
 
 struct imgconf {
 	enum img_machine machine; /* default microvm */
@@ -54,6 +59,7 @@ struct imgconf {
 	int port;		  /* default 0 */
 	enum img_service service; /* default none */
 	enum img_target target;	  /* default kvm */
+	enum img_cmdline cmdline; /* default linux */
 	char *note;		  /* NULL when none */
 	char *comment;		  /* imgconf_text's first line (after "# "); not
 				   * read back; NULL: the generic one */
@@ -80,6 +86,7 @@ const char *img_machine_name(enum img_machine m);
 const char *img_net_name(enum img_net n);
 const char *img_service_name(enum img_service s);
 const char *img_target_name(enum img_target t);
+const char *img_cmdline_name(enum img_cmdline d);
 /* The service named NAME ("http", "tcp", "none"), or -1. */
 int img_service_find(const char *name);
 

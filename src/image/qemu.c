@@ -26,7 +26,7 @@ char *qemu_append_extra(const struct qemu_boot *b)
 
 	if (b->extra && *b->extra)
 		sbuf_puts(&s, b->extra);
-	if (strcmp(b->accel, "kvm"))
+	if (strcmp(b->accel, "kvm") && b->c->cmdline == IMG_CMDLINE_LINUX)
 		sbuf_printf(&s, "%snoapictimer", s.len ? " " : "");
 	return s.s ? s.s : xstrdup("");
 }

@@ -53,9 +53,15 @@ static int boot_copy(struct tx_ctx *ctx, const struct probe_opts *o, struct qemu
 static int qemu_prepare(struct tx_ctx *ctx, struct probe_opts *o, const struct imgconf *c,
 			struct probe_result *r, struct strv *argv, void **st)
 {
-	char *extra = xasprintf(
-	    "tinyx.ip=%s/%d tinyx.gw=%s%s", NETNS_GUEST_ADDR, NETNS_PREFIX, NETNS_HOST_ADDR,
-	    o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR : "");
+	/* a unikernel of Unikraft's reads its own parameters, up to "--" */
+	char *extra =
+	    c->cmdline == IMG_CMDLINE_UNIKRAFT
+		? xasprintf("netdev.ip=%s/%d:%s --", NETNS_GUEST_ADDR, NETNS_PREFIX,
+			    NETNS_HOST_ADDR)
+		: xasprintf("tinyx.ip=%s/%d tinyx.gw=%s%s", NETNS_GUEST_ADDR, NETNS_PREFIX,
+			    NETNS_HOST_ADDR,
+			    o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR
+				      : "");
 	struct qemu_boot b = {.c = c,
 			      .dir = o->dir,
 			      .qemu = o->qemu,

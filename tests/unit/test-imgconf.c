@@ -75,6 +75,7 @@ static void test_defaults(void)
 	CHECK_STR(c.append, "console=ttyS0");
 	CHECK(c.memory_mb == 64 && c.vcpus == 1 && c.port == 0);
 	CHECK(c.service == IMG_SVC_NONE && c.target == IMG_KVM);
+	CHECK(c.cmdline == IMG_CMDLINE_LINUX);
 	imgconf_free(&c);
 
 	/* pc defaults to virtio-pci; an empty disk means none */
@@ -116,6 +117,7 @@ static void test_reject(void)
 	reject("service=http\n", "needs a port");
 	reject("net=virtio-pci\n", "machine=pc");
 	reject("target=hyperv\n", "target");
+	reject("cmdline=osv\n", "cmdline");
 	reject("kernel=kernel\nkernel=other\n", "repeated key");
 	reject("colour=blue\n", "unknown key");
 	reject("just words\n", "key=value");
@@ -181,10 +183,22 @@ static void test_roundtrip(void)
 	CHECK_STR(b.note, "hi");
 	CHECK_STR(b.append, "console=ttyS0");
 	CHECK(strstr(t1.s, "net=virtio-pci\n") != NULL);
+	CHECK(strstr(t1.s, "cmdline=") == NULL); /* a Linux image's text as before */
 	imgconf_free(&a);
 	imgconf_free(&b);
 	sbuf_free(&t1);
 	sbuf_free(&t2);
+
+	/* a unikernel's dialect is written and read back */
+	CHECK(parse(&ctx, "machine=pc\ncmdline=unikraft\nappend=\n", &a) == 0);
+	CHECK(a.cmdline == IMG_CMDLINE_UNIKRAFT);
+	imgconf_text(&a, &t1);
+	CHECK(strstr(t1.s, "cmdline=unikraft\n") != NULL);
+	CHECK(imgconf_parse(&ctx, "t1", t1.s, t1.len, &b) == 0);
+	CHECK(b.cmdline == IMG_CMDLINE_UNIKRAFT);
+	imgconf_free(&a);
+	imgconf_free(&b);
+	sbuf_free(&t1);
 }
 
 static void test_load(void)

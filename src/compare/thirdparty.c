@@ -1,0 +1,84 @@
+/* The sources of the unikernel rows (minios, unikraft): tarballs or trees
+ * in $TINYX_THIRD_PARTY, default ../shared/third_party beside the project
+ * (see system.h). */
+#include "compare/system.h"
+#include "lib/sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STAGE "compare"
+
+char *third_party_dir(const struct tx_ctx *ctx)
+{
+	const char *e = getenv("TINYX_THIRD_PARTY");
+	char *d = e && *e ? xstrdup(e) : xasprintf("%s/../shared/third_party", ctx->srcdir);
+	char *real = realpath(d, NULL);
+
+	if (real) {
+		free(d);
+		return real;
+	}
+	return d;
+}
+
+char *third_party_find(const char *dir, const char *prefix)
+{
+	struct dirent **v = NULL;
+	int n = scandir(dir, &v, NULL, alphasort);
+	char *found = NULL;
+
+	for (int i = 0; i < n; i++) {
+		const char *nm = v[i]->d_name;
+		size_t l = strlen(nm);
+		char *p = xasprintf("%s/%s", dir, nm);
+
+		if (!found && !strncmp(nm, prefix, strlen(prefix)) &&
+		    ((l > 7 && !strcmp(nm + l - 7, ".tar.xz")) || is_dir(p)))
+			found = p;
+		else
+			free(p);
+		free(v[i]);
+	}
+	free(v);
+	return found;
+}
+
+int third_party_hash(struct tx_ctx *ctx, const char *src, const char *tmpdir, char out[65])
+{
+	char *t;
+	int r;
+
+	if (!is_dir(src))
+		return sha256_file(src, out);
+	t = xasprintf("%s/.tree.%d.tar", tmpdir, (int)getpid()); /* runs at once: their own */
+	{
+		char *argv[] = {
+		    "tar",	  "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
+		    "--mtime=@0", "-C",		 (char *)src, "-cf",	   t,
+		    ".",	  NULL};
+		r = run_cmd(ctx, argv, NULL, 1);
+	}
+	r = r == 0 ? sha256_file(t, out) : -EIO;
+	unlink(t);
+	free(t);
+	return r;
+}
+
+int third_party_unpack(struct tx_ctx *ctx, const char *src, const char *dir)
+{
+	int r;
+
+	if (is_dir(src)) {
+		char *argv[] = {"cp", "-a", (char *)src, (char *)dir, NULL};
+		r = run_cmd(ctx, argv, NULL, 1);
+	} else {
+		char *argv[] = {"tar", "-xJf", (char *)src, "-C", (char *)dir, NULL};
+		r = run_cmd(ctx, argv, NULL, 1);
+	}
+	return r == 0 ? 0 : tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s' into '%s'", src, dir);
+}
