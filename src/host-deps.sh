@@ -50,7 +50,9 @@ iptables:the NAT rules of libvirt's network, inside the test's namespace (t420)
 iputils-ping:ping the guest's NICs, IPv4 and IPv6, in tests (t430)
 curl:HTTP checks of the guest from the tests' namespaces (t410, t420, t430, t440)
 fdisk:sfdisk reads the bootable disk's partition table in tests (t510)
-ovmf:UEFI firmware for the bootable disk's test"
+ovmf:UEFI firmware for the bootable disk's test
+wireguard-tools:the VPN gateway's test: its keys (wg genkey) and its peer's tunnel (wg set) (t695)
+wireguard-go:the VPN gateway's test: the peer's WireGuard in user space, the host's kernel may lack it (t695)"
 list=$tool
 [ "$1" = test ] && list="$tool
 $test"

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Stage the Debian roots that the later shell tests build from, so that
 # make check can run it beside the single-core boot tests (PREFETCH in
-# run-shell.sh): the apps of t540, t440 and t690, the Xen dom0's tools of
-# t800, and the roots of t700's comparison (`tinyx compare --stage`); and
-# t690's kernel (its own config: nf_tables). A root or kernel made here is
+# run-shell.sh): the apps of t540, t440, t690 and t695, the Xen dom0's tools
+# of t800, and the roots of t700's comparison (`tinyx compare --stage`);
+# and the kernels of t690 (nf_tables) and t695 (WireGuard, nf_tables). A root or kernel made here is
 # the one the test would make (the same inputs, the same cache); a test
 # that comes first to it waits on its lock. No image or boot: those stay
 # in their tests. Exit 1 when a root or kernel cannot be made (the test
@@ -20,29 +20,37 @@ for app in haproxy nftables bind9 mosquitto xen-utils-4.17; do
 		rc=1
 	fi
 	[ "$app" = nftables ] || continue
-	# t690's kernel (nf_tables): an incremental kbuild after nginx's, on
-	# the core that the single-core boot tests before it leave idle. In a
-	# copy of the kvm kbuild dir, bind-mounted over the cache's kbuild/ in
-	# a mount namespace of its own (the same paths: incremental), so the
-	# lock it holds is its own: the tests meanwhile make their configs in
-	# the shared dir (haproxy's in t440) without waiting for it. The kernel
-	# goes to the shared kernels/ store, where t690 finds it.
-	start=$(date +%s)
+	# the kernels of t690 (nf_tables) and t695 (WireGuard and nf_tables):
+	# incremental kbuilds after nginx's, one after the other, on the core
+	# that the single-core boot tests before them leave idle. In a copy of
+	# the kvm kbuild dir, bind-mounted over the cache's kbuild/ in a mount
+	# namespace of its own (the same paths: incremental), so the lock it
+	# holds is its own: the tests meanwhile make their configs in the
+	# shared dir (haproxy's in t440) without waiting for it. The kernels go
+	# to the shared kernels/ store, where t690 and t695 find them. t695's
+	# closure needs its overlay's wg-quick@wg0 link (a template's instance)
+	# and its packages; the rest of its overlay does not change its kernel.
 	cache=${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}
+	kok=0
 	kb=$(mktemp -d /tmp/tinyx-prefetch-kbuild.XXXXXX) &&
-		flock -w 120 "$cache/kbuild/kvm.lock" cp -a "$cache/kbuild/kvm" "$kb/" &&
-		# shellcheck disable=SC2016
-		unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" "$2" &&
-			exec "$3" kernel nftables --target kvm -q' sh "$kb" "$cache/kbuild" \
-			"$TINYX" >/dev/null
-	st=$?
-	[ -n "$kb" ] && rm -rf "$kb"
-	if [ "$st" = 0 ]; then
-		echo "built the nftables kernel ($(($(date +%s) - start)) s)"
-	else
-		echo "cannot build the nftables kernel"
-		rc=1
-	fi
+		ovl=$(mktemp -d /tmp/tinyx-prefetch-ovl.XXXXXX) &&
+		mkdir -p "$ovl/etc/systemd/system/multi-user.target.wants" &&
+		ln -s ../../../../lib/systemd/system/wg-quick@.service \
+			"$ovl/etc/systemd/system/multi-user.target.wants/wg-quick@wg0.service" &&
+		flock -w 120 "$cache/kbuild/kvm.lock" cp -a "$cache/kbuild/kvm" "$kb/" || kok=1
+	for k in "nftables" "wireguard-tools --add iproute2,nftables --overlay $ovl"; do
+		start=$(date +%s)
+		# shellcheck disable=SC2016,SC2086
+		if [ "$kok" = 0 ] && unshare -m sh -c 'mount --make-rprivate / &&
+			mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$kb" "$cache/kbuild" \
+			"$TINYX" kernel $k --target kvm -q >/dev/null; then
+			echo "built the ${k%% *} kernel ($(($(date +%s) - start)) s)"
+		else
+			echo "cannot build the ${k%% *} kernel"
+			kok=1 rc=1
+		fi
+	done
+	rm -rf "$kb" "$ovl"
 done
 start=$(date +%s)
 if "$TINYX" compare nginx --stage; then

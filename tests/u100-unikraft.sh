@@ -58,7 +58,7 @@ check "warm: no build" sh -c "! grep -q 'building nginx on Unikraft' '$tmp/warm.
 check "warm: measured and ok" [ "$(j warm '.measured and .ok')" = true ]
 check "warm: the same kernel and initrd" \
 	sh -c "cmp -s '$img/kernel' '$tmp/warm/compare/nginx/unikraft/kernel' && cmp -s '$img/initrd' '$tmp/warm/compare/nginx/unikraft/initrd'"
-check "one cache entry" [ "$(ls -d "$tmp"/cache/unikernels/unikraft-* | wc -l)" = 1 ]
+check "one cache entry" [ "$(find "$tmp/cache/unikernels" -maxdepth 1 -type d -name 'unikraft-*' | wc -l)" = 1 ]
 
 check "no QEMU of this test left" [ -z "$(pgrep -f "qemu-system.*$tmp")" ]
 check "ip netns list unchanged" [ "$(ip netns list 2>/dev/null | sort | tr '\n' ' ')" = "$netns_before" ]

@@ -45,7 +45,7 @@ int cmd_stage(struct tx_ctx *ctx, const struct cli *c)
 /* The app's root: --root DIR, or the staged one. */
 static int app_root(struct tx_ctx *ctx, const struct cli *c, char **root)
 {
-	struct stage_opts o = {.mirror = c->mirror};
+	struct stage_opts o = {.mirror = c->mirror, .extra = c->add};
 
 	if (c->root) {
 		if (!is_dir(c->root))
@@ -62,6 +62,8 @@ static int app_closure(struct tx_ctx *ctx, const struct cli *c, const char *stag
 		       struct manifest *m, double *ms)
 {
 	struct app_spec spec = {0};
+	struct strv add = {0};
+	struct closure_extra x = {.add = &add};
 	char *root = NULL, *ovl = NULL;
 	double t0;
 	int r;
@@ -69,21 +71,25 @@ static int app_closure(struct tx_ctx *ctx, const struct cli *c, const char *stag
 	memset(m, 0, sizeof(*m));
 	if (!valid_pkg_name(c->app))
 		return tx_fail(ctx, -EINVAL, stage, "invalid package name '%s'", c->app);
-	r = app_root(ctx, c, &root);
+	r = closure_add_list(ctx, stage, c->add, &add);
+	if (r == 0)
+		r = app_root(ctx, c, &root);
 	if (r == 0)
 		r = overlay_mount(ctx, root, c->overlay, c->noverlay, &ovl);
 	if (r < 0) {
+		strv_free(&add);
 		free(root);
 		return r;
 	}
 	manifest_init(m, c->app, ovl ? ovl : root);
 	t0 = now_ms();
-	r = closure_build(ctx, c->app, ovl ? ovl : root, ctx->srcdir, m, &spec);
+	r = closure_build_ex(ctx, c->app, ovl ? ovl : root, ctx->srcdir, &x, m, &spec);
 	if (r == 0 && ovl)
 		overlay_owners(m, root);
 	if (ms)
 		*ms = now_ms() - t0;
 	appspec_free(&spec);
+	strv_free(&add);
 	overlay_umount(ovl);
 	free(root);
 	return r;

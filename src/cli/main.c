@@ -31,22 +31,23 @@ static const struct cli_cmd cmds[] = {
      "[--mirror URL] [--with PKG,...]\n"
      "        a cached debootstrap root with APP (and PKGs) installed",
      cmd_stage},
-    {"closure", "APP", "--root --json --mirror --overlay",
-     "[--root DIR] [--json] [--overlay DIR]...\n"
+    {"closure", "APP", "--root --json --mirror --overlay --add",
+     "[--root DIR] [--json] [--overlay DIR]... [--add PKG,...]\n"
      "        the manifest: every file, user and group APP needs, and why",
      cmd_closure},
     {"kconfig", "APP",
      "--target --json --minimize --budget --candidates --timeout --runs --out --mirror --root "
-     "--overlay --own-kernel",
-     "--target kvm|xen [--json] [--own-kernel]\n"
+     "--overlay --own-kernel --add",
+     "--target kvm|xen [--json] [--own-kernel] [--overlay DIR]... [--add PKG,...]\n"
      "        the merged, verified kernel config and why each option is set\n"
      "    --minimize [--budget MIN] [--candidates A,B,...] [--timeout S] [--runs N]\n"
      "        [--out FILE]: switch options off by trial (build, boot, serve); write\n"
      "        the smallest config that still serves as a fragment",
      cmd_kconfig},
-    {"kernel", "APP", "--target --mirror --root --overlay --own-kernel",
-     "--target kvm|xen [--own-kernel]\n"
-     "        build (or reuse) the kernel for APP",
+    {"kernel", "APP", "--target --mirror --root --overlay --own-kernel --add",
+     "--target kvm|xen [--own-kernel] [--overlay DIR]... [--add PKG,...]\n"
+     "        build (or reuse) the kernel for APP (with the overlays and\n"
+     "        packages of a build: the same kernel)",
      cmd_kernel},
     {"probe", "DIR",
      "--runs --json --disk --initrd --breakdown --timeout --memory --xen-cfg --qemu --console "

@@ -76,7 +76,8 @@ int cl_add_extra(struct cl *c, const char *pkg, struct app_spec *spec);
 int cl_boot_secrets(struct cl *c, struct app_spec *spec);
 void cl_drop_made(struct cl *c, const struct app_spec *spec);
 /* The kernel features of kconfig-fragments/features/ whose paths the
- * manifest holds (fragfeat.c). 0 or -errno with ctx->err. */
-int cl_fragment_features(struct cl *c);
+ * manifest holds (fragfeat.c); a matching fragment's "# init: rng" line
+ * sets spec->rng (spec may be NULL). 0 or -errno with ctx->err. */
+int cl_fragment_features(struct cl *c, struct app_spec *spec);
 
 #endif

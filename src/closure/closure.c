@@ -164,11 +164,30 @@ static int build(struct cl *c, const struct closure_extra *x, struct app_spec *s
 	if (r == 0)
 		cl_drop_made(c, spec); /* the trace may have seen them opened */
 	if (r == 0)
-		r = cl_fragment_features(c);
+		r = cl_fragment_features(c, spec);
 	if (r < 0)
 		return r;
 	add_accounts(c);
 	manifest_sort(c->m);
+	return 0;
+}
+
+int closure_add_list(struct tx_ctx *ctx, const char *stage, const char *list, struct strv *out)
+{
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+		char *name = xstrndup(p, n);
+		int r;
+
+		if (!valid_pkg_name(name)) {
+			r = tx_fail(ctx, -EINVAL, stage, "invalid package name in --add '%s'",
+				    name);
+			free(name);
+			return r;
+		}
+		strv_push_own(out, name);
+		p += n + (p[n] == ',');
+	}
 	return 0;
 }
 

@@ -26,5 +26,8 @@ struct closure_extra {
 };
 int closure_build_ex(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
 		     const struct closure_extra *x, struct manifest *m, struct app_spec *spec);
+/* --add A,B,...: each a package name, into out (appended). 0, or -EINVAL
+ * naming the bad one with stage. */
+int closure_add_list(struct tx_ctx *ctx, const char *stage, const char *list, struct strv *out);
 
 #endif

@@ -41,8 +41,21 @@ static const char *matched(const struct manifest *m, const char *text)
 	return NULL;
 }
 
-/* The fragment's options into m, when it matches. */
-static int one_fragment(struct cl *c, const char *dir, const char *name)
+/* Does the fragment's text have the line "# init: WHAT"? */
+static int init_line(const char *text, const char *what)
+{
+	size_t n = strlen(what);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "# init: ", 8) && !strncmp(l + 8, what, n) &&
+		    (l[8 + n] == '\n' || !l[8 + n]))
+			return 1;
+	return 0;
+}
+
+/* The fragment's options into m, when it matches; its "# init: rng" line
+ * into spec (the init waits for the kernel's RNG before the app). */
+static int one_fragment(struct cl *c, const char *dir, const char *name, struct app_spec *spec)
 {
 	char *p = xasprintf("%s/%s", dir, name), *text = NULL, *why, *save = NULL;
 	const char *hit;
@@ -54,6 +67,8 @@ static int one_fragment(struct cl *c, const char *dir, const char *name)
 		return r;
 	}
 	hit = matched(c->m, text);
+	if (hit && spec && init_line(text, "rng"))
+		spec->rng = 1;
 	why = xasprintf("features/%s", name);
 	for (char *l = hit ? strtok_r(text, "\n", &save) : NULL; l;
 	     l = strtok_r(NULL, "\n", &save)) {
@@ -70,7 +85,7 @@ static int one_fragment(struct cl *c, const char *dir, const char *name)
 	return 0;
 }
 
-int cl_fragment_features(struct cl *c)
+int cl_fragment_features(struct cl *c, struct app_spec *spec)
 {
 	char *dir = xasprintf("%s/%s", c->projdir, FEATURES_DIR);
 	struct dirent **v = NULL;
@@ -80,7 +95,7 @@ int cl_fragment_features(struct cl *c)
 		size_t l = strlen(v[i]->d_name);
 
 		if (r == 0 && l > 7 && !strcmp(v[i]->d_name + l - 7, ".config"))
-			r = one_fragment(c, dir, v[i]->d_name);
+			r = one_fragment(c, dir, v[i]->d_name, spec);
 		free(v[i]);
 	}
 	free(v);

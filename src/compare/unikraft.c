@@ -145,7 +145,8 @@ static int pack_archives(struct tx_ctx *ctx, const char *src, const char *top, c
 	return r;
 }
 
-/* Add every path under m->root + path to m (the initrd's tree). */
+/* Add every path under m->root + path to m (the initrd's tree); a symlink
+ * stays a symlink (manifest_add_path), never followed. */
 static int add_tree(struct tx_ctx *ctx, struct manifest *m, const char *path, int depth)
 {
 	char *host = xasprintf("%s%s", m->root, path);
@@ -161,8 +162,11 @@ static int add_tree(struct tx_ctx *ctx, struct manifest *m, const char *path, in
 			char *p = xasprintf("%s/%s", strcmp(path, "/") ? path : "", nm);
 			char *h = xasprintf("%s%s", m->root, p);
 
+			struct stat st;
+
 			r = manifest_add_path(m, p, "app-nginx rootfs");
-			if (r >= 0 && is_dir(h))
+			/* a real dir, never a link to one: the tree is untrusted */
+			if (r >= 0 && lstat(h, &st) == 0 && S_ISDIR(st.st_mode))
 				r = add_tree(ctx, m, p, depth + 1);
 			if (r < 0 && !ctx->err[0])
 				r = tx_fail(ctx, r, STAGE, "cannot add '%s' to the initrd", h);

@@ -90,9 +90,9 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 	return 0;
 }
 
-static const char *const keys[] = {"arg",     "env",	 "user",    "group",   "groups", "dir",
-				   "workdir", "pidfile", "forking", "restart", "pre",	 "post",
-				   "umask",   "nofile",	 "notify",  "caps",    "oneshot"};
+static const char *const keys[] = {"arg",     "env",	 "user",    "group",   "groups",  "dir",
+				   "workdir", "pidfile", "forking", "restart", "pre",	  "post",
+				   "umask",   "nofile",	 "notify",  "caps",    "oneshot", "rng"};
 
 int appconf_hook(const char *v, size_t n)
 {
@@ -155,6 +155,7 @@ static int decode(struct appconf_item *it, const char *kw, size_t kl, const char
 	case APPCONF_FORKING:
 	case APPCONF_NOTIFY:
 	case APPCONF_ONESHOT:
+	case APPCONF_RNG:
 		return parse_uint(v, vl, 10, 1, &it->num) ? APPCONF_BAD_VALUE : 0;
 	case APPCONF_CAPS: /* "N N ...": ambient capabilities by number, at least one */
 		it->caps = 0;
@@ -193,10 +194,12 @@ int appconf_set(const struct appconf_fields *f, const struct appconf_item *it)
 	case APPCONF_RESTART:
 	case APPCONF_NOTIFY:
 	case APPCONF_ONESHOT:
+	case APPCONF_RNG:
 		*(it->key == APPCONF_FORKING   ? f->forking
 		  : it->key == APPCONF_RESTART ? f->restart
 		  : it->key == APPCONF_NOTIFY  ? f->notify
-					       : f->oneshot) = (int)it->num;
+		  : it->key == APPCONF_ONESHOT ? f->oneshot
+					       : f->rng) = (int)it->num;
 		return 1;
 	case APPCONF_CAPS:
 		*f->caps = it->caps;

@@ -32,6 +32,7 @@ enum appconf_key {
 	APPCONF_NOTIFY,
 	APPCONF_CAPS,
 	APPCONF_ONESHOT,
+	APPCONF_RNG,
 };
 
 /* "dir PATH MODE UID GID"; path is not NUL-terminated (plen bytes). */
@@ -89,13 +90,13 @@ int appconf_hook(const char *v, size_t n);
 struct appconf_fields {
 	unsigned *uid, *gid, *groups;
 	size_t *ngroups;
-	int *has_user, *forking, *restart, *notify, *oneshot;
+	int *has_user, *forking, *restart, *notify, *oneshot, *rng;
 	unsigned long long *caps;
 };
 #define APPCONF_FIELDS(s)                                                                          \
 	{                                                                                          \
 		&(s)->uid, &(s)->gid, (s)->groups, &(s)->ngroups, &(s)->has_user, &(s)->forking,   \
-		    &(s)->restart, &(s)->notify, &(s)->oneshot, &(s)->caps                         \
+		    &(s)->restart, &(s)->notify, &(s)->oneshot, &(s)->rng, &(s)->caps              \
 	}
 /* Store it when it is user, group, groups, forking or restart: 1, else 0. */
 int appconf_set(const struct appconf_fields *f, const struct appconf_item *it);

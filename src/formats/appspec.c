@@ -143,6 +143,8 @@ void appspec_text(const struct app_spec *s, struct sbuf *out)
 		sbuf_puts(out, "notify 1\n");
 	if (s->oneshot)
 		sbuf_puts(out, "oneshot 1\n");
+	if (s->rng)
+		sbuf_puts(out, "rng 1\n");
 	if (s->has_umask)
 		sbuf_printf(out, "umask %04o\n", s->umask);
 	if (s->nofile_hard)

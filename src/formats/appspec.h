@@ -27,6 +27,10 @@
  *   oneshot 0|1          Type=oneshot: the app sets something up and exits
  *                        (nftables' `nft -f`): status 0 is done, not a failure;
  *                        the VM stays up, nothing is restarted
+ *   rng 0|1              the init waits until the kernel's RNG is ready before
+ *                        the app: a kernel feature of the image drops work
+ *                        until then (WireGuard drops handshakes); a
+ *                        features/ fragment's "# init: rng" line sets it
  *   umask OCTAL          the app's umask (UMask=; default the init's, 0022)
  *   nofile SOFT HARD     its RLIMIT_NOFILE (LimitNOFILE=; at most 1048576)
  * One reader, formats/appconf.c, serves this file and the guest init (which
@@ -53,6 +57,7 @@ struct app_spec {
 	int restart;	       /* 0 no, 1 on-failure */
 	int notify;	       /* Type=notify */
 	int oneshot;	       /* Type=oneshot: done when it exits 0 */
+	int rng;	       /* wait for the kernel's RNG before the app */
 	struct strv pre, post; /* "FLAGS\tARG0\tARG..." (appconf_hook) */
 	int has_umask;
 	unsigned umask;

@@ -138,6 +138,8 @@ void conf_print(const struct app_conf *c)
 		out("notify 1\n");
 	if (c->oneshot)
 		out("oneshot 1\n");
+	if (c->rng)
+		out("rng 1\n");
 	if (c->has_umask)
 		out("umask %04o\n", c->umask);
 	if (c->nofile_hard)

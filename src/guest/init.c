@@ -21,6 +21,9 @@
  *   tinyx: dhcp IFACE ADDR/PREFIX via ROUTER   a lease taken (dhcp.c), at
  *                                  any time: the app does not wait for it
  *   tinyx: mem used KB             right after the ready lines
+ *   tinyx: rng ready after N ms    app.conf's "rng 1": the init waited for the
+ *                                  kernel's RNG before the app (blocking on
+ *                                  getrandom makes the kernel gather it)
  *   tinyx: app exited status N     or "app killed by signal N"
  *   tinyx: app done 'PROG' status 0  a oneshot app ran to its end (the VM
  *                                  stays up)
@@ -57,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -185,6 +189,24 @@ static void console_fds(void)
 }
 
 /* The kernel's orderly_poweroff() runs this: "/init --poweroff". */
+/* Wait until the kernel's RNG is ready. A blocking getrandom() makes the
+ * kernel gather entropy from timer jitter (0.9 s under QEMU's TCG, which has
+ * no RDRAND on its default CPU); until then some kernel features drop work
+ * (WireGuard: every handshake). */
+static void rng_wait(void)
+{
+	double t0 = now_ms();
+	char b;
+	ssize_t n;
+
+	while ((n = getrandom(&b, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		say("cannot wait for the kernel's RNG: %s", strerror(errno));
+	else
+		say("rng ready after %.0f ms", now_ms() - t0);
+}
+
 static void set_poweroff_cmd(const char *self)
 {
 	int fd = open("/proc/sys/kernel/poweroff_cmd", O_WRONLY | O_CLOEXEC);
@@ -249,9 +271,11 @@ int main(int argc, char **argv)
 		start_shell();
 	if (dom0_role())
 		dom0_setup();
-	if (conf_load(&conf, CONF) == 0)
+	if (conf_load(&conf, CONF) == 0) {
+		if (conf.rng)
+			rng_wait();
 		start_app();
-	else
+	} else
 		no_app();
 	if (dom0_role())
 		dom0_guest();

@@ -33,7 +33,7 @@ struct app_conf {
 	int ndirs;
 	unsigned uid, gid, groups[APPCONF_MAX_GROUPS];
 	size_t ngroups;
-	int has_user, forking, restart, notify, oneshot;
+	int has_user, forking, restart, notify, oneshot, rng;
 	unsigned long long caps; /* ambient capabilities: bit N, capability N */
 	char *pidfile, *workdir; /* NULL: none, "/" */
 };

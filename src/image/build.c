@@ -65,19 +65,9 @@ static int build_inputs(struct bctx *b)
 	const char *was;
 	int r = 0;
 
-	for (const char *p = b->o->add; p && *p;) { /* --add A,B: each a package name */
-		size_t n = strcspn(p, ",");
-		char *name = xstrndup(p, n);
-
-		if (!valid_pkg_name(name)) {
-			r = tx_fail(ctx, -EINVAL, "build", "invalid package name in --add '%s'",
-				    name);
-			free(name);
-			return r;
-		}
-		strv_push_own(&b->add, name);
-		p += n + (p[n] == ',');
-	}
+	r = closure_add_list(ctx, "build", b->o->add, &b->add); /* --add A,B */
+	if (r < 0)
+		return r;
 	if (b->o->root && !is_dir(b->o->root))
 		return tx_fail(ctx, -ENOENT, "build", "no root tree at '%s'", b->o->root);
 	if (b->o->root)

@@ -92,6 +92,7 @@ static void test_bad(void)
 	    "arg /x\nfrobnicate 1\n",	       /* unknown */
 	    "arg /x\nforking 2\npidfile /p\n", /* not 0/1 */
 	    "arg /x\noneshot yes\n",	       /* not 0/1 */
+	    "arg /x\nrng 2\n",		       /* not 0/1 */
 	    "arg /x\nrestart always\n",	       /* not supported */
 	    "arg /x\ndir run 0755 0 0\n",      /* relative dir */
 	    "arg /x\ndir /run 0855 0 0\n",     /* not octal */
@@ -185,7 +186,8 @@ static void test_init_agrees(void)
 	    "arg /a\npre .\t/bin/check\t-t\npre -+\t/usr/lib/x/helper\tsetup\tx y\n"
 	    "post !\t/bin/true\nnotify 1\numask 027\nnofile 1024 524288\n",
 	    "arg /a\nuser 100\ngroup 101\ncaps 40 10 8\n",
-	    "arg /usr/sbin/nft\narg -f\narg /etc/nftables.conf\nrestart no\noneshot 1\n"};
+	    "arg /usr/sbin/nft\narg -f\narg /etc/nftables.conf\nrestart no\noneshot 1\n",
+	    "arg /usr/bin/wg-quick\narg up\narg wg0\nrestart no\noneshot 1\nrng 1\n"};
 	struct tx_ctx ctx = {0};
 
 	if (access(init, X_OK) != 0) {

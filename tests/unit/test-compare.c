@@ -53,17 +53,17 @@ static void systems(void)
 {
 	static const char *const readme[] = {"debian-vm",     "tinyx-kvm", "tinyx-kvm-initrd",
 					     "tinyx-xen-pvh", "tinyx-min", "container",
-					     "minios",	      "osv"};
+					     "minios",	      "osv",	   "unikraft"};
 	struct compare_opts o = {.app = "nginx", .runs = 1, .only = "tinyx-kvm,nosuch"};
 	struct compare_result r;
 	struct tx_ctx ctx = {0};
 	size_t n = 0;
 
 	for (const struct compare_system *s = compare_systems; s->name; s++, n++) {
-		CHECK(n < 8 && !strcmp(s->name, readme[n]) && s->measure);
+		CHECK(n < 9 && !strcmp(s->name, readme[n]) && s->measure);
 		CHECK(s->is_vm == !!strcmp(s->name, "container"));
 	}
-	CHECK(n == 8);
+	CHECK(n == 9);
 	CHECK(compare_check_only(&ctx, NULL) == 0);
 	CHECK(compare_check_only(&ctx, "tinyx-kvm,container,osv") == 0);
 	CHECK(compare_check_only(&ctx, "tinyx") == -EINVAL);
@@ -72,7 +72,8 @@ static void systems(void)
 	/* a usage error before anything is built or measured */
 	CHECK(compare_run(&ctx, &o, &r) == -EINVAL);
 	CHECK_STR(ctx.err, "compare: unknown system 'nosuch' (one of: debian-vm, tinyx-kvm, "
-			   "tinyx-kvm-initrd, tinyx-xen-pvh, tinyx-min, container, minios, osv)");
+			   "tinyx-kvm-initrd, tinyx-xen-pvh, tinyx-min, container, minios, osv, "
+			   "unikraft)");
 	CHECK(r.nrows == 0);
 	compare_result_free(&r);
 }
