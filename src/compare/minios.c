@@ -12,7 +12,6 @@
 #include "lib/cache.h"
 #include "lib/sha256.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,8 +92,7 @@ static void src_free(struct minios_src *s)
 static int sources(struct tx_ctx *ctx, struct minios_src *s, const char *tmpdir,
 		   struct compare_row *row)
 {
-	char *argv[] = {"gcc", "--version", NULL}, h[3][65];
-	struct sha256 k;
+	char h[3][65], *t;
 
 	s->dir = third_party_dir(ctx);
 	s->mos = third_party_find(s->dir, "mini-os");
@@ -107,22 +105,14 @@ static int sources(struct tx_ctx *ctx, struct minios_src *s, const char *tmpdir,
 		tx_info(ctx, "compare: minios: %s", row->note);
 		return 1;
 	}
-	if (run_capture_q(ctx, argv, &s->cc, 4096, 1) != 0 || !s->cc)
-		return tx_fail(ctx, -ENOENT, STAGE,
-			       "no gcc to build Mini-OS (apt-get install gcc)");
-	s->cc[strcspn(s->cc, "\n")] = 0;
+	if (third_party_cc(ctx, "Mini-OS", &s->cc) < 0)
+		return -ENOENT;
 	if (third_party_hash(ctx, s->mos, tmpdir, h[0]) < 0 ||
 	    third_party_hash(ctx, s->lwip, tmpdir, h[1]) < 0 || sha256_file(s->app, h[2]) < 0)
 		return tx_fail(ctx, -EIO, STAGE, "cannot read the Mini-OS sources in '%s'", s->dir);
-	sha256_init(&k);
-	{
-		char *t = xasprintf("%s\n%s\n%s\n%s\n%s\n%s\n", RECIPE, ARCH_CFLAGS, s->cc, h[0],
-				    h[1], h[2]);
-
-		sha256_update(&k, t, strlen(t));
-		free(t);
-	}
-	sha256_hex(&k, s->key);
+	t = xasprintf("%s\n%s\n%s\n%s\n%s\n%s\n", RECIPE, ARCH_CFLAGS, s->cc, h[0], h[1], h[2]);
+	third_party_key(t, s->key);
+	free(t);
 	return 0;
 }
 

@@ -81,6 +81,11 @@ char *third_party_find(const char *dir, const char *prefix);
 /* A source's hash: a tarball's bytes, a tree's as tar writes it (names
  * sorted, owners and times fixed); tmpdir holds that tar for a moment. */
 int third_party_hash(struct tx_ctx *ctx, const char *src, const char *tmpdir, char out[65]);
+/* The compiler's `gcc --version` first line, a cache key's part (owned);
+ * -ENOENT naming what it builds when there is no gcc. */
+int third_party_cc(struct tx_ctx *ctx, const char *what, char **cc);
+/* out: the sha256 (hex) of text, a cache key. */
+void third_party_key(const char *text, char out[65]);
 /* Unpack the tarball src into dir, or copy the tree src there. 0 or -errno. */
 int third_party_unpack(struct tx_ctx *ctx, const char *src, const char *dir);
 

@@ -82,3 +82,23 @@ int third_party_unpack(struct tx_ctx *ctx, const char *src, const char *dir)
 	}
 	return r == 0 ? 0 : tx_fail(ctx, -EIO, STAGE, "cannot unpack '%s' into '%s'", src, dir);
 }
+
+int third_party_cc(struct tx_ctx *ctx, const char *what, char **cc)
+{
+	char *argv[] = {"gcc", "--version", NULL};
+
+	if (run_capture_q(ctx, argv, cc, 4096, 1) != 0 || !*cc)
+		return tx_fail(ctx, -ENOENT, STAGE, "no gcc to build %s (apt-get install gcc)",
+			       what);
+	(*cc)[strcspn(*cc, "\n")] = 0;
+	return 0;
+}
+
+void third_party_key(const char *text, char out[65])
+{
+	struct sha256 k;
+
+	sha256_init(&k);
+	sha256_update(&k, text, strlen(text));
+	sha256_hex(&k, out);
+}

@@ -275,8 +275,7 @@ static void src_free(struct unikraft_src *s)
 static int sources(struct tx_ctx *ctx, struct unikraft_src *s, const char *tmpdir,
 		   struct compare_row *row)
 {
-	char *argv[] = {"gcc", "--version", NULL}, h[3][65];
-	struct sha256 k;
+	char h[3][65], *t;
 
 	s->dir = third_party_dir(ctx);
 	s->src = third_party_find(s->dir, "unikraft");
@@ -291,21 +290,14 @@ static int sources(struct tx_ctx *ctx, struct unikraft_src *s, const char *tmpdi
 		tx_info(ctx, "compare: unikraft: %s", row->note);
 		return 1;
 	}
-	if (run_capture_q(ctx, argv, &s->cc, 4096, 1) != 0 || !s->cc)
-		return tx_fail(ctx, -ENOENT, STAGE,
-			       "no gcc to build Unikraft (apt-get install gcc)");
-	s->cc[strcspn(s->cc, "\n")] = 0;
+	if (third_party_cc(ctx, "Unikraft", &s->cc) < 0)
+		return -ENOENT;
 	if (third_party_hash(ctx, s->src, tmpdir, h[0]) < 0 || sha256_file(s->config, h[1]) < 0 ||
 	    sha256_file(s->patch, h[2]) < 0)
 		return tx_fail(ctx, -EIO, STAGE, "cannot read the Unikraft sources '%s'", s->src);
-	sha256_init(&k);
-	{
-		char *t = xasprintf("%s\n%s\n%s\n%s\n%s\n", RECIPE, s->cc, h[0], h[1], h[2]);
-
-		sha256_update(&k, t, strlen(t));
-		free(t);
-	}
-	sha256_hex(&k, s->key);
+	t = xasprintf("%s\n%s\n%s\n%s\n%s\n", RECIPE, s->cc, h[0], h[1], h[2]);
+	third_party_key(t, s->key);
+	free(t);
 	return 0;
 }
 
