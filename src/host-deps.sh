@@ -52,7 +52,8 @@ curl:HTTP checks of the guest from the tests' namespaces (t410, t420, t430, t440
 fdisk:sfdisk reads the bootable disk's partition table in tests (t510)
 ovmf:UEFI firmware for the bootable disk's test
 wireguard-tools:the VPN gateway's test: its keys (wg genkey) and its peer's tunnel (wg set) (t695)
-wireguard-go:the VPN gateway's test: the peer's WireGuard in user space, the host's kernel may lack it (t695)"
+wireguard-go:the VPN gateway's test: the peer's WireGuard in user space, the host's kernel may lack it (t695)
+bird2:the router's test: the BGP peer in the server net that announces a prefix to the VM (t697); its service is not started"
 list=$tool
 [ "$1" = test ] && list="$tool
 $test"
@@ -85,6 +86,16 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Tinyx needs the packages' programs, never their services: while it
+# installs, a policy-rc.d (when the host has none) tells the maintainer
+# scripts not to start any (bird2's would run on the host).
+prc=/usr/sbin/policy-rc.d
+if [ ! -e "$prc" ]; then
+	trap 'rm -f "$prc"' EXIT
+	trap 'exit 1' INT TERM
+	printf '#!/bin/sh\n# tinyx: host-deps.sh installs packages, starts no service\nexit 101\n' >"$prc"
+	chmod 755 "$prc"
+fi
 apt-get update -q >&2 || { echo "tinyx: deps: apt-get update failed" >&2; exit 1; }
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >&2 ||

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Stage the Debian roots that the later shell tests build from, so that
 # make check can run it beside the single-core boot tests (PREFETCH in
-# run-shell.sh): the apps of t540, t440, t690 and t695, the Xen dom0's tools
-# of t800, and the roots of t700's comparison (`tinyx compare --stage`);
-# and the kernels of t690 (nf_tables) and t695 (WireGuard, nf_tables). A root or kernel made here is
+# run-shell.sh): the apps of t540, t440, t690, t695 and t697, the Xen dom0's
+# tools of t800, and the roots of t700's comparison (`tinyx compare
+# --stage`); and the kernels of t690 (nf_tables), t695 (WireGuard, nf_tables)
+# and t697 (policy routing). A root or kernel made here is
 # the one the test would make (the same inputs, the same cache); a test
 # that comes first to it waits on its lock. No image or boot: those stay
 # in their tests. Exit 1 when a root or kernel cannot be made (the test
@@ -11,7 +12,7 @@
 set -u
 TINYX=${TINYX:-build/tinyx}
 rc=0
-for app in haproxy nftables bind9 mosquitto xen-utils-4.17; do
+for app in haproxy nftables frr bind9 mosquitto xen-utils-4.17; do
 	start=$(date +%s)
 	if "$TINYX" stage "$app" >/dev/null; then
 		echo "staged $app ($(($(date +%s) - start)) s)"
@@ -19,8 +20,9 @@ for app in haproxy nftables bind9 mosquitto xen-utils-4.17; do
 		echo "cannot stage $app"
 		rc=1
 	fi
-	[ "$app" = nftables ] || continue
-	# the kernels of t690 (nf_tables) and t695 (WireGuard and nf_tables):
+	[ "$app" = frr ] || continue
+	# the kernels of t690 (nf_tables), t695 (WireGuard and nf_tables) and
+	# t697 (FRR: policy routing, multipath; frr is staged just before):
 	# incremental kbuilds after nginx's, one after the other, on the core
 	# that the single-core boot tests before them leave idle. In a copy of
 	# the kvm kbuild dir, bind-mounted over the cache's kbuild/ in a mount
@@ -38,7 +40,7 @@ for app in haproxy nftables bind9 mosquitto xen-utils-4.17; do
 		ln -s ../../../../lib/systemd/system/wg-quick@.service \
 			"$ovl/etc/systemd/system/multi-user.target.wants/wg-quick@wg0.service" &&
 		flock -w 120 "$cache/kbuild/kvm.lock" cp -a "$cache/kbuild/kvm" "$kb/" || kok=1
-	for k in "nftables" "wireguard-tools --add iproute2,nftables --overlay $ovl"; do
+	for k in "nftables" "wireguard-tools --add iproute2,nftables --overlay $ovl" "frr"; do
 		start=$(date +%s)
 		# shellcheck disable=SC2016,SC2086
 		if [ "$kok" = 0 ] && unshare -m sh -c 'mount --make-rprivate / &&

@@ -61,18 +61,30 @@ static int load_hints(struct cl *c)
 	return r < 0 ? r : 0;
 }
 
+/* The group with its members (the image's /etc/group lists those that are
+ * users of the image). */
 static void add_group(struct cl *c, const struct gr_ent *g, const char *reason)
 {
-	if (g)
-		manifest_add(c->m, &(struct ment){.type = ME_GROUP,
-						  .path = g->name,
-						  .gid = g->gid,
-						  .reason = (char *)reason});
+	struct sbuf mem = {0};
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->members.n; i++)
+		sbuf_printf(&mem, "%s%s", i ? "," : "", g->members.v[i]);
+	manifest_add(c->m, &(struct ment){.type = ME_GROUP,
+					  .path = g->name,
+					  .gid = g->gid,
+					  .target = mem.s,
+					  .reason = (char *)reason});
+	sbuf_free(&mem);
 }
 
-/* The user and its primary group. */
+/* The user, its primary group and the groups that list it as a member: a
+ * daemon may check that it is in one (FRR's in frrvty, its vty group). */
 static void add_user(struct cl *c, const struct pw_ent *u, const char *reason)
 {
+	char *why;
+
 	if (!u)
 		return;
 	manifest_add(c->m, &(struct ment){.type = ME_USER,
@@ -83,6 +95,11 @@ static void add_user(struct cl *c, const struct pw_ent *u, const char *reason)
 					  .shell = u->shell,
 					  .reason = (char *)reason});
 	add_group(c, gr_by_gid(&c->pw, u->gid), reason);
+	why = xasprintf("member=%s", u->name);
+	for (size_t i = 0; i < c->pw.ng; i++)
+		if (strv_contains(&c->pw.g[i].members, u->name))
+			add_group(c, &c->pw.g[i], why);
+	free(why);
 }
 
 static void add_accounts(struct cl *c)
@@ -112,6 +129,25 @@ static void add_accounts(struct cl *c)
 			add_user(c, u, reason);
 		add_group(c, g, reason);
 		free(reason);
+	}
+	/* a group's members: the users of the image only */
+	for (size_t i = 0; i < c->m->n; i++) {
+		struct ment *e = &c->m->e[i];
+		struct sbuf mem = {0};
+
+		for (const char *p = e->type == ME_GROUP ? e->target : NULL; p && *p;) {
+			size_t len = strcspn(p, ",");
+			char *name = xstrndup(p, len);
+
+			if (manifest_find(c->m, ME_USER, name))
+				sbuf_printf(&mem, "%s%s", mem.len ? "," : "", name);
+			free(name);
+			p += len + (p[len] == ',');
+		}
+		if (e->type == ME_GROUP) {
+			free(e->target);
+			e->target = mem.s;
+		}
 	}
 }
 

@@ -238,7 +238,8 @@ void manifest_text(const struct manifest *m, struct sbuf *b)
 				    e->shell ? e->shell : "/bin/false");
 			break;
 		case ME_GROUP:
-			sbuf_printf(b, "group %s %u", e->path, e->gid);
+			sbuf_printf(b, "group %s %u %s", e->path, e->gid,
+				    e->target && *e->target ? e->target : "-");
 			break;
 		}
 		reason_text(b, e);
@@ -274,6 +275,8 @@ void manifest_json(const struct manifest *m, struct sbuf *b)
 			json_kv(b, ", \"home\": ", e->target ? e->target : "/");
 			json_kv(b, ", \"shell\": ", e->shell ? e->shell : "/bin/false");
 		}
+		if (e->type == ME_GROUP)
+			json_kv(b, ", \"members\": ", e->target ? e->target : "");
 		if (e->src)
 			json_kv(b, ", \"src\": ", e->src);
 		json_kv(b, ", \"reason\": ", e->reason ? e->reason : "");
@@ -335,6 +338,14 @@ static int parse_fields(char **f, struct ment *e)
 			return -EINVAL;
 		return 0;
 	case ME_GROUP:
+		/* members: "-" or "name,name" */
+		if (strcmp(f[2], "-")) {
+			if (f[2][strspn(f[2], "abcdefghijklmnopqrstuvwxyz"
+					      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-,$")])
+				return -EINVAL;
+			e->target = f[2];
+			f[2] = NULL;
+		}
 		return parse_uint(f[1], 10, ID_MAX, &e->gid);
 	}
 	return -EINVAL;
@@ -368,7 +379,7 @@ static int parse_line(const char *s, struct ment *e, char **fields, int nf)
 /* One entry line (after its type word tok): 0 or -EINVAL. */
 static int parse_entry(const char *tok, size_t tl, const char *s, struct ment *e)
 {
-	static const int nfields[] = {4, 4, 5, 7, 5, 2};
+	static const int nfields[] = {4, 4, 5, 7, 5, 3};
 	char *f[8] = {0};
 	int t, r;
 

@@ -7,7 +7,7 @@
  *   slink PATH TARGET MODE UID GID  REASON
  *   nod   PATH MODE UID GID c|b MAJ MIN  REASON
  *   user  NAME UID GID HOME SHELL  REASON
- *   group NAME GID  REASON
+ *   group NAME GID MEMBERS  REASON          (MEMBERS: "-" or "user,user")
  * REASON is key=value (pkg=, needed-by=, interp-of=, conffile=, unit=, hint=, ...). */
 #ifndef TINYX_MANIFEST_H
 #define TINYX_MANIFEST_H
@@ -19,7 +19,8 @@ enum ment_type { ME_DIR, ME_FILE, ME_SLINK, ME_NOD, ME_USER, ME_GROUP };
 struct ment {
 	enum ment_type type;
 	char *path;    /* absolute in-image path; user/group name for ME_USER/ME_GROUP */
-	char *target;  /* symlink target; home for ME_USER */
+	char *target;  /* symlink target; home for ME_USER; members for ME_GROUP
+			* ("a,b", NULL for none) */
 	char *shell;   /* ME_USER */
 	char *src;     /* host path of the contents (files); NULL: ROOT + path */
 	unsigned mode; /* permission bits only */

@@ -87,6 +87,11 @@ int main(void)
 	CHECK(manifest_parse(&ctx, "file relative 0644 0 0\n", 23, &m3) < 0);
 	CHECK(manifest_parse(&ctx, "file /a 0999 0 0\n", 17, &m3) < 0);
 	CHECK(manifest_parse(&ctx, "nod /d 0600 0 0 x 1 1\n", 22, &m3) < 0);
+	/* a group's members: "-" or names, nothing else */
+	CHECK(manifest_parse(&ctx, "group g 7 a/b  x\n", 17, &m3) < 0);
+	CHECK(manifest_parse(&ctx, "group g 7\n", 10, &m3) < 0);
+	CHECK(manifest_parse(&ctx, "group g 7 frr,bird  member=frr\n", 31, &m3) == 0);
+	CHECK(m3.n && m3.e[m3.n - 1].target && !strcmp(m3.e[m3.n - 1].target, "frr,bird"));
 	manifest_free(&m3);
 	manifest_free(&m);
 	manifest_free(&m2);
