@@ -197,19 +197,20 @@ vnf_boot_until() { # IMG ADDR/P GW URL WANT
 	done
 	return 1
 }
-# tinyx build APP --target kvm --nics 2 --overlay $tmp/ovl --no-verify into
-# $tmp/out: img is its kvm dir; one ok line with its size, else the test ends.
-vnf_build() { # APP
-	timeout 900 "$TINYX" build "$1" --target kvm --nics 2 --overlay "$tmp/ovl" \
+# tinyx build APP --target kvm --nics 2 --overlay $tmp/ovl --no-verify OPT...
+# into $tmp/out: img is its kvm dir; one ok line with its size, else the
+# test ends.
+vnf_build() { # APP OPT...
+	timeout 900 "$TINYX" build "$@" --target kvm --nics 2 --overlay "$tmp/ovl" \
 		--out "$tmp/out" --no-verify -q >"$tmp/build.log" 2>&1
 	img=$tmp/out/$1/kvm
 	if [ ! -x "$img/run-qemu.sh" ]; then
-		nok "tinyx build $1 --nics 2 --overlay"
+		nok "tinyx build $* --nics 2 --overlay"
 		tail -n 20 "$tmp/build.log"
 		done_tests
 		exit 1
 	fi
-	ok "tinyx build $1 --nics 2 --overlay ($(du -k "$img/kernel" "$img/rootfs.squashfs" |
+	ok "tinyx build $* --nics 2 --overlay ($(du -k "$img/kernel" "$img/rootfs.squashfs" |
 		awk '{s += $1} END {printf "%.2f MB", s / 1024}') kernel + root)"
 }
 

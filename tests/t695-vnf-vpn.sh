@@ -1,6 +1,7 @@
 #!/bin/sh
-# A VPN gateway VNF, end to end: `tinyx build wireguard-tools --add
-# iproute2,nftables --nics 2 --overlay DIR --no-verify`. DIR enables
+# A VPN gateway VNF, end to end: `tinyx build wireguard-tools --trim --add
+# iproute2,nftables --nics 2 --overlay DIR --no-verify` (--trim: iproute2's
+# tools other than ip, which wg-quick runs, stay out). DIR enables
 # wg-quick@wg0 (a template unit: the link in multi-user.target.wants names
 # the instance; Type=oneshot, so the init says "app done" and keeps the VM
 # up) with /etc/wireguard/wg0.conf (keys made by this test), and
@@ -71,7 +72,7 @@ table inet vpn {
 }
 EOF
 
-timeout 900 "$TINYX" build wireguard-tools --add iproute2,nftables --target kvm --nics 2 \
+timeout 900 "$TINYX" build wireguard-tools --trim --add iproute2,nftables --target kvm --nics 2 \
 	--overlay "$ovl" --out "$tmp/out" --no-verify -q >"$tmp/build.log" 2>&1
 img=$tmp/out/wireguard-tools/kvm
 if [ ! -x "$img/run-qemu.sh" ]; then
@@ -80,7 +81,7 @@ if [ ! -x "$img/run-qemu.sh" ]; then
 	done_tests
 	exit 1
 fi
-ok "tinyx build wireguard-tools --add iproute2,nftables ($(du -k "$img/kernel" \
+ok "tinyx build wireguard-tools --trim --add iproute2,nftables ($(du -k "$img/kernel" \
 	"$img/rootfs.squashfs" | awk '{s += $1} END {printf "%.2f MB", s / 1024}') kernel + root)"
 khash=$(jq -r .targets.kvm.kernel_config_hash "$tmp/out/wireguard-tools/build.json" 2>/dev/null)
 kcfg=${TINYX_CACHE:-$HOME/.cache/tinyx}/kernels/$khash/config

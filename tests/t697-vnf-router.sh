@@ -1,6 +1,7 @@
 #!/bin/sh
-# A BGP router VNF, end to end: `tinyx build frr --nics 2 --overlay DIR
-# --no-verify`. DIR enables FRR's bgpd in /etc/frr/daemons and holds
+# A BGP router VNF, end to end: `tinyx build frr --trim --nics 2 --overlay
+# DIR --no-verify` (--trim: FRR's daemons that the trace boot never ran stay
+# out of the image, ospfd among them). DIR enables FRR's bgpd in /etc/frr/daemons and holds
 # /etc/frr/frr.conf: AS 65001, one eBGP neighbor, 10.241.0.1 (AS 65002) in
 # the server net; eth1's address and the sysctl. frr.service is Type=forking
 # (/usr/lib/frr/frrinit.sh start: watchfrr, which starts zebra, bgpd and
@@ -77,7 +78,10 @@ protocol bgp vm {
 }
 EOF
 
-vnf_build frr
+vnf_build frr --trim
+check "--trim left FRR's other daemons out (the trace boot never ran them)" sh -c \
+	"! grep -q '^file  /usr/lib/frr/ospfd ' '$tmp/out/frr/manifest.txt' &&
+	grep -q '^file  /usr/lib/frr/bgpd ' '$tmp/out/frr/manifest.txt'"
 check "the kernel has policy routing and multipath (features/router.config)" sh -c \
 	"grep -qx CONFIG_IP_MULTIPLE_TABLES=y \
 	'${TINYX_CACHE:-$HOME/.cache/tinyx}/kernels/$(jq -r .targets.kvm.kernel_config_hash \

@@ -19,6 +19,7 @@ static const struct opt {
     {"--json", FLAG, offsetof(struct cli, json), 0, 0, NULL},
     {"--no-verify", FLAG, offsetof(struct cli, no_verify), 0, 0, NULL},
     {"--no-trace", FLAG, offsetof(struct cli, no_trace), 0, 0, NULL},
+    {"--trim", FLAG, offsetof(struct cli, trim), 0, 0, NULL},
     {"--own-kernel", FLAG, offsetof(struct cli, own_kernel), 0, 0, NULL},
     {"--debug-shell", FLAG, offsetof(struct cli, debug_shell), 0, 0, NULL},
     {"--disk", FLAG, offsetof(struct cli, disk), 0, 0, NULL},

@@ -14,7 +14,7 @@ struct cli {
 	int json, no_verify, debug_shell, runs, disk, initrd, breakdown, timeout, memory, on_qemu,
 	    console;
 	int minimize, budget, min_mem, extras, iperf3, no_min_mem, stage_only;
-	int quiet, help, boot_disk, nics, no_trace, own_kernel;
+	int quiet, help, boot_disk, nics, no_trace, trim, own_kernel;
 	const char *overlay[8]; /* --overlay DIR, repeatable (stage/overlay.h) */
 	int noverlay;
 };

@@ -11,15 +11,16 @@
 
 static const struct cli_cmd cmds[] = {
     {"build", "APP",
-     "--target --out --no-verify --no-trace --debug-shell --mirror --root --overlay --format "
-     "--nics --add --own-kernel",
-     "[--target kvm|xen|all] [--out DIR] [--no-verify] [--no-trace] [--debug-shell]\n"
+     "--target --out --no-verify --no-trace --trim --debug-shell --mirror --root --overlay "
+     "--format --nics --add --own-kernel",
+     "[--target kvm|xen|all] [--out DIR] [--no-verify] [--no-trace] [--trim] [--debug-shell]\n"
      "        [--overlay DIR]... [--format qcow2|raw|both|none] [--nics N] [--add PKG,...]\n"
      "        [--own-kernel]\n"
      "        stage, analyse, build kernel and rootfs, emit images, boot them;\n"
      "        --add: more packages in the image, their oneshot units run first;\n"
      "        the trace boot runs the app once on its whole staged root and adds\n"
-     "        what it opened (--no-trace: the static analysis only);\n"
+     "        what it opened (--no-trace: the static analysis only; --trim: the\n"
+     "        packages' programs and modules it never ran or loaded stay out);\n"
      "        --overlay: DIR's files over the staged root before the analysis and\n"
      "        in the image (your config; repeatable, the last wins); --format: the\n"
      "        KVM image's bootable disk, APP.qcow2 (default) and/or APP.img (raw);\n"

@@ -21,6 +21,9 @@ int cmd_build(struct tx_ctx *ctx, const struct cli *c)
 	o.out = c->out ? c->out : "out";
 	o.verify = !c->no_verify;
 	o.no_trace = c->no_trace;
+	o.trim = c->trim;
+	if (c->trim && c->no_trace)
+		return cli_usage_error("%s: --trim needs the trace boot, not --no-trace", "build");
 	o.own_kernel = c->own_kernel;
 	o.add = c->add;
 	o.debug_shell = c->debug_shell;

@@ -30,6 +30,11 @@ struct cl {
 	size_t extra_pre; /* hooks of --add packages at the head of spec->pre */
 	char *sysv;	  /* the SysV init script the app starts by, if any */
 	long long dir_bytes;
+	/* trim (closure_extra's opened): the real in-root paths the trace saw;
+	 * what was left out and its bytes */
+	struct strv kept, trimmed;
+	long long trimmed_bytes;
+	int trim;
 };
 
 /* path is pre or below it */

@@ -392,12 +392,40 @@ static int sysctl_conf(const char *f)
 	       !strchr(f + (f[1] == 'e' ? 14 : 18), '/') && n > 6 && !strcmp(base + n - 5, ".conf");
 }
 
+/* --trim: f (a file or a link to one) is an ELF program or module that the
+ * trace boot never ran or loaded; noted in c->trimmed ("path\tbytes"). */
+static int trimmed(struct cl *c, const char *f)
+{
+	char *real = NULL;
+	struct stat st;
+	int out = 0;
+
+	if (!c->trim || root_realpath(c->root, f, &real, NULL) < 0) {
+		free(real);
+		return 0;
+	}
+	if (!strv_contains(&c->kept, real) && cl_lstat(c, real, &st) == 0 && S_ISREG(st.st_mode) &&
+	    cl_is_elf(c, real)) {
+		char *e = xasprintf("%s\t%lld", real, (long long)st.st_size);
+
+		out = 1;
+		if (strv_contains(&c->trimmed, e)) /* a link and its file */
+			free(e);
+		else
+			strv_push_own(&c->trimmed, e);
+	}
+	free(real);
+	return out;
+}
+
 /* One file p ships: its dirs (of its own), files and links. */
 static void add_pkg_file(struct cl *c, const struct dpkg_pkg *p, const char *f, const char *pr)
 {
 	struct stat st;
 
 	if ((cl_excluded(c, f) && !sysctl_conf(f)) || cl_lstat(c, f, &st) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode) && trimmed(c, f))
 		return;
 	char *reason =
 	    strv_contains(&p->conffiles, f) ? xasprintf("conffile=%s", p->name) : xstrdup(pr);

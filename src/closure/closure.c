@@ -151,6 +151,33 @@ static void add_accounts(struct cl *c)
 	}
 }
 
+/* What --trim left out (files something else brought back are in). */
+static void report_trim(struct cl *c)
+{
+	struct sbuf names = {0};
+	long long bytes = 0;
+	size_t n = 0;
+
+	if (!c->trim)
+		return;
+	for (size_t i = 0; i < c->trimmed.n; i++) {
+		const char *p = c->trimmed.v[i], *tab = strchr(p, '\t');
+		char *path = xstrndup(p, (size_t)(tab - p));
+
+		if (!manifest_find(c->m, ME_FILE, path)) {
+			bytes += strtoll(tab + 1, NULL, 10);
+			if (n++ < 6)
+				sbuf_printf(&names, "%s%s", n > 1 ? ", " : "", path_basename(path));
+		}
+		free(path);
+	}
+	tx_info(c->ctx,
+		"closure: --trim left out %zu programs and modules that the trace boot never "
+		"ran or loaded (%.2f MB)%s%s%s",
+		n, bytes / 1e6, n ? ": " : "", names.s ? names.s : "", n > 6 ? ", ..." : "");
+	sbuf_free(&names);
+}
+
 /* The steps, in order; c->ctx->stage is "closure". */
 static int build(struct cl *c, const struct closure_extra *x, struct app_spec *spec)
 {
@@ -174,6 +201,15 @@ static int build(struct cl *c, const struct closure_extra *x, struct app_spec *s
 	r = dpkg_same_source_closure(&c->db, p->name, &c->own);
 	if (r < 0)
 		return tx_fail(c->ctx, r, NULL, "cannot resolve the packages of '%s'", c->app);
+	for (size_t i = 0; x && x->opened && i < x->opened->n; i++) {
+		char *real = NULL;
+
+		c->trim = 1;
+		if (root_realpath(c->root, x->opened->v[i], &real, NULL) == 0)
+			strv_push_own(&c->kept, real);
+		else
+			free(real);
+	}
 	r = load_hints(c);
 	if (r == 0)
 		r = cl_add_packages(c);
@@ -205,6 +241,7 @@ static int build(struct cl *c, const struct closure_extra *x, struct app_spec *s
 		return r;
 	add_accounts(c);
 	manifest_sort(c->m);
+	report_trim(c);
 	return 0;
 }
 
@@ -243,7 +280,7 @@ int closure_build_ex(struct tx_ctx *ctx, const char *app, const char *root, cons
 
 	tx_stage(ctx, old);
 	fmt_free_lists(&c.own, &c.own_files, &c.elves, &c.scanned, &c.users, &c.exclude,
-		       &c.hint_exec, NULL);
+		       &c.hint_exec, &c.kept, &c.trimmed, NULL);
 	dpkg_free(&c.db);
 	passwd_free(&c.pw);
 	free(c.sysv);

@@ -23,6 +23,12 @@ struct closure_extra {
 	 * Type=oneshot units run before the app, in this order (spec's pre);
 	 * their services are not started (the image runs one service) */
 	const struct strv *add;
+	/* trim: every in-root path the trace boot saw opened or run; the ELF
+	 * files of the packages (the app's, --add's) that are none of them
+	 * stay out, unless something else brings them (a library another
+	 * program needs, the unit's command, a config naming it). NULL: no
+	 * trim */
+	const struct strv *opened;
 };
 int closure_build_ex(struct tx_ctx *ctx, const char *app, const char *root, const char *projdir,
 		     const struct closure_extra *x, struct manifest *m, struct app_spec *spec);

@@ -38,10 +38,10 @@ void build_timed(struct bctx *b, double t0, const char *fmt, ...)
 /* The closure of the root (the overlays' mount over it when there is one),
  * with the paths the trace boot found when runtime is not NULL and the
  * packages of --add. */
-static int closure_pass(struct bctx *b, const struct strv *runtime)
+static int closure_pass(struct bctx *b, const struct strv *runtime, const struct strv *opened)
 {
 	const char *root = b->ovl ? b->ovl : b->root;
-	struct closure_extra x = {.runtime = runtime, .add = &b->add};
+	struct closure_extra x = {.runtime = runtime, .add = &b->add, .opened = opened};
 	int r;
 
 	manifest_init(&b->m, b->o->app, root);
@@ -79,7 +79,7 @@ static int build_inputs(struct bctx *b)
 	if (r < 0)
 		return r;
 	t0 = now_ms();
-	if ((r = closure_pass(b, NULL)) < 0)
+	if ((r = closure_pass(b, NULL, NULL)) < 0)
 		return r;
 	build_timed(b, t0, "closure");
 	/* the closure has read the same file already: an error here cannot be new */
@@ -157,21 +157,21 @@ static char *feature_set(const struct manifest *m)
 static int build_trace(struct bctx *b)
 {
 	struct tx_ctx *ctx = b->ctx;
-	struct strv add = {0};
+	struct strv add = {0}, opened = {0};
 	char *before = NULL, *after = NULL;
 	double t0 = now_ms();
 	int r;
 
 	if (b->o->no_trace || !b->ntr)
 		return 0;
-	r = image_trace(b, b->tr[0].k.bzimage, b->tr[0].k.hash, &add, &b->trace_cached,
-			&b->trace_used_kb);
-	if (r == 0 && add.n) {
+	r = image_trace(b, b->tr[0].k.bzimage, b->tr[0].k.hash, &add, b->o->trim ? &opened : NULL,
+			&b->trace_cached, &b->trace_used_kb);
+	if (r == 0 && (add.n || opened.n)) {
 		before = feature_set(&b->m);
 		manifest_free(&b->m);
 		appspec_free(&b->spec);
 		memset(&b->spec, 0, sizeof(b->spec));
-		r = closure_pass(b, &add);
+		r = closure_pass(b, &add, opened.n ? &opened : NULL);
 		if (r == 0)
 			r = netcheck_features(ctx, &b->m, b->o->nics ? b->o->nics : 1,
 					      b->o->overlays, b->o->noverlays);
@@ -198,6 +198,7 @@ static int build_trace(struct bctx *b)
 			b->traced.n - 20);
 	build_timed(b, t0, "trace");
 	strv_free(&add);
+	strv_free(&opened);
 	free(before);
 	free(after);
 	return r;

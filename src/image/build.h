@@ -21,6 +21,9 @@ struct build_opts {
 	const char *disk_format;
 	int nics;     /* virtio NICs (image.conf nics=); 0: 1 */
 	int no_trace; /* no trace boot (image/trace.h): the static closure only */
+	/* leave out the ELF programs and modules of the packages that the trace
+	 * boot never ran or loaded (closure_extra's trim) */
+	int trim;
 	/* a kernel for this app alone: no service baseline
 	 * (kconfig-fragments/services.config), the smallest, built for it */
 	int own_kernel;

@@ -422,7 +422,7 @@ static void missing(const struct strv *paths, struct manifest *t, struct strv *a
 }
 
 int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, struct strv *add,
-		int *cached, long long *used_kb)
+		struct strv *opened, int *cached, long long *used_kb)
 {
 	struct tx_ctx *ctx = b->ctx;
 	struct manifest t;
@@ -483,6 +483,8 @@ int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, str
 	*used_kb = j.used_kb > 0 ? j.used_kb : -1;
 	if (r >= 0) {
 		missing(&paths, &t, add);
+		for (size_t i = 0; opened && i < paths.n; i++)
+			strv_push(opened, paths.v[i]);
 		r = 0;
 	}
 out:

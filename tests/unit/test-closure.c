@@ -28,6 +28,7 @@ static void make_root(void)
 		 "cp /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 usr/lib/x86_64-linux-gnu/ && "
 		 "ln -s /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 lib64/ && "
 		 "cp /bin/true usr/sbin/demod && chmod 755 usr/sbin/demod && "
+		 "cp /bin/true usr/sbin/demo-tool && "
 		 "cp /bin/true usr/sbin/demo-fw",
 		 tmp, tmp);
 	CHECK(sh(cmd) == 0);
@@ -56,6 +57,36 @@ int main(void)
 	if (!mkdtemp(tmp))
 		return 1;
 	RUN(make_root);
+	TCASE("trim");
+	{
+		/* the trace saw demod run: demo-tool (another ELF of the
+		 * package) stays out, what demod needs stays in */
+		struct strv seen = {0}, none = {0};
+		struct closure_extra x = {.opened = &seen, .runtime = &none};
+		struct manifest m;
+		struct app_spec sp = {0};
+		struct sbuf b = {0};
+
+		strv_push(&seen, "/usr/sbin/demod");
+		manifest_init(&m, "demo", tmp);
+		CHECK(closure_build_ex(&ctx, "demo", tmp, ".", &x, &m, &sp) == 0);
+		manifest_text(&m, &b);
+		CHECK(b.s && strstr(b.s, "file  /usr/sbin/demod ") &&
+		      strstr(b.s, "/libc.so.6 ") && !strstr(b.s, "demo-tool"));
+		manifest_free(&m);
+		appspec_free(&sp);
+		sbuf_free(&b);
+		/* seen run: in */
+		strv_push(&seen, "/usr/sbin/demo-tool");
+		manifest_init(&m, "demo", tmp);
+		CHECK(closure_build_ex(&ctx, "demo", tmp, ".", &x, &m, &sp) == 0);
+		manifest_text(&m, &b);
+		CHECK(b.s && strstr(b.s, "file  /usr/sbin/demo-tool 0755 0 0  pkg=demo"));
+		manifest_free(&m);
+		appspec_free(&sp);
+		sbuf_free(&b);
+		strv_free(&seen);
+	}
 	TCASE("demo manifest");
 	out = run("demo", &rc, &ctx, &spec);
 	if (rc)
