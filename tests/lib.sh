@@ -197,6 +197,16 @@ vnf_boot_until() { # IMG ADDR/P GW URL WANT
 	done
 	return 1
 }
+# The overlay's network part, in $tmp/ovl: eth1's address ADDR/P in
+# /etc/network/interfaces (eth0's comes from tinyx.ip=), and with "forward"
+# the sysctl that makes the VM forward.
+vnf_overlay_net() { # ADDR/P [forward]
+	mkdir -p "$tmp/ovl/etc/network" "$tmp/ovl/etc/sysctl.d" || return 1
+	printf '%s\n' "# eth0 (the client net's side): tinyx.ip= on the kernel command line" \
+		"auto eth1" "iface eth1 inet static" "    address $1" >"$tmp/ovl/etc/network/interfaces"
+	[ "${2:-}" != forward ] ||
+		printf 'net.ipv4.ip_forward = 1\n' >"$tmp/ovl/etc/sysctl.d/50-forward.conf"
+}
 # tinyx build APP --target kvm --nics 2 --overlay $tmp/ovl --no-verify OPT...
 # into $tmp/out: img is its kvm dir; one ok line with its size, else the
 # test ends.

@@ -19,13 +19,7 @@ T=${TINYX_BOOT_TIMEOUT:-60}
 vnf_begin t440
 
 ovl=$tmp/ovl
-mkdir -p "$ovl/etc/network" "$ovl/etc/haproxy"
-cat >"$ovl/etc/network/interfaces" <<'EOF'
-# eth0 (client net): tinyx.ip= on the kernel command line
-auto eth1
-iface eth1 inet static
-    address 10.241.0.9/24
-EOF
+mkdir -p "$ovl/etc/haproxy" && vnf_overlay_net 10.241.0.9/24
 cat >"$ovl/etc/haproxy/haproxy.cfg" <<'EOF'
 global
 	maxconn 256

@@ -28,14 +28,7 @@ T=${TINYX_BOOT_TIMEOUT:-60}
 vnf_begin t690
 
 ovl=$tmp/ovl
-mkdir -p "$ovl/etc/network" "$ovl/etc/sysctl.d"
-cat >"$ovl/etc/network/interfaces" <<'EOF'
-# eth0 (client net): tinyx.ip= on the kernel command line
-auto eth1
-iface eth1 inet static
-    address 10.251.0.9/24
-EOF
-printf 'net.ipv4.ip_forward = 1\n' >"$ovl/etc/sysctl.d/50-forward.conf"
+vnf_overlay_net 10.251.0.9/24 forward
 cat >"$ovl/etc/nftables.conf" <<'EOF'
 #!/usr/sbin/nft -f
 flush ruleset

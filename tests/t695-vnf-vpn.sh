@@ -40,7 +40,7 @@ wg genkey >"$tmp/vm.key" && wg pubkey <"$tmp/vm.key" >"$tmp/vm.pub" &&
 umask 022
 ovl=$tmp/ovl
 wants=$ovl/etc/systemd/system/multi-user.target.wants
-mkdir -p "$ovl/etc/network" "$ovl/etc/sysctl.d" "$ovl/etc/wireguard" "$wants"
+mkdir -p "$ovl/etc/wireguard" "$wants" && vnf_overlay_net 10.241.0.9/24 forward
 ln -s ../../../../lib/systemd/system/wg-quick@.service "$wants/wg-quick@wg0.service"
 cat >"$ovl/etc/wireguard/wg0.conf" <<EOF
 [Interface]
@@ -53,13 +53,6 @@ PublicKey = $(cat "$tmp/peer.pub")
 AllowedIPs = 10.250.0.2/32
 EOF
 chmod 600 "$ovl/etc/wireguard/wg0.conf"
-cat >"$ovl/etc/network/interfaces" <<'EOF'
-# eth0 (the peers' side): tinyx.ip= on the kernel command line
-auto eth1
-iface eth1 inet static
-    address 10.241.0.9/24
-EOF
-printf 'net.ipv4.ip_forward = 1\n' >"$ovl/etc/sysctl.d/50-forward.conf"
 cat >"$ovl/etc/nftables.conf" <<'EOF'
 #!/usr/sbin/nft -f
 flush ruleset

@@ -32,7 +32,7 @@ done
 vnf_begin t697
 
 ovl=$tmp/ovl
-mkdir -p "$ovl/etc/frr" "$ovl/etc/network" "$ovl/etc/sysctl.d"
+mkdir -p "$ovl/etc/frr" && vnf_overlay_net 10.241.0.9/24 forward
 cat >"$ovl/etc/frr/daemons" <<'EOF'
 # FRR's daemons file: zebra and staticd always, bgpd asked for here
 bgpd=yes
@@ -54,13 +54,6 @@ router bgp 65001
  neighbor 10.241.0.1 timers connect 1
 !
 EOF
-cat >"$ovl/etc/network/interfaces" <<'EOF'
-# eth0 (the client net's side): tinyx.ip= on the kernel command line
-auto eth1
-iface eth1 inet static
-    address 10.241.0.9/24
-EOF
-printf 'net.ipv4.ip_forward = 1\n' >"$ovl/etc/sysctl.d/50-forward.conf"
 cat >"$tmp/bird.conf" <<'EOF'
 router id 10.241.0.1;
 protocol device { }

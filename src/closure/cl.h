@@ -31,9 +31,8 @@ struct cl {
 	char *sysv;	  /* the SysV init script the app starts by, if any */
 	long long dir_bytes;
 	/* trim (closure_extra's opened): the real in-root paths the trace saw;
-	 * what was left out and its bytes */
+	 * what was left out ("path\tbytes") */
 	struct strv kept, trimmed;
-	long long trimmed_bytes;
 	int trim;
 };
 

@@ -115,6 +115,26 @@ static void write_resolv(const struct dhcp_lease *l)
 		say("dhcp: cannot write /etc/resolv.conf: %s", strerror(errno));
 }
 
+/* Make the link learn the new address now: one datagram from it to the
+ * router (else the server) on the discard port makes the kernel ask for the
+ * router's MAC, and the router takes the guest's from that request. Else
+ * the router may hold an ARP entry for the address whose probes went
+ * unanswered before the guest had it (a DHCP server pings an address before
+ * it offers it: dnsmasq, libvirt's), and the first connections to the guest
+ * fail with "no route to host" until it probes again. RFC 5227 announces
+ * with ARP itself, which needs a packet socket (PACKET, not in the kernel). */
+static void announce(int s, const struct client *c, const struct dhcp_lease *l)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(9),
+				 .sin_addr.s_addr = l->router ? l->router : l->server};
+
+	if (!to.sin_addr.s_addr ||
+	    setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, c->ifname, (socklen_t)strlen(c->ifname)) < 0)
+		return;
+	sendto(s, "", 0, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
 /* Put l on the interface (the old lease old, if any, replaced). */
 static void apply(const struct client *c, const struct dhcp_lease *old, const struct dhcp_lease *l)
 {
@@ -140,6 +160,7 @@ static void apply(const struct client *c, const struct dhcp_lease *old, const st
 	if (l->router && net_route(s, c->ifname, any, gw, 0) < 0 && errno != EEXIST)
 		say("dhcp %s: cannot add default route via %s: %s", c->ifname,
 		    dhcp_ntoa(l->router, sg), strerror(errno));
+	announce(s, c, l);
 	close(s);
 	write_resolv(l);
 	say(TINYX_MARK_DHCP "%s %s/%d%s%s", c->ifname, dhcp_ntoa(l->addr, sa), dhcp_prefix(l->mask),
