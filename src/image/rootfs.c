@@ -143,23 +143,6 @@ static int bad_field(const char *s)
 	return s && strpbrk(s, ":\n\r") != NULL;
 }
 
-/* A group's members ("a,b") that are users of the image, comma-separated. */
-static void put_members(struct sbuf *gr, struct manifest *m, const char *members)
-{
-	const char *p = members;
-	int n = 0;
-
-	while (p && *p) {
-		size_t len = strcspn(p, ",");
-		char *name = xstrndup(p, len);
-
-		if (!bad_field(name) && manifest_find(m, ME_USER, name))
-			sbuf_printf(gr, "%s%s", n++ ? "," : "", name);
-		free(name);
-		p += len + (p[len] == ',');
-	}
-}
-
 static int gen_accounts(struct rctx *r, int with_sh)
 {
 	static const char *const files[] = {"/etc/passwd", "/etc/group", "/etc/shadow"};
@@ -179,8 +162,8 @@ static int gen_accounts(struct rctx *r, int with_sh)
 	for (size_t i = 0; i < k && !err; i++) {
 		const struct ment *e = v[i];
 
-		if (!e->path || bad_field(e->path) ||
-		    (e->type == ME_USER && (bad_field(e->target) || bad_field(e->shell)))) {
+		if (!e->path || bad_field(e->path) || bad_field(e->target) ||
+		    (e->type == ME_USER && bad_field(e->shell))) {
 			err = tx_fail(r->ctx, -EINVAL, "rootfs", "bad account '%s' in the manifest",
 				      e->path);
 		} else if (e->type == ME_USER) {
@@ -189,9 +172,9 @@ static int gen_accounts(struct rctx *r, int with_sh)
 				    e->shell ? e->shell : "/usr/sbin/nologin");
 			sbuf_printf(sh, "%s:*::0:99999:7:::\n", e->path);
 		} else {
-			sbuf_printf(gr, "%s:x:%u:", e->path, e->gid);
-			put_members(gr, r->m, e->target);
-			sbuf_puts(gr, "\n");
+			/* its members: the closure kept those that are users here */
+			sbuf_printf(gr, "%s:x:%u:%s\n", e->path, e->gid,
+				    e->target ? e->target : "");
 		}
 	}
 	for (int i = 0; i < 3; i++) {
