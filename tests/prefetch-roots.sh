@@ -2,9 +2,10 @@
 # Stage the Debian roots that the later shell tests build from, so that
 # make check can run it beside the single-core boot tests (PREFETCH in
 # run-shell.sh): the apps of t540, t440, t690, t695 and t697, the Xen dom0's
-# tools of t800, and the roots of t700's comparison (`tinyx compare
-# --stage`); and the kernels of t690 (nf_tables), t695 (WireGuard, nf_tables)
-# and t697 (policy routing). A root or kernel made here is
+# tools of t800, the roots of t700's comparison (`tinyx compare --stage`)
+# and of t690's Debian VM (`tinyx debian-vm --stage`); and the kernels of
+# t690 (nf_tables), t695 (WireGuard, nf_tables) and t697 (policy
+# routing). A root or kernel made here is
 # the one the test would make (the same inputs, the same cache); a test
 # that comes first to it waits on its lock. No image or boot: those stay
 # in their tests. Exit 1 when a root or kernel cannot be made (the test
@@ -59,6 +60,13 @@ if "$TINYX" compare nginx --stage; then
 	echo "staged the roots of 'tinyx compare nginx' ($(($(date +%s) - start)) s)"
 else
 	echo "cannot stage the roots of 'tinyx compare nginx'"
+	rc=1
+fi
+start=$(date +%s)
+if "$TINYX" debian-vm nftables --stage -q >/dev/null; then
+	echo "staged the root of t690's Debian VM ($(($(date +%s) - start)) s)"
+else
+	echo "cannot stage the root of 'tinyx debian-vm nftables'"
 	rc=1
 fi
 exit $rc

@@ -18,8 +18,10 @@
 # without an address). Checked: the client cannot reach the server before
 # the VM is up; through the VM tcp/8080 answers and the server saw the VM's
 # eth1 address (masquerade); tcp/9999 gets no answer; the console says the
-# ruleset loaded and the sysctl was set. Prints the time from QEMU's start
-# to the first answer through the VM (a figure, never a bound). Every wait
+# ruleset loaded and the sysctl was set; then the same for the standard
+# Debian VM doing the job (`tinyx debian-vm`, Debian's kernel and systemd,
+# the same overlay). Prints the time from QEMU's start to the first answer
+# through each VM (a figure, never a bound). Every wait
 # is bounded; the namespaces, their taps and bridge, the servers and QEMU go
 # on exit, failure or interruption. Needs root, ip, curl, QEMU, BusyBox.
 . tests/lib.sh
@@ -85,6 +87,34 @@ else
 fi
 kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 qpid=
+
+# the standard Debian VM doing the same job (bench/vnf.sh's third system):
+# `tinyx debian-vm` with the same overlay, booted the same way in the same
+# nets: it forwards tcp/8080 with masquerade and drops tcp/9999 too
+dvm=$(timeout 900 "$TINYX" debian-vm nftables --nics 2 --overlay "$ovl" --out "$tmp/out" -q \
+	2>"$tmp/dvm.log")
+if [ -x "$dvm/run-qemu.sh" ]; then
+	ok "tinyx debian-vm nftables --nics 2 --overlay: $dvm"
+	: >"$tmp/httpd-8080.log"
+	_t=$T T=${TINYX_DEBIAN_TIMEOUT:-300}
+	vnf_boot_until "$dvm" 10.250.0.9/24 10.250.0.1 http://10.251.0.1:8080/ server
+	T=$_t
+	if [ -n "$first" ]; then
+		ok "the Debian VM forwards tcp/8080 after $first ms (boot to forwarding)"
+		check "the server saw the Debian VM's eth1 (10.251.0.9): masquerade" \
+			grep -q '^10\.251\.0\.9:' "$tmp/httpd-8080.log"
+		check "the Debian VM drops tcp/9999" sh -c \
+			"! ip netns exec '$nc' curl -s -m 3 -o /dev/null http://10.251.0.1:9999/"
+	else
+		nok "no answer through the Debian VM"
+		tail -n 30 "$tmp/console.log" | sed 's/^/    /'
+	fi
+	kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	qpid=
+else
+	nok "tinyx debian-vm nftables --nics 2 --overlay"
+	tail -n 20 "$tmp/dvm.log"
+fi
 
 # a ruleset nft rejects: the trace boot's own nft says so, the build fails
 # verification with nft's message (a oneshot that fails is a failed app)

@@ -50,5 +50,6 @@ int cmd_kernel(struct tx_ctx *ctx, const struct cli *c);
 int cmd_build(struct tx_ctx *ctx, const struct cli *c);
 int cmd_probe(struct tx_ctx *ctx, const struct cli *c);
 int cmd_compare(struct tx_ctx *ctx, const struct cli *c);
+int cmd_debvm(struct tx_ctx *ctx, const struct cli *c);
 
 #endif

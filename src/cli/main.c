@@ -68,6 +68,14 @@ static const struct cli_cmd cmds[] = {
      "        --firmware uefi: from UEFI (OVMF) on -M q35, at least 96 MB, 90 s\n"
      "        timeout unless --timeout (--firmware bios: as --boot-disk)",
      cmd_probe},
+    {"debian-vm", "APP", "--add --nics --overlay --out --mirror --stage",
+     "[--add PKG,...] [--nics N] [--overlay DIR]... [--out DIR] [--stage]\n"
+     "        the standard Debian VM doing the job of the Tinyx image built with\n"
+     "        the same options (systemd, Debian's kernel, the packages' units, the\n"
+     "        overlays' files): OUT/debian-vm/APP with its run-qemu.sh, for\n"
+     "        side-by-side figures (bench/vnf.sh); --stage: only stage its\n"
+     "        Debian root (a later run makes the disk at once)",
+     cmd_debvm},
     {"compare", "APP", "--runs --json --plot --only --no-min-mem --out --stage",
      "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem] [--stage]\n"
      "        measure a Debian VM, the Tinyx images and a container side by side:\n"

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 #include "compare/compare.h"
+#include "compare/debvm.h"
 #include "formats/imgconf.h"
 #include "image/build.h"
 #include "probe/probe.h"
@@ -110,4 +111,24 @@ int cmd_compare(struct tx_ctx *ctx, const struct cli *c)
 	sbuf_free(&out);
 	compare_result_free(&res);
 	return r < 0 ? cli_fail(ctx, r) : 0;
+}
+
+int cmd_debvm(struct tx_ctx *ctx, const struct cli *c)
+{
+	struct debvm_job o = {.app = c->app,
+			      .add = c->add,
+			      .out = c->out ? c->out : "out",
+			      .mirror = c->mirror,
+			      .overlays = c->overlay,
+			      .noverlays = c->noverlay,
+			      .nics = c->nics,
+			      .stage_only = c->stage_only};
+	char *dir = NULL;
+	int r = debvm_job_run(ctx, &o, &dir);
+
+	if (r < 0)
+		return cli_fail(ctx, r);
+	printf("%s\n", dir);
+	free(dir);
+	return 0;
 }

@@ -12,6 +12,7 @@
  * The image dir is cached: CACHE/debvm/ROOTNAME-vN/ {kernel, initrd,
  * disk.ext4, image.conf}, made whole or not at all. */
 #include "compare/cmpimg.h"
+#include "compare/debvm.h"
 #include "compare/system.h"
 #include "guest/markers.h"
 #include "probe/netns.h"
@@ -27,10 +28,6 @@
 
 #define STAGE "compare"
 #define DEBVM_VERSION "1" /* bump when what is added to the root changes */
-#define DEBVM_PKGS                                                                                 \
-	"systemd,systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,ifupdown,iproute2,"     \
-	"iperf3"
-#define DEBVM_MB 512
 #define DEBVM_INIT_MARKER "Welcome to"
 
 static const char interfaces[] =
@@ -80,7 +77,7 @@ static const char iperf3_script[] =
 						 "echo '" TINYX_MARKER(
 						     TINYX_MARK_IPERF3) " failed' >/dev/console\n";
 
-static int put(struct tx_ctx *ctx, const char *dir, const char *rel, const char *text, mode_t mode)
+int debvm_put(struct tx_ctx *ctx, const char *dir, const char *rel, const char *text, mode_t mode)
 {
 	char *p = xasprintf("%s/%s", dir, rel), *d = path_dirname(p);
 	int r = mkdir_p(d, 0755);
@@ -96,7 +93,7 @@ static int put(struct tx_ctx *ctx, const char *dir, const char *rel, const char 
 	return r;
 }
 
-static int enable(struct tx_ctx *ctx, const char *dir, const char *unit)
+int debvm_enable(struct tx_ctx *ctx, const char *dir, const char *unit)
 {
 	char *w = xasprintf("%s/etc/systemd/system/multi-user.target.wants", dir);
 	char *l = xasprintf("%s/%s", w, unit), *t = xasprintf("/etc/systemd/system/%s", unit);
@@ -111,8 +108,9 @@ static int enable(struct tx_ctx *ctx, const char *dir, const char *unit)
 }
 
 /* The files added to the copy of the staged root. */
-static int customise(struct tx_ctx *ctx, const char *app, const char *dir)
+static int customise(struct tx_ctx *ctx, const char *dir, void *arg)
 {
+	const char *app = arg;
 	char *mu = xasprintf(mem_unit, app), *iu = xasprintf(iperf3_unit, app);
 	char *host = xasprintf("%s-debian\n", app);
 	const struct {
@@ -130,11 +128,11 @@ static int customise(struct tx_ctx *ctx, const char *app, const char *dir)
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < NELEM(files); i++)
-		r = put(ctx, dir, files[i].rel, files[i].text, files[i].mode);
+		r = debvm_put(ctx, dir, files[i].rel, files[i].text, files[i].mode);
 	if (r == 0)
-		r = enable(ctx, dir, "tinyx-mem.service");
+		r = debvm_enable(ctx, dir, "tinyx-mem.service");
 	if (r == 0)
-		r = enable(ctx, dir, "tinyx-iperf3.service");
+		r = debvm_enable(ctx, dir, "tinyx-iperf3.service");
 	free(mu), free(iu), free(host);
 	return r;
 }
@@ -155,20 +153,10 @@ static char *boot_file(const char *root, const char *prefix)
 	return found;
 }
 
-/* Debian's kernel and initramfs, and how the probe boots them. */
-static int boot_files(struct tx_ctx *ctx, const char *app, const char *root, const char *tmp)
+int debvm_boot_files(struct tx_ctx *ctx, const char *root, const char *dir, const struct imgconf *c)
 {
 	char *kernel = boot_file(root, "vmlinuz-"), *initrd = boot_file(root, "initrd.img-");
-	char *k = xasprintf("%s/kernel", tmp), *i = xasprintf("%s/initrd", tmp);
-	/* read only (kernel, initrd: the default names) */
-	struct imgconf c = {.machine = IMG_PC,
-			    .disk = "disk.ext4",
-			    .memory_mb = DEBVM_MB,
-			    .vcpus = 1,
-			    .net = IMG_NET_PCI,
-			    .append = "console=ttyS0 quiet systemd.show_status=1 net.ifnames=0 "
-				      "init=/sbin/init",
-			    .note = "Debian's linux-image-cloud-amd64 and its initramfs"};
+	char *k = xasprintf("%s/kernel", dir), *i = xasprintf("%s/initrd", dir);
 	int r = 0;
 
 	if (!kernel || !initrd)
@@ -177,14 +165,29 @@ static int boot_files(struct tx_ctx *ctx, const char *app, const char *root, con
 	else if (copy_file(kernel, k, 0644) < 0 || copy_file(initrd, i, 0644) < 0)
 		r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'", kernel);
 	if (r == 0)
-		r = imgconf_write(ctx, tmp, &c); /* the service: the Tinyx image's (peer) */
+		r = imgconf_write(ctx, dir, c);
 	free(kernel), free(initrd), free(k), free(i);
 	return r;
 }
 
-/* The ext4 disk: a copy of the root with the Debian way of networking,
- * sized to what it holds plus a quarter and 64 MB free. */
-static int make_disk(struct tx_ctx *ctx, const char *app, const char *root, const char *tmp)
+/* Debian's kernel and initramfs, and how the probe boots them. */
+static int boot_files(struct tx_ctx *ctx, const char *root, const char *tmp)
+{
+	/* read only (kernel, initrd: the default names) */
+	struct imgconf c = {.machine = IMG_PC,
+			    .disk = "disk.ext4",
+			    .memory_mb = DEBVM_MB,
+			    .vcpus = 1,
+			    .net = IMG_NET_PCI,
+			    .append = DEBVM_APPEND,
+			    .note = "Debian's linux-image-cloud-amd64 and its initramfs"};
+
+	/* the service: the Tinyx image's (peer) */
+	return debvm_boot_files(ctx, root, tmp, &c);
+}
+
+int debvm_disk(struct tx_ctx *ctx, const char *root, const char *tmp,
+	       int (*custom)(struct tx_ctx *ctx, const char *copy, void *arg), void *arg)
 {
 	char *copy = xasprintf("%s/root", tmp), *disk = xasprintf("%s/disk.ext4", tmp);
 	char *du_out = NULL, *size = NULL;
@@ -195,7 +198,7 @@ static int make_disk(struct tx_ctx *ctx, const char *app, const char *root, cons
 	if (r < 0)
 		r = tx_fail(ctx, r, STAGE, "cannot copy the root '%s'", root);
 	if (r == 0)
-		r = customise(ctx, app, copy);
+		r = custom(ctx, copy, arg);
 	if (r == 0 && (run_capture(ctx, du, &du_out, 4096) != 0 || (mb = atol(du_out)) <= 0))
 		r = tx_fail(ctx, -EIO, STAGE, "cannot size '%s'", copy);
 	if (r == 0) {
@@ -221,8 +224,8 @@ static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 	int r;
 
 	tx_info(ctx, "compare: debian-vm: an ext4 disk from the Debian root (once, cached)");
-	r = boot_files(ctx, f->app, f->root, tmp);
-	return r < 0 ? r : make_disk(ctx, f->app, f->root, tmp);
+	r = boot_files(ctx, f->root, tmp);
+	return r < 0 ? r : debvm_disk(ctx, f->root, tmp, customise, (void *)f->app);
 }
 
 int debvm_stage(struct tx_ctx *ctx, const char *app)

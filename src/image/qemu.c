@@ -181,3 +181,66 @@ void qemu_argv(const struct qemu_boot *b, struct strv *a)
 	else if (b->use_disk)
 		push_disk(a, b, pc);
 }
+
+const char *const qemu_sh_netdevs[IMGCONF_NICS_MAX - 1] = {
+    QEMU_SH_VAR("net1"), QEMU_SH_VAR("net2"), QEMU_SH_VAR("net3"), QEMU_SH_VAR("net4"),
+    QEMU_SH_VAR("net5"), QEMU_SH_VAR("net6"), QEMU_SH_VAR("net7")};
+
+/* One word: plain text bare, other text single-quoted, variables "${name}". */
+static void sh_word(struct sbuf *s, const char *w)
+{
+	if (!*w)
+		sbuf_sh_word(s, w, 0);
+	while (*w) {
+		const char *v = strchr(w, '\001'), *e;
+		size_t n = v ? (size_t)(v - w) : strlen(w);
+
+		if (n)
+			sbuf_sh_word(s, w, n);
+		if (!v || !(e = strchr(v, '\002')))
+			return;
+		sbuf_printf(s, "\"${%.*s}\"", (int)(e - v - 1), v + 1);
+		w = e + 1;
+	}
+}
+
+void qemu_sh_exec(const struct qemu_boot *b, struct sbuf *s)
+{
+	struct strv argv = {0};
+	size_t col = 4;
+
+	qemu_argv(b, &argv);
+	sbuf_puts(s, " exec");
+	for (size_t i = 0; i < argv.n; i++) {
+		size_t at = s->len;
+
+		if (argv.v[i][0] == '-' && col > 60) {
+			sbuf_puts(s, " \\\n   ");
+			col = 3;
+		}
+		sbuf_puts(s, " ");
+		sh_word(s, argv.v[i]);
+		col += s->len - at;
+	}
+	strv_free(&argv);
+}
+
+void qemu_sh_nets(struct sbuf *s, int n)
+{
+	sbuf_puts(
+	    s,
+	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
+	    "else net=\"user,id=n0\"; fi\n");
+	if (n > 1)
+		sbuf_printf(
+		    s,
+		    "# %d NICs: NIC i (i 1..%d, the guest's ethi) on the tap named by TAPi\n"
+		    "# (e.g. TAP1=tap1) when set, else attached to nothing\n",
+		    n, n - 1);
+	for (int i = 1; i < n; i++)
+		sbuf_printf(s,
+			    "if [ -n \"${TAP%d:-}\" ]; then "
+			    "net%d=\"tap,id=n%d,ifname=$TAP%d,script=no,downscript=no\"\n"
+			    "else net%d=\"hubport,id=n%d,hubid=%d\"; fi\n",
+			    i, i, i, i, i, i, i);
+}

@@ -46,6 +46,20 @@ struct qemu_boot {
 #define QEMU_UEFI_MIN_MB 96
 #ifndef QEMU_UEFI_MACHINE
 #define QEMU_UEFI_MACHINE "q35"
+/* A launcher script's QEMU (run-qemu.sh): the argv as shell, with words
+ * that name the script's variables. QEMU_SH_VAR(name) inside a word is
+ * "${name}" (expanded, not quoted); the marks cannot come from an image:
+ * image.conf rejects control characters. */
+#define QEMU_SH_VAR(name) "\001" name "\002"
+/* the -netdev words of NICs 1..7: the variables net1..net7 */
+extern const char *const qemu_sh_netdevs[IMGCONF_NICS_MAX - 1];
+/* " exec ARGV" of b, as shell, long lines folded */
+void qemu_sh_exec(const struct qemu_boot *b, struct sbuf *s);
+/* The script's network variables: net (eth0 on the tap named by $TAP, else
+ * QEMU's user-mode net) and, with n NICs, net1..net(n-1) (NIC i on the tap
+ * named by $TAPi, else attached to nothing). */
+void qemu_sh_nets(struct sbuf *s, int n);
+
 #endif
 /* The guest RAM b boots with: b's, the image's, at least QEMU_UEFI_MIN_MB
  * under UEFI. */
@@ -70,5 +84,19 @@ void qemu_argv(const struct qemu_boot *b, struct strv *argv);
  * quiet panic=-1 tinyx.hostname=APP, then root (the target's root
  * arguments, "" for none). The network part is the launcher's. */
 char *qemu_guest_cmdline(const char *app, const char *console, const char *root);
+
+/* A launcher script's QEMU (run-qemu.sh): the argv as shell, with words
+ * that name the script's variables. QEMU_SH_VAR(name) inside a word is
+ * "${name}" (expanded, not quoted); the marks cannot come from an image:
+ * image.conf rejects control characters. */
+#define QEMU_SH_VAR(name) "\001" name "\002"
+/* the -netdev words of NICs 1..7: the variables net1..net7 */
+extern const char *const qemu_sh_netdevs[IMGCONF_NICS_MAX - 1];
+/* " exec ARGV" of b, as shell, long lines folded */
+void qemu_sh_exec(const struct qemu_boot *b, struct sbuf *s);
+/* The script's network variables: net (eth0 on the tap named by $TAP, else
+ * QEMU's user-mode net) and, with n NICs, net1..net(n-1) (NIC i on the tap
+ * named by $TAPi, else attached to nothing). */
+void qemu_sh_nets(struct sbuf *s, int n);
 
 #endif

@@ -8,85 +8,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A variable of run-qemu.sh inside a QEMU word: expanded, not quoted. The
- * marks cannot come from the image: image.conf rejects control characters. */
-#define SH_VAR(name) "\001" name "\002"
-
-/* One word: plain text bare, other text single-quoted, variables "${name}". */
-static void sh_word(struct sbuf *s, const char *w)
-{
-	if (!*w)
-		sbuf_sh_word(s, w, 0);
-	while (*w) {
-		const char *v = strchr(w, '\001'), *e;
-		size_t n = v ? (size_t)(v - w) : strlen(w);
-
-		if (n)
-			sbuf_sh_word(s, w, n);
-		if (!v || !(e = strchr(v, '\002')))
-			return;
-		sbuf_printf(s, "\"${%.*s}\"", (int)(e - v - 1), v + 1);
-		w = e + 1;
-	}
-}
-
 /* One case arm of run-qemu.sh: the argv the probe would run (image/qemu.h),
  * as shell, with the user's choices as variables. boot: 1 the bootable disk
  * from BIOS, 2 from UEFI. */
 static void sh_arm(struct sbuf *s, const struct imgconf *c, int disk, int kvm, int boot)
 {
-	static const char *const nets[IMGCONF_NICS_MAX - 1] = {
-	    SH_VAR("net1"), SH_VAR("net2"), SH_VAR("net3"), SH_VAR("net4"),
-	    SH_VAR("net5"), SH_VAR("net6"), SH_VAR("net7")};
 	struct qemu_boot b = {.c = c,
 			      .boot_disk = boot ? c->boot_disk : NULL,
 			      .uefi = boot == 2,
 			      .dir = ".",
 			      .accel = kvm ? "kvm" : "tcg",
 			      .use_disk = disk,
-			      .netdev = SH_VAR("net"),
-			      .netdevs = nets,
-			      .extra = SH_VAR("ip"),
+			      .netdev = QEMU_SH_VAR("net"),
+			      .netdevs = qemu_sh_netdevs,
+			      .extra = QEMU_SH_VAR("ip"),
 			      .interactive = 1};
-	struct strv argv = {0};
-	size_t col = 4;
 
-	qemu_argv(&b, &argv);
 	if (boot)
-		sbuf_printf(s, "%c%d) exec", boot == 2 ? 'u' : 'b', kvm);
+		sbuf_printf(s, "%c%d)", boot == 2 ? 'u' : 'b', kvm);
 	else
-		sbuf_printf(s, "%d%d) exec", disk, kvm);
-	for (size_t i = 0; i < argv.n; i++) {
-		size_t at = s->len;
-
-		if (argv.v[i][0] == '-' && col > 60) {
-			sbuf_puts(s, " \\\n   ");
-			col = 3;
-		}
-		sbuf_puts(s, " ");
-		sh_word(s, argv.v[i]);
-		col += s->len - at;
-	}
+		sbuf_printf(s, "%d%d)", disk, kvm);
+	qemu_sh_exec(&b, s);
 	sbuf_puts(s, " ;;\n");
-	strv_free(&argv);
-}
-
-/* NICs 1..n-1 of run-qemu.sh: NIC i (ethi in the guest) on the tap named
- * by $TAPi, else on a hub port of its own (attached to nothing). */
-static void extra_nics(struct sbuf *s, int n)
-{
-	if (n > 1)
-		sbuf_printf(
-		    s,
-		    "# %d NICs: NIC i (i 1..%d, the guest's ethi) on the tap named by TAPi\n"
-		    "# (e.g. TAP1=tap1) when set, else attached to nothing\n",
-		    n, n - 1);
-	for (int i = 1; i < n; i++)
-		sbuf_printf(s,
-			    "if [ -n \"${TAP%d:-}\" ]; then "
-			    "net%d=\"tap,id=n%d,ifname=$TAP%d,script=no,downscript=no\"\n"
-			    "else net%d=\"hubport,id=n%d,hubid=%d\"; fi\n",
-			    i, i, i, i, i, i, i);
 }
 
 /* run-qemu.sh boots the image as built; networking is the user's choice: a
@@ -108,28 +51,25 @@ static void run_qemu_sh(const struct target_job *j, struct sbuf *s)
 	/* the disk has the UEFI loader when the kernel has an EFI stub */
 	int uefi = boot && disk_kernel_efi(k);
 
-	sbuf_printf(
-	    s,
-	    "#!/bin/sh\n"
-	    "# Boot %s as built: QEMU microvm, serial console on stdio.\n"
-	    "# TAP=tap0 ./run-qemu.sh     to use a tap device instead of user-mode net\n"
-	    "# INITRD=1 ./run-qemu.sh     to boot the initrd (root in RAM) instead of\n"
-	    "#                            rootfs.squashfs (read-only, writes go to RAM)\n"
-	    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw "
-	    "10.0.2.2)\n"
-	    "# KVM=1                      KVM instead of TCG, when /dev/kvm is writable\n"
-	    "%s%s"
-	    "set -eu\n"
-	    "cd \"$(dirname \"$0\")\"\n"
-	    "kvm=0; [ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && kvm=1\n"
-	    "disk=1; [ \"${INITRD:-0}\" = 1 ] && disk=0\n"
-	    "%s%s"
-	    "if [ -n \"${TAP:-}\" ]; then net=\"tap,id=n0,ifname=$TAP,script=no,downscript=no\"\n"
-	    "else net=\"user,id=n0\"; fi\n"
-	    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n",
-	    j->app, boot ? boot_help : "", uefi ? uefi_help : "", boot ? boot_var : "",
-	    uefi ? uefi_var : "");
-	extra_nics(s, j->conf->nics);
+	sbuf_printf(s,
+		    "#!/bin/sh\n"
+		    "# Boot %s as built: QEMU microvm, serial console on stdio.\n"
+		    "# TAP=tap0 ./run-qemu.sh     to use a tap device instead of user-mode net\n"
+		    "# INITRD=1 ./run-qemu.sh     to boot the initrd (root in RAM) instead of\n"
+		    "#                            rootfs.squashfs (read-only, writes go to RAM)\n"
+		    "# IP=ADDR/PREFIX GW=ADDR     static guest address (default 10.0.2.15/24, gw "
+		    "10.0.2.2)\n"
+		    "# KVM=1                      KVM instead of TCG, when /dev/kvm is writable\n"
+		    "%s%s"
+		    "set -eu\n"
+		    "cd \"$(dirname \"$0\")\"\n"
+		    "kvm=0; [ -w /dev/kvm ] && [ \"${KVM:-0}\" = 1 ] && kvm=1\n"
+		    "disk=1; [ \"${INITRD:-0}\" = 1 ] && disk=0\n"
+		    "%s%s"
+		    "ip=\"tinyx.ip=${IP:-10.0.2.15/24} tinyx.gw=${GW:-10.0.2.2}\"\n",
+		    j->app, boot ? boot_help : "", uefi ? uefi_help : "", boot ? boot_var : "",
+		    uefi ? uefi_var : "");
+	qemu_sh_nets(s, j->conf->nics);
 	sbuf_puts(s, "case \"$disk$kvm\" in\n");
 	for (int disk = 0; disk < 2; disk++)
 		for (int kvm = 0; kvm < 2; kvm++)
