@@ -271,7 +271,7 @@ while [ "$i" -le "$n" ]; do
 	server_up
 	first=
 	while [ $((($(date +%s%N) - t0) / 1000000)) -lt $((T * 1000)) ]; do
-		if ip netns exec "$nc" curl -s -m 1 "$url" | grep -qx "$want"; then
+		if ip netns exec "$nc" curl -s --connect-timeout 0.25 -m 2 "$url" | grep -qx "$want"; then
 			first=$((($(date +%s%N) - t0) / 1000000))
 			break
 		fi
