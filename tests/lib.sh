@@ -102,10 +102,14 @@ own_cache() {
 	exit $_t_rc
 }
 # own_procs PATTERN: pids whose command line matches PATTERN, but for this
-# shell and, under own_cache, other runs' (in the host's mount namespace)
+# shell, make check's prefetch (tests/prefetch-roots.sh marks its processes
+# with TINYX_PREFETCH=1: its kernel builds run beside the tests, in a copy
+# of the kbuild dir mounted at the same path) and, under own_cache, other
+# runs' (in the host's mount namespace)
 own_procs() {
 	for _t_p in $(pgrep -f "$1"); do
 		[ "$_t_p" = $$ ] && continue
+		tr '\0' '\n' <"/proc/$_t_p/environ" 2>/dev/null | grep -qx 'TINYX_PREFETCH=1' && continue
 		_t_ns=$(readlink "/proc/$_t_p/ns/mnt" 2>/dev/null) || continue
 		[ -n "$TINYX_HOST_MNTNS" ] && [ "$_t_ns" = "$TINYX_HOST_MNTNS" ] && continue
 		echo "$_t_p"
