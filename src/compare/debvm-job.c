@@ -150,10 +150,7 @@ static int customise(struct tx_ctx *ctx, const char *copy, void *arg)
 {
 	struct job_fill *f = arg;
 	char *host = xasprintf("%s-debian\n", f->o->app);
-	const struct {
-		const char *rel, *text;
-		mode_t mode;
-	} files[] = {
+	const struct debvm_file files[] = {
 	    {"etc/fstab", fstab, 0644},
 	    {"etc/hostname", host, 0644},
 	    {"etc/systemd/system/tinyx-ip.service", ip_unit, 0644},
@@ -164,8 +161,8 @@ static int customise(struct tx_ctx *ctx, const char *copy, void *arg)
 
 	for (int i = 0; r == 0 && i < f->o->noverlays; i++)
 		r = chown_overlay(ctx, f->o->overlays[i], "", copy);
-	for (size_t i = 0; r == 0 && i < sizeof(files) / sizeof(files[0]); i++)
-		r = debvm_put(ctx, copy, files[i].rel, files[i].text, files[i].mode);
+	if (r == 0)
+		r = debvm_put_files(ctx, copy, files, sizeof(files) / sizeof(files[0]));
 	if (r == 0)
 		r = debvm_enable(ctx, copy, "tinyx-ip.service");
 	for (size_t i = 0; i < f->pkgs->n; i++)

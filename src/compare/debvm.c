@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #define STAGE "compare"
+/* the parts debvm.h shares with tinyx debian-vm say so in their errors */
+#define PART "debian-vm"
 #define DEBVM_VERSION "1" /* bump when what is added to the root changes */
 #define DEBVM_INIT_MARKER "Welcome to"
 
@@ -87,9 +89,18 @@ int debvm_put(struct tx_ctx *ctx, const char *dir, const char *rel, const char *
 		r = write_file_atomic(p, text, strlen(text), mode);
 	}
 	if (r < 0)
-		tx_fail(ctx, r, STAGE, "cannot write '%s'", p);
+		tx_fail(ctx, r, PART, "cannot write '%s'", p);
 	free(d);
 	free(p);
+	return r;
+}
+
+int debvm_put_files(struct tx_ctx *ctx, const char *dir, const struct debvm_file *f, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = debvm_put(ctx, dir, f[i].rel, f[i].text, f[i].mode);
 	return r;
 }
 
@@ -102,7 +113,7 @@ int debvm_enable(struct tx_ctx *ctx, const char *dir, const char *unit)
 	if (r == 0 && symlink(t, l) < 0 && errno != EEXIST)
 		r = -errno;
 	if (r < 0)
-		tx_fail(ctx, r, STAGE, "cannot enable '%s'", unit);
+		tx_fail(ctx, r, PART, "cannot enable '%s'", unit);
 	free(w), free(l), free(t);
 	return r;
 }
@@ -113,10 +124,7 @@ static int customise(struct tx_ctx *ctx, const char *dir, void *arg)
 	const char *app = arg;
 	char *mu = xasprintf(mem_unit, app), *iu = xasprintf(iperf3_unit, app);
 	char *host = xasprintf("%s-debian\n", app);
-	const struct {
-		const char *rel, *text;
-		mode_t mode;
-	} files[] = {
+	const struct debvm_file files[] = {
 	    {"etc/network/interfaces", interfaces, 0644},
 	    {"etc/fstab", fstab, 0644},
 	    {"etc/hostname", host, 0644},
@@ -125,10 +133,8 @@ static int customise(struct tx_ctx *ctx, const char *dir, void *arg)
 	    {"usr/local/sbin/tinyx-iperf3", iperf3_script, 0755},
 	    {"usr/local/sbin/tinyx-mem", mem_script, 0755},
 	};
-	int r = 0;
+	int r = debvm_put_files(ctx, dir, files, NELEM(files));
 
-	for (size_t i = 0; r == 0 && i < NELEM(files); i++)
-		r = debvm_put(ctx, dir, files[i].rel, files[i].text, files[i].mode);
 	if (r == 0)
 		r = debvm_enable(ctx, dir, "tinyx-mem.service");
 	if (r == 0)
@@ -160,10 +166,10 @@ int debvm_boot_files(struct tx_ctx *ctx, const char *root, const char *dir, cons
 	int r = 0;
 
 	if (!kernel || !initrd)
-		r = tx_fail(ctx, -ENOENT, STAGE, "no Debian kernel and initramfs in '%s/boot'",
+		r = tx_fail(ctx, -ENOENT, PART, "no Debian kernel and initramfs in '%s/boot'",
 			    root);
 	else if (copy_file(kernel, k, 0644) < 0 || copy_file(initrd, i, 0644) < 0)
-		r = tx_fail(ctx, -EIO, STAGE, "cannot copy the Debian kernel '%s'", kernel);
+		r = tx_fail(ctx, -EIO, PART, "cannot copy the Debian kernel '%s'", kernel);
 	if (r == 0)
 		r = imgconf_write(ctx, dir, c);
 	free(kernel), free(initrd), free(k), free(i);
@@ -196,18 +202,18 @@ int debvm_disk(struct tx_ctx *ctx, const char *root, const char *tmp,
 	int r = run_cmd(ctx, cp, NULL, 1) == 0 ? 0 : -EIO;
 
 	if (r < 0)
-		r = tx_fail(ctx, r, STAGE, "cannot copy the root '%s'", root);
+		r = tx_fail(ctx, r, PART, "cannot copy the root '%s'", root);
 	if (r == 0)
 		r = custom(ctx, copy, arg);
 	if (r == 0 && (run_capture(ctx, du, &du_out, 4096) != 0 || (mb = atol(du_out)) <= 0))
-		r = tx_fail(ctx, -EIO, STAGE, "cannot size '%s'", copy);
+		r = tx_fail(ctx, -EIO, PART, "cannot size '%s'", copy);
 	if (r == 0) {
 		char *mk[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L",
 			      "root",	"-d", copy, disk, NULL,	  NULL};
 
 		mk[10] = size = xasprintf("%ldM", mb + mb / 4 + 64);
 		if (run_cmd(ctx, mk, NULL, 1) != 0)
-			r = tx_fail(ctx, -EIO, STAGE, "mke2fs failed for '%s'", disk);
+			r = tx_fail(ctx, -EIO, PART, "mke2fs failed for '%s'", disk);
 	}
 	rm_rf(copy);
 	free(copy), free(disk), free(du_out), free(size);

@@ -19,6 +19,12 @@
 
 /* DIR/REL with text (parents made; a symlink there is replaced). */
 int debvm_put(struct tx_ctx *ctx, const char *dir, const char *rel, const char *text, mode_t mode);
+/* Each file of f[0..n) as debvm_put writes it; stops at the first error. */
+struct debvm_file {
+	const char *rel, *text;
+	mode_t mode;
+};
+int debvm_put_files(struct tx_ctx *ctx, const char *dir, const struct debvm_file *f, size_t n);
 /* /etc/systemd/system/UNIT wanted by multi-user.target in the root DIR. */
 int debvm_enable(struct tx_ctx *ctx, const char *dir, const char *unit);
 /* root's Debian kernel and initramfs as DIR/kernel and DIR/initrd, and
