@@ -53,7 +53,10 @@ fdisk:sfdisk reads the bootable disk's partition table in tests (t510)
 ovmf:UEFI firmware for the bootable disk's test
 wireguard-tools:the VPN gateway's test: its keys (wg genkey) and its peer's tunnel (wg set) (t695)
 wireguard-go:the VPN gateway's test: the peer's WireGuard in user space, the host's kernel may lack it (t695)
-bird2:the router's test: the BGP peer in the server net that announces a prefix to the VM (t697); its service is not started"
+bird2:the router's test: the BGP peer in the server net that announces a prefix to the VM (t697); its service is not started
+g++:tinyx compare's osv row: OSv's kernel is C++ (make check-unikernels builds it; t700 checks its recipe)
+libboost-system-dev:tinyx compare's osv row: OSv's kernel links boost's headers and libboost_system.a
+python3:tinyx compare's osv row: OSv's build scripts and its image tool (gen-rofs-img.py)"
 list=$tool
 [ "$1" = test ] && list="$tool
 $test"

@@ -12,13 +12,6 @@
 
 #define STAGE "compare"
 
-/* The study's unikernels (MiniOS, OSv): named, not measured. */
-static int not_in_debian(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
-{
-	snprintf(row->note, sizeof(row->note), "not measured: not packaged in Debian");
-	return 0;
-}
-
 /* The rows, in this order. */
 const struct compare_system compare_systems[] = {
     {"debian-vm", "systemd, Debian kernel + initramfs, ext4 disk, QEMU pc", 1, cmpimg_prepare,
@@ -35,7 +28,8 @@ const struct compare_system compare_systems[] = {
      container_measure},
     {"minios", "Mini-OS + lwIP HTTP app, PV under Xen (nested in QEMU)", 1, NULL, NULL,
      minios_measure},
-    {"osv", "unikernel of the study", 1, NULL, NULL, not_in_debian},
+    {"osv", "OSv running the app's closure, PVH kernel + rofs disk, QEMU pc", 1, cmpimg_prepare,
+     cmpimg_stage, osv_measure},
     {"unikraft", "Unikraft nginx (musl, lwIP), multiboot + CPIO initrd, QEMU pc", 1, NULL, NULL,
      unikraft_measure},
     {NULL, NULL, 0, NULL, NULL, NULL},
@@ -130,7 +124,6 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 				.init_marker = vm->init_marker,
 				.disk_initrd = vm->disk_initrd,
 				.extras = 1,
-				.iperf3 = !vm->real_xen && !vm->unikernel,
 				.xen_on_qemu = !vm->real_xen};
 	struct probe_result pr;
 	struct imgconf c;
@@ -141,6 +134,8 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 	rc = imgconf_load(ctx, vm->dir, &c);
 	if (rc < 0)
 		return rc;
+	/* a unikernel runs no client of ours; one that serves iperf3 is measured */
+	po.iperf3 = !vm->real_xen && (!vm->unikernel || c.iperf3 == IMG_IPERF3_SERVER);
 	/* what boots: kernel + initrd, kernel + disk, or all three (debian-vm) */
 	row->size_bytes = size0(vm->dir, c.kernel) +
 			  (!c.disk || vm->disk_initrd ? size0(vm->dir, c.initrd) : 0) +
@@ -172,7 +167,14 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 			 "under Xen nested in QEMU, times from xl create: no QEMU memory (it "
 			 "holds Xen and the dom0)");
 	}
-	if (vm->unikernel) { /* no Tinyx init to count memory or run iperf3 */
+	if (vm->unikernel && po.iperf3) { /* no Tinyx init to count memory */
+		row->guest_used_kb = -1;
+		row->na |= COMPARE_NA_GUEST_MEM;
+		snprintf(row->note + strlen(row->note), sizeof(row->note) - strlen(row->note),
+			 "%sno guest memory count; throughput from iperf3's server in the "
+			 "unikernel, the host's client in reverse (-R)",
+			 row->note[0] ? ", " : "");
+	} else if (vm->unikernel) { /* nor to run iperf3 */
 		row->guest_used_kb = -1;
 		row->mbps = -1;
 		row->na |= COMPARE_NA_GUEST_MEM | COMPARE_NA_MBPS;

@@ -70,6 +70,7 @@ int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 int cmpimg_peer_service(struct tx_ctx *ctx, struct compare_state *st);
 int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 int minios_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int osv_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 int unikraft_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 
 /* The unikernels' sources (thirdparty.c). The dir: $TINYX_THIRD_PARTY, else

@@ -10,7 +10,8 @@ static const char *const machine_names[] = {"microvm", "pc"};
 static const char *const net_names[] = {"virtio-mmio", "virtio-pci"};
 static const char *const service_names[] = {"none", "http", "tcp"};
 static const char *const target_names[] = {"kvm", "xen"};
-static const char *const cmdline_names[] = {"linux", "unikraft"};
+static const char *const cmdline_names[] = {"linux", "unikraft", "osv"};
+static const char *const iperf3_names[] = {"client", "server"};
 
 /* The name functions: names[v], or "?" out of range. */
 #define NAME_FN(fn, type, names)                                                                   \
@@ -23,6 +24,7 @@ NAME_FN(img_net_name, enum img_net, net_names)
 NAME_FN(img_service_name, enum img_service, service_names)
 NAME_FN(img_target_name, enum img_target, target_names)
 NAME_FN(img_cmdline_name, enum img_cmdline, cmdline_names)
+NAME_FN(img_iperf3_name, enum img_iperf3, iperf3_names)
 
 void imgconf_init(struct imgconf *c)
 {
@@ -101,7 +103,8 @@ static const struct key {
     {"port", V_INT, OFF(port), .lo = 0, .hi = 65535},
     {"service", V_ENUM, OFF(service), .names = service_names, .hi = 3},
     {"target", V_ENUM, OFF(target), .names = target_names, .hi = 2},
-    {"cmdline", V_ENUM, OFF(cmdline), .names = cmdline_names, .hi = 2},
+    {"cmdline", V_ENUM, OFF(cmdline), .names = cmdline_names, .hi = 3},
+    {"iperf3", V_ENUM, OFF(iperf3), .names = iperf3_names, .hi = 2},
     {"note", V_TEXT, OFF(note), .opt = 1},
 };
 #define K_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -289,6 +292,8 @@ void imgconf_text(const struct imgconf *c, struct sbuf *out)
 	sbuf_printf(out, "target=%s\n", img_target_name(c->target));
 	if (c->cmdline != IMG_CMDLINE_LINUX) /* a Linux image's text as before */
 		sbuf_printf(out, "cmdline=%s\n", img_cmdline_name(c->cmdline));
+	if (c->iperf3 != IMG_IPERF3_CLIENT)
+		sbuf_printf(out, "iperf3=%s\n", img_iperf3_name(c->iperf3));
 	if (c->note)
 		sbuf_printf(out, "note=%s\n", c->note);
 }

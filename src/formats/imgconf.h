@@ -21,7 +21,15 @@
  *   cmdline=unikraft           the kernel command line's dialect: linux
  *                              (tinyx.ip=, tinyx.gw=; the default, not
  *                              written) | unikraft (netdev.ip=ADDR/P:GW,
- *                              then "--": a unikernel's own parameters)
+ *                              then "--": a unikernel's own parameters) |
+ *                              osv (--ip=eth0,ADDR,MASK --defaultgw=GW before
+ *                              append, which is OSv's options and the command)
+ *   iperf3=server              how the probe's throughput test runs: client
+ *                              (the guest's iperf3 client to the probe's
+ *                              server, asked by tinyx.iperf3=; the default, not
+ *                              written) | server (the image runs an iperf3
+ *                              server on tcp/5201 from boot; the probe's
+ *                              client runs in reverse, the guest sending)
  *   note=free text
  *
  * The file is untrusted input: unknown or repeated keys, names with '/' or
@@ -43,7 +51,8 @@ enum img_machine { IMG_MICROVM, IMG_PC };
 enum img_net { IMG_NET_MMIO, IMG_NET_PCI };
 enum img_service { IMG_SVC_NONE, IMG_SVC_HTTP, IMG_SVC_TCP };
 enum img_target { IMG_KVM, IMG_XEN };
-enum img_cmdline { IMG_CMDLINE_LINUX, IMG_CMDLINE_UNIKRAFT };
+enum img_cmdline { IMG_CMDLINE_LINUX, IMG_CMDLINE_UNIKRAFT, IMG_CMDLINE_OSV };
+enum img_iperf3 { IMG_IPERF3_CLIENT, IMG_IPERF3_SERVER };
 
 struct imgconf {
 	enum img_machine machine; /* default microvm */
@@ -60,6 +69,7 @@ struct imgconf {
 	enum img_service service; /* default none */
 	enum img_target target;	  /* default kvm */
 	enum img_cmdline cmdline; /* default linux */
+	enum img_iperf3 iperf3;	  /* default client */
 	char *note;		  /* NULL when none */
 	char *comment;		  /* imgconf_text's first line (after "# "); not
 				   * read back; NULL: the generic one */
@@ -87,6 +97,7 @@ const char *img_net_name(enum img_net n);
 const char *img_service_name(enum img_service s);
 const char *img_target_name(enum img_target t);
 const char *img_cmdline_name(enum img_cmdline d);
+const char *img_iperf3_name(enum img_iperf3 d);
 /* The service named NAME ("http", "tcp", "none"), or -1. */
 int img_service_find(const char *name);
 

@@ -38,6 +38,8 @@ static void append_root(const struct imgconf *c, int use_disk, int boot_disk, st
 	const char *init = strstr(c->append, "init=") ? "" : " init=/init";
 
 	sbuf_puts(s, c->append);
+	if (c->cmdline != IMG_CMDLINE_LINUX) /* a unikernel finds its own disk */
+		return;
 	if (boot_disk)
 		sbuf_printf(s, "%s" DISK_ROOT_ARGS "%s", s->len ? " " : "", init);
 	else if (use_disk)
@@ -50,6 +52,11 @@ char *qemu_append(const struct qemu_boot *b)
 	struct sbuf s = {0};
 	char *x = qemu_append_extra(b);
 
+	if (b->c->cmdline == IMG_CMDLINE_OSV) { /* OSv's options precede the command */
+		sbuf_printf(&s, "%s%s%s", x, *x && *b->c->append ? " " : "", b->c->append);
+		free(x);
+		return s.s ? s.s : xstrdup("");
+	}
 	append_root(b->c, b->use_disk, b->boot_disk != NULL, &s);
 	if (*x)
 		sbuf_printf(&s, "%s%s", s.len ? " " : "", x);

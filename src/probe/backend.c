@@ -53,11 +53,16 @@ static int boot_copy(struct tx_ctx *ctx, const struct probe_opts *o, struct qemu
 static int qemu_prepare(struct tx_ctx *ctx, struct probe_opts *o, const struct imgconf *c,
 			struct probe_result *r, struct strv *argv, void **st)
 {
-	/* a unikernel of Unikraft's reads its own parameters, up to "--" */
+	/* a unikernel of Unikraft's reads its own parameters, up to "--"; OSv
+	 * its options, before the command (image/qemu.c puts them first) */
+	unsigned mask = NETNS_PREFIX ? 0xffffffffu << (32 - NETNS_PREFIX) : 0;
 	char *extra =
 	    c->cmdline == IMG_CMDLINE_UNIKRAFT
 		? xasprintf("netdev.ip=%s/%d:%s --", NETNS_GUEST_ADDR, NETNS_PREFIX,
 			    NETNS_HOST_ADDR)
+	    : c->cmdline == IMG_CMDLINE_OSV
+		? xasprintf("--ip=eth0,%s,%u.%u.%u.%u --defaultgw=%s", NETNS_GUEST_ADDR, mask >> 24,
+			    mask >> 16 & 255, mask >> 8 & 255, mask & 255, NETNS_HOST_ADDR)
 		: xasprintf("tinyx.ip=%s/%d tinyx.gw=%s%s", NETNS_GUEST_ADDR, NETNS_PREFIX,
 			    NETNS_HOST_ADDR,
 			    o->iperf3 ? " tinyx.iperf3=" NETNS_HOST_ADDR "," PROBEX_IPERF3_STR

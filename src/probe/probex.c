@@ -206,19 +206,16 @@ static int listening(int port)
 	return yes;
 }
 
-int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), void *arg,
-		  double *mbps)
+/* Run iperf3 (argv), its JSON into out, for at most timeout_ms; with
+ * listen, *started is called (when not NULL) once the server listens. */
+static int iperf3_json(struct tx_ctx *ctx, char **argv, int timeout_ms, int listen,
+		       void (*started)(void *), void *arg, struct sbuf *out)
 {
-	char port[8];
-	char *argv[] = {"iperf3", "-s", "-1", "-J", "-B", NETNS_HOST_ADDR, "-p", port, NULL};
 	struct tx_spawn sp = TX_SPAWN_INIT(argv);
-	int po[2], status = 0, rc = 0, done = 0, called = 0;
-	struct sbuf out = {0};
+	int po[2], status = 0, rc = 0, done = 0, called = !listen;
 	double t0 = now_ms();
 	pid_t pid;
 
-	*mbps = -1;
-	snprintf(port, sizeof(port), "%d", PROBEX_IPERF3_PORT);
 	if (pipe2(po, O_CLOEXEC) < 0)
 		return tx_fail(ctx, -errno, STAGE, "pipe: %s", strerror(errno));
 	sp.out = po[1];
@@ -249,21 +246,74 @@ int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), v
 		}
 		if (poll(&pf, 1, called ? 100 : 10) > 0) {
 			while ((n = read(po[0], buf, sizeof(buf))) > 0)
-				sbuf_add(&out, buf, (size_t)n);
+				sbuf_add(out, buf, (size_t)n);
 			if (n == 0)
 				done = 1;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			pid = 0;
 			while ((n = read(po[0], buf, sizeof(buf))) > 0)
-				sbuf_add(&out, buf, (size_t)n);
+				sbuf_add(out, buf, (size_t)n);
 			done = 1;
 		}
 	}
 	tx_kill(pid);
 	close(po[0]);
+	return rc;
+}
+
+int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), void *arg,
+		  double *mbps)
+{
+	char port[8];
+	char *argv[] = {"iperf3", "-s", "-1", "-J", "-B", NETNS_HOST_ADDR, "-p", port, NULL};
+	struct sbuf out = {0};
+	int rc;
+
+	*mbps = -1;
+	snprintf(port, sizeof(port), "%d", PROBEX_IPERF3_PORT);
+	rc = iperf3_json(ctx, argv, timeout_ms, 1, started, arg, &out);
 	if (rc == 0 && (!out.s || probex_iperf3_parse(out.s, out.len, mbps) < 0))
 		rc = tx_fail(ctx, -EPROTO, STAGE, "iperf3: no throughput in the server's report");
 	sbuf_free(&out);
+	return rc;
+}
+
+int probex_iperf3_reverse(struct tx_ctx *ctx, int timeout_ms, double *mbps)
+{
+	char port[8];
+	char *argv[] = {"iperf3",
+			"-c",
+			NETNS_GUEST_ADDR,
+			"-p",
+			port,
+			"-R",
+			"-J",
+			"-t",
+			PROBEX_IPERF3_STR,
+			"--connect-timeout",
+			"1000",
+			NULL};
+	double t0 = now_ms();
+	int rc = -ETIMEDOUT;
+
+	*mbps = -1;
+	snprintf(port, sizeof(port), "%d", PROBEX_IPERF3_PORT);
+	/* the guest's server may start after its app: a refused try is retried */
+	while (rc < 0 && now_ms() - t0 < timeout_ms) {
+		struct sbuf out = {0};
+		int left = timeout_ms - (int)(now_ms() - t0);
+
+		rc = iperf3_json(ctx, argv, left, 0, NULL, NULL, &out);
+		if (rc == 0 && (!out.s || probex_iperf3_parse(out.s, out.len, mbps) < 0))
+			rc = -EPROTO;
+		sbuf_free(&out);
+		if (rc == -EPROTO)
+			usleep(200 * 1000);
+	}
+	if (rc == -EPROTO)
+		rc = tx_fail(ctx, rc, STAGE,
+			     "iperf3: no throughput from the guest's server within %d s",
+			     timeout_ms / 1000);
 	return rc;
 }

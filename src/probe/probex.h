@@ -40,7 +40,13 @@ int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, dou
 int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), void *arg,
 		  double *mbps);
 
-/* The iperf3 server's JSON: end.sum_received.bits_per_second in Mbit/s.
+/* The same test where the image runs the server (image.conf iperf3=server):
+ * the host's client in reverse mode (-R: the guest sends) to
+ * NETNS_GUEST_ADDR, retried until the server answers or timeout_ms. Mbit/s
+ * received by the client. */
+int probex_iperf3_reverse(struct tx_ctx *ctx, int timeout_ms, double *mbps);
+
+/* The iperf3 server's JSON (or a reverse client's): end.sum_received.bits_per_second in Mbit/s.
  * Untrusted text (fuzzed). 0 or -EINVAL. */
 int probex_iperf3_parse(const char *json, size_t len, double *mbps);
 

@@ -85,6 +85,9 @@ static int run_extras(struct run *R)
 		return rc;
 	tx_info(R->ctx, "probe: throughput (iperf3, guest to host, %d s) of %s",
 		PROBEX_IPERF3_SECONDS, R->o->dir);
+	if (R->c->iperf3 == IMG_IPERF3_SERVER)
+		return probex_iperf3_reverse(R->ctx, (PROBEX_IPERF3_SECONDS + 60) * 1000,
+					     &R->rec.throughput_mbps);
 	return probex_iperf3(R->ctx, (PROBEX_IPERF3_SECONDS + 60) * 1000, NULL, NULL,
 			     &R->rec.throughput_mbps);
 }

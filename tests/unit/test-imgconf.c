@@ -117,7 +117,8 @@ static void test_reject(void)
 	reject("service=http\n", "needs a port");
 	reject("net=virtio-pci\n", "machine=pc");
 	reject("target=hyperv\n", "target");
-	reject("cmdline=osv\n", "cmdline");
+	reject("cmdline=osv4\n", "cmdline");
+	reject("iperf3=both\n", "iperf3");
 	reject("kernel=kernel\nkernel=other\n", "repeated key");
 	reject("colour=blue\n", "unknown key");
 	reject("just words\n", "key=value");
@@ -198,6 +199,22 @@ static void test_roundtrip(void)
 	CHECK(b.cmdline == IMG_CMDLINE_UNIKRAFT);
 	imgconf_free(&a);
 	imgconf_free(&b);
+	sbuf_free(&t1);
+
+	/* OSv's dialect and an image that serves iperf3 itself */
+	CHECK(parse(&ctx, "machine=pc\ncmdline=osv\niperf3=server\nappend=/x\n", &a) == 0);
+	CHECK(a.cmdline == IMG_CMDLINE_OSV && a.iperf3 == IMG_IPERF3_SERVER);
+	imgconf_text(&a, &t1);
+	CHECK(strstr(t1.s, "cmdline=osv\niperf3=server\n") != NULL);
+	CHECK(imgconf_parse(&ctx, "t1", t1.s, t1.len, &b) == 0);
+	CHECK(b.cmdline == IMG_CMDLINE_OSV && b.iperf3 == IMG_IPERF3_SERVER);
+	imgconf_free(&a);
+	imgconf_free(&b);
+	sbuf_free(&t1);
+	CHECK(parse(&ctx, "append=\n", &a) == 0 && a.iperf3 == IMG_IPERF3_CLIENT);
+	imgconf_text(&a, &t1);
+	CHECK(strstr(t1.s, "iperf3=") == NULL); /* the default: not written */
+	imgconf_free(&a);
 	sbuf_free(&t1);
 }
 

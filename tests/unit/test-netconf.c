@@ -312,6 +312,31 @@ static void test_nics(void)
 	CHECK(imgconf_parse(&ctx, NULL, "nics=9\n", 7, &c) < 0);
 }
 
+/* The command line per dialect: Linux's root and network words after the
+ * image's; OSv's options before its command, and no root= */
+static void test_append(void)
+{
+	struct tx_ctx ctx = {0};
+	struct imgconf c;
+	const char *osv = "machine=pc\ndisk=disk.img\ncmdline=osv\nappend=--rootfs=rofs /app -x\n";
+	const char *lin = "disk=rootfs.squashfs\nappend=console=ttyS0\n";
+	struct qemu_boot b = {.dir = ".", .accel = "tcg", .use_disk = 1, .extra = "NET"};
+	char *s;
+
+	CHECK(imgconf_parse(&ctx, NULL, osv, strlen(osv), &c) == 0);
+	b.c = &c;
+	s = qemu_append(&b);
+	CHECK_STR(s, "NET --rootfs=rofs /app -x");
+	free(s);
+	imgconf_free(&c);
+	CHECK(imgconf_parse(&ctx, NULL, lin, strlen(lin), &c) == 0);
+	s = qemu_append(&b);
+	CHECK_STR(s,
+		  "console=ttyS0 root=/dev/vda ro rootfstype=squashfs init=/init NET noapictimer");
+	free(s);
+	imgconf_free(&c);
+}
+
 int main(void)
 {
 	RUN(test_ifaces_good);
@@ -321,5 +346,6 @@ int main(void)
 	RUN(test_netcheck_tables);
 	RUN(test_netcheck_image);
 	RUN(test_nics);
+	RUN(test_append);
 	return t_done("test-netconf");
 }
