@@ -163,13 +163,9 @@ int minios_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", base);
 	if (r == 0)
 		r = sources(ctx, &s, base, row);
-	if (r == 0) {
-		cache = xasprintf("%s/minios-%s", base, s.key);
-		s.log = xasprintf("%s.log", cache);
-		r = tx_cache_get(
-		    ctx, &(struct tx_cache_entry){cache, "kernel", STAGE, "Mini-OS", fill, &s});
-		r = r < 0 ? r : 0;
-	}
+	if (r == 0)
+		r = third_party_cache(ctx, base, "minios", s.key, "kernel", "Mini-OS", fill, &s,
+				      &cache, &s.log);
 	if (r == 0 && cache) {
 		kernel = xasprintf("%s/kernel", cache);
 		r = image_dir(ctx, dir, kernel);

@@ -14,6 +14,7 @@
  * made per run from the app's closure by OSv's own gen-rofs-img.py (kept
  * in the cache entry, with the kernel). */
 #include "closure/closure.h"
+#include "compare/osv.h"
 #include "compare/system.h"
 #include "formats/imgconf.h"
 #include "formats/text.h"
@@ -40,9 +41,9 @@
 /* The sonames OSv's kernel supplies (core/elf.cc, program::program): the
  * app's libraries by these names stay off its disk. */
 static const char *const supplied[] = {
-    "ld-linux-x86-64.so.2", "libresolv.so.2", "libc.so.6",    "libm.so.6",
-    "libpthread.so.0",	    "libdl.so.2",     "librt.so.1",   "libaio.so.1",
-    "libxenstore.so.3.0",   "libcrypt.so.1",  "libutil.so.1",
+    "ld-linux-x86-64.so.2", "libresolv.so.2", "libc.so.6",  "libm.so.6",
+    "libpthread.so.0",	    "libdl.so.2",     "librt.so.1", "libaio.so.1",
+    "libxenstore.so.3.0",   "libcrypt.so.1",  "libutil.so",
 };
 
 /* The dirs whose libraries OSv's loader finds only under /usr/lib (its
@@ -70,27 +71,6 @@ static int run(struct tx_ctx *ctx, char **argv, const char *what)
 	int r = run_cmd(ctx, argv, NULL, 1);
 
 	return r == 0 ? 0 : tx_fail(ctx, -EIO, STAGE, "cannot %s (%s failed)", what, argv[0]);
-}
-
-struct progress {
-	struct tx_ctx *ctx;
-	unsigned files;
-	double t0, said;
-};
-
-/* Say every 30 s how many files OSv's build has compiled. */
-static void build_line(void *arg, const char *line)
-{
-	struct progress *p = arg;
-	double t = now_ms();
-
-	if (!strncmp(line, "  CC ", 5) || !strncmp(line, "  CXX ", 6) || !strncmp(line, "  AS ", 5))
-		p->files++;
-	if (t - p->said >= 30000) {
-		p->said = t;
-		tx_info(p->ctx, "compare: osv: %u files compiled (%.0f s)", p->files,
-			(t - p->t0) / 1000);
-	}
 }
 
 /* The cache entry: kernel (OSv's loader-stripped.elf, with its PVH entry),
@@ -128,11 +108,10 @@ static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 				"bootfs_manifest=bootfs_empty.manifest.skel",
 				NULL};
 		struct tx_spawn sp = TX_SPAWN_INIT(argv);
-		struct progress pg = {ctx, 0, now_ms(), now_ms()};
+		struct third_party_progress pg = {ctx, "osv", 0, 0, 0};
 
-		tx_info(ctx, "compare: osv: building the OSv kernel (minutes; log in %s)",
-			log);
-		r = tx_run_lines(ctx, &sp, log, build_line, &pg);
+		tx_info(ctx, "compare: osv: building the OSv kernel (minutes; log in %s)", log);
+		r = tx_run_lines(ctx, &sp, log, third_party_build_line, &pg);
 		if (r != 0)
 			r = tx_fail(ctx, r < 0 ? r : -EIO, STAGE,
 				    "the OSv build failed (status %d); see '%s'", r, log);
@@ -223,8 +202,9 @@ static int manifest_safe(const char *p)
 	return *p && *p != '!' && strncmp(p, "->", 2);
 }
 
-/* 1: path is a library OSv supplies: its soname, or the file that name
- * links to (libcrypt.so.1 -> libcrypt.so.1.1.0) */
+/* 1: path is a library OSv supplies: its name there, or the file a
+ * versioned soname links to (libcrypt.so.1 -> libcrypt.so.1.1.0); an
+ * unversioned name (libutil.so) only as it is */
 static int is_supplied(const char *path)
 {
 	const char *b = path_basename(path);
@@ -232,7 +212,8 @@ static int is_supplied(const char *path)
 	for (size_t i = 0; i < NELEM(supplied); i++) {
 		size_t l = strlen(supplied[i]);
 
-		if (!strncmp(b, supplied[i], l) && (!b[l] || b[l] == '.'))
+		if (!strncmp(b, supplied[i], l) &&
+		    (!b[l] || (b[l] == '.' && strstr(supplied[i], ".so."))))
 			return 1;
 	}
 	return 0;
@@ -331,11 +312,11 @@ static int strv_has(const struct strv *v, const char *s)
  * "GUEST: ->TARGET" for a link, "GUEST: HOSTDIR" for a dir; then each dir of
  * made (sorted) that m lacks as a link to /tmp, and ov (files' files) over
  * m's. */
-static int write_manifest(struct tx_ctx *ctx, const struct manifest *m, const char *fstab,
-			  const char *files, const struct strv *ov, const struct strv *made,
-			  const char *out)
+int osv_manifest(struct tx_ctx *ctx, const struct manifest *m, const char *fstab, const char *files,
+		 const struct strv *ov, const struct strv *made, struct sbuf *out)
 {
 	struct sbuf s = {0};
+	struct strv links = {0}; /* the /usr/lib links made */
 	const char *mounts[] = {"/dev", "/proc", "/sys", "/tmp"};
 	const char *skip = NULL; /* the last dir made a link: m is sorted */
 	int r = 0;
@@ -373,9 +354,13 @@ static int write_manifest(struct tx_ctx *ctx, const struct manifest *m, const ch
 			sbuf_printf(&s, "%s: %s\n", e->path, host);
 		if (r == 0 && e->type != ME_DIR && in_libdir(e->path) && !is_supplied(e->path)) {
 			char *lib = xasprintf("/usr/lib/%s", path_basename(e->path));
+			struct manifest *mm = (struct manifest *)m;
 
-			if (!manifest_find((struct manifest *)m, e->type, lib))
+			if (!manifest_find(mm, ME_FILE, lib) && !manifest_find(mm, ME_SLINK, lib) &&
+			    !manifest_find(mm, ME_DIR, lib) && !strv_has(&links, lib)) {
 				sbuf_printf(&s, "%s: ->%s\n", lib, e->path);
+				strv_push(&links, lib);
+			}
 			free(lib);
 		}
 		free(host);
@@ -406,35 +391,34 @@ static int write_manifest(struct tx_ctx *ctx, const struct manifest *m, const ch
 			sbuf_printf(&s, "%s: %s\n", ov->v[i], h);
 		free(h);
 	}
-	if (r == 0 && (r = write_file_atomic(out, s.s, s.len, 0644)) < 0)
-		r = tx_fail(ctx, r, STAGE, "cannot write '%s'", out);
-	sbuf_free(&s);
+	strv_free(&links);
+	if (r == 0)
+		*out = s;
+	else
+		sbuf_free(&s);
 	return r;
 }
 
 /* OSv's command for app: its line in src/unikernel/osv/commands, else the
  * Tinyx image's command when it does not fork. 1 when there is none
  * (row->note says why), 0 with *cmd (owned), or -errno. */
-static int command(struct tx_ctx *ctx, const char *app, const struct app_spec *spec,
-		   struct compare_row *row, char **cmd)
+int osv_command(const char *table, const char *app, const struct app_spec *spec, char *note,
+		size_t note_len, char **cmd)
 {
-	char *path = xasprintf("%s/src/unikernel/osv/commands", ctx->srcdir), *text = NULL;
-	size_t len = 0, an = strlen(app);
-	int r = read_file(path, &text, &len, 65536);
+	size_t an = strlen(app);
+	int r = 0;
 	struct sbuf s = {0};
 
 	*cmd = NULL;
-	if (r < 0)
-		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", path);
-	for (char *l = text; r == 0 && l && *l && !*cmd;
+	for (const char *l = table; l && *l && !*cmd;
 	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		size_t n = strcspn(l, "\n");
 
 		if (n > an && !strncmp(l, app, an) && l[an] == '\t')
 			*cmd = xasprintf("%.*s", (int)(n - an - 1), l + an + 1);
 	}
-	if (r == 0 && !*cmd && spec->forking) {
-		snprintf(row->note, sizeof(row->note),
+	if (!*cmd && spec->forking) {
+		snprintf(note, note_len,
 			 "not measured: %s's service forks and OSv runs one process; "
 			 "src/unikernel/osv/commands has no foreground command for it",
 			 app);
@@ -444,7 +428,7 @@ static int command(struct tx_ctx *ctx, const char *app, const struct app_spec *s
 		const char *a = spec->argv.v[i];
 
 		if (strchr(a, '"') || strchr(a, '\\')) {
-			snprintf(row->note, sizeof(row->note),
+			snprintf(note, note_len,
 				 "not measured: an argument of %s's command OSv cannot quote", app);
 			r = 1;
 		} else
@@ -455,7 +439,7 @@ static int command(struct tx_ctx *ctx, const char *app, const struct app_spec *s
 	}
 	for (size_t i = 0; r == 0 && i < spec->env.n; i++)
 		if (strpbrk(spec->env.v[i], " \"")) {
-			snprintf(row->note, sizeof(row->note),
+			snprintf(note, note_len,
 				 "not measured: %s's environment has a space OSv's --env cannot "
 				 "hold",
 				 app);
@@ -465,9 +449,23 @@ static int command(struct tx_ctx *ctx, const char *app, const struct app_spec *s
 		*cmd = s.s ? s.s : xstrdup("");
 		s.s = NULL;
 	}
-	if (r == 1)
-		tx_info(ctx, "compare: osv: %s", row->note);
 	sbuf_free(&s);
+	return r;
+}
+
+/* osv_command with src/unikernel/osv/commands; says why when it is 1. */
+static int command(struct tx_ctx *ctx, const char *app, const struct app_spec *spec,
+		   struct compare_row *row, char **cmd)
+{
+	char *path = xasprintf("%s/src/unikernel/osv/commands", ctx->srcdir), *text = NULL;
+	size_t len = 0;
+	int r = read_file(path, &text, &len, 65536);
+
+	*cmd = NULL;
+	if (r < 0)
+		r = tx_fail(ctx, r, STAGE, "cannot read '%s'", path);
+	else if ((r = osv_command(text, app, spec, row->note, sizeof(row->note), cmd)) == 1)
+		tx_info(ctx, "compare: osv: %s", row->note);
 	free(text);
 	free(path);
 	return r;
@@ -558,7 +556,12 @@ static int image_dir(struct tx_ctx *ctx, struct compare_state *st, const char *d
 						       spec.dirs.v[i]));
 		strv_sort_uniq(&made);
 		manifest_sort(&m);
-		r = write_manifest(ctx, &m, fstab, files, &ov, &made, mf);
+		struct sbuf text = {0};
+
+		r = osv_manifest(ctx, &m, fstab, files, &ov, &made, &text);
+		if (r == 0 && (r = write_file_atomic(mf, text.s, text.len, 0644)) < 0)
+			r = tx_fail(ctx, r, STAGE, "cannot write '%s'", mf);
+		sbuf_free(&text);
 	}
 	if (r == 0) {
 		char *argv[] = {"python3", tool, "-o", rofs, "-m", mf, NULL};
@@ -616,13 +619,9 @@ int osv_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", base);
 	if (r == 0)
 		r = sources(ctx, &s, base, row);
-	if (r == 0) {
-		cache = xasprintf("%s/osv-%s", base, s.key);
-		s.log = xasprintf("%s.log", cache);
-		r = tx_cache_get(ctx, &(struct tx_cache_entry){cache, "kernel", STAGE,
-							       "the OSv kernel", fill, &s});
-		r = r < 0 ? r : 0;
-	}
+	if (r == 0)
+		r = third_party_cache(ctx, base, "osv", s.key, "kernel", "the OSv kernel", fill, &s,
+				      &cache, &s.log);
 	if (r == 0)
 		r = cmpimg_peer_service(ctx, st);
 	if (r == 0)

@@ -85,6 +85,24 @@ int third_party_hash(struct tx_ctx *ctx, const char *src, const char *tmpdir, ch
 /* The compiler's `gcc --version` first line, a cache key's part (owned);
  * -ENOENT naming what it builds when there is no gcc. */
 int third_party_cc(struct tx_ctx *ctx, const char *what, char **cc);
+/* A unikernel's build, its output line by line (tx_run_lines): every 20 s
+ * "compare: NAME: N files compiled (T s)", counting kbuild-style CC, CXX and
+ * AS lines. Zero it but ctx and name. */
+struct third_party_progress {
+	struct tx_ctx *ctx;
+	const char *name; /* the row */
+	unsigned files;	  /* compiled so far */
+	double t0, said;  /* the build's start, the last line said (ms) */
+};
+void third_party_build_line(void *arg, const char *line);
+/* The build of a row, cached: *cache = BASE/NAME-KEY (owned), filled by
+ * fill(arg) unless it is whole (marker: tx_cache_get); *log =
+ * BASE/NAME-KEY.log (owned), set before fill runs, for its output. 0 or
+ * -errno. */
+int third_party_cache(struct tx_ctx *ctx, const char *base, const char *name, const char *key,
+		      const char *marker, const char *what,
+		      int (*fill)(struct tx_ctx *, const char *, void *), void *arg, char **cache,
+		      char **log);
 /* out: the sha256 (hex) of text, a cache key. */
 void third_party_key(const char *text, char out[65]);
 /* Unpack the tarball src into dir, or copy the tree src there. 0 or -errno. */

@@ -102,3 +102,32 @@ void third_party_key(const char *text, char out[65])
 	sha256_update(&k, text, strlen(text));
 	sha256_hex(&k, out);
 }
+
+void third_party_build_line(void *arg, const char *line)
+{
+	struct third_party_progress *p = arg;
+	double t = now_ms();
+
+	if (!p->t0)
+		p->t0 = p->said = t;
+	if (!strncmp(line, "  CC ", 5) || !strncmp(line, "  CXX ", 6) || !strncmp(line, "  AS ", 5))
+		p->files++;
+	if (t - p->said >= 20000) {
+		p->said = t;
+		tx_info(p->ctx, "compare: %s: %u files compiled (%.0f s)", p->name, p->files,
+			(t - p->t0) / 1000);
+	}
+}
+
+int third_party_cache(struct tx_ctx *ctx, const char *base, const char *name, const char *key,
+		      const char *marker, const char *what,
+		      int (*fill)(struct tx_ctx *, const char *, void *), void *arg, char **cache,
+		      char **log)
+{
+	int r;
+
+	*cache = xasprintf("%s/%s-%s", base, name, key);
+	*log = xasprintf("%s.log", *cache);
+	r = tx_cache_get(ctx, &(struct tx_cache_entry){*cache, marker, STAGE, what, fill, arg});
+	return r < 0 ? r : 0;
+}

@@ -62,27 +62,6 @@ static int run(struct tx_ctx *ctx, char **argv, const char *what)
 	return r == 0 ? 0 : tx_fail(ctx, -EIO, STAGE, "cannot %s (%s failed)", what, argv[0]);
 }
 
-struct progress {
-	struct tx_ctx *ctx;
-	unsigned files;	 /* compiled so far */
-	double t0, said; /* the build's start, the last line said (ms) */
-};
-
-/* Say every 20 s how many files Unikraft's build has compiled. */
-static void build_line(void *arg, const char *line)
-{
-	struct progress *p = arg;
-	double t = now_ms();
-
-	if (!strncmp(line, "  CC ", 5) || !strncmp(line, "  CXX ", 6) || !strncmp(line, "  AS ", 5))
-		p->files++;
-	if (t - p->said >= 20000) {
-		p->said = t;
-		tx_info(p->ctx, "compare: unikraft: %u files compiled (%.0f s)", p->files,
-			(t - p->t0) / 1000);
-	}
-}
-
 /* Each archives/DIR of top (unpacked from src) into build/LIB/NAME, as its
  * fetch step would leave it. */
 static int pack_archives(struct tx_ctx *ctx, const char *src, const char *top, const char *build)
@@ -232,7 +211,7 @@ static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 		char *cf[] = {"make", "-C", uk, a, libs, o, "N=nginx", "olddefconfig", NULL};
 		char *mk[] = {"make", "-C", uk, a, libs, o, "N=nginx", "-j2", NULL};
 		struct tx_spawn sp = TX_SPAWN_INIT(mk);
-		struct progress pg = {ctx, 0, now_ms(), now_ms()};
+		struct third_party_progress pg = {ctx, "unikraft", 0, 0, 0};
 
 		r = run(ctx, cf, "configure Unikraft (make olddefconfig)");
 		if (r == 0) {
@@ -240,7 +219,7 @@ static int fill(struct tx_ctx *ctx, const char *tmp, void *arg)
 			    ctx,
 			    "compare: unikraft: building nginx on Unikraft (minutes; log in %s)",
 			    log);
-			r = tx_run_lines(ctx, &sp, log, build_line, &pg);
+			r = tx_run_lines(ctx, &sp, log, third_party_build_line, &pg);
 			if (r != 0)
 				r = tx_fail(ctx, r < 0 ? r : -EIO, STAGE,
 					    "the Unikraft build failed (status %d); see '%s'", r,
@@ -345,13 +324,9 @@ int unikraft_measure(struct tx_ctx *ctx, struct compare_state *st, struct compar
 		r = tx_fail(ctx, r, STAGE, "cannot create '%s'", base);
 	if (r == 0)
 		r = sources(ctx, &s, base, row);
-	if (r == 0) {
-		cache = xasprintf("%s/unikraft-%s", base, s.key);
-		s.log = xasprintf("%s.log", cache);
-		r = tx_cache_get(ctx, &(struct tx_cache_entry){cache, "initrd", STAGE,
-							       "Unikraft nginx", fill, &s});
-		r = r < 0 ? r : 0;
-	}
+	if (r == 0)
+		r = third_party_cache(ctx, base, "unikraft", s.key, "initrd", "Unikraft nginx",
+				      fill, &s, &cache, &s.log);
 	if (r == 0 && cache)
 		r = image_dir(ctx, dir, cache);
 	if (r == 0 && cache) {
