@@ -58,7 +58,7 @@ if [ -n "$first" ]; then
 	ok "first answer through the VM after $first ms (boot to balancing)"
 	: >"$tmp/answers"
 	n=0
-	for i in 1 2 3 4 5 6; do
+	for _ in 1 2 3 4 5 6; do
 		ip netns exec "$nc" curl -s -m 5 http://10.240.0.9/ >>"$tmp/answers" && n=$((n + 1))
 	done
 	check "6 of 6 requests answered through the VM ($n)" [ "$n" = 6 ]

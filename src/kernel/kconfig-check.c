@@ -247,10 +247,10 @@ static int fail_one(struct tx_ctx *ctx, const struct kconfig_req *r, const struc
 	else if (k->found)
 		explain_off(k, &why);
 	if (is_off(got))
-		err = tx_fail(
-		    ctx, -EINVAL, "kconfig", "option '%s' %s (requested at %s%s)", r->option,
-		    k->unknown ? "does not exist in this kernel" : "dropped by kconfig",
-		    r->why, why.s ? why.s : "");
+		err = tx_fail(ctx, -EINVAL, "kconfig", "option '%s' %s (requested at %s%s)",
+			      r->option,
+			      k->unknown ? "does not exist in this kernel" : "dropped by kconfig",
+			      r->why, why.s ? why.s : "");
 	else
 		err = tx_fail(
 		    ctx, -EINVAL, "kconfig", "option '%s' is '%.*s', not '%s' (requested at %s%s)",

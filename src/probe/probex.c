@@ -295,22 +295,23 @@ int probex_iperf3_reverse(struct tx_ctx *ctx, int timeout_ms, double *mbps)
 			"1000",
 			NULL};
 	double t0 = now_ms();
-	int rc = -ETIMEDOUT;
+	int rc;
 
 	*mbps = -1;
 	snprintf(port, sizeof(port), "%d", PROBEX_IPERF3_PORT);
-	/* the guest's server may start after its app: a refused try is retried */
-	while (rc < 0 && now_ms() - t0 < timeout_ms) {
+	/* the guest's server may start after its app: a try without a result
+	 * (refused: iperf3's JSON says "error") is retried, anything else ends */
+	do {
 		struct sbuf out = {0};
 		int left = timeout_ms - (int)(now_ms() - t0);
 
-		rc = iperf3_json(ctx, argv, left, 0, NULL, NULL, &out);
+		rc = iperf3_json(ctx, argv, left > 1000 ? left : 1000, 0, NULL, NULL, &out);
 		if (rc == 0 && (!out.s || probex_iperf3_parse(out.s, out.len, mbps) < 0))
 			rc = -EPROTO;
 		sbuf_free(&out);
 		if (rc == -EPROTO)
 			usleep(200 * 1000);
-	}
+	} while (rc == -EPROTO && now_ms() - t0 < timeout_ms);
 	if (rc == -EPROTO)
 		rc = tx_fail(ctx, rc, STAGE,
 			     "iperf3: no throughput from the guest's server within %d s",

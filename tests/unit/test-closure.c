@@ -71,8 +71,8 @@ int main(void)
 		manifest_init(&m, "demo", tmp);
 		CHECK(closure_build_ex(&ctx, "demo", tmp, ".", &x, &m, &sp) == 0);
 		manifest_text(&m, &b);
-		CHECK(b.s && strstr(b.s, "file  /usr/sbin/demod ") &&
-		      strstr(b.s, "/libc.so.6 ") && !strstr(b.s, "demo-tool"));
+		CHECK(b.s && strstr(b.s, "file  /usr/sbin/demod ") && strstr(b.s, "/libc.so.6 ") &&
+		      !strstr(b.s, "demo-tool"));
 		manifest_free(&m);
 		appspec_free(&sp);
 		sbuf_free(&b);
