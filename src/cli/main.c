@@ -78,9 +78,11 @@ static const struct cli_cmd cmds[] = {
      cmd_debvm},
     {"compare", "APP", "--runs --json --plot --only --no-min-mem --out --stage",
      "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem] [--stage]\n"
-     "        measure a Debian VM, the Tinyx images and a container side by side:\n"
-     "        image size, memory, boot, round trips, throughput; --stage: only\n"
-     "        stage the Debian roots they need (a later run measures at once)",
+     "        measure a Debian VM, the Tinyx images, a container and the\n"
+     "        unikernels minios, osv and unikraft (from their sources in\n"
+     "        TINYX_THIRD_PARTY) side by side: image size, memory, boot,\n"
+     "        round trips, throughput; --stage: only stage the Debian roots\n"
+     "        they need (a later run measures at once)",
      cmd_compare},
 };
 
@@ -99,7 +101,9 @@ void cli_usage(FILE *f, const struct cli_cmd *only)
 		if (!only || only == &cmds[i])
 			fprintf(f, "  tinyx %s %s %s\n", cmds[i].name, cmds[i].args, cmds[i].help);
 	fputs("\n'tinyx COMMAND --help' for one command; -q: no progress lines\n"
-	      "environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH\n",
+	      "environment: TINYX_CACHE (default ~/.cache/tinyx), SOURCE_DATE_EPOCH,\n"
+	      "  TINYX_THIRD_PARTY (compare's unikernel sources; default ../shared/third_party\n"
+	      "  beside the project)\n",
 	      f);
 }
 
