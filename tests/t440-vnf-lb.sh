@@ -9,7 +9,8 @@
 # the server net on a bridge without an address in the client's namespace.
 # Checked: the client cannot reach the backends itself; through the VM
 # every request is answered, by both backends (round robin); the backends
-# saw the VM's eth1 address as the client. Prints the time from QEMU's start
+# saw the VM's eth1 address as the client; the trace boot saw haproxy wait
+# for the kernel's RNG, so the image has a virtio RNG. Prints the time from QEMU's start
 # to the first answer through the VM (a figure, never a bound). Every wait is
 # bounded; the namespaces, their taps and bridge, the backends and QEMU go
 # on exit, failure or interruption. Needs root, ip, curl, QEMU, BusyBox.
@@ -38,6 +39,15 @@ backend pool
 EOF
 
 vnf_build haproxy
+# haproxy seeds OpenSSL's RNG at its start (a getrandom() that waits): the
+# trace boot sees it, and the image gets a virtio RNG and its driver
+khash=$(jq -r .targets.kvm.kernel_config_hash "$tmp/out/haproxy/build.json" 2>/dev/null)
+kcfg=${TINYX_CACHE:-$HOME/.cache/tinyx}/kernels/$khash/config
+check "the trace boot saw haproxy wait for the kernel's RNG: image.conf rng=virtio" \
+	grep -qx rng=virtio "$img/image.conf"
+check "the kernel has the virtio RNG's driver (CONFIG_HW_RANDOM_VIRTIO)" \
+	grep -qx CONFIG_HW_RANDOM_VIRTIO=y "$kcfg"
+check "run-qemu.sh gives it a virtio RNG" grep -q virtio-rng-device "$img/run-qemu.sh"
 
 # the server net: the backends, each serving its name
 mkdir -p "$tmp/a" "$tmp/b"
@@ -67,6 +77,8 @@ if [ -n "$first" ]; then
 	check "the backends saw the VM's eth1 (10.241.0.9) as the client" \
 		grep -q '10\.241\.0\.9' "$tmp/httpd-a.log" "$tmp/httpd-b.log"
 	check "console: tinyx: net eth1 10.241.0.9/24" grep -q '^tinyx: net eth1 10.241.0.9/24' "$log"
+	check "console: the init waited for the kernel's RNG (app.conf rng 1)" \
+		grep -q '^tinyx: rng ready after [0-9]* ms' "$log"
 else
 	nok "no answer through the VM within $T s"
 	tail -n 30 "$log" | sed 's/^/    /'

@@ -80,6 +80,8 @@ khash=$(jq -r .targets.kvm.kernel_config_hash "$tmp/out/wireguard-tools/build.js
 kcfg=${TINYX_CACHE:-$HOME/.cache/tinyx}/kernels/$khash/config
 check "the kernel has WireGuard and nf_tables (features/)" \
 	sh -c "grep -qx CONFIG_WIREGUARD=y '$kcfg' && grep -qx CONFIG_NF_TABLES=y '$kcfg'"
+check "# init: rng (features/wireguard.config): a virtio RNG and its driver" \
+	sh -c "grep -qx rng=virtio '$img/image.conf' && grep -qx CONFIG_HW_RANDOM_VIRTIO=y '$kcfg'"
 
 mkdir -p "$tmp/www"
 echo "server" >"$tmp/www/index.html"
@@ -124,7 +126,7 @@ if [ -n "$first" ]; then
 	check "console: wg-quick brought wg0 up (app done status 0)" \
 		grep -q "^tinyx: app done '/usr/bin/wg-quick' status 0" "$log"
 	check "console: the init waited for the kernel's RNG (features/wireguard.config)" \
-		grep -q '^tinyx: rng ready after' "$log"
+		grep -q '^tinyx: rng ready after [0-9]* ms' "$log"
 	check "console: tinyx: sysctl net.ipv4.ip_forward=1" \
 		grep -q '^tinyx: sysctl net.ipv4.ip_forward=1' "$log"
 	check "the VM stayed up (no poweroff)" sh -c "! grep -q '^tinyx: poweroff' '$log'"

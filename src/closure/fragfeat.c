@@ -54,7 +54,8 @@ static int init_line(const char *text, const char *what)
 }
 
 /* The fragment's options into m, when it matches; its "# init: rng" line
- * into spec (the init waits for the kernel's RNG before the app). */
+ * into spec (the init waits for the kernel's RNG before the app) and the
+ * virtio RNG's driver into m. */
 static int one_fragment(struct cl *c, const char *dir, const char *name, struct app_spec *spec)
 {
 	char *p = xasprintf("%s/%s", dir, name), *text = NULL, *why, *save = NULL;
@@ -67,9 +68,15 @@ static int one_fragment(struct cl *c, const char *dir, const char *name, struct 
 		return r;
 	}
 	hit = matched(c->m, text);
-	if (hit && spec && init_line(text, "rng"))
-		spec->rng = 1;
 	why = xasprintf("features/%s", name);
+	if (hit && init_line(text, "rng")) {
+		/* the image gets a virtio RNG (image.conf rng=virtio): its
+		 * driver feeds the kernel's RNG, ready at once */
+		if (spec)
+			spec->rng = 1;
+		manifest_add_feature(c->m, "HW_RANDOM", why, hit);
+		manifest_add_feature(c->m, "HW_RANDOM_VIRTIO", why, hit);
+	}
 	for (char *l = hit ? strtok_r(text, "\n", &save) : NULL; l;
 	     l = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(l, '=');

@@ -235,6 +235,10 @@ static int fill(struct tx_ctx *ctx, const char *root, const char *tmp, struct jo
 			    .vcpus = 1,
 			    .net = IMG_NET_PCI,
 			    .nics = f->o->nics > 0 ? f->o->nics : 1,
+			    /* a virtio RNG, as cloud VMs commonly have: the same
+			     * device a Tinyx image gets when its init waits for
+			     * the kernel's RNG (WireGuard), never less */
+			    .rng = IMG_RNG_VIRTIO,
 			    .append = DEBVM_APPEND,
 			    .note = "the standard Debian VM (tinyx debian-vm): Debian's "
 				    "linux-image-cloud-amd64, its initramfs, systemd"};

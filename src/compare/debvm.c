@@ -29,7 +29,7 @@
 #define STAGE "compare"
 /* the parts debvm.h shares with tinyx debian-vm say so in their errors */
 #define PART "debian-vm"
-#define DEBVM_VERSION "1" /* bump when what is added to the root changes */
+#define DEBVM_VERSION "2" /* bump when what is added to the root or image.conf changes */
 #define DEBVM_INIT_MARKER "Welcome to"
 
 static const char interfaces[] =
@@ -185,6 +185,7 @@ static int boot_files(struct tx_ctx *ctx, const char *root, const char *tmp)
 			    .memory_mb = DEBVM_MB,
 			    .vcpus = 1,
 			    .net = IMG_NET_PCI,
+			    .rng = IMG_RNG_VIRTIO, /* as tinyx debian-vm's (debvm-job.c) */
 			    .append = DEBVM_APPEND,
 			    .note = "Debian's linux-image-cloud-amd64 and its initramfs"};
 

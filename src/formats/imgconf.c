@@ -12,6 +12,7 @@ static const char *const service_names[] = {"none", "http", "tcp"};
 static const char *const target_names[] = {"kvm", "xen"};
 static const char *const cmdline_names[] = {"linux", "unikraft", "osv"};
 static const char *const iperf3_names[] = {"client", "server"};
+static const char *const rng_names[] = {"none", "virtio"};
 
 /* The name functions: names[v], or "?" out of range. */
 #define NAME_FN(fn, type, names)                                                                   \
@@ -25,6 +26,7 @@ NAME_FN(img_service_name, enum img_service, service_names)
 NAME_FN(img_target_name, enum img_target, target_names)
 NAME_FN(img_cmdline_name, enum img_cmdline, cmdline_names)
 NAME_FN(img_iperf3_name, enum img_iperf3, iperf3_names)
+NAME_FN(img_rng_name, enum img_rng, rng_names)
 
 void imgconf_init(struct imgconf *c)
 {
@@ -105,6 +107,7 @@ static const struct key {
     {"target", V_ENUM, OFF(target), .names = target_names, .hi = 2},
     {"cmdline", V_ENUM, OFF(cmdline), .names = cmdline_names, .hi = 3},
     {"iperf3", V_ENUM, OFF(iperf3), .names = iperf3_names, .hi = 2},
+    {"rng", V_ENUM, OFF(rng), .names = rng_names, .hi = 2},
     {"note", V_TEXT, OFF(note), .opt = 1},
 };
 #define K_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -294,6 +297,8 @@ void imgconf_text(const struct imgconf *c, struct sbuf *out)
 		sbuf_printf(out, "cmdline=%s\n", img_cmdline_name(c->cmdline));
 	if (c->iperf3 != IMG_IPERF3_CLIENT)
 		sbuf_printf(out, "iperf3=%s\n", img_iperf3_name(c->iperf3));
+	if (c->rng != IMG_RNG_NONE)
+		sbuf_printf(out, "rng=%s\n", img_rng_name(c->rng));
 	if (c->note)
 		sbuf_printf(out, "note=%s\n", c->note);
 }

@@ -30,6 +30,10 @@
  *                              written) | server (the image runs an iperf3
  *                              server on tcp/5201 from boot; the probe's
  *                              client runs in reverse, the guest sending)
+ *   rng=virtio                 a virtio RNG device (QEMU's built-in source
+ *                              of the host's randomness) that feeds the
+ *                              guest kernel's RNG: none (the default, not
+ *                              written) | virtio
  *   note=free text
  *
  * The file is untrusted input: unknown or repeated keys, names with '/' or
@@ -53,6 +57,7 @@ enum img_service { IMG_SVC_NONE, IMG_SVC_HTTP, IMG_SVC_TCP };
 enum img_target { IMG_KVM, IMG_XEN };
 enum img_cmdline { IMG_CMDLINE_LINUX, IMG_CMDLINE_UNIKRAFT, IMG_CMDLINE_OSV };
 enum img_iperf3 { IMG_IPERF3_CLIENT, IMG_IPERF3_SERVER };
+enum img_rng { IMG_RNG_NONE, IMG_RNG_VIRTIO };
 
 struct imgconf {
 	enum img_machine machine; /* default microvm */
@@ -70,6 +75,7 @@ struct imgconf {
 	enum img_target target;	  /* default kvm */
 	enum img_cmdline cmdline; /* default linux */
 	enum img_iperf3 iperf3;	  /* default client */
+	enum img_rng rng;	  /* default none */
 	char *note;		  /* NULL when none */
 	char *comment;		  /* imgconf_text's first line (after "# "); not
 				   * read back; NULL: the generic one */
@@ -98,6 +104,7 @@ const char *img_service_name(enum img_service s);
 const char *img_target_name(enum img_target t);
 const char *img_cmdline_name(enum img_cmdline d);
 const char *img_iperf3_name(enum img_iperf3 d);
+const char *img_rng_name(enum img_rng r);
 /* The service named NAME ("http", "tcp", "none"), or -1. */
 int img_service_find(const char *name);
 

@@ -204,7 +204,7 @@ static void rng_wait(void)
 	if (n < 0)
 		say("cannot wait for the kernel's RNG: %s", strerror(errno));
 	else
-		say("rng ready after %.0f ms", now_ms() - t0);
+		say("rng ready after %d ms", (int)(now_ms() - t0)); /* vfmt has no %f */
 }
 
 static void set_poweroff_cmd(const char *self)

@@ -27,6 +27,10 @@
 #define TINYX_MARK_IPERF3 "iperf3" /* "iperf3 done" or "iperf3 failed" */
 /* "trace PATH": the app opened or ran PATH (tinyx.trace=1, guest/trace.c) */
 #define TINYX_MARK_TRACE "trace"
+/* "trace (rng) HOW": the app asked the kernel's RNG in a way that waits
+ * until it is ready (HOW: "getrandom()" without GRND_NONBLOCK or
+ * GRND_INSECURE, or "/dev/random"); "(" starts no path */
+#define TINYX_TRACE_RNG "(rng) "
 /* "no interface IFACE ...": the command line's NIC is not there (no driver
  * for it in the kernel): nothing can reach the guest */
 #define TINYX_MARK_NOIF "no interface "

@@ -10,6 +10,11 @@
  * says the new dir and its parent: a dir the app makes its own in must be
  * there (varnishd makes /var/lib/varnish/NAME; the postinst made
  * /var/lib/varnish). The host keeps the ones its staged root has.
+ * A getrandom() that may block (no GRND_NONBLOCK, no GRND_INSECURE) or an
+ * open of /dev/random means the app waits for the kernel's RNG at start
+ * (OpenSSL's seeding does): it says "tinyx: trace (rng) HOW" once, and the
+ * image gets a virtio RNG (a VM without RDRAND, as under TCG, takes seconds
+ * to have one: haproxy waited 2.1 s).
  *
  * Why ptrace and not fanotify: fanotify needs FSNOTIFY in the kernel, and
  * struct inode changes with it, so the trace kernel would be a second full
@@ -38,13 +43,24 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
+#define RNG_NOWAIT 0x5 /* GRND_NONBLOCK | GRND_INSECURE */
 
 struct tracer {
 	pid_t app;
 	int gate; /* the write end the app waits on */
 	char *seen[SEEN_MAX];
 	size_t nseen;
+	int rng; /* "(rng)" said */
 };
+
+/* The app waits for the kernel's RNG (HOW): said once. */
+static void said_rng(struct tracer *t, const char *how)
+{
+	if (!t->rng) {
+		t->rng = 1;
+		say(TINYX_MARK_TRACE " " TINYX_TRACE_RNG "%s", how);
+	}
+}
 
 static unsigned long hash(const char *s)
 {
@@ -146,12 +162,18 @@ static void on_syscall(struct tracer *t, pid_t pid)
 		dirfd = (long)r.rdi;
 		arg = r.rsi;
 		break;
+	case SYS_getrandom:
+		if (!(r.rdx & RNG_NOWAIT))
+			said_rng(t, "getrandom()");
+		return;
 	default:
 		return;
 	}
 	if (peek_str(pid, arg, path, sizeof(path)) < 0 || !path[0])
 		return;
 	absolute(pid, dirfd, path, abs, sizeof(abs));
+	if (!strcmp(abs, "/dev/random"))
+		said_rng(t, abs);
 	said(t, abs);
 	if (mk) {
 		size_t n = strlen(abs);

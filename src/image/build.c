@@ -151,6 +151,31 @@ static char *feature_set(const struct manifest *m)
 	return s.s ? s.s : xstrdup("");
 }
 
+/* The trace boot saw the app wait for the kernel's RNG (how: its
+ * getrandom() or /dev/random): the init waits for it before the app
+ * (app.conf rng 1), the images get a virtio RNG (image.conf rng=virtio) and
+ * the kernel its driver, which makes the RNG ready at once. */
+static void trace_rng(struct bctx *b, const char *how)
+{
+	static const char *const opts[] = {"HW_RANDOM", "HW_RANDOM_VIRTIO"};
+
+	if (!b->spec.rng)
+		tx_info(b->ctx,
+			"trace: %s waits for the kernel's RNG (%s): the images get a "
+			"virtio RNG",
+			b->o->app, how);
+	b->spec.rng = 1;
+	for (int i = 0; i < 2; i++) {
+		int have = 0;
+
+		for (size_t k = 0; k < b->m.nf; k++) /* a fragment's "# init: rng" has them */
+			have |= !strcmp(b->m.f[k].option, opts[i]);
+		if (!have)
+			manifest_add_feature(&b->m, opts[i],
+					     "the trace boot: waits for the kernel's RNG", how);
+	}
+}
+
 /* The trace boot (image/trace.h): what the app opened that the closure
  * missed joins the manifest, the kernels follow when their features
  * changed. */
@@ -158,6 +183,7 @@ static int build_trace(struct bctx *b)
 {
 	struct tx_ctx *ctx = b->ctx;
 	struct strv add = {0}, opened = {0};
+	char rng[32] = "";
 	char *before = NULL, *after = NULL;
 	double t0 = now_ms();
 	int r;
@@ -165,16 +191,20 @@ static int build_trace(struct bctx *b)
 	if (b->o->no_trace || !b->ntr)
 		return 0;
 	r = image_trace(b, b->tr[0].k.bzimage, b->tr[0].k.hash, &add, b->o->trim ? &opened : NULL,
-			&b->trace_cached, &b->trace_used_kb);
-	if (r == 0 && (add.n || opened.n)) {
+			&b->trace_cached, &b->trace_used_kb, rng, sizeof(rng));
+	if (r == 0 && (add.n || opened.n || rng[0])) {
 		before = feature_set(&b->m);
-		manifest_free(&b->m);
-		appspec_free(&b->spec);
-		memset(&b->spec, 0, sizeof(b->spec));
-		r = closure_pass(b, &add, opened.n ? &opened : NULL);
-		if (r == 0)
-			r = netcheck_features(ctx, &b->m, b->o->nics ? b->o->nics : 1,
-					      b->o->overlays, b->o->noverlays);
+		if (add.n || opened.n) { /* the closure anew, with what the trace saw */
+			manifest_free(&b->m);
+			appspec_free(&b->spec);
+			memset(&b->spec, 0, sizeof(b->spec));
+			r = closure_pass(b, &add, opened.n ? &opened : NULL);
+			if (r == 0)
+				r = netcheck_features(ctx, &b->m, b->o->nics ? b->o->nics : 1,
+						      b->o->overlays, b->o->noverlays);
+		}
+		if (r == 0 && rng[0])
+			trace_rng(b, rng);
 		if (r == 0)
 			after = feature_set(&b->m);
 		if (after && strcmp(before, after)) {

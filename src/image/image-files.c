@@ -260,6 +260,9 @@ int image_target_dir(struct bctx *b, struct target_res *t)
 
 	image_target_conf(t->t, b->o->app, b->service, b->port, &c);
 	c.nics = b->o->nics ? b->o->nics : 1;
+	/* the init waits for the kernel's RNG (app.conf's rng): a virtio RNG
+	 * makes it ready at once, where TCG has no RDRAND */
+	c.rng = b->spec.rng ? IMG_RNG_VIRTIO : IMG_RNG_NONE;
 	c.memory_mb = image_guest_mb(t->t->ramdisk_root ? b->disk_bytes : b->initrd_bytes,
 				     manifest_total_size(&b->m));
 	if (b->trace_used_kb > 0) { /* what the app used on the trace boot, twice */

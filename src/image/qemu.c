@@ -183,6 +183,9 @@ void qemu_argv(const struct qemu_boot *b, struct strv *a)
 		push2(a, "-serial", "chardev:c0");
 	}
 	push_nics(a, b, pci);
+	/* QEMU's built-in source (the host's getrandom()) behind it */
+	if (c->rng == IMG_RNG_VIRTIO)
+		push2(a, "-device", pci ? "virtio-rng-pci" : "virtio-rng-device");
 	if (b->boot_disk)
 		push_boot_disk(a, b);
 	else if (b->use_disk)

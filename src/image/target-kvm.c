@@ -158,6 +158,9 @@ static void libvirt_xml(const struct target_job *j, struct sbuf *s, int kvm)
 	for (int i = 0; i < j->conf->nics || i == 0; i++) /* eth0.. on the default network */
 		sbuf_puts(s, "    <interface type='network'><source network='default'/><model "
 			     "type='virtio'/></interface>\n");
+	if (j->conf->rng == IMG_RNG_VIRTIO)
+		sbuf_puts(s, "    <rng model='virtio'><backend "
+			     "model='random'>/dev/urandom</backend></rng>\n");
 	sbuf_puts(s, "    <serial type='pty'><target port='0'/></serial>\n"
 		     "    <console type='pty'><target type='serial' port='0'/></console>\n"
 		     "  </devices>\n"

@@ -14,6 +14,7 @@
  * mode, owner, size, mtime). */
 #include "image/trace.h"
 #include "image/rootfs.h"
+#include "guest/markers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -169,6 +170,7 @@ static void write_conf(struct trace_job *j, struct imgconf *c)
 	c->append = append;
 	free(c->disk);
 	c->disk = xstrdup("rootfs.squashfs");
+	c->rng = j->b->spec.rng ? IMG_RNG_VIRTIO : IMG_RNG_NONE; /* as the image's */
 	/* read on demand: the page cache, the tracer, the app; room enough
 	 * that the app's own need shows (the image's RAM follows from it) */
 	c->memory_mb = image_guest_mb(0, manifest_total_size(&j->b->m)) + 64;
@@ -421,8 +423,28 @@ static void missing(const struct strv *paths, struct manifest *t, struct strv *a
 	}
 }
 
+/* The "(rng) HOW" entries out of paths, HOW into rng (the first one). */
+static void take_rng(struct strv *paths, char *rng, size_t cap)
+{
+	size_t n = strlen(TINYX_TRACE_RNG), k = 0;
+
+	rng[0] = 0;
+	for (size_t i = 0; i < paths->n; i++) {
+		if (strncmp(paths->v[i], TINYX_TRACE_RNG, n)) {
+			paths->v[k++] = paths->v[i];
+			continue;
+		}
+		if (!rng[0])
+			snprintf(rng, cap, "%s", paths->v[i] + n);
+		free(paths->v[i]);
+	}
+	paths->n = k;
+	if (paths->v)
+		paths->v[k] = NULL;
+}
+
 int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, struct strv *add,
-		struct strv *opened, int *cached, long long *used_kb)
+		struct strv *opened, int *cached, long long *used_kb, char *rng, size_t rng_cap)
 {
 	struct tx_ctx *ctx = b->ctx;
 	struct manifest t;
@@ -481,6 +503,7 @@ int image_trace(struct bctx *b, const char *kernel, const char *kernel_hash, str
 		r = 0;
 	}
 	*used_kb = j.used_kb > 0 ? j.used_kb : -1;
+	take_rng(&paths, rng, rng_cap);
 	if (r >= 0) {
 		missing(&paths, &t, add);
 		for (size_t i = 0; opened && i < paths.n; i++)

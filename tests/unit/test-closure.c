@@ -138,7 +138,7 @@ int main(void)
 	{
 		char proj[] = "/tmp/tinyx-fragXXXXXX", fcmd[512];
 		struct manifest fm;
-		int has_tun = 0, has_nope = 0;
+		int has_tun = 0, has_nope = 0, has_rng = 0;
 
 		CHECK(mkdtemp(proj) != NULL);
 		snprintf(
@@ -146,12 +146,21 @@ int main(void)
 		    "mkdir -p %s/kconfig-fragments/features && cd %s/kconfig-fragments/features"
 		    " && printf '# x\\n# match: /nope /usr/sbin/demo*\\nCONFIG_TUN=y\\n"
 		    "# CONFIG_NO=y\\nCONFIG_M=m\\n' > tun.config && printf '# match: "
-		    "/usr/bin/none\\nCONFIG_NOPE=y\\n' > nope.config",
+		    "/usr/bin/none\\nCONFIG_NOPE=y\\n' > nope.config && printf '# match: "
+		    "/usr/sbin/demod\\n# init: rng\\n' > rng.config",
 		    proj, proj);
 		CHECK(sh(fcmd) == 0);
 		manifest_init(&fm, "demo", tmp);
-		CHECK(closure_build(&ctx, "demo", tmp, proj, &fm, NULL) == 0);
+		memset(&spec, 0, sizeof(spec));
+		CHECK(closure_build(&ctx, "demo", tmp, proj, &fm, &spec) == 0);
+		/* "# init: rng": the init waits for the RNG, the kernel gets
+		 * the virtio RNG's driver */
+		CHECK(spec.rng == 1);
 		for (size_t i = 0; i < fm.nf; i++) {
+			if (!strcmp(fm.f[i].option, "HW_RANDOM_VIRTIO")) {
+				has_rng = 1;
+				CHECK_STR(fm.f[i].symbol, "features/rng.config");
+			}
 			if (!strcmp(fm.f[i].option, "TUN")) {
 				has_tun = 1;
 				CHECK_STR(fm.f[i].symbol, "features/tun.config");
@@ -160,8 +169,9 @@ int main(void)
 			has_nope |= !strcmp(fm.f[i].option, "NOPE") ||
 				    !strcmp(fm.f[i].option, "M") || !strcmp(fm.f[i].option, "NO");
 		}
-		CHECK(has_tun && !has_nope);
+		CHECK(has_tun && has_rng && !has_nope);
 		manifest_free(&fm);
+		appspec_free(&spec);
 		snprintf(fcmd, sizeof(fcmd), "rm -rf %s", proj);
 		CHECK(sh(fcmd) == 0);
 	}

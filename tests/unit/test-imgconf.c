@@ -119,6 +119,7 @@ static void test_reject(void)
 	reject("target=hyperv\n", "target");
 	reject("cmdline=osv4\n", "cmdline");
 	reject("iperf3=both\n", "iperf3");
+	reject("rng=hw\n", "rng");
 	reject("kernel=kernel\nkernel=other\n", "repeated key");
 	reject("colour=blue\n", "unknown key");
 	reject("just words\n", "key=value");
@@ -214,7 +215,18 @@ static void test_roundtrip(void)
 	CHECK(parse(&ctx, "append=\n", &a) == 0 && a.iperf3 == IMG_IPERF3_CLIENT);
 	imgconf_text(&a, &t1);
 	CHECK(strstr(t1.s, "iperf3=") == NULL); /* the default: not written */
+	CHECK(strstr(t1.s, "rng=") == NULL);
+	CHECK(a.rng == IMG_RNG_NONE);
 	imgconf_free(&a);
+	sbuf_free(&t1);
+
+	/* a virtio RNG: read, written, read back */
+	CHECK(parse(&ctx, "rng=virtio\n", &a) == 0 && a.rng == IMG_RNG_VIRTIO);
+	imgconf_text(&a, &t1);
+	CHECK(strstr(t1.s, "\nrng=virtio\n") != NULL);
+	CHECK(imgconf_parse(&ctx, "t1", t1.s, t1.len, &b) == 0 && b.rng == IMG_RNG_VIRTIO);
+	imgconf_free(&a);
+	imgconf_free(&b);
 	sbuf_free(&t1);
 }
 

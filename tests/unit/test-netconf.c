@@ -312,6 +312,34 @@ static void test_nics(void)
 	CHECK(imgconf_parse(&ctx, NULL, "nics=9\n", 7, &c) < 0);
 }
 
+/* rng=virtio: a virtio RNG on the image's bus (MMIO on microvm, PCI on
+ * pc), none without it */
+static void test_rng(void)
+{
+	static const char *const texts[] = {"rng=virtio\n", "rng=virtio\nmachine=pc\n", ""};
+	static const char *const want[] = {" -device virtio-rng-device ",
+					   " -device virtio-rng-pci ", NULL};
+
+	for (int k = 0; k < 3; k++) {
+		struct tx_ctx ctx = {0};
+		struct imgconf c;
+		struct strv a = {0};
+		struct sbuf j = {0};
+		struct qemu_boot b = {.dir = ".", .accel = "tcg", .netdev = "user,id=n0"};
+
+		CHECK(imgconf_parse(&ctx, NULL, texts[k], strlen(texts[k]), &c) == 0);
+		b.c = &c;
+		qemu_argv(&b, &a);
+		sbuf_puts(&j, " ");
+		for (size_t i = 0; i < a.n; i++)
+			sbuf_printf(&j, "%s ", a.v[i]);
+		CHECK(want[k] ? strstr(j.s, want[k]) != NULL : strstr(j.s, "rng") == NULL);
+		sbuf_free(&j);
+		strv_free(&a);
+		imgconf_free(&c);
+	}
+}
+
 /* The command line per dialect: Linux's root and network words after the
  * image's; OSv's options before its command, and no root= */
 static void test_append(void)
@@ -346,6 +374,7 @@ int main(void)
 	RUN(test_netcheck_tables);
 	RUN(test_netcheck_image);
 	RUN(test_nics);
+	RUN(test_rng);
 	RUN(test_append);
 	return t_done("test-netconf");
 }
