@@ -35,16 +35,23 @@ for app in haproxy nftables frr bind9 mosquitto xen-utils-4.17; do
 	# shared dir (haproxy's in t440) without waiting for it. The kernels go
 	# to the shared kernels/ store, where t690 and t695 find them. t695's
 	# closure needs its overlay's wg-quick@wg0 link (a template's instance)
-	# and its packages; the rest of its overlay does not change its kernel.
+	# and its packages; the three tests' overlays turn forwarding on
+	# (net.ipv4.ip_forward = 1: a kernel compiled for speed, image/netcheck.c),
+	# the rest of them does not change their kernels.
 	cache=${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}
 	kok=0
 	kb=$(mktemp -d /tmp/tinyx-prefetch-kbuild.XXXXXX) &&
+		fwd=$(mktemp -d /tmp/tinyx-prefetch-fwd.XXXXXX) &&
+		mkdir -p "$fwd/etc/sysctl.d" &&
+		echo 'net.ipv4.ip_forward = 1' >"$fwd/etc/sysctl.d/50-forward.conf" &&
 		ovl=$(mktemp -d /tmp/tinyx-prefetch-ovl.XXXXXX) &&
+		cp -a "$fwd/." "$ovl/" &&
 		mkdir -p "$ovl/etc/systemd/system/multi-user.target.wants" &&
 		ln -s ../../../../lib/systemd/system/wg-quick@.service \
 			"$ovl/etc/systemd/system/multi-user.target.wants/wg-quick@wg0.service" &&
 		flock -w 120 "$cache/kbuild/kvm.lock" cp -a "$cache/kbuild/kvm" "$kb/" || kok=1
-	for k in "nftables" "wireguard-tools --add iproute2,nftables --overlay $ovl" "frr"; do
+	for k in "nftables --overlay $fwd" "wireguard-tools --add iproute2,nftables --overlay $ovl" \
+		"frr --overlay $fwd"; do
 		start=$(date +%s)
 		# shellcheck disable=SC2016,SC2086
 		if [ "$kok" = 0 ] && unshare -m sh -c 'mount --make-rprivate / &&
@@ -56,7 +63,7 @@ for app in haproxy nftables frr bind9 mosquitto xen-utils-4.17; do
 			kok=1 rc=1
 		fi
 	done
-	rm -rf "$kb" "$ovl"
+	rm -rf "$kb" "$ovl" "$fwd"
 done
 start=$(date +%s)
 if "$TINYX" compare nginx --stage; then

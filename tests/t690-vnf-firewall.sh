@@ -18,10 +18,14 @@
 # without an address). Checked: the client cannot reach the server before
 # the VM is up; through the VM tcp/8080 answers and the server saw the VM's
 # eth1 address (masquerade); tcp/9999 gets no answer; the console says the
-# ruleset loaded and the sysctl was set; then the same for the standard
-# Debian VM doing the job (`tinyx debian-vm`, Debian's kernel and systemd,
-# the same overlay). Prints the time from QEMU's start to the first answer
-# through each VM (a figure, never a bound). Every wait
+# ruleset loaded and the sysctl was set; the probe's own forwarding mode
+# (`tinyx probe IMG --forward 10.251.0.9/24`, its own nets and servers)
+# times the first answer through it and leaves what the ruleset drops
+# unmeasured, and with --proxy fails, saying why; then the same for the
+# standard Debian VM doing the job (`tinyx debian-vm`, Debian's kernel and
+# systemd, the same overlay), by the test's nets and by the probe. Prints
+# the time from QEMU's start to the first answer through each VM (a figure,
+# never a bound). Every wait
 # is bounded; the namespaces, their taps and bridge, the servers and QEMU go
 # on exit, failure or interruption. Needs root, ip, curl, QEMU, BusyBox.
 . tests/lib.sh
@@ -88,6 +92,37 @@ fi
 kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 qpid=
 
+# The probe's own forwarding mode (src/probe/fwd.h) on IMG (a VM dir): its
+# client net, its server net with eth1's address of the overlay, its
+# servers; this ruleset forwards tcp/8080 only, so no echo and no iperf3
+# cross the VM and those figures stay unmeasured. LABEL names it.
+probe_forward() { # IMG LABEL TIMEOUT
+	if timeout $(($3 + 120)) "$TINYX" probe "$1" --forward 10.251.0.9/24 --timeout "$3" \
+		>"$tmp/fwd.txt" 2>"$tmp/fwd.err"; then
+		ok "tinyx probe --forward, $2: $(grep 'forwarding:' "$tmp/fwd.txt" | sed 's/^ *//')"
+		check "$2: a server answered through the VM (the probe's check)" \
+			grep -q 'check: http 200 from 10.251.0.1 on tcp/8080 through the VM' "$tmp/fwd.txt"
+		check "$2: no echo through it (ICMP not forwarded), its own side measured" \
+			grep -q 'rtt: to its own side [0-9]* us; none through it (no echo reply)' \
+			"$tmp/fwd.txt"
+		check "$2: no iperf3 through it (tcp/5201 dropped)" \
+			grep -q 'throughput: not measured' "$tmp/fwd.txt"
+	else
+		nok "tinyx probe --forward, $2"
+		tail -n 20 "$tmp/fwd.txt" "$tmp/fwd.err" | sed 's/^/    /'
+	fi
+}
+probe_forward "$img" "the Tinyx VM" "$T"
+# --proxy: the client asks the VM's own tcp/8080, where a firewall has
+# nothing: no answer, a failed probe that says so
+timeout 120 "$TINYX" probe "$img" --forward 10.251.0.9/24 --proxy --timeout 10 \
+	>/dev/null 2>"$tmp/fwdp.err"
+rc=$?
+check "probe --forward --proxy on a firewall fails (exit $rc)" [ "$rc" = 3 ]
+check "and says why: no answer through the VM from 10.201.0.2 on tcp/8080" \
+	grep -q 'no answer through the VM from 10.201.0.2 on tcp/8080 within 10 s' "$tmp/fwdp.err"
+check "the probe left no QEMU" sh -c "! pgrep -f '[q]emu-system.*$tmp/out/nftables' >/dev/null"
+
 # the standard Debian VM doing the same job (bench/vnf.sh's third system):
 # `tinyx debian-vm` with the same overlay, booted the same way in the same
 # nets: it forwards tcp/8080 with masquerade and drops tcp/9999 too
@@ -111,6 +146,7 @@ if [ -x "$dvm/run-qemu.sh" ]; then
 	fi
 	kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 	qpid=
+	probe_forward "$dvm" "the Debian VM" "${TINYX_DEBIAN_TIMEOUT:-300}"
 else
 	nok "tinyx debian-vm nftables --nics 2 --overlay"
 	tail -n 20 "$tmp/dvm.log"

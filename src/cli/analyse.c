@@ -1,6 +1,8 @@
 #include "cli/cli.h"
 #include "stage/overlay.h"
 #include "closure/closure.h"
+#include "formats/imgconf.h"
+#include "image/netcheck.h"
 #include "image/target.h"
 #include "kernel/kconfig.h"
 #include "kernel/kernel.h"
@@ -86,6 +88,10 @@ static int app_closure(struct tx_ctx *ctx, const struct cli *c, const char *stag
 	r = closure_build_ex(ctx, c->app, ovl ? ovl : root, ctx->srcdir, &x, m, &spec);
 	if (r == 0 && ovl)
 		overlay_owners(m, root);
+	/* the kernel options of the network and sysctl files, as a build asks
+	 * for them (the same kernel); any NIC count: no interface is an error */
+	if (r == 0)
+		r = netcheck_features(ctx, m, IMGCONF_NICS_MAX, c->overlay, c->noverlay);
 	if (ms)
 		*ms = now_ms() - t0;
 	appspec_free(&spec);

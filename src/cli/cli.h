@@ -10,11 +10,11 @@
 
 struct cli {
 	const char *app, *root, *mirror, *target, *out, *xen_cfg, *candidates;
-	const char *with, *plot, *only, *format, *firmware, *add;
+	const char *with, *plot, *only, *format, *firmware, *add, *forward;
 	int json, no_verify, debug_shell, runs, disk, initrd, breakdown, timeout, memory, on_qemu,
 	    console;
 	int minimize, budget, min_mem, extras, iperf3, no_min_mem, stage_only;
-	int quiet, help, boot_disk, nics, no_trace, trim, own_kernel;
+	int quiet, help, boot_disk, nics, no_trace, trim, own_kernel, proxy;
 	const char *overlay[8]; /* --overlay DIR, repeatable (stage/overlay.h) */
 	int noverlay;
 };

@@ -52,11 +52,11 @@ static const struct cli_cmd cmds[] = {
      cmd_kernel},
     {"probe", "DIR",
      "--runs --json --disk --initrd --breakdown --timeout --memory --xen-cfg --qemu --console "
-     "--extras --iperf3 --min-mem --boot-disk --firmware",
+     "--extras --iperf3 --min-mem --boot-disk --firmware --forward --proxy",
      "[--runs N] [--json] [--disk|--initrd|--boot-disk|--firmware bios|uefi]\n"
      "        [--timeout S] [--memory MB]\n"
      "        [--xen-cfg NAME] [--qemu] [--console] [--extras] [--iperf3] [--min-mem]\n"
-     "        [--breakdown]\n"
+     "        [--breakdown] [--forward ADDR/P [--proxy]]\n"
      "        boot an image dir under QEMU and measure it, from its disk when it has\n"
      "        one (--initrd: from its initrd); a Xen image boots under Xen\n"
      "        with a Tinyx dom0 (--xen-cfg APP-pv.cfg: as PV; --qemu: on QEMU microvm\n"
@@ -66,7 +66,14 @@ static const struct cli_cmd cmds[] = {
      "        --breakdown: where the boot time goes, step by step; --boot-disk:\n"
      "        boot its bootable disk (APP.qcow2) from BIOS on -M pc, no -kernel;\n"
      "        --firmware uefi: from UEFI (OVMF) on -M q35, at least 96 MB, 90 s\n"
-     "        timeout unless --timeout (--firmware bios: as --boot-disk)",
+     "        timeout unless --timeout (--firmware bios: as --boot-disk);\n"
+     "        --forward ADDR/P: the image is a network function with two NICs,\n"
+     "        ADDR/P its eth1's address: the probe makes a client net (eth0)\n"
+     "        and a server net (eth1; servers at the first two other addresses\n"
+     "        of P, HTTP on tcp/8080, iperf3 on tcp/5201) and measures boot to\n"
+     "        forwarding (the first answer through it), the round trip it adds\n"
+     "        and the throughput through it (--proxy: the client asks the VM's\n"
+     "        own eth0, a proxy or load balancer in front of the servers)",
      cmd_probe},
     {"debian-vm", "APP", "--add --nics --overlay --out --mirror --stage",
      "[--add PKG,...] [--nics N] [--overlay DIR]... [--out DIR] [--stage]\n"

@@ -64,6 +64,16 @@ int cmd_probe(struct tx_ctx *ctx, const struct cli *c)
 	o.accel = "auto";
 	o.extras = c->extras;
 	o.iperf3 = c->iperf3;
+	/* --forward: a network function; its extras are what crosses it */
+	if (c->proxy && !c->forward)
+		return cli_usage_error("%s needs --forward ADDR/P", "--proxy");
+	if (c->forward && c->iperf3)
+		return cli_usage_error("%s: the throughput is through the function, from the "
+				       "probe's client",
+				       "--forward and --iperf3 together");
+	o.forward = c->forward;
+	o.proxy = c->proxy;
+	o.extras |= c->forward != NULL;
 	r = probe_run(ctx, &o, &res);
 	if (r == 0 && c->min_mem) /* from the image's own RAM down: each try is one boot */
 		r = probe_min_mem(ctx, &o, IMGCONF_MEM_MIN - 1, res.memory_mb,

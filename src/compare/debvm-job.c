@@ -239,6 +239,7 @@ static int fill(struct tx_ctx *ctx, const char *root, const char *tmp, struct jo
 			     * device a Tinyx image gets when its init waits for
 			     * the kernel's RNG (WireGuard), never less */
 			    .rng = IMG_RNG_VIRTIO,
+			    .disk_initrd = 1,
 			    .append = DEBVM_APPEND,
 			    .note = "the standard Debian VM (tinyx debian-vm): Debian's "
 				    "linux-image-cloud-amd64, its initramfs, systemd"};

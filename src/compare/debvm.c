@@ -185,7 +185,8 @@ static int boot_files(struct tx_ctx *ctx, const char *root, const char *tmp)
 			    .memory_mb = DEBVM_MB,
 			    .vcpus = 1,
 			    .net = IMG_NET_PCI,
-			    .rng = IMG_RNG_VIRTIO, /* as tinyx debian-vm's (debvm-job.c) */
+			    .rng = IMG_RNG_VIRTIO,
+			    .disk_initrd = 1, /* as tinyx debian-vm's (debvm-job.c) */
 			    .append = DEBVM_APPEND,
 			    .note = "Debian's linux-image-cloud-amd64 and its initramfs"};
 

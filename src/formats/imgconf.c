@@ -108,6 +108,7 @@ static const struct key {
     {"cmdline", V_ENUM, OFF(cmdline), .names = cmdline_names, .hi = 3},
     {"iperf3", V_ENUM, OFF(iperf3), .names = iperf3_names, .hi = 2},
     {"rng", V_ENUM, OFF(rng), .names = rng_names, .hi = 2},
+    {"disk_initrd", V_INT, OFF(disk_initrd), .lo = 0, .hi = 1},
     {"note", V_TEXT, OFF(note), .opt = 1},
 };
 #define K_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -299,6 +300,8 @@ void imgconf_text(const struct imgconf *c, struct sbuf *out)
 		sbuf_printf(out, "iperf3=%s\n", img_iperf3_name(c->iperf3));
 	if (c->rng != IMG_RNG_NONE)
 		sbuf_printf(out, "rng=%s\n", img_rng_name(c->rng));
+	if (c->disk_initrd)
+		sbuf_printf(out, "disk_initrd=1\n");
 	if (c->note)
 		sbuf_printf(out, "note=%s\n", c->note);
 }

@@ -30,6 +30,9 @@
  *                              written) | server (the image runs an iperf3
  *                              server on tcp/5201 from boot; the probe's
  *                              client runs in reverse, the guest sending)
+ *   disk_initrd=1              the disk is the root and the initrd boots it (a
+ *                              distro's VM: its initramfs mounts the disk);
+ *                              written only when 1
  *   rng=virtio                 a virtio RNG device (QEMU's built-in source
  *                              of the host's randomness) that feeds the
  *                              guest kernel's RNG: none (the default, not
@@ -76,6 +79,7 @@ struct imgconf {
 	enum img_cmdline cmdline; /* default linux */
 	enum img_iperf3 iperf3;	  /* default client */
 	enum img_rng rng;	  /* default none */
+	int disk_initrd;	  /* default 0 */
 	char *note;		  /* NULL when none */
 	char *comment;		  /* imgconf_text's first line (after "# "); not
 				   * read back; NULL: the generic one */

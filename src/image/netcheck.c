@@ -167,6 +167,22 @@ static int conf_if_ok(const char *key, int nics)
 	return !strcmp(name, "all") || !strcmp(name, "default") || netcheck_ifname_ok(name, nics);
 }
 
+/* 1 when the item turns packet forwarding on: net.ipv4.ip_forward,
+ * net.ipv4.conf.IF.forwarding or net.ipv6.conf.IF.forwarding, not 0 */
+static int forwards(const struct sysctl_item *it)
+{
+	const char *k = it->key, *dot = strrchr(k, '.');
+	size_t n = it->vlen;
+
+	while (n && (it->val[n - 1] == ' ' || it->val[n - 1] == '\t'))
+		n--;
+	if (!n || (n == 1 && it->val[0] == '0'))
+		return 0;
+	return !strcmp(k, "net.ipv4.ip_forward") ||
+	       ((!strncmp(k, "net.ipv4.conf.", 14) || !strncmp(k, "net.ipv6.conf.", 14)) && dot &&
+		!strcmp(dot, ".forwarding"));
+}
+
 static int check_key(void *arg, const struct sysctl_item *it)
 {
 	struct ck *c = arg;
@@ -189,6 +205,16 @@ static int check_key(void *arg, const struct sysctl_item *it)
 			       "sysctl key names an interface the image does not have (--nics %d) "
 			       "at %s:%d '%s'",
 			       c->nics, c->file, it->line, it->key);
+	/* a kernel that forwards every packet is compiled for speed (-O2, not
+	 * allnoconfig's -Os) with SLUB's fast paths for the packet buffers
+	 * (not SLOB): the firewall of bench/vnf.sh forwarded 0.8x the Debian
+	 * VM's throughput with -Os (README, network functions). Speed, not
+	 * a need: asked for, never an error when a kernel lacks it */
+	if (c->want && forwards(it) &&
+	    ((r = need(c, "CC_OPTIMIZE_FOR_PERFORMANCE", "packet forwarding, sysctl", it->line,
+		       it->key)) ||
+	     (r = need(c, "SLUB", "packet forwarding, sysctl", it->line, it->key))))
+		return r;
 	return 0;
 }
 

@@ -16,19 +16,19 @@ extern char **environ;
 
 /* In the child, before exec: no allocation, only async-signal-safe calls.
  * Every fd is first moved above 10 so the dup2s below cannot clobber one
- * another, then 0..3 are set and everything else is closed. */
+ * another, then 0..4 are set and everything else is closed. */
 static void child_fds(const struct tx_spawn *s, int nul)
 {
-	int want[4] = {s->in, s->out, s->err, s->fd3}, hi[4];
+	int want[5] = {s->in, s->out, s->err, s->fd3, s->fd4}, hi[5];
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		int fd = want[i] == TX_FD_NULL ? nul : want[i] == TX_FD_INHERIT ? i : want[i];
 
 		hi[i] = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10);
 		if (fd >= 0 && hi[i] < 0 && want[i] != TX_FD_INHERIT)
 			_exit(125); /* an inherited fd that we lack stays closed */
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (hi[i] < 0)
 			continue;
 		if (dup2(hi[i], i) < 0)
@@ -53,24 +53,26 @@ static void child(const struct tx_spawn *s, int nul, int errpipe, pid_t parent)
 	}
 	if (s->netns >= 0 && setns(s->netns, CLONE_NEWNET) < 0)
 		_exit(126);
-	/* the exec-error pipe stays open (close-on-exec) as fd 4, above the
+	/* the exec-error pipe stays open (close-on-exec) as fd 5, above the
 	 * child's own; moved high first, like every other fd */
 	errpipe = fcntl(errpipe, F_DUPFD_CLOEXEC, 10);
 	if (errpipe < 0)
 		_exit(125);
 	child_fds(s, nul);
-	if (dup2(errpipe, 4) < 0 || fcntl(4, F_SETFD, FD_CLOEXEC) < 0)
+	if (dup2(errpipe, 5) < 0 || fcntl(5, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(125);
-	if (close_range(5, ~0U, 0) < 0)
-		for (int fd = 5; fd < 1024; fd++)
+	if (close_range(6, ~0U, 0) < 0)
+		for (int fd = 6; fd < 1024; fd++)
 			close(fd);
 	if (s->fd3 < 0)
 		close(3);
+	if (s->fd4 < 0)
+		close(4);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvpe(s->argv[0], s->argv, s->envp ? s->envp : environ);
 	e = errno;
-	(void)!write(4, &e, sizeof(e)); /* the parent's answer; exit 127 either way */
+	(void)!write(5, &e, sizeof(e)); /* the parent's answer; exit 127 either way */
 	_exit(127);
 }
 

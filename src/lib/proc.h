@@ -22,6 +22,7 @@ struct tx_spawn {
 	char *const *envp; /* NULL: ours */
 	int in, out, err;  /* the child's 0, 1, 2: an fd, TX_FD_NULL or TX_FD_INHERIT */
 	int fd3;	   /* an fd the child gets as 3 (QEMU's tap), or -1 */
+	int fd4;	   /* one it gets as 4 (a second tap), or -1 */
 	int netns;	   /* a network namespace fd to enter first, or -1 */
 	unsigned flags;	   /* TX_SPAWN_* */
 };
@@ -30,7 +31,7 @@ struct tx_spawn {
 #define TX_SPAWN_INIT(av)                                                                          \
 	{                                                                                          \
 		.argv = (av), .in = TX_FD_NULL, .out = TX_FD_INHERIT, .err = TX_FD_INHERIT,        \
-		.fd3 = -1, .netns = -1                                                             \
+		.fd3 = -1, .fd4 = -1, .netns = -1                                                  \
 	}
 
 /* Start s; *pid is the child. -ENOENT (and a message naming argv[0]) when

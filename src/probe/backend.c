@@ -77,9 +77,19 @@ static int qemu_prepare(struct tx_ctx *ctx, struct probe_opts *o, const struct i
 			      .netdev = "tap,id=n0,fd=3",
 			      .mac = NETNS_GUEST_MAC,
 			      .extra = extra};
+	static const char *const fwd_nd[] = {"tap,id=n1,fd=4", NULL};
 	char *tmp = NULL;
 	int rc = 0;
 
+	if (o->forward && (c->nics < 2 || c->cmdline != IMG_CMDLINE_LINUX)) {
+		free(extra);
+		return tx_fail(ctx, -EINVAL, "probe",
+			       "--forward needs a Linux image with two NICs (tinyx build --nics "
+			       "2) '%s'",
+			       o->dir);
+	}
+	if (o->forward)
+		b.netdevs = fwd_nd; /* eth1 on the server net's tap (fwd.h) */
 	if (o->boot_disk) {
 		b.uefi = o->uefi;
 		b.boot_disk = c->boot_disk;

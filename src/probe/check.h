@@ -27,6 +27,6 @@ struct probe_check {
 };
 
 extern const struct probe_check probe_check_syn, probe_check_http, probe_check_tcp,
-    probe_check_ports;
+    probe_check_ports, probe_check_fwd;
 
 #endif

@@ -98,9 +98,10 @@ static void app_line(struct run *R, const char *l, double now)
 		R->app_exits++;
 	} else if (strstr(l, MARK_RESTART)) {
 		R->rec.restarts++;
-	} else if ((p = strstr(l, MARK_DONE)) && !R->nports && !R->why[0]) {
+	} else if ((p = strstr(l, MARK_DONE)) && !R->nports && !R->why[0] && !R->fwd) {
 		/* nothing to check: what it set up (a ruleset, routes) is the
-		 * kernel's, and no port says it works */
+		 * kernel's, and no port says it works (--forward: what crosses
+		 * the function does) */
 		p += strlen(MARK_DONE);
 		snprintf(R->why, sizeof(R->why),
 			 "the app is a oneshot unit that ran to its end (%.100s) and nothing "

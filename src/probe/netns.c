@@ -52,24 +52,35 @@ static void best_effort_write(const char *path, const char *s)
 }
 
 /* Inside the new namespace: tap up with the host address, lo up, static ARP. */
-static int setup_tap(struct tx_ctx *ctx, struct netns *n)
+int netns_tap(struct tx_ctx *ctx, const char *name, int *fd)
 {
 	struct ifreq ifr;
-	struct arpreq arp;
-	int s, rc = 0;
+	char path[96];
 
-	n->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (n->tap_fd < 0)
+	*fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (*fd < 0)
 		return tx_fail(ctx, -errno, STAGE, "cannot open /dev/net/tun (%s)",
 			       strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", NETNS_TAP);
-	if (ioctl(n->tap_fd, TUNSETIFF, &ifr) < 0)
-		return tx_fail(ctx, -errno, STAGE, "cannot create tap device (%s)",
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(*fd, TUNSETIFF, &ifr) < 0)
+		return tx_fail(ctx, -errno, STAGE, "cannot create tap device '%s' (%s)", name,
 			       strerror(errno));
 	/* no IPv6 chatter (router solicitations, DAD) on the link */
-	best_effort_write("/proc/sys/net/ipv6/conf/" NETNS_TAP "/disable_ipv6", "1");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	best_effort_write(path, "1");
+	return 0;
+}
+
+static int setup_tap(struct tx_ctx *ctx, struct netns *n)
+{
+	struct ifreq ifr;
+	struct arpreq arp;
+	int s, rc = netns_tap(ctx, NETNS_TAP, &n->tap_fd);
+
+	if (rc < 0)
+		return rc;
 
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)

@@ -36,6 +36,9 @@ struct netns {
 /* Create the namespace and tap, and enter it. On error nothing is left and
  * the thread is back where it was (or ctx->err says it could not return). */
 int netns_open(struct tx_ctx *ctx, struct netns *n);
+/* A tap device named name in the caller's namespace, its fd in *fd (-1
+ * on error: then ctx->err says why), IPv6 off on it. 0 or -errno. */
+int netns_tap(struct tx_ctx *ctx, const char *name, int *fd);
 /* Leave the namespace and close every fd; the kernel frees it once the last
  * process in it (QEMU) is gone. Safe to call twice. */
 int netns_close(struct tx_ctx *ctx, struct netns *n);

@@ -75,6 +75,12 @@ struct probe_opts {
 	/* the trace boot (image/trace.c): the paths of the init's "trace PATH"
 	 * lines go here, and a run that served lingers 1.5 s for the last ones */
 	struct strv *trace;
+	/* the image is a network function (fwd.h): ADDR/P, its eth1's address
+	 * in the server net the probe makes; the service time is the first
+	 * answer through it, the extras what crosses it. proxy: the client
+	 * asks the VM's own eth0 (a proxy, a load balancer) */
+	const char *forward;
+	int proxy;
 };
 
 struct probe_stat {
@@ -92,9 +98,11 @@ struct probe_run_rec {
 	/* opts.extras (else -1) */
 	long long qemu_pss_kb;		  /* QEMU's Pss (smaps_rollup) once served */
 	double rtt_median_us, rtt_p99_us; /* ICMP echo flood */
-	double throughput_mbps;		  /* iperf3, guest -> host */
-	int restarts;			  /* times the init restarted the app */
-	char check[128];		  /* what answered: "http 200 on tcp/80" */
+	double throughput_mbps;		  /* iperf3, guest -> host; --forward: through it */
+	double rtt_own_us; /* --forward: the echo's median to the VM's own eth0 (rtt_median_us:
+			    * through it, to the first server) */
+	int restarts;	   /* times the init restarted the app */
+	char check[128];   /* what answered: "http 200 on tcp/80" */
 };
 
 struct probe_result {
@@ -115,8 +123,10 @@ struct probe_result {
 	long long qemu_rss_kb;	       /* median, else -1 */
 	long long qemu_pss_kb;	       /* medians of the extras, else -1 */
 	double rtt_median_us, rtt_p99_us, throughput_mbps;
-	int min_boot_mb; /* set by probe_min_mem(), else -1 */
-	char accel[8];	 /* "tcg" or "kvm" */
+	double rtt_own_us;   /* --forward: to the VM's own side (medians) */
+	char forward_to[16]; /* --forward: what the client asked (server or VM) */
+	int min_boot_mb;     /* set by probe_min_mem(), else -1 */
+	char accel[8];	     /* "tcg" or "kvm" */
 	char machine[16], service_name[8], target[8];
 	int port, memory_mb, vcpus;
 	char note[256];

@@ -95,6 +95,12 @@ static int is_reply(const unsigned char *buf, ssize_t n, unsigned short id, unsi
 int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, double *p99_us,
 	       int *replies)
 {
+	return probex_rtt_to(ctx, NETNS_GUEST_ADDR, count, max_ms, median_us, p99_us, replies);
+}
+
+int probex_rtt_to(struct tx_ctx *ctx, const char *addr, int count, int max_ms, double *median_us,
+		  double *p99_us, int *replies)
+{
 	struct sockaddr_in to;
 	double *rtt = xcalloc((size_t)count + 1, sizeof(double)), end;
 	unsigned short id = (unsigned short)(getpid() & 0xffff);
@@ -110,7 +116,11 @@ int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, dou
 	}
 	memset(&to, 0, sizeof(to));
 	to.sin_family = AF_INET;
-	inet_pton(AF_INET, NETNS_GUEST_ADDR, &to.sin_addr);
+	if (inet_pton(AF_INET, addr, &to.sin_addr) != 1) {
+		close(fd);
+		free(rtt);
+		return tx_fail(ctx, -EINVAL, STAGE, "not an IPv4 address '%s'", addr);
+	}
 	end = now_us() + max_ms * 1000.0;
 	for (int seq = 1; seq <= count && now_us() < end; seq++) {
 		unsigned char pkt[64] = {0}, buf[1500];
@@ -148,8 +158,7 @@ int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, dou
 	}
 	close(fd);
 	if (rc == 0 && n == 0)
-		rc = tx_fail(ctx, -ETIMEDOUT, STAGE, "no ICMP echo reply from '%s'",
-			     NETNS_GUEST_ADDR);
+		rc = tx_fail(ctx, -ETIMEDOUT, STAGE, "no ICMP echo reply from '%s'", addr);
 	if (n) {
 		qsort(rtt, (size_t)n, sizeof(double), cmp_double);
 		*median_us = n % 2 ? rtt[n / 2] : (rtt[n / 2 - 1] + rtt[n / 2]) / 2;
@@ -281,18 +290,24 @@ int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), v
 
 int probex_iperf3_reverse(struct tx_ctx *ctx, int timeout_ms, double *mbps)
 {
+	return probex_iperf3_client(ctx, NETNS_GUEST_ADDR, 1, timeout_ms, mbps);
+}
+
+int probex_iperf3_client(struct tx_ctx *ctx, const char *addr, int reverse, int timeout_ms,
+			 double *mbps)
+{
 	char port[8];
 	char *argv[] = {"iperf3",
 			"-c",
-			NETNS_GUEST_ADDR,
+			(char *)addr,
 			"-p",
 			port,
-			"-R",
 			"-J",
 			"-t",
 			PROBEX_IPERF3_STR,
 			"--connect-timeout",
 			"1000",
+			reverse ? "-R" : NULL,
 			NULL};
 	double t0 = now_ms();
 	int rc;
@@ -314,7 +329,7 @@ int probex_iperf3_reverse(struct tx_ctx *ctx, int timeout_ms, double *mbps)
 	} while (rc == -EPROTO && now_ms() - t0 < timeout_ms);
 	if (rc == -EPROTO)
 		rc = tx_fail(ctx, rc, STAGE,
-			     "iperf3: no throughput from the guest's server within %d s",
+			     "iperf3: no throughput from the server at '%s' within %d s", addr,
 			     timeout_ms / 1000);
 	return rc;
 }

@@ -31,6 +31,10 @@ int probex_mem_add(pid_t pid, struct probex_mem *m);
  * round trips in microseconds. 0, or -errno (-ETIMEDOUT: no reply at all). */
 int probex_rtt(struct tx_ctx *ctx, int count, int max_ms, double *median_us, double *p99_us,
 	       int *replies);
+/* The same to addr (dotted IPv4): through a network function, the server
+ * behind it. */
+int probex_rtt_to(struct tx_ctx *ctx, const char *addr, int count, int max_ms, double *median_us,
+		  double *p99_us, int *replies);
 
 /* The host side of the throughput test: a one-off iperf3 server bound to
  * NETNS_HOST_ADDR in the namespace; the guest's client sends for `seconds`
@@ -45,6 +49,11 @@ int probex_iperf3(struct tx_ctx *ctx, int timeout_ms, void (*started)(void *), v
  * NETNS_GUEST_ADDR, retried until the server answers or timeout_ms. Mbit/s
  * received by the client. */
 int probex_iperf3_reverse(struct tx_ctx *ctx, int timeout_ms, double *mbps);
+/* The host's client to the server at addr: sending (reverse 0) or, with
+ * reverse, receiving; retried while it gets no result, up to timeout_ms.
+ * Mbit/s received. */
+int probex_iperf3_client(struct tx_ctx *ctx, const char *addr, int reverse, int timeout_ms,
+			 double *mbps);
 
 /* The iperf3 server's JSON (or a reverse client's): end.sum_received.bits_per_second in Mbit/s.
  * Untrusted text (fuzzed). 0 or -EINVAL. */

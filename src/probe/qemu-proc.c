@@ -43,6 +43,7 @@ int probe_spawn_qemu(struct run *R, char *const argv[])
 	s.out = po[1];
 	s.err = pe[1];
 	s.fd3 = R->ns.tap_fd;
+	s.fd4 = R->fwd ? R->fwd->tap_fd : -1; /* --forward: eth1 in the server net */
 	s.netns = R->ns.ns_fd;
 	s.flags = TX_SPAWN_PGRP | TX_SPAWN_PDEATH;
 	r = tx_spawn(R->ctx, &s, &pid);

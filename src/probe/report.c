@@ -46,6 +46,7 @@ void probe_result_stats(struct probe_result *r)
 	r->rtt_median_us = stat_of(p, n, D(rtt_median_us)).median;
 	r->rtt_p99_us = stat_of(p, n, D(rtt_p99_us)).median;
 	r->throughput_mbps = stat_of(p, n, D(throughput_mbps)).median;
+	r->rtt_own_us = stat_of(p, n, D(rtt_own_us)).median;
 }
 
 void probe_result_free(struct probe_result *r)
@@ -256,6 +257,17 @@ void probe_report_json(const struct probe_result *r, const struct probe_opts *o,
 	key_ms(out, "},\n  \"rtt_us\": {\"median\": ", r->rtt_median_us);
 	key_ms(out, ", \"p99\": ", r->rtt_p99_us);
 	key_ms(out, "},\n  \"throughput_mbps\": ", r->throughput_mbps);
+	if (o->forward) { /* rtt_us and throughput_mbps are through it */
+		key_str(out, ",\n  \"forward\": {\"to\": ", r->forward_to);
+		sbuf_printf(out, ", \"port\": %d, \"proxy\": %s", FWD_PORT,
+			    o->proxy ? "true" : "false");
+		key_ms(out, ", \"rtt_own_us\": ", r->rtt_own_us);
+		key_ms(out, ", \"rtt_added_us\": ",
+		       r->rtt_median_us >= 0 && r->rtt_own_us >= 0
+			   ? r->rtt_median_us - r->rtt_own_us
+			   : -1);
+		sbuf_puts(out, "}");
+	}
 	if (o->breakdown)
 		breakdown_json(r, out);
 	json_per_run(r, out);
@@ -303,6 +315,31 @@ static void text_mem(struct sbuf *out, const char *fa, long long a, const char *
 	sbuf_puts(out, "\n");
 }
 
+/* --forward: what crossed the function (fwd.h) */
+static void text_forward(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out)
+{
+	sbuf_printf(out, "  forwarding: the client to %s tcp/%d through the VM%s", r->forward_to,
+		    FWD_PORT, o->proxy ? " (its own eth0: a proxy)" : "");
+	if (r->service.n)
+		sbuf_printf(out, ", first answer %.0f ms after QEMU's start (median)",
+			    r->service.median);
+	sbuf_puts(out, "\n");
+	if (r->rtt_median_us >= 0 && r->rtt_own_us >= 0)
+		sbuf_printf(out,
+			    "  rtt: through it %.0f us (p99 %.0f), to its own side %.0f us: "
+			    "forwarding adds %.0f us (ICMP echo flood, medians)\n",
+			    r->rtt_median_us, r->rtt_p99_us, r->rtt_own_us,
+			    r->rtt_median_us - r->rtt_own_us);
+	else if (r->rtt_own_us >= 0)
+		sbuf_printf(out, "  rtt: to its own side %.0f us; none through it (%s)\n",
+			    r->rtt_own_us, o->proxy ? "no echo crosses a proxy" : "no echo reply");
+	if (r->throughput_mbps >= 0)
+		sbuf_printf(out, "  throughput: %.1f Mbit/s (iperf3, client to %s through it)\n",
+			    r->throughput_mbps, r->forward_to);
+	else
+		sbuf_puts(out, "  throughput: not measured (no iperf3 result through it)\n");
+}
+
 void probe_report_text(const struct probe_result *r, const struct probe_opts *o, struct sbuf *out)
 {
 	sbuf_printf(out, "probe %s: %s, %d/%d run%s served (%s %s, %s, %d MB, %d vcpu%s, %s",
@@ -335,10 +372,12 @@ void probe_report_text(const struct probe_result *r, const struct probe_opts *o,
 	text_mem(out, " guest used %lld KB", r->guest_used_kb, " QEMU RSS %lld KB", r->qemu_rss_kb);
 	text_mem(out, " QEMU PSS %lld KB", r->qemu_pss_kb, " smallest RAM that serves %lld MB",
 		 r->min_boot_mb);
-	if (r->rtt_median_us >= 0)
+	if (o->forward)
+		text_forward(r, o, out);
+	else if (r->rtt_median_us >= 0)
 		sbuf_printf(out, "  rtt: median %.0f us, p99 %.0f us (ICMP echo flood)\n",
 			    r->rtt_median_us, r->rtt_p99_us);
-	if (r->throughput_mbps >= 0)
+	if (r->throughput_mbps >= 0 && !o->forward)
 		sbuf_printf(out, "  throughput: %.1f Mbit/s (iperf3, guest to host)\n",
 			    r->throughput_mbps);
 	sbuf_printf(out, "  network namespace: %s\n",

@@ -65,9 +65,36 @@ int probe_sock_error(int fd)
 	return err;
 }
 
+/* --forward: what crosses the function (fwd.h). A figure its rules do not
+ * let through (no echo through a proxy, ICMP dropped) stays unmeasured:
+ * the verdict is the answer through it, already had. */
+static int fwd_extras(struct run *R)
+{
+	struct tx_errsave keep;
+	double p99;
+	int replies;
+
+	tx_err_save(R->ctx, &keep);
+	tx_info(R->ctx, "probe: round trips through %s to %s and to its own side", R->o->dir,
+		R->fwd->net.srv[0]);
+	if (!R->fwd->proxy)
+		(void)probex_rtt_to(R->ctx, R->fwd->net.srv[0], PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS,
+				    &R->rec.rtt_median_us, &R->rec.rtt_p99_us, &replies);
+	(void)probex_rtt_to(R->ctx, NETNS_GUEST_ADDR, PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS,
+			    &R->rec.rtt_own_us, &p99, &replies);
+	tx_info(R->ctx, "probe: throughput (iperf3, client to %s through it, %d s)", R->fwd->target,
+		PROBEX_IPERF3_SECONDS);
+	if (probex_iperf3_client(R->ctx, R->fwd->target, 0, (PROBEX_IPERF3_SECONDS + 5) * 1000,
+				 &R->rec.throughput_mbps) < 0)
+		tx_info(R->ctx, "probe: %s", R->ctx->err);
+	tx_err_restore(R->ctx, &keep);
+	return 0;
+}
+
 /* The second part, once the guest serves (probex.h): QEMU's memory as the
  * host sees it (PSS from smaps_rollup), the ICMP round trip, and, when the
- * guest was asked for it, the iperf3 throughput. QEMU keeps running. */
+ * guest was asked for it, the iperf3 throughput (--forward: fwd_extras).
+ * QEMU keeps running. */
 static int run_extras(struct run *R)
 {
 	struct probex_mem m = {-1, -1};
@@ -78,6 +105,8 @@ static int run_extras(struct run *R)
 		if (R->rec.qemu_rss_kb < 0)
 			R->rec.qemu_rss_kb = m.rss_kb;
 	}
+	if (R->fwd)
+		return fwd_extras(R);
 	tx_info(R->ctx, "probe: round trips (ICMP echo flood) to %s", R->o->dir);
 	rc = probex_rtt(R->ctx, PROBEX_RTT_COUNT, PROBEX_RTT_MAX_MS, &R->rec.rtt_median_us,
 			&R->rec.rtt_p99_us, &replies);
@@ -118,6 +147,11 @@ static void loop_init(struct run *R, struct loop *L)
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
 		if (services[i].svc == R->c->service && R->c->port > 0)
 			L->ck[1] = services[i].check;
+	if (R->fwd) { /* the answer through it; a function may drop the SYN check's */
+		L->ck[0] = &probe_check_fwd;
+		L->at[0] = &R->rec.service;
+		L->n = 1;
+	}
 	L->served_at = -1;
 	L->deadline = R->t0 + (R->o->timeout_s > 0 ? R->o->timeout_s : 30) * 1000.0;
 	L->st = L->ck[0]->start(R, R->t0);
@@ -150,9 +184,12 @@ static void phase_done(struct run *R, struct loop *L, double now)
  * (*rc PROBE_EDIED). */
 static int loop_over(struct run *R, struct loop *L, double now, int *rc)
 {
-	if (L->served_at >= 0 && R->app_exits > L->exits && !R->why[0])
+	/* --forward: the function is what answers; an app that ran to its end
+	 * (a oneshot: a ruleset loaded) is fine, one that failed says so */
+	if (L->served_at >= 0 && R->app_exits > L->exits && !R->why[0] && !R->fwd)
 		snprintf(R->why, sizeof(R->why), "the app exited after it served");
-	if (L->served_at < 0 && R->local[0] && !R->nports && now - R->local_t > LOCAL_ONLY_MS) {
+	if (L->served_at < 0 && R->local[0] && !R->nports && !R->fwd &&
+	    now - R->local_t > LOCAL_ONLY_MS) {
 		*rc = -ETIMEDOUT;
 		return 1;
 	}
@@ -240,7 +277,12 @@ static int loop_turn(struct run *R, struct loop *L, int *rc)
 /* Why a run that timed out did not serve, from what the init said. */
 static void timeout_cause(struct run *R, char *why, size_t cap, int timeout_s)
 {
-	if (R->local[0] && !R->nports)
+	if (R->fwd)
+		snprintf(why, cap, "no answer through the VM from %s on tcp/%d within %d s%s%s%s",
+			 R->fwd->target, FWD_PORT, timeout_s,
+			 R->last_status[0] ? " (last answer '" : "", R->last_status,
+			 R->last_status[0] ? "')" : "");
+	else if (R->local[0] && !R->nports)
 		snprintf(why, cap,
 			 "'%s' listens only on %s (its own config); add an overlay to serve the "
 			 "network",
@@ -298,6 +340,7 @@ static void run_reset(struct run *R)
 	R->rec.console = R->rec.init = R->rec.network = R->rec.service = R->rec.ready = -1;
 	R->rec.guest_used_kb = R->rec.qemu_rss_kb = R->rec.qemu_pss_kb = -1;
 	R->rec.rtt_median_us = R->rec.rtt_p99_us = R->rec.throughput_mbps = -1;
+	R->rec.rtt_own_us = -1;
 	R->rec.dom0 = -1;
 	R->out_fd = R->err_fd = -1;
 }
@@ -331,12 +374,19 @@ static int one_run(struct run *R, char *const argv[])
 {
 	struct loop L;
 	struct tx_errsave keep;
+	struct fwd fw;
 	int rc, crc;
 
 	run_reset(R);
 	rc = netns_open(R->ctx, &R->ns);
 	if (rc < 0)
 		return rc;
+	if (R->fnet) {
+		rc = fwd_open(R->ctx, &fw, R->fnet, R->o->proxy);
+		if (rc < 0)
+			goto out;
+		R->fwd = &fw;
+	}
 	R->t0 = now_ms();
 	rc = probe_spawn_qemu(R, argv);
 	if (rc < 0) {
@@ -364,6 +414,9 @@ out:
 		close(R->err_fd);
 	R->out_fd = R->err_fd = -1;
 	probe_stop_qemu(R);
+	if (R->fwd)
+		fwd_close(R->fwd);
+	R->fwd = NULL;
 	tx_err_save(R->ctx, &keep);
 	crc = netns_close(R->ctx, &R->ns);
 	if (crc < 0 && rc == 0)
@@ -425,7 +478,7 @@ static int probe_setup(struct tx_ctx *ctx, const struct probe_opts *o, struct im
 
 	memset(r, 0, sizeof(*r));
 	r->guest_used_kb = r->qemu_rss_kb = r->qemu_pss_kb = -1;
-	r->rtt_median_us = r->rtt_p99_us = r->throughput_mbps = -1;
+	r->rtt_median_us = r->rtt_p99_us = r->throughput_mbps = r->rtt_own_us = -1;
 	r->min_boot_mb = -1;
 	r->size_kernel = r->size_rootfs = -1;
 	if (!o->dir)
@@ -459,6 +512,7 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 	const struct probe_backend *be;
 	struct probe_opts po = *o;
 	struct imgconf c;
+	struct fwd_net fnet;
 	struct strv argv = {0};
 	struct run *R = NULL;
 	void *st = NULL;
@@ -471,11 +525,22 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 			       o->use_initrd ? "--initrd" : "",
 			       o->use_initrd && o->boot_disk ? " and " : "",
 			       o->boot_disk ? "--boot-disk" : "", o->dir);
+	if (o->forward && (rc = fwd_parse(ctx, o->forward, &fnet)) < 0)
+		return rc;
 	rc = probe_setup(ctx, o, &c, r);
 	if (rc < 0)
 		return rc;
+	if (o->forward && c.target == IMG_XEN && !o->xen_on_qemu) {
+		imgconf_free(&c);
+		return tx_fail(ctx, -EINVAL, STAGE,
+			       "--forward boots on QEMU: add --qemu for a Xen image '%s'", o->dir);
+	}
+	if (o->forward)
+		snprintf(r->forward_to, sizeof(r->forward_to), "%s",
+			 o->proxy ? NETNS_GUEST_ADDR : fnet.srv[0]);
 	/* the image's default root: its disk when it has one */
 	po.use_disk = !o->boot_disk && (o->use_disk || (c.disk && !o->use_initrd));
+	po.disk_initrd |= po.use_disk && c.disk_initrd; /* a distro's VM (image.conf) */
 	o = &po;
 	r->disk_root = o->boot_disk ? 2 : po.use_disk;
 	be = probe_backend_for(c.target, o->xen_on_qemu);
@@ -497,7 +562,8 @@ int probe_run(struct tx_ctx *ctx, const struct probe_opts *o, struct probe_resul
 				  .be = be,
 				  .be_st = st,
 				  .cleanup = -1,
-				  .app = app};
+				  .app = app,
+				  .fnet = o->forward ? &fnet : NULL};
 		R->ns.host_fd = R->ns.ns_fd = R->ns.tap_fd = -1;
 		tx_info(ctx, "probe: run %d/%d of %s", i + 1, runs, o->dir);
 		rc = one_run(R, argv.v);

@@ -7,6 +7,7 @@
 
 #include "formats/imgconf.h"
 #include "probe/backend.h"
+#include "probe/fwd.h"
 #include "probe/netns.h"
 #include "probe/probe.h"
 
@@ -48,6 +49,9 @@ struct run {
 	const char *app; /* the app's name in messages */
 	int isolated;	 /* all sockets so far in the private namespace */
 	int nsock;
+	/* --forward (fwd.h): the server net asked for, and this run's */
+	const struct fwd_net *fnet;
+	struct fwd *fwd;
 };
 
 /* console.c: QEMU's stdout (the console) and stderr, the tail of both. */

@@ -220,6 +220,14 @@ static void test_roundtrip(void)
 	imgconf_free(&a);
 	sbuf_free(&t1);
 
+	/* a distro's VM: its initrd boots the disk */
+	CHECK(parse(&ctx, "disk=d.ext4\ndisk_initrd=1\n", &a) == 0 && a.disk_initrd == 1);
+	imgconf_text(&a, &t1);
+	CHECK(strstr(t1.s, "\ndisk_initrd=1\n") != NULL);
+	imgconf_free(&a);
+	sbuf_free(&t1);
+	CHECK(parse(&ctx, "disk_initrd=2\n", &a) < 0);
+
 	/* a virtio RNG: read, written, read back */
 	CHECK(parse(&ctx, "rng=virtio\n", &a) == 0 && a.rng == IMG_RNG_VIRTIO);
 	imgconf_text(&a, &t1);

@@ -37,6 +37,25 @@ static void test_spawn(void)
 	}
 	close(p[0]);
 	{
+		/* fd 4 as the child's 4; fd 3 not given: closed in the child */
+		char *fd4[] = {"sh", "-c", "echo four >&4; echo x >&3 || echo no3 >&4", NULL};
+		int q[2];
+		char buf[16] = {0};
+
+		CHECK(pipe(q) == 0);
+		s.argv = fd4;
+		s.fd3 = -1;
+		s.fd4 = q[1];
+		s.err = TX_FD_NULL;
+		CHECK(tx_run(&ctx, &s) == 0);
+		close(q[1]);
+		CHECK(read(q[0], buf, sizeof(buf) - 1) == 9);
+		CHECK_STR(buf, "four\nno3\n");
+		close(q[0]);
+		s.argv = none; /* the exec error still comes back (fd 5) */
+		CHECK(tx_run(&ctx, &s) == -ENOENT);
+	}
+	{
 		char *slow[] = {"sleep", "5", NULL};
 		struct tx_spawn w = TX_SPAWN_INIT(slow);
 

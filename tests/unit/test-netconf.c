@@ -312,6 +312,46 @@ static void test_nics(void)
 	CHECK(imgconf_parse(&ctx, NULL, "nics=9\n", 7, &c) < 0);
 }
 
+/* an overlay whose sysctl turns forwarding on asks for a kernel compiled
+ * for speed (-O2, SLUB); off ("0"), or another key, does not */
+static int asks_speed(const char *sysctl)
+{
+	struct tx_ctx ctx = {0};
+	char dir[] = "/tmp/tinyx-fwdspeed-XXXXXX", path[64], cmd[1024];
+	const char *ovl[1] = {dir};
+	struct manifest m;
+	int o2 = 0, slub = 0;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/etc/sysctl.d", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && printf '%s' > %s/50-fw.conf", path, sysctl,
+		 path);
+	if (system(cmd) != 0)
+		return -1;
+	manifest_init(&m, "app", "/nonexistent");
+	if (netcheck_features(&ctx, &m, 2, ovl, 1) < 0)
+		o2 = -100;
+	for (size_t i = 0; i < m.nf; i++) {
+		o2 += !strcmp(m.f[i].option, "CC_OPTIMIZE_FOR_PERFORMANCE");
+		slub += !strcmp(m.f[i].option, "SLUB");
+	}
+	manifest_free(&m);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return -1;
+	return o2 == 1 && slub == 1 ? 1 : o2 == 0 && slub == 0 ? 0 : -1;
+}
+
+static void test_forward_speed(void)
+{
+	CHECK(asks_speed("net.ipv4.ip_forward = 1\\n") == 1);
+	CHECK(asks_speed("net.ipv6.conf.all.forwarding=1\\n") == 1);
+	CHECK(asks_speed("net.ipv4.conf.eth1.forwarding = 1 \\n") == 1);
+	CHECK(asks_speed("net.ipv4.ip_forward = 0\\n") == 0);
+	CHECK(asks_speed("net.ipv4.conf.all.rp_filter = 1\\n") == 0);
+}
+
 /* rng=virtio: a virtio RNG on the image's bus (MMIO on microvm, PCI on
  * pc), none without it */
 static void test_rng(void)
@@ -375,6 +415,7 @@ int main(void)
 	RUN(test_netcheck_image);
 	RUN(test_nics);
 	RUN(test_rng);
+	RUN(test_forward_speed);
 	RUN(test_append);
 	return t_done("test-netconf");
 }

@@ -1,5 +1,6 @@
 /* probex: the iperf3 report parser and the percentile; util's median_of;
  * the probe's JSON report against golden files. */
+#include "probe/fwd.h"
 #include "probe/probe.h"
 #include "probe/probex.h"
 #include "t.h"
@@ -94,6 +95,70 @@ static void test_report_json(void)
 	probe_report_json(&r, &o, &j);
 	CHECK_GOLDEN(j.s, "probe-report-xen.json");
 	sbuf_free(&j);
+
+	/* --forward: what crossed it (rtt_us through it, its own side, added);
+	 * a proxy has no echo through it */
+	{
+		struct probe_opts fo = {.dir = "out/nftables/kvm", .forward = "10.251.0.9/24"};
+		struct sbuf t = {0};
+
+		r.xen_mode = 0;
+		r.ok = 1;
+		r.rtt_median_us = 900;
+		r.rtt_p99_us = 2000;
+		r.rtt_own_us = 400;
+		r.throughput_mbps = 2650;
+		r.service = (struct probe_stat){1422, 1400, 1500, 3};
+		snprintf(r.forward_to, sizeof(r.forward_to), "10.251.0.1");
+		probe_report_json(&r, &fo, &j);
+		CHECK(strstr(j.s,
+			     "\"forward\": {\"to\": \"10.251.0.1\", \"port\": 8080, "
+			     "\"proxy\": false, \"rtt_own_us\": 400.0, \"rtt_added_us\": 500.0}") !=
+		      NULL);
+		probe_report_text(&r, &fo, &t);
+		CHECK(strstr(t.s, "forwarding: the client to 10.251.0.1 tcp/8080 through the VM, "
+				  "first answer 1422 ms after QEMU's start") != NULL);
+		CHECK(strstr(t.s, "to its own side 400 us: forwarding adds 500 us") != NULL);
+		CHECK(strstr(t.s, "throughput: 2650.0 Mbit/s (iperf3, client to 10.251.0.1") !=
+		      NULL);
+		sbuf_free(&t);
+		sbuf_free(&j);
+		fo.proxy = 1;
+		r.rtt_median_us = -1;
+		probe_report_text(&r, &fo, &t);
+		CHECK(strstr(t.s, "none through it (no echo crosses a proxy)") != NULL);
+		sbuf_free(&t);
+	}
+}
+
+/* --forward ADDR/P: the servers are the first two other host addresses */
+static void test_fwd_parse(void)
+{
+	struct tx_ctx ctx = {0};
+	struct fwd_net n;
+	static const char *const bad[] = {"10.251.0.9",	     "10.251.0.9/",   "/24",
+					  "10.251.0.9/7",    "10.251.0.9/30", "10.251.0.0/24",
+					  "10.251.0.255/24", "10.201.0.5/24", "10.0.0.1/8",
+					  "x.y.z.w/24",	     "10.251.0.9/2x", "10.251.0.9/024"};
+
+	CHECK(fwd_parse(&ctx, "10.251.0.9/24", &n) == 0);
+	CHECK_STR(n.vm, "10.251.0.9");
+	CHECK_STR(n.srv[0], "10.251.0.1");
+	CHECK_STR(n.srv[1], "10.251.0.2");
+	CHECK(n.prefix == 24 && n.net == 0x0afb0000u && n.mask == 0xffffff00u);
+	/* the VM's own address is skipped */
+	CHECK(fwd_parse(&ctx, "192.168.7.1/29", &n) == 0);
+	CHECK_STR(n.srv[0], "192.168.7.2");
+	CHECK_STR(n.srv[1], "192.168.7.3");
+	CHECK(fwd_parse(&ctx, "192.168.7.2/29", &n) == 0);
+	CHECK_STR(n.srv[0], "192.168.7.1");
+	CHECK_STR(n.srv[1], "192.168.7.3");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ctx.err[0] = 0;
+		CHECK(fwd_parse(&ctx, bad[i], &n) == -EINVAL);
+		CHECK(strstr(ctx.err, "bad --forward address") != NULL);
+	}
+	CHECK(fwd_parse(&ctx, NULL, &n) == -EINVAL);
 }
 
 int main(void)
@@ -116,6 +181,8 @@ int main(void)
 	CHECK(probex_iperf3_parse("{\"sum_received\":{\"bits_per_second\":12345678}}", 40, &v) ==
 	      0);
 	CHECK(v > 0.0123 && v < 0.0124); /* "12345" */
+	TCASE("forward");
+	test_fwd_parse();
 	TCASE("percentile");
 	CHECK(probex_percentile(sorted, 10, 0.5) == 5);
 	CHECK(probex_percentile(sorted, 10, 0.99) == 10);
