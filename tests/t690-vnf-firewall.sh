@@ -84,6 +84,11 @@ if [ -n "$first" ]; then
 		grep -q "^tinyx: app done '/usr/sbin/nft' status 0" "$log"
 	check "console: tinyx: sysctl net.ipv4.ip_forward=1" \
 		grep -q '^tinyx: sysctl net.ipv4.ip_forward=1' "$log"
+	# nftables.service is Before=network-pre.target: no interface is up
+	# (let alone forwarding) before the ruleset is loaded
+	check "console: the ruleset loaded before any interface came up" \
+		awk '/^tinyx: app done .\/usr\/sbin\/nft/ && !d {d = NR}
+			/^tinyx: net eth/ && !n {n = NR} END {exit !(d && n && d < n)}' "$log"
 	check "the VM stayed up (no poweroff)" sh -c "! grep -q '^tinyx: poweroff' '$log'"
 else
 	nok "no answer through the VM within $T s"

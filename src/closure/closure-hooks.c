@@ -65,6 +65,20 @@ int cl_unit_hooks(struct cl *c, const struct strv *lines, const struct strv *env
 	return r;
 }
 
+/* A unit ordered Before=network-pre.target (nftables.service): the hooks
+ * out[from..] it made run before the init brings the network up ("<"). */
+static void mark_netpre(const struct sd_unit *d, struct strv *out, size_t from)
+{
+	if (!strv_contains(&d->before, "network-pre.target"))
+		return;
+	for (size_t i = from; i < out->n; i++) {
+		char *h = out->v[i];
+
+		out->v[i] = xasprintf("<%s", h[0] == '.' ? h + 1 : h);
+		free(h);
+	}
+}
+
 /* The Type=oneshot units of the app's packages that its unit Requires= or
  * Wants= (a setup step: keys, dirs, a ruleset): their ExecStartPre= and
  * ExecStart= lines go first among the hooks, as root unless their own
@@ -78,6 +92,7 @@ int cl_oneshot_hooks(struct cl *c, const struct sd_unit *u, const struct strv *u
 		const char *want = u->requires.v[i], *path = NULL;
 		struct sd_unit d = {0};
 		struct strv lines = {0};
+		size_t from;
 
 		for (size_t k = 0; k < units->n && !path; k++)
 			if (!strcmp(path_basename(units->v[k]), want))
@@ -92,7 +107,9 @@ int cl_oneshot_hooks(struct cl *c, const struct sd_unit *u, const struct strv *u
 		for (size_t k = 0; k < d.exec_start.n; k++)
 			strv_push_own(&lines,
 				      xasprintf("%s%s", d.user ? "" : "+", d.exec_start.v[k]));
+		from = out->n;
 		r = cl_unit_hooks(c, &lines, env, path, "ExecStart", out);
+		mark_netpre(&d, out, from);
 		strv_free(&lines);
 		sd_unit_free(&d);
 	}
@@ -113,8 +130,12 @@ static int oneshot_lines(struct cl *c, const char *path, struct strv *out)
 		strv_push(&lines, d.exec_start_pre.v[k]);
 	for (size_t k = 0; r == 0 && k < d.exec_start.n; k++)
 		strv_push_own(&lines, xasprintf("%s%s", d.user ? "" : "+", d.exec_start.v[k]));
-	if (r == 0)
+	if (r == 0) {
+		size_t from = out->n;
+
 		r = cl_unit_hooks(c, &lines, &env, path, "ExecStart", out);
+		mark_netpre(&d, out, from);
+	}
 	strv_free(&lines);
 	strv_free(&env);
 	sd_unit_free(&d);

@@ -269,6 +269,9 @@ static void fill_spec(struct cl *c, struct app_spec *spec, const struct sd_unit 
 		spec->notify = 1; /* notify and notify-reload */
 	/* a setup step as the app (nftables.service: nft -f): done at exit 0 */
 	spec->oneshot = !c->hint_exec.n && u->type && !strcmp(u->type, "oneshot");
+	/* ordered before the network (a firewall's ruleset): done before any
+	 * interface is up, as systemd does it */
+	spec->netpre = spec->oneshot && strv_contains(&u->before, "network-pre.target");
 	if (u->working_dir && u->working_dir[0] == '/')
 		spec->workdir = xstrdup(u->working_dir);
 	spec->restart = !spec->oneshot;

@@ -90,21 +90,21 @@ static int parse_groups(struct appconf_item *it, const char *v, size_t n)
 	return 0;
 }
 
-static const char *const keys[] = {"arg",     "env",	 "user",    "group",   "groups",  "dir",
-				   "workdir", "pidfile", "forking", "restart", "pre",	  "post",
-				   "umask",   "nofile",	 "notify",  "caps",    "oneshot", "rng"};
+static const char *const keys[] = {
+    "arg", "env",  "user",  "group",  "groups", "dir",	"workdir", "pidfile", "forking", "restart",
+    "pre", "post", "umask", "nofile", "notify", "caps", "oneshot", "rng",     "netpre"};
 
 int appconf_hook(const char *v, size_t n)
 {
 	const char *tab = memchr(v, '\t', n);
 	size_t fl = tab ? (size_t)(tab - v) : 0;
 
-	if (!tab || !fl || fl > 3 || tab + 1 == v + n || tab[1] != '/' || has_break(v, n))
+	if (!tab || !fl || fl > 4 || tab + 1 == v + n || tab[1] != '/' || has_break(v, n))
 		return -EINVAL;
 	if (fl == 1 && v[0] == '.')
 		return 0;
 	for (size_t i = 0; i < fl; i++)
-		if (!strchr("-+!", v[i]))
+		if (!strchr("-+!<", v[i]) || memchr(v, v[i], i))
 			return -EINVAL;
 	return 0;
 }
@@ -156,6 +156,7 @@ static int decode(struct appconf_item *it, const char *kw, size_t kl, const char
 	case APPCONF_NOTIFY:
 	case APPCONF_ONESHOT:
 	case APPCONF_RNG:
+	case APPCONF_NETPRE:
 		return parse_uint(v, vl, 10, 1, &it->num) ? APPCONF_BAD_VALUE : 0;
 	case APPCONF_CAPS: /* "N N ...": ambient capabilities by number, at least one */
 		it->caps = 0;
@@ -195,11 +196,13 @@ int appconf_set(const struct appconf_fields *f, const struct appconf_item *it)
 	case APPCONF_NOTIFY:
 	case APPCONF_ONESHOT:
 	case APPCONF_RNG:
+	case APPCONF_NETPRE:
 		*(it->key == APPCONF_FORKING   ? f->forking
 		  : it->key == APPCONF_RESTART ? f->restart
 		  : it->key == APPCONF_NOTIFY  ? f->notify
 		  : it->key == APPCONF_ONESHOT ? f->oneshot
-					       : f->rng) = (int)it->num;
+		  : it->key == APPCONF_RNG     ? f->rng
+					       : f->netpre) = (int)it->num;
 		return 1;
 	case APPCONF_CAPS:
 		*f->caps = it->caps;

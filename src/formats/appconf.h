@@ -33,6 +33,7 @@ enum appconf_key {
 	APPCONF_CAPS,
 	APPCONF_ONESHOT,
 	APPCONF_RNG,
+	APPCONF_NETPRE,
 };
 
 /* "dir PATH MODE UID GID"; path is not NUL-terminated (plen bytes). */
@@ -82,7 +83,9 @@ int appconf_parse(const char *text, size_t len, appconf_fn fn, void *arg, struct
 
 /* "pre"/"post" values: FLAGS TAB ARG0 [TAB ARG]..., FLAGS "." or some of
  * "-" (a failure is ignored), "+" or "!" (runs as root, not as the app's
- * user); ARG0 absolute. 0 or -EINVAL. */
+ * user), "<" (a pre hook of a unit ordered Before=network-pre.target: it
+ * runs before the init brings the network up); ARG0 absolute. 0 or
+ * -EINVAL. */
 int appconf_hook(const char *v, size_t n);
 
 /* Where a spec keeps the directives that are numbers: the host's app_spec
@@ -90,13 +93,14 @@ int appconf_hook(const char *v, size_t n);
 struct appconf_fields {
 	unsigned *uid, *gid, *groups;
 	size_t *ngroups;
-	int *has_user, *forking, *restart, *notify, *oneshot, *rng;
+	int *has_user, *forking, *restart, *notify, *oneshot, *rng, *netpre;
 	unsigned long long *caps;
 };
 #define APPCONF_FIELDS(s)                                                                          \
 	{                                                                                          \
 		&(s)->uid, &(s)->gid, (s)->groups, &(s)->ngroups, &(s)->has_user, &(s)->forking,   \
-		    &(s)->restart, &(s)->notify, &(s)->oneshot, &(s)->rng, &(s)->caps              \
+		    &(s)->restart, &(s)->notify, &(s)->oneshot, &(s)->rng, &(s)->netpre,           \
+		    &(s)->caps                                                                     \
 	}
 /* Store it when it is user, group, groups, forking or restart: 1, else 0. */
 int appconf_set(const struct appconf_fields *f, const struct appconf_item *it);

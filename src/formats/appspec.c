@@ -145,6 +145,8 @@ void appspec_text(const struct app_spec *s, struct sbuf *out)
 		sbuf_puts(out, "oneshot 1\n");
 	if (s->rng)
 		sbuf_puts(out, "rng 1\n");
+	if (s->netpre)
+		sbuf_puts(out, "netpre 1\n");
 	if (s->has_umask)
 		sbuf_printf(out, "umask %04o\n", s->umask);
 	if (s->nofile_hard)

@@ -31,6 +31,11 @@
  *                        the app: a kernel feature of the image drops work
  *                        until then (WireGuard drops handshakes); a
  *                        features/ fragment's "# init: rng" line sets it
+ *   netpre 0|1           the app is a oneshot unit ordered Before=
+ *                        network-pre.target (nftables.service): the init runs
+ *                        it to its end before it brings the network up, so
+ *                        no interface forwards before the ruleset is loaded;
+ *                        a pre hook's "<" flag does the same for a hook
  *   umask OCTAL          the app's umask (UMask=; default the init's, 0022)
  *   nofile SOFT HARD     its RLIMIT_NOFILE (LimitNOFILE=; at most 1048576)
  * One reader, formats/appconf.c, serves this file and the guest init (which
@@ -58,6 +63,7 @@ struct app_spec {
 	int notify;	       /* Type=notify */
 	int oneshot;	       /* Type=oneshot: done when it exits 0 */
 	int rng;	       /* wait for the kernel's RNG before the app */
+	int netpre;	       /* a oneshot Before=network-pre.target: done before the network */
 	struct strv pre, post; /* "FLAGS\tARG0\tARG..." (appconf_hook) */
 	int has_umask;
 	unsigned umask;

@@ -325,10 +325,11 @@ static int unit_line(struct tx_ctx *ctx, const char *name, size_t lineno, char *
 	v = eq + 1;
 	while (fmt_is_ws(*v))
 		v++;
-	if (*in_service == 2) /* [Unit]: the units it pulls in */
+	if (*in_service == 2) /* [Unit]: the units it pulls in, and what it precedes */
 		r = !strcmp(k, "Requires") || !strcmp(k, "Wants")
 			? add_words(ctx, v, &u->requires, W_NAMES)
-			: 0;
+		    : !strcmp(k, "Before") ? add_words(ctx, v, &u->before, W_NAMES)
+					   : 0;
 	else
 		r = service_key(ctx, u, k, v);
 	if (r < 0)
@@ -388,7 +389,7 @@ void sd_unit_free(struct sd_unit *u)
 		      &u->limit_nofile, NULL);
 	strv_free(&u->environment_files);
 	fmt_free_lists(&u->exec_start, &u->exec_start_pre, &u->exec_start_post, &u->requires,
-		       &u->runtime_dirs, &u->state_dirs, &u->logs_dirs, &u->cache_dirs,
+		       &u->before, &u->runtime_dirs, &u->state_dirs, &u->logs_dirs, &u->cache_dirs,
 		       &u->config_dirs, &u->environment, NULL);
 	memset(u, 0, sizeof(*u));
 }

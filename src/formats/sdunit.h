@@ -9,6 +9,9 @@ struct sd_unit {
 	struct strv exec_start;
 	/* [Unit] Requires= and Wants=: the unit names it pulls in */
 	struct strv requires;
+	/* [Unit] Before=: the units it starts before (network-pre.target: a
+	 * firewall's ruleset before any interface is up) */
+	struct strv before;
 	/* ExecStartPre=, ExecStartPost=: each with its prefix chars kept */
 	struct strv exec_start_pre, exec_start_post;
 	char *user, *group, *type, *pidfile; /* NULL when unset */
@@ -25,7 +28,7 @@ struct sd_unit {
 	int dynamic_user; /* DynamicUser= */
 };
 
-/* Parse a unit file; only [Service] keys (and [Unit]'s Requires, Wants)
+/* Parse a unit file; only [Service] keys (and [Unit]'s Requires, Wants, Before)
  * matter. Comments (# ;), trailing backslash continuation, an empty assignment resets a list
  * (systemd semantics). Fills u (zeroed by the caller; assignments add to it). */
 int sd_unit_parse(struct tx_ctx *ctx, const char *name, const char *text, size_t len,

@@ -140,6 +140,8 @@ void conf_print(const struct app_conf *c)
 		out("oneshot 1\n");
 	if (c->rng)
 		out("rng 1\n");
+	if (c->netpre)
+		out("netpre 1\n");
 	if (c->has_umask)
 		out("umask %04o\n", c->umask);
 	if (c->nofile_hard)

@@ -248,6 +248,7 @@ int main(int argc, char **argv)
 	if (getpid() != 1)
 		return not_pid1(argc, argv);
 	int early = fcntl(1, F_GETFD) >= 0; /* the kernel gave us the console */
+	int have_conf;
 
 	say(TINYX_MARK_INIT);
 	sigemptyset(&set);
@@ -266,16 +267,19 @@ int main(int argc, char **argv)
 	if (sethostname(cmd.hostname, strlen(cmd.hostname)) < 0)
 		say("cannot set hostname: %s", strerror(errno));
 	sysctl_apply(); /* as systemd-sysctl: before the network and the app */
+	have_conf = conf_load(&conf, CONF) == 0;
+	if (have_conf) /* a firewall's ruleset before any interface is up */
+		start_netpre();
 	net_up(&cmd);
 	if (cmd.debug_shell && access(DEBUG_FLAG, F_OK) == 0)
 		start_shell();
 	if (dom0_role())
 		dom0_setup();
-	if (conf_load(&conf, CONF) == 0) {
+	if (have_conf && !conf.netpre) {
 		if (conf.rng)
 			rng_wait();
 		start_app();
-	} else
+	} else if (!have_conf)
 		no_app();
 	if (dom0_role())
 		dom0_guest();

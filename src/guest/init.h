@@ -33,7 +33,7 @@ struct app_conf {
 	int ndirs;
 	unsigned uid, gid, groups[APPCONF_MAX_GROUPS];
 	size_t ngroups;
-	int has_user, forking, restart, notify, oneshot, rng;
+	int has_user, forking, restart, notify, oneshot, rng, netpre;
 	unsigned long long caps; /* ambient capabilities: bit N, capability N */
 	char *pidfile, *workdir; /* NULL: none, "/" */
 };
@@ -53,6 +53,9 @@ pid_t trace_start(pid_t app, int gate);
 /* The app's supervision (svc.c) */
 void start_shell(void);
 void start_app(void);
+/* What runs before the network: app.conf's "<" hooks, and a netpre app to
+ * its end (svc.c). */
+void start_netpre(void);
 void no_app(void); /* the spec could not be read: power off, unless a shell runs */
 void power_off(void) __attribute__((noreturn));
 void svc_loop(const sigset_t *set) __attribute__((noreturn));

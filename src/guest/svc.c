@@ -34,7 +34,8 @@ static struct state {
 	int notify_fd; /* Type=notify: the socket NOTIFY_SOCKET names, 0 none */
 	int notified;  /* READY=1 came since the app started */
 	int restarts, ready, ready_once;
-	double since; /* ms: start of the current phase (ready poll, pid file wait) */
+	double since;	 /* ms: start of the current phase (ready poll, pid file wait) */
+	int netpre_fail; /* a "<" hook failed before the network: the app fails */
 } st;
 
 static struct gport seen[32]; /* the ports said since the app started */
@@ -119,10 +120,14 @@ static pid_t spawn_traced(struct gspawn *s)
 
 /* The unit's ExecStartPre= (post 0) or ExecStartPost= commands, in turn:
  * 0, or the status of the first that failed without a "-". */
-static int run_hooks(int post)
+/* HOOK_PRE: the pre hooks but the "<" ones, which HOOK_NETPRE runs before
+ * the network comes up; HOOK_POST: the post hooks. */
+enum { HOOK_PRE, HOOK_POST, HOOK_NETPRE };
+
+static int run_hooks(int which)
 {
-	const struct list *h = post ? &conf.post : &conf.pre;
-	const char *what = post ? "ExecStartPost" : "ExecStartPre";
+	const struct list *h = which == HOOK_POST ? &conf.post : &conf.pre;
+	const char *what = which == HOOK_POST ? "ExecStartPost" : "ExecStartPre";
 
 	for (int i = 0; i < h->n; i++) {
 		char *copy = strdup(h->v[i]), *tab = copy ? strchr(copy, '\t') : NULL;
@@ -136,6 +141,10 @@ static int run_hooks(int post)
 			return -1;
 		}
 		*tab = 0;
+		if (which != HOOK_POST && !strchr(copy, '<') != (which == HOOK_PRE)) {
+			free(copy);
+			continue;
+		}
 		for (char *a = tab + 1, *t; a; a = t ? t + 1 : NULL) {
 			if ((t = strchr(a, '\t')))
 				*t = 0;
@@ -166,7 +175,7 @@ static void app_gone(int status, int known);
 /* The app runs: its ExecStartPost= commands; a failure stops it. */
 static void app_started(void)
 {
-	if (conf.post.n && run_hooks(1) && st.pid > 0)
+	if (conf.post.n && run_hooks(HOOK_POST) && st.pid > 0)
 		kill(st.pid, SIGTERM);
 }
 
@@ -182,7 +191,7 @@ void start_app(void)
 	st.pid = 0;
 	st.app = APP_NONE;
 	st.notified = 0;
-	if ((r = run_hooks(0)) != 0) {
+	if ((r = st.netpre_fail ? st.netpre_fail : run_hooks(HOOK_PRE)) != 0) {
 		app_gone(r > 0 ? r : 1 << 8, 1);
 		return;
 	}
@@ -198,6 +207,38 @@ void start_app(void)
 	nseen = 0;
 	if (!conf.forking && !conf.notify)
 		app_started();
+}
+
+/* Before the network comes up: the "<" hooks (units ordered Before=
+ * network-pre.target, a firewall's ruleset among --add's packages) and,
+ * with app.conf's netpre, the app itself, a oneshot, waited for to its end
+ * (at most NETPRE_MS, as systemd's start timeout: then the network comes
+ * up anyway), so that no interface is up, let alone forwarding, before the
+ * ruleset is loaded. */
+#define NETPRE_MS 90000
+static void reap(void);
+void start_netpre(void)
+{
+	double t0 = now_ms();
+	int r = run_hooks(HOOK_NETPRE);
+
+	if (r != 0)
+		st.netpre_fail = r > 0 ? r : 1 << 8;
+	if (!conf.netpre)
+		return;
+	start_app();
+	while (st.app == APP_RUNNING && st.pid > 0 && now_ms() - t0 < NETPRE_MS) {
+		sigset_t chld;
+		struct timespec ts = {0, 100 * 1000 * 1000};
+
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigtimedwait(&chld, NULL, &ts);
+		reap();
+	}
+	if (st.app == APP_RUNNING)
+		say("'%s' still runs after %d s: the network comes up anyway", conf.argv.v[0],
+		    NETPRE_MS / 1000);
 }
 
 /* What the app said on the notify socket: READY=1 makes it started,

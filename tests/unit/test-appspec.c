@@ -109,6 +109,8 @@ static void test_bad(void)
 	    "arg /x\npre /bin/true\n",	       /* no flags field */
 	    "arg /x\npre .\tbin/true\n",       /* relative */
 	    "arg /x\npre ?\t/bin/true\n",      /* unknown flag */
+	    "arg /x\npre <<\t/bin/true\n",     /* a flag twice */
+	    "arg /x\nnetpre 2\n",	       /* a boolean */
 	    "arg /x\npost -\t\n",	       /* no command */
 	    "arg /x\numask 0800\n",	       /* not octal */
 	    "arg /x\nnofile 10\n",	       /* no hard limit */
@@ -180,14 +182,16 @@ static void test_built(void)
 static void test_init_agrees(void)
 {
 	static const char *texts[] = {
-	    sample,
-	    "arg /bin/busybox\narg httpd\narg -f\n",
+	    sample, "arg /bin/busybox\narg httpd\narg -f\n",
 	    "arg /a b\nenv A=\nrestart no\nforking 0\n",
 	    "arg /a\npre .\t/bin/check\t-t\npre -+\t/usr/lib/x/helper\tsetup\tx y\n"
 	    "post !\t/bin/true\nnotify 1\numask 027\nnofile 1024 524288\n",
 	    "arg /a\nuser 100\ngroup 101\ncaps 40 10 8\n",
 	    "arg /usr/sbin/nft\narg -f\narg /etc/nftables.conf\nrestart no\noneshot 1\n",
-	    "arg /usr/bin/wg-quick\narg up\narg wg0\nrestart no\noneshot 1\nrng 1\n"};
+	    "arg /usr/bin/wg-quick\narg up\narg wg0\nrestart no\noneshot 1\nrng 1\n",
+	    /* a firewall before the network: the app, or a "<" hook */
+	    "arg /usr/sbin/nft\narg -f\narg /x\nrestart no\noneshot 1\nnetpre 1\n",
+	    "arg /a\npre <+\t/usr/sbin/nft\t-f\t/x\npre <\t/bin/true\n"};
 	struct tx_ctx ctx = {0};
 
 	if (access(init, X_OK) != 0) {

@@ -2,6 +2,7 @@
  * test time with host binaries): the manifest must equal the golden file
  * tests/fixtures/closure/demo.manifest; bad roots give clear errors. */
 #include "closure/closure.h"
+#include "formats/appconf.h"
 #include "t.h"
 
 #include <errno.h>
@@ -190,8 +191,11 @@ int main(void)
 		CHECK(closure_build_ex(&ctx, "demo", tmp, ".", &x, &am, &spec) == 0);
 		CHECK(manifest_find(&am, ME_FILE, "/usr/sbin/demo-fw") != NULL);
 		CHECK(spec.pre.n == 3);
+		/* Before=network-pre.target: "<", before the network comes up */
 		CHECK_STR(spec.pre.n == 3 ? spec.pre.v[0] : NULL,
-			  "+\t/usr/sbin/demo-fw\t-f\t/etc/demo-fw.rules");
+			  "<+\t/usr/sbin/demo-fw\t-f\t/etc/demo-fw.rules");
+		CHECK(appconf_hook(spec.pre.v[0], strlen(spec.pre.v[0])) == 0);
+		CHECK(!spec.netpre); /* the app (demod) is no oneshot */
 		CHECK_STR(spec.pre.n == 3 ? spec.pre.v[1] : NULL, "+\t/usr/sbin/demod\t--setup");
 		CHECK_STR(spec.argv.n ? spec.argv.v[0] : NULL, "/usr/sbin/demod");
 		manifest_free(&am);
