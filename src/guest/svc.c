@@ -118,11 +118,13 @@ static pid_t spawn_traced(struct gspawn *s)
 	return pid;
 }
 
-/* The unit's ExecStartPre= (post 0) or ExecStartPost= commands, in turn:
- * 0, or the status of the first that failed without a "-". */
-/* HOOK_PRE: the pre hooks but the "<" ones, which HOOK_NETPRE runs before
- * the network comes up; HOOK_POST: the post hooks. */
+/* Which hooks run_hooks runs: HOOK_PRE the ExecStartPre= ones but those
+ * flagged "<", which HOOK_NETPRE runs before the network comes up;
+ * HOOK_POST the ExecStartPost= ones. */
 enum { HOOK_PRE, HOOK_POST, HOOK_NETPRE };
+
+/* Those hooks in turn: 0, or the status of the first that failed without
+ * a "-". */
 
 static int run_hooks(int which)
 {
