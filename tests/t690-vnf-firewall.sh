@@ -23,7 +23,8 @@
 # times the first answer through it and leaves what the ruleset drops
 # unmeasured, and with --proxy fails, saying why; then the same for the
 # standard Debian VM doing the job (`tinyx debian-vm`, Debian's kernel and
-# systemd, the same overlay), by the test's nets and by the probe. Prints
+# systemd, the same overlay), by the test's nets, and `tinyx compare
+# --forward` of the Debian VM, the Tinyx VM and a container. Prints
 # the time from QEMU's start to the first answer through each VM (a figure,
 # never a bound). Every wait
 # is bounded; the namespaces, their taps and bridge, the servers and QEMU go
@@ -128,6 +129,36 @@ check "and says why: no answer through the VM from 10.201.0.2 on tcp/8080" \
 	grep -q 'no answer through the VM from 10.201.0.2 on tcp/8080 within 10 s' "$tmp/fwdp.err"
 check "the probe left no QEMU" sh -c "! pgrep -f '[q]emu-system.*$tmp/out/nftables' >/dev/null"
 
+# `tinyx compare --forward`: the Debian VM, the Tinyx VM and a container
+# doing this job, each through the probe's own nets (the container's eth0
+# and eth1 veths, the sysctl set in its namespace, nft run in it), side by
+# side: every row forwards, the Tinyx VM sooner than the Debian VM
+jqc() { jq -e "$@" >/dev/null; } # a jq test on a file, quiet
+compare_forward() {
+	if timeout 1200 "$TINYX" compare nftables --forward 10.251.0.9/24 --overlay "$ovl" \
+		--out "$tmp/out" --runs 1 --json >"$tmp/cmp.json" 2>"$tmp/cmp.err"; then
+		ok "tinyx compare nftables --forward: $(jq -r '[.systems[] |
+			"\(.name) \(.boot_ms.service) ms"] | join(", ")' "$tmp/cmp.json")"
+	else
+		nok "tinyx compare nftables --forward"
+		tail -n 20 "$tmp/cmp.err" | sed 's/^/    /'
+	fi
+	check "compare --forward: three rows, each forwarded (boot to forwarding > 0)" \
+		jqc '[.systems[] | select(.measured and .ok and .boot_ms.service > 0)] |
+			length == 3' "$tmp/cmp.json"
+	check "compare --forward: the rows are the Debian VM, the Tinyx VM, the container" \
+		jqc '[.systems[].name] == ["debian-vm", "tinyx-kvm", "container"]' "$tmp/cmp.json"
+	check "compare --forward: the Tinyx VM forwards sooner than the Debian VM" \
+		jqc '.systems[1].vs_debian_vm.service > 1' "$tmp/cmp.json"
+	check "compare --forward: no echo through the firewall, its own side measured" \
+		jqc '[.systems[] | select(.rtt_us.median == null and .rtt_own_us > 0)] |
+			length == 3' "$tmp/cmp.json"
+	check "compare --forward: the container's root is its size" \
+		jqc '.systems[2].size_bytes.total > 1000000' "$tmp/cmp.json"
+	check "compare --forward left no container" sh -c \
+		"! runc list -q 2>/dev/null | grep -q '^tinyx-compare-'"
+}
+
 # the standard Debian VM doing the same job (bench/vnf.sh's third system):
 # `tinyx debian-vm` with the same overlay, booted the same way in the same
 # nets: it forwards tcp/8080 with masquerade and drops tcp/9999 too
@@ -151,7 +182,7 @@ if [ -x "$dvm/run-qemu.sh" ]; then
 	fi
 	kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
 	qpid=
-	probe_forward "$dvm" "the Debian VM" "${TINYX_DEBIAN_TIMEOUT:-300}"
+	compare_forward
 else
 	nok "tinyx debian-vm nftables --nics 2 --overlay"
 	tail -n 20 "$tmp/dvm.log"

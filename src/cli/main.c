@@ -83,13 +83,22 @@ static const struct cli_cmd cmds[] = {
      "        side-by-side figures (bench/vnf.sh); --stage: only stage its\n"
      "        Debian root (a later run makes the disk at once)",
      cmd_debvm},
-    {"compare", "APP", "--runs --json --plot --only --no-min-mem --out --stage",
+    {"compare", "APP",
+     "--runs --json --plot --only --no-min-mem --out --stage --forward --proxy --add --overlay "
+     "--nics --trim",
      "[--runs N] [--json] [--plot DIR] [--only SYS,...] [--no-min-mem] [--stage]\n"
+     "        [--forward ADDR/P [--proxy] [--add PKG,...] [--overlay DIR]... [--nics N]\n"
+     "        [--trim]]\n"
      "        measure a Debian VM, the Tinyx images, a container and the\n"
      "        unikernels minios, osv and unikraft (from their sources in\n"
      "        TINYX_THIRD_PARTY) side by side: image size, memory, boot,\n"
      "        round trips, throughput; --stage: only stage the Debian roots\n"
-     "        they need (a later run measures at once)",
+     "        they need (a later run measures at once); --forward: APP is a\n"
+     "        network function (made with --add, --overlay, --nics, --trim as\n"
+     "        tinyx build makes it), ADDR/P its eth1's address as for tinyx\n"
+     "        probe --forward: the Debian VM, the Tinyx VM and a container doing\n"
+     "        its job, measured by what crosses them (boot to forwarding, round\n"
+     "        trip, throughput)",
      cmd_compare},
 };
 

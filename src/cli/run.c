@@ -103,7 +103,23 @@ int cmd_compare(struct tx_ctx *ctx, const struct cli *c)
 	o.plot = c->plot;
 	o.only = c->only;
 	o.no_min_mem = c->no_min_mem;
-	if (compare_check_only(ctx, c->only) < 0) {
+	o.forward = c->forward;
+	o.proxy = c->proxy;
+	o.add = c->add;
+	o.overlays = c->overlay;
+	o.noverlays = c->noverlay;
+	o.nics = c->nics;
+	o.trim = c->trim;
+	if (c->proxy && !c->forward)
+		return cli_usage_error("%s needs --forward ADDR/P", "--proxy");
+	if (!c->forward && (c->add || c->noverlay || c->nics || c->trim))
+		return cli_usage_error("%s: --add, --overlay, --nics and --trim make a network "
+				       "function: with --forward ADDR/P",
+				       "compare");
+	if (c->forward && c->nics == 1)
+		return cli_usage_error("%s: a network function has two NICs at least",
+				       "compare --forward --nics 1");
+	if (compare_check_only(ctx, c->only, c->forward != NULL) < 0) {
 		fprintf(stderr, "tinyx: %s\n", ctx->err);
 		return TX_EXIT_USAGE;
 	}

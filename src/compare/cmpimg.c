@@ -1,6 +1,7 @@
 /* The Tinyx images of tinyx compare; see cmpimg.h. */
 #include "compare/cmpimg.h"
 #include "image/target.h"
+#include "image/build.h"
 #include "closure/closure.h"
 #include "compare/system.h"
 #include "formats/hints.h"
@@ -287,4 +288,36 @@ int cmpimg_peer_service(struct tx_ctx *ctx, struct compare_state *st)
 	tx_info(ctx, "compare: the Debian VM and the container are checked on tcp/%d (%s), as %s",
 		st->port, img_service_name(st->svc), st->check);
 	return 0;
+}
+
+int cmpimg_forward(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
+{
+	const struct compare_opts *o = st->o;
+	/* what `tinyx build` makes of the options, one target; the probe's
+	 * forwarding check is the verification */
+	struct build_opts b = {.app = o->app,
+			       .target = target_kvm.name,
+			       .out = st->dir,
+			       .no_summary = 1,
+			       .overlays = o->overlays,
+			       .noverlays = o->noverlays,
+			       .disk_format = "none",
+			       .nics = o->nics ? o->nics : 2,
+			       .trim = o->trim,
+			       .add = o->add};
+	char *d = xasprintf("%s/%s/%s", st->dir, o->app, target_kvm.name);
+	struct compare_vm vm = {.dir = d, .timeout_s = 60, .min_lo = IMGCONF_MEM_MIN - 1};
+	int r;
+
+	tx_info(ctx, "compare: tinyx-kvm: the image of %s as tinyx build makes it (%d NICs)",
+		o->app, b.nics);
+	r = build_run(ctx, &b);
+	if (r < 0) {
+		row->measured = 1;
+		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
+	} else {
+		r = compare_vm_row(ctx, st, row, &vm);
+	}
+	free(d);
+	return r;
 }

@@ -2,6 +2,9 @@
 #include "compare/compare.h"
 #include "compare/system.h"
 #include "formats/imgconf.h"
+#include "compare/debvm.h"
+#include "probe/fwd.h"
+#include "probe/netns.h"
 #include "probe/probe.h"
 #include "stage/stage.h"
 
@@ -15,24 +18,24 @@
 /* The rows, in this order. */
 const struct compare_system compare_systems[] = {
     {"debian-vm", "systemd, Debian kernel + initramfs, ext4 disk, QEMU pc", 1, cmpimg_prepare,
-     debvm_stage, debvm_measure},
+     debvm_stage, debvm_measure, debvm_forward},
     {"tinyx-kvm", "bzImage + read-only squashfs root disk, QEMU microvm", 1, cmpimg_prepare,
-     cmpimg_stage, cmpimg_measure},
+     cmpimg_stage, cmpimg_measure, cmpimg_forward},
     {"tinyx-kvm-initrd", "bzImage + initrd, QEMU microvm", 1, cmpimg_prepare, cmpimg_stage,
-     cmpimg_measure},
+     cmpimg_measure, NULL},
     {"tinyx-xen-pvh", "Xen kernel via its PVH entry, QEMU microvm", 1, cmpimg_prepare, cmpimg_stage,
-     cmpimg_measure},
+     cmpimg_measure, NULL},
     {"tinyx-min", "no BusyBox: app + libraries + init, QEMU microvm", 1, cmpimg_prepare,
-     cmpimg_stage, cmpimg_measure},
+     cmpimg_stage, cmpimg_measure, NULL},
     {"container", "runc, own netns + veth, native", 0, cmpimg_prepare, cmpimg_stage,
-     container_measure},
+     container_measure, container_forward},
     {"minios", "Mini-OS + lwIP HTTP app, PV under Xen (nested in QEMU)", 1, NULL, NULL,
-     minios_measure},
+     minios_measure, NULL},
     {"osv", "OSv running the app's closure, PVH kernel + rofs disk, QEMU pc", 1, cmpimg_prepare,
-     cmpimg_stage, osv_measure},
+     cmpimg_stage, osv_measure, NULL},
     {"unikraft", "Unikraft nginx (musl, lwIP), multiboot + CPIO initrd, QEMU pc", 1, NULL, NULL,
-     unikraft_measure},
-    {NULL, NULL, 0, NULL, NULL, NULL},
+     unikraft_measure, NULL},
+    {NULL, NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 static const struct compare_system *system_find(const char *name, size_t len)
@@ -43,23 +46,32 @@ static const struct compare_system *system_find(const char *name, size_t len)
 	return NULL;
 }
 
-int compare_check_only(struct tx_ctx *ctx, const char *only)
+int compare_check_only(struct tx_ctx *ctx, const char *only, int forward)
 {
 	struct sbuf names = {0};
+	const struct compare_system *f = NULL;
 	const char *p = only;
 	size_t l = 0;
 	int r;
 
 	for (; p; p = p[l] ? p + l + 1 : NULL) {
 		l = strcspn(p, ",");
-		if (!system_find(p, l))
+		f = system_find(p, l);
+		if (!f || (forward && !f->forward))
 			break;
 	}
 	if (!p)
 		return 0;
 	for (const struct compare_system *s = compare_systems; s->name; s++)
-		sbuf_printf(&names, "%s%s", s == compare_systems ? "" : ", ", s->name);
-	r = tx_fail(ctx, -EINVAL, STAGE, "unknown system '%.*s' (one of: %s)", (int)l, p, names.s);
+		if (!forward || s->forward)
+			sbuf_printf(&names, "%s%s", names.len ? ", " : "", s->name);
+	if (f)
+		r = tx_fail(ctx, -EINVAL, STAGE,
+			    "system '%.*s' cannot forward (with --forward, one of: %s)", (int)l, p,
+			    names.s);
+	else
+		r = tx_fail(ctx, -EINVAL, STAGE, "unknown system '%.*s' (one of: %s)", (int)l, p,
+			    names.s);
 	sbuf_free(&names);
 	return r;
 }
@@ -89,7 +101,7 @@ struct compare_row *compare_row_add(struct compare_result *res, const char *name
 	r->size_bytes = r->rss_kb = r->pss_kb = r->guest_used_kb = -1;
 	r->min_mb = -1;
 	r->console_ms = r->init_ms = r->network_ms = r->service_ms = -1;
-	r->rtt_median_us = r->rtt_p99_us = r->mbps = -1;
+	r->rtt_median_us = r->rtt_p99_us = r->mbps = r->rtt_own_us = -1;
 	return r;
 }
 
@@ -124,7 +136,9 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 				.init_marker = vm->init_marker,
 				.disk_initrd = vm->disk_initrd,
 				.extras = 1,
-				.xen_on_qemu = !vm->real_xen};
+				.xen_on_qemu = !vm->real_xen,
+				.forward = o->forward,
+				.proxy = o->proxy};
 	struct probe_result pr;
 	struct imgconf c;
 	double t0 = now_ms(), dom0_ms = 0;
@@ -135,7 +149,8 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 	if (rc < 0)
 		return rc;
 	/* a unikernel runs no client of ours; one that serves iperf3 is measured */
-	po.iperf3 = !vm->real_xen && (!vm->unikernel || c.iperf3 == IMG_IPERF3_SERVER);
+	po.iperf3 = !vm->real_xen && (!vm->unikernel || c.iperf3 == IMG_IPERF3_SERVER) &&
+		    !o->forward; /* --forward: the probe's client through it */
 	/* what boots: kernel + initrd, kernel + disk, or all three (debian-vm) */
 	row->size_bytes = size0(vm->dir, c.kernel) +
 			  (!c.disk || vm->disk_initrd ? size0(vm->dir, c.initrd) : 0) +
@@ -157,6 +172,9 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 	row->rtt_median_us = pr.rtt_median_us;
 	row->rtt_p99_us = pr.rtt_p99_us;
 	row->mbps = pr.throughput_mbps;
+	row->rtt_own_us = pr.rtt_own_us;
+	if (o->forward)
+		row->na |= COMPARE_NA_MIN_MEM | (o->proxy ? COMPARE_NA_RTT : 0);
 	/* under Xen the service counts from xl create: the dom0's boot comes first */
 	dom0_ms = pr.dom0.n ? pr.dom0.median : 0;
 	probe_result_free(&pr);
@@ -183,7 +201,7 @@ int compare_vm_row(struct tx_ctx *ctx, struct compare_state *st, struct compare_
 			 "unikernel)",
 			 row->note[0] ? ", " : "");
 	}
-	if (rc == 0 && !o->no_min_mem) {
+	if (rc == 0 && !o->no_min_mem && !o->forward) {
 		/* a failing try ends by timeout at worst: three times the boot, at least 10 s */
 		int t = (int)(3 * (dom0_ms + row->service_ms) / 1000) + 1;
 
@@ -212,6 +230,9 @@ static int row_complete(const struct compare_row *r, int vm)
 	int mbps = (r->na & COMPARE_NA_MBPS) || r->mbps > 0;
 	int console = (r->na & COMPARE_NA_CONSOLE) || r->console_ms > 0;
 
+	if (r->na & COMPARE_NA_MIN_MEM) /* --forward: boot to forwarding; what
+					 * the function's rules let through */
+		return r->size_bytes > 0 && r->service_ms > 0 && (!vm || console);
 	return r->size_bytes > 0 && qemu && guest && mbps && r->min_mb > 0 &&
 	       (!vm || (console && r->init_ms > 0)) && r->network_ms >= 0 && r->service_ms > 0 &&
 	       r->rtt_median_us > 0 && r->rtt_p99_us > 0;
@@ -251,7 +272,25 @@ int compare_stage(struct tx_ctx *ctx, const struct compare_opts *o)
 
 	if (!valid_pkg_name(o->app))
 		return tx_fail(ctx, -EINVAL, STAGE, "invalid package name '%s'", o->app);
-	rc = compare_check_only(ctx, o->only);
+	rc = compare_check_only(ctx, o->only, o->forward != NULL);
+	if (rc == 0 && o->forward) { /* the roots of the network function's rows */
+		struct debvm_job j = {.app = o->app,
+				      .add = o->add,
+				      .out = o->out ? o->out : "out",
+				      .overlays = o->overlays,
+				      .noverlays = o->noverlays,
+				      .nics = o->nics ? o->nics : 2,
+				      .stage_only = 1};
+		char *d = NULL;
+
+		if (wanted(o, "tinyx-kvm") || wanted(o, "container"))
+			rc = compare_stage_root(ctx, o->app, o->add,
+						"the Tinyx image's and the container's root");
+		if (rc == 0 && wanted(o, "debian-vm"))
+			rc = debvm_job_run(ctx, &j, &d);
+		free(d);
+		return rc < 0 ? rc : 0;
+	}
 	/* the Tinyx rows and the container share one root: staged once */
 	for (const struct compare_system *s = compare_systems; s->name && rc == 0; s++) {
 		const struct compare_system *t = compare_systems;
@@ -274,14 +313,22 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 	memset(res, 0, sizeof(*res));
 	res->app = o->app;
 	res->runs = o->runs > 0 ? o->runs : 1;
+	res->forward = o->forward;
+	res->proxy = o->proxy;
 	snprintf(res->accel, sizeof(res->accel), "tcg");
 	if (!valid_pkg_name(o->app))
 		return tx_fail(ctx, -EINVAL, STAGE, "invalid package name '%s'", o->app);
-	rc = compare_check_only(ctx, o->only);
+	rc = compare_check_only(ctx, o->only, o->forward != NULL);
+	if (rc == 0 && o->forward) {
+		struct fwd_net fn;
+
+		rc = fwd_parse(ctx, o->forward, &fn);
+	}
 	if (rc < 0)
 		return rc;
 	st.dir = xasprintf("%s/compare/%s", o->out ? o->out : "out", o->app);
-	for (s = compare_systems; s->name && rc == 0; s++)
+	/* a network function's rows make their own images */
+	for (s = compare_systems; s->name && rc == 0 && !o->forward; s++)
 		if (s->prepare && wanted(o, s->name))
 			rc = s->prepare(ctx, &st);
 	if (rc < 0)
@@ -289,20 +336,23 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
 	/* the rows in the table's order; the Tinyx rows measured first: what
 	 * they answer is what the Debian VM and the container are checked on */
 	for (s = compare_systems; s->name; s++)
-		if (wanted(o, s->name)) {
+		if (wanted(o, s->name) && (!o->forward || s->forward)) {
 			compare_row_add(res, s->name, s->what);
 			n++;
 		}
 	for (int pass = 0; pass < 2; pass++)
 		for (int k = 0; k < res->nrows; k++) {
 			struct compare_row *w = &res->row[k];
+			int tinyx;
 
 			s = system_find(w->name, strlen(w->name));
-			if ((s->measure == cmpimg_measure) != (pass == 0))
+			tinyx = o->forward ? s->forward == cmpimg_forward
+					   : s->measure == cmpimg_measure;
+			if (tinyx != (pass == 0))
 				continue;
 			tx_info(ctx, "compare: system %d of %d: %s (%.0f s so far)", ++i, n,
 				s->name, (now_ms() - t0) / 1000);
-			r = s->measure(ctx, &st, w);
+			r = (o->forward ? s->forward : s->measure)(ctx, &st, w);
 			if (r < 0 && !rc)
 				rc = r;
 		}
@@ -385,6 +435,19 @@ void compare_report_text(const struct compare_result *res, struct sbuf *out)
 	if (!strcmp(res->accel, "tcg"))
 		sbuf_puts(out, "(an emulated VM against a native container is not a fair boot "
 			       "race; VMs against VMs are)\n");
+	if (res->forward) {
+		struct fwd_net n;
+		struct tx_ctx quiet = {0};
+
+		if (fwd_parse(&quiet, res->forward, &n) == 0)
+			sbuf_printf(out,
+				    "a network function, eth1 %s: serve ms is boot to forwarding "
+				    "(the first answer of %s on tcp/%d through it), rtt the echo "
+				    "through it, Mbit/s iperf3 through it\n",
+				    res->forward,
+				    res->proxy ? NETNS_GUEST_ADDR " (a proxy)" : n.srv[0],
+				    FWD_PORT);
+	}
 	sbuf_printf(out, "\n%-14s", "system");
 	for (size_t c = 0; *columns[c].head; c++)
 		sbuf_printf(out, " %*s", columns[c].width, columns[c].head);
@@ -423,6 +486,23 @@ void compare_report_text(const struct compare_result *res, struct sbuf *out)
 		sbuf_puts(out, "\n(times smaller / faster / more than debian-vm)");
 	}
 	sbuf_puts(out, "\n");
+	for (int i = 0; i < res->nrows; i++) {
+		const struct compare_row *r = &res->row[i];
+
+		if (!res->forward || !r->measured)
+			continue;
+		sbuf_printf(out, "%s: round trip to its own side ", r->name);
+		sbuf_printf(out, r->rtt_own_us > 0 ? "%.0f us" : "not measured", r->rtt_own_us);
+		if (r->rtt_own_us > 0 && r->rtt_median_us > 0)
+			sbuf_printf(out, ", forwarding adds %.0f us",
+				    r->rtt_median_us - r->rtt_own_us);
+		if (r->rtt_median_us < 0)
+			sbuf_puts(out, r->na & COMPARE_NA_RTT ? "; no echo crosses a proxy"
+							      : "; no echo through it");
+		if (r->mbps < 0)
+			sbuf_puts(out, "; no iperf3 through it");
+		sbuf_puts(out, "\n");
+	}
 	for (int i = 0; i < res->nrows; i++)
 		if (res->row[i].measured && res->row[i].note[0])
 			sbuf_printf(out, "%s: %s\n", res->row[i].name, res->row[i].note);
@@ -478,6 +558,11 @@ void compare_report_json(const struct compare_result *res, struct sbuf *out)
 
 	sbuf_puts(out, "{\n  \"app\": ");
 	sbuf_json_str(out, res->app);
+	if (res->forward) {
+		sbuf_puts(out, ",\n  \"forward\": {\"eth1\": ");
+		sbuf_json_str(out, res->forward);
+		sbuf_printf(out, ", \"proxy\": %s}", res->proxy ? "true" : "false");
+	}
 	sbuf_printf(out, ",\n  \"runs\": %d,\n  \"accel\": ", res->runs);
 	sbuf_json_str(out, res->accel);
 	sbuf_puts(out, ",\n  \"systems\": [");
@@ -495,6 +580,8 @@ void compare_report_json(const struct compare_result *res, struct sbuf *out)
 		}
 		if (r->measured)
 			json_figures(r, b, out);
+		if (r->measured && res->forward)
+			jnum(out, ",\n     ", "rtt_own_us", r->rtt_own_us, "%.1f");
 		sbuf_puts(out, "}");
 	}
 	sbuf_puts(out, "\n  ]\n}\n");

@@ -20,6 +20,19 @@ struct compare_opts {
 	const char *plot; /* write the figures (SVG) here, or NULL */
 	const char *only; /* comma separated system names, or NULL for all */
 	int no_min_mem;	  /* skip the bisection */
+	/* --forward ADDR/P: APP is a network function (probe/fwd.h), ADDR/P its
+	 * eth1's address; the rows are the systems that forward (debian-vm,
+	 * tinyx-kvm, container), each made with the options below as `tinyx
+	 * build` and `tinyx debian-vm` make them, and measured by what crosses
+	 * it: boot to forwarding (the service time), the round trip through it
+	 * and to its own side, the throughput through it */
+	const char *forward;
+	int proxy;		     /* the client asks the function's eth0 (a proxy) */
+	const char *add;	     /* --add PKG,...: more packages */
+	const char *const *overlays; /* --overlay DIRs */
+	int noverlays;
+	int nics; /* 0: 2 */
+	int trim; /* --trim for the Tinyx image */
 };
 
 struct compare_row {
@@ -33,7 +46,8 @@ struct compare_row {
 	int min_mb;
 	double console_ms, init_ms, network_ms, service_ms; /* medians, -1: n/a */
 	double rtt_median_us, rtt_p99_us, mbps;
-	double seconds; /* wall time spent on this row */
+	double rtt_own_us; /* --forward: the echo to its own side (-1: none) */
+	double seconds;	   /* wall time spent on this row */
 	/* figures this system cannot have (note says why): COMPARE_NA_* */
 	unsigned na;
 };
@@ -41,10 +55,14 @@ struct compare_row {
 #define COMPARE_NA_GUEST_MEM 2u /* the guest's own count of memory in use */
 #define COMPARE_NA_MBPS 4u	/* throughput: no iperf3 client in the guest */
 #define COMPARE_NA_CONSOLE 8u	/* the first console byte: under Xen it is the dom0's */
+#define COMPARE_NA_MIN_MEM 16u	/* --forward: no bisection of the RAM */
+#define COMPARE_NA_RTT 32u	/* no echo crosses it (a proxy, or its rules) */
 
 struct compare_result {
 	const char *app;
 	int runs;
+	const char *forward; /* --forward ADDR/P, or NULL */
+	int proxy;
 	char accel[8];
 	struct compare_row *row; /* nrows of them, owned */
 	int nrows;
@@ -66,8 +84,9 @@ int compare_run(struct tx_ctx *ctx, const struct compare_opts *o, struct compare
  * for them; no kernel, image or boot. 0 or -errno. */
 int compare_stage(struct tx_ctx *ctx, const struct compare_opts *o);
 /* -EINVAL when only names a system that is not in the table:
- * "unknown system 'X' (one of: debian-vm, tinyx-kvm, ...)". */
-int compare_check_only(struct tx_ctx *ctx, const char *only);
+ * "unknown system 'X' (one of: debian-vm, tinyx-kvm, ...)", or with forward
+ * one that cannot forward: "system 'X' cannot forward (...)". */
+int compare_check_only(struct tx_ctx *ctx, const char *only, int forward);
 /* A new row at the end of res: every figure -1 (not measured yet). */
 struct compare_row *compare_row_add(struct compare_result *res, const char *name, const char *what);
 void compare_result_free(struct compare_result *res);

@@ -294,3 +294,30 @@ int debvm_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_r
 	free(d);
 	return r;
 }
+
+int debvm_forward(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row)
+{
+	const struct compare_opts *o = st->o;
+	struct debvm_job j = {.app = o->app,
+			      .add = o->add,
+			      .out = o->out ? o->out : "out",
+			      .overlays = o->overlays,
+			      .noverlays = o->noverlays,
+			      .nics = o->nics ? o->nics : 2};
+	struct compare_vm vm = {
+	    .timeout_s = 600, .init_marker = DEBVM_INIT_MARKER, .disk_initrd = 1};
+	char *d = NULL;
+	int r;
+
+	tx_info(ctx, "compare: debian-vm: the Debian VM doing the job (tinyx debian-vm)");
+	r = debvm_job_run(ctx, &j, &d);
+	if (r < 0) {
+		row->measured = 1;
+		snprintf(row->note, sizeof(row->note), "%s", ctx->err);
+	} else {
+		vm.dir = d;
+		r = compare_vm_row(ctx, st, row, &vm);
+	}
+	free(d);
+	return r;
+}

@@ -36,6 +36,9 @@ struct compare_system {
 	int (*stage)(struct tx_ctx *ctx, const char *app);
 	/* fill row (measured = 1 once it runs); 0 or -errno, row->note saying why */
 	int (*measure)(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+	/* --forward: the same, the system made as the network function of the
+	 * options and measured by what crosses it; NULL: it cannot forward */
+	int (*forward)(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 };
 
 extern const struct compare_system compare_systems[]; /* ends with a NULL name */
@@ -69,6 +72,17 @@ int cmpimg_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_
  * tinyx-kvm image answers on one boot. 0, or -errno with ctx->err. */
 int cmpimg_peer_service(struct tx_ctx *ctx, struct compare_state *st);
 int container_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+/* --forward rows: the Tinyx image as `tinyx build APP --target kvm --nics N
+ * ...` makes it, the Debian VM as `tinyx debian-vm` does, the container
+ * (the staged root with --add's packages under the overlays, eth0 in the
+ * client net and eth1 in the server net, the sysctls, CAP_NET_ADMIN). */
+int cmpimg_forward(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int debvm_forward(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+int container_forward(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
+/* The net.* assignments of root's sysctl.d files (formats/sysctl.h) set in
+ * the network namespace of the process netns_of; the others said and left
+ * to the host. 0, or -errno naming the file, line and key. */
+int ctr_sysctls(struct tx_ctx *ctx, const char *root, pid_t netns_of);
 int minios_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 int osv_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);
 int unikraft_measure(struct tx_ctx *ctx, struct compare_state *st, struct compare_row *row);

@@ -199,10 +199,21 @@ static int server_net(struct tx_ctx *ctx, struct fwd *f)
 	const struct fwd_net *n = &f->net;
 	char alias[IFNAMSIZ];
 	struct sockaddr_in sin;
-	int s, r = netns_tap(ctx, FWD_TAP, &f->tap_fd), one = 1;
+	int s, r, one = 1;
 
-	if (r < 0)
+	if (f->peer > 0) { /* a veth: this end here, eth1 in the function's namespace */
+		char pid[16];
+		char *argv[] = {"ip",	"link", "add",	FWD_TAP, "type", "veth",
+				"peer", "name", "eth1", "netns", pid,	 NULL};
+
+		snprintf(pid, sizeof(pid), "%d", (int)f->peer);
+		r = run_cmd(ctx, argv, NULL, 1) == 0 ? 0 : -EIO;
+		if (r < 0)
+			return tx_fail(ctx, r, STAGE, "cannot make the server net's veth '%s'",
+				       FWD_TAP);
+	} else if ((r = netns_tap(ctx, FWD_TAP, &f->tap_fd)) < 0) {
 		return r;
+	}
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return tx_fail(ctx, -errno, STAGE, "socket: %s", strerror(errno));
@@ -243,11 +254,12 @@ static int server_net(struct tx_ctx *ctx, struct fwd *f)
 	return 0;
 }
 
-int fwd_open(struct tx_ctx *ctx, struct fwd *f, const struct fwd_net *n, int proxy)
+int fwd_open(struct tx_ctx *ctx, struct fwd *f, const struct fwd_net *n, int proxy, pid_t peer)
 {
 	int client, s, r;
 
 	memset(f, 0, sizeof(*f));
+	f->peer = peer;
 	f->ns_fd = f->tap_fd = f->lfd = f->stop[0] = f->stop[1] = f->cleanup = -1;
 	f->net = *n;
 	f->proxy = proxy;
@@ -458,3 +470,31 @@ static void fck_stop(void *st)
 
 const struct probe_check probe_check_fwd = {"forward", fck_start, fck_tick,
 					    fck_fds,   fck_event, fck_stop};
+
+int fwd_ask(const char *target, char *who, size_t cap)
+{
+	static const char req[] = "GET / HTTP/1.0\r\nHost: tinyx-probe\r\n\r\n";
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(FWD_PORT)};
+	struct ftry t = {.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+	struct pollfd pf = {.fd = t.fd, .events = POLLOUT};
+	int ok = 0;
+
+	if (t.fd < 0)
+		return 0;
+	inet_pton(AF_INET, target, &sin.sin_addr);
+	if ((connect(t.fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 || errno == EINPROGRESS) &&
+	    poll(&pf, 1, FWD_RETRY_MS) == 1 && !probe_sock_error(t.fd) &&
+	    write(t.fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1) {
+		pf.events = POLLIN;
+		while (!ok && t.len + 1 < sizeof(t.buf) && poll(&pf, 1, 3000) == 1) {
+			ssize_t n = read(t.fd, t.buf + t.len, sizeof(t.buf) - 1 - t.len);
+
+			if (n <= 0)
+				break;
+			t.len += (size_t)n;
+			ok = answered(&t, who, cap);
+		}
+	}
+	close(t.fd);
+	return ok;
+}

@@ -64,12 +64,21 @@ struct fwd {
 	int th_on;
 	pid_t iperf3;
 	int cleanup; /* the registry's handle on iperf3's process group */
+	pid_t peer;  /* not 0: the function is this process's network namespace
+		      * (a container): its eth1 is a veth, not a tap */
 };
 
 /* With the calling thread in the probe's namespace (the client net): the
  * server net, its servers, the client's route to it; the thread is back in
- * the client net on return. On error nothing is left. */
-int fwd_open(struct tx_ctx *ctx, struct fwd *f, const struct fwd_net *n, int proxy);
+ * the client net on return. The function's eth1: a tap (f->tap_fd, for
+ * QEMU), or with peer not 0 a veth pair, the end "eth1" in peer's network
+ * namespace (down, no address: the function's own). On error nothing is
+ * left. */
+int fwd_open(struct tx_ctx *ctx, struct fwd *f, const struct fwd_net *n, int proxy, pid_t peer);
+/* One try of the check, blocking: GET / on FWD_PORT of target (from the
+ * calling thread's namespace), a connect given FWD_RETRY_MS, the answer 3 s.
+ * 1 when a server answered (*who its address), else 0. */
+int fwd_ask(const char *target, char *who, size_t cap);
 /* The servers, their thread and the namespace's fds gone (the namespace
  * goes with the last of them and QEMU). Safe on a zeroed or closed fwd. */
 void fwd_close(struct fwd *f);

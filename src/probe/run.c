@@ -382,7 +382,7 @@ static int one_run(struct run *R, char *const argv[])
 	if (rc < 0)
 		return rc;
 	if (R->fnet) {
-		rc = fwd_open(R->ctx, &fw, R->fnet, R->o->proxy);
+		rc = fwd_open(R->ctx, &fw, R->fnet, R->o->proxy, 0);
 		if (rc < 0)
 			goto out;
 		R->fwd = &fw;

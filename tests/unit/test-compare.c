@@ -64,17 +64,69 @@ static void systems(void)
 		CHECK(s->is_vm == !!strcmp(s->name, "container"));
 	}
 	CHECK(n == 9);
-	CHECK(compare_check_only(&ctx, NULL) == 0);
-	CHECK(compare_check_only(&ctx, "tinyx-kvm,container,osv") == 0);
-	CHECK(compare_check_only(&ctx, "tinyx") == -EINVAL);
-	CHECK(compare_check_only(&ctx, "tinyx-kvm,") == -EINVAL);
-	CHECK(compare_check_only(&ctx, "") == -EINVAL);
+	CHECK(compare_check_only(&ctx, NULL, 0) == 0);
+	CHECK(compare_check_only(&ctx, "tinyx-kvm,container,osv", 0) == 0);
+	CHECK(compare_check_only(&ctx, "tinyx", 0) == -EINVAL);
+	CHECK(compare_check_only(&ctx, "tinyx-kvm,", 0) == -EINVAL);
+	CHECK(compare_check_only(&ctx, "", 0) == -EINVAL);
 	/* a usage error before anything is built or measured */
 	CHECK(compare_run(&ctx, &o, &r) == -EINVAL);
 	CHECK_STR(ctx.err, "compare: unknown system 'nosuch' (one of: debian-vm, tinyx-kvm, "
 			   "tinyx-kvm-initrd, tinyx-xen-pvh, tinyx-min, container, minios, osv, "
 			   "unikraft)");
 	CHECK(r.nrows == 0);
+	compare_result_free(&r);
+}
+
+/* --forward: the systems that can forward, a bad ADDR/P before anything is
+ * built, the reports' forwarding lines. */
+static void forward(void)
+{
+	struct compare_opts o = {.app = "nftables", .runs = 1, .forward = "10.251.0.0/24"};
+	struct compare_result r = {.app = "nftables", .runs = 1, .accel = "tcg"};
+	struct tx_ctx ctx = {0};
+	struct sbuf j = {0}, t = {0};
+	struct compare_row *w;
+	int n = 0;
+
+	TCASE("compare --forward");
+	for (const struct compare_system *s = compare_systems; s->name; s++)
+		n += s->forward != NULL;
+	CHECK(n == 3);
+	CHECK(compare_check_only(&ctx, "debian-vm,tinyx-kvm,container", 1) == 0);
+	CHECK(compare_check_only(&ctx, "tinyx-kvm,osv", 1) == -EINVAL);
+	CHECK_STR(ctx.err, "compare: system 'osv' cannot forward (with --forward, one of: "
+			   "debian-vm, tinyx-kvm, container)");
+	CHECK(compare_check_only(&ctx, "nosuch", 1) == -EINVAL);
+	CHECK_STR(ctx.err, "compare: unknown system 'nosuch' (one of: debian-vm, tinyx-kvm, "
+			   "container)");
+	/* the network's own address: refused before any stage or build */
+	CHECK(compare_run(&ctx, &o, &r) == -EINVAL);
+	CHECK(strstr(ctx.err, "bad --forward address '10.251.0.0/24'") != NULL);
+	CHECK(r.nrows == 0);
+	compare_result_free(&r);
+
+	r = (struct compare_result){.app = "nftables", .runs = 1, .accel = "tcg"};
+	r.forward = "10.251.0.9/24";
+	row(&r, "debian-vm", 10);
+	w = compare_row_add(&r, "tinyx-kvm", "test row");
+	w->measured = w->ok = 1;
+	w->size_bytes = 5000000, w->service_ms = 1300, w->rtt_median_us = 700;
+	w->rtt_own_us = 500, w->mbps = -1;
+	w->na = COMPARE_NA_MIN_MEM;
+	compare_report_text(&r, &t);
+	compare_report_json(&r, &j);
+	CHECK(t.s && strstr(t.s, "a network function, eth1 10.251.0.9/24: serve ms is boot to "
+				 "forwarding (the first answer of 10.251.0.1 on tcp/8080 through "
+				 "it)") != NULL);
+	CHECK(strstr(t.s, "\ntinyx-kvm: round trip to its own side 500 us, forwarding adds "
+			  "200 us; no iperf3 through it\n") != NULL);
+	CHECK(j.s && strstr(j.s, "\"forward\": {\"eth1\": \"10.251.0.9/24\", \"proxy\": "
+				 "false}") != NULL);
+	CHECK(strstr(j.s, "\"rtt_own_us\": 500.0") != NULL);
+	CHECK(strstr(j.s, "\"rtt_own_us\": null") != NULL); /* debian-vm's */
+	sbuf_free(&j);
+	sbuf_free(&t);
 	compare_result_free(&r);
 }
 
@@ -204,6 +256,7 @@ int main(void)
 	}
 	CHECK(rmdir(dir) == 0);
 	systems();
+	forward();
 	peer_check();
 	sbuf_free(&j);
 	sbuf_free(&t);
