@@ -103,7 +103,7 @@ check: deps-test
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	ALONGSIDE_TEST=t700 ALONGSIDE="tests/run-fuzz.sh $(B)/fuzz $(FUZZ_SECONDS) 1" \
-		PREFETCH_TEST=t300 PREFETCH="nice -n 19 tests/prefetch-roots.sh" tests/run-shell.sh
+		PREFETCH_TEST=t100 PREFETCH="nice -n 19 tests/prefetch-roots.sh" tests/run-shell.sh
 
 # the unikernel rows that take too long for make check (tests/u*.sh)
 check-unikernels: deps-test all

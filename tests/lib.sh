@@ -103,8 +103,8 @@ own_cache() {
 }
 # own_procs PATTERN: pids whose command line matches PATTERN, but for this
 # shell, make check's prefetch (tests/prefetch-roots.sh marks its processes
-# with TINYX_PREFETCH=1: its kernel builds run beside the tests, in a copy
-# of the kbuild dir mounted at the same path) and, under own_cache, other
+# with TINYX_PREFETCH=1: its kernel builds run beside the tests, in a
+# kbuild dir of its own mounted at the same path) and, under own_cache, other
 # runs' (in the host's mount namespace)
 own_procs() {
 	for _t_p in $(pgrep -f "$1"); do

@@ -16,12 +16,13 @@ pass=0 fail=0 failed=""
 # ALONGSIDE_TEST on (or after the last test when that one is not run), and
 # counts as one more test: make check runs the fuzz targets, one at a time,
 # alongside t700, whose QEMU keeps one of the two cores busy for minutes
-# PREFETCH (a command) the same from PREFETCH_TEST on: make check stages
-# the Debian roots of the later tests from t300 on, at the lowest CPU
-# priority, on the core that the single-core boot tests leave idle (beside
-# t210's kernel build it cost the compiler more than it saved: dpkg's
-# writes and syncs); a test that comes to a root still being staged waits
-# on the root's lock, never stages it twice
+# PREFETCH (a command) the same from PREFETCH_TEST on: make check builds
+# the network functions' kernels and then stages the Debian roots of the
+# later tests from t100 on, at the lowest CPU priority, on the cycles that
+# t210's kernel build and the single-core boot tests leave idle (no root
+# is staged beside t210's build: dpkg's writes and syncs cost the compiler
+# more than they saved); a test that comes to a kernel or root still being
+# made waits on its lock, never makes it twice
 bg= pf=
 # bg_run NAME CMD: CMD in the background, its output in build/test-logs/NAME.log,
 # the time it ended in NAME.end

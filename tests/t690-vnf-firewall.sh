@@ -7,9 +7,9 @@
 # runs `nft -f` as the app, says "app done" when it exits 0 and keeps the VM
 # up (the build cannot verify it: nothing listens; the test does). The
 # kernel has nf_tables from kconfig-fragments/features/nftables.config (its
-# own config: an incremental kbuild after nginx's; make check's prefetch
-# builds it beside the tests from t300 on, in about five minutes at the
-# lowest priority, hence this test's place after them). Two network namespaces
+# own config, compiled for speed as it forwards: a whole kbuild; make
+# check's prefetch builds it beside the tests from t100 on, at the lowest
+# priority, hence this test's place after them). Two network namespaces
 # this test creates: the client net (tap0, 10.250.0.1/24; the VM's eth0 is
 # 10.250.0.9 from tinyx.ip=, the client's route to the server net goes
 # through it) and the server net (BusyBox httpd on 10.251.0.1, ports 8080

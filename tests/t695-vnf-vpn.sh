@@ -9,7 +9,7 @@
 # app: forwarding only from the tunnel to the server net (and the answers).
 # The kernel has WireGuard and nf_tables from kconfig-fragments/features/
 # (its own config; make check's prefetch builds it after the firewall's,
-# incrementally, beside the boot tests). The peer is the client net, a
+# incrementally, beside the tests). The peer is the client net, a
 # namespace this test makes, with wireguard-go (WireGuard in user space: the
 # host's kernel may lack the module) on 10.250.0.2, the VM's eth0
 # (10.240.0.9, tap0) its endpoint; the server net (BusyBox httpd on
