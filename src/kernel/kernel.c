@@ -5,9 +5,11 @@
 #include "lib/stats.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -414,6 +416,41 @@ static int build_store(struct tx_ctx *ctx, const char *srcdir, const char *targe
 	return err;
 }
 
+/* One kbuild per config, whatever kbuild dir it is in (make check's
+ * prefetch builds in a dir of its own while a test may come to the same
+ * config in the shared one): CACHE/kernels/HASH.kbuild is held while
+ * HASH builds. Returns its fd; the caller looks in the store again. */
+static int build_lock(struct tx_ctx *ctx, const char *hash)
+{
+	char *dir = xasprintf("%s/kernels", ctx->cache);
+	char *path = xasprintf("%s/%s.kbuild", dir, hash);
+	int fd = mkdir_p(dir, 0755), r;
+
+	if (fd) {
+		fd = tx_fail(ctx, fd, "kernel", "cannot create '%s': %s", dir, strerror(-fd));
+		goto out;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fd = tx_fail(ctx, -errno, "kernel", "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		goto out;
+	tx_info(ctx, "kernel: waiting for another build of '%.12s' to end", hash);
+	while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		r = -errno;
+		close(fd);
+		fd = tx_fail(ctx, r, "kernel", "cannot lock '%s': %s", path, strerror(-r));
+	}
+out:
+	free(path);
+	free(dir);
+	return fd;
+}
+
 int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfig_set *set,
 		     struct kernel_out *out)
 {
@@ -422,7 +459,7 @@ int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfi
 	char *prev = NULL, ihash[65], hash[65];
 	double t0 = now_ms();
 	size_t clen = 0;
-	int err, fd = -1;
+	int err, fd = -1, bfd = -1;
 
 	memset(out, 0, sizeof(*out));
 	err = kernel_source(ctx, &srcdir, &version);
@@ -445,6 +482,12 @@ int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfi
 			goto out;
 		}
 		out->cached = cached_kernel(ctx, hash, out);
+		if (!out->cached && (bfd = build_lock(ctx, hash)) < 0) {
+			err = bfd;
+			goto out;
+		}
+		if (!out->cached)
+			out->cached = cached_kernel(ctx, hash, out);
 		if (!out->cached &&
 		    (err = build_store(ctx, srcdir, target, hash, config, clen, out)))
 			goto out;
@@ -456,6 +499,8 @@ int kernel_build_set(struct tx_ctx *ctx, const char *target, const struct kconfi
 		tx_info(ctx, "kernel: [%s] cached %s", target, out->hash);
 	out->seconds = (now_ms() - t0) / 1000.0;
 out:
+	if (bfd >= 0)
+		close(bfd);
 	if (fd >= 0)
 		close(fd);
 	if (err)
