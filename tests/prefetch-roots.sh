@@ -2,7 +2,8 @@
 # What the later shell tests need, made ahead beside the tests (PREFETCH in
 # run-shell.sh, from t100 on, at the lowest CPU priority): first the kernels
 # of t690 (nf_tables), t695 (WireGuard, nf_tables) and t697 (policy
-# routing), then the Debian roots of the apps of t440, t540 and t697, of
+# routing; FRR's root comes with it), then the Debian roots of the apps
+# of t440 and t540, of
 # t700's comparison (`tinyx compare --stage`), of t690's Debian VM (`tinyx
 # debian-vm --stage`) and the Xen dom0's tools of t800. A root or kernel
 # made here is the one the test would make (the same inputs, the same
@@ -25,7 +26,8 @@ rc=0
 # cache's kbuild/ in a mount namespace of its own (the paths a test's build
 # would have), so its lock is its own: the tests make their configs in the
 # shared dir meanwhile. The kernels go to the shared kernels/ store, where
-# the tests find them by their config's hash. t695's closure needs its
+# the tests find them by their config's hash (one that comes to a config
+# still building waits for it: kernel.c's build_lock). t695's closure needs its
 # overlay's wg-quick@wg0 link (a template's instance) and its packages; the
 # rest of the three overlays does not change their kernels.
 cache=${TINYX_CACHE:-${HOME:-/root}/.cache/tinyx}
